@@ -1,0 +1,3 @@
+"""Events intake consumes (none yet: consent changes from notifications come next)."""
+
+HANDLERS: dict = {}

@@ -1,0 +1,35 @@
+"""The channel interface and its two kinds of failure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class TransientDeliveryError(Exception):
+    """Worth retrying later: a timeout, SMTP 4xx, HTTP 5xx."""
+
+
+class PermanentDeliveryError(Exception):
+    """Retrying cannot help: SMTP 5xx, an invalid number. ``bounce`` marks a hard bounce."""
+
+    def __init__(self, reason: str, *, bounce: bool = False):
+        super().__init__(reason)
+        self.bounce = bounce
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    message_id: str
+    to: str
+    subject: str | None
+    text: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, message: OutgoingMessage) -> str:
+        """Deliver ``message``; return the provider's message id."""
+        ...

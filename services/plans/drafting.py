@@ -1,0 +1,52 @@
+"""Drafting a recovery plan from the initial assessment."""
+
+from __future__ import annotations
+
+import uuid
+
+from services.plans.models import Goal, RecoveryPlan
+from shared.db import UnitOfWork
+from shared.events import Envelope
+
+
+def draft_plan_from_onboarding(envelope: Envelope, uow: UnitOfWork) -> RecoveryPlan:
+    """One proposed goal per aspiration; the domain ratings become the plan's baseline."""
+    data = envelope.data
+    assessment = data["assessment"]
+    plan = RecoveryPlan(
+        id=uuid.uuid4(),
+        tenant_id=envelope.tenant_id,
+        client_id=data["client_id"],
+        coach_id=data["coach_id"],
+        status="draft",
+        timezone=data["timezone"],
+        baseline_ratings=assessment["domain_ratings"],
+        assessment_version=assessment["version"],
+        source_event_id=envelope.id,
+    )
+    plan.goals = [
+        Goal(
+            id=uuid.uuid4(),
+            tenant_id=envelope.tenant_id,
+            position=position,
+            title=aspiration["text"],
+            domain=aspiration["domain"],
+            status="proposed",
+            progress=0,
+        )
+        for position, aspiration in enumerate(assessment["aspirations"], start=1)
+    ]
+    uow.session.add(plan)
+    uow.session.flush()
+    uow.publish(
+        "plan.created",
+        plan.tenant_id,
+        {
+            "plan_id": plan.id,
+            "client_id": plan.client_id,
+            "coach_id": plan.coach_id,
+            "goal_count": len(plan.goals),
+        },
+        aggregate_id=plan.id,
+    )
+    return plan

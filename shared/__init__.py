@@ -1,0 +1,1 @@
+"""Plumbing the three services share: settings, events, messaging, auth, web and database."""

@@ -1,0 +1,85 @@
+"""JWT access tokens issued by intake and verified locally by every service."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from flask import current_app, g, request
+
+from shared.domains import ROLES
+from shared.errors import NotAllowed, Unauthorized
+
+ALGORITHM = "HS256"
+ISSUER = "coaching-intake"
+
+
+@dataclass(frozen=True)
+class Principal:
+    staff_id: uuid.UUID
+    tenant_id: uuid.UUID
+    role: str
+
+
+def issue_token(secret: str, principal: Principal, ttl_seconds: int) -> str:
+    """Sign a short-lived access token for a staff member."""
+    now = datetime.now(UTC)
+    claims = {
+        "sub": str(principal.staff_id),
+        "tid": str(principal.tenant_id),
+        "role": principal.role,
+        "iss": ISSUER,
+        "iat": now,
+        "exp": now + timedelta(seconds=ttl_seconds),
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def verify_token(secret: str, token: str) -> Principal:
+    """Check signature, expiry and claims; raise :class:`Unauthorized` otherwise."""
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            options={"require": ["sub", "tid", "role", "exp", "iss"]},
+        )
+        principal = Principal(uuid.UUID(claims["sub"]), uuid.UUID(claims["tid"]), claims["role"])
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("The access token has expired.") from exc
+    except (jwt.PyJWTError, ValueError, TypeError) as exc:
+        raise Unauthorized("The access token is invalid.") from exc
+    if principal.role not in ROLES:
+        raise Unauthorized("The access token carries an unknown role.")
+    return principal
+
+
+def current_principal() -> Principal:
+    """The authenticated caller of this request (verified once, then cached)."""
+    if "principal" not in g:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("A Bearer access token is required.")
+        g.principal = verify_token(current_app.config["JWT_SECRET"], token.strip())
+    return g.principal
+
+
+def requires_role(*roles: str):
+    """Decorator: authenticate the caller and require one of ``roles`` (any role if none)."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            principal = current_principal()
+            if roles and principal.role not in roles:
+                raise NotAllowed("Your role does not allow this action.")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator

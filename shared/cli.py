@@ -1,0 +1,142 @@
+"""``coaching``: start any process of any service, or the whole system (``coaching run``).
+
+coaching run                         every process of the three services (make run)
+coaching migrate [SERVICE ...]       create or upgrade databases
+coaching api|worker|relay SERVICE    one process
+coaching dispatcher                  notifications' nudge sender
+coaching topology                    declare exchanges and queues
+coaching deadletters list|show|replay SERVICE [--id MESSAGE_ID | --all]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import shutil
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from shared.config import SERVICES, Settings, load_settings
+from shared.logging import configure_logging
+
+
+def runtime_of(service: str, settings: Settings):
+    return importlib.import_module(f"services.{service}.bootstrap").build_runtime(settings)
+
+
+def _stop_event() -> threading.Event:
+    stop = threading.Event()
+
+    def _handle(_signum, _frame):
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _handle)
+    signal.signal(signal.SIGINT, _handle)
+    return stop
+
+
+def cmd_migrate(settings: Settings, services: list[str]) -> None:
+    for service in services or SERVICES:
+        runtime_of(service, settings).migrate()
+        print(f"{service}: database is up to date")
+
+
+def cmd_topology(settings: Settings) -> None:
+    from shared.messaging.connection import broker_connection, ensure_connected
+    from shared.messaging.topology import Topology
+
+    with ensure_connected(broker_connection(settings)) as connection:
+        Topology(settings).declare(connection)
+    print("topology declared")
+
+
+def cmd_api(settings: Settings, service: str, host: str) -> None:
+    port = settings.ports[service]
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
+    os.execv(
+        gunicorn,
+        [
+            gunicorn,
+            "-c",
+            "python:shared.web.gunicorn_config",
+            "--bind",
+            f"{host}:{port}",
+            "--name",
+            f"coaching-{service}",
+            f"services.{service}.bootstrap:create_app()",
+        ],
+    )
+
+
+def cmd_worker(settings: Settings, service: str) -> None:
+    configure_logging(f"{service}-worker", settings.log_level)
+    runtime_of(service, settings).worker().run_until(_stop_event())
+
+
+def cmd_relay(settings: Settings, service: str) -> None:
+    configure_logging(f"{service}-relay", settings.log_level)
+    runtime_of(service, settings).relay().run_forever(_stop_event())
+
+
+def cmd_dispatcher(settings: Settings) -> None:
+    from services.notifications.channels import channels_from_settings
+    from services.notifications.dispatcher import Dispatcher
+
+    configure_logging("notifications-dispatcher", settings.log_level)
+    runtime = runtime_of("notifications", settings)
+    Dispatcher(runtime, channels_from_settings(settings)).run_forever(_stop_event())
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="coaching", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="start every process (the embedded default unless configured)")
+    migrate = sub.add_parser("migrate")
+    migrate.add_argument("services", nargs="*", metavar="SERVICE", help=", ".join(SERVICES))
+    sub.add_parser("topology")
+    api = sub.add_parser("api")
+    api.add_argument("service", choices=SERVICES)
+    api.add_argument("--host", default=os.environ.get("API_HOST", "127.0.0.1"))
+    for name in ("worker", "relay"):
+        sub.add_parser(name).add_argument("service", choices=SERVICES)
+    sub.add_parser("dispatcher")
+    dead = sub.add_parser("deadletters", help="list, show or replay dead-lettered messages")
+    dead.add_argument("action", choices=("list", "show", "replay"))
+    dead.add_argument("service", choices=SERVICES)
+    dead.add_argument("--id", dest="message_id")
+    dead.add_argument("--all", action="store_true")
+    args = parser.parse_args(argv)
+
+    settings = load_settings()
+    if args.command == "run":
+        from shared.supervisor import run_everything
+
+        sys.exit(run_everything(settings))
+    elif args.command == "migrate":
+        unknown = set(args.services) - set(SERVICES)
+        if unknown:
+            parser.error(f"unknown service(s): {', '.join(sorted(unknown))}")
+        cmd_migrate(settings, args.services)
+    elif args.command == "topology":
+        cmd_topology(settings)
+    elif args.command == "api":
+        cmd_api(settings, args.service, args.host)
+    elif args.command == "worker":
+        cmd_worker(settings, args.service)
+    elif args.command == "relay":
+        cmd_relay(settings, args.service)
+    elif args.command == "dispatcher":
+        cmd_dispatcher(settings)
+    elif args.command == "deadletters":
+        from shared.messaging.deadletters import run_command
+
+        sys.exit(run_command(settings, args.action, args.service, args.message_id, args.all))
+
+
+if __name__ == "__main__":
+    main()

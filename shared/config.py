@@ -1,0 +1,118 @@
+"""Settings read once from the environment (names as in DESIGN.md section 7).
+
+Every process calls :func:`load_settings` at start and passes the result down; nothing
+reads ``os.environ`` elsewhere. Unset variables fall back to the embedded default: SQLite
+files and Kombu's ``filesystem://`` transport under ``VAR_DIR`` (``./var``).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from environs import Env
+
+SERVICES = ("intake", "plans", "notifications")
+DEFAULT_PORTS = {"intake": 8001, "plans": 8002, "notifications": 8003}
+
+
+@dataclass(frozen=True)
+class Settings:
+    var_dir: Path
+    broker_url: str
+    database_urls: dict[str, str]
+    jwt_secret: str
+    platform_admin_token: str
+    smtp_url: str | None
+    email_from: str
+    sms_api_url: str | None
+    sms_account_sid: str | None
+    sms_auth_token: str | None
+    sms_from: str | None
+    public_base_url: str
+    ports: dict[str, int]
+    queue_type: str
+    exchange_name: str
+    token_ttl_seconds: int
+    max_delivery_attempts: int
+    retry_base_seconds: float
+    relay_batch_size: int
+    poll_interval_seconds: float
+    log_level: str
+    transport_options: dict = field(default_factory=dict)
+
+    @property
+    def embedded_broker(self) -> bool:
+        return self.broker_url.startswith("filesystem://")
+
+    def database_url(self, service: str) -> str:
+        return self.database_urls[service]
+
+
+def _persistent_secret(path: Path) -> str:
+    """A development secret kept under var/ so restarts keep tokens valid."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+def load_settings() -> Settings:
+    """Parse the configuration from the environment, once per process."""
+    return _parse(Env(eager=True))
+
+
+def _parse(env: Env) -> Settings:
+    var_dir = env.path("VAR_DIR", Path("var")).resolve()
+    bus_dir = var_dir / "bus"
+    database_urls = {
+        name: env.str(f"{name.upper()}_DATABASE_URL", f"sqlite:///{var_dir / (name + '.db')}")
+        for name in SERVICES
+    }
+    broker_url = env.str("BROKER_URL", "filesystem://localhost/")
+    transport_options: dict = {}
+    if broker_url.startswith("filesystem://"):
+        for folder in ("queues", "processed", "control"):
+            (bus_dir / folder).mkdir(parents=True, exist_ok=True)
+        transport_options = {
+            "data_folder_in": str(bus_dir / "queues"),
+            "data_folder_out": str(bus_dir / "queues"),
+            "processed_folder": str(bus_dir / "processed"),
+            "store_processed": False,
+            "control_folder": str(bus_dir / "control"),
+        }
+    jwt_secret = env.str("JWT_SECRET", None) or _persistent_secret(var_dir / "secrets" / "jwt")
+    platform_token = env.str("PLATFORM_ADMIN_TOKEN", None) or _persistent_secret(
+        var_dir / "secrets" / "platform_admin_token"
+    )
+    queue_type = env.str("QUEUE_TYPE", "classic")
+    if queue_type not in ("classic", "quorum"):
+        raise ValueError(f"QUEUE_TYPE must be 'classic' or 'quorum', not {queue_type!r}")
+    return Settings(
+        var_dir=var_dir,
+        broker_url=broker_url,
+        database_urls=database_urls,
+        jwt_secret=jwt_secret,
+        platform_admin_token=platform_token,
+        smtp_url=env.str("SMTP_URL", None) or None,
+        email_from=env.str("EMAIL_FROM", "coach@localhost"),
+        sms_api_url=env.str("SMS_API_URL", None) or None,
+        sms_account_sid=env.str("SMS_ACCOUNT_SID", None) or None,
+        sms_auth_token=env.str("SMS_AUTH_TOKEN", None) or None,
+        sms_from=env.str("SMS_FROM", None) or None,
+        public_base_url=env.str("PUBLIC_BASE_URL", "http://127.0.0.1:8003").rstrip("/"),
+        ports={name: env.int(f"{name.upper()}_PORT", port) for name, port in DEFAULT_PORTS.items()},
+        queue_type=queue_type,
+        exchange_name=env.str("EXCHANGE_NAME", "coaching.events"),
+        token_ttl_seconds=env.int("TOKEN_TTL_SECONDS", 900),
+        max_delivery_attempts=env.int("MAX_DELIVERY_ATTEMPTS", 5),
+        retry_base_seconds=env.float("RETRY_BASE_SECONDS", 2.0),
+        relay_batch_size=env.int("RELAY_BATCH_SIZE", 100),
+        poll_interval_seconds=env.float("POLL_INTERVAL_SECONDS", 0.2),
+        log_level=env.str("LOG_LEVEL", "INFO"),
+        transport_options=transport_options,
+    )

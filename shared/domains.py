@@ -1,0 +1,17 @@
+"""The fixed vocabulary of life domains used by assessments and goals (DESIGN.md section 6)."""
+
+LIFE_DOMAINS = (
+    "mental_health",
+    "physical_health",
+    "daily_living",
+    "social_connection",
+    "relationships",
+    "housing",
+    "work_study",
+    "finances",
+    "substance_use",
+    "meaning_identity",
+)
+
+CHANNELS = ("email", "sms")
+ROLES = ("org_admin", "coach")

@@ -1,0 +1,109 @@
+"""The JSON envelope every event travels in (DESIGN.md section 3)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from shared.config import SERVICES
+from shared.events.catalogue import CATALOGUE
+
+
+class InvalidEvent(Exception):
+    """A message that can never be processed: undecodable, or failing its schema."""
+
+
+class EnvelopeSchema(Schema):
+    id = fields.UUID(required=True)
+    type = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    tenant_id = fields.UUID(required=True)
+    occurred_at = fields.AwareDateTime(required=True, default_timezone=UTC)
+    producer = fields.String(required=True, validate=validate.OneOf(SERVICES))
+    correlation_id = fields.String(allow_none=True, load_default=None)
+    causation_id = fields.String(allow_none=True, load_default=None)
+    data = fields.Dict(required=True)
+
+
+_ENVELOPE = EnvelopeSchema()
+
+
+@dataclass(frozen=True)
+class Envelope:
+    id: uuid.UUID
+    type: str
+    version: int
+    tenant_id: uuid.UUID
+    occurred_at: datetime
+    producer: str
+    correlation_id: str | None
+    causation_id: str | None
+    data: dict[str, Any]
+
+    @property
+    def known(self) -> bool:
+        return self.type in CATALOGUE
+
+
+def new_envelope(
+    event_type: str,
+    tenant_id: uuid.UUID | str,
+    data: dict[str, Any],
+    *,
+    producer: str,
+    version: int | None = None,
+    correlation_id: str | None = None,
+    causation_id: str | None = None,
+) -> dict[str, Any]:
+    """Build a validated, JSON-ready envelope. A payload that fails its schema is a bug."""
+    spec = CATALOGUE[event_type]
+    version = version or spec.latest_version
+    schema = spec.versions[version]()
+    payload = schema.dump(schema.load(json.loads(json.dumps(data, default=str))))
+    return {
+        "id": str(uuid.uuid4()),
+        "type": event_type,
+        "version": version,
+        "tenant_id": str(tenant_id),
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "producer": producer,
+        "correlation_id": correlation_id,
+        "causation_id": causation_id,
+        "data": payload,
+    }
+
+
+def parse_envelope(body: bytes | str) -> Envelope:
+    """Decode and validate a message body; raise :class:`InvalidEvent` with the reason.
+
+    An unknown event type is returned as is (``known`` is false) so the consumer can
+    acknowledge and ignore it; an unknown version of a known type is invalid.
+    """
+    try:
+        raw = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidEvent(f"undecodable body: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise InvalidEvent("envelope is not a JSON object")
+    try:
+        fields_ = _ENVELOPE.load(raw)
+    except ValidationError as exc:
+        raise InvalidEvent(f"invalid envelope: {json.dumps(exc.messages, sort_keys=True)}") from exc
+    spec = CATALOGUE.get(fields_["type"])
+    if spec is not None:
+        schema_cls = spec.versions.get(fields_["version"])
+        if schema_cls is None:
+            raise InvalidEvent(f"unknown version {fields_['version']} of {fields_['type']}")
+        try:
+            fields_["data"] = schema_cls().load(fields_["data"])
+        except ValidationError as exc:
+            raise InvalidEvent(
+                f"invalid {fields_['type']} v{fields_['version']} payload: "
+                f"{json.dumps(exc.messages, sort_keys=True)}"
+            ) from exc
+    return Envelope(**fields_)

@@ -1,0 +1,1 @@
+"""Messaging: the topology, the outbox relay, the inbox consumer runner, dead letters."""

@@ -1,0 +1,32 @@
+"""Broker connections, opened only by worker processes, never at import time."""
+
+from __future__ import annotations
+
+from kombu import Connection
+
+from shared.config import Settings
+
+HEARTBEAT_SECONDS = 30
+
+
+def broker_connection(settings: Settings, *, confirm_publish: bool = False) -> Connection:
+    """A Kombu connection; on RabbitMQ with heartbeats and, if asked, publisher confirms."""
+    options = dict(settings.transport_options)
+    if settings.broker_url.startswith(("amqp", "pyamqp")):
+        if confirm_publish:
+            options["confirm_publish"] = True
+        return Connection(
+            settings.broker_url,
+            heartbeat=HEARTBEAT_SECONDS,
+            connect_timeout=5,
+            transport_options=options,
+        )
+    return Connection(settings.broker_url, transport_options=options)
+
+
+def ensure_connected(connection: Connection, *, max_retries: int | None = 10) -> Connection:
+    """Connect with bounded, growing retries; raise if the broker stays down."""
+    connection.ensure_connection(
+        max_retries=max_retries, interval_start=0.5, interval_step=1, interval_max=5
+    )
+    return connection

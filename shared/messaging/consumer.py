@@ -1,0 +1,264 @@
+"""The inbox consumer runner: at-least-once delivery made effectively-once.
+
+For each message: validate the envelope and payload, then in ONE transaction record the
+event id in the inbox and run the handler; acknowledge only after that commits. A failing
+handler is retried with exponential backoff by writing the message back to this
+service's own outbox with a later ``available_at`` (addressed to its own queue through
+the direct exchange), then acknowledged; after ``MAX_DELIVERY_ATTEMPTS`` it is parked in
+the dead-letter queue with the error. Undecodable or invalid messages go straight there.
+This is done by the runner, not by broker features, so it behaves the same on RabbitMQ
+and on the embedded transport.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from enum import StrEnum
+
+from kombu import Connection, Consumer
+from kombu.mixins import ConsumerMixin
+
+from shared import context
+from shared.config import Settings
+from shared.db import UnitOfWork, utcnow
+from shared.events import Envelope, InvalidEvent, parse_envelope
+from shared.messaging.connection import broker_connection
+from shared.messaging.topology import Topology
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Envelope, UnitOfWork], None]
+MAX_RETRY_DELAY_SECONDS = 300
+ERROR_HEADER_LIMIT = 1000
+
+
+class Outcome(StrEnum):
+    PROCESSED = "processed"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+    RETRY_SCHEDULED = "retry_scheduled"
+    DEAD_LETTERED = "dead_lettered"
+
+
+class InboxProcessor:
+    """Transport-free core of the runner: body + headers in, an :class:`Outcome` out."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        service: str,
+        handlers: dict[str, Handler],
+        uow_factory: Callable[[], UnitOfWork],
+        inbox_model: type,
+        outbox_model: type,
+    ):
+        self.settings = settings
+        self.service = service
+        self.handlers = handlers
+        self.uow_factory = uow_factory
+        self.inbox = inbox_model
+        self.outbox = outbox_model
+        self.topology = Topology(settings)
+
+    def process(self, body: bytes, headers: dict | None) -> Outcome:
+        headers = dict(headers or {})
+        attempt = _attempt_of(headers)
+        try:
+            envelope = parse_envelope(body)
+        except InvalidEvent as exc:
+            self._park(body, headers, attempt, str(exc), message_id=None, tenant_id=None)
+            return Outcome.DEAD_LETTERED
+        handler = self.handlers.get(envelope.type)
+        if handler is None:
+            return Outcome.IGNORED
+        tokens = _enter_context(envelope)
+        try:
+            return self._apply(envelope, handler)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            log.warning(
+                "handler failed",
+                extra={
+                    "event_id": str(envelope.id),
+                    "event_type": envelope.type,
+                    "attempt": attempt,
+                    "error": type(exc).__name__,
+                },
+            )
+            if attempt >= self.settings.max_delivery_attempts:
+                self._park(body, headers, attempt, error, envelope.id, envelope.tenant_id)
+                return Outcome.DEAD_LETTERED
+            self._schedule_retry(body, headers, attempt, error, envelope)
+            return Outcome.RETRY_SCHEDULED
+        finally:
+            _leave_context(tokens)
+
+    def _apply(self, envelope: Envelope, handler: Handler) -> Outcome:
+        with self.uow_factory() as uow:
+            session = uow.session
+            if session.get(self.inbox, envelope.id) is not None:
+                return Outcome.DUPLICATE
+            # Insert the inbox row first: a concurrent duplicate blocks on its key.
+            session.add(
+                self.inbox(
+                    event_id=envelope.id, event_type=envelope.type, tenant_id=envelope.tenant_id
+                )
+            )
+            session.flush()
+            handler(envelope, uow)
+            uow.commit()
+        return Outcome.PROCESSED
+
+    def _schedule_retry(self, body, headers, attempt, error, envelope: Envelope) -> None:
+        delay = min(self.settings.retry_base_seconds * 2 ** (attempt - 1), MAX_RETRY_DELAY_SECONDS)
+        self._write_outbox(
+            body,
+            routing_key=self.topology.queue_name(self.service),
+            headers=headers
+            | {"x-attempt": attempt + 1, "x-last-error": error[:ERROR_HEADER_LIMIT]},
+            message_id=envelope.id,
+            tenant_id=envelope.tenant_id,
+            available_in=delay,
+        )
+
+    def _park(self, body, headers, attempt, error, message_id, tenant_id) -> None:
+        log.warning(
+            "message dead-lettered",
+            extra={"service": self.service, "message_id": str(message_id), "attempt": attempt},
+        )
+        self._write_outbox(
+            body,
+            routing_key=self.topology.dead_letter_queue_name(self.service),
+            headers=headers
+            | {
+                "x-attempt": attempt,
+                "x-death-reason": error[:ERROR_HEADER_LIMIT],
+                "x-dead-lettered-at": utcnow().isoformat(),
+                "x-dead-lettered-by": self.service,
+            },
+            message_id=message_id or uuid.uuid4(),
+            tenant_id=tenant_id,
+            available_in=0,
+        )
+
+    def _write_outbox(self, body, *, routing_key, headers, message_id, tenant_id, available_in):
+        with self.uow_factory() as uow:
+            uow.session.add(
+                self.outbox(
+                    message_id=message_id,
+                    tenant_id=tenant_id,
+                    exchange=self.topology.direct.name,
+                    routing_key=routing_key,
+                    body=body if isinstance(body, bytes) else str(body).encode(),
+                    headers=_json_safe(headers),
+                    available_at=utcnow() + timedelta(seconds=available_in),
+                )
+            )
+            uow.commit()
+
+
+class EventWorker(ConsumerMixin):
+    """Consumes this service's queue with manual acks and a prefetch limit."""
+
+    def __init__(self, settings: Settings, processor: InboxProcessor, prefetch: int = 20):
+        self.settings = settings
+        self.processor = processor
+        self.prefetch = prefetch
+        self.connection = broker_connection(settings)
+        self._declared = False
+
+    def get_consumers(self, consumer_cls, channel):
+        topology = Topology(self.settings)
+        topology.declare(self.connection)
+        return [
+            consumer_cls(
+                queues=[topology.queue(self.processor.service)],
+                on_message=self.on_message,
+                on_decode_error=self.on_decode_error,
+                prefetch_count=self.prefetch,
+                accept=["json"],
+            )
+        ]
+
+    def on_message(self, message) -> None:
+        outcome = self.processor.process(message.body, message.headers)
+        message.ack()
+        log.debug("message handled", extra={"outcome": str(outcome)})
+
+    def on_decode_error(self, message, exc) -> None:
+        # Kombu's default acks (drops) an undecodable message; park it instead.
+        self.processor._park(message.body, message.headers, 1, f"undecodable: {exc}", None, None)
+        message.ack()
+
+    def run_until(self, stop: threading.Event) -> None:
+        watcher = threading.Thread(
+            target=lambda: (stop.wait(), setattr(self, "should_stop", True)), daemon=True
+        )
+        watcher.start()
+        log.info("worker started", extra={"service": self.processor.service})
+        self.run()
+        log.info("worker stopped", extra={"service": self.processor.service})
+
+
+def drain(settings: Settings, processor: InboxProcessor, idle_seconds: float = 0.5) -> int:
+    """Consume until the queue has been idle for ``idle_seconds``; return messages handled.
+
+    Used by tests and operator tools to step the system without a long-running worker.
+    """
+    handled = 0
+    with broker_connection(settings) as connection:
+        topology = Topology(settings)
+        topology.declare(connection)
+
+        def on_message(message):
+            nonlocal handled
+            processor.process(message.body, message.headers)
+            message.ack()
+            handled += 1
+
+        with Consumer(
+            connection,
+            queues=[topology.queue(processor.service)],
+            on_message=on_message,
+            prefetch_count=50,
+            accept=["json"],
+        ):
+            while True:
+                try:
+                    connection.drain_events(timeout=idle_seconds)
+                except TimeoutError:
+                    return handled
+
+
+def _attempt_of(headers: dict) -> int:
+    try:
+        return max(int(headers.get("x-attempt", 1)), 1)
+    except (TypeError, ValueError):
+        return 1
+
+
+def _json_safe(headers: dict) -> dict:
+    return json.loads(json.dumps(headers, default=str))
+
+
+def _enter_context(envelope: Envelope):
+    return (
+        context.correlation_id.set(envelope.correlation_id or str(envelope.id)),
+        context.causation_id.set(str(envelope.id)),
+        context.tenant_id.set(str(envelope.tenant_id)),
+    )
+
+
+def _leave_context(tokens) -> None:
+    for var, token in zip(
+        (context.correlation_id, context.causation_id, context.tenant_id), tokens, strict=True
+    ):
+        var.reset(token)
+
+
+__all__ = ["EventWorker", "InboxProcessor", "Outcome", "drain", "Connection"]

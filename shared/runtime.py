@@ -1,0 +1,101 @@
+"""One service's wiring: settings, database, unit of work, messaging and its API.
+
+Each service's ``bootstrap.py`` builds a :class:`ServiceRuntime` with its own tables,
+event handlers and blueprints; every process type (api, worker, relay, dispatcher) of
+that service starts from it. Nothing here touches the database or the broker until a
+process asks for it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import Flask, current_app
+from flask_smorest import Blueprint
+from sqlalchemy import MetaData, text
+
+from shared.config import Settings
+from shared.db import UnitOfWork, make_engine, make_session_factory
+from shared.db.migrate import upgrade
+from shared.messaging.connection import broker_connection
+from shared.messaging.consumer import EventWorker, Handler, InboxProcessor
+from shared.messaging.relay import OutboxRelay
+from shared.web import create_service_app
+
+
+@dataclass
+class ServiceRuntime:
+    name: str
+    settings: Settings
+    metadata: MetaData
+    outbox_model: type
+    inbox_model: type
+    migrations_dir: Path
+    handlers: dict[str, Handler] = field(default_factory=dict)
+    blueprints: Callable[[], Iterable[Blueprint]] = tuple
+    description: str = ""
+
+    # -- database -----------------------------------------------------------------------
+    @functools.cached_property
+    def engine(self):
+        return make_engine(self.settings.database_url(self.name))
+
+    @functools.cached_property
+    def session_factory(self):
+        return make_session_factory(self.engine)
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(
+            self.session_factory,
+            self.outbox_model,
+            producer=self.name,
+            exchange=self.settings.exchange_name,
+        )
+
+    def migrate(self) -> None:
+        upgrade(self.migrations_dir, self.settings.database_url(self.name))
+
+    # -- messaging ----------------------------------------------------------------------
+    def inbox_processor(self) -> InboxProcessor:
+        return InboxProcessor(
+            self.settings,
+            self.name,
+            self.handlers,
+            self.unit_of_work,
+            self.inbox_model,
+            self.outbox_model,
+        )
+
+    def worker(self) -> EventWorker:
+        return EventWorker(self.settings, self.inbox_processor())
+
+    def relay(self) -> OutboxRelay:
+        return OutboxRelay(self.settings, self.session_factory, self.outbox_model)
+
+    # -- http ---------------------------------------------------------------------------
+    def create_app(self) -> Flask:
+        app = create_service_app(
+            self.name,
+            self.settings,
+            self.blueprints(),
+            {"database": self._check_database, "broker": self._check_broker},
+            description=self.description,
+        )
+        app.extensions["runtime"] = self
+        return app
+
+    def _check_database(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def _check_broker(self) -> None:
+        with broker_connection(self.settings) as connection:
+            connection.ensure_connection(max_retries=1, timeout=2)
+
+
+def current_runtime() -> ServiceRuntime:
+    """The runtime of the service whose request is being handled."""
+    return current_app.extensions["runtime"]

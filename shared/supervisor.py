@@ -1,0 +1,91 @@
+"""``make run``: migrate, declare the topology, start every process, stop them together.
+
+Process supervision is honcho's: each process gets its own group, Ctrl-C (or SIGTERM)
+stops them all, and if one dies the others are stopped too, so nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+import threading
+import time
+import urllib.request
+
+from honcho.manager import Manager
+from honcho.printer import Printer
+
+from shared.config import SERVICES, Settings
+
+
+def process_table(settings: Settings) -> dict[str, list[str]]:
+    """Every process of the system: name -> argv."""
+    python = sys.executable
+    table: dict[str, list[str]] = {}
+    for service in SERVICES:
+        table[f"{service}-api"] = [python, "-m", "shared.cli", "api", service]
+        table[f"{service}-worker"] = [python, "-m", "shared.cli", "worker", service]
+        table[f"{service}-relay"] = [python, "-m", "shared.cli", "relay", service]
+    table["notifications-dispatcher"] = [python, "-m", "shared.cli", "dispatcher"]
+    return table
+
+
+def _banner(settings: Settings) -> str:
+    lines = ["", "Recovery coaching platform is up:"]
+    for service in SERVICES:
+        base = f"http://127.0.0.1:{settings.ports[service]}"
+        lines.append(f"  {service:<14} {base}   docs: {base}/docs")
+    lines.append(
+        f"  broker         {'embedded (var/bus)' if settings.embedded_broker else 'configured BROKER_URL'}"
+    )
+    if os.environ.get("PLATFORM_ADMIN_TOKEN"):
+        lines.append("  platform token from PLATFORM_ADMIN_TOKEN")
+    else:
+        lines.append(
+            f"  platform token {settings.platform_admin_token}  (development value, kept in var/secrets)"
+        )
+    if not settings.smtp_url:
+        lines.append(f"  emails and SMS are written to {settings.var_dir / 'outbox'}")
+    lines.append("Press Ctrl-C to stop everything.\n")
+    return "\n".join(lines)
+
+
+def _announce_when_ready(settings: Settings, manager: Manager) -> None:
+    deadline = time.monotonic() + 60
+    pending = set(SERVICES)
+    while pending and time.monotonic() < deadline:
+        for service in list(pending):
+            try:
+                url = f"http://127.0.0.1:{settings.ports[service]}/healthz"
+                with urllib.request.urlopen(url, timeout=1) as response:
+                    if response.status == 200:
+                        pending.discard(service)
+            except OSError:
+                pass
+        time.sleep(0.3)
+    if pending:
+        print(f"still waiting for: {', '.join(sorted(pending))}", flush=True)
+    else:
+        print(_banner(settings), flush=True)
+
+
+def run_everything(settings: Settings) -> int:
+    from shared.cli import cmd_migrate, cmd_topology
+
+    cmd_migrate(settings, list(SERVICES))
+    cmd_topology(settings)
+    metrics_root = settings.var_dir / "prometheus"
+    manager = Manager(Printer(sys.stdout))
+    for name, argv in process_table(settings).items():
+        env = dict(os.environ, VAR_DIR=str(settings.var_dir), PYTHONUNBUFFERED="1")
+        if name.endswith("-api"):
+            folder = metrics_root / name
+            folder.mkdir(parents=True, exist_ok=True)
+            for stale in folder.glob("*.db"):
+                stale.unlink()
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+        manager.add_process(name, "exec " + shlex.join(argv), env=env)
+    threading.Thread(target=_announce_when_ready, args=(settings, manager), daemon=True).start()
+    manager.loop()
+    return manager.returncode or 0

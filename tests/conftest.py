@@ -1,0 +1,120 @@
+"""Fixtures: real infrastructure per test (fresh vhost and databases), an SMTP server,
+settings from the environment, and the system in-process or as real processes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from shared.config import SERVICES, load_settings
+from tests.support import infra as infra_mod
+from tests.support.api import InProcessTransport, PlatformApi
+from tests.support.smtp import SmtpSink
+from tests.support.system import InProcessSystem
+
+PLATFORM_TOKEN = "platform-token-for-tests"
+JWT_SECRET = "jwt-secret-for-tests-0123456789abcdef"
+
+
+def _backend() -> str:
+    real = infra_mod.rabbitmq_available() and infra_mod.postgres_available()
+    if real:
+        return "rabbitmq+postgresql"
+    if infra_mod.real_infra_required():
+        raise pytest.UsageError(
+            "REQUIRE_REAL_INFRA=1 but RabbitMQ (127.0.0.1:5672, rabbitmqctl) or PostgreSQL "
+            "(127.0.0.1:5432) is not reachable"
+        )
+    return "embedded (filesystem transport + SQLite)"
+
+
+BACKEND = _backend()
+
+
+def pytest_report_header(config):
+    return f"coaching backend: {BACKEND}"
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line(f"coaching backend used: {BACKEND}")
+
+
+@dataclass
+class Infra:
+    broker_url: str
+    database_urls: dict[str, str]
+
+    @property
+    def real(self) -> bool:
+        return self.broker_url.startswith("amqp")
+
+
+@pytest.fixture
+def infra(tmp_path):
+    if BACKEND.startswith("rabbitmq"):
+        vhost, broker_url = infra_mod.create_vhost()
+        databases = infra_mod.create_databases(SERVICES)
+        try:
+            yield Infra(broker_url, databases)
+        finally:
+            infra_mod.drop_databases(databases)
+            infra_mod.drop_vhost(vhost)
+    else:
+        yield Infra(
+            "filesystem://localhost/",
+            {name: f"sqlite:///{tmp_path / (name + '.db')}" for name in SERVICES},
+        )
+
+
+@pytest.fixture
+def smtp():
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def env(infra, tmp_path, smtp, monkeypatch) -> dict[str, str]:
+    """The environment of every process of the system under test."""
+    values = {
+        "VAR_DIR": str(tmp_path / "var"),
+        "BROKER_URL": infra.broker_url,
+        "JWT_SECRET": JWT_SECRET,
+        "PLATFORM_ADMIN_TOKEN": PLATFORM_TOKEN,
+        "SMTP_URL": smtp.url,
+        "EMAIL_FROM": "coach@harbour.example",
+        "RETRY_BASE_SECONDS": "0",
+        "POLL_INTERVAL_SECONDS": "0.05",
+        "MAX_DELIVERY_ATTEMPTS": "3",
+        "LOG_LEVEL": "INFO",
+    }
+    for name, url in infra.database_urls.items():
+        values[f"{name.upper()}_DATABASE_URL"] = url
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+@pytest.fixture
+def settings(env):
+    return load_settings()
+
+
+@pytest.fixture
+def system(settings):
+    running = InProcessSystem.start(settings)
+    yield running
+    running.close()
+
+
+@pytest.fixture
+def api(system) -> PlatformApi:
+    return PlatformApi(InProcessTransport(system.apps), PLATFORM_TOKEN)
+
+
+@pytest.fixture
+def tenant(api):
+    """An organisation, its admin's token and the admin's staff id (also a coach here)."""
+    organisation, token = api.new_tenant()
+    return {"organisation": organisation, "token": token, "staff_id": organisation["admin"]["id"]}

@@ -1,0 +1,55 @@
+"""The three services in the test process, stepped by hand: relay, consume, dispatch."""
+
+from __future__ import annotations
+
+from shared.config import SERVICES, Settings
+from shared.messaging.connection import broker_connection
+from shared.messaging.consumer import drain
+from shared.messaging.topology import Topology
+
+
+class InProcessSystem:
+    def __init__(self, settings: Settings, runtimes: dict):
+        self.settings = settings
+        self.runtimes = runtimes
+        self.apps = {name: runtime.create_app() for name, runtime in runtimes.items()}
+        self.relays = {name: runtime.relay() for name, runtime in runtimes.items()}
+        self.processors = {name: runtime.inbox_processor() for name, runtime in runtimes.items()}
+        from services.notifications.channels import channels_from_settings
+        from services.notifications.dispatcher import Dispatcher
+
+        self.dispatcher = Dispatcher(runtimes["notifications"], channels_from_settings(settings))
+
+    @classmethod
+    def start(cls, settings: Settings) -> InProcessSystem:
+        import importlib
+
+        runtimes = {}
+        for name in SERVICES:
+            runtime = importlib.import_module(f"services.{name}.bootstrap").build_runtime(settings)
+            runtime.migrate()
+            runtimes[name] = runtime
+        with broker_connection(settings) as connection:
+            Topology(settings).declare(connection)
+        return cls(settings, runtimes)
+
+    def relay(self) -> int:
+        return sum(relay.run_once() for relay in self.relays.values())
+
+    def consume(self, service: str | None = None, idle_seconds: float = 0.3) -> int:
+        names = [service] if service else list(SERVICES)
+        return sum(drain(self.settings, self.processors[n], idle_seconds) for n in names)
+
+    def settle(self, max_rounds: int = 20) -> None:
+        """Relay, consume and dispatch until nothing moves."""
+        for _ in range(max_rounds):
+            moved = self.relay() + self.consume() + self.dispatcher.run_once()
+            if not moved:
+                return
+        raise AssertionError("the system did not settle")
+
+    def close(self) -> None:
+        for relay in self.relays.values():
+            relay.close()
+        for runtime in self.runtimes.values():
+            runtime.engine.dispose()
