@@ -39,7 +39,8 @@ class UnitOfWork:
 
     def __exit__(self, *exc_info) -> None:
         assert self.session is not None
-        self.session.rollback()
+        # Closing rolls back anything uncommitted without expiring loaded objects,
+        # so a view can still serialise what it read.
         self.session.close()
 
     def commit(self) -> None:
