@@ -1,0 +1,132 @@
+"""The deployment files agree with the code: every process type the supervisor knows is
+run by docker compose and by the Procfile, from the one Dockerfile, without secrets."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+
+from shared.config import SERVICES, load_settings
+from shared.supervisor import process_table
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+PROCFILE = ROOT / "deploy" / "Procfile"
+SECRET_VARIABLES = ("JWT_SECRET", "PLATFORM_ADMIN_TOKEN")
+INFRASTRUCTURE = ("rabbitmq", "postgres")
+
+
+@pytest.fixture
+def processes(monkeypatch, tmp_path) -> dict[str, list[str]]:
+    """Process name -> the ``coaching`` arguments it runs (``api intake``, ``dispatcher``)."""
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+    table = process_table(load_settings())
+    return {name: argv[argv.index("shared.cli") + 1 :] for name, argv in table.items()}
+
+
+@pytest.fixture(scope="module")
+def compose_services() -> dict[str, dict]:
+    return yaml.safe_load(COMPOSE_FILE.read_text())["services"]
+
+
+def _environment(service: dict) -> dict[str, str]:
+    environment = service.get("environment") or {}
+    if isinstance(environment, list):
+        return dict(item.partition("=")[::2] for item in environment)
+    return {key: str(value) for key, value in environment.items()}
+
+
+def _command(service: dict) -> list[str]:
+    command = service.get("command") or []
+    return shlex.split(command) if isinstance(command, str) else [str(x) for x in command]
+
+
+def _procfile_entries() -> dict[str, str]:
+    entries = {}
+    for line in PROCFILE.read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, command = line.partition(":")
+            entries[name.strip()] = command.strip()
+    return entries
+
+
+def test_compose_file_runs_every_process_type(processes, compose_services):
+    missing = set(processes) - set(compose_services)
+    assert not missing, f"docker-compose.yml has no service for {sorted(missing)}"
+
+
+def test_each_compose_process_runs_the_coaching_command_of_its_type(processes, compose_services):
+    for name, arguments in processes.items():
+        command = _command(compose_services[name])
+        assert command[:1] == ["coaching"], name
+        assert command[1 : 1 + len(arguments)] == arguments, name
+
+
+def test_every_app_service_is_built_from_the_deploy_dockerfile(processes, compose_services):
+    for name in [*processes, "migrate"]:
+        build = compose_services[name]["build"]
+        dockerfile = (ROOT / build["context"] / build["dockerfile"]).resolve()
+        assert dockerfile == ROOT / "deploy" / "Dockerfile", name
+        assert dockerfile.is_file(), name
+
+
+def test_migrate_upgrades_databases_then_declares_the_topology(compose_services):
+    command = " ".join(_command(compose_services["migrate"]))
+    assert re.search(r"coaching migrate\b.*&&.*coaching topology\b", command)
+
+
+def test_app_services_start_after_migrations_on_healthy_infrastructure(processes, compose_services):
+    for name in processes:
+        depends_on = compose_services[name]["depends_on"]
+        assert depends_on["migrate"]["condition"] == "service_completed_successfully", name
+        for infrastructure in INFRASTRUCTURE:
+            assert depends_on[infrastructure]["condition"] == "service_healthy", name
+            assert "healthcheck" in compose_services[infrastructure]
+        assert compose_services[name]["restart"] == "unless-stopped", name
+
+
+def test_compose_apis_listen_on_all_interfaces_and_publish_their_ports(
+    monkeypatch, tmp_path, compose_services
+):
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+    ports = load_settings().ports
+    for service in SERVICES:
+        api = compose_services[f"{service}-api"]
+        assert _environment(api)["API_HOST"] == "0.0.0.0"
+        assert f"{ports[service]}:{ports[service]}" in [str(p) for p in api["ports"]]
+
+
+def test_no_compose_service_hard_codes_a_secret(processes, compose_services):
+    for name, service in compose_services.items():
+        environment = _environment(service)
+        for variable in SECRET_VARIABLES:
+            if name in processes or name == "migrate":
+                assert variable in environment, f"{name} does not pass {variable}"
+            if variable in environment:
+                assert re.fullmatch(rf"\$\{{{variable}:\?[^}}]*\}}", environment[variable]), (
+                    f"{name} sets {variable} to a literal instead of requiring it from the host"
+                )
+
+
+def test_postgres_creates_one_database_per_service(compose_services):
+    mounts = compose_services["postgres"]["volumes"]
+    init_mount = next(m for m in mounts if "docker-entrypoint-initdb.d" in m)
+    init_sql = (ROOT / init_mount.split(":")[0]).read_text()
+    for service in SERVICES:
+        assert re.search(rf"CREATE DATABASE {service}\b", init_sql), service
+
+
+def test_procfile_names_the_same_process_types(processes):
+    assert set(_procfile_entries()) == set(processes)
+
+
+def test_procfile_runs_the_coaching_command_of_each_type(processes):
+    for name, command in _procfile_entries().items():
+        words = shlex.split(command)
+        arguments = processes[name]
+        assert words[0] == "coaching", name
+        assert words[1 : 1 + len(arguments)] == arguments, name
