@@ -45,8 +45,7 @@ def test_malformed_json_is_a_400_problem(api, tenant, system):
             {"phone"},
         ),
         (
-            {"given_name": "J", "family_name": "R", "timezone": "UTC",
-             "consent": {"email": True}},
+            {"given_name": "J", "family_name": "R", "timezone": "UTC", "consent": {"email": True}},
             {"email"},
         ),
     ],
@@ -55,8 +54,9 @@ def test_invalid_client_fields_are_named_and_nothing_is_written(api, tenant, sys
     from services.intake.models import Client, Outbox
 
     outbox_before = _rows(system, Outbox)
-    problem = _is_problem(api.call("intake", "POST", "/v1/clients", tenant["token"], json=body),
-                          422)
+    problem = _is_problem(
+        api.call("intake", "POST", "/v1/clients", tenant["token"], json=body), 422
+    )
     assert set(problem["errors"]) == fields
     assert _rows(system, Client) == 0
     assert _rows(system, Outbox) == outbox_before
@@ -64,8 +64,12 @@ def test_invalid_client_fields_are_named_and_nothing_is_written(api, tenant, sys
 
 @pytest.mark.parametrize(
     ("ratings", "field"),
-    [({"housing": 0}, "domain_ratings"), ({"housing": 11}, "domain_ratings"),
-     ({"astrology": 5}, "domain_ratings"), ({"housing": "high"}, "domain_ratings")],
+    [
+        ({"housing": 0}, "domain_ratings"),
+        ({"housing": 11}, "domain_ratings"),
+        ({"astrology": 5}, "domain_ratings"),
+        ({"housing": "high"}, "domain_ratings"),
+    ],
 )
 def test_invalid_assessment_is_refused_and_the_client_stays_referred(
     api, tenant, system, ratings, field
@@ -73,8 +77,13 @@ def test_invalid_assessment_is_refused_and_the_client_stays_referred(
     from services.intake.models import Assessment
 
     client = api.refer_client(tenant["token"])
-    reply = api.call("intake", "PUT", f"/v1/clients/{client['id']}/assessment", tenant["token"],
-                     json={"domain_ratings": ratings})
+    reply = api.call(
+        "intake",
+        "PUT",
+        f"/v1/clients/{client['id']}/assessment",
+        tenant["token"],
+        json={"domain_ratings": ratings},
+    )
     assert field in _is_problem(reply, 422)["errors"]
     assert _rows(system, Assessment) == 0
     again = api.call("intake", "GET", f"/v1/clients/{client['id']}", tenant["token"])
@@ -110,13 +119,19 @@ def test_another_organisations_client_is_a_404_everywhere(api, tenant, system):
     cid = client["id"]
     _is_problem(api.call("intake", "GET", f"/v1/clients/{cid}", other_token), 404)
     _is_problem(
-        api.call("intake", "PUT", f"/v1/clients/{cid}/assessment", other_token,
-                 json={"domain_ratings": {"housing": 5}}),
+        api.call(
+            "intake",
+            "PUT",
+            f"/v1/clients/{cid}/assessment",
+            other_token,
+            json={"domain_ratings": {"housing": 5}},
+        ),
         404,
     )
     _is_problem(api.onboard(other_token, cid, other_org["admin"]["id"]), 404)
-    _is_problem(api.call("notifications", "GET", f"/v1/clients/{cid}/notifications", other_token),
-                404)
+    _is_problem(
+        api.call("notifications", "GET", f"/v1/clients/{cid}/notifications", other_token), 404
+    )
 
 
 @pytest.mark.parametrize(
@@ -134,11 +149,18 @@ def test_missing_or_invalid_token_is_a_401_on_every_service(api, authorization):
 
 
 def test_expired_or_foreign_signed_token_is_a_401(api, tenant):
-    principal = Principal(uuid.UUID(tenant["staff_id"]),
-                          uuid.UUID(tenant["organisation"]["organisation"]["id"]), "org_admin")
+    principal = Principal(
+        uuid.UUID(tenant["staff_id"]),
+        uuid.UUID(tenant["organisation"]["organisation"]["id"]),
+        "org_admin",
+    )
     expired = issue_token(JWT_SECRET, principal, ttl_seconds=-5)
-    assert "expired" in _is_problem(
-        api.call("intake", "GET", f"/v1/clients/{uuid.uuid4()}", expired), 401)["detail"]
+    assert (
+        "expired"
+        in _is_problem(api.call("intake", "GET", f"/v1/clients/{uuid.uuid4()}", expired), 401)[
+            "detail"
+        ]
+    )
     forged = issue_token("some-other-secret-0123456789abcdef", principal, ttl_seconds=60)
     _is_problem(api.call("intake", "GET", f"/v1/clients/{uuid.uuid4()}", forged), 401)
 
@@ -146,9 +168,13 @@ def test_expired_or_foreign_signed_token_is_a_401(api, tenant):
 def test_bad_api_key_and_platform_token_are_401(api):
     _is_problem(api.call("intake", "POST", "/v1/auth/token", json={"api_key": "rck_nope"}), 401)
     _is_problem(
-        api.call("intake", "POST", "/v1/organisations",
-                 json={"name": "X", "admin": {"name": "A", "email": "a@example.org"}},
-                 headers={"X-Platform-Token": "guess"}),
+        api.call(
+            "intake",
+            "POST",
+            "/v1/organisations",
+            json={"name": "X", "admin": {"name": "A", "email": "a@example.org"}},
+            headers={"X-Platform-Token": "guess"},
+        ),
         401,
     )
 

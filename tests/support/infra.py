@@ -73,3 +73,21 @@ def drop_databases(urls: dict[str, str]) -> None:
         for url in urls.values():
             name = url.rsplit("/", 1)[1]
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def queue_depths(vhost_url: str) -> dict[str, int]:
+    """Messages (ready + unacknowledged) per queue in the vhost of ``vhost_url``."""
+    vhost = vhost_url.rsplit("/", 1)[1]
+    out = subprocess.run(
+        ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "messages", "--no-table-headers"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    depths = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            depths[parts[0]] = int(parts[1])
+    return depths

@@ -1,0 +1,100 @@
+"""`make run` on the embedded default: the journey works over HTTP, Ctrl-C stops it all."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+import requests
+
+from tests.support.api import HttpTransport, PlatformApi
+from tests.support.smtp import free_port
+from tests.support.waiting import wait_for
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIGURED = (
+    "BROKER_URL",
+    "SMTP_URL",
+    "JWT_SECRET",
+    "PLATFORM_ADMIN_TOKEN",
+    "INTAKE_DATABASE_URL",
+    "PLANS_DATABASE_URL",
+    "NOTIFICATIONS_DATABASE_URL",
+)
+
+
+def _processes_with(marker: str) -> list[int]:
+    """PIDs whose environment carries ``marker`` (our unique VAR_DIR)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if marker.encode() in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_make_run_serves_the_journey_on_the_embedded_default_and_stops_cleanly(tmp_path):
+    var_dir = tmp_path / "var"
+    env = {k: v for k, v in os.environ.items() if k not in CONFIGURED}
+    ports = {s: free_port() for s in ("intake", "plans", "notifications")}
+    env |= {f"{s.upper()}_PORT": str(p) for s, p in ports.items()}
+    env |= {"VAR_DIR": str(var_dir), "WEB_CONCURRENCY": "1"}
+    log = open(tmp_path / "make-run.log", "wb")  # noqa: SIM115
+    make = subprocess.Popen(
+        ["make", "run"],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        wait_for(
+            lambda: b"Press Ctrl-C" in (tmp_path / "make-run.log").read_bytes(),
+            timeout=120,
+            what="the make run banner",
+        )
+        banner = (tmp_path / "make-run.log").read_text()
+        for port in ports.values():
+            assert f"http://127.0.0.1:{port}" in banner
+
+        token = (var_dir / "secrets" / "platform_admin_token").read_text().strip()
+        api = PlatformApi(
+            HttpTransport({s: f"http://127.0.0.1:{p}" for s, p in ports.items()}), token
+        )
+        organisation, access = api.new_tenant()
+        client = api.onboarded_client(access, organisation["admin"]["id"])
+
+        plans = wait_for(
+            lambda: api.plans_of(access, client["id"]), timeout=60, what="the draft plan"
+        )
+        assert len(plans[0]["goals"]) == 2
+        emails = wait_for(
+            lambda: list((var_dir / "outbox").glob("*.eml")),
+            timeout=60,
+            what="the welcome email in var/outbox",
+        )
+        assert len(emails) == 1
+        assert "To: jo.rivers@example.net" in emails[0].read_text()
+        wait_for(
+            lambda: [n for n in api.nudges_of(access, client["id"]) if n["state"] == "sent"],
+            what="the welcome listed as sent",
+        )
+        for port in ports.values():
+            assert requests.get(f"http://127.0.0.1:{port}/docs", timeout=5).status_code == 200
+    finally:
+        os.killpg(make.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+        make.wait(timeout=60)
+        log.close()
+
+    wait_for(
+        lambda: not _processes_with(f"VAR_DIR={var_dir}"),
+        timeout=30,
+        what="every process started by make run to exit",
+    )
