@@ -1,0 +1,79 @@
+"""The envelope and the catalogue: what producers may emit and consumers accept."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from shared.events import CATALOGUE, InvalidEvent, new_envelope, parse_envelope, routing_keys_for
+
+
+def _referred(**contact):
+    return {
+        "client_id": uuid.uuid4(),
+        "contact": {
+            "given_name": "Ana",
+            "timezone": "UTC",
+            "consent": {"email": False, "sms": False},
+        }
+        | contact,
+    }
+
+
+def test_envelope_round_trips_through_json():
+    tenant = uuid.uuid4()
+    envelope = new_envelope(
+        "client.referred", tenant, _referred(), producer="intake", correlation_id="req-1"
+    )
+    parsed = parse_envelope(json.dumps(envelope).encode())
+    assert parsed.type == "client.referred" and parsed.version == 1
+    assert parsed.tenant_id == tenant
+    assert parsed.correlation_id == "req-1"
+    assert parsed.occurred_at.tzinfo is not None
+    assert parsed.data["contact"]["locale"] == "en"
+
+
+def test_producer_cannot_emit_an_invalid_payload():
+    with pytest.raises(Exception, match="email"):
+        new_envelope(
+            "client.referred", uuid.uuid4(), _referred(email="not-an-email"), producer="intake"
+        )
+
+
+@pytest.mark.parametrize(
+    ("mutate", "reason"),
+    [
+        (lambda e: e.pop("tenant_id"), "invalid envelope"),
+        (lambda e: e.update(version=9), "unknown version 9"),
+        (lambda e: e.update(id="nope"), "invalid envelope"),
+        (lambda e: e["data"].pop("client_id"), "invalid client.referred v1 payload"),
+        (lambda e: e.update(producer="billing"), "invalid envelope"),
+    ],
+)
+def test_invalid_envelopes_are_rejected_with_a_reason(mutate, reason):
+    envelope = new_envelope("client.referred", uuid.uuid4(), _referred(), producer="intake")
+    mutate(envelope)
+    with pytest.raises(InvalidEvent, match=reason):
+        parse_envelope(json.dumps(envelope))
+
+
+@pytest.mark.parametrize("body", [b"", b"\xff\xfe", b"[1, 2]", b"null"])
+def test_undecodable_bodies_are_rejected(body):
+    with pytest.raises(InvalidEvent):
+        parse_envelope(body)
+
+
+def test_unknown_event_type_parses_as_unknown():
+    envelope = new_envelope("client.referred", uuid.uuid4(), _referred(), producer="intake")
+    envelope["type"] = "client.teleported"
+    assert parse_envelope(json.dumps(envelope)).known is False
+
+
+def test_catalogue_routes_onboarding_to_plans_and_notifications():
+    assert "client.onboarded" in routing_keys_for("plans")
+    assert "client.onboarded" in routing_keys_for("notifications")
+    assert "client.onboarded" not in routing_keys_for("intake")
+    for spec in CATALOGUE.values():
+        assert spec.producer not in spec.consumers
