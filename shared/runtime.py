@@ -17,6 +17,7 @@ from flask import Flask, current_app
 from flask_smorest import Blueprint
 from sqlalchemy import MetaData, text
 
+from shared.clock import Clock, system_clock
 from shared.config import Settings
 from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.db.migrate import upgrade
@@ -34,9 +35,11 @@ class ServiceRuntime:
     outbox_model: type
     inbox_model: type
     migrations_dir: Path
+    idempotency_model: type | None = None
     handlers: dict[str, Handler] = field(default_factory=dict)
     blueprints: Callable[[], Iterable[Blueprint]] = tuple
     description: str = ""
+    clock: Clock = system_clock
 
     # -- database -----------------------------------------------------------------------
     @functools.cached_property

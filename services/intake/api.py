@@ -12,6 +12,7 @@ from services.intake import access, clients, schemas
 from shared.auth import Principal, current_principal, issue_token, requires_role
 from shared.errors import Unauthorized
 from shared.runtime import current_runtime
+from shared.web.idempotency import idempotent
 from shared.web.schemas import documents_errors
 
 organisations = Blueprint(
@@ -24,6 +25,7 @@ client_routes = Blueprint(
 
 
 @organisations.post("/organisations")
+@idempotent
 @organisations.doc(
     security=[{"platformToken": []}],
     parameters=[
@@ -48,6 +50,7 @@ def create_organisation(body):
 
 
 @auth.post("/auth/token")
+@idempotent
 @auth.doc(security=[])
 @auth.arguments(schemas.TokenRequestSchema)
 @auth.response(200, schemas.TokenSchema)
@@ -67,6 +70,7 @@ def create_token(body):
 
 @client_routes.post("/clients")
 @requires_role("org_admin", "coach")
+@idempotent
 @client_routes.arguments(schemas.ClientCreateSchema)
 @client_routes.response(201, schemas.ClientSchema)
 @documents_errors(client_routes, 400, 401, 403, 422)
@@ -107,6 +111,7 @@ def put_assessment(body, client_id: uuid.UUID):
 
 @client_routes.post("/clients/<uuid:client_id>/onboard")
 @requires_role("org_admin", "coach")
+@idempotent
 @client_routes.arguments(schemas.OnboardSchema)
 @client_routes.response(200, schemas.ClientSchema)
 @documents_errors(client_routes, 400, 401, 403, 404, 409, 422)

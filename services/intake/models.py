@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstra
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import InboxRecord, OutboxRecord, utcnow
+from shared.db.idempotency import IdempotencyRecord
 from shared.db.types import JsonType, UtcDateTime
 
 
@@ -103,4 +104,8 @@ class Outbox(OutboxRecord, Base):
 
 
 class ProcessedEvent(InboxRecord, Base):
+    pass
+
+
+class IdempotencyKey(IdempotencyRecord, Base):
     pass

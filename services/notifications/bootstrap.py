@@ -18,6 +18,7 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
         metadata=models.Base.metadata,
         outbox_model=models.Outbox,
         inbox_model=models.ProcessedEvent,
+        idempotency_model=models.IdempotencyKey,
         migrations_dir=Path(__file__).parent / "migrations",
         handlers=handlers.HANDLERS,
         blueprints=api.blueprints,

@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.db import InboxRecord, OutboxRecord, utcnow
+from shared.db.idempotency import IdempotencyRecord
 from shared.db.types import JsonType, UtcDateTime
 
 
@@ -63,4 +64,8 @@ class Outbox(OutboxRecord, Base):
 
 
 class ProcessedEvent(InboxRecord, Base):
+    pass
+
+
+class IdempotencyKey(IdempotencyRecord, Base):
     pass

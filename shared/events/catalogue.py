@@ -34,21 +34,43 @@ def _spec(type_: str, producer: str, consumers: tuple[str, ...], **versions) -> 
     )
 
 
+P = payloads
+N, PL, IN = ("notifications",), ("plans",), ("intake",)
+PN = ("plans", "notifications")
+
 CATALOGUE: dict[str, EventSpec] = {
     spec.type: spec
     for spec in (
-        _spec("client.referred", "intake", ("notifications",), v1=payloads.ClientReferredV1),
-        _spec(
-            "client.onboarded",
-            "intake",
-            ("plans", "notifications"),
-            v1=payloads.ClientOnboardedV1,
-        ),
-        _spec("plan.created", "plans", ("notifications",), v1=payloads.PlanCreatedV1),
-        _spec("notification.sent", "notifications", ("plans",), v1=payloads.NotificationOutcomeV1),
-        _spec(
-            "notification.failed", "notifications", ("plans",), v1=payloads.NotificationOutcomeV1
-        ),
+        # intake
+        _spec("client.referred", "intake", N, v1=P.ClientReferredV1),
+        _spec("client.onboarded", "intake", PN, v1=P.ClientOnboardedV1),
+        _spec("client.updated", "intake", PN, v1=P.ClientUpdatedV1),
+        _spec("client.discharged", "intake", PN, v1=P.ClientDischargedV1),
+        _spec("client.erased", "intake", PN, v1=P.ClientErasedV1),
+        _spec("staff.created", "intake", N, v1=P.StaffV1),
+        _spec("staff.updated", "intake", N, v1=P.StaffV1),
+        # plans
+        _spec("plan.created", "plans", N, v1=P.PlanCreatedV1),
+        _spec("plan.activated", "plans", N, v1=P.PlanLifecycleV1),
+        _spec("plan.completed", "plans", N, v1=P.PlanLifecycleV1),
+        _spec("plan.review_due", "plans", N, v1=P.PlanLifecycleV1),
+        _spec("goal.created", "plans", N, v1=P.GoalV1),
+        _spec("goal.achieved", "plans", N, v1=P.GoalV1),
+        _spec("action.scheduled", "plans", N, v1=P.ActionOccurrenceV1),
+        _spec("action.rescheduled", "plans", N, v1=P.ActionOccurrenceV1),
+        _spec("action.completed", "plans", N, v1=P.ActionOccurrenceV1),
+        _spec("action.cancelled", "plans", N, v1=P.ActionOccurrenceV1),
+        _spec("checkin.scheduled", "plans", N, v1=P.CheckInV1),
+        _spec("checkin.rescheduled", "plans", N, v1=P.CheckInV1),
+        _spec("checkin.cancelled", "plans", N, v1=P.CheckInV1),
+        _spec("checkin.recorded", "plans", N, v1=P.CheckInRecordedV1),
+        _spec("checkin.missed", "plans", N, v1=P.CheckInMissedV1),
+        _spec("client.risk_flagged", "plans", N, v1=P.RiskFlaggedV1),
+        # notifications
+        _spec("notification.sent", "notifications", PL, v1=P.NotificationOutcomeV1),
+        _spec("notification.failed", "notifications", PL, v1=P.NotificationOutcomeV1),
+        _spec("contact.opted_out", "notifications", IN, v1=P.ConsentChangedV1),
+        _spec("contact.opted_in", "notifications", IN, v1=P.ConsentChangedV1),
     )
 }
 

@@ -64,7 +64,7 @@ def new_envelope(
     spec = CATALOGUE[event_type]
     version = version or spec.latest_version
     schema = spec.versions[version]()
-    payload = schema.dump(schema.load(json.loads(json.dumps(data, default=str))))
+    payload = schema.dump(schema.load(json.loads(json.dumps(data, default=_json_default))))
     return {
         "id": str(uuid.uuid4()),
         "type": event_type,
@@ -76,6 +76,12 @@ def new_envelope(
         "causation_id": causation_id,
         "data": payload,
     }
+
+
+def _json_default(value: Any) -> str:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
 
 
 def parse_envelope(body: bytes | str) -> Envelope:

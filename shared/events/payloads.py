@@ -71,3 +71,124 @@ class NotificationOutcomeV1(Schema):
     kind = fields.String(required=True)
     channel = fields.String(required=True)
     reason = fields.String(allow_none=True, load_default=None)
+
+
+# -- intake -------------------------------------------------------------------------------
+
+
+class ClientUpdatedV1(Schema):
+    """``changed`` names the fields that changed (never their values); ``contact`` is the
+    current contact so projections can simply overwrite."""
+
+    client_id = fields.UUID(required=True)
+    changed = fields.List(fields.String(), required=True)
+    coach_id = fields.UUID(allow_none=True, load_default=None)
+    contact = fields.Nested(ContactSchema, required=True)
+
+
+class ClientDischargedV1(Schema):
+    client_id = fields.UUID(required=True)
+    reason = fields.String(required=True)
+    discharged_at = fields.AwareDateTime(required=True)
+
+
+class ClientErasedV1(Schema):
+    client_id = fields.UUID(required=True)
+
+
+class StaffV1(Schema):
+    staff_id = fields.UUID(required=True)
+    name = fields.String(required=True)
+    email = fields.Email(required=True)
+    phone = fields.String(allow_none=True, load_default=None)
+    role = fields.String(required=True, validate=validate.OneOf(("org_admin", "coach")))
+    active = fields.Boolean(load_default=True)
+
+
+# -- plans --------------------------------------------------------------------------------
+
+
+class PlanLifecycleV1(Schema):
+    plan_id = fields.UUID(required=True)
+    client_id = fields.UUID(required=True)
+    coach_id = fields.UUID(required=True)
+    review_due_on = fields.Date(allow_none=True, load_default=None)
+
+
+class GoalV1(Schema):
+    goal_id = fields.UUID(required=True)
+    plan_id = fields.UUID(required=True)
+    client_id = fields.UUID(required=True)
+    title = fields.String(required=True)
+    domain = fields.String(required=True, validate=Domain)
+
+
+class ActionOccurrenceV1(Schema):
+    """One occurrence of an action step. ``occurrence_key`` is stable for that occurrence
+    (its original local date-time), so reminders can be found, moved or cancelled.
+    ``occurrence_key`` null on ``action.completed``/``action.cancelled`` means the whole
+    step."""
+
+    action_id = fields.UUID(required=True)
+    goal_id = fields.UUID(required=True)
+    plan_id = fields.UUID(required=True)
+    client_id = fields.UUID(required=True)
+    title = fields.String(required=True)
+    occurrence_key = fields.String(allow_none=True, load_default=None)
+    due_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    due_local = fields.String(allow_none=True, load_default=None)
+    timezone = fields.String(required=True)
+    reminder_lead_minutes = fields.Integer(load_default=60, validate=validate.Range(min=0))
+    previous_due_at = fields.AwareDateTime(allow_none=True, load_default=None)
+
+
+class CheckInV1(Schema):
+    checkin_id = fields.UUID(required=True)
+    plan_id = fields.UUID(required=True)
+    client_id = fields.UUID(required=True)
+    coach_id = fields.UUID(required=True)
+    starts_at = fields.AwareDateTime(required=True)
+    starts_local = fields.String(required=True)
+    timezone = fields.String(required=True)
+    duration_minutes = fields.Integer(required=True)
+    mode = fields.String(required=True, validate=validate.OneOf(("in_person", "phone", "video")))
+
+
+class CheckInRecordedV1(Schema):
+    """No notes: they stay in plans."""
+
+    checkin_id = fields.UUID(required=True)
+    plan_id = fields.UUID(required=True)
+    client_id = fields.UUID(required=True)
+    attended = fields.Boolean(required=True)
+    wellbeing = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(1, 10))
+
+
+class CheckInMissedV1(Schema):
+    checkin_id = fields.UUID(required=True)
+    plan_id = fields.UUID(required=True)
+    client_id = fields.UUID(required=True)
+    coach_id = fields.UUID(required=True)
+    starts_at = fields.AwareDateTime(required=True)
+
+
+class RiskFlaggedV1(Schema):
+    plan_id = fields.UUID(required=True)
+    client_id = fields.UUID(required=True)
+    coach_id = fields.UUID(required=True)
+    reason = fields.String(
+        required=True, validate=validate.OneOf(("low_wellbeing", "missed_checkins"))
+    )
+    checkin_id = fields.UUID(allow_none=True, load_default=None)
+
+
+# -- notifications ------------------------------------------------------------------------
+
+
+class ConsentChangedV1(Schema):
+    client_id = fields.UUID(required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(("email", "sms")))
+    method = fields.String(
+        required=True, validate=validate.OneOf(("sms_keyword", "email_unsubscribe"))
+    )
+    occurred_at = fields.AwareDateTime(required=True)
