@@ -11,13 +11,14 @@ import logging
 import threading
 from datetime import timedelta
 
-from kombu import Connection, Producer
+from kombu import Connection
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.config import Settings
 from shared.db import utcnow
 from shared.messaging.connection import broker_connection, ensure_connected
+from shared.messaging.publisher import OutgoingMessage, PublishTimeout, publisher_for
 from shared.messaging.topology import Topology
 
 log = logging.getLogger(__name__)
@@ -37,22 +38,25 @@ class OutboxRelay:
         self.outbox = outbox_model
         self.batch_size = settings.relay_batch_size
         self._connection: Connection | None = None
-        self._producer: Producer | None = None
+        self._publisher = None
 
     # -- broker -------------------------------------------------------------------------
-    def _ensure_producer(self) -> Producer:
-        if self._producer is None:
-            connection = ensure_connected(broker_connection(self.settings, confirm_publish=True))
+    def _ensure_publisher(self):
+        if self._publisher is None:
+            connection = ensure_connected(broker_connection(self.settings), max_retries=3)
             Topology(self.settings).declare(connection)
             self._connection = connection
-            self._producer = Producer(connection.default_channel)
-        return self._producer
+            self._publisher = publisher_for(connection)
+        return self._publisher
 
     def close(self) -> None:
         if self._connection is not None:
-            self._connection.release()
+            try:
+                self._connection.release()
+            except Exception:  # closing a broken connection must not mask the cause
+                log.debug("closing the relay connection failed", exc_info=True)
         self._connection = None
-        self._producer = None
+        self._publisher = None
 
     # -- work ---------------------------------------------------------------------------
     def _claim(self, session: Session) -> list:
@@ -65,53 +69,37 @@ class OutboxRelay:
         )
         return list(session.scalars(stmt))
 
-    def _publish(self, row) -> None:
-        self._ensure_producer().publish(
-            row.body,
-            exchange=row.exchange,
-            routing_key=row.routing_key,
-            content_type="application/json",
-            content_encoding="utf-8",
-            headers=dict(row.headers or {}),
-            message_id=str(row.message_id),
-            delivery_mode=2,
-            mandatory=True,
-            retry=False,
-        )
-
     def run_once(self) -> int:
-        """Publish one batch of due rows; return how many were published."""
-        published = 0
+        """Publish one batch of due rows; return how many the broker confirmed."""
         with self.session_factory() as session:
             rows = self._claim(session)
             if not rows:
                 return 0
-            self._ensure_producer()
+            publisher = self._ensure_publisher()
             assert self._connection is not None
-            connection_errors = self._connection.connection_errors
-            for row in rows:
-                try:
-                    self._publish(row)
-                except connection_errors:
-                    # The broker went away: the row is not at fault. Keep what was
-                    # confirmed, reconnect on the next run.
-                    self.close()
-                    break
-                except Exception as exc:  # unroutable (mandatory) or nacked
-                    self._record_failure(row, exc)
-                    # The channel may hold a stale confirm: start afresh next time.
-                    self.close()
-                    break
-                row.published_at = utcnow()
-                published += 1
+            try:
+                outcomes = publisher.publish_batch([_message(row) for row in rows])
+            except (*self._connection.connection_errors, PublishTimeout):
+                # Broker gone or silent: nothing is marked, so everything is sent again
+                # later; consumers' inboxes absorb the copies that did arrive.
+                self.close()
+                raise
+            now = utcnow()
+            published = 0
+            for row, error in zip(rows, outcomes, strict=True):
+                if error is None:
+                    row.published_at = now
+                    published += 1
+                else:
+                    self._record_failure(row, error)
             session.commit()
         if published:
-            log.info("relay published", extra={"count": published})
+            log.debug("relay published", extra={"count": published})
         return published
 
-    def _record_failure(self, row, exc: Exception) -> None:
+    def _record_failure(self, row, error: str) -> None:
         row.publish_attempts += 1
-        row.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+        row.last_error = error[:1000]
         delay = min(2 ** min(row.publish_attempts, 10), MAX_PUBLISH_BACKOFF_SECONDS)
         row.available_at = utcnow() + timedelta(seconds=delay)
         log.warning(
@@ -119,7 +107,6 @@ class OutboxRelay:
             extra={
                 "outbox_id": row.id,
                 "routing_key": row.routing_key,
-                "error": type(exc).__name__,
                 "attempts": row.publish_attempts,
             },
         )
@@ -140,3 +127,13 @@ class OutboxRelay:
         finally:
             self.close()
             log.info("relay stopped")
+
+
+def _message(row) -> OutgoingMessage:
+    return OutgoingMessage(
+        body=row.body,
+        exchange=row.exchange,
+        routing_key=row.routing_key,
+        headers=row.headers or {},
+        message_id=str(row.message_id),
+    )

@@ -1,30 +1,28 @@
-"""A relay that dies by SIGKILL right after publishing ``client.onboarded`` and before
-marking it published: the worst moment for the outbox (used by the e2e tests)."""
+"""A relay that dies by SIGKILL right after the broker confirmed ``client.onboarded`` and
+before the relay marked it published: the worst moment for the outbox (e2e tests)."""
 
+import importlib
 import os
 import signal
 import sys
+import threading
 
 from shared.config import load_settings
-from shared.messaging.relay import OutboxRelay
-from shared.runtime import ServiceRuntime  # noqa: F401 - keeps the import graph explicit
+from shared.messaging.publisher import ConfirmingPublisher
 
-_publish = OutboxRelay._publish
+_publish_batch = ConfirmingPublisher.publish_batch
 
 
-def _publish_then_die(self, row):
-    _publish(self, row)
-    if row.routing_key == "client.onboarded":
+def _publish_batch_then_die(self, messages):
+    outcomes = _publish_batch(self, messages)
+    if any(m.routing_key == "client.onboarded" for m in messages):
         os.kill(os.getpid(), signal.SIGKILL)
+    return outcomes
 
 
 if __name__ == "__main__":
-    import importlib
-    import threading
-
-    OutboxRelay._publish = _publish_then_die
-    service = sys.argv[1]
-    runtime = importlib.import_module(f"services.{service}.bootstrap").build_runtime(
+    ConfirmingPublisher.publish_batch = _publish_batch_then_die
+    runtime = importlib.import_module(f"services.{sys.argv[1]}.bootstrap").build_runtime(
         load_settings()
     )
     runtime.relay().run_forever(threading.Event())

@@ -82,3 +82,34 @@ def test_relay_publishes_rows_in_commit_order(api, tenant, system, settings, bat
         rows = session.scalars(select(Outbox).order_by(Outbox.id)).all()
     assert all(row.published_at is not None for row in rows)
     assert received == [str(row.message_id) for row in rows]
+
+
+def test_unroutable_message_is_a_failure_not_a_success(system, settings):
+    import uuid as uuid_mod
+
+    from services.intake.models import Outbox
+
+    topology = Topology(settings)
+    runtime = system.runtimes["intake"]
+    with runtime.session_factory() as session:
+        for routing_key in ("nobody.listens.here", "plans.events"):
+            session.add(
+                Outbox(
+                    message_id=uuid_mod.uuid4(),
+                    exchange=topology.direct.name,
+                    routing_key=routing_key,
+                    body=b"{}",
+                    headers={},
+                )
+            )
+        session.commit()
+
+    assert system.relays["intake"].run_once() == 1
+
+    with runtime.session_factory() as session:
+        lost, delivered = session.scalars(select(Outbox).order_by(Outbox.id)).all()
+    assert lost.published_at is None
+    assert lost.publish_attempts == 1
+    assert "unroutable" in lost.last_error
+    assert lost.available_at > lost.created_at  # retried later, with backoff
+    assert delivered.published_at is not None
