@@ -1,0 +1,142 @@
+"""Relay and consumer throughput, each against raw Kombu on the same broker."""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+import uuid
+from pathlib import Path
+
+from kombu import Connection, Consumer, Producer, Queue
+
+from bench.fixtures import onboarded_bodies, referred_bodies
+from bench.harness import Row, migrated_runtime, real_infrastructure
+from shared.messaging.connection import broker_connection
+from shared.messaging.topology import Topology
+
+
+def _raw_confirmed_publish(settings, bodies: list[bytes], exchange, routing_key) -> float:
+    """Baseline: Kombu with confirm_publish, one message at a time."""
+    with Connection(settings.broker_url, transport_options={"confirm_publish": True}) as conn:
+        producer = Producer(conn.default_channel)
+        started = time.perf_counter()
+        for body in bodies:
+            producer.publish(body, exchange=exchange, routing_key=routing_key,
+                             content_type="application/json", content_encoding="utf-8",
+                             delivery_mode=2, mandatory=True, retry=False,
+                             message_id=str(uuid.uuid4()))
+        return time.perf_counter() - started
+
+
+def _purge(settings) -> None:
+    with broker_connection(settings) as connection:
+        for queue in Topology(settings).all_queues():
+            queue(connection.default_channel).purge()
+
+
+def bench_relay(tmp: Path, n: int) -> list[Row]:
+    from services.intake.models import Outbox
+
+    with real_infrastructure(tmp) as (settings, _env):
+        runtime = migrated_runtime("intake", settings)
+        topology = Topology(settings)
+        with broker_connection(settings) as connection:
+            topology.declare(connection)
+        bodies = referred_bodies(n)
+        with runtime.session_factory() as session:
+            session.add_all(
+                Outbox(message_id=uuid.UUID(json.loads(b)["id"]), exchange=topology.events.name,
+                       routing_key="client.referred", body=b, headers={})
+                for b in bodies
+            )
+            session.commit()
+        relay = runtime.relay()
+        relay._ensure_publisher()  # connect outside the timed part, as a running relay is
+        started = time.perf_counter()
+        published = 0
+        while published < n:
+            published += relay.run_once()
+        ours = time.perf_counter() - started
+        relay.close()
+        _purge(settings)
+        baseline = _raw_confirmed_publish(settings, bodies, topology.events.name,
+                                          "client.referred")
+        _purge(settings)
+        runtime.engine.dispose()
+    return [Row("relay", "outbox rows -> confirmed publishes", n / ours, n / baseline,
+                ">= 1.0x", "msgs/s", {"n": n, "batch_size": settings.relay_batch_size})]
+
+
+def _raw_consume(settings, bodies: list[bytes]) -> float:
+    """Baseline: the same messages consumed and acknowledged with bare Kombu."""
+    with broker_connection(settings) as connection:
+        queue = Queue("bench.raw", durable=True)
+        channel = connection.default_channel
+        queue(channel).declare()
+        producer = Producer(channel)
+        for body in bodies:
+            producer.publish(body, exchange="", routing_key="bench.raw", delivery_mode=2,
+                             content_type="application/json", content_encoding="utf-8")
+        received = 0
+
+        def on_message(message):
+            nonlocal received
+            message.ack()
+            received += 1
+
+        with Consumer(connection, queues=[queue], on_message=on_message, prefetch_count=100):
+            started = time.perf_counter()
+            while received < len(bodies):
+                connection.drain_events(timeout=10)
+            elapsed = time.perf_counter() - started
+        queue(channel).delete()
+        return elapsed
+
+
+def consume_with_runner(settings, processor, n: int) -> float:
+    """Our runner's path: validate, inbox, handler, commit, ack; until n are handled."""
+    from shared.messaging.consumer import EventWorker
+
+    worker = EventWorker(settings, processor, prefetch=100)
+    handled = 0
+    original = worker.on_message
+
+    def counting(message):
+        nonlocal handled
+        original(message)
+        handled += 1
+
+    worker.on_message = counting
+    with broker_connection(settings) as connection:
+        worker.connection = connection
+        channel = connection.default_channel
+        consumers = worker.get_consumers(functools.partial(Consumer, channel), channel)
+        for consumer in consumers:
+            consumer.consume()
+        started = time.perf_counter()
+        while handled < n:
+            connection.drain_events(timeout=10)
+        elapsed = time.perf_counter() - started
+        for consumer in consumers:
+            consumer.cancel()
+    return elapsed
+
+
+def bench_consumer(tmp: Path, n: int) -> list[Row]:
+    with real_infrastructure(tmp) as (settings, _env):
+        runtime = migrated_runtime("plans", settings)
+        topology = Topology(settings)
+        bodies = onboarded_bodies(n)
+        with broker_connection(settings) as connection:
+            topology.declare(connection)
+            producer = Producer(connection.default_channel)
+            for body in bodies:
+                producer.publish(body, exchange=topology.events, routing_key="client.onboarded",
+                                 content_type="application/json", content_encoding="utf-8",
+                                 delivery_mode=2)
+        ours = consume_with_runner(settings, runtime.inbox_processor(), n)
+        baseline = _raw_consume(settings, bodies)
+        runtime.engine.dispose()
+    return [Row("consumer", "client.onboarded -> plan drafted", n / ours, n / baseline,
+                ">= 0.25x", "events/s", {"n": n, "effect": "plan + 2 goals + outbox row"})]
