@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import json
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -22,10 +22,17 @@ def _raw_confirmed_publish(settings, bodies: list[bytes], exchange, routing_key)
         producer = Producer(conn.default_channel)
         started = time.perf_counter()
         for body in bodies:
-            producer.publish(body, exchange=exchange, routing_key=routing_key,
-                             content_type="application/json", content_encoding="utf-8",
-                             delivery_mode=2, mandatory=True, retry=False,
-                             message_id=str(uuid.uuid4()))
+            producer.publish(
+                body,
+                exchange=exchange,
+                routing_key=routing_key,
+                content_type="application/json",
+                content_encoding="utf-8",
+                delivery_mode=2,
+                mandatory=True,
+                retry=False,
+                message_id=str(uuid.uuid4()),
+            )
         return time.perf_counter() - started
 
 
@@ -46,8 +53,13 @@ def bench_relay(tmp: Path, n: int) -> list[Row]:
         bodies = referred_bodies(n)
         with runtime.session_factory() as session:
             session.add_all(
-                Outbox(message_id=uuid.UUID(json.loads(b)["id"]), exchange=topology.events.name,
-                       routing_key="client.referred", body=b, headers={})
+                Outbox(
+                    message_id=uuid.UUID(json.loads(b)["id"]),
+                    exchange=topology.events.name,
+                    routing_key="client.referred",
+                    body=b,
+                    headers={},
+                )
                 for b in bodies
             )
             session.commit()
@@ -60,12 +72,20 @@ def bench_relay(tmp: Path, n: int) -> list[Row]:
         ours = time.perf_counter() - started
         relay.close()
         _purge(settings)
-        baseline = _raw_confirmed_publish(settings, bodies, topology.events.name,
-                                          "client.referred")
+        baseline = _raw_confirmed_publish(settings, bodies, topology.events.name, "client.referred")
         _purge(settings)
         runtime.engine.dispose()
-    return [Row("relay", "outbox rows -> confirmed publishes", n / ours, n / baseline,
-                ">= 1.0x", "msgs/s", {"n": n, "batch_size": settings.relay_batch_size})]
+    return [
+        Row(
+            "relay",
+            "outbox rows -> confirmed publishes",
+            n / ours,
+            n / baseline,
+            ">= 1.0x",
+            "msgs/s",
+            {"n": n, "batch_size": settings.relay_batch_size},
+        )
+    ]
 
 
 def _raw_consume(settings, bodies: list[bytes]) -> float:
@@ -76,8 +96,14 @@ def _raw_consume(settings, bodies: list[bytes]) -> float:
         queue(channel).declare()
         producer = Producer(channel)
         for body in bodies:
-            producer.publish(body, exchange="", routing_key="bench.raw", delivery_mode=2,
-                             content_type="application/json", content_encoding="utf-8")
+            producer.publish(
+                body,
+                exchange="",
+                routing_key="bench.raw",
+                delivery_mode=2,
+                content_type="application/json",
+                content_encoding="utf-8",
+            )
         received = 0
 
         def on_message(message):
@@ -94,32 +120,34 @@ def _raw_consume(settings, bodies: list[bytes]) -> float:
         return elapsed
 
 
-def consume_with_runner(settings, processor, n: int) -> float:
-    """Our runner's path: validate, inbox, handler, commit, ack; until n are handled."""
+def consume_with_runner(settings, processor, n: int, timeout: float = 300) -> float:
+    """Our runner's path (validate, inbox, handler, commit per batch, ack) until n done."""
     from shared.messaging.consumer import EventWorker
 
-    worker = EventWorker(settings, processor, prefetch=100)
     handled = 0
-    original = worker.on_message
+    done = threading.Event()
+    process_batch = processor.process_batch
 
-    def counting(message):
+    def counting(messages):
         nonlocal handled
-        original(message)
-        handled += 1
+        outcomes = process_batch(messages)
+        handled += len(messages)
+        if handled >= n:
+            done.set()
+        return outcomes
 
-    worker.on_message = counting
-    with broker_connection(settings) as connection:
-        worker.connection = connection
-        channel = connection.default_channel
-        consumers = worker.get_consumers(functools.partial(Consumer, channel), channel)
-        for consumer in consumers:
-            consumer.consume()
-        started = time.perf_counter()
-        while handled < n:
-            connection.drain_events(timeout=10)
-        elapsed = time.perf_counter() - started
-        for consumer in consumers:
-            consumer.cancel()
+    processor.process_batch = counting
+    worker = EventWorker(settings, processor)
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run_until, args=(stop,))
+    started = time.perf_counter()
+    thread.start()
+    finished = done.wait(timeout)
+    elapsed = time.perf_counter() - started
+    stop.set()
+    thread.join(10)
+    if not finished:
+        raise RuntimeError(f"only {handled} of {n} events handled in {timeout}s")
     return elapsed
 
 
@@ -132,11 +160,25 @@ def bench_consumer(tmp: Path, n: int) -> list[Row]:
             topology.declare(connection)
             producer = Producer(connection.default_channel)
             for body in bodies:
-                producer.publish(body, exchange=topology.events, routing_key="client.onboarded",
-                                 content_type="application/json", content_encoding="utf-8",
-                                 delivery_mode=2)
+                producer.publish(
+                    body,
+                    exchange=topology.events,
+                    routing_key="client.onboarded",
+                    content_type="application/json",
+                    content_encoding="utf-8",
+                    delivery_mode=2,
+                )
         ours = consume_with_runner(settings, runtime.inbox_processor(), n)
         baseline = _raw_consume(settings, bodies)
         runtime.engine.dispose()
-    return [Row("consumer", "client.onboarded -> plan drafted", n / ours, n / baseline,
-                ">= 0.25x", "events/s", {"n": n, "effect": "plan + 2 goals + outbox row"})]
+    return [
+        Row(
+            "consumer",
+            "client.onboarded -> plan drafted",
+            n / ours,
+            n / baseline,
+            ">= 0.25x",
+            "events/s",
+            {"n": n, "effect": "plan + 2 goals + outbox row"},
+        )
+    ]

@@ -101,18 +101,28 @@ def print_table(rows: list[Row]) -> None:
     for row in rows:
         baseline = f"{row.baseline:>12.1f}" if row.baseline is not None else f"{'-':>12}"
         ratio = f"{row.ratio:>6.2f}x" if row.ratio is not None else f"{'-':>7}"
-        print(f"{row.benchmark:<12} {row.metric + ' (' + row.unit + ')':<34} "
-              f"{row.ours:>12.1f} {baseline} {ratio}  {row.target}")
+        print(
+            f"{row.benchmark:<12} {row.metric + ' (' + row.unit + ')':<34} "
+            f"{row.ours:>12.1f} {baseline} {ratio}  {row.target}"
+        )
 
 
 def write_results(rows: list[Row]) -> Path:
     RESULTS_DIR.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = RESULTS_DIR / f"bench-{stamp}.json"
-    path.write_text(json.dumps({
-        "when": stamp,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                    "python": platform.python_version()},
-        "rows": [asdict(row) | {"ratio": row.ratio} for row in rows],
-    }, indent=2))
+    path.write_text(
+        json.dumps(
+            {
+                "when": stamp,
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "platform": platform.platform(),
+                    "python": platform.python_version(),
+                },
+                "rows": [asdict(row) | {"ratio": row.ratio} for row in rows],
+            },
+            indent=2,
+        )
+    )
     return path

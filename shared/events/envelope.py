@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from dataclasses import dataclass
@@ -63,7 +64,7 @@ def new_envelope(
     """Build a validated, JSON-ready envelope. A payload that fails its schema is a bug."""
     spec = CATALOGUE[event_type]
     version = version or spec.latest_version
-    schema = spec.versions[version]()
+    schema = _payload_schema(event_type, version)
     payload = schema.dump(schema.load(json.loads(json.dumps(data, default=_json_default))))
     return {
         "id": str(uuid.uuid4()),
@@ -76,6 +77,12 @@ def new_envelope(
         "causation_id": causation_id,
         "data": payload,
     }
+
+
+@functools.cache
+def _payload_schema(event_type: str, version: int) -> Schema:
+    """One schema instance per (type, version): building them is costly, using them is not."""
+    return CATALOGUE[event_type].versions[version]()
 
 
 def _json_default(value: Any) -> str:
@@ -102,11 +109,12 @@ def parse_envelope(body: bytes | str) -> Envelope:
         raise InvalidEvent(f"invalid envelope: {json.dumps(exc.messages, sort_keys=True)}") from exc
     spec = CATALOGUE.get(fields_["type"])
     if spec is not None:
-        schema_cls = spec.versions.get(fields_["version"])
-        if schema_cls is None:
+        if fields_["version"] not in spec.versions:
             raise InvalidEvent(f"unknown version {fields_['version']} of {fields_['type']}")
         try:
-            fields_["data"] = schema_cls().load(fields_["data"])
+            fields_["data"] = _payload_schema(fields_["type"], fields_["version"]).load(
+                fields_["data"]
+            )
         except ValidationError as exc:
             raise InvalidEvent(
                 f"invalid {fields_['type']} v{fields_['version']} payload: "

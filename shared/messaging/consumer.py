@@ -15,13 +15,15 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from enum import StrEnum
 
-from kombu import Connection, Consumer
+from kombu import Consumer
 from kombu.mixins import ConsumerMixin
+from sqlalchemy import select
 
 from shared import context
 from shared.config import Settings
@@ -66,6 +68,7 @@ class InboxProcessor:
         self.topology = Topology(settings)
 
     def process(self, body: bytes, headers: dict | None) -> Outcome:
+        """Handle one message in its own transaction."""
         headers = dict(headers or {})
         attempt = _attempt_of(headers)
         try:
@@ -78,41 +81,95 @@ class InboxProcessor:
             return Outcome.IGNORED
         tokens = _enter_context(envelope)
         try:
-            return self._apply(envelope, handler)
+            with self.uow_factory() as uow:
+                outcome = self._apply(uow, envelope, handler, set(), checked=False)
+                uow.commit()
+            return outcome
         except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            log.warning(
-                "handler failed",
-                extra={
-                    "event_id": str(envelope.id),
-                    "event_type": envelope.type,
-                    "attempt": attempt,
-                    "error": type(exc).__name__,
-                },
-            )
-            if attempt >= self.settings.max_delivery_attempts:
-                self._park(body, headers, attempt, error, envelope.id, envelope.tenant_id)
-                return Outcome.DEAD_LETTERED
-            self._schedule_retry(body, headers, attempt, error, envelope)
-            return Outcome.RETRY_SCHEDULED
+            return self._handle_failure(body, headers, attempt, envelope, exc)
         finally:
             _leave_context(tokens)
 
-    def _apply(self, envelope: Envelope, handler: Handler) -> Outcome:
-        with self.uow_factory() as uow:
-            session = uow.session
-            if session.get(self.inbox, envelope.id) is not None:
-                return Outcome.DUPLICATE
-            # Insert the inbox row first: a concurrent duplicate blocks on its key.
-            session.add(
-                self.inbox(
-                    event_id=envelope.id, event_type=envelope.type, tenant_id=envelope.tenant_id
+    def process_batch(self, messages: list[tuple[bytes, dict | None]]) -> list[Outcome]:
+        """Handle several messages in ONE transaction (one commit), falling back to one
+        transaction per message if anything in the batch fails. The caller acknowledges
+        the messages only after this returns."""
+        if len(messages) > 1:
+            try:
+                return self._process_together(messages)
+            except Exception:
+                log.info(
+                    "batch failed; handling its messages one by one",
+                    extra={"service": self.service, "size": len(messages)},
                 )
+        return [self.process(body, headers) for body, headers in messages]
+
+    def _process_together(self, messages) -> list[Outcome]:
+        parsed = []
+        for body, _headers in messages:
+            envelope = parse_envelope(body)  # an invalid one makes the batch fall back
+            parsed.append((envelope, self.handlers.get(envelope.type)))
+        outcomes = []
+        with self.uow_factory() as uow:
+            seen = self._already_processed(
+                uow, [envelope.id for envelope, handler in parsed if handler is not None]
             )
-            session.flush()
-            handler(envelope, uow)
+            for envelope, handler in parsed:
+                if handler is None:
+                    outcomes.append(Outcome.IGNORED)
+                    continue
+                tokens = _enter_context(envelope)
+                try:
+                    outcomes.append(self._apply(uow, envelope, handler, seen, checked=True))
+                finally:
+                    _leave_context(tokens)
             uow.commit()
+        return outcomes
+
+    def _already_processed(self, uow: UnitOfWork, event_ids: list) -> set:
+        if not event_ids:
+            return set()
+        stmt = select(self.inbox.event_id).where(self.inbox.event_id.in_(event_ids))
+        return set(uow.session.scalars(stmt))
+
+    def _apply(
+        self, uow: UnitOfWork, envelope: Envelope, handler: Handler, seen: set, *, checked: bool
+    ) -> Outcome:
+        """Record the event in the inbox and run its handler, in ``uow``'s transaction.
+
+        ``checked``: the batch already looked the ids up (``seen``); a concurrent duplicate
+        then fails the batch's commit on the inbox key, and the batch falls back to one
+        transaction per message.
+        """
+        session = uow.session
+        if envelope.id in seen or (not checked and session.get(self.inbox, envelope.id)):
+            return Outcome.DUPLICATE
+        seen.add(envelope.id)
+        session.add(
+            self.inbox(event_id=envelope.id, event_type=envelope.type, tenant_id=envelope.tenant_id)
+        )
+        if not checked:
+            # Insert the inbox row first: a concurrent duplicate blocks on its key.
+            session.flush()
+        handler(envelope, uow)
         return Outcome.PROCESSED
+
+    def _handle_failure(self, body, headers, attempt, envelope: Envelope, exc) -> Outcome:
+        error = f"{type(exc).__name__}: {exc}"
+        log.warning(
+            "handler failed",
+            extra={
+                "event_id": str(envelope.id),
+                "event_type": envelope.type,
+                "attempt": attempt,
+                "error": type(exc).__name__,
+            },
+        )
+        if attempt >= self.settings.max_delivery_attempts:
+            self._park(body, headers, attempt, error, envelope.id, envelope.tenant_id)
+            return Outcome.DEAD_LETTERED
+        self._schedule_retry(body, headers, attempt, error, envelope)
+        return Outcome.RETRY_SCHEDULED
 
     def _schedule_retry(self, body, headers, attempt, error, envelope: Envelope) -> None:
         delay = min(self.settings.retry_base_seconds * 2 ** (attempt - 1), MAX_RETRY_DELAY_SECONDS)
@@ -163,18 +220,34 @@ class InboxProcessor:
 
 
 class EventWorker(ConsumerMixin):
-    """Consumes this service's queue with manual acks and a prefetch limit."""
+    """Consumes this service's queue with manual acks and a prefetch limit.
 
-    def __init__(self, settings: Settings, processor: InboxProcessor, prefetch: int = 20):
+    Messages are gathered into small batches (up to ``batch_size``, or whatever arrived
+    within ``max_wait`` seconds) and handled in one transaction, then acknowledged.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        processor: InboxProcessor,
+        prefetch: int = 100,
+        batch_size: int = 50,
+        max_wait: float = 0.02,
+    ):
         self.settings = settings
         self.processor = processor
         self.prefetch = prefetch
+        self.batch_size = batch_size
+        self.max_wait = max_wait
         self.connection = broker_connection(settings)
-        self._declared = False
+        self._pending: list = []
+        self._first_pending_at = 0.0
 
     def get_consumers(self, consumer_cls, channel):
         topology = Topology(self.settings)
         topology.declare(self.connection)
+        # Unacknowledged messages of a lost channel will be redelivered: forget them.
+        self._pending.clear()
         return [
             consumer_cls(
                 queues=[topology.queue(self.processor.service)],
@@ -186,9 +259,21 @@ class EventWorker(ConsumerMixin):
         ]
 
     def on_message(self, message) -> None:
-        outcome = self.processor.process(message.body, message.headers)
-        message.ack()
-        log.debug("message handled", extra={"outcome": str(outcome)})
+        if not self._pending:
+            self._first_pending_at = time.monotonic()
+        self._pending.append(message)
+        if len(self._pending) >= self.batch_size:
+            self.flush()
+
+    def on_iteration(self) -> None:
+        if self._pending and time.monotonic() - self._first_pending_at >= self.max_wait:
+            self.flush()
+
+    def flush(self) -> None:
+        batch, self._pending = self._pending, []
+        self.processor.process_batch([(m.body, m.headers) for m in batch])
+        for message in batch:
+            message.ack()
 
     def on_decode_error(self, message, exc) -> None:
         # Kombu's default acks (drops) an undecodable message; park it instead.
@@ -196,12 +281,16 @@ class EventWorker(ConsumerMixin):
         message.ack()
 
     def run_until(self, stop: threading.Event) -> None:
-        watcher = threading.Thread(
-            target=lambda: (stop.wait(), setattr(self, "should_stop", True)), daemon=True
-        )
-        watcher.start()
+        def watch():
+            stop.wait()
+            self.should_stop = True
+
+        threading.Thread(target=watch, daemon=True).start()
         log.info("worker started", extra={"service": self.processor.service})
-        self.run()
+        # A short drain timeout lets on_iteration flush a partial batch promptly.
+        self.run(safety_interval=self.max_wait)
+        if self._pending:
+            self.flush()
         log.info("worker stopped", extra={"service": self.processor.service})
 
 
@@ -259,6 +348,3 @@ def _leave_context(tokens) -> None:
         (context.correlation_id, context.causation_id, context.tenant_id), tokens, strict=True
     ):
         var.reset(token)
-
-
-__all__ = ["EventWorker", "InboxProcessor", "Outcome", "drain", "Connection"]

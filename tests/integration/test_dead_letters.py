@@ -142,3 +142,61 @@ def test_handler_failing_once_succeeds_on_retry_without_a_dead_letter(
 
     assert _plan_count(system) == 1
     assert deadletters.peek(settings, "plans") == []
+
+
+def test_a_batch_with_a_bad_message_still_handles_the_good_ones_exactly_once(
+    system, settings, monkeypatch
+):
+    from services.plans.drafting import draft_plan_from_onboarding
+
+    tenant_id = str(uuid.uuid4())
+    good = [json.dumps(_onboarded_envelope(tenant_id)).encode() for _ in range(3)]
+    poisoned = _onboarded_envelope(tenant_id)
+
+    def picky(envelope, uow):
+        if str(envelope.id) == poisoned["id"]:
+            raise RuntimeError("cannot draft this one")
+        return draft_plan_from_onboarding(envelope, uow)
+
+    monkeypatch.setitem(system.processors["plans"].handlers, "client.onboarded", picky)
+    batch = [
+        (good[0], {}),
+        (good[1], {}),
+        (good[0], {}),  # a duplicate inside the batch
+        (json.dumps(poisoned).encode(), {}),
+        (b"not json", {}),
+        (good[2], {}),
+    ]
+    outcomes = system.processors["plans"].process_batch(batch)
+
+    assert outcomes == [
+        Outcome.PROCESSED,
+        Outcome.PROCESSED,
+        Outcome.DUPLICATE,
+        Outcome.RETRY_SCHEDULED,
+        Outcome.DEAD_LETTERED,
+        Outcome.PROCESSED,
+    ]
+    assert _plan_count(system) == 3
+    # Delivered again as a whole: nothing new happens.
+    again = system.processors["plans"].process_batch([(g, {}) for g in good])
+    assert again == [Outcome.DUPLICATE] * 3
+    assert _plan_count(system) == 3
+
+
+def test_a_clean_batch_commits_once(system, settings, monkeypatch):
+    from shared.db import UnitOfWork
+
+    commits = []
+    original = UnitOfWork.commit
+
+    def counting(self):
+        commits.append(1)
+        return original(self)
+
+    monkeypatch.setattr(UnitOfWork, "commit", counting)
+    tenant_id = str(uuid.uuid4())
+    batch = [(json.dumps(_onboarded_envelope(tenant_id)).encode(), {}) for _ in range(5)]
+    assert system.processors["plans"].process_batch(batch) == [Outcome.PROCESSED] * 5
+    assert len(commits) == 1
+    assert _plan_count(system) == 5
