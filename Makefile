@@ -22,6 +22,10 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## Benchmarks against real RabbitMQ and PostgreSQL: `make bench` or `make bench BENCH=relay`.
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 

@@ -6,12 +6,16 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bench import bus
+from bench import bus, system
 from bench.harness import print_table, write_results
 
 BENCHMARKS = {
     "relay": (bus.bench_relay, 5000),
     "consumer": (bus.bench_consumer, 2000),
+    "end-to-end": (system.bench_end_to_end, 30),  # seconds at 20 onboardings/s
+    "api": (system.bench_api, 10),  # seconds of load per side
+    "dispatcher": (system.bench_dispatcher, 1000),
+    "scale-out": (system.bench_scale_out, 2000),
 }
 
 

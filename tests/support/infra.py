@@ -77,9 +77,18 @@ def drop_databases(urls: dict[str, str]) -> None:
 
 def queue_depths(vhost_url: str) -> dict[str, int]:
     """Messages (ready + unacknowledged) per queue in the vhost of ``vhost_url``."""
+    return _queue_column(vhost_url, "messages")
+
+
+def queue_consumers(vhost_url: str) -> dict[str, int]:
+    """Consumers attached to each queue in the vhost of ``vhost_url``."""
+    return _queue_column(vhost_url, "consumers")
+
+
+def _queue_column(vhost_url: str, column: str) -> dict[str, int]:
     vhost = vhost_url.rsplit("/", 1)[1]
     out = subprocess.run(
-        ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "messages", "--no-table-headers"],
+        ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", column, "--no-table-headers"],
         check=True,
         capture_output=True,
         text=True,

@@ -1,0 +1,403 @@
+"""Benchmarks of the running system: end to end (and memory), API, dispatcher, scale-out."""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from kombu import Producer
+
+from bench.fixtures import onboarded_bodies
+from bench.harness import Row, migrated_runtime, real_infrastructure, summarise
+from bench.load import run_load
+from shared.messaging.connection import broker_connection
+from shared.messaging.topology import Topology
+from tests.support.api import HttpTransport, PlatformApi
+from tests.support.processes import ProcessSystem
+from tests.support.smtp import SmtpSink, free_port
+from tests.support.waiting import wait_for
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class TimedSink(SmtpSink):
+    """An SMTP sink that notes when each recipient's first message arrived."""
+
+    def __init__(self):
+        super().__init__()
+        self.arrivals: dict[str, float] = {}
+        handle = self.handler.handle_DATA
+
+        async def timed(server, session, envelope):
+            reply = await handle(server, session, envelope)
+            if reply.startswith("250"):
+                for rcpt in envelope.rcpt_tos:
+                    self.arrivals.setdefault(rcpt.lower(), time.time())
+            return reply
+
+        self.handler.handle_DATA = timed
+
+
+def _peak_rss_mb(pid: int) -> float:
+    """Peak resident memory of a process and its children (gunicorn workers)."""
+    peak = 0.0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]) / 1024)
+        except OSError:
+            continue
+    return peak
+
+
+def _system(tmp: Path, env: dict, sink: SmtpSink, web_concurrency: str = "2") -> ProcessSystem:
+    processes = ProcessSystem(env | {"SMTP_URL": sink.url}, tmp / "logs").prepare()
+    processes.env["WEB_CONCURRENCY"] = web_concurrency
+    return processes
+
+
+def bench_end_to_end(tmp: Path, seconds: int, rate: int = 20) -> list[Row]:
+    sink = TimedSink().start()
+    with real_infrastructure(tmp, POLL_INTERVAL_SECONDS="0.05") as (_settings, env):
+        processes = _system(tmp, env, sink).start()
+        try:
+            api = PlatformApi(HttpTransport(processes.base_urls), env["PLATFORM_ADMIN_TOKEN"])
+            organisation, token = api.new_tenant()
+            coach = organisation["admin"]["id"]
+            total = seconds * rate
+
+            def prepare(i):
+                client = api.refer_client(token, email=f"client{i}@example.net")
+                api.assess(token, client["id"])
+                return client["id"], f"client{i}@example.net"
+
+            with ThreadPoolExecutor(8) as pool:
+                clients = list(pool.map(prepare, range(total)))
+            onboarded_at: dict[str, float] = {}
+            started = time.perf_counter()
+            for i, (client_id, email) in enumerate(clients):
+                delay = started + i / rate - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                reply = api.onboard(token, client_id, coach)
+                assert reply.status == 200, reply.body
+                onboarded_at[email] = time.time()
+            with contextlib.suppress(AssertionError):  # the missing ones count as lost
+                wait_for(
+                    lambda: len(sink.arrivals) >= total, timeout=60, what="every welcome email"
+                )
+            latencies = [
+                sink.arrivals[e] - t for e, t in onboarded_at.items() if e in sink.arrivals
+            ]
+            lost = total - len(latencies)
+            memory = {}
+            for name, process in processes.processes.items():
+                role = name.split("-", 1)[1] if name.count("-") else name
+                memory[role] = max(memory.get(role, 0.0), _peak_rss_mb(process.pid))
+        finally:
+            processes.stop_all()
+            sink.stop()
+    stats = summarise(latencies)
+    notes = {"onboardings": total, "rate_per_s": rate, "lost": lost}
+    rows = [
+        Row(
+            "end-to-end",
+            "onboard -> welcome at SMTP p50",
+            stats["p50"] * 1000,
+            None,
+            "",
+            "ms",
+            notes,
+        ),
+        Row(
+            "end-to-end",
+            "onboard -> welcome at SMTP p99",
+            stats["p99"] * 1000,
+            None,
+            "< 1000 ms, none lost",
+            "ms",
+            notes,
+        ),
+        Row("end-to-end", "onboard -> welcome at SMTP max", stats["max"] * 1000, None, "", "ms"),
+        Row("end-to-end", "welcome emails lost", float(lost), None, "0", "count"),
+    ]
+    rows += [
+        Row("memory", f"peak RSS {role}", mb, None, "< 150 MB", "MB")
+        for role, mb in sorted(memory.items())
+    ]
+    return rows
+
+
+def bench_api(tmp: Path, seconds: int) -> list[Row]:
+    sink = SmtpSink().start()
+    with real_infrastructure(tmp) as (_settings, env):
+        processes = _system(tmp, env, sink).start()
+        try:
+            api = PlatformApi(HttpTransport(processes.base_urls), env["PLATFORM_ADMIN_TOKEN"])
+            organisation, token = api.new_tenant()
+            client = api.onboarded_client(token, organisation["admin"]["id"])
+            plan = wait_for(lambda: api.plans_of(token, client["id"]), what="a plan")[0]
+            for name in list(processes.processes):
+                if not name.endswith("-api"):
+                    processes.stop(name)
+            headers = {"Authorization": f"Bearer {token}"}
+            ours = run_load(
+                [
+                    f"{processes.base_urls['intake']}/v1/clients/{client['id']}",
+                    f"{processes.base_urls['plans']}/v1/plans/{plan['id']}",
+                ],
+                headers,
+                duration=seconds,
+            )
+            processes.stop_all()
+            port = free_port()
+            gunicorn = str(Path(sys.executable).parent / "gunicorn")
+            bare = processes.spawn(
+                "bare-api",
+                [
+                    gunicorn,
+                    "-c",
+                    "python:shared.web.gunicorn_config",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--chdir",
+                    str(REPO),
+                    "bench.bare_app:create_app()",
+                ],
+            )
+            wait_for(
+                lambda: _responds(f"http://127.0.0.1:{port}/clients/{client['id']}"),
+                what="the bare app",
+            )
+            baseline = run_load(
+                [f"http://127.0.0.1:{port}/clients/{client['id']}"], {}, duration=seconds
+            )
+            assert bare.poll() is None
+        finally:
+            processes.stop_all()
+            sink.stop()
+    notes = {"ours": ours, "baseline": baseline, "connections": 16, "workers": 2, "threads": 4}
+    return [
+        Row(
+            "api",
+            "GET client + GET plan, 16 conns",
+            ours["rps"],
+            baseline["rps"],
+            ">= 0.7x",
+            "req/s",
+            notes,
+        ),
+        Row("api", "p99 latency", ours["p99_ms"], baseline["p99_ms"], "", "ms"),
+    ]
+
+
+def _responds(url: str) -> bool:
+    import requests
+
+    try:
+        return requests.get(url, timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def _due_nudges(runtime, n: int) -> None:
+    from services.notifications.models import Contact, Nudge
+    from shared.db import utcnow
+
+    tenant = uuid.uuid4()
+    now = utcnow()
+    with runtime.session_factory() as session:
+        for i in range(n):
+            client_id = uuid.uuid4()
+            session.add(
+                Contact(
+                    tenant_id=tenant,
+                    client_id=client_id,
+                    given_name="Bench",
+                    email=f"n{i}@example.net",
+                    timezone="UTC",
+                    locale="en",
+                    consent_email=True,
+                    consent_sms=False,
+                )
+            )
+            session.add(
+                Nudge(
+                    id=uuid.uuid4(),
+                    tenant_id=tenant,
+                    client_id=client_id,
+                    kind="welcome",
+                    occurrence_key=f"bench:{i}",
+                    channel="email",
+                    state="scheduled",
+                    due_at=now,
+                )
+            )
+        session.commit()
+
+
+def _logged(processes: ProcessSystem, name: str, text: str) -> bool:
+    path = processes.log_dir / f"{name}.log"
+    return path.exists() and text in path.read_text(errors="replace")
+
+
+def _dispatch_with_processes(tmp: Path, n: int, count: int) -> float:
+    """Steady state: dispatchers are up and idle before the nudges become due."""
+    sink = SmtpSink().start()
+    with real_infrastructure(tmp, LOG_LEVEL="INFO") as (settings, env):
+        runtime = migrated_runtime("notifications", settings)
+        processes = _system(tmp, env, sink)
+        names = [f"dispatcher-{i}" for i in range(count)]
+        for name in names:
+            processes.spawn(name, [sys.executable, "-m", "shared.cli", "dispatcher"])
+        try:
+            for name in names:
+                wait_for(
+                    lambda name=name: _logged(processes, name, "dispatcher started"),
+                    what=f"{name} to start",
+                )
+            started = time.perf_counter()
+            _due_nudges(runtime, n)
+            wait_for(
+                lambda: len(sink.messages) >= n,
+                timeout=600,
+                interval=0.02,
+                what="every nudge at the sink",
+            )
+            elapsed = time.perf_counter() - started
+        finally:
+            processes.stop_all()
+            sink.stop()
+            runtime.engine.dispose()
+    return elapsed
+
+
+def _smtplib_baseline(tmp: Path, n: int) -> float:
+    from services.notifications.channels.base import OutgoingMessage
+    from services.notifications.channels.email import build_email
+    from services.notifications.templates import render
+
+    sink = SmtpSink().start()
+    messages = []
+    for i in range(n):
+        rendered = render(
+            "welcome",
+            "email",
+            {
+                "name": "Bench",
+                "organisation_name": "Bench",
+                "unsubscribe_url": "http://x/unsubscribe",
+            },
+        )
+        messages.append(
+            build_email(
+                OutgoingMessage(
+                    f"<{uuid.uuid4()}@bench>", f"n{i}@example.net", rendered.subject, rendered.text
+                ),
+                "coach@localhost",
+            )
+        )
+    started = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", sink.port) as client:
+        for message in messages:
+            client.send_message(message)
+    elapsed = time.perf_counter() - started
+    sink.stop()
+    return elapsed
+
+
+def bench_dispatcher(tmp: Path, n: int) -> list[Row]:
+    ours = _dispatch_with_processes(tmp / "one", n, 1)
+    baseline = _smtplib_baseline(tmp, n)
+    return [
+        Row(
+            "dispatcher",
+            "due nudges -> SMTP sink, 1 process",
+            n / ours,
+            n / baseline,
+            ">= 0.5x",
+            "nudges/s",
+            {"n": n, "includes": "process start-up"},
+        )
+    ]
+
+
+def _consume_with_processes(tmp: Path, n: int, count: int) -> float:
+    """Steady state: workers are consuming before the events are published."""
+    from sqlalchemy import func, select
+
+    from services.plans.models import RecoveryPlan
+    from tests.support.infra import queue_consumers
+
+    with real_infrastructure(tmp) as (settings, env):
+        runtime = migrated_runtime("plans", settings)
+        topology = Topology(settings)
+        bodies = onboarded_bodies(n)
+        processes = ProcessSystem(env, tmp / "logs")
+        for i in range(count):
+            processes.spawn(f"worker-{i}", [sys.executable, "-m", "shared.cli", "worker", "plans"])
+
+        def plans() -> int:
+            with runtime.session_factory() as session:
+                return session.scalar(select(func.count()).select_from(RecoveryPlan))
+
+        try:
+            wait_for(
+                lambda: queue_consumers(env["BROKER_URL"]).get("plans.events") == count,
+                what="every worker to consume",
+            )
+            started = time.perf_counter()
+            with broker_connection(settings) as connection:
+                producer = Producer(connection.default_channel)
+                for body in bodies:
+                    producer.publish(
+                        body,
+                        exchange=topology.events,
+                        routing_key="client.onboarded",
+                        content_type="application/json",
+                        content_encoding="utf-8",
+                        delivery_mode=2,
+                    )
+            wait_for(lambda: plans() >= n, timeout=600, interval=0.05, what="every plan")
+            elapsed = time.perf_counter() - started
+        finally:
+            processes.stop_all()
+            runtime.engine.dispose()
+    return elapsed
+
+
+def bench_scale_out(tmp: Path, n: int) -> list[Row]:
+    one = _consume_with_processes(tmp / "c1", n, 1)
+    two = _consume_with_processes(tmp / "c2", n, 2)
+    d_one = _dispatch_with_processes(tmp / "d1", n, 1)
+    d_two = _dispatch_with_processes(tmp / "d2", n, 2)
+    return [
+        Row(
+            "scale-out",
+            "consumer, 2 processes vs 1",
+            n / two,
+            n / one,
+            ">= 1.7x",
+            "events/s",
+            {"n": n},
+        ),
+        Row(
+            "scale-out",
+            "dispatcher, 2 processes vs 1",
+            n / d_two,
+            n / d_one,
+            ">= 1.7x",
+            "nudges/s",
+            {"n": n},
+        ),
+    ]

@@ -1,0 +1,33 @@
+"""Every benchmark runs once with a tiny size so none of them rots (no speed asserted)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from bench import __main__ as bench_main
+from bench import harness
+
+
+def test_every_benchmark_runs_and_reports_its_figures(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(harness, "RESULTS_DIR", tmp_path / "results")
+    rows = bench_main.main(["--n", "1"])
+
+    assert {row.benchmark for row in rows} == {
+        "relay",
+        "consumer",
+        "end-to-end",
+        "memory",
+        "api",
+        "dispatcher",
+        "scale-out",
+    }
+    for row in rows:
+        assert math.isfinite(row.ours), row
+        if row.baseline is not None:
+            assert row.baseline > 0 and math.isfinite(row.ratio), row
+    lost = next(r for r in rows if r.metric == "welcome emails lost")
+    assert lost.ours == 0
+    [written] = (tmp_path / "results").glob("bench-*.json")
+    assert len(json.loads(written.read_text())["rows"]) == len(rows)
+    assert "ratio" in capsys.readouterr().out
