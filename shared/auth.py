@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from flask import current_app, g, request
 
+from shared import context
 from shared.domains import ROLES
 from shared.errors import NotAllowed, Unauthorized
 
@@ -66,6 +67,8 @@ def current_principal() -> Principal:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("A Bearer access token is required.")
         g.principal = verify_token(current_app.config["JWT_SECRET"], token.strip())
+        # Every log line of this request now names the tenant (the web layer resets it).
+        context.tenant_id.set(str(g.principal.tenant_id))
     return g.principal
 
 

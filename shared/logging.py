@@ -21,8 +21,11 @@ class _ContextFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.service = self.service
-        record.correlation_id = context.correlation_id.get()
-        record.tenant_id = context.tenant_id.get()
+        # Values passed with ``extra=`` win over the context's.
+        if getattr(record, "correlation_id", None) is None:
+            record.correlation_id = context.correlation_id.get()
+        if getattr(record, "tenant_id", None) is None:
+            record.tenant_id = context.tenant_id.get()
         return True
 
 
