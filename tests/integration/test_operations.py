@@ -15,8 +15,12 @@ def test_health_readiness_and_metrics_on_every_service(system):
         metrics = client.get("/metrics")
         assert metrics.status_code == 200
         assert b"http_requests_total" in metrics.data
-        docs = client.get("/openapi.json")
-        assert docs.status_code == 200 and docs.get_json()["openapi"].startswith("3.")
+        spec = client.get("/openapi.json")
+        assert spec.status_code == 200 and spec.get_json()["openapi"].startswith("3.")
+        page = client.get("/docs")
+        assert page.status_code == 200 and b"/docs/assets/swagger-ui-bundle.js" in page.data
+        for asset in ("swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css"):
+            assert client.get(f"/docs/assets/{asset}").status_code == 200, asset
 
 
 def test_readiness_reports_an_unreachable_broker_as_503(system, monkeypatch):
