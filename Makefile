@@ -3,6 +3,9 @@ VENV    ?= .venv
 PYTHON  ?= python3
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
+# The suite waits on brokers, databases and processes more than on the CPU: three
+# workers fit two cores.
+PYTEST_WORKERS ?= 3
 
 .PHONY: run test lint format bench clean
 
@@ -20,7 +23,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 ## Benchmarks against real RabbitMQ and PostgreSQL: `make bench` or `make bench BENCH=relay`.
 bench: $(STAMP)
