@@ -10,7 +10,7 @@ from pathlib import Path
 
 from kombu import Connection, Consumer, Producer, Queue
 
-from bench.fixtures import onboarded_bodies, referred_bodies
+from bench.fixtures import onboarded_bodies, publish_events, referred_bodies
 from bench.harness import Row, migrated_runtime, real_infrastructure
 from shared.messaging.connection import broker_connection
 from shared.messaging.topology import Topology
@@ -154,20 +154,8 @@ def consume_with_runner(settings, processor, n: int, timeout: float = 300) -> fl
 def bench_consumer(tmp: Path, n: int) -> list[Row]:
     with real_infrastructure(tmp) as (settings, _env):
         runtime = migrated_runtime("plans", settings)
-        topology = Topology(settings)
         bodies = onboarded_bodies(n)
-        with broker_connection(settings) as connection:
-            topology.declare(connection)
-            producer = Producer(connection.default_channel)
-            for body in bodies:
-                producer.publish(
-                    body,
-                    exchange=topology.events,
-                    routing_key="client.onboarded",
-                    content_type="application/json",
-                    content_encoding="utf-8",
-                    delivery_mode=2,
-                )
+        publish_events(settings, bodies, "client.onboarded")
         ours = consume_with_runner(settings, runtime.inbox_processor(), n)
         baseline = _raw_consume(settings, bodies)
         runtime.engine.dispose()

@@ -61,3 +61,25 @@ def onboarded_bodies(n: int, tenant_id: uuid.UUID | None = None) -> list[bytes]:
         )
         bodies.append(json.dumps(envelope).encode())
     return bodies
+
+
+def publish_events(settings, bodies: list[bytes], routing_key: str) -> None:
+    """Put event bodies on the events exchange (declaring the topology first)."""
+    from kombu import Producer
+
+    from shared.messaging.connection import broker_connection
+    from shared.messaging.topology import Topology
+
+    topology = Topology(settings)
+    with broker_connection(settings) as connection:
+        topology.declare(connection)
+        producer = Producer(connection.default_channel)
+        for body in bodies:
+            producer.publish(
+                body,
+                exchange=topology.events,
+                routing_key=routing_key,
+                content_type="application/json",
+                content_encoding="utf-8",
+                delivery_mode=2,
+            )

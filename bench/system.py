@@ -10,13 +10,9 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from kombu import Producer
-
-from bench.fixtures import onboarded_bodies
+from bench.fixtures import onboarded_bodies, publish_events
 from bench.harness import Row, migrated_runtime, real_infrastructure, summarise
 from bench.load import run_load
-from shared.messaging.connection import broker_connection
-from shared.messaging.topology import Topology
 from tests.support.api import HttpTransport, PlatformApi
 from tests.support.processes import ProcessSystem
 from tests.support.smtp import SmtpSink, free_port
@@ -68,7 +64,7 @@ def _system(tmp: Path, env: dict, sink: SmtpSink, web_concurrency: str = "2") ->
 
 def bench_end_to_end(tmp: Path, seconds: int, rate: int = 20) -> list[Row]:
     sink = TimedSink().start()
-    with real_infrastructure(tmp, POLL_INTERVAL_SECONDS="0.05") as (_settings, env):
+    with real_infrastructure(tmp) as (_settings, env):
         processes = _system(tmp, env, sink).start()
         try:
             api = PlatformApi(HttpTransport(processes.base_urls), env["PLATFORM_ADMIN_TOKEN"])
@@ -341,7 +337,6 @@ def _consume_with_processes(tmp: Path, n: int, count: int) -> float:
 
     with real_infrastructure(tmp) as (settings, env):
         runtime = migrated_runtime("plans", settings)
-        topology = Topology(settings)
         bodies = onboarded_bodies(n)
         processes = ProcessSystem(env, tmp / "logs")
         for i in range(count):
@@ -357,17 +352,7 @@ def _consume_with_processes(tmp: Path, n: int, count: int) -> float:
                 what="every worker to consume",
             )
             started = time.perf_counter()
-            with broker_connection(settings) as connection:
-                producer = Producer(connection.default_channel)
-                for body in bodies:
-                    producer.publish(
-                        body,
-                        exchange=topology.events,
-                        routing_key="client.onboarded",
-                        content_type="application/json",
-                        content_encoding="utf-8",
-                        delivery_mode=2,
-                    )
+            publish_events(settings, bodies, "client.onboarded")
             wait_for(lambda: plans() >= n, timeout=600, interval=0.05, what="every plan")
             elapsed = time.perf_counter() - started
         finally:
