@@ -182,7 +182,12 @@ def render(kind: str, channel: str, variables: dict, override=None) -> RenderedM
         else default_parts(kind, channel)
     )
     values = {name: "" for name in KINDS[kind].allowed_variables} | variables
-    rendered = render_parts(parts, values)
+    try:
+        rendered = render_parts(parts, values)
+    except Exception:  # a saved override that fails at render time: the default still goes
+        if override is None:
+            raise
+        return render(kind, channel, variables)
     if channel == "email" and not rendered.html:
         rendered = RenderedMessage(rendered.subject, rendered.text, _html_from_text(rendered.text))
     return rendered
