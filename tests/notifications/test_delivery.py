@@ -64,7 +64,11 @@ def test_smtp_550_fails_suppresses_the_address_and_is_not_retried(notifications,
         found = suppressions.suppression_of(session, tenant, "email", "gone@example.net")
         assert found.reason == "bounce"
 
-    n.event("plan.activated", tenant, {"plan_id": uuid.uuid4(), "client_id": client, "coach_id": uuid.uuid4()})
+    n.event(
+        "plan.activated",
+        tenant,
+        {"plan_id": uuid.uuid4(), "client_id": client, "coach_id": uuid.uuid4()},
+    )
     n.dispatch()
     assert n.nudge(client, "plan_ready").reason == "suppressed:bounce"
     assert smtp.messages == []
