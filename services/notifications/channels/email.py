@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -14,6 +15,7 @@ from services.notifications.channels.base import (
 )
 
 SMTP_TIMEOUT_SECONDS = 15
+_ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>]+>?")
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,8 @@ class SmtpEmailChannel:
 
 def _classify(code: int, reason: bytes | str) -> Exception:
     text = reason.decode(errors="replace") if isinstance(reason, bytes) else str(reason)
+    # Servers often echo the address; the reason is stored, published and shown.
+    text = _ADDRESS.sub("<address>", text)[:300]
     if 400 <= code < 500:
         return TransientDeliveryError(f"SMTP {code}: {text}")
     return PermanentDeliveryError(f"SMTP {code}: {text}", bounce=code in (550, 551, 553))
