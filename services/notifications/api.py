@@ -234,6 +234,8 @@ def put_template(body, kind: str, channel: str):
     variable the kind does not provide."""
     _template_key(kind, channel)
     parts = _checked(kind, channel, body)
+    if channel == "email" and not parts.get("subject"):
+        raise Unprocessable("An email needs a subject.", errors={"subject": ["Required."]})
     tenant_id = current_principal().tenant_id
     with current_runtime().unit_of_work() as uow:
         override = uow.session.get(TemplateOverride, (tenant_id, kind, channel))

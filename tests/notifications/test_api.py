@@ -23,9 +23,11 @@ def test_template_overrides_are_checked_previewed_and_used(notifications, smtp):
     bad_variable = n.call("PUT", path, admin, json={"subject": "Hi {{ nme }}", "text": "x"})
     assert bad_variable.status_code == 422
     assert "nme" in bad_variable.json["errors"]["subject"][0]
-    bad_syntax = n.call("PUT", path, admin, json={"text": "Hello {{ name "})
+    bad_syntax = n.call("PUT", path, admin, json={"subject": "Hi", "text": "Hello {{ name "})
     assert bad_syntax.status_code == 422 and "Syntax error" in bad_syntax.json["errors"]["text"][0]
-    escape_attempt = n.call("PUT", path, admin, json={"text": "{{ name.__class__.__mro__ }}"})
+    escape_attempt = n.call(
+        "PUT", path, admin, json={"subject": "Hi", "text": "{{ name.__class__.__mro__ }}"}
+    )
     preview_escape = n.call(
         "POST",
         path + "/preview",
