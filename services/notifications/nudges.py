@@ -91,7 +91,10 @@ def _pending_about(subject_id, occurrence: str | None):
 
 def on_client_onboarded(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
     contact = upsert_contact(uow, envelope)
-    schedule_nudge(uow, contact, "welcome", f"onboarding:{envelope.data['client_id']}", now)
+    if contact.status == "discharged":
+        contact.status = "active"  # onboarded again after a discharge
+    # Keyed by the event: a redelivery sends nothing, a later re-onboarding welcomes again.
+    schedule_nudge(uow, contact, "welcome", f"onboarding:{envelope.id}", now)
 
 
 # -- plans --------------------------------------------------------------------------------
