@@ -57,7 +57,9 @@ def decide_for_client(
     sent_today: Callable[[], int],
 ) -> Decision:
     kind = KINDS[nudge.kind]
-    if contact is None or contact.status == "erased":
+    if contact is None:
+        return Decision("cancel", reason="unknown_client")
+    if contact.status == "erased":
         return Decision("cancel", reason="client_erased")
     if contact.status == "discharged" and not kind.is_reply:
         return Decision("cancel", reason="client_discharged")

@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 
 from services.notifications.models import Contact, StaffMember
+from tests.support.notifications import contact_details
 
 
 def _action(client_id, action_id, due_at, occurrence_key, lead=60) -> dict:
@@ -218,3 +219,30 @@ def test_staff_events_carry_the_organisation_name_used_in_messages(notifications
     n.onboard(tenant)
     n.dispatch()
     assert smtp.messages[0]["Subject"] == "Welcome to Harbour Recovery Services, Jo"
+
+
+def test_a_client_onboarded_again_after_discharge_is_welcomed_again(notifications, smtp):
+    n = notifications
+    tenant = uuid.uuid4()
+    client = n.onboard(tenant)
+    n.dispatch()
+    n.event(
+        "client.discharged",
+        tenant,
+        {"client_id": client, "reason": "moved away", "discharged_at": n.clock()},
+    )
+    contact = contact_details()
+    n.event(
+        "client.onboarded",
+        tenant,
+        {
+            "client_id": client,
+            "coach_id": uuid.uuid4(),
+            "timezone": contact["timezone"],
+            "contact": contact,
+            "assessment": {"version": 1, "domain_ratings": {"housing": 6}},
+        },
+    )
+    n.dispatch()
+    assert [w.state for w in n.nudges(client, "welcome")] == ["sent", "sent"]
+    assert len(smtp.messages) == 2
