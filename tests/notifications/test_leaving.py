@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import timedelta
 from urllib.parse import parse_qs
@@ -32,7 +33,8 @@ def _inbound(n, body: str, sid: str | None = None):
     return n.provider_post(INBOUND, form)
 
 
-def test_stop_start_help_with_signature_verification(notifications_with_sms, httpserver):
+def test_stop_start_help_with_signature_verification(notifications_with_sms, httpserver, caplog):
+    caplog.set_level(logging.DEBUG)
     n = notifications_with_sms
     sids = iter(f"SMout{i}" for i in range(100))
     httpserver.expect_request(SMS_PATH, method="POST").respond_with_handler(
@@ -104,6 +106,12 @@ def test_stop_start_help_with_signature_verification(notifications_with_sms, htt
         n.provider_post(STATUS, {"MessageSid": "SMunknown", "MessageStatus": "sent"}).status_code
         == 200
     )
+
+    ours = [r for r in caplog.records if not r.name.startswith("mail.")]
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in ours)
+    assert "nudge sent" in logged  # captured at all
+    for personal in (NUMBER, "61412345678", "Jordan", "reach us at"):
+        assert personal not in logged
 
 
 @pytest.mark.parametrize("word", ["STOPALL", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"])
