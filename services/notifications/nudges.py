@@ -14,6 +14,7 @@ from sqlalchemy import select
 from services.notifications.contacts import cancel_pending, upsert_contact
 from services.notifications.kinds import KINDS
 from services.notifications.models import Contact, Nudge
+from services.notifications.quiet_hours import zone
 from services.notifications.rules import address_of, channel_order
 from shared.db import UnitOfWork
 from shared.events import Envelope
@@ -125,8 +126,7 @@ def on_goal_achieved(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None
 
 
 def _local_label(moment: datetime, timezone: str, local: str | None) -> str:
-    from services.notifications.quiet_hours import zone
-
+    """How a message names the time: plans' ISO local time becomes "Tue 14 Apr, 10:00"."""
     at = moment.astimezone(zone(timezone))
     return at.strftime("%a %d %b, %H:%M") if not local or "T" in local else local
 

@@ -137,3 +137,16 @@ def test_provider_4xx_is_permanent(notifications_with_sms, httpserver):
     welcome = n.nudge(client, "welcome")
     assert welcome.state == "failed" and "21211" in welcome.reason
     assert len(httpserver.log) == 1
+
+
+def test_a_nudge_claimed_by_a_dispatcher_that_died_is_taken_again_after_its_lease(
+    notifications, smtp
+):
+    n = notifications
+    client = n.onboard(uuid.uuid4())
+    assert len(n.dispatcher.claim()) == 1  # ... and the process dies before sending
+    assert n.dispatch() == 0  # leased: nobody else takes it
+    n.clock.advance(minutes=6)
+    n.dispatch()
+    assert n.nudge(client, "welcome").state == "sent"
+    assert len(smtp.messages) == 1
