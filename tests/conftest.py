@@ -118,3 +118,55 @@ def tenant(api):
     """An organisation, its admin's token and the admin's staff id (also a coach here)."""
     organisation, token = api.new_tenant()
     return {"organisation": organisation, "token": token, "staff_id": organisation["admin"]["id"]}
+
+
+@pytest.fixture
+def notifications_env(tmp_path, smtp, monkeypatch) -> dict[str, str]:
+    """Notifications alone: one fresh database, the SMTP sink, no broker needed."""
+    if BACKEND.startswith("rabbitmq"):
+        databases = infra_mod.create_databases(("notifications",))
+    else:
+        databases = {"notifications": f"sqlite:///{tmp_path / 'notifications.db'}"}
+    values = {
+        "VAR_DIR": str(tmp_path / "var"),
+        "BROKER_URL": "filesystem://localhost/",
+        "JWT_SECRET": JWT_SECRET,
+        "PLATFORM_ADMIN_TOKEN": PLATFORM_TOKEN,
+        "SMTP_URL": smtp.url,
+        "EMAIL_FROM": "coach@harbour.example",
+        "RETRY_BASE_SECONDS": "0",
+        "NOTIFICATIONS_DATABASE_URL": databases["notifications"],
+        "SMS_ACCOUNT_SID": "AC0123456789",
+        "SMS_AUTH_TOKEN": "sms-auth-token-for-tests",
+        "SMS_FROM": "+61400000000",
+        "PUBLIC_BASE_URL": "https://notify.harbour.example",
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    try:
+        yield values
+    finally:
+        if BACKEND.startswith("rabbitmq"):
+            infra_mod.drop_databases(databases)
+
+
+@pytest.fixture
+def notifications(notifications_env):
+    from tests.support.notifications import NotificationsHarness
+
+    harness = NotificationsHarness(load_settings())
+    yield harness
+    harness.close()
+
+
+@pytest.fixture
+def notifications_with_sms(notifications_env, httpserver, monkeypatch):
+    """As ``notifications``, with pytest-httpserver as the SMS provider's API."""
+    from tests.support.notifications import NotificationsHarness
+
+    monkeypatch.setenv(
+        "SMS_API_URL", httpserver.url_for("/2010-04-01/Accounts/AC0123456789/Messages.json")
+    )
+    harness = NotificationsHarness(load_settings())
+    yield harness
+    harness.close()

@@ -1,4 +1,4 @@
-"""Notifications' HTTP API: every nudge of a client and its state."""
+"""Notifications' HTTP API for staff: nudges, preferences, organisation settings, templates."""
 
 from __future__ import annotations
 
@@ -8,32 +8,282 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from services.notifications import schemas
-from services.notifications.models import Contact, Nudge
+from services.notifications.contacts import organisation_of
+from services.notifications.kinds import KINDS
+from services.notifications.models import Contact, Nudge, TemplateOverride
+from services.notifications.templates import (
+    TemplateInvalid,
+    check_template,
+    default_parts,
+    render_parts,
+    sample_variables,
+    sms_segments,
+    template_parts,
+)
 from shared.auth import current_principal, requires_role
-from shared.errors import NotFound
+from shared.errors import NotFound, Unprocessable
 from shared.pagination import paginate
 from shared.runtime import current_runtime
+from shared.web.idempotency import idempotent
 from shared.web.schemas import documents_errors
 
+STAFF = ("org_admin", "coach")
+
 nudges = Blueprint("nudges", __name__, url_prefix="/v1", description="Nudges sent to clients")
+preferences = Blueprint(
+    "preferences", __name__, url_prefix="/v1", description="A client's notification preferences"
+)
+organisation = Blueprint(
+    "organisation", __name__, url_prefix="/v1", description="Organisation-wide settings"
+)
+templates = Blueprint(
+    "templates", __name__, url_prefix="/v1", description="Message templates and overrides"
+)
+
+
+def _contact(session, client_id: uuid.UUID) -> Contact:
+    contact = session.get(Contact, (current_principal().tenant_id, client_id))
+    if contact is None:
+        raise NotFound("No such client.")
+    return contact
+
+
+# -- nudges -------------------------------------------------------------------------------
 
 
 @nudges.get("/clients/<uuid:client_id>/notifications")
-@requires_role("org_admin", "coach")
+@requires_role(*STAFF)
 @nudges.arguments(schemas.NudgeQuerySchema, location="query")
 @nudges.response(200, schemas.NudgePageSchema)
 @documents_errors(nudges, 401, 403, 404, 422)
 def list_notifications(query, client_id: uuid.UUID):
-    """Every nudge of a client of your organisation, oldest first."""
+    """Every nudge of a client of your organisation, oldest first, with its state."""
     principal = current_principal()
     with current_runtime().session_factory() as session:
-        if session.get(Contact, (principal.tenant_id, client_id)) is None:
-            raise NotFound("No such client.")
+        _contact(session, client_id)
         stmt = select(Nudge).where(
             Nudge.tenant_id == principal.tenant_id, Nudge.client_id == client_id
         )
         return paginate(session, stmt, Nudge, query["cursor"], query["limit"])
 
 
+# -- preferences --------------------------------------------------------------------------
+
+
+def _preferences_of(contact: Contact, org) -> dict:
+    floor = (
+        {"start": org.quiet_floor_start, "end": org.quiet_floor_end}
+        if org is not None and org.quiet_floor_start
+        else None
+    )
+    return {
+        "client_id": contact.client_id,
+        "timezone": contact.timezone,
+        "quiet_hours": {"start": contact.quiet_start, "end": contact.quiet_end},
+        "daily_cap": contact.daily_cap,
+        "paused_until": contact.paused_until,
+        "preferred_channel": contact.preferred_channel,
+        "checkin_reminder_lead_minutes": list(contact.checkin_reminder_leads or []),
+        "organisation_quiet_hours_floor": floor,
+    }
+
+
+@preferences.get("/clients/<uuid:client_id>/preferences")
+@requires_role(*STAFF)
+@preferences.response(200, schemas.PreferencesOutSchema)
+@documents_errors(preferences, 401, 403, 404)
+def get_preferences(client_id: uuid.UUID):
+    """Quiet hours, daily cap, pause, preferred channel and check-in reminder lead times."""
+    with current_runtime().session_factory() as session:
+        contact = _contact(session, client_id)
+        return _preferences_of(contact, organisation_of(session, contact.tenant_id))
+
+
+@preferences.put("/clients/<uuid:client_id>/preferences")
+@requires_role(*STAFF)
+@preferences.arguments(schemas.PreferencesSchema)
+@preferences.response(200, schemas.PreferencesOutSchema)
+@documents_errors(preferences, 400, 401, 403, 404, 422)
+def put_preferences(body, client_id: uuid.UUID):
+    """Change a client's preferences; fields left out keep their value.
+
+    The organisation's quiet-hours floor always applies on top of the client's own.
+    """
+    with current_runtime().unit_of_work() as uow:
+        contact = _contact(uow.session, client_id)
+        if "quiet_hours" in body:
+            contact.quiet_start = body["quiet_hours"]["start"]
+            contact.quiet_end = body["quiet_hours"]["end"]
+        if "daily_cap" in body:
+            contact.daily_cap = body["daily_cap"]
+        if "paused_until" in body:
+            contact.paused_until = body["paused_until"]
+        if "preferred_channel" in body:
+            contact.preferred_channel = body["preferred_channel"]
+        if "checkin_reminder_lead_minutes" in body:
+            contact.checkin_reminder_leads = sorted(set(body["checkin_reminder_lead_minutes"]))
+        result = _preferences_of(contact, organisation_of(uow.session, contact.tenant_id))
+        uow.commit()
+        return result
+
+
+# -- organisation settings ----------------------------------------------------------------
+
+
+def _settings_of(org) -> dict:
+    if org is None:
+        return {"name": None, "help_contact": None, "quiet_hours_floor": None}
+    floor = (
+        {"start": org.quiet_floor_start, "end": org.quiet_floor_end}
+        if org.quiet_floor_start
+        else None
+    )
+    return {"name": org.name, "help_contact": org.help_contact, "quiet_hours_floor": floor}
+
+
+@organisation.get("/organisation/notification-settings")
+@requires_role("org_admin")
+@organisation.response(200, schemas.OrganisationSettingsSchema)
+@documents_errors(organisation, 401, 403)
+def get_settings():
+    """How messages name your organisation, how clients reach you, the quiet-hours floor."""
+    with current_runtime().session_factory() as session:
+        return _settings_of(organisation_of(session, current_principal().tenant_id))
+
+
+@organisation.put("/organisation/notification-settings")
+@requires_role("org_admin")
+@organisation.arguments(schemas.OrganisationSettingsSchema)
+@organisation.response(200, schemas.OrganisationSettingsSchema)
+@documents_errors(organisation, 400, 401, 403, 422)
+def put_settings(body):
+    """Change them; fields left out keep their value."""
+    with current_runtime().unit_of_work() as uow:
+        org = organisation_of(uow.session, current_principal().tenant_id, create=True)
+        if "name" in body:
+            org.name = body["name"]
+        if "help_contact" in body:
+            org.help_contact = body["help_contact"]
+        if "quiet_hours_floor" in body:
+            floor = body["quiet_hours_floor"] or {}
+            org.quiet_floor_start = floor.get("start")
+            org.quiet_floor_end = floor.get("end")
+        result = _settings_of(org)
+        uow.commit()
+        return result
+
+
+# -- templates ----------------------------------------------------------------------------
+
+
+def _template_key(kind: str, channel: str) -> None:
+    spec = KINDS.get(kind)
+    if spec is None or channel not in spec.channels:
+        raise NotFound(f"No template for kind {kind!r} on channel {channel!r}.")
+
+
+def _checked(kind: str, channel: str, body: dict) -> dict:
+    parts = {part: body.get(part) for part in template_parts(channel)}
+    extra = sorted(set(body) - set(template_parts(channel)))
+    if extra:
+        raise Unprocessable(
+            "An SMS template has only a text.",
+            errors={name: [f"Not used on {channel}."] for name in extra},
+        )
+    try:
+        check_template(kind, channel, parts)
+    except TemplateInvalid as exc:
+        raise Unprocessable("The template cannot be used.", errors=exc.errors) from exc
+    return parts
+
+
+def _template_view(kind: str, channel: str, override) -> dict:
+    parts = (
+        {"subject": override.subject, "text": override.text, "html": override.html}
+        if override is not None
+        else default_parts(kind, channel)
+    )
+    return {
+        "kind": kind,
+        "channel": channel,
+        **{part: parts.get(part) for part in ("subject", "text", "html")},
+        "source": "organisation" if override is not None else "default",
+        "variables": sorted(KINDS[kind].allowed_variables),
+    }
+
+
+@templates.get("/templates/<string:kind>/<string:channel>")
+@requires_role("org_admin")
+@templates.response(200, schemas.TemplateSchema)
+@documents_errors(templates, 401, 403, 404)
+def get_template(kind: str, channel: str):
+    """The template your organisation uses for a kind on a channel, and its variables."""
+    _template_key(kind, channel)
+    with current_runtime().session_factory() as session:
+        override = session.get(TemplateOverride, (current_principal().tenant_id, kind, channel))
+        return _template_view(kind, channel, override)
+
+
+@templates.put("/templates/<string:kind>/<string:channel>")
+@requires_role("org_admin")
+@templates.arguments(schemas.TemplateBodySchema)
+@templates.response(200, schemas.TemplateSchema)
+@documents_errors(templates, 400, 401, 403, 404, 422)
+def put_template(body, kind: str, channel: str):
+    """Save your organisation's wording. Refused (422) if it does not parse or uses a
+    variable the kind does not provide."""
+    _template_key(kind, channel)
+    parts = _checked(kind, channel, body)
+    if channel == "email" and not parts.get("subject"):
+        raise Unprocessable("An email needs a subject.", errors={"subject": ["Required."]})
+    tenant_id = current_principal().tenant_id
+    with current_runtime().unit_of_work() as uow:
+        override = uow.session.get(TemplateOverride, (tenant_id, kind, channel))
+        if override is None:
+            override = TemplateOverride(tenant_id=tenant_id, kind=kind, channel=channel)
+            uow.session.add(override)
+        override.subject, override.text, override.html = (
+            parts.get("subject"),
+            parts["text"],
+            parts.get("html"),
+        )
+        result = _template_view(kind, channel, override)
+        uow.commit()
+        return result
+
+
+@templates.post("/templates/<string:kind>/<string:channel>/preview")
+@requires_role("org_admin")
+@idempotent
+@templates.arguments(schemas.TemplatePreviewBodySchema)
+@templates.response(200, schemas.PreviewSchema)
+@documents_errors(templates, 400, 401, 403, 404, 409, 422)
+def preview_template(body, kind: str, channel: str):
+    """Render the saved template, or a draft, with sample data; SMS reports its segments."""
+    _template_key(kind, channel)
+    if body:
+        parts = _checked(kind, channel, body)
+    else:
+        with current_runtime().session_factory() as session:
+            override = session.get(TemplateOverride, (current_principal().tenant_id, kind, channel))
+            view = _template_view(kind, channel, override)
+            parts = {part: view[part] for part in template_parts(channel)}
+    try:
+        rendered = render_parts(parts, sample_variables())
+    except Exception as exc:  # the sandbox refused, or the template itself failed
+        raise Unprocessable(
+            "The template fails to render.", errors={"text": [type(exc).__name__]}
+        ) from exc
+    segments = sms_segments(rendered.text) if channel == "sms" else None
+    return {
+        "subject": rendered.subject,
+        "text": rendered.text,
+        "html": rendered.html,
+        "sms": segments.__dict__ if segments else None,
+    }
+
+
 def blueprints():
-    return (nudges,)
+    from services.notifications.public_api import unsubscribe, webhooks
+
+    return (nudges, preferences, organisation, templates, webhooks, unsubscribe)

@@ -12,7 +12,7 @@ from shared.runtime import ServiceRuntime
 
 
 def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
-    return ServiceRuntime(
+    runtime = ServiceRuntime(
         name="notifications",
         settings=settings or load_settings(),
         metadata=models.Base.metadata,
@@ -20,10 +20,12 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
         inbox_model=models.ProcessedEvent,
         idempotency_model=models.IdempotencyKey,
         migrations_dir=Path(__file__).parent / "migrations",
-        handlers=handlers.HANDLERS,
         blueprints=api.blueprints,
         description="Contacts, nudges and their delivery by email and SMS.",
     )
+    # Handlers read the runtime's clock at each event, so tests can inject their own.
+    runtime.handlers = handlers.handlers_with_clock(lambda: runtime.clock())
+    return runtime
 
 
 def create_app(settings: Settings | None = None) -> Flask:

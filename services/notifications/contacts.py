@@ -1,10 +1,17 @@
-"""The contact projection, kept right from intake's events."""
+"""The contact and staff projections, kept right from intake's events."""
 
 from __future__ import annotations
 
-from services.notifications.models import Contact
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from services.notifications.models import Contact, Nudge, Organisation, StaffMember
 from shared.db import UnitOfWork
 from shared.events import Envelope
+
+PENDING_STATES = ("scheduled", "deferred")
+ERASED_NAME = "[erased]"
 
 
 def upsert_contact(uow: UnitOfWork, envelope: Envelope) -> Contact:
@@ -13,19 +20,98 @@ def upsert_contact(uow: UnitOfWork, envelope: Envelope) -> Contact:
     if contact is None:
         contact = Contact(tenant_id=envelope.tenant_id, client_id=data["client_id"])
         uow.session.add(contact)
+    if contact.status == "erased":
+        return contact  # a late event must not bring erased data back
     details = data["contact"]
     contact.given_name = details["given_name"]
     contact.preferred_name = details["preferred_name"]
     contact.email = details["email"]
     contact.phone = details["phone"]
-    contact.timezone = details["timezone"]
+    contact.timezone = data.get("timezone") or details["timezone"]
     contact.locale = details["locale"]
     contact.consent_email = details["consent"]["email"]
     contact.consent_sms = details["consent"]["sms"]
-    if "coach_id" in data:
+    if data.get("coach_id"):
         contact.coach_id = data["coach_id"]
+    uow.session.flush()
     return contact
 
 
-def on_client_referred(envelope: Envelope, uow: UnitOfWork) -> None:
+def on_client_referred(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
     upsert_contact(uow, envelope)
+
+
+def on_client_updated(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
+    upsert_contact(uow, envelope)
+
+
+def cancel_pending(uow: UnitOfWork, tenant_id, client_id, reason: str, *conditions) -> int:
+    result = uow.session.execute(
+        update(Nudge)
+        .where(
+            Nudge.tenant_id == tenant_id,
+            Nudge.client_id == client_id,
+            Nudge.state.in_(PENDING_STATES),
+            *conditions,
+        )
+        .values(state="cancelled", reason=reason, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def on_client_discharged(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
+    contact = uow.session.get(Contact, (envelope.tenant_id, envelope.data["client_id"]))
+    if contact is not None and contact.status == "active":
+        contact.status = "discharged"
+    cancel_pending(uow, envelope.tenant_id, envelope.data["client_id"], "client_discharged")
+
+
+def on_client_erased(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
+    """Remove the client's personal data and every message body; keep bare nudge states."""
+    tenant_id, client_id = envelope.tenant_id, envelope.data["client_id"]
+    contact = uow.session.get(Contact, (tenant_id, client_id))
+    if contact is None:
+        contact = Contact(tenant_id=tenant_id, client_id=client_id, timezone="UTC")
+        uow.session.add(contact)
+    contact.status = "erased"
+    contact.given_name = ERASED_NAME
+    contact.preferred_name = None
+    contact.email = None
+    contact.phone = None
+    contact.consent_email = contact.consent_sms = False
+    cancel_pending(uow, tenant_id, client_id, "client_erased")
+    uow.session.execute(
+        update(Nudge)
+        .where(Nudge.tenant_id == tenant_id, Nudge.client_id == client_id)
+        .values(body=None, variables=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def on_staff_changed(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
+    data = envelope.data
+    staff = uow.session.get(StaffMember, (envelope.tenant_id, data["staff_id"]))
+    if staff is None:
+        staff = StaffMember(tenant_id=envelope.tenant_id, staff_id=data["staff_id"])
+        uow.session.add(staff)
+    staff.name = data["name"]
+    staff.email = data["email"]
+    staff.phone = data["phone"]
+    staff.role = data["role"]
+    staff.active = data["active"]
+    if data.get("organisation_name"):
+        organisation = organisation_of(uow.session, envelope.tenant_id, create=True)
+        organisation.name = data["organisation_name"]
+
+
+def organisation_of(session, tenant_id, *, create: bool = False) -> Organisation | None:
+    organisation = session.get(Organisation, tenant_id)
+    if organisation is None and create:
+        organisation = Organisation(tenant_id=tenant_id)
+        session.add(organisation)
+    return organisation
+
+
+def contacts_with_phone(session, phone: str) -> list[Contact]:
+    return list(session.scalars(select(Contact).where(Contact.phone == phone)))

@@ -1,10 +1,12 @@
-"""The dispatcher: claims due nudges, sends them, records the outcome.
+"""The dispatcher: claims due nudges, applies the rules, sends, records the outcome.
 
 Claiming marks a nudge ``sending`` with a lease in its own short transaction
 (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several dispatchers never take the same
-nudge); the send happens outside any transaction; the outcome and its event are then
-committed together. A dispatcher that dies mid-send leaves the lease to expire, and the
-nudge is taken again: the deterministic ``Message-ID`` lets mail systems drop the copy.
+nudge; SQLite serialises writers, so run one dispatcher there). The rules are applied
+with the facts of that moment (see ``rules.py``); the send happens outside any
+transaction; the outcome and its event are then committed together. A dispatcher that
+dies mid-send leaves the lease to expire, and the nudge is taken again: the
+deterministic ``Message-ID`` lets mail systems drop the copy.
 """
 
 from __future__ import annotations
@@ -13,19 +15,32 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
+from services.notifications import suppressions
 from services.notifications.channels import (
     Channel,
     OutgoingMessage,
     PermanentDeliveryError,
     TransientDeliveryError,
 )
-from services.notifications.models import Contact, Nudge
+from services.notifications.contacts import PENDING_STATES
+from services.notifications.kinds import KINDS
+from services.notifications.models import (
+    Contact,
+    Nudge,
+    Organisation,
+    StaffMember,
+    TemplateOverride,
+)
+from services.notifications.quiet_hours import local_day_bounds
+from services.notifications.rules import Decision, decide_for_client, decide_for_coach
 from services.notifications.templates import render
-from shared.db import utcnow
+from services.notifications.unsubscribe import make_token, unsubscribe_url
 from shared.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
@@ -33,6 +48,18 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
 MAX_SEND_ATTEMPTS = 6
 MAX_BACKOFF = timedelta(minutes=30)
+DEFAULT_ORGANISATION_NAME = "your coaching service"
+HELD_BACK_STATES = {"suppress": "suppressed", "expire": "expired", "cancel": "cancelled"}
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A nudge ready to go: where, and the message itself."""
+
+    nudge_id: uuid.UUID
+    tenant_id: uuid.UUID
+    channel: str
+    message: OutgoingMessage
 
 
 class Dispatcher:
@@ -41,17 +68,21 @@ class Dispatcher:
         runtime: ServiceRuntime,
         channels: dict[str, Channel],
         *,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Callable[[], datetime] | None = None,
         batch_size: int = 50,
-        organisation_name: str = "your coaching service",
+        max_attempts: int = MAX_SEND_ATTEMPTS,
     ):
         self.runtime = runtime
         self.channels = channels
-        self.clock = clock
+        self._clock = clock
         self.batch_size = batch_size
-        self.organisation_name = organisation_name
+        self.max_attempts = max_attempts
         self.retry_base = timedelta(seconds=runtime.settings.retry_base_seconds)
 
+    def clock(self) -> datetime:
+        return (self._clock or self.runtime.clock)()
+
+    # -- claiming ---------------------------------------------------------------------
     def claim(self) -> list[uuid.UUID]:
         now = self.clock()
         with self.runtime.session_factory() as session:
@@ -59,11 +90,11 @@ class Dispatcher:
                 select(Nudge)
                 .where(
                     or_(
-                        (Nudge.state == "scheduled") & (Nudge.due_at <= now),
+                        Nudge.state.in_(PENDING_STATES) & (Nudge.due_at <= now),
                         (Nudge.state == "sending") & (Nudge.claimed_until < now),
                     )
                 )
-                .order_by(Nudge.due_at)
+                .order_by(Nudge.priority.desc(), Nudge.due_at)
                 .limit(self.batch_size)
                 .with_for_update(skip_locked=True)
             )
@@ -71,7 +102,6 @@ class Dispatcher:
             for nudge in nudges:
                 nudge.state = "sending"
                 nudge.claimed_until = now + LEASE
-                nudge.attempts += 1
             session.commit()
             return [nudge.id for nudge in nudges]
 
@@ -81,55 +111,139 @@ class Dispatcher:
             self._deliver(nudge_id)
         return len(claimed)
 
+    # -- one nudge ----------------------------------------------------------------------
     def _deliver(self, nudge_id: uuid.UUID) -> None:
-        with self.runtime.session_factory() as session:
-            nudge = session.get(Nudge, nudge_id)
-            contact = session.get(Contact, (nudge.tenant_id, nudge.client_id))
-            message = self._compose(nudge, contact)
-        if message is None:
-            self._finish(nudge_id, "suppressed", reason="no_consent")
+        delivery = self._prepare(nudge_id)
+        if delivery is None:
             return
         try:
-            provider_id = self.channels[nudge.channel].send(message)
+            provider_id = self.channels[delivery.channel].send(delivery.message)
         except TransientDeliveryError as exc:
             self._retry_or_fail(nudge_id, str(exc))
         except PermanentDeliveryError as exc:
-            self._finish(nudge_id, "failed", reason=str(exc))
+            self._fail(nudge_id, str(exc), bounce=exc.bounce, address=delivery.message.to)
         else:
             self._finish(nudge_id, "sent", provider_message_id=provider_id)
 
-    def _compose(self, nudge: Nudge, contact: Contact | None) -> OutgoingMessage | None:
-        """The message to send, or None when consent for the channel is gone."""
-        if contact is None:
-            return None
-        if nudge.channel == "email" and contact.consent_email and contact.email:
-            to = contact.email
-        elif nudge.channel == "sms" and contact.consent_sms and contact.phone:
-            to = contact.phone
+    def _prepare(self, nudge_id: uuid.UUID) -> Delivery | None:
+        """Apply the rules; record a held-back nudge, or return what to send."""
+        now = self.clock()
+        with self.runtime.unit_of_work() as uow:
+            session = uow.session
+            nudge = session.get(Nudge, nudge_id)
+            if nudge is None or nudge.state != "sending":
+                return None
+            contact = session.get(Contact, (nudge.tenant_id, nudge.client_id))
+            organisation = session.get(Organisation, nudge.tenant_id)
+            staff = None
+            if nudge.audience == "coach":
+                staff_id = nudge.staff_id or (contact.coach_id if contact else None)
+                staff = session.get(StaffMember, (nudge.tenant_id, staff_id)) if staff_id else None
+                decision = decide_for_coach(staff)
+            else:
+                decision = decide_for_client(
+                    nudge,
+                    contact,
+                    organisation,
+                    now=now,
+                    suppressed=lambda channel, to: self._suppression_reason(
+                        session, nudge.tenant_id, channel, to
+                    ),
+                    sent_today=lambda: self._sent_today(session, contact, now),
+                )
+            if decision.action != "send":
+                self._hold_back(nudge, decision)
+                uow.commit()
+                log.info(
+                    "nudge held back",
+                    extra={"nudge_id": str(nudge_id), "state": nudge.state, "reason": nudge.reason},
+                )
+                return None
+            message = self._compose(session, nudge, contact, organisation, staff, decision)
+            nudge.channel = decision.channel
+            nudge.attempts += 1
+            nudge.body = message.text
+            uow.commit()
+            return Delivery(nudge.id, nudge.tenant_id, decision.channel, message)
+
+    @staticmethod
+    def _hold_back(nudge: Nudge, decision: Decision) -> None:
+        nudge.channel = decision.channel or nudge.channel
+        nudge.reason = decision.reason
+        nudge.claimed_until = None
+        if decision.action == "defer":
+            nudge.state = "deferred"
+            nudge.due_at = decision.until
         else:
-            return None
-        rendered = render(
-            nudge.kind,
-            nudge.channel,
-            {
-                "name": contact.display_name,
-                "organisation_name": self.organisation_name,
-                "unsubscribe_url": f"{self.runtime.settings.public_base_url}/unsubscribe",
-            },
-        )
-        return OutgoingMessage(
-            message_id=f"<{nudge.id}@coaching.nudges>",
-            to=to,
-            subject=rendered.subject,
-            text=rendered.text,
+            nudge.state = HELD_BACK_STATES[decision.action]
+
+    @staticmethod
+    def _suppression_reason(session: Session, tenant_id, channel: str, to: str) -> str | None:
+        found = suppressions.suppression_of(session, tenant_id, channel, to)
+        return found.reason if found else None
+
+    @staticmethod
+    def _sent_today(session: Session, contact: Contact, now: datetime) -> int:
+        start, end = local_day_bounds(now, contact.timezone)
+        return session.scalar(
+            select(func.count())
+            .select_from(Nudge)
+            .where(
+                Nudge.tenant_id == contact.tenant_id,
+                Nudge.client_id == contact.client_id,
+                Nudge.audience == "client",
+                Nudge.state == "sent",
+                Nudge.sent_at >= start,
+                Nudge.sent_at < end,
+            )
         )
 
+    def _compose(
+        self,
+        session: Session,
+        nudge: Nudge,
+        contact: Contact | None,
+        organisation: Organisation | None,
+        staff: StaffMember | None,
+        decision: Decision,
+    ) -> OutgoingMessage:
+        settings = self.runtime.settings
+        variables = dict(nudge.variables or {})
+        variables["organisation_name"] = (
+            organisation.name if organisation and organisation.name else DEFAULT_ORGANISATION_NAME
+        )
+        variables["help_contact"] = (
+            organisation.help_contact
+            if organisation and organisation.help_contact
+            else settings.email_from
+        )
+        headers: dict[str, str] = {}
+        if nudge.audience == "coach":
+            variables["coach_name"] = staff.name if staff else ""
+        else:
+            variables["name"] = contact.display_name if contact else ""
+            if decision.channel == "email":
+                token = make_token(settings.jwt_secret, nudge.tenant_id, nudge.client_id)
+                url = unsubscribe_url(settings.public_base_url, token)
+                variables["unsubscribe_url"] = url
+                headers["List-Unsubscribe"] = f"<{url}>"
+                headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        override = session.get(TemplateOverride, (nudge.tenant_id, nudge.kind, decision.channel))
+        rendered = render(nudge.kind, decision.channel, variables, override)
+        return OutgoingMessage(
+            message_id=f"<{nudge.id}@coaching.nudges>",
+            to=decision.to,
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            headers=headers,
+        )
+
+    # -- outcomes -----------------------------------------------------------------------
     def _retry_or_fail(self, nudge_id: uuid.UUID, error: str) -> None:
         with self.runtime.unit_of_work() as uow:
             nudge = uow.session.get(Nudge, nudge_id)
-            if nudge.attempts >= MAX_SEND_ATTEMPTS:
-                uow.rollback()
-            else:
+            if nudge.attempts < self.max_attempts:
                 delay = min(self.retry_base * 2 ** (nudge.attempts - 1), MAX_BACKOFF)
                 nudge.state = "scheduled"
                 nudge.due_at = self.clock() + delay
@@ -143,6 +257,9 @@ class Dispatcher:
                 return
         self._finish(nudge_id, "failed", reason=f"gave up: {error}")
 
+    def _fail(self, nudge_id: uuid.UUID, reason: str, *, bounce: bool, address: str) -> None:
+        self._finish(nudge_id, "failed", reason=reason, bounced_address=address if bounce else None)
+
     def _finish(
         self,
         nudge_id: uuid.UUID,
@@ -150,6 +267,7 @@ class Dispatcher:
         *,
         reason: str | None = None,
         provider_message_id: str | None = None,
+        bounced_address: str | None = None,
     ) -> None:
         with self.runtime.unit_of_work() as uow:
             nudge = uow.session.get(Nudge, nudge_id)
@@ -159,21 +277,13 @@ class Dispatcher:
             if state == "sent":
                 nudge.sent_at = self.clock()
                 nudge.provider_message_id = provider_message_id
-            if state in ("sent", "failed"):
-                uow.publish(
-                    f"notification.{state}",
-                    nudge.tenant_id,
-                    {
-                        "nudge_id": nudge.id,
-                        "client_id": nudge.client_id,
-                        "kind": nudge.kind,
-                        "channel": nudge.channel,
-                        "reason": nudge.reason,
-                    },
-                    aggregate_id=nudge.client_id,
+            if bounced_address and nudge.channel:
+                suppressions.suppress(
+                    uow.session, nudge.tenant_id, nudge.channel, bounced_address, "bounce"
                 )
+            publish_outcome(uow, nudge)
             uow.commit()
-        log.info("nudge " + state, extra={"nudge_id": str(nudge_id)})
+        log.info("nudge " + state, extra={"nudge_id": str(nudge_id), "kind": nudge.kind})
 
     def run_forever(self, stop: threading.Event) -> None:
         log.info("dispatcher started")
@@ -186,4 +296,26 @@ class Dispatcher:
                 continue
             if handled < self.batch_size:
                 stop.wait(self.runtime.settings.poll_interval_seconds)
+        for channel in self.channels.values():
+            close = getattr(channel, "close", None)
+            if close:
+                close()
         log.info("dispatcher stopped")
+
+
+def publish_outcome(uow, nudge: Nudge) -> None:
+    """``notification.sent`` or ``notification.failed`` for a nudge that reached either."""
+    if nudge.state not in ("sent", "failed") or nudge.kind not in KINDS:
+        return
+    uow.publish(
+        f"notification.{nudge.state}",
+        nudge.tenant_id,
+        {
+            "nudge_id": nudge.id,
+            "client_id": nudge.client_id,
+            "kind": nudge.kind,
+            "channel": nudge.channel,
+            "reason": nudge.reason,
+        },
+        aggregate_id=nudge.client_id,
+    )

@@ -1,16 +1,25 @@
-"""Notifications' tables: the contact projection and every nudge with its state."""
+"""Notifications' tables: the contact and staff projections, preferences, templates,
+the suppression list and every nudge with its state."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    Boolean,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import InboxRecord, OutboxRecord, utcnow
 from shared.db.idempotency import IdempotencyRecord
-from shared.db.types import UtcDateTime
+from shared.db.types import JsonType, UtcDateTime
 
 
 class Base(DeclarativeBase):
@@ -18,7 +27,8 @@ class Base(DeclarativeBase):
 
 
 class Contact(Base):
-    """What notifications knows of a client, projected from intake's events."""
+    """What notifications knows of a client (projected from intake's events), and the
+    client's own notification preferences (set through this service's API)."""
 
     __tablename__ = "contacts"
 
@@ -27,12 +37,23 @@ class Contact(Base):
     given_name: Mapped[str] = mapped_column(String(100), nullable=False)
     preferred_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
     email: Mapped[str | None] = mapped_column(String(320), nullable=True)
-    phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     timezone: Mapped[str] = mapped_column(String(64), nullable=False)
     locale: Mapped[str] = mapped_column(String(16), nullable=False, default="en")
     consent_email: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     consent_sms: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     coach_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    # active, discharged or erased
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="active")
+    # Preferences. Quiet hours are local "HH:MM"; equal start and end means none.
+    quiet_start: Mapped[str] = mapped_column(String(5), nullable=False, default="21:00")
+    quiet_end: Mapped[str] = mapped_column(String(5), nullable=False, default="08:00")
+    daily_cap: Mapped[int] = mapped_column(Integer, nullable=False, default=3)
+    paused_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    preferred_channel: Mapped[str] = mapped_column(String(10), nullable=False, default="email")
+    checkin_reminder_leads: Mapped[list] = mapped_column(
+        JsonType, nullable=False, default=lambda: [1440, 60]
+    )
     updated_at: Mapped[datetime] = mapped_column(
         UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow
     )
@@ -42,8 +63,73 @@ class Contact(Base):
         return self.preferred_name or self.given_name
 
 
+class Organisation(Base):
+    """An organisation's name (from intake's events) and its notification settings."""
+
+    __tablename__ = "organisations"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    help_contact: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # The organisation-wide quiet-hours floor: a client's own setting cannot loosen it.
+    quiet_floor_start: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    quiet_floor_end: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(
+        UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow
+    )
+
+
+class StaffMember(Base):
+    """Coaches and admins, projected from intake's events, to send them alerts."""
+
+    __tablename__ = "staff"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    staff_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    email: Mapped[str] = mapped_column(String(320), nullable=False)
+    phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    role: Mapped[str] = mapped_column(String(20), nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    updated_at: Mapped[datetime] = mapped_column(
+        UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow
+    )
+
+
+class TemplateOverride(Base):
+    """An organisation's own wording of one kind of nudge on one channel."""
+
+    __tablename__ = "template_overrides"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
+    subject: Mapped[str | None] = mapped_column(Text, nullable=True)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    html: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(
+        UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow
+    )
+
+
+class Suppression(Base):
+    """An address or number that must not be messaged: STOP, unsubscribe, hard bounce.
+
+    Only a keyed hash of the address is kept, so the list survives erasure without
+    holding personal data.
+    """
+
+    __tablename__ = "suppressions"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
+    address_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(20), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+
+
 class Nudge(Base):
-    """One message to one client for one occurrence; the unique key makes it exactly one."""
+    """One message to one person for one occurrence; the unique key makes it exactly one."""
 
     __tablename__ = "nudges"
 
@@ -52,6 +138,17 @@ class Nudge(Base):
     client_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
     kind: Mapped[str] = mapped_column(String(40), nullable=False)
     occurrence_key: Mapped[str] = mapped_column(String(200), nullable=False)
+    # client, or coach for alerts (then staff_id says which coach)
+    audience: Mapped[str] = mapped_column(String(10), nullable=False, default="client")
+    staff_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    # The action, check-in, goal or plan the nudge is about, to move or cancel it.
+    subject_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    subject_occurrence: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # The moment a reminder is for; once it has passed the reminder expires.
+    event_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    priority: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    variables: Mapped[dict | None] = mapped_column(JsonType, nullable=True)
+    body: Mapped[str | None] = mapped_column(Text, nullable=True)
     channel: Mapped[str | None] = mapped_column(String(10), nullable=True)
     state: Mapped[str] = mapped_column(String(20), nullable=False, default="scheduled")
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -59,6 +156,7 @@ class Nudge(Base):
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     provider_message_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    delivery_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
@@ -69,6 +167,8 @@ class Nudge(Base):
         UniqueConstraint("tenant_id", "client_id", "kind", "occurrence_key", name="uq_nudge_once"),
         Index("ix_nudges_due", "state", "due_at"),
         Index("ix_nudges_client", "tenant_id", "client_id"),
+        Index("ix_nudges_subject", "tenant_id", "subject_id"),
+        Index("ix_nudges_provider_id", "provider_message_id"),
     )
 
 

@@ -1,33 +1,43 @@
-"""Scheduling nudges: one per (tenant, client, kind, occurrence), on a consented channel."""
+"""Scheduling nudges from events: one per (tenant, client, kind, occurrence).
+
+The rules (consent, suppression, pause, quiet hours, cap, expiry) are applied when a
+nudge falls due, by the dispatcher, so that they use the facts of that moment.
+"""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from services.notifications.contacts import upsert_contact
+from services.notifications.contacts import cancel_pending, upsert_contact
+from services.notifications.kinds import KINDS
 from services.notifications.models import Contact, Nudge
-from shared.db import UnitOfWork, utcnow
+from services.notifications.quiet_hours import zone
+from services.notifications.rules import address_of, channel_order
+from shared.db import UnitOfWork
 from shared.events import Envelope
-
-CHANNEL_ORDER = ("email", "sms")
-
-
-def consented_channels(contact: Contact) -> list[str]:
-    channels = []
-    if contact.consent_email and contact.email:
-        channels.append("email")
-    if contact.consent_sms and contact.phone:
-        channels.append("sms")
-    return channels
 
 
 def schedule_nudge(
-    uow: UnitOfWork, contact: Contact, kind: str, occurrence_key: str, due_at: datetime
-) -> Nudge:
-    """Create the nudge unless it exists; without a consented channel it is suppressed."""
+    uow: UnitOfWork,
+    contact: Contact,
+    kind: str,
+    occurrence_key: str,
+    due_at: datetime,
+    *,
+    variables: dict | None = None,
+    subject_id: uuid.UUID | None = None,
+    subject_occurrence: str | None = None,
+    event_at: datetime | None = None,
+    staff_id: uuid.UUID | None = None,
+    channel: str | None = None,
+) -> Nudge | None:
+    """Create the nudge unless it exists. None for a client who is no longer with us."""
+    spec = KINDS[kind]
+    if contact.status != "active" and not spec.is_reply:
+        return None
     existing = uow.session.scalar(
         select(Nudge).where(
             Nudge.tenant_id == contact.tenant_id,
@@ -38,23 +48,267 @@ def schedule_nudge(
     )
     if existing is not None:
         return existing
-    channels = consented_channels(contact)
+    if channel is None and spec.audience == "client":
+        consented = [c for c in channel_order(contact, spec.channels) if address_of(contact, c)]
+        channel = consented[0] if consented else None
+    elif spec.audience == "coach":
+        channel = "email"
     nudge = Nudge(
         id=uuid.uuid4(),
         tenant_id=contact.tenant_id,
         client_id=contact.client_id,
         kind=kind,
         occurrence_key=occurrence_key,
-        channel=channels[0] if channels else None,
-        state="scheduled" if channels else "suppressed",
-        reason=None if channels else "no_consent",
+        audience=spec.audience,
+        staff_id=staff_id,
+        subject_id=subject_id,
+        subject_occurrence=subject_occurrence,
+        event_at=event_at,
+        priority=spec.priority,
+        variables=variables or {},
+        channel=channel,
+        state="scheduled",
         due_at=due_at,
+        attempts=0,
     )
     uow.session.add(nudge)
+    uow.session.flush()
     return nudge
 
 
-def on_client_onboarded(envelope: Envelope, uow: UnitOfWork) -> None:
+def _contact(uow: UnitOfWork, envelope: Envelope) -> Contact | None:
+    return uow.session.get(Contact, (envelope.tenant_id, envelope.data["client_id"]))
+
+
+def _pending_about(subject_id, occurrence: str | None):
+    conditions = [Nudge.subject_id == subject_id]
+    if occurrence is not None:
+        conditions.append(Nudge.subject_occurrence == occurrence)
+    return conditions
+
+
+# -- client lifecycle ---------------------------------------------------------------------
+
+
+def on_client_onboarded(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
     contact = upsert_contact(uow, envelope)
+    if contact.status == "discharged":
+        contact.status = "active"  # onboarded again after a discharge
+    # Keyed by the event: a redelivery sends nothing, a later re-onboarding welcomes again.
+    schedule_nudge(uow, contact, "welcome", f"onboarding:{envelope.id}", now)
+
+
+# -- plans --------------------------------------------------------------------------------
+
+
+def on_plan_activated(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
+    contact = _contact(uow, envelope)
+    if contact is None:
+        return
+    plan_id = envelope.data["plan_id"]
+    schedule_nudge(uow, contact, "plan_ready", f"plan:{plan_id}", now, subject_id=plan_id)
+
+
+def on_goal_achieved(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
+    contact = _contact(uow, envelope)
+    if contact is None:
+        return
+    data = envelope.data
+    schedule_nudge(
+        uow,
+        contact,
+        "goal_celebration",
+        f"goal:{data['goal_id']}",
+        now,
+        variables={"goal_title": data["title"]},
+        subject_id=data["goal_id"],
+    )
+
+
+def _local_label(moment: datetime, timezone: str, local: str | None) -> str:
+    """How a message names the time: plans' ISO local time becomes "Tue 14 Apr, 10:00"."""
+    at = moment.astimezone(zone(timezone))
+    return at.strftime("%a %d %b, %H:%M") if not local or "T" in local else local
+
+
+def on_action_scheduled(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
+    data = envelope.data
+    contact = _contact(uow, envelope)
+    if contact is None or data["due_at"] is None:
+        return
+    due_at = data["due_at"]
+    occurrence = data["occurrence_key"] or due_at.isoformat()
+    schedule_nudge(
+        uow,
+        contact,
+        "action_reminder",
+        f"action:{data['action_id']}:{occurrence}:{due_at.isoformat()}",
+        due_at - timedelta(minutes=data["reminder_lead_minutes"]),
+        variables={
+            "action_title": data["title"],
+            "due_local": _local_label(due_at, data["timezone"], data["due_local"]),
+        },
+        subject_id=data["action_id"],
+        subject_occurrence=occurrence,
+        event_at=due_at,
+    )
+
+
+def on_action_rescheduled(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
+    """Move the occurrence's pending reminder: cancel it, schedule one for the new time."""
+    data = envelope.data
+    cancel_pending(
+        uow,
+        envelope.tenant_id,
+        data["client_id"],
+        "rescheduled",
+        *_pending_about(data["action_id"], data["occurrence_key"]),
+    )
+    on_action_scheduled(envelope, uow, now)
+
+
+def on_action_closed(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
+    """Completed or cancelled: one occurrence, or the whole step when the key is null."""
+    data = envelope.data
+    reason = "action_completed" if envelope.type == "action.completed" else "action_cancelled"
+    cancel_pending(
+        uow,
+        envelope.tenant_id,
+        data["client_id"],
+        reason,
+        *_pending_about(data["action_id"], data["occurrence_key"]),
+    )
+
+
+def on_checkin_scheduled(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
+    data = envelope.data
+    contact = _contact(uow, envelope)
+    if contact is None:
+        return
+    starts_at = data["starts_at"]
+    for lead in sorted(set(contact.checkin_reminder_leads or [])):
+        schedule_nudge(
+            uow,
+            contact,
+            "checkin_reminder",
+            f"checkin:{data['checkin_id']}:{starts_at.isoformat()}:{lead}",
+            starts_at - timedelta(minutes=int(lead)),
+            variables={
+                "starts_local": _local_label(starts_at, data["timezone"], data["starts_local"]),
+                "mode": data["mode"].replace("_", " "),
+                "duration_minutes": data["duration_minutes"],
+            },
+            subject_id=data["checkin_id"],
+            event_at=starts_at,
+        )
+
+
+def on_checkin_rescheduled(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
+    data = envelope.data
+    cancel_pending(
+        uow,
+        envelope.tenant_id,
+        data["client_id"],
+        "rescheduled",
+        Nudge.subject_id == data["checkin_id"],
+    )
+    on_checkin_scheduled(envelope, uow, now)
+
+
+def on_checkin_closed(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
+    """Recorded or cancelled: its reminders are no longer needed."""
+    data = envelope.data
+    reason = "checkin_recorded" if envelope.type == "checkin.recorded" else "checkin_cancelled"
+    cancel_pending(
+        uow,
+        envelope.tenant_id,
+        data["client_id"],
+        reason,
+        Nudge.subject_id == data["checkin_id"],
+        Nudge.kind == "checkin_reminder",
+    )
+
+
+def on_checkin_missed(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
+    data = envelope.data
+    contact = _contact(uow, envelope)
+    if contact is None:
+        return
+    cancel_pending(
+        uow,
+        envelope.tenant_id,
+        data["client_id"],
+        "checkin_missed",
+        Nudge.subject_id == data["checkin_id"],
+        Nudge.kind == "checkin_reminder",
+    )
+    schedule_nudge(
+        uow,
+        contact,
+        "checkin_missed",
+        f"checkin:{data['checkin_id']}",
+        now,
+        subject_id=data["checkin_id"],
+    )
+
+
+# -- coach alerts -------------------------------------------------------------------------
+
+
+def _client_ref(client_id) -> str:
+    # Alerts name no client: the coach opens the plan to see who it is.
+    return f"client {str(client_id)[:8]}"
+
+
+def on_risk_flagged(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
+    data = envelope.data
+    contact = _contact(uow, envelope) or _bare_contact(uow, envelope)
+    schedule_nudge(
+        uow,
+        contact,
+        "risk_alert",
+        f"risk:{data['plan_id']}:{data['reason']}:{data['checkin_id'] or envelope.id}",
+        now,
+        variables={"client_ref": _client_ref(data["client_id"]), "risk": _risk(data["reason"])},
+        subject_id=data["plan_id"],
+        staff_id=data["coach_id"],
+    )
+
+
+def on_review_due(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
+    data = envelope.data
+    contact = _contact(uow, envelope) or _bare_contact(uow, envelope)
+    due_on = data["review_due_on"]
+    schedule_nudge(
+        uow,
+        contact,
+        "review_due_alert",
+        f"review:{data['plan_id']}:{due_on or envelope.id}",
+        now,
+        variables={
+            "client_ref": _client_ref(data["client_id"]),
+            "review_due_on": due_on.isoformat() if due_on else "now",
+        },
+        subject_id=data["plan_id"],
+        staff_id=data["coach_id"],
+    )
+
+
+def _risk(reason: str) -> str:
+    return {"low_wellbeing": "low wellbeing", "missed_checkins": "missed check-ins"}.get(
+        reason, reason
+    )
+
+
+def _bare_contact(uow: UnitOfWork, envelope: Envelope) -> Contact:
+    """An alert about a client intake has not told us of yet still reaches the coach."""
+    contact = Contact(
+        tenant_id=envelope.tenant_id,
+        client_id=envelope.data["client_id"],
+        given_name="",
+        timezone="UTC",
+        status="active",
+    )
+    uow.session.add(contact)
     uow.session.flush()
-    schedule_nudge(uow, contact, "welcome", f"onboarding:{envelope.id}", utcnow())
+    return contact

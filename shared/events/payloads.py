@@ -103,6 +103,9 @@ class StaffV1(Schema):
     phone = fields.String(allow_none=True, load_default=None)
     role = fields.String(required=True, validate=validate.OneOf(("org_admin", "coach")))
     active = fields.Boolean(load_default=True)
+    # Optional: the organisation's display name, so notifications can name it in messages
+    # (SMS HELP replies, templates) without reading intake's tables.
+    organisation_name = fields.String(allow_none=True, load_default=None)
 
 
 # -- plans --------------------------------------------------------------------------------

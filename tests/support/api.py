@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -63,6 +64,21 @@ class HttpTransport:
         )
 
 
+def daytime_timezone(now: datetime | None = None) -> str:
+    """A real IANA zone where it is now around midday.
+
+    Journeys that run on the real clock (whole system, real processes) need a client
+    whose quiet hours (21:00-08:00 local) are not in force, whatever the hour the suite
+    runs at; rules tests use an injected clock instead.
+    """
+    hour = (now or datetime.now(UTC)).hour
+    offset = 12 - hour  # -11 .. +12, all of which exist as Etc/GMT zones
+    if offset == 0:
+        return "UTC"
+    # POSIX-style names: Etc/GMT-10 is UTC+10.
+    return f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
+
+
 class PlatformApi:
     """The calls a provider organisation makes, as a person would make them."""
 
@@ -110,7 +126,7 @@ class PlatformApi:
             "preferred_name": "Jo",
             "email": "jo.rivers@example.net",
             "phone": "0412 345 678",
-            "timezone": "Australia/Sydney",
+            "timezone": daytime_timezone(),
             "consent": {"email": True, "sms": True},
         } | overrides
         reply = self.call("intake", "POST", "/v1/clients", token, json=body)

@@ -21,6 +21,8 @@ class RecordingHandler:
     def __init__(self):
         self.messages: list[email.message.EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
+        # The client address of each accepted message's session, to tell senders apart.
+        self.peers: list[tuple] = []
         # Replies to give before accepting, e.g. "451 4.3.0 try later".
         self.scripted_replies: deque[str] = deque()
         self.lock = threading.Lock()
@@ -30,6 +32,7 @@ class RecordingHandler:
             if self.scripted_replies:
                 return self.scripted_replies.popleft()
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            self.peers.append(tuple(session.peer or ()))
             self.messages.append(
                 email.message_from_bytes(envelope.content, policy=email.policy.default)
             )

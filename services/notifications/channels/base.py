@@ -24,6 +24,7 @@ class OutgoingMessage:
     to: str
     subject: str | None
     text: str
+    html: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
 
 

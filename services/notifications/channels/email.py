@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -14,6 +15,7 @@ from services.notifications.channels.base import (
 )
 
 SMTP_TIMEOUT_SECONDS = 15
+_ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>]+>?")
 
 
 @dataclass(frozen=True)
@@ -51,15 +53,20 @@ def build_email(message: OutgoingMessage, sender: str) -> EmailMessage:
     for name, value in message.headers.items():
         email[name] = value
     email.set_content(message.text)
+    if message.html:
+        email.add_alternative(message.html, subtype="html")
     return email
 
 
 class SmtpEmailChannel:
+    """Keeps one SMTP session open across sends; a dropped session is opened again."""
+
     name = "email"
 
     def __init__(self, settings: SmtpSettings, sender: str):
         self.settings = settings
         self.sender = sender
+        self._client: smtplib.SMTP | None = None
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
@@ -76,20 +83,53 @@ class SmtpEmailChannel:
     def send(self, message: OutgoingMessage) -> str:
         email = build_email(message, self.sender)
         try:
-            with self._connect() as client:
-                client.send_message(email)
+            self._send(email)
         except smtplib.SMTPRecipientsRefused as exc:
             code, reason = next(iter(exc.recipients.values()))
             raise _classify(code, reason) from exc
         except smtplib.SMTPResponseException as exc:
             raise _classify(exc.smtp_code, exc.smtp_error) from exc
         except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+            self.close()
             raise TransientDeliveryError(f"SMTP unavailable: {type(exc).__name__}") from exc
         return message.message_id
+
+    def _send(self, email: EmailMessage) -> None:
+        reused = self._client is not None
+        if self._client is None:
+            self._client = self._connect()
+        try:
+            self._client.send_message(email)
+        except smtplib.SMTPServerDisconnected:
+            self.close()
+            if not reused:
+                raise
+            self._client = self._connect()  # the idle session was dropped: once more
+            self._client.send_message(email)
+        except smtplib.SMTPResponseException:
+            self._reset()
+            raise
+
+    def _reset(self) -> None:
+        try:
+            if self._client is not None:
+                self._client.rset()
+        except (smtplib.SMTPException, OSError):
+            self.close()
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                client.quit()
+            except (smtplib.SMTPException, OSError):
+                client.close()
 
 
 def _classify(code: int, reason: bytes | str) -> Exception:
     text = reason.decode(errors="replace") if isinstance(reason, bytes) else str(reason)
+    # Servers often echo the address; the reason is stored, published and shown.
+    text = _ADDRESS.sub("<address>", text)[:300]
     if 400 <= code < 500:
         return TransientDeliveryError(f"SMTP {code}: {text}")
     return PermanentDeliveryError(f"SMTP {code}: {text}", bounce=code in (550, 551, 553))

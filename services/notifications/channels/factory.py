@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.notifications.channels.base import Channel
 from services.notifications.channels.email import SmtpEmailChannel, SmtpSettings
 from services.notifications.channels.file_outbox import FileOutboxChannel
+from services.notifications.channels.sms import HttpSmsChannel
 from shared.config import Settings
 
 
@@ -15,7 +16,15 @@ def channels_from_settings(settings: Settings) -> dict[str, Channel]:
         if settings.smtp_url
         else FileOutboxChannel("email", outbox, settings.email_from)
     )
-    # The SMS HTTP adapter arrives with the notifications issue; until then SMS goes to
-    # the local outbox whatever is configured.
-    sms: Channel = FileOutboxChannel("sms", outbox, settings.email_from)
+    sms: Channel = (
+        HttpSmsChannel(
+            settings.sms_api_url,
+            settings.sms_account_sid or "",
+            settings.sms_auth_token or "",
+            settings.sms_from or "",
+            status_callback=f"{settings.public_base_url}/v1/webhooks/sms/status",
+        )
+        if settings.sms_api_url
+        else FileOutboxChannel("sms", outbox, settings.email_from)
+    )
     return {"email": email, "sms": sms}

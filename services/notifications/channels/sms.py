@@ -1,0 +1,91 @@
+"""SMS through an HTTP API in the style of the large providers.
+
+A basic-auth (account SID, auth token) form POST of ``To``, ``From``, ``Body`` and
+``StatusCallback`` to ``SMS_API_URL``; the provider answers 201 with its message ``sid``.
+5xx, 429 and timeouts are worth retrying; other 4xx (an invalid number) are not.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import phonenumbers
+
+from services.notifications.channels.base import (
+    OutgoingMessage,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+)
+
+SMS_TIMEOUT_SECONDS = 10
+
+
+def is_valid_number(number: str) -> bool:
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(number, None))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+class HttpSmsChannel:
+    name = "sms"
+
+    def __init__(
+        self, api_url: str, account_sid: str, auth_token: str, sender: str, status_callback: str
+    ):
+        self.api_url = api_url
+        self.sender = sender
+        self.status_callback = status_callback
+        credentials = f"{account_sid}:{auth_token}".encode()
+        self._authorization = "Basic " + base64.b64encode(credentials).decode()
+
+    def send(self, message: OutgoingMessage) -> str:
+        if not is_valid_number(message.to):
+            raise PermanentDeliveryError("invalid number", bounce=True)
+        form = urllib.parse.urlencode(
+            {
+                "To": message.to,
+                "From": self.sender,
+                "Body": message.text,
+                "StatusCallback": self.status_callback,
+            }
+        ).encode()
+        request = urllib.request.Request(
+            self.api_url,
+            data=form,
+            method="POST",
+            headers={
+                "Authorization": self._authorization,
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept": "application/json",
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=SMS_TIMEOUT_SECONDS) as response:
+                body = response.read()
+        except urllib.error.HTTPError as exc:
+            raise _classify(exc.code, exc.read()) from exc
+        except (TimeoutError, urllib.error.URLError, OSError) as exc:
+            raise TransientDeliveryError(f"SMS API unavailable: {type(exc).__name__}") from exc
+        try:
+            return str(json.loads(body)["sid"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise TransientDeliveryError("SMS API answered without a message id") from exc
+
+
+def _classify(status: int, body: bytes) -> Exception:
+    try:
+        detail = json.loads(body)
+        code, text = detail.get("code"), detail.get("message")
+    except (ValueError, AttributeError):
+        code, text = None, None
+    summary = f"SMS API {status}" + (f" (code {code})" if code else "")
+    if status >= 500 or status == 429:
+        return TransientDeliveryError(summary)
+    # Invalid or unreachable numbers: do not keep texting them.
+    bounce = code in (21211, 21614, 21610) or "invalid" in str(text).lower()
+    return PermanentDeliveryError(summary + (": invalid number" if bounce else ""), bounce=bounce)

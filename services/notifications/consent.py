@@ -1,0 +1,74 @@
+"""Leaving and coming back: SMS keywords and one-click unsubscribe.
+
+Suppressing an address takes effect here at once; ``contact.opted_out`` /
+``contact.opted_in`` tell intake, which owns consent, so its record follows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from services.notifications import suppressions
+from services.notifications.models import Contact
+from services.notifications.nudges import schedule_nudge
+from shared.db import UnitOfWork
+
+STOP_WORDS = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+)
+START_WORDS = frozenset({"START", "UNSTOP", "YES"})
+HELP_WORDS = frozenset({"HELP", "INFO"})
+
+
+def keyword_of(body: str) -> str | None:
+    word = body.strip().upper().rstrip(".!")
+    if word in STOP_WORDS:
+        return "stop"
+    if word in START_WORDS:
+        return "start"
+    if word in HELP_WORDS:
+        return "help"
+    return None
+
+
+def _consent_event(uow: UnitOfWork, contact: Contact, opted: str, channel, method, now) -> None:
+    uow.publish(
+        f"contact.opted_{opted}",
+        contact.tenant_id,
+        {"client_id": contact.client_id, "channel": channel, "method": method, "occurred_at": now},
+        aggregate_id=contact.client_id,
+    )
+
+
+def opt_out(
+    uow: UnitOfWork, contact: Contact, channel: str, address: str, method: str, now: datetime
+) -> bool:
+    """Suppress the address; True (and the event) only the first time."""
+    reason = "stop" if method == "sms_keyword" else "unsubscribe"
+    if not suppressions.suppress(uow.session, contact.tenant_id, channel, address, reason):
+        return False
+    _consent_event(uow, contact, "out", channel, method, now)
+    return True
+
+
+def opt_in(uow: UnitOfWork, contact: Contact, channel: str, address: str, now: datetime) -> bool:
+    if not suppressions.lift(uow.session, contact.tenant_id, channel, address):
+        return False
+    _consent_event(uow, contact, "in", channel, "sms_keyword", now)
+    return True
+
+
+def handle_keyword(
+    uow: UnitOfWork, contact: Contact, keyword: str, message_sid: str, now: datetime
+) -> None:
+    """Act on one inbound keyword from one client's number, replying once."""
+    phone = contact.phone
+    reply = None
+    if keyword == "stop" and opt_out(uow, contact, "sms", phone, "sms_keyword", now):
+        reply = "opt_out_confirmation"
+    elif keyword == "start" and opt_in(uow, contact, "sms", phone, now):
+        reply = "opt_in_confirmation"
+    elif keyword == "help":
+        reply = "help_reply"
+    if reply:
+        schedule_nudge(uow, contact, reply, f"inbound:{message_sid}", now, channel="sms")

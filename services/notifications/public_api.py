@@ -1,0 +1,205 @@
+"""What the outside world calls without a staff token: the SMS provider's webhooks
+(signed with the account's auth token) and the one-click unsubscribe page (signed link)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Response, request
+from flask_smorest import Blueprint
+from markupsafe import escape
+from sqlalchemy import select
+
+from services.notifications import consent, suppressions
+from services.notifications.contacts import contacts_with_phone
+from services.notifications.dispatcher import publish_outcome
+from services.notifications.models import Contact, Nudge
+from services.notifications.unsubscribe import TokenRefused, read_token
+from services.notifications.webhook_signature import SIGNATURE_HEADER, signature_valid
+from shared.errors import NotAllowed
+from shared.runtime import current_runtime
+
+log = logging.getLogger(__name__)
+
+webhooks = Blueprint(
+    "webhooks",
+    __name__,
+    url_prefix="/v1/webhooks",
+    description="Called by the SMS provider; signed with the account's auth token.",
+)
+unsubscribe = Blueprint(
+    "unsubscribe", __name__, description="One-click unsubscribe (RFC 8058), from a signed link."
+)
+
+EMPTY_REPLY = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+FAILED_STATUSES = ("failed", "undelivered")
+# Provider error codes meaning the number cannot receive texts.
+UNREACHABLE_CODES = ("21211", "21610", "21614", "30005", "30006")
+WEBHOOK_DOC = {
+    "security": [],
+    "parameters": [
+        {
+            "name": SIGNATURE_HEADER,
+            "in": "header",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": "base64 HMAC-SHA1 of the URL and the sorted form parameters",
+        }
+    ],
+    "requestBody": {
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {"type": "object", "additionalProperties": {"type": "string"}}
+            }
+        }
+    },
+    "responses": {
+        "200": {"description": "Accepted", "content": {"text/xml": {"schema": {"type": "string"}}}},
+        "403": {"description": "Missing or bad signature"},
+    },
+}
+
+
+def _verify_signature() -> None:
+    runtime = current_runtime()
+    token = runtime.settings.sms_auth_token
+    signature = request.headers.get(SIGNATURE_HEADER, "")
+    url = runtime.settings.public_base_url + request.path
+    if request.query_string:
+        url += "?" + request.query_string.decode(errors="replace")
+    params = [(key, value) for key in request.form for value in request.form.getlist(key)]
+    if not token or not signature or not signature_valid(token, url, params, signature):
+        raise NotAllowed("The request signature is missing or wrong.")
+
+
+def _xml(body: str = EMPTY_REPLY) -> Response:
+    return Response(body, mimetype="text/xml")
+
+
+@webhooks.route("/sms/inbound", methods=["POST"])
+@webhooks.doc(**WEBHOOK_DOC)
+def sms_inbound():
+    """A text from a client: STOP (and its synonyms), START, HELP. Replies are sent as SMS."""
+    _verify_signature()
+    keyword = consent.keyword_of(request.form.get("Body", ""))
+    sender = request.form.get("From", "")
+    message_sid = request.form.get("MessageSid") or request.form.get("SmsSid") or ""
+    if keyword is None or not sender or not message_sid:
+        return _xml()
+    runtime = current_runtime()
+    with runtime.unit_of_work() as uow:
+        for contact in contacts_with_phone(uow.session, sender):
+            if contact.status != "erased":
+                consent.handle_keyword(uow, contact, keyword, message_sid[:80], runtime.clock())
+        uow.commit()
+    log.info("inbound sms keyword", extra={"keyword": keyword})
+    return _xml()
+
+
+@webhooks.route("/sms/status", methods=["POST"])
+@webhooks.doc(**WEBHOOK_DOC)
+def sms_status():
+    """The provider's delivery report for a message we sent."""
+    _verify_signature()
+    sid = request.form.get("MessageSid") or request.form.get("SmsSid")
+    status = (request.form.get("MessageStatus") or request.form.get("SmsStatus") or "").lower()
+    if not sid or not status:
+        return _xml()
+    with current_runtime().unit_of_work() as uow:
+        nudge = uow.session.scalar(select(Nudge).where(Nudge.provider_message_id == sid))
+        if nudge is not None:
+            _apply_status(uow, nudge, status[:20], request.form.get("ErrorCode"))
+        uow.commit()
+    return _xml()
+
+
+def _apply_status(uow, nudge: Nudge, status: str, error_code: str | None) -> None:
+    nudge.delivery_status = status
+    if status not in FAILED_STATUSES or nudge.state != "sent":
+        return
+    nudge.state = "failed"
+    nudge.reason = f"undelivered: provider error {error_code or 'unknown'}"[:200]
+    if error_code in UNREACHABLE_CODES:
+        contact = uow.session.get(Contact, (nudge.tenant_id, nudge.client_id))
+        if contact is not None and contact.phone:
+            suppressions.suppress(uow.session, nudge.tenant_id, "sms", contact.phone, "bounce")
+    publish_outcome(uow, nudge)
+
+
+# -- unsubscribe --------------------------------------------------------------------------
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;
+line-height:1.5}}button{{font-size:1rem;padding:.6rem 1.2rem}}</style></head>
+<body><h1>{title}</h1>{body}</body></html>"""
+
+UNSUBSCRIBE_DOC = {
+    "security": [],
+    "parameters": [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}],
+    "responses": {
+        "200": {"description": "A small HTML page", "content": {"text/html": {}}},
+        "400": {"description": "The link is not valid or has expired (HTML page)"},
+    },
+}
+
+
+def _page(title: str, body: str, status: int = 200) -> Response:
+    return Response(
+        PAGE.format(title=escape(title), body=body), status=status, mimetype="text/html"
+    )
+
+
+def _refused(exc: TokenRefused) -> Response:
+    if exc.why == "expired":
+        return _page(
+            "This link has expired",
+            "<p>This unsubscribe link is too old. Use the link in a more recent email, "
+            "or reply to any of our messages and we will stop them.</p>",
+            400,
+        )
+    return _page(
+        "This link is not valid",
+        "<p>We could not read this unsubscribe link. Please copy the whole link from the "
+        "email, or use the link in a more recent email.</p>",
+        400,
+    )
+
+
+@unsubscribe.route("/unsubscribe/<path:token>", methods=["GET"])
+@unsubscribe.doc(**UNSUBSCRIBE_DOC)
+def unsubscribe_page(token: str):
+    """A page asking to confirm (a link scanner's GET must not unsubscribe anyone)."""
+    try:
+        read_token(current_runtime().settings.jwt_secret, token)
+    except TokenRefused as exc:
+        return _refused(exc)
+    return _page(
+        "Stop these emails?",
+        f'<form method="post" action="/unsubscribe/{escape(token)}">'
+        "<p>You will get no more emails from your coaching service. Text messages, if you "
+        "get them, are not affected.</p>"
+        '<button type="submit" name="List-Unsubscribe" value="One-Click">'
+        "Unsubscribe</button></form>",
+    )
+
+
+@unsubscribe.route("/unsubscribe/<path:token>", methods=["POST"])
+@unsubscribe.doc(**UNSUBSCRIBE_DOC)
+def unsubscribe_confirm(token: str):
+    """Unsubscribe (RFC 8058 one-click, or the page's button); doing it twice is harmless."""
+    runtime = current_runtime()
+    try:
+        wanted = read_token(runtime.settings.jwt_secret, token)
+    except TokenRefused as exc:
+        return _refused(exc)
+    with runtime.unit_of_work() as uow:
+        contact = uow.session.get(Contact, (wanted.tenant_id, wanted.client_id))
+        if contact is not None and contact.email:
+            consent.opt_out(
+                uow, contact, "email", contact.email, "email_unsubscribe", runtime.clock()
+            )
+        uow.commit()
+    return _page("You are unsubscribed", "<p>You will get no more emails from us.</p>")

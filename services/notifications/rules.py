@@ -1,0 +1,108 @@
+"""Whether a due nudge goes now, and on which channel; if not, why.
+
+The rules, in order, each recorded as the nudge's reason when it holds the nudge back:
+consent for the channel; the suppression list; a paused client (coach alerts still go);
+quiet hours in the client's timezone (deferred to the first allowed minute); the daily
+cap (deferred to the next day); a reminder whose moment has passed expires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.notifications.kinds import KINDS
+from services.notifications.models import Contact, Nudge, Organisation, StaffMember
+from services.notifications.quiet_hours import QuietHours, next_allowed, start_of_next_day
+
+DEFAULT_QUIET = ("21:00", "08:00")
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str  # send, suppress, defer, expire, cancel
+    channel: str | None = None
+    to: str | None = None
+    reason: str | None = None
+    until: datetime | None = None
+
+
+def quiet_windows(contact: Contact, organisation: Organisation | None) -> list[QuietHours]:
+    windows = [QuietHours.of(contact.quiet_start, contact.quiet_end)]
+    if organisation and organisation.quiet_floor_start and organisation.quiet_floor_end:
+        windows.append(QuietHours.of(organisation.quiet_floor_start, organisation.quiet_floor_end))
+    return windows
+
+
+def channel_order(contact: Contact, kind_channels: tuple[str, ...]) -> list[str]:
+    preferred = contact.preferred_channel
+    ordered = [preferred] + [c for c in ("email", "sms") if c != preferred]
+    return [c for c in ordered if c in kind_channels]
+
+
+def address_of(contact: Contact, channel: str) -> str | None:
+    if channel == "email":
+        return contact.email if contact.consent_email else None
+    return contact.phone if contact.consent_sms else None
+
+
+def decide_for_client(
+    nudge: Nudge,
+    contact: Contact | None,
+    organisation: Organisation | None,
+    *,
+    now: datetime,
+    suppressed: Callable[[str, str], str | None],
+    sent_today: Callable[[], int],
+) -> Decision:
+    kind = KINDS[nudge.kind]
+    if contact is None:
+        return Decision("cancel", reason="unknown_client")
+    if contact.status == "erased":
+        return Decision("cancel", reason="client_erased")
+    if contact.status == "discharged" and not kind.is_reply:
+        return Decision("cancel", reason="client_discharged")
+    # 1. consent, preferred channel first; 2. the suppression list.
+    channels = [nudge.channel] if kind.is_reply else channel_order(contact, kind.channels)
+    consented = [(c, address_of(contact, c)) for c in channels if address_of(contact, c)]
+    if kind.is_reply and nudge.channel == "sms" and contact.phone:
+        consented = [("sms", contact.phone)]  # a reply to the client's own text
+    if not consented:
+        return Decision("suppress", reason="no_consent")
+    allowed = [(c, to) for c, to in consented if kind.is_reply or not suppressed(c, to)]
+    if not allowed:
+        channel, to = consented[0]
+        return Decision("suppress", channel=channel, reason=f"suppressed:{suppressed(channel, to)}")
+    channel, to = allowed[0]
+    if kind.is_reply:
+        return Decision("send", channel=channel, to=to)
+    # 3. a paused client.
+    if contact.paused_until is not None and contact.paused_until > now:
+        return Decision("defer", channel=channel, reason="paused", until=contact.paused_until)
+    # 4. quiet hours in the client's own timezone.
+    windows = quiet_windows(contact, organisation)
+    allowed_at = next_allowed(now, contact.timezone, windows)
+    if allowed_at > now:
+        return _defer_or_expire(nudge, channel, "quiet_hours", allowed_at)
+    # 5. the daily cap.
+    if sent_today() >= contact.daily_cap:
+        return _defer_or_expire(
+            nudge, channel, "daily_cap", start_of_next_day(now, contact.timezone, windows)
+        )
+    # 6. a reminder whose moment has passed.
+    if kind.is_reminder and nudge.event_at is not None and nudge.event_at <= now:
+        return Decision("expire", channel=channel, reason="moment_passed")
+    return Decision("send", channel=channel, to=to)
+
+
+def _defer_or_expire(nudge: Nudge, channel: str, reason: str, until: datetime) -> Decision:
+    if KINDS[nudge.kind].is_reminder and nudge.event_at is not None and until >= nudge.event_at:
+        return Decision("expire", channel=channel, reason=f"moment_passed:{reason}")
+    return Decision("defer", channel=channel, reason=reason, until=until)
+
+
+def decide_for_coach(staff: StaffMember | None) -> Decision:
+    if staff is None or not staff.active or not staff.email:
+        return Decision("suppress", reason="no_coach_contact")
+    return Decision("send", channel="email", to=staff.email)

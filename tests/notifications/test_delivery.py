@@ -1,0 +1,152 @@
+"""Channels and the dispatcher's handling of provider answers: retry, fail, suppress."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from urllib.parse import parse_qs
+
+from services.notifications import suppressions
+
+SMS_PATH = "/2010-04-01/Accounts/AC0123456789/Messages.json"
+
+
+def test_smtp_451_then_success_sends_one_email(notifications, smtp):
+    n = notifications
+    smtp.handler.scripted_replies.append("451 4.3.0 Try again later")
+    client = n.onboard(uuid.uuid4())
+
+    n.dispatcher.run_once()
+    welcome = n.nudge(client, "welcome")
+    assert welcome.state == "scheduled" and welcome.reason.startswith("retrying: SMTP 451")
+    assert smtp.messages == []
+
+    n.dispatch()
+    welcome = n.nudge(client, "welcome")
+    assert (welcome.state, welcome.attempts, welcome.reason) == ("sent", 2, None)
+    assert len(smtp.messages) == 1
+    assert [e["data"]["kind"] for e in n.outbox_events("notification.sent")] == ["welcome"]
+
+
+def test_transient_errors_give_up_after_the_limit_with_backoff(notifications, smtp):
+    n = notifications
+    n.dispatcher.max_attempts = 3
+    n.dispatcher.retry_base = __import__("datetime").timedelta(seconds=10)
+    smtp.handler.scripted_replies.extend(["451 4.3.0 busy"] * 3)
+    client = n.onboard(uuid.uuid4())
+    delays = []
+    for _ in range(3):
+        n.dispatcher.run_once()
+        nudge = n.nudge(client, "welcome")
+        delays.append((nudge.due_at - n.clock()).total_seconds())
+        n.clock.set(nudge.due_at)
+    nudge = n.nudge(client, "welcome")
+    assert (nudge.state, nudge.attempts) == ("failed", 3)
+    assert nudge.reason.startswith("gave up: SMTP 451")
+    assert delays[:2] == [10, 20]
+    assert len(n.outbox_events("notification.failed")) == 1
+
+
+def test_smtp_550_fails_suppresses_the_address_and_is_not_retried(notifications, smtp):
+    n = notifications
+    tenant = uuid.uuid4()
+    smtp.handler.scripted_replies.append("550 5.1.1 No such user")
+    client = n.onboard(tenant, email="gone@example.net", consent={"email": True, "sms": False})
+
+    n.dispatch()
+    welcome = n.nudge(client, "welcome")
+    assert (welcome.state, welcome.attempts) == ("failed", 1)
+    assert welcome.reason.startswith("SMTP 550")
+    assert smtp.messages == []
+    failed = n.outbox_events("notification.failed")
+    assert [e["data"]["reason"][:8] for e in failed] == ["SMTP 550"]
+    with n.runtime.session_factory() as session:
+        found = suppressions.suppression_of(session, tenant, "email", "gone@example.net")
+        assert found.reason == "bounce"
+
+    n.event(
+        "plan.activated",
+        tenant,
+        {"plan_id": uuid.uuid4(), "client_id": client, "coach_id": uuid.uuid4()},
+    )
+    n.dispatch()
+    assert n.nudge(client, "plan_ready").reason == "suppressed:bounce"
+    assert smtp.messages == []
+
+
+def test_email_carries_text_html_and_one_click_unsubscribe_headers(notifications, smtp):
+    n = notifications
+    n.onboard(uuid.uuid4())
+    n.dispatch()
+    [email] = smtp.messages
+    assert email["List-Unsubscribe"].startswith("<https://notify.harbour.example/unsubscribe/")
+    assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert email["Message-ID"].endswith("@coaching.nudges>")
+    plain = email.get_body(("plain",)).get_content()
+    html = email.get_body(("html",)).get_content()
+    assert "Hi Jo" in plain and "<p>Hi Jo,</p>" in html
+    url = email["List-Unsubscribe"].strip("<>")
+    assert url in plain and url in html
+
+
+def test_sms_provider_500_then_201_sends_one_sms(notifications_with_sms, httpserver):
+    n = notifications_with_sms
+    httpserver.expect_ordered_request(SMS_PATH, method="POST").respond_with_json(
+        {"code": 20500, "message": "Internal error"}, status=500
+    )
+    httpserver.expect_ordered_request(SMS_PATH, method="POST").respond_with_json(
+        {"sid": "SM0001", "status": "queued"}, status=201
+    )
+    client = n.onboard(uuid.uuid4(), consent={"email": False, "sms": True})
+
+    n.dispatch()
+
+    welcome = n.nudge(client, "welcome")
+    assert (welcome.state, welcome.channel, welcome.attempts) == ("sent", "sms", 2)
+    assert welcome.provider_message_id == "SM0001"
+    assert len(httpserver.log) == 2
+    request = httpserver.log[-1][0]
+    form = parse_qs(request.get_data(as_text=True))
+    assert form["To"] == ["+61412345678"] and form["From"] == ["+61400000000"]
+    assert "welcome" in form["Body"][0]
+    assert form["StatusCallback"] == ["https://notify.harbour.example/v1/webhooks/sms/status"]
+    expected = "Basic " + base64.b64encode(b"AC0123456789:sms-auth-token-for-tests").decode()
+    assert request.headers["Authorization"] == expected
+    httpserver.check_assertions()
+
+
+def test_an_invalid_number_fails_without_calling_the_provider(notifications_with_sms, httpserver):
+    n = notifications_with_sms
+    tenant = uuid.uuid4()
+    client = n.onboard(tenant, phone="+6100", consent={"email": False, "sms": True})
+    n.dispatch()
+    welcome = n.nudge(client, "welcome")
+    assert (welcome.state, welcome.reason) == ("failed", "invalid number")
+    assert httpserver.log == []
+    with n.runtime.session_factory() as session:
+        assert suppressions.suppression_of(session, tenant, "sms", "+6100").reason == "bounce"
+
+
+def test_provider_4xx_is_permanent(notifications_with_sms, httpserver):
+    n = notifications_with_sms
+    httpserver.expect_request(SMS_PATH, method="POST").respond_with_json(
+        {"code": 21211, "message": "The 'To' number is not a valid phone number."}, status=400
+    )
+    client = n.onboard(uuid.uuid4(), consent={"email": False, "sms": True})
+    n.dispatch()
+    welcome = n.nudge(client, "welcome")
+    assert welcome.state == "failed" and "21211" in welcome.reason
+    assert len(httpserver.log) == 1
+
+
+def test_a_nudge_claimed_by_a_dispatcher_that_died_is_taken_again_after_its_lease(
+    notifications, smtp
+):
+    n = notifications
+    client = n.onboard(uuid.uuid4())
+    assert len(n.dispatcher.claim()) == 1  # ... and the process dies before sending
+    assert n.dispatch() == 0  # leased: nobody else takes it
+    n.clock.advance(minutes=6)
+    n.dispatch()
+    assert n.nudge(client, "welcome").state == "sent"
+    assert len(smtp.messages) == 1

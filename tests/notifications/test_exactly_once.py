@@ -1,0 +1,103 @@
+"""Exactly once under concurrency: three dispatcher processes on PostgreSQL, 1,000 due nudges."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from services.notifications.bootstrap import build_runtime
+from services.notifications.models import Contact, Nudge
+from shared.config import load_settings
+from tests.conftest import BACKEND
+from tests.support.waiting import wait_for
+
+NUDGES = 1000
+DISPATCHERS = 3
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not BACKEND.startswith("rabbitmq"), reason="SKIP LOCKED needs PostgreSQL")
+def test_three_dispatchers_deliver_each_of_a_thousand_nudges_exactly_once(
+    notifications_env, smtp, tmp_path
+):
+    runtime = build_runtime(load_settings())
+    runtime.migrate()
+    tenant = uuid.uuid4()
+    due = datetime.now(UTC) - timedelta(minutes=1)
+    with runtime.session_factory() as session:
+        clients = [uuid.uuid4() for _ in range(NUDGES)]
+        session.add_all(
+            Contact(
+                tenant_id=tenant,
+                client_id=client,
+                given_name="Sam",
+                email=f"client{i}@example.net",
+                timezone="UTC",
+                consent_email=True,
+                quiet_start="00:00",
+                quiet_end="00:00",  # no quiet hours: the processes use the real clock
+            )
+            for i, client in enumerate(clients)
+        )
+        session.add_all(
+            Nudge(
+                tenant_id=tenant,
+                client_id=client,
+                kind="plan_ready",
+                occurrence_key="load",
+                channel="email",
+                due_at=due,
+                variables={"goal_count": 1},
+            )
+            for client in clients
+        )
+        session.commit()
+
+    env = dict(os.environ) | notifications_env | {"LOG_LEVEL": "WARNING"}
+    processes = []
+    started = time.monotonic()
+    try:
+        for i in range(DISPATCHERS):
+            log = open(tmp_path / f"dispatcher-{i}.log", "wb")  # noqa: SIM115 - the process owns it
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "shared.cli", "dispatcher"],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
+
+        def all_settled():
+            with runtime.session_factory() as session:
+                return not session.scalar(
+                    select(func.count()).select_from(Nudge).where(Nudge.state != "sent")
+                )
+
+        wait_for(all_settled, timeout=90, interval=0.25, what="every nudge sent")
+        elapsed = time.monotonic() - started
+    finally:
+        for process in processes:
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            process.wait(15)
+        runtime.engine.dispose()
+
+    ids = Counter(message["Message-ID"] for message in smtp.messages)
+    assert len(ids) == NUDGES
+    assert max(ids.values()) == 1, [mid for mid, count in ids.items() if count > 1][:5]
+    # Each dispatcher keeps its SMTP session open: several sessions means real concurrency.
+    assert len(set(smtp.handler.peers)) >= 2
+    logs = "".join((tmp_path / f"dispatcher-{i}.log").read_text() for i in range(DISPATCHERS))
+    assert "Traceback" not in logs
+    print(f"{NUDGES} nudges by {DISPATCHERS} dispatchers in {elapsed:.1f}s")
