@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -107,64 +108,83 @@ class Dispatcher:
 
     def run_once(self) -> int:
         claimed = self.claim()
-        for nudge_id in claimed:
-            self._deliver(nudge_id)
+        for delivery in self._prepare_all(claimed):
+            self._send(delivery)
         return len(claimed)
 
-    # -- one nudge ----------------------------------------------------------------------
-    def _deliver(self, nudge_id: uuid.UUID) -> None:
-        delivery = self._prepare(nudge_id)
-        if delivery is None:
-            return
+    # -- preparing a claimed batch --------------------------------------------------------
+    def _prepare_all(self, nudge_ids: list[uuid.UUID]) -> list[Delivery]:
+        """Apply the rules to every claimed nudge in one transaction: record the ones held
+        back, return the ones to send (nothing leaves before this commits)."""
+        if not nudge_ids:
+            return []
+        now = self.clock()
+        deliveries = []
+        planned: Counter = Counter()  # sends already decided in this batch, per client
+        with self.runtime.unit_of_work() as uow:
+            for nudge_id in nudge_ids:
+                try:
+                    with uow.session.begin_nested():
+                        delivery = self._prepare(uow.session, nudge_id, now, planned)
+                except Exception:
+                    # Left claimed: its lease expires and it is tried again later.
+                    log.exception("could not prepare a nudge", extra={"nudge_id": str(nudge_id)})
+                    continue
+                if delivery is not None:
+                    deliveries.append(delivery)
+            uow.commit()
+        return deliveries
+
+    def _send(self, delivery: Delivery) -> None:
         try:
             provider_id = self.channels[delivery.channel].send(delivery.message)
         except TransientDeliveryError as exc:
-            self._retry_or_fail(nudge_id, str(exc))
+            self._retry_or_fail(delivery.nudge_id, str(exc))
         except PermanentDeliveryError as exc:
-            self._fail(nudge_id, str(exc), bounce=exc.bounce, address=delivery.message.to)
+            self._fail(delivery.nudge_id, str(exc), bounce=exc.bounce, address=delivery.message.to)
         else:
-            self._finish(nudge_id, "sent", provider_message_id=provider_id)
+            self._finish(delivery.nudge_id, "sent", provider_message_id=provider_id)
 
-    def _prepare(self, nudge_id: uuid.UUID) -> Delivery | None:
-        """Apply the rules; record a held-back nudge, or return what to send."""
-        now = self.clock()
-        with self.runtime.unit_of_work() as uow:
-            session = uow.session
-            nudge = session.get(Nudge, nudge_id)
-            if nudge is None or nudge.state != "sending":
-                return None
-            contact = session.get(Contact, (nudge.tenant_id, nudge.client_id))
-            organisation = session.get(Organisation, nudge.tenant_id)
-            staff = None
-            if nudge.audience == "coach":
-                staff_id = nudge.staff_id or (contact.coach_id if contact else None)
-                staff = session.get(StaffMember, (nudge.tenant_id, staff_id)) if staff_id else None
-                decision = decide_for_coach(staff)
-            else:
-                decision = decide_for_client(
-                    nudge,
-                    contact,
-                    organisation,
-                    now=now,
-                    suppressed=lambda channel, to: self._suppression_reason(
-                        session, nudge.tenant_id, channel, to
-                    ),
-                    sent_today=lambda: self._sent_today(session, contact, now),
-                )
-            if decision.action != "send":
-                self._hold_back(nudge, decision)
-                uow.commit()
-                log.info(
-                    "nudge held back",
-                    extra={"nudge_id": str(nudge_id), "state": nudge.state, "reason": nudge.reason},
-                )
-                return None
-            message = self._compose(session, nudge, contact, organisation, staff, decision)
-            nudge.channel = decision.channel
-            nudge.attempts += 1
-            nudge.body = message.text
-            uow.commit()
-            return Delivery(nudge.id, nudge.tenant_id, decision.channel, message)
+    def _prepare(
+        self, session: Session, nudge_id: uuid.UUID, now: datetime, planned: Counter
+    ) -> Delivery | None:
+        """Apply the rules to one nudge; record it if held back, or return what to send."""
+        nudge = session.get(Nudge, nudge_id)
+        if nudge is None or nudge.state != "sending":
+            return None
+        contact = session.get(Contact, (nudge.tenant_id, nudge.client_id))
+        organisation = session.get(Organisation, nudge.tenant_id)
+        staff = None
+        client_key = (nudge.tenant_id, nudge.client_id)
+        if nudge.audience == "coach":
+            staff_id = nudge.staff_id or (contact.coach_id if contact else None)
+            staff = session.get(StaffMember, (nudge.tenant_id, staff_id)) if staff_id else None
+            decision = decide_for_coach(staff)
+        else:
+            decision = decide_for_client(
+                nudge,
+                contact,
+                organisation,
+                now=now,
+                suppressed=lambda channel, to: self._suppression_reason(
+                    session, nudge.tenant_id, channel, to
+                ),
+                sent_today=lambda: self._sent_today(session, contact, now) + planned[client_key],
+            )
+        if decision.action != "send":
+            self._hold_back(nudge, decision)
+            log.info(
+                "nudge held back",
+                extra={"nudge_id": str(nudge_id), "state": nudge.state, "reason": nudge.reason},
+            )
+            return None
+        if nudge.audience != "coach":
+            planned[client_key] += 1
+        message = self._compose(session, nudge, contact, organisation, staff, decision)
+        nudge.channel = decision.channel
+        nudge.attempts += 1
+        nudge.body = message.text
+        return Delivery(nudge.id, nudge.tenant_id, decision.channel, message)
 
     @staticmethod
     def _hold_back(nudge: Nudge, decision: Decision) -> None:
