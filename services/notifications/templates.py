@@ -7,10 +7,12 @@ may use only the variables its kind provides.
 
 from __future__ import annotations
 
+import functools
+
 import math
 from dataclasses import dataclass
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
@@ -158,9 +160,15 @@ def check_template(kind: str, channel: str, parts: dict[str, str | None]) -> Non
         raise TemplateInvalid(errors)
 
 
+@functools.lru_cache(maxsize=1024)
+def _compiled(html: bool, source: str) -> Template:
+    """Compiling is the costly part of rendering; a template's source rarely changes."""
+    return (_HTML if html else _TEXT).from_string(source)
+
+
 def render_parts(parts: dict[str, str | None], variables: dict) -> RenderedMessage:
     def _render(env: SandboxedEnvironment, source: str | None) -> str | None:
-        return env.from_string(source).render(variables) if source else None
+        return _compiled(env is _HTML, source).render(variables) if source else None
 
     return RenderedMessage(
         subject=_render(_TEXT, parts.get("subject")),
