@@ -8,7 +8,6 @@ may use only the variables its kind provides.
 from __future__ import annotations
 
 import functools
-
 import math
 from dataclasses import dataclass
 
