@@ -102,13 +102,14 @@ def _normalise(uow: UnitOfWork, tenant_id: uuid.UUID, fields: dict) -> dict:
 def _require_unique_reference(uow: UnitOfWork, client: Client) -> None:
     if not client.external_reference:
         return
-    clash = uow.session.scalar(
-        select(Client.id).where(
-            Client.tenant_id == client.tenant_id,
-            Client.external_reference == client.external_reference,
-            Client.id != client.id,
+    with uow.session.no_autoflush:  # the pending row would clash with itself
+        clash = uow.session.scalar(
+            select(Client.id).where(
+                Client.tenant_id == client.tenant_id,
+                Client.external_reference == client.external_reference,
+                Client.id != client.id,
+            )
         )
-    )
     if clash is not None:
         raise _reference_taken()
 
