@@ -20,6 +20,15 @@ from shared.web.etag import etag_of, require_fresh
 from shared.web.idempotency import idempotent
 from shared.web.schemas import documents_errors
 
+IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "maxLength": 200},
+    "description": "Retry safely: the same key and body replay the first answer; "
+    "the same key with another body is refused (422).",
+}
+
 organisations = Blueprint(
     "organisations", __name__, url_prefix="/v1", description="Provider organisations (tenants)"
 )
@@ -37,7 +46,13 @@ client_routes = Blueprint(
 @organisations.doc(
     security=[{"platformToken": []}],
     parameters=[
-        {"in": "header", "name": "X-Platform-Token", "required": True, "schema": {"type": "string"}}
+        {
+            "in": "header",
+            "name": "X-Platform-Token",
+            "required": True,
+            "schema": {"type": "string"},
+        },
+        IDEMPOTENCY_KEY,
     ],
 )
 @organisations.arguments(schemas.OrganisationCreateSchema)
@@ -59,7 +74,7 @@ def create_organisation(body):
 
 @auth.post("/auth/token")
 @idempotent
-@auth.doc(security=[])
+@auth.doc(security=[], parameters=[IDEMPOTENCY_KEY])
 @auth.arguments(schemas.TokenRequestSchema)
 @auth.response(200, schemas.TokenSchema)
 @documents_errors(auth, 400, 401, 422)
@@ -82,6 +97,7 @@ def create_token(body):
 @staff_routes.post("/staff")
 @requires_role("org_admin")
 @idempotent
+@staff_routes.doc(parameters=[IDEMPOTENCY_KEY])
 @staff_routes.arguments(schemas.StaffCreateSchema)
 @staff_routes.response(201, schemas.StaffCreatedSchema)
 @documents_errors(staff_routes, 400, 401, 403, 409, 422)
@@ -151,6 +167,7 @@ def list_keys(staff_id: uuid.UUID):
 @staff_routes.post("/staff/<uuid:staff_id>/keys")
 @requires_role("org_admin")
 @idempotent
+@staff_routes.doc(parameters=[IDEMPOTENCY_KEY])
 @staff_routes.response(201, schemas.ApiKeyIssuedSchema)
 @documents_errors(staff_routes, 401, 403, 404, 409, 422)
 def issue_key(staff_id: uuid.UUID):
@@ -177,6 +194,7 @@ def revoke_key(staff_id: uuid.UUID, key_id: uuid.UUID):
 @staff_routes.post("/staff/<uuid:staff_id>/keys/<uuid:key_id>/rotate")
 @requires_role("org_admin")
 @idempotent
+@staff_routes.doc(parameters=[IDEMPOTENCY_KEY])
 @staff_routes.response(201, schemas.ApiKeyIssuedSchema)
 @documents_errors(staff_routes, 401, 403, 404, 409, 422)
 def rotate_key(staff_id: uuid.UUID, key_id: uuid.UUID):
@@ -209,6 +227,7 @@ def _with_etag(client: Client, status: int = 200, **headers) -> tuple:
 @client_routes.post("/clients")
 @requires_role("org_admin", "coach")
 @idempotent
+@client_routes.doc(parameters=[IDEMPOTENCY_KEY])
 @client_routes.arguments(schemas.ClientCreateSchema)
 @client_routes.response(201, schemas.ClientSchema)
 @documents_errors(client_routes, 400, 401, 403, 409, 422)
@@ -318,6 +337,7 @@ def get_consent(client_id: uuid.UUID):
 @client_routes.post("/clients/<uuid:client_id>/consent")
 @requires_role("org_admin", "coach")
 @idempotent
+@client_routes.doc(parameters=[IDEMPOTENCY_KEY])
 @client_routes.arguments(schemas.ConsentChangeSchema)
 @client_routes.response(200, schemas.ConsentStateSchema)
 @documents_errors(client_routes, 400, 401, 403, 404, 409, 422)
@@ -362,6 +382,7 @@ def assessment_history(client_id: uuid.UUID):
 @client_routes.post("/clients/<uuid:client_id>/onboard")
 @requires_role("org_admin", "coach")
 @idempotent
+@client_routes.doc(parameters=[IDEMPOTENCY_KEY])
 @client_routes.arguments(schemas.OnboardSchema)
 @client_routes.response(200, schemas.ClientSchema)
 @documents_errors(client_routes, 400, 401, 403, 404, 409, 422)
@@ -378,6 +399,7 @@ def onboard(body, client_id: uuid.UUID):
 @client_routes.post("/clients/<uuid:client_id>/discharge")
 @requires_role("org_admin")
 @idempotent
+@client_routes.doc(parameters=[IDEMPOTENCY_KEY])
 @client_routes.arguments(schemas.DischargeSchema)
 @client_routes.response(200, schemas.ClientSchema)
 @documents_errors(client_routes, 400, 401, 403, 404, 409, 422)
