@@ -204,6 +204,10 @@ def update_client(uow: UnitOfWork, principal: Principal, client: Client, changes
     changes = _normalise(uow, client.tenant_id, dict(changes))
     if changes.get("coach_id") is not None:
         _coach(uow, principal, changes["coach_id"])
+    elif "coach_id" in changes and client.status == "onboarded":
+        raise Unprocessable(
+            "An onboarded client needs a coach.", errors={"coach_id": ["Name another coach."]}
+        )
     changed = [
         name for name in EDITABLE if name in changes and getattr(client, name) != changes[name]
     ]
