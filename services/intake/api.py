@@ -68,6 +68,10 @@ def create_organisation(body):
         organisation, admin, api_key = access.create_organisation(
             uow.session, body["name"], body["default_region"], body["admin"]
         )
+        # The first admin is staff like any other: notifications may need to reach them.
+        uow.publish(
+            "staff.created", admin.tenant_id, access.staff_event(admin), aggregate_id=admin.id
+        )
         uow.commit()
     return {"organisation": organisation, "admin": admin, "api_key": api_key}
 

@@ -46,9 +46,10 @@ def test_org_admin_adds_a_coach_whose_key_is_shown_once_stored_hashed_and_works(
     assert api.call("intake", "GET", "/v1/staff", coach_token).status == 403
 
     created = events(system, "intake", "staff.created")
-    assert [e["data"]["staff_id"] for e in created] == [staff["id"]]
-    assert created[0]["data"]["role"] == "coach"
-    assert created[0]["data"]["phone"] == "+61412000111"
+    # The organisation's first admin, then the new coach.
+    assert [e["data"]["staff_id"] for e in created] == [tenant["staff_id"], staff["id"]]
+    assert created[1]["data"]["role"] == "coach"
+    assert created[1]["data"]["phone"] == "+61412000111"
 
     duplicate = api.call(
         "intake",
