@@ -51,7 +51,10 @@ class StaffSchema(Schema):
 class OrganisationCreatedSchema(Schema):
     organisation = fields.Nested(OrganisationSchema)
     admin = fields.Nested(StaffSchema)
-    api_key = fields.String(metadata={"description": "Shown once; store it safely."})
+    api_key = fields.String(
+        allow_none=True,
+        metadata={"description": "Shown once; store it safely. Null in an idempotent replay."},
+    )
 
 
 class TokenRequestSchema(Schema):
@@ -257,7 +260,10 @@ class StaffPatchSchema(Schema):
 
 class StaffCreatedSchema(Schema):
     staff = fields.Nested(StaffSchema)
-    api_key = fields.String(metadata={"description": "Shown once; store it safely."})
+    api_key = fields.String(
+        allow_none=True,
+        metadata={"description": "Shown once; store it safely. Null in an idempotent replay."},
+    )
 
 
 class StaffQuerySchema(Schema):
@@ -284,7 +290,10 @@ class ApiKeyListSchema(Schema):
 
 
 class ApiKeyIssuedSchema(ApiKeySchema):
-    api_key = fields.String(metadata={"description": "Shown once; store it safely."})
+    api_key = fields.String(
+        allow_none=True,
+        metadata={"description": "Shown once; store it safely. Null in an idempotent replay."},
+    )
 
 
 # -- assessment -----------------------------------------------------------------------------

@@ -99,12 +99,15 @@ def test_patch_with_the_current_etag_emits_client_updated_naming_the_changed_fie
     assert stale.content_type.startswith("application/problem+json")
     assert api.call("intake", "GET", path, token).body["locale"] == "en"
 
+    # A write that loses the race after its If-Match check is refused too.
+    _patch_racing_another_writer(api, system, tenant, client["id"])
+
     # Changing nothing emits nothing.
     same = api.call("intake", "PATCH", path, token, json={"locale": "en"})
     assert same.status == 200
 
     updates = events(system, "intake", "client.updated")
-    assert [u["data"]["changed"] for u in updates] == [["phone", "timezone"]]
+    assert [u["data"]["changed"] for u in updates] == [["phone", "timezone"], ["referral_source"]]
     assert updates[0]["data"]["contact"]["timezone"] == "Australia/Perth"
 
     trail = api.call("intake", "GET", f"{path}/audit", token)
@@ -115,6 +118,31 @@ def test_patch_with_the_current_etag_emits_client_updated_naming_the_changed_fie
     assert all(e["actor_id"] == tenant["staff_id"] for e in trail.body["items"])
     # Names of fields, never values.
     assert "+61400111222" not in str(trail.body) and "Jordan" not in str(trail.body)
+
+
+def _patch_racing_another_writer(api, system, tenant, client_id):
+    import uuid
+
+    import pytest
+
+    from services.intake import clients
+    from shared.auth import Principal
+    from shared.errors import PreconditionFailed
+
+    principal = Principal(
+        uuid.UUID(tenant["staff_id"]),
+        uuid.UUID(tenant["organisation"]["organisation"]["id"]),
+        "org_admin",
+    )
+    with system.runtimes["intake"].unit_of_work() as uow:
+        mine = clients.get_client(uow, principal, uuid.UUID(client_id))
+        path = f"/v1/clients/{client_id}"
+        theirs = api.call(
+            "intake", "PATCH", path, tenant["token"], json={"referral_source": "Self"}
+        )
+        assert theirs.status == 200
+        with pytest.raises(PreconditionFailed):
+            clients.update_client(uow, principal, mine, {"locale": "de"})
 
 
 def test_client_list_filters_by_status_coach_and_update_time_and_pages(api, tenant):

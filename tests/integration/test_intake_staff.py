@@ -61,6 +61,25 @@ def test_org_admin_adds_a_coach_whose_key_is_shown_once_stored_hashed_and_works(
     assert duplicate.status == 409 and "email" in duplicate.body["errors"]
 
 
+def test_a_replayed_staff_creation_does_not_show_the_key_again_nor_store_it(api, tenant, system):
+    from services.intake.models import IdempotencyKey
+
+    body = {"name": "Dana Coach", "email": "dana@example.org", "role": "coach"}
+    headers = {"Idempotency-Key": "staff-1"}
+    first = api.call("intake", "POST", "/v1/staff", tenant["token"], json=body, headers=headers)
+    again = api.call(
+        "intake", "POST", "/v1/staff", tenant["token"], json=body, headers=dict(headers)
+    )
+    assert first.status == again.status == 201
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.body["staff"] == first.body["staff"]
+    assert first.body["api_key"] and again.body["api_key"] is None
+    api.token_for(first.body["api_key"])
+    with system.runtimes["intake"].session_factory() as session:
+        stored = b"".join(session.scalars(select(IdempotencyKey.body)))
+    assert first.body["api_key"].encode() not in stored
+
+
 def test_keys_are_issued_rotated_and_revoked_and_old_keys_stop_working(api, tenant):
     admin = tenant["token"]
     staff, _ = api.add_staff(admin)
