@@ -34,7 +34,9 @@ def new_api_key(session: Session, staff: StaffMember) -> tuple[ApiKey, str]:
     return key, f"{KEY_PREFIX}_{key.id.hex}_{secret}"
 
 
-def create_organisation(session: Session, name: str, default_region: str, admin: dict):
+def create_organisation(uow: UnitOfWork, name: str, default_region: str, admin: dict):
+    """A tenant and its first admin, announced with ``staff.created`` like any member."""
+    session = uow.session
     organisation = Organisation(id=uuid.uuid4(), name=name, default_region=default_region)
     session.add(organisation)
     session.flush()
@@ -48,6 +50,7 @@ def create_organisation(session: Session, name: str, default_region: str, admin:
     session.add(staff)
     session.flush()
     _, api_key = new_api_key(session, staff)
+    uow.publish("staff.created", staff.tenant_id, staff_event(staff), aggregate_id=staff.id)
     return organisation, staff, api_key
 
 

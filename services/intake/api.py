@@ -66,11 +66,7 @@ def create_organisation(body):
         raise Unauthorized("A valid X-Platform-Token header is required.")
     with runtime.unit_of_work() as uow:
         organisation, admin, api_key = access.create_organisation(
-            uow.session, body["name"], body["default_region"], body["admin"]
-        )
-        # The first admin is staff like any other: notifications may need to reach them.
-        uow.publish(
-            "staff.created", admin.tenant_id, access.staff_event(admin), aggregate_id=admin.id
+            uow, body["name"], body["default_region"], body["admin"]
         )
         uow.commit()
     return {"organisation": organisation, "admin": admin, "api_key": api_key}
