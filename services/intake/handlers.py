@@ -1,3 +1,46 @@
-"""Events intake consumes (none yet: consent changes from notifications come next)."""
+"""Events intake consumes: consent changes the client made through notifications
+(an SMS keyword, an unsubscribe link)."""
 
-HANDLERS: dict = {}
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from services.intake import clients, consent
+from services.intake.models import Client
+from shared.db import UnitOfWork
+from shared.events.envelope import Envelope
+
+
+def _consent_changed(granted: bool):
+    def handle(envelope: Envelope, uow: UnitOfWork) -> None:
+        data = envelope.data
+        client = uow.session.scalar(
+            select(Client).where(
+                Client.id == data["client_id"],
+                Client.tenant_id == envelope.tenant_id,
+                Client.erased_at.is_(None),
+            )
+        )
+        if client is None:  # erased, or never ours: nothing to record
+            return
+        changed = consent.change(
+            uow,
+            client,
+            data["channel"],
+            granted,
+            data["method"],
+            recorded_by=None,
+            occurred_at=data["occurred_at"],
+            source_event_id=envelope.id,
+        )
+        if changed:
+            uow.session.flush()
+            clients.publish_updated(uow, client, ["consent"])
+
+    return handle
+
+
+HANDLERS = {
+    "contact.opted_out": _consent_changed(False),
+    "contact.opted_in": _consent_changed(True),
+}

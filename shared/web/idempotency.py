@@ -4,13 +4,15 @@ The first request with a key reserves it (a row with no answer yet), runs, and s
 answer; a retry with the same key and body gets the stored answer again; the same key
 with another body is refused (422); a retry while the first is still running gets 409.
 Refusals (4xx) are stored and replayed like successes; a request that fails with a 5xx
-releases its key so it can be retried.
+releases its key so it can be retried. Secrets in an answer (a new API key, an access
+token) are shown once: they are stored, and so replayed, as null.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import json
 
 from flask import Response, g, make_response, request
 from sqlalchemy import delete
@@ -24,6 +26,7 @@ from shared.web.problems import handle_domain_error, handle_http_exception
 HEADER = "Idempotency-Key"
 REPLAYED_HEADERS = ("Location", "Content-Type", "ETag")
 MAX_KEY_LENGTH = 200
+SECRET_FIELDS = ("api_key", "access_token")
 
 
 def _scope() -> str:
@@ -75,7 +78,7 @@ def idempotent(view):
         with runtime.session_factory() as session:
             record = session.get(model, (scope, key))
             record.status = response.status_code
-            record.body = response.get_data()
+            record.body = _without_secrets(response)
             record.headers = {
                 h: response.headers[h] for h in REPLAYED_HEADERS if h in response.headers
             }
@@ -83,6 +86,19 @@ def idempotent(view):
         return response
 
     return wrapper
+
+
+def _without_secrets(response: Response) -> bytes:
+    body = response.get_data()
+    if not response.is_json:
+        return body
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(document, dict) or not any(f in document for f in SECRET_FIELDS):
+        return body
+    return json.dumps({k: None if k in SECRET_FIELDS else v for k, v in document.items()}).encode()
 
 
 def _replay(record, digest: str) -> Response:

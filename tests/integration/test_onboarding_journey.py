@@ -65,7 +65,9 @@ def test_onboarded_event_is_recorded_in_the_outbox_with_the_request(api, tenant,
             select(Outbox.routing_key).where(Outbox.aggregate_id == client["id"])
         ).all()
         pending = session.scalar(
-            select(func.count()).select_from(Outbox).where(Outbox.published_at.is_(None))
+            select(func.count())
+            .select_from(Outbox)
+            .where(Outbox.published_at.is_(None), Outbox.aggregate_id == client["id"])
         )
     assert keys == ["client.referred", "client.onboarded"]
     assert pending == 2

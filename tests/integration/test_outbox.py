@@ -81,7 +81,8 @@ def test_relay_publishes_rows_in_commit_order(api, tenant, system, settings, bat
     with system.runtimes["intake"].session_factory() as session:
         rows = session.scalars(select(Outbox).order_by(Outbox.id)).all()
     assert all(row.published_at is not None for row in rows)
-    assert received == [str(row.message_id) for row in rows]
+    referrals = [row for row in rows if row.routing_key == "client.referred"]
+    assert received == [str(row.message_id) for row in referrals]
 
 
 def test_unroutable_message_is_a_failure_not_a_success(system, settings):

@@ -119,6 +119,17 @@ class PlatformApi:
         organisation = self.create_organisation(name)
         return organisation, self.token_for(organisation["api_key"])
 
+    def add_staff(self, token, role="coach", **overrides) -> tuple[dict, str]:
+        """A new staff member of the caller's organisation and an access token of theirs."""
+        body = {
+            "name": "Casey Coach",
+            "email": f"coach+{uuid.uuid4().hex[:6]}@example.org",
+            "role": role,
+        } | overrides
+        reply = self.call("intake", "POST", "/v1/staff", token, json=body)
+        assert reply.status == 201, reply.body
+        return reply.body["staff"], self.token_for(reply.body["api_key"])
+
     def refer_client(self, token, **overrides) -> dict:
         body = {
             "given_name": "Jordan",

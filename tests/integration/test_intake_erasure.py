@@ -1,0 +1,152 @@
+"""Erasure in intake: afterwards no row of any intake table holds the client's personal
+data (outbox bodies and stored idempotent answers included); an anonymous tombstone and
+the audit trail stay, and client.erased is on its way."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from tests.support.database import text_values
+from tests.support.outbox import events
+
+PERSONAL = (
+    "Jordan",
+    "Rivers",
+    "jo.rivers@example.net",
+    "412345678",  # the phone, in any format
+    "400111222",  # the phone it was changed to
+    "NDIS-777",
+    "Dr Whitlam",
+    "keen gardener",
+    "Hears voices when stressed",
+    "Goals achieved",
+)
+
+
+def _leaks(system) -> list[tuple[str, str, str]]:
+    return [
+        (table, column, needle)
+        for table, column, text in text_values(system, "intake")
+        for needle in PERSONAL
+        if needle.lower() in text.lower()
+    ]
+
+
+def test_erasure_leaves_no_personal_data_in_any_intake_table(api, tenant, system, caplog):
+    caplog.set_level(logging.DEBUG)
+    token = tenant["token"]
+    referral = {
+        "given_name": "Jordan",
+        "family_name": "Rivers",
+        "email": "jo.rivers@example.net",
+        "phone": "0412 345 678",
+        "timezone": "Australia/Sydney",
+        "external_reference": "NDIS-777",
+        "referral_source": "Dr Whitlam",
+        "consent": {"email": True, "sms": True},
+    }
+    created = api.call(
+        "intake", "POST", "/v1/clients", token, json=referral, headers={"Idempotency-Key": "r-1"}
+    )
+    assert created.status == 201
+    cid = created.body["id"]
+    control = api.refer_client(
+        token, given_name="Morgan", family_name="Hale", email="m.hale@example.net", phone=None,
+        consent={"email": True, "sms": False},
+    )  # fmt: skip
+    api.call(
+        "intake",
+        "PUT",
+        f"/v1/clients/{cid}/assessment",
+        token,
+        json={
+            "domain_ratings": {"housing": 4},
+            "strengths": ["keen gardener"],
+            "risk_notes": "Hears voices when stressed",
+            "k10": {"items": [3] * 10},
+        },
+    )
+    assert api.onboard(token, cid, tenant["staff_id"]).status == 200
+    system.relay()  # the earlier events are published
+    api.call("intake", "PATCH", f"/v1/clients/{cid}", token, json={"phone": "0400 111 222"})
+    api.call(
+        "intake",
+        "POST",
+        f"/v1/clients/{cid}/discharge",
+        token,
+        json={"reason": "Goals achieved"},
+        headers={"Idempotency-Key": "d-1"},
+    )  # these two stay pending in the outbox
+    assert _leaks(system), "the test should start with personal data in intake"
+
+    erased = api.call("intake", "DELETE", f"/v1/clients/{cid}", token)
+    assert erased.status == 204, erased.body
+
+    assert _leaks(system) == []
+    # Only the erased client's data went: the other client is untouched.
+    control_now = api.call("intake", "GET", f"/v1/clients/{control['id']}", token).body
+    assert (control_now["given_name"], control_now["email"]) == ("Morgan", "m.hale@example.net")
+
+    # The tombstone is gone from the API, but its audit trail remains for admins.
+    assert api.call("intake", "GET", f"/v1/clients/{cid}", token).status == 404
+    assert api.call("intake", "DELETE", f"/v1/clients/{cid}", token).status == 404
+    listed = api.call("intake", "GET", "/v1/clients", token).body["items"]
+    assert [c["id"] for c in listed] == [control["id"]]
+    trail = api.call("intake", "GET", f"/v1/clients/{cid}/audit", token).body["items"]
+    assert [e["action"] for e in trail][-1] == "erased"
+    assert "assessed" in [e["action"] for e in trail]
+
+    # Published history keeps its shape, without the data; pending details were dropped.
+    kinds = [
+        (e["type"], e["data"])
+        for e in events(system, "intake")
+        if e["data"].get("client_id") == cid
+    ]
+    assert [k for k, _ in kinds] == ["client.referred", "client.onboarded", "client.erased"]
+    assert kinds[0][1] == {"client_id": cid, "redacted": True}
+
+    # A replayed request does not bring the details back.
+    replay = api.call(
+        "intake", "POST", "/v1/clients", token, json=referral, headers={"Idempotency-Key": "r-1"}
+    )
+    assert replay.status == 410
+    assert not any(needle in str(replay.body) for needle in PERSONAL)
+
+    logged = caplog.text
+    assert not [needle for needle in PERSONAL if needle in logged]
+
+    # client.erased leaves through the relay like any event.
+    assert system.relay() >= 1
+    assert events(system, "intake", "client.erased")[0]["data"] == {"client_id": cid}
+
+
+def test_erasure_reaches_every_service_that_holds_the_client(api, tenant, system):
+    """Across the three services: after ``client.erased`` has been consumed, no row of any
+    service's database holds the client's name, email or phone."""
+    token = tenant["token"]
+    client = api.onboarded_client(token, tenant["staff_id"])
+    system.settle()
+    needles = ("Jordan", "Rivers", "jo.rivers@example.net", "412345678")
+
+    def leaks(service):
+        return [
+            (table, column, needle)
+            for table, column, text in text_values(system, service)
+            for needle in needles
+            if needle.lower() in text.lower()
+        ]
+
+    assert api.call("intake", "DELETE", f"/v1/clients/{client['id']}", token).status == 204
+    system.settle()
+
+    assert leaks("intake") == []
+    handling = [
+        s for s in ("plans", "notifications") if "client.erased" in system.runtimes[s].handlers
+    ]
+    for service in handling:
+        assert leaks(service) == [], service
+    missing = sorted({"plans", "notifications"} - set(handling))
+    if missing:
+        pytest.skip(f"client.erased is not handled yet by {', '.join(missing)} (issues 4 and 5)")
