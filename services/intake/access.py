@@ -50,7 +50,9 @@ def create_organisation(uow: UnitOfWork, name: str, default_region: str, admin: 
     session.add(staff)
     session.flush()
     _, api_key = new_api_key(session, staff)
-    uow.publish("staff.created", staff.tenant_id, staff_event(staff), aggregate_id=staff.id)
+    uow.publish(
+        "staff.created", staff.tenant_id, staff_event(uow.session, staff), aggregate_id=staff.id
+    )
     return organisation, staff, api_key
 
 
@@ -79,8 +81,11 @@ def principal_for_api_key(session: Session, api_key: str) -> Principal:
 # -- staff ----------------------------------------------------------------------------------
 
 
-def staff_event(staff: StaffMember) -> dict:
+def staff_event(session: Session, staff: StaffMember) -> dict:
+    """The staff event payload; it names the organisation so messages can sign off with it."""
+    organisation = session.get(Organisation, staff.tenant_id)
     return {
+        "organisation_name": organisation.name if organisation else None,
         "staff_id": staff.id,
         "name": staff.name,
         "email": staff.email,
@@ -132,7 +137,9 @@ def create_staff(uow: UnitOfWork, principal: Principal, fields: dict) -> tuple[S
     session.add(staff)
     session.flush()
     _, api_key = new_api_key(session, staff)
-    uow.publish("staff.created", staff.tenant_id, staff_event(staff), aggregate_id=staff.id)
+    uow.publish(
+        "staff.created", staff.tenant_id, staff_event(uow.session, staff), aggregate_id=staff.id
+    )
     return staff, api_key
 
 
@@ -171,7 +178,9 @@ def update_staff(
             "An organisation needs at least one active org admin.",
             errors={name: ["Would leave no active org admin."] for name in changed},
         )
-    uow.publish("staff.updated", staff.tenant_id, staff_event(staff), aggregate_id=staff.id)
+    uow.publish(
+        "staff.updated", staff.tenant_id, staff_event(uow.session, staff), aggregate_id=staff.id
+    )
     return staff
 
 
