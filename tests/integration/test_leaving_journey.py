@@ -1,5 +1,6 @@
 """Leaving, through the whole system: a client onboarded in intake texts STOP and clicks
-unsubscribe; suppression, one confirmation, and the opt-out events reach intake's queue."""
+unsubscribe; suppression, one confirmation, and consent withdrawn in intake; START brings
+SMS back."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def settings(env, monkeypatch):
 
 
 def _intake_messages(settings) -> list[dict]:
-    """Take every message waiting in intake's queue (intake's own handling is issue 3)."""
+    """Take every message waiting in intake's queue."""
     bodies = []
     with broker_connection(settings) as connection:
         queue = Topology(settings).queue("intake")(connection.default_channel)
@@ -33,7 +34,7 @@ def _intake_messages(settings) -> list[dict]:
     return bodies
 
 
-def test_stop_and_unsubscribe_from_an_onboarded_client_reach_intake(
+def test_stop_unsubscribe_and_start_from_an_onboarded_client_update_consent_in_intake(
     api, tenant, system, smtp, settings
 ):
     client = api.onboarded_client(tenant["token"], tenant["staff_id"])
@@ -67,13 +68,23 @@ def test_stop_and_unsubscribe_from_an_onboarded_client_reach_intake(
     assert len(confirmations) == 1
     assert "Reply START" in confirmations[0].read_text()
 
+    # The opt-outs travel to intake, which records them as consent withdrawn.
     system.relay()
-    opted_out = [m for m in _intake_messages(settings) if m["type"] == "contact.opted_out"]
-    assert sorted((m["data"]["channel"], m["data"]["method"]) for m in opted_out) == [
-        ("email", "email_unsubscribe"),
-        ("sms", "sms_keyword"),
-    ]
-    assert {m["data"]["client_id"] for m in opted_out} == {client["id"]}
-    assert {m["tenant_id"] for m in opted_out} == {
-        tenant["organisation"]["organisation"]["id"]
-    } or True
+    assert system.consume("intake") == 2
+    state = api.call("intake", "GET", f"/v1/clients/{client['id']}/consent", tenant["token"])
+    assert state.status == 200
+    assert state.body["current"] == {"email": False, "sms": False}
+    withdrawn = [(r["channel"], r["method"]) for r in state.body["records"] if not r["granted"]]
+    assert sorted(withdrawn) == [("email", "email_unsubscribe"), ("sms", "sms_keyword")]
+
+    # Texting START brings SMS back, in intake too.
+    form = form | {"MessageSid": "SM-journey-2", "Body": "START"}
+    signature = compute_signature(AUTH_TOKEN, BASE_URL + "/v1/webhooks/sms/inbound", form.items())
+    reply = notifications.post(
+        "/v1/webhooks/sms/inbound", data=form, headers={SIGNATURE_HEADER: signature}
+    )
+    assert reply.status_code == 200
+    system.relay()
+    assert system.consume("intake") == 1
+    state = api.call("intake", "GET", f"/v1/clients/{client['id']}/consent", tenant["token"])
+    assert state.body["current"] == {"email": False, "sms": True}
