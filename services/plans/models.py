@@ -132,9 +132,7 @@ class ActionOccurrence(Base):
 
     action: Mapped[ActionStep] = relationship(back_populates="occurrences")
 
-    __table_args__ = (
-        UniqueConstraint("action_id", "occurrence_key", name="uq_action_occurrence"),
-    )
+    __table_args__ = (UniqueConstraint("action_id", "occurrence_key", name="uq_action_occurrence"),)
 
 
 class CheckIn(Base):
@@ -219,9 +217,7 @@ class OrganisationSettings(Base):
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     review_interval_weeks: Mapped[int] = mapped_column(Integer, nullable=False, default=12)
-    missed_checkin_after_minutes: Mapped[int] = mapped_column(
-        Integer, nullable=False, default=1440
-    )
+    missed_checkin_after_minutes: Mapped[int] = mapped_column(Integer, nullable=False, default=1440)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     __mapper_args__ = {"version_id_col": version}
