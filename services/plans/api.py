@@ -138,7 +138,6 @@ def plan_timeline(plan_id: uuid.UUID):
             select(TimelineEntry).where(
                 TimelineEntry.tenant_id == plan.tenant_id,
                 TimelineEntry.client_id == plan.client_id,
-                TimelineEntry.occurred_at >= plan.created_at,
             )
         ).all()
     items = [
