@@ -75,7 +75,8 @@ class PlansScheduler:
                 grace = settings_of(uow.session, checkin.tenant_id).missed_checkin_after_minutes
                 if checkins.ends_at(checkin) + timedelta(minutes=grace) > now:
                     continue
-                plan = uow.session.get(RecoveryPlan, checkin.plan_id)
+                # Lock the plan: "two missed in a row" must see the other scheduler's work.
+                plan = uow.session.get(RecoveryPlan, checkin.plan_id, with_for_update=True)
                 checkins.mark_missed(uow, checkin, plan, now)
                 emitted += 1
             uow.commit()
