@@ -41,7 +41,8 @@ def progress_svg(progress: dict) -> bytes:
     completion.set_ylim(0, 105)
     completion.set_ylabel("% completed")
     bars = completion.bar([w["week"] for w in weeks], [w["rate"] * 100 for w in weeks])
-    bars.set_gid(COMPLETION_GID)
+    for index, bar in enumerate(bars):
+        bar.set_gid(f"{COMPLETION_GID}-{index}")
     figure.tight_layout()
 
     buffer = io.BytesIO()
