@@ -99,7 +99,8 @@ def announce_due(uow: UnitOfWork, step: ActionStep, plan: RecoveryPlan, now: dat
     known = {o.occurrence_key for o in step.occurrences}
     rule = rule_of(step)
     if rule is None:
-        due = [Occurrence(_once_key(step, plan.timezone), step.due_at)]
+        # A one-off step has one occurrence, keyed by its original time for good.
+        due = [] if step.occurrences else [Occurrence(_once_key(step, plan.timezone), step.due_at)]
     else:
         start = max(step.scheduled_through or now, now)
         due = occurrences_between(rule, plan.timezone, start, now + HORIZON)
@@ -137,6 +138,8 @@ def occurrence_of(step: ActionStep, plan: RecoveryPlan, key: str | None) -> Acti
                 "Name the occurrence of a recurring step.",
                 errors={"occurrence_key": ["Required for a recurring step."]},
             )
+        if step.occurrences:
+            return step.occurrences[0]
         key = _once_key(step, plan.timezone)
     for row in step.occurrences:
         if row.occurrence_key == key:

@@ -25,7 +25,7 @@ from services.plans.organisation_settings import settings_of
 from services.plans.progress import progress_of
 from services.plans.recurrence import WEEKDAYS, local_iso
 from shared.auth import current_principal, requires_role
-from shared.errors import PreconditionFailed
+from shared.errors import PreconditionFailed, Unprocessable
 from shared.pagination import paginate
 from shared.runtime import current_runtime
 from shared.web.etag import etag_of, require_fresh
@@ -336,8 +336,6 @@ def update_action(body, action_id: uuid.UUID):
 
 
 def _check_schedule_kind(step: ActionStep, body: dict) -> None:
-    from shared.errors import Unprocessable
-
     recurring = ("local_time", "weekdays", "start_date", "end_date")
     if step.frequency == "once":
         wrong = [name for name in recurring if name in body]

@@ -7,6 +7,8 @@ import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from services.plans import actions, history
 from services.plans.models import ActionStep, Goal, RecoveryPlan
 from services.plans.organisation_settings import settings_of
@@ -67,7 +69,10 @@ def change_plan_status(
     diff.pop("review_due_emitted_at", None)
     if status == "active":
         uow.publish("plan.activated", plan.tenant_id, lifecycle_payload(plan), aggregate_id=plan.id)
-        for step in uow.session.query(ActionStep).filter_by(plan_id=plan.id, status="open"):
+        open_steps = select(ActionStep).where(
+            ActionStep.plan_id == plan.id, ActionStep.status == "open"
+        )
+        for step in uow.session.scalars(open_steps):
             actions.announce_due(uow, step, plan, now)
     elif status == "completed":
         uow.publish("plan.completed", plan.tenant_id, lifecycle_payload(plan), aggregate_id=plan.id)

@@ -109,7 +109,8 @@ class PlansScheduler:
         while not stop.is_set():
             try:
                 self.tick()
-            except Exception:  # keep the loop alive; the next tick retries
-                log.exception("scheduler tick failed")
+            except Exception as exc:  # keep the loop alive; the next tick retries
+                # The error's type only: a database error's text can carry personal data.
+                log.error("scheduler tick failed", extra={"error": type(exc).__name__})
             stop.wait(max(interval, 1.0))
         log.info("scheduler stopped", extra={"service": self.runtime.name})

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
+from services.plans.charts import WELLBEING_GID
 from services.plans.scheduler import PlansScheduler
 from shared.clock import FrozenClock
 from tests.support.plans import deliver, plan_events, token_for
@@ -172,6 +174,14 @@ def test_onboard_plan_goals_weekly_action_checkins_achievement_progress_and_revi
         "social_connection": (3, 3),
         "housing": (7, 7),
     }
+
+    chart = api.transport.clients["plans"].get(
+        f"/v1/plans/{plan['id']}/progress.svg", headers={"Authorization": f"Bearer {coach}"}
+    )
+    assert chart.status_code == 200 and chart.mimetype == "image/svg+xml"
+    svg = ET.fromstring(chart.data)
+    series = next(e for e in svg.iter() if e.get("id") == WELLBEING_GID)
+    assert len(list(series.iter("{http://www.w3.org/2000/svg}use"))) == 2
 
     # nudges from notifications appear on the plan's timeline
     tenant_id = tenant["organisation"]["organisation"]["id"]
