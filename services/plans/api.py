@@ -13,7 +13,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from services.plans import access, actions, charts, checkins, history, lifecycle, schemas
+from services.plans import access, actions, checkins, history, lifecycle, schemas
 from services.plans.models import (
     ActionStep,
     CheckIn,
@@ -177,6 +177,9 @@ def plan_progress(plan_id: uuid.UUID):
 @documents_errors(plans, 401, 403, 404)
 def plan_progress_chart(plan_id: uuid.UUID):
     """The progress as a chart: wellbeing over time and weekly completion (SVG)."""
+    # Imported here: matplotlib is heavy, and only this view of the API process needs it.
+    from services.plans import charts
+
     with current_runtime().session_factory() as session:
         plan = access.plan_for(session, current_principal(), plan_id)
         progress = progress_of(session, plan, _now())
