@@ -137,12 +137,6 @@ def test_outsiders_get_404_anonymous_401_and_nothing_is_written(world):
             if method == "GET":
                 reply = call(who, method, path)
                 assert reply.status_code == 200, (who, path, reply.get_json())
-    assert (
-        call(
-            "admin", "PATCH", f"/v1/plans/{world['plan']['id']}", json={"status": "active"}
-        ).status_code
-        == 200
-    )
     # settings: everyone of the organisation reads; only org admins write
     assert call("coach", "GET", "/v1/settings").status_code == 200
     body = {"review_interval_weeks": 6, "missed_checkin_after_minutes": 60}
@@ -154,6 +148,11 @@ def test_outsiders_get_404_anonymous_401_and_nothing_is_written(world):
     assert (
         call("other_tenant_admin", "GET", "/v1/settings").get_json()["review_interval_weeks"] == 12
     )
+    # the organisation's interval sets the review date (31 August, 20:00 in New York)
+    activated = call(
+        "admin", "PATCH", f"/v1/plans/{world['plan']['id']}", json={"status": "active"}
+    )
+    assert activated.status_code == 200 and activated.get_json()["review_due_on"] == "2026-10-12"
 
 
 INVALID = {
