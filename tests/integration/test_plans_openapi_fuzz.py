@@ -40,11 +40,10 @@ def test_generated_requests_to_every_plans_operation_never_get_a_5xx(system, set
     ).get_json()
 
     started = time.monotonic()
-    calls = assert_no_server_errors(
+    statuses = assert_no_server_errors(
         app,
-        token,
+        auth,
         max_examples=12,
-        include=lambda method, path: path.startswith("/v1/"),
         path_parameters={
             "plan_id": plan["id"],
             "goal_id": goal_id,
@@ -52,5 +51,6 @@ def test_generated_requests_to_every_plans_operation_never_get_a_5xx(system, set
             "checkin_id": checkin["id"],
         },
     )
-    assert len(calls) >= 20 and all(calls.values()), calls
+    # the pinned ids let generated requests through to validation and the domain rules
+    assert statuses[200] and statuses[422] and statuses[409], statuses
     assert time.monotonic() - started < 60
