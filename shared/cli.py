@@ -4,6 +4,7 @@ coaching run                         every process of the three services (make r
 coaching migrate [SERVICE ...]       create or upgrade databases
 coaching api|worker|relay SERVICE    one process
 coaching dispatcher                  notifications' nudge sender
+coaching scheduler plans             plans' time-based work (reviews due, missed check-ins)
 coaching topology                    declare exchanges and queues
 coaching deadletters list|show|replay SERVICE [--id MESSAGE_ID | --all]
 """
@@ -81,6 +82,13 @@ def cmd_relay(settings: Settings, service: str) -> None:
     runtime_of(service, settings).relay().run_forever(_stop_event())
 
 
+def cmd_scheduler(settings: Settings, service: str) -> None:
+    from services.plans.scheduler import PlansScheduler
+
+    configure_logging(f"{service}-scheduler", settings.log_level)
+    PlansScheduler(runtime_of(service, settings)).run_until(_stop_event())
+
+
 def cmd_dispatcher(settings: Settings) -> None:
     from services.notifications.channels import channels_from_settings
     from services.notifications.dispatcher import Dispatcher
@@ -105,6 +113,7 @@ def main(argv: list[str] | None = None) -> None:
     for name in ("worker", "relay"):
         sub.add_parser(name).add_argument("service", choices=SERVICES)
     sub.add_parser("dispatcher")
+    sub.add_parser("scheduler").add_argument("service", choices=("plans",))
     dead = sub.add_parser("deadletters", help="list, show or replay dead-lettered messages")
     dead.add_argument("action", choices=("list", "show", "replay"))
     dead.add_argument("service", choices=SERVICES)
@@ -132,6 +141,8 @@ def main(argv: list[str] | None = None) -> None:
         cmd_relay(settings, args.service)
     elif args.command == "dispatcher":
         cmd_dispatcher(settings)
+    elif args.command == "scheduler":
+        cmd_scheduler(settings, args.service)
     elif args.command == "deadletters":
         from shared.messaging.deadletters import run_command
 

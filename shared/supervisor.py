@@ -28,6 +28,7 @@ def process_table(settings: Settings) -> dict[str, list[str]]:
         table[f"{service}-worker"] = [python, "-m", "shared.cli", "worker", service]
         table[f"{service}-relay"] = [python, "-m", "shared.cli", "relay", service]
     table["notifications-dispatcher"] = [python, "-m", "shared.cli", "dispatcher"]
+    table["plans-scheduler"] = [python, "-m", "shared.cli", "scheduler", "plans"]
     return table
 
 

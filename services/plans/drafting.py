@@ -22,6 +22,8 @@ def draft_plan_from_onboarding(envelope: Envelope, uow: UnitOfWork) -> RecoveryP
         timezone=data["timezone"],
         baseline_ratings=assessment["domain_ratings"],
         assessment_version=assessment["version"],
+        latest_ratings=assessment["domain_ratings"],
+        latest_assessment_version=assessment["version"],
         source_event_id=envelope.id,
     )
     plan.goals = [
@@ -32,6 +34,7 @@ def draft_plan_from_onboarding(envelope: Envelope, uow: UnitOfWork) -> RecoveryP
             title=aspiration["text"],
             domain=aspiration["domain"],
             status="proposed",
+            priority="medium",
             progress=0,
         )
         for position, aspiration in enumerate(assessment["aspirations"], start=1)

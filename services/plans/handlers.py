@@ -1,7 +1,159 @@
-"""Events plans consumes."""
+"""Events plans consumes: onboarding drafts a plan; client changes, discharge and erasure
+keep plans right; notification outcomes fill the plan's nudge timeline."""
 
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select, update
+
+from services.plans import history
 from services.plans.drafting import draft_plan_from_onboarding
+from services.plans.models import (
+    ActionStep,
+    CheckIn,
+    Goal,
+    RecoveryPlan,
+    Revision,
+    TimelineEntry,
+)
+from shared.db import UnitOfWork
+from shared.events import Envelope
+
+ERASED = "[erased]"
+
+
+def _plans_of_client(uow: UnitOfWork, envelope: Envelope) -> list[RecoveryPlan]:
+    return list(
+        uow.session.scalars(
+            select(RecoveryPlan).where(
+                RecoveryPlan.tenant_id == envelope.tenant_id,
+                RecoveryPlan.client_id == envelope.data["client_id"],
+            )
+        )
+    )
+
+
+def on_client_onboarded(envelope: Envelope, uow: UnitOfWork) -> None:
+    """Draft a plan; the assessment becomes the newest one known for earlier plans too."""
+    assessment = envelope.data["assessment"]
+    for plan in _plans_of_client(uow, envelope):
+        if assessment["version"] >= (plan.latest_assessment_version or plan.assessment_version):
+            plan.latest_ratings = assessment["domain_ratings"]
+            plan.latest_assessment_version = assessment["version"]
+    draft_plan_from_onboarding(envelope, uow)
+
+
+def on_client_updated(envelope: Envelope, uow: UnitOfWork) -> None:
+    """Follow the client's coach and timezone."""
+    data = envelope.data
+    for plan in _plans_of_client(uow, envelope):
+        changes = {"timezone": data["contact"]["timezone"]}
+        if data.get("coach_id"):
+            changes["coach_id"] = data["coach_id"]
+        diff = history.apply_changes(plan, changes)
+        if diff:
+            history.record(uow.session, plan, None, "plan", plan.id, "client_updated", diff)
+
+
+def on_client_discharged(envelope: Envelope, uow: UnitOfWork) -> None:
+    """Close open plans; their steps and check-ins stop (notifications cancels its nudges
+    on the same event, so no per-step events are needed)."""
+    for plan in _plans_of_client(uow, envelope):
+        if plan.status in ("completed", "closed"):
+            continue
+        previous = plan.status
+        plan.status = "closed"
+        plan.closed_reason = "discharged"
+        _stop_pending_work(uow, plan)
+        history.record(
+            uow.session,
+            plan,
+            None,
+            "plan",
+            plan.id,
+            "closed",
+            {"status": {"from": previous, "to": "closed"}, "reason": "discharged"},
+        )
+
+
+def _stop_pending_work(uow: UnitOfWork, plan: RecoveryPlan) -> None:
+    uow.session.execute(
+        update(ActionStep)
+        .where(ActionStep.plan_id == plan.id, ActionStep.status == "open")
+        .values(status="cancelled", version=ActionStep.version + 1)
+    )
+    uow.session.execute(
+        update(CheckIn)
+        .where(CheckIn.plan_id == plan.id, CheckIn.status == "scheduled")
+        .values(status="cancelled", version=CheckIn.version + 1)
+    )
+
+
+def on_client_erased(envelope: Envelope, uow: UnitOfWork) -> None:
+    """Remove the client's personal data: goal and step wording (from their aspirations),
+    check-in notes, assessment ratings, history values and nudge reasons."""
+    session = uow.session
+    for plan in _plans_of_client(uow, envelope):
+        if plan.status not in ("completed", "closed"):
+            plan.status = "closed"
+            plan.closed_reason = "erased"
+            _stop_pending_work(uow, plan)
+        plan.baseline_ratings = {}
+        plan.latest_ratings = None
+        plan.erased_at = envelope.occurred_at
+        session.execute(
+            update(Goal)
+            .where(Goal.plan_id == plan.id)
+            .values(
+                title=ERASED,
+                description=None,
+                measure_of_success=None,
+                version=Goal.version + 1,
+            )
+        )
+        session.execute(
+            update(ActionStep).where(ActionStep.plan_id == plan.id).values(title=ERASED)
+        )
+        session.execute(
+            update(CheckIn)
+            .where(CheckIn.plan_id == plan.id)
+            .values(notes=None, obstacles=None, next_steps=None, goals_discussed=None)
+        )
+        session.execute(update(Revision).where(Revision.plan_id == plan.id).values(fields={}))
+        history.record(session, plan, None, "plan", plan.id, "erased", {})
+    session.execute(
+        update(TimelineEntry)
+        .where(
+            TimelineEntry.tenant_id == envelope.tenant_id,
+            TimelineEntry.client_id == envelope.data["client_id"],
+        )
+        .values(reason=None)
+    )
+
+
+def on_notification_outcome(envelope: Envelope, uow: UnitOfWork) -> None:
+    data = envelope.data
+    uow.session.add(
+        TimelineEntry(
+            id=uuid.uuid4(),
+            tenant_id=envelope.tenant_id,
+            client_id=data["client_id"],
+            event_type=envelope.type,
+            nudge_id=data["nudge_id"],
+            kind=data["kind"],
+            channel=data["channel"],
+            reason=data.get("reason"),
+            occurred_at=envelope.occurred_at,
+        )
+    )
+
 
 HANDLERS = {
-    "client.onboarded": draft_plan_from_onboarding,
+    "client.onboarded": on_client_onboarded,
+    "client.updated": on_client_updated,
+    "client.discharged": on_client_discharged,
+    "client.erased": on_client_erased,
+    "notification.sent": on_notification_outcome,
+    "notification.failed": on_notification_outcome,
 }

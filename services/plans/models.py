@@ -1,11 +1,21 @@
-"""Plans' tables: recovery plans and their goals, drafted from onboarding."""
+"""Plans' tables: recovery plans, goals, action steps and their occurrences, check-ins,
+revisions (history), the nudge timeline and per-organisation settings."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.db import InboxRecord, OutboxRecord, utcnow
@@ -28,6 +38,16 @@ class RecoveryPlan(Base):
     timezone: Mapped[str] = mapped_column(String(64), nullable=False)
     baseline_ratings: Mapped[dict] = mapped_column(JsonType, nullable=False)
     assessment_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # The newest assessment known (client.onboarded carries it): "latest" in progress.
+    latest_ratings: Mapped[dict | None] = mapped_column(JsonType, nullable=True)
+    latest_assessment_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    review_due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    review_due_emitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    risk_flagged: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    risk_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    closed_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     # The onboarding that drafted this plan: a second delivery cannot draft another.
     source_event_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
@@ -40,6 +60,7 @@ class RecoveryPlan(Base):
     )
 
     __table_args__ = (UniqueConstraint("tenant_id", "source_event_id", name="uq_plan_source"),)
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Goal(Base):
@@ -52,11 +73,154 @@ class Goal(Base):
     title: Mapped[str] = mapped_column(String(500), nullable=False)
     domain: Mapped[str] = mapped_column(String(40), nullable=False)
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    measure_of_success: Mapped[str | None] = mapped_column(Text, nullable=True)
+    target_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    priority: Mapped[str] = mapped_column(String(10), nullable=False, default="medium")
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="proposed")
     progress: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    achieved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
 
     plan: Mapped[RecoveryPlan] = relationship(back_populates="goals")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ActionStep(Base):
+    """A step towards a goal: one-off (``due_at``) or recurring in the client's timezone."""
+
+    __tablename__ = "action_steps"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
+    plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("recovery_plans.id"), index=True)
+    goal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("goals.id"), index=True)
+    title: Mapped[str] = mapped_column(String(500), nullable=False)
+    frequency: Mapped[str] = mapped_column(String(10), nullable=False)  # once, daily, weekly
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    local_time: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    weekdays: Mapped[list | None] = mapped_column(JsonType, nullable=True)
+    start_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    end_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    reminder_lead_minutes: Mapped[int] = mapped_column(Integer, nullable=False, default=60)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="open")
+    # Occurrences starting before this instant have been materialised (and announced).
+    scheduled_through: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+
+    occurrences: Mapped[list[ActionOccurrence]] = relationship(
+        back_populates="action", order_by="ActionOccurrence.due_at", lazy="selectin"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ActionOccurrence(Base):
+    """One occurrence, announced once: the unique key makes a second announcement fail."""
+
+    __tablename__ = "action_occurrences"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
+    action_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("action_steps.id"), index=True)
+    occurrence_key: Mapped[str] = mapped_column(String(40), nullable=False)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="scheduled")
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    action: Mapped[ActionStep] = relationship(back_populates="occurrences")
+
+    __table_args__ = (UniqueConstraint("action_id", "occurrence_key", name="uq_action_occurrence"),)
+
+
+class CheckIn(Base):
+    __tablename__ = "checkins"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
+    plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("recovery_plans.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    duration_minutes: Mapped[int] = mapped_column(Integer, nullable=False)
+    mode: Mapped[str] = mapped_column(String(20), nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="scheduled")
+    attended: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    wellbeing: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    goals_discussed: Mapped[list | None] = mapped_column(JsonType, nullable=True)
+    obstacles: Mapped[str | None] = mapped_column(Text, nullable=True)
+    next_steps: Mapped[str | None] = mapped_column(Text, nullable=True)
+    recorded_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    missed_emitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class RiskFlag(Base):
+    """A raised flag; unique per (plan, reason, check-in) so it is raised once."""
+
+    __tablename__ = "risk_flags"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
+    plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("recovery_plans.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(40), nullable=False)
+    checkin_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("plan_id", "reason", "checkin_id", name="uq_risk_flag_once"),
+    )
+
+
+class Revision(Base):
+    """Who changed what on a plan, and when: the plan's history."""
+
+    __tablename__ = "revisions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
+    plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("recovery_plans.id"), index=True)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    actor: Mapped[str] = mapped_column(String(20), nullable=False)  # staff or system
+    entity: Mapped[str] = mapped_column(String(20), nullable=False)
+    entity_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    change: Mapped[str] = mapped_column(String(40), nullable=False)
+    fields: Mapped[dict] = mapped_column(JsonType, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class TimelineEntry(Base):
+    """A nudge notifications sent or failed to send, shown beside the plan."""
+
+    __tablename__ = "timeline_entries"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
+    client_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
+    event_type: Mapped[str] = mapped_column(String(40), nullable=False)
+    nudge_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    kind: Mapped[str] = mapped_column(String(40), nullable=False)
+    channel: Mapped[str] = mapped_column(String(20), nullable=False)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class OrganisationSettings(Base):
+    """Per-tenant settings of plans (plans has no organisation table of its own)."""
+
+    __tablename__ = "organisation_settings"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    review_interval_weeks: Mapped[int] = mapped_column(Integer, nullable=False, default=12)
+    missed_checkin_after_minutes: Mapped[int] = mapped_column(Integer, nullable=False, default=1440)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Outbox(OutboxRecord, Base):

@@ -19,6 +19,7 @@ ROLES = {
     **{f"{s}-worker": ["worker", s] for s in SERVICES},
     **{f"{s}-relay": ["relay", s] for s in SERVICES},
     "notifications-dispatcher": ["dispatcher"],
+    "plans-scheduler": ["scheduler", "plans"],
 }
 
 

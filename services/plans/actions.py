@@ -1,0 +1,280 @@
+"""Action steps: their occurrences, and the events that tell notifications about them.
+
+Occurrences are materialised (one row each, unique per step and key) as they enter a
+rolling horizon, and each is announced with ``action.scheduled`` in the same
+transaction as its row: the unique key makes a second announcement impossible. Only
+steps of an active (or under review) plan are announced.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time, timedelta
+
+from services.plans import history
+from services.plans.models import ActionOccurrence, ActionStep, RecoveryPlan
+from services.plans.recurrence import (
+    Occurrence,
+    Recurrence,
+    local_iso,
+    occurrence_key,
+    occurrences_between,
+    to_utc,
+)
+from shared.auth import Principal
+from shared.db import UnitOfWork
+from shared.errors import Conflict, Unprocessable
+
+HORIZON = timedelta(days=8)
+ANNOUNCING_PLAN_STATUSES = ("active", "under_review")
+SCHEDULE_FIELDS = ("due_at", "local_time", "weekdays", "start_date", "end_date")
+
+
+def rule_of(step: ActionStep) -> Recurrence | None:
+    if step.frequency == "once":
+        return None
+    hours, minutes = map(int, step.local_time.split(":"))
+    return Recurrence(
+        step.frequency,
+        time(hours, minutes),
+        step.start_date,
+        step.end_date,
+        tuple(step.weekdays or ()),
+    )
+
+
+def _once_key(step: ActionStep, timezone: str) -> str:
+    return occurrence_key(datetime.fromisoformat(local_iso(step.due_at, timezone)))
+
+
+def payload(
+    step: ActionStep,
+    plan: RecoveryPlan,
+    occurrence: ActionOccurrence | None,
+    previous_due_at: datetime | None = None,
+) -> dict:
+    due_at = occurrence.due_at if occurrence else None
+    return {
+        "action_id": step.id,
+        "goal_id": step.goal_id,
+        "plan_id": plan.id,
+        "client_id": plan.client_id,
+        "title": step.title,
+        "occurrence_key": occurrence.occurrence_key if occurrence else None,
+        "due_at": due_at,
+        "due_local": local_iso(due_at, plan.timezone) if due_at else None,
+        "timezone": plan.timezone,
+        "reminder_lead_minutes": step.reminder_lead_minutes,
+        "previous_due_at": previous_due_at,
+    }
+
+
+def _emit(uow, event_type, step, plan, occurrence, previous_due_at=None) -> None:
+    uow.publish(
+        event_type,
+        plan.tenant_id,
+        payload(step, plan, occurrence, previous_due_at),
+        aggregate_id=plan.id,
+    )
+
+
+def _materialise(uow, step, occurrence: Occurrence) -> ActionOccurrence:
+    row = ActionOccurrence(
+        id=uuid.uuid4(),
+        tenant_id=step.tenant_id,
+        action_id=step.id,
+        occurrence_key=occurrence.key,
+        due_at=occurrence.due_at,
+        status="scheduled",
+    )
+    uow.session.add(row)
+    step.occurrences.append(row)
+    return row
+
+
+def announce_due(uow: UnitOfWork, step: ActionStep, plan: RecoveryPlan, now: datetime) -> int:
+    """Materialise and announce the step's occurrences due before ``now + HORIZON``."""
+    if plan.status not in ANNOUNCING_PLAN_STATUSES or step.status != "open":
+        return 0
+    known = {o.occurrence_key for o in step.occurrences}
+    rule = rule_of(step)
+    if rule is None:
+        # A one-off step has one occurrence, keyed by its original time for good.
+        due = [] if step.occurrences else [Occurrence(_once_key(step, plan.timezone), step.due_at)]
+    else:
+        start = max(step.scheduled_through or now, now)
+        due = occurrences_between(rule, plan.timezone, start, now + HORIZON)
+        step.scheduled_through = now + HORIZON
+    fresh = [o for o in due if o.key not in known]
+    for occurrence in fresh:
+        _emit(uow, "action.scheduled", step, plan, _materialise(uow, step, occurrence))
+    return len(fresh)
+
+
+def create_step(
+    uow: UnitOfWork, plan: RecoveryPlan, goal_id: uuid.UUID, fields: dict, actor, now
+) -> ActionStep:
+    step = ActionStep(
+        id=uuid.uuid4(),
+        tenant_id=plan.tenant_id,
+        plan_id=plan.id,
+        goal_id=goal_id,
+        status="open",
+        **fields,
+    )
+    uow.session.add(step)
+    uow.session.flush()
+    history.record(uow.session, plan, actor, "action", step.id, "created", fields)
+    announce_due(uow, step, plan, now)
+    return step
+
+
+def occurrence_of(step: ActionStep, plan: RecoveryPlan, key: str | None) -> ActionOccurrence:
+    """The occurrence ``key`` names (a one-off step's only one when ``key`` is None),
+    materialised on demand when it lies beyond the horizon."""
+    if key is None:
+        if step.frequency != "once":
+            raise Unprocessable(
+                "Name the occurrence of a recurring step.",
+                errors={"occurrence_key": ["Required for a recurring step."]},
+            )
+        if step.occurrences:
+            return step.occurrences[0]
+        key = _once_key(step, plan.timezone)
+    for row in step.occurrences:
+        if row.occurrence_key == key:
+            return row
+    occurrence = _occurrence_for_key(step, plan, key)
+    row = ActionOccurrence(
+        id=uuid.uuid4(),
+        tenant_id=step.tenant_id,
+        action_id=step.id,
+        occurrence_key=occurrence.key,
+        due_at=occurrence.due_at,
+        status="scheduled",
+    )
+    step.occurrences.append(row)
+    return row
+
+
+def _occurrence_for_key(step, plan, key: str) -> Occurrence:
+    unknown = Unprocessable(
+        "The step has no such occurrence.",
+        errors={"occurrence_key": [f"No occurrence {key!r} in this step's schedule."]},
+    )
+    rule = rule_of(step)
+    try:
+        local = datetime.fromisoformat(key)
+    except ValueError:
+        raise unknown from None
+    if rule is None:
+        if key == _once_key(step, plan.timezone):
+            return Occurrence(key, step.due_at)
+        raise unknown
+    if local.tzinfo or local.time() != rule.local_time or not rule.falls_on(local.date()):
+        raise unknown
+    return Occurrence(key, to_utc(local.date(), rule.local_time, plan.timezone))
+
+
+def _require_open(step: ActionStep) -> None:
+    if step.status != "open":
+        raise Conflict(f"The action step is {step.status}.")
+
+
+def _require_scheduled(row: ActionOccurrence) -> None:
+    if row.status != "scheduled":
+        raise Conflict(f"That occurrence is already {row.status}.")
+
+
+def finish_occurrence(
+    uow, step, plan, key: str | None, outcome: str, actor: Principal, now: datetime
+) -> None:
+    """Complete or cancel one occurrence (``key``), or the whole step (``key`` None on a
+    recurring step)."""
+    _require_open(step)
+    event = "action.completed" if outcome == "completed" else "action.cancelled"
+    if key is None and step.frequency != "once":
+        step.status = outcome
+        for row in step.occurrences:
+            if row.status == "scheduled" and row.due_at > now:
+                row.status = "cancelled"
+        history.record(uow.session, plan, actor, "action", step.id, outcome, {"status": outcome})
+        _emit(uow, event, step, plan, None)
+        return
+    row = occurrence_of(step, plan, key)
+    _require_scheduled(row)
+    row.status = outcome
+    row.completed_at = now if outcome == "completed" else None
+    if step.frequency == "once":
+        step.status = outcome
+    history.record(
+        uow.session,
+        plan,
+        actor,
+        "action",
+        step.id,
+        f"occurrence_{outcome}",
+        {"occurrence_key": row.occurrence_key},
+    )
+    _emit(uow, event, step, plan, row)
+
+
+def reschedule_occurrence(
+    uow, step, plan, key: str | None, due_at: datetime, actor: Principal
+) -> ActionOccurrence:
+    _require_open(step)
+    row = occurrence_of(step, plan, key)
+    _require_scheduled(row)
+    previous = row.due_at
+    row.due_at = due_at
+    if step.frequency == "once":
+        step.due_at = due_at
+    history.record(
+        uow.session,
+        plan,
+        actor,
+        "action",
+        step.id,
+        "occurrence_rescheduled",
+        {"occurrence_key": row.occurrence_key, "due_at": {"from": previous, "to": due_at}},
+    )
+    _emit(uow, "action.rescheduled", step, plan, row, previous_due_at=previous)
+    return row
+
+
+def update_step(uow, step, plan, fields: dict, actor: Principal, now: datetime) -> None:
+    _require_open(step)
+    if step.frequency == "once" and "due_at" in fields and step.due_at != fields["due_at"]:
+        announced = any(o.occurrence_key for o in step.occurrences)
+        if announced:
+            reschedule_occurrence(uow, step, plan, None, fields["due_at"], actor)
+    diff = history.apply_changes(step, fields)
+    if not diff:
+        return
+    history.record(uow.session, plan, actor, "action", step.id, "updated", diff)
+    if step.frequency != "once" and set(diff) & set(SCHEDULE_FIELDS):
+        _replan(uow, step, plan, now)
+
+
+def _replan(uow, step, plan, now) -> None:
+    """After a schedule change: cancel announced future occurrences the new schedule no
+    longer has, then announce the new ones."""
+    rule = rule_of(step)
+    keep = {
+        o.key
+        for o in occurrences_between(
+            rule, plan.timezone, now, max(now, step.scheduled_through or now)
+        )
+    }
+    for row in step.occurrences:
+        if row.status == "scheduled" and row.due_at >= now and row.occurrence_key not in keep:
+            row.status = "cancelled"
+            _emit(uow, "action.cancelled", step, plan, row)
+    step.scheduled_through = now
+    announce_due(uow, step, plan, now)
+
+
+def overdue(step: ActionStep, now: datetime) -> list[ActionOccurrence]:
+    if step.status != "open":
+        return []
+    return [o for o in step.occurrences if o.status == "scheduled" and o.due_at < now]

@@ -1,0 +1,202 @@
+"""Check-ins: scheduling, recording (progress notes that stay in plans), missed
+check-ins and the risk flags they raise."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from services.plans import history
+from services.plans.models import CheckIn, RecoveryPlan, RiskFlag
+from services.plans.recurrence import local_iso
+from shared.auth import Principal
+from shared.db import UnitOfWork
+from shared.errors import Conflict, Unprocessable
+
+LOW_WELLBEING = 3
+
+
+def payload(checkin: CheckIn, plan: RecoveryPlan) -> dict:
+    return {
+        "checkin_id": checkin.id,
+        "plan_id": plan.id,
+        "client_id": plan.client_id,
+        "coach_id": plan.coach_id,
+        "starts_at": checkin.starts_at,
+        "starts_local": local_iso(checkin.starts_at, plan.timezone),
+        "timezone": plan.timezone,
+        "duration_minutes": checkin.duration_minutes,
+        "mode": checkin.mode,
+    }
+
+
+def ends_at(checkin: CheckIn) -> datetime:
+    return checkin.starts_at + timedelta(minutes=checkin.duration_minutes)
+
+
+def schedule(uow: UnitOfWork, plan: RecoveryPlan, fields: dict, actor: Principal) -> CheckIn:
+    checkin = CheckIn(id=uuid.uuid4(), tenant_id=plan.tenant_id, plan_id=plan.id, **fields)
+    checkin.status = "scheduled"
+    uow.session.add(checkin)
+    uow.session.flush()
+    history.record(uow.session, plan, actor, "checkin", checkin.id, "scheduled", fields)
+    uow.publish("checkin.scheduled", plan.tenant_id, payload(checkin, plan), aggregate_id=plan.id)
+    return checkin
+
+
+def _require_scheduled(checkin: CheckIn) -> None:
+    if checkin.status != "scheduled":
+        raise Conflict(f"The check-in is {checkin.status}.")
+
+
+def reschedule(uow, checkin: CheckIn, plan, fields: dict, actor: Principal) -> None:
+    _require_scheduled(checkin)
+    diff = history.apply_changes(checkin, fields)
+    if diff:
+        history.record(uow.session, plan, actor, "checkin", checkin.id, "rescheduled", diff)
+        uow.publish(
+            "checkin.rescheduled", plan.tenant_id, payload(checkin, plan), aggregate_id=plan.id
+        )
+
+
+def cancel(uow, checkin: CheckIn, plan, actor: Principal) -> None:
+    _require_scheduled(checkin)
+    checkin.status = "cancelled"
+    history.record(uow.session, plan, actor, "checkin", checkin.id, "cancelled", {})
+    uow.publish("checkin.cancelled", plan.tenant_id, payload(checkin, plan), aggregate_id=plan.id)
+
+
+def record(uow, checkin: CheckIn, plan, fields: dict, actor: Principal, now: datetime) -> None:
+    """Record what happened; a missed check-in can still be recorded afterwards."""
+    if checkin.status not in ("scheduled", "missed"):
+        raise Conflict(f"The check-in is {checkin.status}.")
+    goal_ids = {g.id for g in plan.goals}
+    unknown = [str(g) for g in fields.get("goals_discussed", []) if g not in goal_ids]
+    if unknown:
+        raise Unprocessable(
+            "Goals discussed must be goals of this plan.",
+            errors={"goals_discussed": [f"Not a goal of this plan: {', '.join(unknown)}."]},
+        )
+    fields = dict(fields)
+    fields["goals_discussed"] = [str(g) for g in fields.get("goals_discussed", [])]
+    for name, value in fields.items():
+        setattr(checkin, name, value)
+    checkin.status = "recorded"
+    checkin.recorded_at = now
+    # Notes, obstacles and next steps stay out of the history's values: names only.
+    history.record(
+        uow.session,
+        plan,
+        actor,
+        "checkin",
+        checkin.id,
+        "recorded",
+        {
+            "attended": checkin.attended,
+            "wellbeing": checkin.wellbeing,
+            "fields": sorted(name for name, v in fields.items() if v not in (None, [], "")),
+        },
+    )
+    uow.publish(
+        "checkin.recorded",
+        plan.tenant_id,
+        {
+            "checkin_id": checkin.id,
+            "plan_id": plan.id,
+            "client_id": plan.client_id,
+            "attended": checkin.attended,
+            "wellbeing": checkin.wellbeing,
+        },
+        aggregate_id=plan.id,
+    )
+    if checkin.wellbeing is not None and checkin.wellbeing <= LOW_WELLBEING:
+        raise_flag(uow, plan, "low_wellbeing", checkin)
+    if not checkin.attended:
+        flag_if_missed_twice(uow, plan, checkin)
+
+
+def mark_missed(uow, checkin: CheckIn, plan: RecoveryPlan, now: datetime) -> None:
+    """Called once per check-in by the scheduler (the status change guards it)."""
+    checkin.status = "missed"
+    checkin.missed_emitted_at = now
+    history.record(uow.session, plan, None, "checkin", checkin.id, "missed", {})
+    uow.publish(
+        "checkin.missed",
+        plan.tenant_id,
+        {
+            "checkin_id": checkin.id,
+            "plan_id": plan.id,
+            "client_id": plan.client_id,
+            "coach_id": plan.coach_id,
+            "starts_at": checkin.starts_at,
+        },
+        aggregate_id=plan.id,
+    )
+    flag_if_missed_twice(uow, plan, checkin)
+
+
+def _not_attended(checkin: CheckIn) -> bool:
+    return checkin.status == "missed" or (checkin.status == "recorded" and not checkin.attended)
+
+
+def flag_if_missed_twice(uow, plan: RecoveryPlan, checkin: CheckIn) -> None:
+    uow.session.flush()
+    concluded = uow.session.scalars(
+        select(CheckIn)
+        .where(
+            CheckIn.plan_id == plan.id,
+            CheckIn.status.in_(("missed", "recorded")),
+            CheckIn.starts_at <= checkin.starts_at,
+        )
+        .order_by(CheckIn.starts_at.desc())
+        .limit(2)
+    ).all()
+    if len(concluded) == 2 and all(_not_attended(c) for c in concluded):
+        raise_flag(uow, plan, "missed_checkins", checkin)
+
+
+def raise_flag(uow, plan: RecoveryPlan, reason: str, checkin: CheckIn) -> None:
+    """Flag the plan and alert the coach, once per (reason, check-in)."""
+    exists = uow.session.scalar(
+        select(RiskFlag.id).where(
+            RiskFlag.plan_id == plan.id,
+            RiskFlag.reason == reason,
+            RiskFlag.checkin_id == checkin.id,
+        )
+    )
+    if exists:
+        return
+    uow.session.add(
+        RiskFlag(
+            id=uuid.uuid4(),
+            tenant_id=plan.tenant_id,
+            plan_id=plan.id,
+            reason=reason,
+            checkin_id=checkin.id,
+        )
+    )
+    plan.risk_flagged = True
+    plan.risk_reason = reason
+    history.record(
+        uow.session,
+        plan,
+        None,
+        "plan",
+        plan.id,
+        "risk_flagged",
+        {"reason": reason, "checkin_id": checkin.id},
+    )
+    uow.publish(
+        "client.risk_flagged",
+        plan.tenant_id,
+        {
+            "plan_id": plan.id,
+            "client_id": plan.client_id,
+            "coach_id": plan.coach_id,
+            "reason": reason,
+            "checkin_id": checkin.id,
+        },
+        aggregate_id=plan.id,
+    )

@@ -1,0 +1,131 @@
+"""Action steps: each occurrence, or the whole step, can be completed, rescheduled or
+cancelled, and every change is announced with UTC and local times."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from shared.clock import FrozenClock
+from tests.support.plans import onboard, plan_events, token_for
+
+NOW = datetime(2026, 10, 28, 12, 0, tzinfo=UTC)  # Wednesday, 08:00 in New York (EDT)
+
+
+def _data(system, event_type):
+    return [e["data"] for e in plan_events(system, event_type)]
+
+
+def test_occurrences_and_whole_steps_are_completed_rescheduled_and_cancelled(system, settings):
+    system.runtimes["plans"].clock = FrozenClock(NOW)
+    tenant_id, coach_id = uuid.uuid4(), uuid.uuid4()
+    client = onboard(system, tenant_id, coach_id, timezone="America/New_York")
+    web = system.apps["plans"].test_client()
+    auth = {"Authorization": f"Bearer {token_for(settings, tenant_id, coach_id)}"}
+    plan = web.get(f"/v1/plans?client_id={client['client_id']}", headers=auth).get_json()["items"][
+        0
+    ]
+    assert (
+        web.patch(f"/v1/plans/{plan['id']}", headers=auth, json={"status": "active"}).status_code
+        == 200
+    )
+    goal_id = plan["goals"][0]["id"]
+
+    weekly = web.post(
+        f"/v1/goals/{goal_id}/actions",
+        headers=auth,
+        json={
+            "title": "Phone a friend",
+            "frequency": "weekly",
+            "weekdays": ["mon", "thu"],
+            "local_time": "18:30",
+            "start_date": "2026-10-26",
+            "end_date": "2026-12-31",
+        },
+    ).get_json()
+    step = f"/v1/actions/{weekly['id']}"
+    # Thu 29 Oct (EDT) and Mon 2 Nov (EST, after the change) are inside the 8-day horizon
+    assert [
+        (s["occurrence_key"], s["due_at"], s["due_local"])
+        for s in _data(system, "action.scheduled")
+    ] == [
+        ("2026-10-29T18:30", "2026-10-29T22:30:00+00:00", "2026-10-29T18:30:00-04:00"),
+        ("2026-11-02T18:30", "2026-11-02T23:30:00+00:00", "2026-11-02T18:30:00-05:00"),
+    ]
+
+    # reschedule one occurrence; then cancel another; complete one beyond the horizon
+    moved = web.post(
+        f"{step}/reschedule",
+        headers=auth,
+        json={"occurrence_key": "2026-10-29T18:30", "due_at": "2026-10-30T21:00:00Z"},
+    )
+    assert moved.status_code == 200, moved.get_json()
+    [rescheduled] = _data(system, "action.rescheduled")
+    assert rescheduled["previous_due_at"] == "2026-10-29T22:30:00+00:00"
+    assert rescheduled["due_local"] == "2026-10-30T17:00:00-04:00"
+    assert (
+        web.post(
+            f"{step}/cancel", headers=auth, json={"occurrence_key": "2026-11-02T18:30"}
+        ).status_code
+        == 200
+    )
+    assert (
+        web.post(
+            f"{step}/cancel", headers=auth, json={"occurrence_key": "2026-11-02T18:30"}
+        ).status_code
+        == 409
+    )
+    assert (
+        web.post(
+            f"{step}/complete", headers=auth, json={"occurrence_key": "2026-11-19T18:30"}
+        ).status_code
+        == 200
+    )
+    assert (
+        web.post(
+            f"{step}/complete", headers=auth, json={"occurrence_key": "2026-11-18T18:30"}
+        ).status_code
+        == 422
+    )  # a Wednesday
+    assert [c["occurrence_key"] for c in _data(system, "action.cancelled")] == ["2026-11-02T18:30"]
+    assert [c["occurrence_key"] for c in _data(system, "action.completed")] == ["2026-11-19T18:30"]
+
+    # a new time for the whole step: announced future occurrences move
+    etag = web.get(step, headers=auth).headers["ETag"]
+    changed = web.patch(step, headers=auth | {"If-Match": etag}, json={"local_time": "19:00"})
+    assert changed.status_code == 200, changed.get_json()
+    assert (
+        web.patch(step, headers=auth | {"If-Match": etag}, json={"title": "x"}).status_code == 412
+    )
+    cancelled = [c["occurrence_key"] for c in _data(system, "action.cancelled")]
+    assert cancelled == ["2026-11-02T18:30", "2026-10-29T18:30"]
+    assert [s["occurrence_key"] for s in _data(system, "action.scheduled")][2:] == [
+        "2026-10-29T19:00",
+        "2026-11-02T19:00",
+    ]
+
+    # cancel the whole step: one event without an occurrence key
+    assert web.post(f"{step}/cancel", headers=auth, json={}).status_code == 200
+    assert _data(system, "action.cancelled")[-1]["occurrence_key"] is None
+    assert web.post(f"{step}/complete", headers=auth, json={}).status_code == 409
+
+    # a one-off step: moved by PATCH, then done; overdue while it is late
+    once = web.post(
+        f"/v1/goals/{goal_id}/actions",
+        headers=auth,
+        json={
+            "title": "Book a GP visit",
+            "frequency": "once",
+            "due_at": "2026-10-28T13:00:00Z",
+            "reminder_lead_minutes": 30,
+        },
+    ).get_json()
+    assert once["occurrences"][0]["occurrence_key"] == "2026-10-28T09:00"
+    moved = web.patch(
+        f"/v1/actions/{once['id']}", headers=auth, json={"due_at": "2026-10-28T11:00:00Z"}
+    ).get_json()
+    assert moved["overdue_count"] == 1 and moved["occurrences"][0]["overdue"] is True
+    assert _data(system, "action.rescheduled")[-1]["previous_due_at"] == "2026-10-28T13:00:00+00:00"
+    done = web.post(f"/v1/actions/{once['id']}/complete", headers=auth, json={}).get_json()
+    assert done["status"] == "completed" and done["overdue_count"] == 0
+    assert _data(system, "action.completed")[-1]["occurrence_key"] == "2026-10-28T09:00"
