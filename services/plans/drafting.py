@@ -40,7 +40,6 @@ def draft_plan_from_onboarding(envelope: Envelope, uow: UnitOfWork) -> RecoveryP
         for position, aspiration in enumerate(assessment["aspirations"], start=1)
     ]
     uow.session.add(plan)
-    uow.session.flush()
     uow.publish(
         "plan.created",
         plan.tenant_id,

@@ -58,3 +58,29 @@ def test_duplicate_delivered_before_the_first_is_processed_is_still_applied_once
     system.settle()
     assert len(api.plans_of(tenant["token"], client["id"])) == 1
     assert len(smtp.messages) == 1
+
+
+def test_a_reassessment_in_the_same_batch_reaches_the_plan_drafted_just_before(system):
+    """Batched handling writes plans at commit; a second onboarding of the same client in
+    the same batch must still see the first one's plan."""
+    import json
+    import uuid
+
+    from services.plans.models import RecoveryPlan
+    from shared.messaging.consumer import Outcome
+    from tests.integration.test_dead_letters import _onboarded_envelope
+
+    tenant_id, client_id = str(uuid.uuid4()), str(uuid.uuid4())
+    first = _onboarded_envelope(tenant_id, client_id=client_id)
+    second = _onboarded_envelope(tenant_id, client_id=client_id)
+    second["data"]["assessment"] = {"version": 2, "domain_ratings": {"housing": 8}}
+    outcomes = system.processors["plans"].process_batch(
+        [(json.dumps(first).encode(), {}), (json.dumps(second).encode(), {})]
+    )
+    assert outcomes == [Outcome.PROCESSED, Outcome.PROCESSED]
+    with system.runtimes["plans"].session_factory() as session:
+        plans = session.scalars(select(RecoveryPlan).order_by(RecoveryPlan.assessment_version))
+        earlier, later = plans.all()
+    assert earlier.latest_assessment_version == 2
+    assert earlier.latest_ratings == {"housing": 8}
+    assert later.baseline_ratings == {"housing": 8}
