@@ -78,7 +78,8 @@ def _emit(uow, event_type, step, plan, occurrence, previous_due_at=None) -> None
     )
 
 
-def _materialise(uow, step, occurrence: Occurrence) -> ActionOccurrence:
+def _new_occurrence(step, occurrence: Occurrence) -> ActionOccurrence:
+    """A scheduled occurrence row, attached to its step (and so to the step's session)."""
     row = ActionOccurrence(
         id=uuid.uuid4(),
         tenant_id=step.tenant_id,
@@ -87,8 +88,13 @@ def _materialise(uow, step, occurrence: Occurrence) -> ActionOccurrence:
         due_at=occurrence.due_at,
         status="scheduled",
     )
-    uow.session.add(row)
     step.occurrences.append(row)
+    return row
+
+
+def _materialise(uow, step, occurrence: Occurrence) -> ActionOccurrence:
+    row = _new_occurrence(step, occurrence)
+    uow.session.add(row)
     return row
 
 
@@ -144,17 +150,7 @@ def occurrence_of(step: ActionStep, plan: RecoveryPlan, key: str | None) -> Acti
     for row in step.occurrences:
         if row.occurrence_key == key:
             return row
-    occurrence = _occurrence_for_key(step, plan, key)
-    row = ActionOccurrence(
-        id=uuid.uuid4(),
-        tenant_id=step.tenant_id,
-        action_id=step.id,
-        occurrence_key=occurrence.key,
-        due_at=occurrence.due_at,
-        status="scheduled",
-    )
-    step.occurrences.append(row)
-    return row
+    return _new_occurrence(step, _occurrence_for_key(step, plan, key))
 
 
 def _occurrence_for_key(step, plan, key: str) -> Occurrence:
