@@ -5,6 +5,7 @@ from __future__ import annotations
 from kombu import Connection
 
 from shared.config import Settings
+from shared.messaging.embedded import install as install_embedded_transport
 
 HEARTBEAT_SECONDS = 30
 
@@ -21,6 +22,7 @@ def broker_connection(settings: Settings, *, confirm_publish: bool = False) -> C
             connect_timeout=5,
             transport_options=options,
         )
+    install_embedded_transport()
     return Connection(settings.broker_url, transport_options=options)
 
 
