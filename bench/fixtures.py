@@ -63,6 +63,28 @@ def onboarded_bodies(n: int, tenant_id: uuid.UUID | None = None) -> list[bytes]:
     return bodies
 
 
+def sent_bodies(n: int, tenant_id: uuid.UUID | None = None) -> list[bytes]:
+    """``notification.sent``: one per nudge delivered, the most frequent event there is."""
+    tenant_id = tenant_id or uuid.uuid4()
+    return [
+        json.dumps(
+            new_envelope(
+                "notification.sent",
+                tenant_id,
+                {
+                    "nudge_id": uuid.uuid4(),
+                    "client_id": uuid.uuid4(),
+                    "kind": "step_reminder",
+                    "channel": "email",
+                    "reason": None,
+                },
+                producer="notifications",
+            )
+        ).encode()
+        for _ in range(n)
+    ]
+
+
 def publish_events(settings, bodies: list[bytes], routing_key: str) -> None:
     """Put event bodies on the events exchange (declaring the topology first)."""
     from kombu import Producer

@@ -1,25 +1,29 @@
 """The dispatcher: claims due nudges, applies the rules, sends, records the outcome.
 
-Claiming marks a nudge ``sending`` with a lease in its own short transaction
-(``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several dispatchers never take the same
-nudge; SQLite serialises writers, so run one dispatcher there). The rules are applied
-with the facts of that moment (see ``rules.py``); the send happens outside any
-transaction; the outcome and its event are then committed together. A dispatcher that
-dies mid-send leaves the lease to expire, and the nudge is taken again: the
-deterministic ``Message-ID`` lets mail systems drop the copy.
+One short transaction claims a batch (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
+several dispatchers never take the same nudge; SQLite serialises writers, so run one
+dispatcher there), marks it ``sending`` under a lease, applies the rules with the facts
+of that moment (see ``rules.py``; read for the whole batch in one query per table) and
+records the nudges held back. The sends happen outside any transaction, and each
+outcome is committed with its event as soon as it is known. A dispatcher that dies
+mid-send leaves the lease to expire, and the nudge is taken again: the deterministic
+``Message-ID`` lets mail systems drop the copy.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import queue
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from services.notifications import suppressions
@@ -36,6 +40,7 @@ from services.notifications.models import (
     Nudge,
     Organisation,
     StaffMember,
+    Suppression,
     TemplateOverride,
 )
 from services.notifications.quiet_hours import local_day_bounds
@@ -47,6 +52,7 @@ from shared.runtime import ServiceRuntime
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
+RECORD_BACKLOG = 1
 MAX_SEND_ATTEMPTS = 6
 MAX_BACKOFF = timedelta(minutes=30)
 DEFAULT_ORGANISATION_NAME = "your coaching service"
@@ -59,8 +65,196 @@ class Delivery:
 
     nudge_id: uuid.UUID
     tenant_id: uuid.UUID
+    client_id: uuid.UUID
+    kind: str
     channel: str
+    attempts: int
     message: OutgoingMessage
+
+
+@dataclass
+class Facts:
+    """Everything the rules and templates need about a claimed batch, read in one query
+    per table rather than several per nudge."""
+
+    now: datetime
+    contacts: dict[tuple, Contact]
+    organisations: dict[uuid.UUID, Organisation]
+    staff: dict[tuple, StaffMember]
+    suppressions: dict[tuple, str]  # (tenant, channel, address hash) -> reason
+    sent: dict[tuple, list[datetime]]  # (tenant, client) -> recent client nudges sent
+    overrides: dict[tuple, TemplateOverride]
+    # Sends already decided in this batch, per client, for the daily cap.
+    planned: Counter = field(default_factory=Counter)
+
+    @classmethod
+    def load(cls, session: Session, nudges: list[Nudge], now: datetime) -> Facts:
+        tenants = {n.tenant_id for n in nudges}
+        clients = {n.client_id for n in nudges}
+        contacts = {
+            (c.tenant_id, c.client_id): c
+            for c in session.scalars(
+                select(Contact).where(
+                    Contact.tenant_id.in_(tenants), Contact.client_id.in_(clients)
+                )
+            )
+        }
+        staff_ids = {_staff_id_of(n, contacts) for n in nudges if n.audience == "coach"} - {None}
+        staff = (
+            {
+                (m.tenant_id, m.staff_id): m
+                for m in session.scalars(
+                    select(StaffMember).where(
+                        StaffMember.tenant_id.in_(tenants), StaffMember.staff_id.in_(staff_ids)
+                    )
+                )
+            }
+            if staff_ids
+            else {}
+        )
+        hashes = {
+            suppressions.address_hash(c.tenant_id, channel, address)
+            for c in contacts.values()
+            for channel, address in (("email", c.email), ("sms", c.phone))
+            if address
+        }
+        suppressed = (
+            {
+                (s.tenant_id, s.channel, s.address_hash): s.reason
+                for s in session.scalars(
+                    select(Suppression).where(
+                        Suppression.tenant_id.in_(tenants), Suppression.address_hash.in_(hashes)
+                    )
+                )
+            }
+            if hashes
+            else {}
+        )
+        sent: dict[tuple, list[datetime]] = {}
+        # A local day began less than 26 hours ago in any timezone, DST included.
+        for tenant_id, client_id, sent_at in session.execute(
+            select(Nudge.tenant_id, Nudge.client_id, Nudge.sent_at).where(
+                Nudge.tenant_id.in_(tenants),
+                Nudge.client_id.in_(clients),
+                Nudge.audience == "client",
+                Nudge.state == "sent",
+                Nudge.sent_at >= now - timedelta(hours=26),
+            )
+        ):
+            sent.setdefault((tenant_id, client_id), []).append(sent_at)
+        overrides = {
+            (o.tenant_id, o.kind, o.channel): o
+            for o in session.scalars(
+                select(TemplateOverride).where(TemplateOverride.tenant_id.in_(tenants))
+            )
+        }
+        organisations = {
+            o.tenant_id: o
+            for o in session.scalars(
+                select(Organisation).where(Organisation.tenant_id.in_(tenants))
+            )
+        }
+        return cls(now, contacts, organisations, staff, suppressed, sent, overrides)
+
+    def suppression_reason(self, tenant_id, channel: str, address: str) -> str | None:
+        key = (tenant_id, channel, suppressions.address_hash(tenant_id, channel, address))
+        return self.suppressions.get(key)
+
+    def sent_today(self, contact: Contact) -> int:
+        start, end = local_day_bounds(self.now, contact.timezone)
+        key = (contact.tenant_id, contact.client_id)
+        earlier = sum(1 for at in self.sent.get(key, ()) if start <= at < end)
+        return earlier + self.planned[key]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a send: ``sent``, ``failed``, or ``scheduled`` again to retry."""
+
+    delivery: Delivery
+    state: str
+    reason: str | None = None
+    provider_message_id: str | None = None
+    bounced_address: str | None = None
+    at: datetime | None = None
+    due_at: datetime | None = None
+
+
+class OutcomeRecorder:
+    """Records outcomes on its own thread while the next message is on the wire.
+
+    Sending (network wait on the mail server) and recording (a commit's wait on the
+    database) then overlap instead of adding up. The sender waits when ``backlog``
+    outcomes are already waiting, so a dispatcher killed mid-run leaves at most the
+    message on the wire and ``backlog`` sent-but-unrecorded ones to be sent again when
+    their lease runs out, with the same ``Message-ID``. Whatever is waiting is recorded
+    in one transaction. A recording that fails (the database restarting) is tried again
+    with backoff; after that the lease expiry takes over.
+    """
+
+    def __init__(
+        self,
+        record: Callable[[list[Outcome]], None],
+        *,
+        backlog: int = RECORD_BACKLOG,
+        retry_delays: tuple[float, ...] = (0.1, 0.5, 1, 2, 5, 10),
+    ):
+        self._record = record
+        self._retry_delays = retry_delays
+        self._queue: queue.Queue[Outcome | None] = queue.Queue(maxsize=backlog)
+        self._thread: threading.Thread | None = None
+
+    def put(self, outcome: Outcome) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="outcome-recorder", daemon=True)
+            self._thread.start()
+        self._queue.put(outcome)
+
+    def wait(self) -> None:
+        """Block until every outcome handed over is recorded (or given up on)."""
+        self._queue.join()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            taken = [self._queue.get()]  # wait for the first, then take what else waits
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    taken.append(self._queue.get_nowait())
+            stopping = None in taken
+            batch = [outcome for outcome in taken if outcome is not None]
+            try:
+                if batch:
+                    self._record_with_retries(batch)
+            finally:
+                for _ in taken:
+                    self._queue.task_done()
+
+    def _record_with_retries(self, batch: list[Outcome]) -> None:
+        for delay in (*self._retry_delays, None):
+            try:
+                self._record(batch)
+                return
+            except Exception:
+                if delay is None:
+                    log.exception(
+                        "could not record delivery outcomes; their leases will expire",
+                        extra={"nudge_ids": [str(o.delivery.nudge_id) for o in batch]},
+                    )
+                    return
+                log.warning("recording delivery outcomes failed; retrying", exc_info=True)
+                time.sleep(delay)
+
+
+def _staff_id_of(nudge: Nudge, contacts: dict) -> uuid.UUID | None:
+    contact = contacts.get((nudge.tenant_id, nudge.client_id))
+    return nudge.staff_id or (contact.coach_id if contact else None)
 
 
 class Dispatcher:
@@ -79,112 +273,134 @@ class Dispatcher:
         self.batch_size = batch_size
         self.max_attempts = max_attempts
         self.retry_base = timedelta(seconds=runtime.settings.retry_base_seconds)
+        self.recorder = OutcomeRecorder(self.record)
 
     def clock(self) -> datetime:
         return (self._clock or self.runtime.clock)()
 
     # -- claiming ---------------------------------------------------------------------
-    def claim(self) -> list[uuid.UUID]:
-        now = self.clock()
-        with self.runtime.session_factory() as session:
-            stmt = (
-                select(Nudge)
-                .where(
-                    or_(
-                        Nudge.state.in_(PENDING_STATES) & (Nudge.due_at <= now),
-                        (Nudge.state == "sending") & (Nudge.claimed_until < now),
-                    )
+    def _claim(self, session: Session, now: datetime) -> list[Nudge]:
+        """Due nudges, and ones whose lease ran out, marked ``sending`` under a lease."""
+        stmt = (
+            select(Nudge)
+            .where(
+                or_(
+                    Nudge.state.in_(PENDING_STATES) & (Nudge.due_at <= now),
+                    (Nudge.state == "sending") & (Nudge.claimed_until < now),
                 )
-                .order_by(Nudge.priority.desc(), Nudge.due_at)
-                .limit(self.batch_size)
-                .with_for_update(skip_locked=True)
             )
-            nudges = list(session.scalars(stmt))
-            for nudge in nudges:
-                nudge.state = "sending"
-                nudge.claimed_until = now + LEASE
+            .order_by(Nudge.priority.desc(), Nudge.due_at)
+            .limit(self.batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        nudges = list(session.scalars(stmt))
+        for nudge in nudges:
+            nudge.state = "sending"
+            nudge.claimed_until = now + LEASE
+        return nudges
+
+    def claim(self) -> list[uuid.UUID]:
+        """Claim a batch without preparing it (what a dispatcher that dies next leaves)."""
+        with self.runtime.session_factory() as session:
+            nudges = self._claim(session, self.clock())
             session.commit()
             return [nudge.id for nudge in nudges]
 
     def run_once(self) -> int:
-        claimed = self.claim()
-        for delivery in self._prepare_all(claimed):
+        """Claim a batch, apply the rules and record the ones held back (one transaction),
+        then send the rest, recording each outcome as it comes. Returns how many were
+        claimed."""
+        now = self.clock()
+        with self.runtime.unit_of_work() as uow:
+            nudges = self._claim(uow.session, now)
+            deliveries = self._prepare_all(uow.session, nudges, now) if nudges else []
+            uow.commit()  # nothing leaves before the claim and the rules' verdicts are kept
+        for delivery in deliveries:
             self._send(delivery)
-        return len(claimed)
+        self.recorder.wait()  # every outcome of the batch is kept before the next claim
+        return len(nudges)
 
     # -- preparing a claimed batch --------------------------------------------------------
-    def _prepare_all(self, nudge_ids: list[uuid.UUID]) -> list[Delivery]:
-        """Apply the rules to every claimed nudge in one transaction: record the ones held
-        back, return the ones to send (nothing leaves before this commits)."""
-        if not nudge_ids:
-            return []
-        now = self.clock()
+    def _prepare_all(self, session: Session, nudges: list[Nudge], now: datetime) -> list[Delivery]:
+        facts = Facts.load(session, nudges, now)
         deliveries = []
-        planned: Counter = Counter()  # sends already decided in this batch, per client
-        with self.runtime.unit_of_work() as uow:
-            for nudge_id in nudge_ids:
-                try:
-                    with uow.session.begin_nested():
-                        delivery = self._prepare(uow.session, nudge_id, now, planned)
-                except Exception:
-                    # Left claimed: its lease expires and it is tried again later.
-                    log.exception("could not prepare a nudge", extra={"nudge_id": str(nudge_id)})
-                    continue
-                if delivery is not None:
-                    deliveries.append(delivery)
-            uow.commit()
+        for nudge in nudges:
+            try:
+                delivery = self._prepare(nudge, facts)
+            except Exception:
+                # Left claimed: its lease expires and it is tried again later.
+                log.exception("could not prepare a nudge", extra={"nudge_id": str(nudge.id)})
+                continue
+            if delivery is not None:
+                deliveries.append(delivery)
         return deliveries
 
     def _send(self, delivery: Delivery) -> None:
         try:
             provider_id = self.channels[delivery.channel].send(delivery.message)
         except TransientDeliveryError as exc:
-            self._retry_or_fail(delivery.nudge_id, str(exc))
+            if delivery.attempts >= self.max_attempts:
+                outcome = Outcome(delivery, "failed", reason=f"gave up: {exc}")
+            else:
+                delay = min(self.retry_base * 2 ** (delivery.attempts - 1), MAX_BACKOFF)
+                outcome = Outcome(
+                    delivery, "scheduled", reason=f"retrying: {exc}", due_at=self.clock() + delay
+                )
         except PermanentDeliveryError as exc:
-            self._fail(delivery.nudge_id, str(exc), bounce=exc.bounce, address=delivery.message.to)
+            bounced = delivery.message.to if exc.bounce else None
+            outcome = Outcome(delivery, "failed", reason=str(exc), bounced_address=bounced)
         else:
-            self._finish(delivery.nudge_id, "sent", provider_message_id=provider_id)
+            outcome = Outcome(delivery, "sent", provider_message_id=provider_id, at=self.clock())
+        self.recorder.put(outcome)
 
-    def _prepare(
-        self, session: Session, nudge_id: uuid.UUID, now: datetime, planned: Counter
-    ) -> Delivery | None:
-        """Apply the rules to one nudge; record it if held back, or return what to send."""
-        nudge = session.get(Nudge, nudge_id)
-        if nudge is None or nudge.state != "sending":
-            return None
-        contact = session.get(Contact, (nudge.tenant_id, nudge.client_id))
-        organisation = session.get(Organisation, nudge.tenant_id)
+    def _prepare(self, nudge: Nudge, facts: Facts) -> Delivery | None:
+        """Apply the rules to one nudge; mark it if held back, or return what to send.
+
+        Pure computation on ``facts``: nothing here touches the database, so a nudge that
+        fails to prepare leaves the rest of the batch unharmed.
+        """
+        contact = facts.contacts.get((nudge.tenant_id, nudge.client_id))
+        organisation = facts.organisations.get(nudge.tenant_id)
         staff = None
         client_key = (nudge.tenant_id, nudge.client_id)
         if nudge.audience == "coach":
-            staff_id = nudge.staff_id or (contact.coach_id if contact else None)
-            staff = session.get(StaffMember, (nudge.tenant_id, staff_id)) if staff_id else None
+            staff_id = _staff_id_of(nudge, facts.contacts)
+            staff = facts.staff.get((nudge.tenant_id, staff_id)) if staff_id else None
             decision = decide_for_coach(staff)
         else:
             decision = decide_for_client(
                 nudge,
                 contact,
                 organisation,
-                now=now,
-                suppressed=lambda channel, to: self._suppression_reason(
-                    session, nudge.tenant_id, channel, to
+                now=facts.now,
+                suppressed=lambda channel, to: facts.suppression_reason(
+                    nudge.tenant_id, channel, to
                 ),
-                sent_today=lambda: self._sent_today(session, contact, now) + planned[client_key],
+                sent_today=lambda: facts.sent_today(contact),
             )
         if decision.action != "send":
             self._hold_back(nudge, decision)
             log.info(
                 "nudge held back",
-                extra={"nudge_id": str(nudge_id), "state": nudge.state, "reason": nudge.reason},
+                extra={"nudge_id": str(nudge.id), "state": nudge.state, "reason": nudge.reason},
             )
             return None
+        override = facts.overrides.get((nudge.tenant_id, nudge.kind, decision.channel))
+        message = self._compose(nudge, contact, organisation, staff, decision, override)
         if nudge.audience != "coach":
-            planned[client_key] += 1
-        message = self._compose(session, nudge, contact, organisation, staff, decision)
+            facts.planned[client_key] += 1
         nudge.channel = decision.channel
         nudge.attempts += 1
         nudge.body = message.text
-        return Delivery(nudge.id, nudge.tenant_id, decision.channel, message)
+        return Delivery(
+            nudge.id,
+            nudge.tenant_id,
+            nudge.client_id,
+            nudge.kind,
+            decision.channel,
+            nudge.attempts,
+            message,
+        )
 
     @staticmethod
     def _hold_back(nudge: Nudge, decision: Decision) -> None:
@@ -197,35 +413,14 @@ class Dispatcher:
         else:
             nudge.state = HELD_BACK_STATES[decision.action]
 
-    @staticmethod
-    def _suppression_reason(session: Session, tenant_id, channel: str, to: str) -> str | None:
-        found = suppressions.suppression_of(session, tenant_id, channel, to)
-        return found.reason if found else None
-
-    @staticmethod
-    def _sent_today(session: Session, contact: Contact, now: datetime) -> int:
-        start, end = local_day_bounds(now, contact.timezone)
-        return session.scalar(
-            select(func.count())
-            .select_from(Nudge)
-            .where(
-                Nudge.tenant_id == contact.tenant_id,
-                Nudge.client_id == contact.client_id,
-                Nudge.audience == "client",
-                Nudge.state == "sent",
-                Nudge.sent_at >= start,
-                Nudge.sent_at < end,
-            )
-        )
-
     def _compose(
         self,
-        session: Session,
         nudge: Nudge,
         contact: Contact | None,
         organisation: Organisation | None,
         staff: StaffMember | None,
         decision: Decision,
+        override: TemplateOverride | None,
     ) -> OutgoingMessage:
         settings = self.runtime.settings
         variables = dict(nudge.variables or {})
@@ -248,7 +443,6 @@ class Dispatcher:
                 variables["unsubscribe_url"] = url
                 headers["List-Unsubscribe"] = f"<{url}>"
                 headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        override = session.get(TemplateOverride, (nudge.tenant_id, nudge.kind, decision.channel))
         rendered = render(nudge.kind, decision.channel, variables, override)
         return OutgoingMessage(
             message_id=f"<{nudge.id}@coaching.nudges>",
@@ -260,50 +454,52 @@ class Dispatcher:
         )
 
     # -- outcomes -----------------------------------------------------------------------
-    def _retry_or_fail(self, nudge_id: uuid.UUID, error: str) -> None:
+    def record(self, outcomes: list[Outcome]) -> None:
+        """Record outcomes with their events in one transaction: an UPDATE and an outbox
+        row each (and the suppression of a hard-bounced address)."""
         with self.runtime.unit_of_work() as uow:
-            nudge = uow.session.get(Nudge, nudge_id)
-            if nudge.attempts < self.max_attempts:
-                delay = min(self.retry_base * 2 ** (nudge.attempts - 1), MAX_BACKOFF)
-                nudge.state = "scheduled"
-                nudge.due_at = self.clock() + delay
-                nudge.reason = f"retrying: {error}"[:1000]
-                nudge.claimed_until = None
-                uow.commit()
-                log.info(
-                    "nudge delivery deferred",
-                    extra={"nudge_id": str(nudge_id), "attempt": nudge.attempts},
+            for outcome in outcomes:
+                delivery = outcome.delivery
+                reason = outcome.reason[:1000] if outcome.reason else None
+                values: dict = {"state": outcome.state, "reason": reason, "claimed_until": None}
+                if outcome.state == "sent":
+                    values |= {
+                        "sent_at": outcome.at,
+                        "provider_message_id": outcome.provider_message_id,
+                    }
+                if outcome.due_at is not None:
+                    values["due_at"] = outcome.due_at
+                uow.session.execute(
+                    update(Nudge).where(Nudge.id == delivery.nudge_id).values(**values)
                 )
-                return
-        self._finish(nudge_id, "failed", reason=f"gave up: {error}")
-
-    def _fail(self, nudge_id: uuid.UUID, reason: str, *, bounce: bool, address: str) -> None:
-        self._finish(nudge_id, "failed", reason=reason, bounced_address=address if bounce else None)
-
-    def _finish(
-        self,
-        nudge_id: uuid.UUID,
-        state: str,
-        *,
-        reason: str | None = None,
-        provider_message_id: str | None = None,
-        bounced_address: str | None = None,
-    ) -> None:
-        with self.runtime.unit_of_work() as uow:
-            nudge = uow.session.get(Nudge, nudge_id)
-            nudge.state = state
-            nudge.reason = reason[:1000] if reason else None
-            nudge.claimed_until = None
-            if state == "sent":
-                nudge.sent_at = self.clock()
-                nudge.provider_message_id = provider_message_id
-            if bounced_address and nudge.channel:
-                suppressions.suppress(
-                    uow.session, nudge.tenant_id, nudge.channel, bounced_address, "bounce"
+                if outcome.bounced_address:
+                    suppressions.suppress(
+                        uow.session,
+                        delivery.tenant_id,
+                        delivery.channel,
+                        outcome.bounced_address,
+                        "bounce",
+                    )
+                publish_outcome_of(
+                    uow,
+                    state=outcome.state,
+                    tenant_id=delivery.tenant_id,
+                    nudge_id=delivery.nudge_id,
+                    client_id=delivery.client_id,
+                    kind=delivery.kind,
+                    channel=delivery.channel,
+                    reason=reason,
                 )
-            publish_outcome(uow, nudge)
             uow.commit()
-        log.info("nudge " + state, extra={"nudge_id": str(nudge_id), "kind": nudge.kind})
+        for outcome in outcomes:
+            log.info(
+                "nudge " + ("delivery deferred" if outcome.state == "scheduled" else outcome.state),
+                extra={
+                    "nudge_id": str(outcome.delivery.nudge_id),
+                    "kind": outcome.delivery.kind,
+                    "attempt": outcome.delivery.attempts,
+                },
+            )
 
     def run_forever(self, stop: threading.Event) -> None:
         log.info("dispatcher started")
@@ -316,6 +512,7 @@ class Dispatcher:
                 continue
             if handled < self.batch_size:
                 stop.wait(self.runtime.settings.poll_interval_seconds)
+        self.recorder.stop()
         for channel in self.channels.values():
             close = getattr(channel, "close", None)
             if close:
@@ -325,17 +522,32 @@ class Dispatcher:
 
 def publish_outcome(uow, nudge: Nudge) -> None:
     """``notification.sent`` or ``notification.failed`` for a nudge that reached either."""
-    if nudge.state not in ("sent", "failed") or nudge.kind not in KINDS:
+    publish_outcome_of(
+        uow,
+        state=nudge.state,
+        tenant_id=nudge.tenant_id,
+        nudge_id=nudge.id,
+        client_id=nudge.client_id,
+        kind=nudge.kind,
+        channel=nudge.channel,
+        reason=nudge.reason,
+    )
+
+
+def publish_outcome_of(
+    uow, *, state: str, tenant_id, nudge_id, client_id, kind: str, channel, reason
+) -> None:
+    if state not in ("sent", "failed") or kind not in KINDS:
         return
     uow.publish(
-        f"notification.{nudge.state}",
-        nudge.tenant_id,
+        f"notification.{state}",
+        tenant_id,
         {
-            "nudge_id": nudge.id,
-            "client_id": nudge.client_id,
-            "kind": nudge.kind,
-            "channel": nudge.channel,
-            "reason": nudge.reason,
+            "nudge_id": nudge_id,
+            "client_id": client_id,
+            "kind": kind,
+            "channel": channel,
+            "reason": reason,
         },
-        aggregate_id=nudge.client_id,
+        aggregate_id=client_id,
     )

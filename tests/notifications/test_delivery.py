@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import base64
+import email
+import email.policy
 import uuid
 from urllib.parse import parse_qs
 
+from sqlalchemy.exc import OperationalError
+
 from services.notifications import suppressions
+from services.notifications.channels.base import OutgoingMessage
+from services.notifications.channels.email import WIRE_POLICY, build_email
+from services.notifications.dispatcher import OutcomeRecorder
 
 SMS_PATH = "/2010-04-01/Accounts/AC0123456789/Messages.json"
 
@@ -150,3 +157,47 @@ def test_a_nudge_claimed_by_a_dispatcher_that_died_is_taken_again_after_its_leas
     n.dispatch()
     assert n.nudge(client, "welcome").state == "sent"
     assert len(smtp.messages) == 1
+
+
+def test_outcomes_the_database_refuses_at_first_are_recorded_once_it_answers(notifications, smtp):
+    n = notifications
+    record, refusals = n.dispatcher.record, []
+
+    def refusing_twice(outcomes):
+        if len(refusals) < 2:
+            refusals.append(len(outcomes))
+            raise OperationalError("UPDATE nudges", {}, Exception("server closed the connection"))
+        record(outcomes)
+
+    n.dispatcher.recorder = OutcomeRecorder(refusing_twice, retry_delays=(0.01, 0.01, 0.01))
+    client = n.onboard(uuid.uuid4())
+    n.dispatch()
+
+    assert refusals == [1, 1]
+    welcome = n.nudge(client, "welcome")
+    assert (welcome.state, welcome.attempts) == ("sent", 1)
+    assert len(smtp.messages) == 1
+    assert len(n.outbox_events("notification.sent")) == 1
+
+
+def test_email_with_non_ascii_names_and_long_headers_round_trips():
+    message = OutgoingMessage(
+        "<n1@coaching.nudges>",
+        "aroha@example.net",
+        "Kia ora Ārohā — welcome to Whānau Recovery, a long subject that needs folding",
+        "Kia ora Ārohā,\n\n.A line that starts with a dot\n",
+        "<p>Kia ora Ārohā</p>",
+        {"List-Unsubscribe": "<https://notify.example/unsubscribe/" + "x" * 300 + ">"},
+    )
+    wire = build_email(message, "Whānau Recovery <coach@whanau.example>").as_bytes(
+        policy=WIRE_POLICY
+    )
+
+    assert all(len(line) <= 998 for line in wire.split(b"\r\n"))
+    assert b"\n" not in wire.replace(b"\r\n", b"")
+    parsed = email.message_from_bytes(wire.replace(b"\r\n", b"\n"), policy=email.policy.default)
+    assert parsed["Subject"] == message.subject
+    assert parsed["From"].addresses[0].display_name == "Whānau Recovery"
+    assert parsed["List-Unsubscribe"] == message.headers["List-Unsubscribe"]
+    assert parsed.get_body(("plain",)).get_content() == message.text
+    assert parsed.get_body(("html",)).get_content().strip() == message.html

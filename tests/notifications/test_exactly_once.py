@@ -15,7 +15,9 @@ import pytest
 from sqlalchemy import func, select
 
 from services.notifications.bootstrap import build_runtime
-from services.notifications.models import Contact, Nudge
+from services.notifications.channels import channels_from_settings
+from services.notifications.dispatcher import LEASE, RECORD_BACKLOG, Dispatcher
+from services.notifications.models import Contact, Nudge, Outbox
 from shared.config import load_settings
 from tests.conftest import BACKEND
 from tests.support.waiting import wait_for
@@ -24,17 +26,11 @@ NUDGES = 1000
 DISPATCHERS = 3
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(not BACKEND.startswith("rabbitmq"), reason="SKIP LOCKED needs PostgreSQL")
-def test_three_dispatchers_deliver_each_of_a_thousand_nudges_exactly_once(
-    notifications_env, smtp, tmp_path
-):
-    runtime = build_runtime(load_settings())
-    runtime.migrate()
+def _add_due_nudges(runtime, count: int) -> None:
     tenant = uuid.uuid4()
     due = datetime.now(UTC) - timedelta(minutes=1)
     with runtime.session_factory() as session:
-        clients = [uuid.uuid4() for _ in range(NUDGES)]
+        clients = [uuid.uuid4() for _ in range(count)]
         session.add_all(
             Contact(
                 tenant_id=tenant,
@@ -62,21 +58,33 @@ def test_three_dispatchers_deliver_each_of_a_thousand_nudges_exactly_once(
         )
         session.commit()
 
+
+def _spawn_dispatcher(env: dict, log_path):
+    log = open(log_path, "wb")  # noqa: SIM115 - the process owns it
+    return subprocess.Popen(
+        [sys.executable, "-m", "shared.cli", "dispatcher"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not BACKEND.startswith("rabbitmq"), reason="SKIP LOCKED needs PostgreSQL")
+def test_three_dispatchers_deliver_each_of_a_thousand_nudges_exactly_once(
+    notifications_env, smtp, tmp_path
+):
+    runtime = build_runtime(load_settings())
+    runtime.migrate()
+    _add_due_nudges(runtime, NUDGES)
+
     env = dict(os.environ) | notifications_env | {"LOG_LEVEL": "WARNING"}
     processes = []
     started = time.monotonic()
     try:
         for i in range(DISPATCHERS):
-            log = open(tmp_path / f"dispatcher-{i}.log", "wb")  # noqa: SIM115 - the process owns it
-            processes.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "shared.cli", "dispatcher"],
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            )
+            processes.append(_spawn_dispatcher(env, tmp_path / f"dispatcher-{i}.log"))
 
         def all_settled():
             with runtime.session_factory() as session:
@@ -101,3 +109,55 @@ def test_three_dispatchers_deliver_each_of_a_thousand_nudges_exactly_once(
     logs = "".join((tmp_path / f"dispatcher-{i}.log").read_text() for i in range(DISPATCHERS))
     assert "Traceback" not in logs
     print(f"{NUDGES} nudges by {DISPATCHERS} dispatchers in {elapsed:.1f}s")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not BACKEND.startswith("rabbitmq"), reason="runs on PostgreSQL")
+def test_a_dispatcher_killed_mid_run_resends_at_most_the_nudges_it_had_not_recorded(
+    notifications_env, smtp, tmp_path
+):
+    settings = load_settings()
+    runtime = build_runtime(settings)
+    runtime.migrate()
+    count = 300
+    _add_due_nudges(runtime, count)
+    env = dict(os.environ) | notifications_env | {"LOG_LEVEL": "WARNING"}
+    process = _spawn_dispatcher(env, tmp_path / "dispatcher.log")
+    try:
+        wait_for(lambda: len(smtp.messages) >= 100, timeout=60, what="a third of the nudges sent")
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(15)
+    sent_before_the_kill = len(smtp.messages)
+    assert sent_before_the_kill < count, "the dispatcher finished before it could be killed"
+
+    # Once the leases have run out, another dispatcher takes over what was left.
+    later = Dispatcher(
+        runtime,
+        channels_from_settings(settings),
+        clock=lambda: datetime.now(UTC) + LEASE + timedelta(minutes=1),
+    )
+    try:
+        while later.run_once():
+            pass
+    finally:
+        later.recorder.stop()
+        later.channels["email"].close()
+
+    ids = Counter(message["Message-ID"] for message in smtp.messages)
+    assert len(ids) == count  # nothing lost
+    resent = [mid for mid, times in ids.items() if times > 1]
+    # At most the message on the wire and the outcomes waiting to be recorded.
+    assert len(resent) <= RECORD_BACKLOG + 1, resent
+    assert max(ids.values()) <= 2
+    with runtime.session_factory() as session:
+        states = Counter(session.scalars(select(Nudge.state)))
+        events = session.scalar(
+            select(func.count())
+            .select_from(Outbox)
+            .where(Outbox.routing_key == "notification.sent")
+        )
+    runtime.engine.dispose()
+    assert states == {"sent": count}
+    assert events == count  # one notification.sent per nudge, resent or not
+    print(f"killed after {sent_before_the_kill} of {count} sent; {len(resent)} sent again")

@@ -38,6 +38,7 @@ class NotificationsHarness:
         self.dispatcher = Dispatcher(self.runtime, channels_from_settings(settings))
 
     def close(self) -> None:
+        self.dispatcher.recorder.stop()
         for channel in self.dispatcher.channels.values():
             close = getattr(channel, "close", None)
             if close:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import re
 import smtplib
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import formataddr, formatdate, parseaddr
 from urllib.parse import parse_qs, unquote, urlparse
 
 from services.notifications.channels.base import (
@@ -44,18 +50,50 @@ class SmtpSettings:
         )
 
 
-def build_email(message: OutgoingMessage, sender: str) -> EmailMessage:
-    email = EmailMessage()
-    email["From"] = sender
-    email["To"] = message.to
-    email["Subject"] = message.subject or ""
-    email["Message-ID"] = message.message_id
-    for name, value in message.headers.items():
-        email[name] = value
-    email.set_content(message.text)
+# Bodies go as quoted-printable: readable in the raw message, safe for any text.
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.body_encoding = QP
+# Headers are folded only past SMTP's hard line limit: a long List-Unsubscribe URL stays
+# on its header's line. SMTP wants CRLF line ends; smtplib leaves bytes as they are.
+FILE_POLICY = compat32.clone(max_line_length=998)
+WIRE_POLICY = FILE_POLICY.clone(linesep="\r\n")
+
+
+def build_email(message: OutgoingMessage, sender: str) -> Message:
+    """The MIME message: plain text, with an HTML alternative when there is one.
+
+    Built with the ``email.mime`` classes: the ``EmailMessage`` API gives the same
+    message but costs about 1 ms more per nudge in header parsing and refolding, which
+    was most of a dispatcher's time. Non-ASCII headers are encoded (RFC 2047) here.
+    """
+    plain = MIMEText(message.text, "plain", _UTF8_QP)
     if message.html:
-        email.add_alternative(message.html, subtype="html")
+        email: Message = MIMEMultipart("alternative")
+        email.attach(plain)
+        email.attach(MIMEText(message.html, "html", _UTF8_QP))
+    else:
+        email = plain
+    email["From"] = _address_header(sender)
+    email["To"] = _address_header(message.to)
+    email["Subject"] = _text_header(message.subject or "")
+    email["Message-ID"] = message.message_id
+    email["Date"] = formatdate(usegmt=True)
+    for name, value in message.headers.items():
+        email[name] = _text_header(value)
     return email
+
+
+def _text_header(value: str) -> str | Header:
+    return value if value.isascii() else Header(value, "utf-8")
+
+
+def _address_header(value: str) -> str:
+    name, address = parseaddr(value)
+    return formataddr((name, address), charset="utf-8") if address else value
+
+
+def bare_address(value: str) -> str:
+    return parseaddr(value)[1] or value
 
 
 class SmtpEmailChannel:
@@ -66,6 +104,7 @@ class SmtpEmailChannel:
     def __init__(self, settings: SmtpSettings, sender: str):
         self.settings = settings
         self.sender = sender
+        self._envelope_from = bare_address(sender)
         self._client: smtplib.SMTP | None = None
 
     def _connect(self) -> smtplib.SMTP:
@@ -81,9 +120,9 @@ class SmtpEmailChannel:
         return client
 
     def send(self, message: OutgoingMessage) -> str:
-        email = build_email(message, self.sender)
+        email = build_email(message, self.sender).as_bytes(policy=WIRE_POLICY)
         try:
-            self._send(email)
+            self._send(bare_address(message.to), email)
         except smtplib.SMTPRecipientsRefused as exc:
             code, reason = next(iter(exc.recipients.values()))
             raise _classify(code, reason) from exc
@@ -94,18 +133,18 @@ class SmtpEmailChannel:
             raise TransientDeliveryError(f"SMTP unavailable: {type(exc).__name__}") from exc
         return message.message_id
 
-    def _send(self, email: EmailMessage) -> None:
+    def _send(self, to: str, email: bytes) -> None:
         reused = self._client is not None
         if self._client is None:
             self._client = self._connect()
         try:
-            self._client.send_message(email)
+            self._client.sendmail(self._envelope_from, [to], email)
         except smtplib.SMTPServerDisconnected:
             self.close()
             if not reused:
                 raise
             self._client = self._connect()  # the idle session was dropped: once more
-            self._client.send_message(email)
+            self._client.sendmail(self._envelope_from, [to], email)
         except smtplib.SMTPResponseException:
             self._reset()
             raise

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from services.notifications.channels.base import OutgoingMessage
-from services.notifications.channels.email import build_email
+from services.notifications.channels.email import FILE_POLICY, build_email
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ class FileOutboxChannel:
         safe_id = message.message_id.strip("<>").replace("@", "_").replace("/", "_")
         if self.name == "email":
             path = self.folder / f"{safe_id}.eml"
-            path.write_bytes(bytes(build_email(message, self.sender)))
+            path.write_bytes(build_email(message, self.sender).as_bytes(policy=FILE_POLICY))
         else:
             path = self.folder / f"{safe_id}.sms.txt"
             path.write_text(f"To: {message.to}\n\n{message.text}\n")
