@@ -19,46 +19,58 @@ from services.plans.models import (
 )
 from shared.db import UnitOfWork
 from shared.events import Envelope
+from shared.messaging.consumer import with_prefetch
 
 ERASED = "[erased]"
 
 
-def _plans_of_client(uow: UnitOfWork, envelope: Envelope) -> list[RecoveryPlan]:
-    """The client's plans: stored ones, and ones drafted earlier in this same transaction.
+def _known_plans(uow: UnitOfWork) -> dict[tuple, list[RecoveryPlan]]:
+    """The plans of each client this transaction has looked at, drafted ones included."""
+    return uow.session.info.setdefault("plans_by_client", {})
+
+
+def load_plans_of_clients(uow: UnitOfWork, envelopes: list[Envelope]) -> None:
+    """Read the plans of every client in a batch of events in one query.
 
     No autoflush here: the consumer handles events in batches, and letting the ORM write a
     whole batch's plans at commit (in a few multi-row INSERTs) is much cheaper than one
     round trip per event.
     """
-    tenant_id, client_id = envelope.tenant_id, envelope.data["client_id"]
+    known = _known_plans(uow)
+    missing = {(e.tenant_id, e.data["client_id"]) for e in envelopes} - known.keys()
+    if not missing:
+        return
+    for key in missing:
+        known[key] = []
+    stmt = select(RecoveryPlan).where(
+        RecoveryPlan.tenant_id.in_({tenant for tenant, _ in missing}),
+        RecoveryPlan.client_id.in_({client for _, client in missing}),
+    )
     with uow.session.no_autoflush:
-        stored = list(
-            uow.session.scalars(
-                select(RecoveryPlan).where(
-                    RecoveryPlan.tenant_id == tenant_id, RecoveryPlan.client_id == client_id
-                )
-            )
-        )
-    pending = [
-        obj
-        for obj in uow.session.new
-        if isinstance(obj, RecoveryPlan)
-        and obj.tenant_id == tenant_id
-        and obj.client_id == client_id
-    ]
-    return stored + pending
+        for plan in uow.session.scalars(stmt):
+            key = (plan.tenant_id, plan.client_id)
+            if key in missing:
+                known[key].append(plan)
 
 
+def _plans_of_client(uow: UnitOfWork, envelope: Envelope) -> list[RecoveryPlan]:
+    load_plans_of_clients(uow, [envelope])
+    return _known_plans(uow)[(envelope.tenant_id, envelope.data["client_id"])]
+
+
+@with_prefetch(load_plans_of_clients)
 def on_client_onboarded(envelope: Envelope, uow: UnitOfWork) -> None:
     """Draft a plan; the assessment becomes the newest one known for earlier plans too."""
     assessment = envelope.data["assessment"]
-    for plan in _plans_of_client(uow, envelope):
+    plans = _plans_of_client(uow, envelope)
+    for plan in plans:
         if assessment["version"] >= (plan.latest_assessment_version or plan.assessment_version):
             plan.latest_ratings = assessment["domain_ratings"]
             plan.latest_assessment_version = assessment["version"]
-    draft_plan_from_onboarding(envelope, uow)
+    plans.append(draft_plan_from_onboarding(envelope, uow))
 
 
+@with_prefetch(load_plans_of_clients)
 def on_client_updated(envelope: Envelope, uow: UnitOfWork) -> None:
     """Follow the client's coach and timezone."""
     data = envelope.data
@@ -71,6 +83,7 @@ def on_client_updated(envelope: Envelope, uow: UnitOfWork) -> None:
             history.record(uow.session, plan, None, "plan", plan.id, "client_updated", diff)
 
 
+@with_prefetch(load_plans_of_clients)
 def on_client_discharged(envelope: Envelope, uow: UnitOfWork) -> None:
     """Close open plans; their steps and check-ins stop (notifications cancels its nudges
     on the same event, so no per-step events are needed)."""
@@ -105,6 +118,7 @@ def _stop_pending_work(uow: UnitOfWork, plan: RecoveryPlan) -> None:
     )
 
 
+@with_prefetch(load_plans_of_clients)
 def on_client_erased(envelope: Envelope, uow: UnitOfWork) -> None:
     """Remove the client's personal data: goal and step wording (from their aspirations),
     check-in notes, assessment ratings, history values and nudge reasons."""

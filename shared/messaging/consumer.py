@@ -23,7 +23,7 @@ from enum import StrEnum
 
 from kombu import Consumer
 from kombu.mixins import ConsumerMixin
-from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from shared import context
 from shared.config import Settings
@@ -35,8 +35,24 @@ from shared.messaging.topology import Topology
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Envelope, UnitOfWork], None]
+Prefetch = Callable[[UnitOfWork, list[Envelope]], None]
 MAX_RETRY_DELAY_SECONDS = 300
 ERROR_HEADER_LIMIT = 1000
+
+
+def with_prefetch(prefetch: Prefetch) -> Callable[[Handler], Handler]:
+    """Mark a handler whose events can share reads: in a batch, ``prefetch(uow, envelopes)``
+    runs once, before the handler runs for each of its events, so a handler that reads
+    per event (say, a client's plans) can find them already loaded."""
+
+    def mark(handler: Handler) -> Handler:
+        handler.prefetch = prefetch  # type: ignore[attr-defined]
+        return handler
+
+    return mark
+
+
+_DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 class Outcome(StrEnum):
@@ -82,7 +98,10 @@ class InboxProcessor:
         tokens = _enter_context(envelope)
         try:
             with self.uow_factory() as uow:
-                outcome = self._apply(uow, envelope, handler, set(), checked=False)
+                outcome = Outcome.DUPLICATE
+                if self._record_in_inbox(uow, [envelope]):
+                    handler(envelope, uow)
+                    outcome = Outcome.PROCESSED
                 uow.commit()
             return outcome
         except Exception as exc:
@@ -111,48 +130,59 @@ class InboxProcessor:
             parsed.append((envelope, self.handlers.get(envelope.type)))
         outcomes = []
         with self.uow_factory() as uow:
-            seen = self._already_processed(
-                uow, [envelope.id for envelope, handler in parsed if handler is not None]
-            )
+            fresh = self._record_in_inbox(uow, [e for e, handler in parsed if handler is not None])
+            self._prefetch(uow, [(e, h) for e, h in parsed if h is not None and e.id in fresh])
             for envelope, handler in parsed:
                 if handler is None:
                     outcomes.append(Outcome.IGNORED)
                     continue
+                if envelope.id not in fresh:
+                    outcomes.append(Outcome.DUPLICATE)
+                    continue
+                fresh.discard(envelope.id)  # a second copy in the same batch is a duplicate
                 tokens = _enter_context(envelope)
                 try:
-                    outcomes.append(self._apply(uow, envelope, handler, seen, checked=True))
+                    handler(envelope, uow)
                 finally:
                     _leave_context(tokens)
+                outcomes.append(Outcome.PROCESSED)
             uow.commit()
         return outcomes
 
-    def _already_processed(self, uow: UnitOfWork, event_ids: list) -> set:
-        if not event_ids:
-            return set()
-        stmt = select(self.inbox.event_id).where(self.inbox.event_id.in_(event_ids))
-        return set(uow.session.scalars(stmt))
+    @staticmethod
+    def _prefetch(uow: UnitOfWork, parsed: list[tuple[Envelope, Handler]]) -> None:
+        batches: dict[Prefetch, list[Envelope]] = {}
+        for envelope, handler in parsed:
+            prefetch = getattr(handler, "prefetch", None)
+            if prefetch is not None:
+                batches.setdefault(prefetch, []).append(envelope)
+        for prefetch, envelopes in batches.items():
+            prefetch(uow, envelopes)
 
-    def _apply(
-        self, uow: UnitOfWork, envelope: Envelope, handler: Handler, seen: set, *, checked: bool
-    ) -> Outcome:
-        """Record the event in the inbox and run its handler, in ``uow``'s transaction.
+    def _record_in_inbox(self, uow: UnitOfWork, envelopes: list[Envelope]) -> set:
+        """Insert the events' inbox rows in one statement; return the ids that were new.
 
-        ``checked``: the batch already looked the ids up (``seen``); a concurrent duplicate
-        then fails the batch's commit on the inbox key, and the batch falls back to one
-        transaction per message.
+        ``ON CONFLICT DO NOTHING``: an id processed before is skipped, and one a concurrent
+        consumer is processing right now waits for that transaction, then is skipped if
+        it committed, so each event's effect is applied once.
         """
-        session = uow.session
-        if envelope.id in seen or (not checked and session.get(self.inbox, envelope.id)):
-            return Outcome.DUPLICATE
-        seen.add(envelope.id)
-        session.add(
-            self.inbox(event_id=envelope.id, event_type=envelope.type, tenant_id=envelope.tenant_id)
+        rows = {
+            e.id: {"event_id": e.id, "event_type": e.type, "tenant_id": e.tenant_id}
+            for e in envelopes
+        }
+        if not rows:
+            return set()
+        table = self.inbox.__table__
+        insert = _DIALECT_INSERTS[uow.session.get_bind().dialect.name](table)
+        stmt = insert.on_conflict_do_nothing(index_elements=[table.c.event_id]).returning(
+            table.c.event_id
         )
-        if not checked:
-            # Insert the inbox row first: a concurrent duplicate blocks on its key.
-            session.flush()
-        handler(envelope, uow)
-        return Outcome.PROCESSED
+        now = utcnow()
+        return set(
+            uow.session.execute(stmt, [row | {"processed_at": now} for row in rows.values()])
+            .scalars()
+            .all()
+        )
 
     def _handle_failure(self, body, headers, attempt, envelope: Envelope, exc) -> Outcome:
         error = f"{type(exc).__name__}: {exc}"
@@ -230,8 +260,8 @@ class EventWorker(ConsumerMixin):
         self,
         settings: Settings,
         processor: InboxProcessor,
-        prefetch: int = 100,
-        batch_size: int = 50,
+        prefetch: int = 200,
+        batch_size: int = 100,
         max_wait: float = 0.02,
     ):
         self.settings = settings
@@ -240,6 +270,9 @@ class EventWorker(ConsumerMixin):
         self.batch_size = batch_size
         self.max_wait = max_wait
         self.connection = broker_connection(settings)
+        # AMQP acknowledges everything up to a delivery tag in one frame; Kombu's virtual
+        # transports (the embedded one) take acks one at a time.
+        self._ack_many = self.connection.transport.driver_type == "amqp"
         self._pending: list = []
         self._first_pending_at = 0.0
 
@@ -272,8 +305,11 @@ class EventWorker(ConsumerMixin):
     def flush(self) -> None:
         batch, self._pending = self._pending, []
         self.processor.process_batch([(m.body, m.headers) for m in batch])
-        for message in batch:
-            message.ack()
+        if self._ack_many:
+            batch[-1].ack(multiple=True)  # the batch is every unacknowledged delivery so far
+        else:
+            for message in batch:
+                message.ack()
 
     def on_decode_error(self, message, exc) -> None:
         # Kombu's default acks (drops) an undecodable message; park it instead.

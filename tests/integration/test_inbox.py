@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from kombu import Producer
 from sqlalchemy import select
 
 from shared.messaging.connection import broker_connection
 from shared.messaging.topology import Topology
+from tests.conftest import BACKEND
 
 
 def _onboarded_body(system) -> bytes:
@@ -84,3 +86,37 @@ def test_a_reassessment_in_the_same_batch_reaches_the_plan_drafted_just_before(s
     assert earlier.latest_assessment_version == 2
     assert earlier.latest_ratings == {"housing": 8}
     assert later.baseline_ratings == {"housing": 8}
+
+
+@pytest.mark.skipif(not BACKEND.startswith("rabbitmq"), reason="row locks need PostgreSQL")
+def test_a_copy_handled_by_a_second_consumer_at_the_same_moment_waits_and_is_skipped(system):
+    """Two consumers take copies of one event at once: the second one's inbox insert waits
+    for the first transaction, and finding the event committed, applies nothing."""
+    import threading
+    import uuid
+
+    from bench.fixtures import sent_bodies
+    from services.plans.models import TimelineEntry
+    from shared.events import parse_envelope
+    from shared.messaging.consumer import Outcome
+
+    runtime, processor = system.runtimes["plans"], system.processors["plans"]
+    body = sent_bodies(1, tenant_id=uuid.uuid4())[0]
+    envelope = parse_envelope(body)
+    second: list[Outcome] = []
+    with runtime.unit_of_work() as first:
+        assert processor._record_in_inbox(first, [envelope]) == {envelope.id}
+        racing = threading.Thread(target=lambda: second.append(processor.process(body, {})))
+        racing.start()
+        racing.join(1.0)
+        assert racing.is_alive(), "the second copy must wait for the first transaction"
+        runtime.handlers["notification.sent"](envelope, first)
+        first.commit()
+    racing.join(10)
+
+    assert second == [Outcome.DUPLICATE]
+    with runtime.session_factory() as session:
+        entries = session.scalars(
+            select(TimelineEntry).where(TimelineEntry.nudge_id == envelope.data["nudge_id"])
+        ).all()
+    assert len(entries) == 1
