@@ -180,7 +180,7 @@ def bench_consumer(tmp: Path, n: int) -> list[Row]:
             {"n": n, "effect": "plans: one timeline row"},
         ),
         Row(
-            "consumer (heavy)",
+            "consumer",
             "client.onboarded -> plan drafted",
             heavy,
             heavy_baseline,

@@ -95,14 +95,14 @@ def summarise(values: list[float]) -> dict:
 
 
 def print_table(rows: list[Row]) -> None:
-    header = f"{'benchmark':<16} {'metric':<34} {'ours':>12} {'baseline':>12} {'ratio':>7}  target"
+    header = f"{'benchmark':<12} {'metric':<34} {'ours':>12} {'baseline':>12} {'ratio':>7}  target"
     print(header)
     print("-" * len(header))
     for row in rows:
         baseline = f"{row.baseline:>12.1f}" if row.baseline is not None else f"{'-':>12}"
         ratio = f"{row.ratio:>6.2f}x" if row.ratio is not None else f"{'-':>7}"
         print(
-            f"{row.benchmark:<16} {row.metric + ' (' + row.unit + ')':<34} "
+            f"{row.benchmark:<12} {row.metric + ' (' + row.unit + ')':<34} "
             f"{row.ours:>12.1f} {baseline} {ratio}  {row.target}"
         )
 
