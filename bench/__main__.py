@@ -11,7 +11,7 @@ from bench.harness import print_table, write_results
 
 BENCHMARKS = {
     "relay": (bus.bench_relay, 5000),
-    "consumer": (bus.bench_consumer, 2000),
+    "consumer": (bus.bench_consumer, 5000),
     "end-to-end": (system.bench_end_to_end, 30),  # seconds at 20 onboardings/s
     "api": (system.bench_api, 10),  # seconds of load per side
     "dispatcher": (system.bench_dispatcher, 1000),

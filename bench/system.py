@@ -267,7 +267,7 @@ def _dispatch_with_processes(tmp: Path, n: int, count: int) -> float:
             _due_nudges(runtime, n)  # committed at once: all due from now on
             started = time.perf_counter()
             wait_for(
-                lambda: len(sink.messages) >= n,
+                lambda: sink.count() >= n,
                 timeout=600,
                 interval=0.02,
                 what="every nudge at the sink",

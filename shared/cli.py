@@ -95,7 +95,16 @@ def cmd_dispatcher(settings: Settings) -> None:
 
     configure_logging("notifications-dispatcher", settings.log_level)
     runtime = runtime_of("notifications", settings)
-    Dispatcher(runtime, channels_from_settings(settings)).run_forever(_stop_event())
+    # A transaction per outcome: the dispatcher retries a failed round itself, and a
+    # ping before each would cost a round trip per nudge.
+    runtime.ping_connections = False
+    Dispatcher(
+        runtime,
+        channels_from_settings(settings),
+        more_channels=[
+            channels_from_settings(settings) for _ in range(settings.dispatcher_connections - 1)
+        ],
+    ).run_forever(_stop_event())
 
 
 def main(argv: list[str] | None = None) -> None:

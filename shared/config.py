@@ -39,6 +39,7 @@ class Settings:
     retry_base_seconds: float
     relay_batch_size: int
     poll_interval_seconds: float
+    dispatcher_connections: int
     log_level: str
     transport_options: dict = field(default_factory=dict)
 
@@ -113,6 +114,9 @@ def _parse(env: Env) -> Settings:
         retry_base_seconds=env.float("RETRY_BASE_SECONDS", 2.0),
         relay_batch_size=env.int("RELAY_BATCH_SIZE", 100),
         poll_interval_seconds=env.float("POLL_INTERVAL_SECONDS", 0.2),
+        dispatcher_connections=env.int(
+            "DISPATCHER_CONNECTIONS", 2, validate=lambda n: 1 <= n <= 32
+        ),
         log_level=env.str("LOG_LEVEL", "INFO"),
         transport_options=transport_options,
     )

@@ -40,11 +40,16 @@ class ServiceRuntime:
     blueprints: Callable[[], Iterable[Blueprint]] = tuple
     description: str = ""
     clock: Clock = system_clock
+    # Check each pooled connection before use, so a database restart costs no request an
+    # error. Loops that retry a failed round anyway (the dispatcher) may turn it off.
+    ping_connections: bool = True
 
     # -- database -----------------------------------------------------------------------
     @functools.cached_property
     def engine(self):
-        return make_engine(self.settings.database_url(self.name))
+        return make_engine(
+            self.settings.database_url(self.name), pool_pre_ping=self.ping_connections
+        )
 
     @functools.cached_property
     def session_factory(self):

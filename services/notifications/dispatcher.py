@@ -19,11 +19,12 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.notifications import suppressions
@@ -47,12 +48,29 @@ from services.notifications.quiet_hours import local_day_bounds
 from services.notifications.rules import Decision, decide_for_client, decide_for_coach
 from services.notifications.templates import render
 from services.notifications.unsubscribe import make_token, unsubscribe_url
+from shared.db import utcnow
 from shared.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
-RECORD_BACKLOG = 1
+RECORD_BACKLOG = 4
+NUDGES = Nudge.__table__
+# One statement for every kind of outcome (sent, failed, scheduled again), built once;
+# on the table rather than the mapped class, so no ORM bookkeeping per row.
+RECORD_OUTCOME = (
+    update(NUDGES)
+    .where(NUDGES.c.id == bindparam("nudge_id"))
+    .values(
+        state=bindparam("new_state"),
+        reason=bindparam("new_reason"),
+        claimed_until=None,
+        sent_at=bindparam("new_sent_at"),
+        provider_message_id=bindparam("new_provider_id"),
+        due_at=func.coalesce(bindparam("new_due_at", type_=NUDGES.c.due_at.type), NUDGES.c.due_at),
+        updated_at=bindparam("now"),
+    )
+)
 MAX_SEND_ATTEMPTS = 6
 MAX_BACKOFF = timedelta(minutes=30)
 DEFAULT_ORGANISATION_NAME = "your coaching service"
@@ -180,16 +198,20 @@ class Outcome:
     due_at: datetime | None = None
 
 
-class OutcomeRecorder:
-    """Records outcomes on its own thread while the next message is on the wire.
+_FLUSH = object()  # "record what you have": the dispatcher is waiting
 
-    Sending (network wait on the mail server) and recording (a commit's wait on the
-    database) then overlap instead of adding up. The sender waits when ``backlog``
-    outcomes are already waiting, so a dispatcher killed mid-run leaves at most the
-    message on the wire and ``backlog`` sent-but-unrecorded ones to be sent again when
-    their lease runs out, with the same ``Message-ID``. Whatever is waiting is recorded
-    in one transaction. A recording that fails (the database restarting) is tried again
-    with backoff; after that the lease expiry takes over.
+
+class OutcomeRecorder:
+    """Records outcomes on its own thread while the next messages are on the wire.
+
+    Sending (waiting on the mail server) and recording (waiting on the database's
+    commit) then overlap instead of adding up, and outcomes that arrive while a commit is
+    under way are recorded together in the next one. At most ``backlog`` outcomes may be
+    sent-but-unrecorded at any moment (the sender waits for room), so a dispatcher killed
+    mid-run leaves at most ``backlog`` of them plus the message on the wire, to be sent
+    again when their lease runs out, with the same ``Message-ID``. A recording that
+    fails (the database restarting) is tried again with backoff; after that the lease
+    expiry takes over.
     """
 
     def __init__(
@@ -198,20 +220,27 @@ class OutcomeRecorder:
         *,
         backlog: int = RECORD_BACKLOG,
         retry_delays: tuple[float, ...] = (0.1, 0.5, 1, 2, 5, 10),
+        gather_seconds: float = 0.005,
     ):
         self._record = record
         self._retry_delays = retry_delays
-        self._queue: queue.Queue[Outcome | None] = queue.Queue(maxsize=backlog)
+        self._room = threading.BoundedSemaphore(backlog)
+        self._group = max(backlog // 2, 1)
+        self._gather_seconds = gather_seconds
+        self._queue: queue.Queue = queue.Queue()
         self._thread: threading.Thread | None = None
 
     def put(self, outcome: Outcome) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="outcome-recorder", daemon=True)
             self._thread.start()
+        self._room.acquire()
         self._queue.put(outcome)
 
     def wait(self) -> None:
         """Block until every outcome handed over is recorded (or given up on)."""
+        if self._thread is not None:
+            self._queue.put(_FLUSH)  # record what is there now, without gathering more
         self._queue.join()
 
     def stop(self) -> None:
@@ -223,16 +252,24 @@ class OutcomeRecorder:
     def _run(self) -> None:
         stopping = False
         while not stopping:
-            taken = [self._queue.get()]  # wait for the first, then take what else waits
+            taken = [self._queue.get()]  # wait for the first, then gather a group
+            deadline = time.monotonic() + self._gather_seconds
             with contextlib.suppress(queue.Empty):
+                while (
+                    len(taken) < self._group and taken[-1] is not None and taken[-1] is not _FLUSH
+                ):
+                    taken.append(self._queue.get(timeout=max(deadline - time.monotonic(), 0)))
+            with contextlib.suppress(queue.Empty):  # and whatever else is already there
                 while True:
                     taken.append(self._queue.get_nowait())
             stopping = None in taken
-            batch = [outcome for outcome in taken if outcome is not None]
+            batch = [item for item in taken if isinstance(item, Outcome)]
             try:
                 if batch:
                     self._record_with_retries(batch)
             finally:
+                for _ in batch:
+                    self._room.release()
                 for _ in taken:
                     self._queue.task_done()
 
@@ -266,9 +303,19 @@ class Dispatcher:
         clock: Callable[[], datetime] | None = None,
         batch_size: int = 50,
         max_attempts: int = MAX_SEND_ATTEMPTS,
+        more_channels: Iterable[dict[str, Channel]] = (),
     ):
+        """``more_channels``: further sets of channels (each its own SMTP session and SMS
+        client) to send a batch on in parallel; a mail server's replies are mostly
+        waiting, so a few sessions move far more messages than one."""
         self.runtime = runtime
         self.channels = channels
+        self.lanes = [channels, *more_channels]
+        self._pool = (
+            ThreadPoolExecutor(len(self.lanes) - 1, thread_name_prefix="sender")
+            if len(self.lanes) > 1
+            else None
+        )
         self._clock = clock
         self.batch_size = batch_size
         self.max_attempts = max_attempts
@@ -315,14 +362,24 @@ class Dispatcher:
             nudges = self._claim(uow.session, now)
             deliveries = self._prepare_all(uow.session, nudges, now) if nudges else []
             uow.commit()  # nothing leaves before the claim and the rules' verdicts are kept
-        for delivery in deliveries:
-            self._send(delivery)
+        if self._pool is None:
+            self._send_all(deliveries, self.channels)
+        else:
+            lanes = len(self.lanes)
+            others = [
+                self._pool.submit(self._send_all, deliveries[i::lanes], self.lanes[i])
+                for i in range(1, lanes)
+            ]
+            self._send_all(deliveries[0::lanes], self.lanes[0])
+            for sent in others:
+                sent.result()
         self.recorder.wait()  # every outcome of the batch is kept before the next claim
         return len(nudges)
 
     # -- preparing a claimed batch --------------------------------------------------------
     def _prepare_all(self, session: Session, nudges: list[Nudge], now: datetime) -> list[Delivery]:
-        facts = Facts.load(session, nudges, now)
+        with session.no_autoflush:  # the claim and the verdicts are written in one flush
+            facts = Facts.load(session, nudges, now)
         deliveries = []
         for nudge in nudges:
             try:
@@ -335,9 +392,13 @@ class Dispatcher:
                 deliveries.append(delivery)
         return deliveries
 
-    def _send(self, delivery: Delivery) -> None:
+    def _send_all(self, deliveries: list[Delivery], channels: dict[str, Channel]) -> None:
+        for delivery in deliveries:
+            self._send(delivery, channels)
+
+    def _send(self, delivery: Delivery, channels: dict[str, Channel]) -> None:
         try:
-            provider_id = self.channels[delivery.channel].send(delivery.message)
+            provider_id = channels[delivery.channel].send(delivery.message)
         except TransientDeliveryError as exc:
             if delivery.attempts >= self.max_attempts:
                 outcome = Outcome(delivery, "failed", reason=f"gave up: {exc}")
@@ -455,23 +516,27 @@ class Dispatcher:
 
     # -- outcomes -----------------------------------------------------------------------
     def record(self, outcomes: list[Outcome]) -> None:
-        """Record outcomes with their events in one transaction: an UPDATE and an outbox
-        row each (and the suppression of a hard-bounced address)."""
+        """Record outcomes with their events in one transaction: one UPDATE statement for
+        them all, an outbox row each (and the suppression of a hard-bounced address)."""
+        now = utcnow()
         with self.runtime.unit_of_work() as uow:
+            uow.session.execute(
+                RECORD_OUTCOME,
+                [
+                    {
+                        "nudge_id": o.delivery.nudge_id,
+                        "new_state": o.state,
+                        "new_reason": o.reason[:1000] if o.reason else None,
+                        "new_sent_at": o.at if o.state == "sent" else None,
+                        "new_provider_id": o.provider_message_id,
+                        "new_due_at": o.due_at,
+                        "now": now,
+                    }
+                    for o in outcomes
+                ],
+            )
             for outcome in outcomes:
                 delivery = outcome.delivery
-                reason = outcome.reason[:1000] if outcome.reason else None
-                values: dict = {"state": outcome.state, "reason": reason, "claimed_until": None}
-                if outcome.state == "sent":
-                    values |= {
-                        "sent_at": outcome.at,
-                        "provider_message_id": outcome.provider_message_id,
-                    }
-                if outcome.due_at is not None:
-                    values["due_at"] = outcome.due_at
-                uow.session.execute(
-                    update(Nudge).where(Nudge.id == delivery.nudge_id).values(**values)
-                )
                 if outcome.bounced_address:
                     suppressions.suppress(
                         uow.session,
@@ -488,7 +553,7 @@ class Dispatcher:
                     client_id=delivery.client_id,
                     kind=delivery.kind,
                     channel=delivery.channel,
-                    reason=reason,
+                    reason=outcome.reason[:1000] if outcome.reason else None,
                 )
             uow.commit()
         for outcome in outcomes:
@@ -501,6 +566,14 @@ class Dispatcher:
                 },
             )
 
+    def close(self) -> None:
+        """Record what is pending, then close every session."""
+        self.recorder.stop()
+        if self._pool is not None:
+            self._pool.shutdown()
+        for channels in self.lanes:
+            _close_channels(channels)
+
     def run_forever(self, stop: threading.Event) -> None:
         log.info("dispatcher started")
         while not stop.is_set():
@@ -512,12 +585,15 @@ class Dispatcher:
                 continue
             if handled < self.batch_size:
                 stop.wait(self.runtime.settings.poll_interval_seconds)
-        self.recorder.stop()
-        for channel in self.channels.values():
-            close = getattr(channel, "close", None)
-            if close:
-                close()
+        self.close()
         log.info("dispatcher stopped")
+
+
+def _close_channels(channels: dict[str, Channel]) -> None:
+    for channel in channels.values():
+        close = getattr(channel, "close", None)
+        if close:
+            close()
 
 
 def publish_outcome(uow, nudge: Nudge) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ class UnsubscribeRequest:
     channel: str
 
 
+@functools.lru_cache(maxsize=4)
 def _serializer(secret: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret, salt=SALT)
 

@@ -11,9 +11,10 @@ from urllib.parse import parse_qs
 from sqlalchemy.exc import OperationalError
 
 from services.notifications import suppressions
+from services.notifications.channels import channels_from_settings
 from services.notifications.channels.base import OutgoingMessage
 from services.notifications.channels.email import WIRE_POLICY, build_email
-from services.notifications.dispatcher import OutcomeRecorder
+from services.notifications.dispatcher import Dispatcher, OutcomeRecorder
 
 SMS_PATH = "/2010-04-01/Accounts/AC0123456789/Messages.json"
 
@@ -201,3 +202,21 @@ def test_email_with_non_ascii_names_and_long_headers_round_trips():
     assert parsed["List-Unsubscribe"] == message.headers["List-Unsubscribe"]
     assert parsed.get_body(("plain",)).get_content() == message.text
     assert parsed.get_body(("html",)).get_content().strip() == message.html
+
+
+def test_a_dispatcher_with_two_smtp_sessions_sends_each_nudge_once_over_both(notifications, smtp):
+    n = notifications
+    n.dispatcher.close()
+    n.dispatcher = Dispatcher(
+        n.runtime,
+        channels_from_settings(n.settings),
+        more_channels=[channels_from_settings(n.settings)],
+    )
+    clients = [n.onboard(uuid.uuid4()) for _ in range(6)]
+    n.dispatch()
+
+    assert [n.nudge(c, "welcome").state for c in clients] == ["sent"] * 6
+    ids = [m["Message-ID"] for m in smtp.messages]
+    assert len(ids) == len(set(ids)) == 6
+    assert len(set(smtp.handler.peers)) == 2  # both sessions carried mail
+    assert len(n.outbox_events("notification.sent")) == 6

@@ -38,11 +38,7 @@ class NotificationsHarness:
         self.dispatcher = Dispatcher(self.runtime, channels_from_settings(settings))
 
     def close(self) -> None:
-        self.dispatcher.recorder.stop()
-        for channel in self.dispatcher.channels.values():
-            close = getattr(channel, "close", None)
-            if close:
-                close()
+        self.dispatcher.close()
         self.runtime.engine.dispose()
 
     # -- events in ------------------------------------------------------------------------

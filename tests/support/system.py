@@ -49,7 +49,7 @@ class InProcessSystem:
         raise AssertionError("the system did not settle")
 
     def close(self) -> None:
-        self.dispatcher.recorder.stop()
+        self.dispatcher.close()
         for relay in self.relays.values():
             relay.close()
         for runtime in self.runtimes.values():
