@@ -71,6 +71,25 @@ def migrated_runtime(service: str, settings: Settings):
     return runtime
 
 
+class BusyCores:
+    """How many of the machine's cores were busy (any process) while the block ran."""
+
+    def __enter__(self) -> BusyCores:
+        self._busy, self._started = _busy_seconds(), time.perf_counter()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        wall = time.perf_counter() - self._started
+        self.cores = (_busy_seconds() - self._busy) / wall if wall > 0 else 0.0
+
+
+def _busy_seconds() -> float:
+    """CPU time spent on anything but idling, over all cores (``/proc/stat``)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def timed(fn, *args, **kwargs) -> tuple[float, object]:
     started = time.perf_counter()
     result = fn(*args, **kwargs)
@@ -101,9 +120,16 @@ def print_table(rows: list[Row]) -> None:
     for row in rows:
         baseline = f"{row.baseline:>12.1f}" if row.baseline is not None else f"{'-':>12}"
         ratio = f"{row.ratio:>6.2f}x" if row.ratio is not None else f"{'-':>7}"
+        busy = ""
+        if "busy_cores_1_process" in row.notes:
+            n = row.notes
+            busy = (
+                f"  (busy cores: {n['busy_cores_1_process']} with 1, "
+                f"{n['busy_cores_2_processes']} with 2, of {n['cores']})"
+            )
         print(
             f"{row.benchmark:<12} {row.metric + ' (' + row.unit + ')':<34} "
-            f"{row.ours:>12.1f} {baseline} {ratio}  {row.target}"
+            f"{row.ours:>12.1f} {baseline} {ratio}  {row.target}{busy}"
         )
 
 

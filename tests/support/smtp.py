@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -21,7 +22,9 @@ class RecordingHandler:
     """Keeps what it accepts as raw bytes; parsing waits until a test looks, so the sink
     costs the senders (and benchmarks sharing its CPU) as little as possible."""
 
-    def __init__(self):
+    def __init__(self, reply_delay: float = 0.0):
+        # Seconds to wait before answering a message, as a remote relay takes.
+        self.reply_delay = reply_delay
         self.raw: list[bytes] = []
         self._parsed: list[email.message.EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
@@ -32,6 +35,8 @@ class RecordingHandler:
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):
+        if self.reply_delay:
+            await asyncio.sleep(self.reply_delay)
         with self.lock:
             if self.scripted_replies:
                 return self.scripted_replies.popleft()
@@ -53,8 +58,8 @@ class RecordingHandler:
 
 
 class SmtpSink:
-    def __init__(self):
-        self.handler = RecordingHandler()
+    def __init__(self, reply_delay: float = 0.0):
+        self.handler = RecordingHandler(reply_delay)
         self.port = free_port()
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
 
