@@ -399,7 +399,15 @@ class Dispatcher:
     def _send(self, delivery: Delivery, channels: dict[str, Channel]) -> None:
         try:
             provider_id = channels[delivery.channel].send(delivery.message)
-        except TransientDeliveryError as exc:
+        except PermanentDeliveryError as exc:
+            bounced = delivery.message.to if exc.bounce else None
+            outcome = Outcome(delivery, "failed", reason=str(exc), bounced_address=bounced)
+        except Exception as exc:  # TransientDeliveryError, or a fault in a channel
+            if not isinstance(exc, TransientDeliveryError):
+                log.exception(
+                    "sending failed unexpectedly", extra={"nudge_id": str(delivery.nudge_id)}
+                )
+                exc = TransientDeliveryError(f"unexpected {type(exc).__name__}")
             if delivery.attempts >= self.max_attempts:
                 outcome = Outcome(delivery, "failed", reason=f"gave up: {exc}")
             else:
@@ -407,9 +415,6 @@ class Dispatcher:
                 outcome = Outcome(
                     delivery, "scheduled", reason=f"retrying: {exc}", due_at=self.clock() + delay
                 )
-        except PermanentDeliveryError as exc:
-            bounced = delivery.message.to if exc.bounce else None
-            outcome = Outcome(delivery, "failed", reason=str(exc), bounced_address=bounced)
         else:
             outcome = Outcome(delivery, "sent", provider_message_id=provider_id, at=self.clock())
         self.recorder.put(outcome)

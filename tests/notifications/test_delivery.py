@@ -220,3 +220,33 @@ def test_a_dispatcher_with_two_smtp_sessions_sends_each_nudge_once_over_both(not
     assert len(ids) == len(set(ids)) == 6
     assert len(set(smtp.handler.peers)) == 2  # both sessions carried mail
     assert len(n.outbox_events("notification.sent")) == 6
+
+
+def test_a_fault_inside_a_channel_reschedules_the_nudge_and_the_batch_goes_on(notifications, smtp):
+    n = notifications
+    email_channel = n.dispatcher.channels["email"]
+    first, second = n.onboard(uuid.uuid4()), n.onboard(uuid.uuid4())
+    faulty = {"left": 1}
+
+    class Faulty:
+        name = "email"
+
+        def send(self, message):
+            if faulty["left"]:
+                faulty["left"] -= 1
+                raise RuntimeError("a bug, not a delivery problem")
+            return email_channel.send(message)
+
+    n.dispatcher.lanes[0]["email"] = Faulty()
+    try:
+        n.dispatcher.run_once()
+    finally:
+        n.dispatcher.lanes[0]["email"] = email_channel
+
+    states = sorted(n.nudge(c, "welcome").state for c in (first, second))
+    assert states == ["scheduled", "sent"]
+    retried = next(
+        n.nudge(c, "welcome") for c in (first, second) if n.nudge(c, "welcome").state == "scheduled"
+    )
+    assert retried.reason == "retrying: unexpected RuntimeError"
+    assert len(smtp.messages) == 1
