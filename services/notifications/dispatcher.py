@@ -208,8 +208,8 @@ class OutcomeRecorder:
     commit) then overlap instead of adding up, and outcomes that arrive while a commit is
     under way are recorded together in the next one. At most ``backlog`` outcomes may be
     sent-but-unrecorded at any moment (the sender waits for room), so a dispatcher killed
-    mid-run leaves at most ``backlog`` of them plus the message on the wire, to be sent
-    again when their lease runs out, with the same ``Message-ID``. A recording that
+    mid-run leaves at most ``backlog`` of them plus the message on the wire on each
+    session, to be sent again when their lease runs out, with the same ``Message-ID``. A recording that
     fails (the database restarting) is tried again with backoff; after that the lease
     expiry takes over.
     """
