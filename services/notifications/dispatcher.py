@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
 RECORD_BACKLOG = 4
+REASON_LIMIT = 1000
 NUDGES = Nudge.__table__
 # One statement for every kind of outcome (sent, failed, scheduled again), built once;
 # on the table rather than the mapped class, so no ORM bookkeeping per row.
@@ -194,8 +195,12 @@ class Outcome:
     reason: str | None = None
     provider_message_id: str | None = None
     bounced_address: str | None = None
-    at: datetime | None = None
+    at: datetime | None = None  # when it was sent
     due_at: datetime | None = None
+
+    def __post_init__(self):
+        if self.reason:  # kept and published at most this long
+            object.__setattr__(self, "reason", self.reason[:REASON_LIMIT])
 
 
 _FLUSH = object()  # "record what you have": the dispatcher is waiting
@@ -531,8 +536,8 @@ class Dispatcher:
                     {
                         "nudge_id": o.delivery.nudge_id,
                         "new_state": o.state,
-                        "new_reason": o.reason[:1000] if o.reason else None,
-                        "new_sent_at": o.at if o.state == "sent" else None,
+                        "new_reason": o.reason,
+                        "new_sent_at": o.at,
                         "new_provider_id": o.provider_message_id,
                         "new_due_at": o.due_at,
                         "now": now,
@@ -558,7 +563,7 @@ class Dispatcher:
                     client_id=delivery.client_id,
                     kind=delivery.kind,
                     channel=delivery.channel,
-                    reason=outcome.reason[:1000] if outcome.reason else None,
+                    reason=outcome.reason,
                 )
             uow.commit()
         for outcome in outcomes:
