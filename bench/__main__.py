@@ -15,7 +15,7 @@ BENCHMARKS = {
     "end-to-end": (system.bench_end_to_end, 30),  # seconds at 20 onboardings/s
     "api": (system.bench_api, 10),  # seconds of load per side
     "dispatcher": (system.bench_dispatcher, 1000),
-    "scale-out": (system.bench_scale_out, 2000),
+    "scale-out": (system.bench_scale_out, 5000),
 }
 
 
