@@ -71,6 +71,19 @@ class UnitOfWork:
     ) -> dict[str, Any]:
         """Record an event to be published once this transaction commits."""
         assert self.session is not None
+        envelope, row = self.outbox_row(event_type, tenant_id, data, aggregate_id=aggregate_id)
+        self._pending.append(row)
+        return envelope
+
+    def outbox_row(
+        self,
+        event_type: str,
+        tenant_id: uuid.UUID | str,
+        data: dict[str, Any],
+        *,
+        aggregate_id: uuid.UUID | str | None = None,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The envelope of an event (validated) and the outbox row that carries it."""
         envelope = new_envelope(
             event_type,
             tenant_id,
@@ -80,18 +93,15 @@ class UnitOfWork:
             causation_id=context.causation_id.get(),
         )
         now = utcnow()
-        self._pending.append(
-            {
-                "message_id": uuid.UUID(envelope["id"]),
-                "tenant_id": uuid.UUID(str(tenant_id)),
-                "exchange": self.exchange,
-                "routing_key": event_type,
-                "body": json.dumps(envelope).encode(),
-                "headers": {},
-                "aggregate_id": str(aggregate_id) if aggregate_id else None,
-                "created_at": now,
-                "available_at": now,
-                "publish_attempts": 0,
-            }
-        )
-        return envelope
+        return envelope, {
+            "message_id": uuid.UUID(envelope["id"]),
+            "tenant_id": uuid.UUID(str(tenant_id)),
+            "exchange": self.exchange,
+            "routing_key": event_type,
+            "body": json.dumps(envelope).encode(),
+            "headers": {},
+            "aggregate_id": str(aggregate_id) if aggregate_id else None,
+            "created_at": now,
+            "available_at": now,
+            "publish_attempts": 0,
+        }
