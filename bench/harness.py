@@ -125,7 +125,8 @@ def print_table(rows: list[Row]) -> None:
             n = row.notes
             busy = (
                 f"  (busy cores: {n['busy_cores_1_process']} with 1, "
-                f"{n['busy_cores_2_processes']} with 2, of {n['cores']})"
+                f"{n['busy_cores_2_processes']} with 2, of {n['cores']}; "
+                f"ceiling here {n['ceiling']}x)"
             )
         print(
             f"{row.benchmark:<12} {row.metric + ' (' + row.unit + ')':<34} "

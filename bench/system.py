@@ -445,6 +445,9 @@ def bench_scale_out(tmp: Path, n: int) -> list[Row]:
                     "cores": cores,
                     "busy_cores_1_process": round(busy_one, 2),
                     "busy_cores_2_processes": round(busy_two, 2),
+                    # The ratio two processes would reach by keeping every core busy at
+                    # the machine-wide cost per item of one: more is out of reach here.
+                    "ceiling": round(cores / busy_one, 2) if busy_one else None,
                 },
             )
         )
