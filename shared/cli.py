@@ -107,6 +107,13 @@ def cmd_dispatcher(settings: Settings) -> None:
     ).run_forever(_stop_event())
 
 
+def cmd_housekeeping(settings: Settings, services: list[str]) -> None:
+    configure_logging("housekeeping", settings.log_level)
+    for service in services or SERVICES:
+        removed = runtime_of(service, settings).housekeeper().run_once()
+        print(f"{service}: " + ", ".join(f"{n} {table} rows" for table, n in removed.items()))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="coaching", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -116,6 +123,10 @@ def main(argv: list[str] | None = None) -> None:
     migrate = sub.add_parser("migrate")
     migrate.add_argument("services", nargs="*", metavar="SERVICE", help=", ".join(SERVICES))
     sub.add_parser("topology")
+    housekeeping = sub.add_parser(
+        "housekeeping", help="delete expired idempotency keys and old outbox and inbox rows"
+    )
+    housekeeping.add_argument("services", nargs="*", metavar="SERVICE", help=", ".join(SERVICES))
     api = sub.add_parser("api")
     api.add_argument("service", choices=SERVICES)
     api.add_argument("--host", default=os.environ.get("API_HOST", "127.0.0.1"))
@@ -140,6 +151,11 @@ def main(argv: list[str] | None = None) -> None:
         if unknown:
             parser.error(f"unknown service(s): {', '.join(sorted(unknown))}")
         cmd_migrate(settings, args.services)
+    elif args.command == "housekeeping":
+        unknown = set(args.services) - set(SERVICES)
+        if unknown:
+            parser.error(f"unknown service(s): {', '.join(sorted(unknown))}")
+        cmd_housekeeping(settings, args.services)
     elif args.command == "topology":
         cmd_topology(settings)
     elif args.command == "api":

@@ -41,6 +41,10 @@ class Settings:
     poll_interval_seconds: float
     dispatcher_connections: int
     log_level: str
+    idempotency_key_ttl_hours: float = 24
+    outbox_retention_days: float = 7
+    inbox_retention_days: float = 30
+    housekeeping_interval_seconds: float = 3600
     transport_options: dict = field(default_factory=dict)
 
     @property
@@ -118,5 +122,14 @@ def _parse(env: Env) -> Settings:
             "DISPATCHER_CONNECTIONS", 2, validate=lambda n: 1 <= n <= 32
         ),
         log_level=env.str("LOG_LEVEL", "INFO"),
+        idempotency_key_ttl_hours=env.float(
+            "IDEMPOTENCY_KEY_TTL_HOURS", 24, validate=lambda h: h > 0
+        ),
+        outbox_retention_days=env.float("OUTBOX_RETENTION_DAYS", 7, validate=lambda d: d > 0),
+        # Longer than any copy of an event can arrive late: the inbox forgets ids after it.
+        inbox_retention_days=env.float("INBOX_RETENTION_DAYS", 30, validate=lambda d: d >= 1),
+        housekeeping_interval_seconds=env.float(
+            "HOUSEKEEPING_INTERVAL_SECONDS", 3600, validate=lambda s: s > 0
+        ),
         transport_options=transport_options,
     )

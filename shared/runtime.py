@@ -20,6 +20,7 @@ from sqlalchemy import MetaData, text
 from shared.clock import Clock, system_clock
 from shared.config import Settings
 from shared.db import UnitOfWork, make_engine, make_session_factory
+from shared.db.housekeeping import Housekeeper, Retention
 from shared.db.migrate import upgrade
 from shared.messaging.connection import broker_connection
 from shared.messaging.consumer import EventWorker, Handler, InboxProcessor
@@ -81,7 +82,18 @@ class ServiceRuntime:
         return EventWorker(self.settings, self.inbox_processor())
 
     def relay(self) -> OutboxRelay:
-        return OutboxRelay(self.settings, self.session_factory, self.outbox_model)
+        return OutboxRelay(
+            self.settings, self.session_factory, self.outbox_model, self.housekeeper()
+        )
+
+    def housekeeper(self) -> Housekeeper:
+        return Housekeeper(
+            self.session_factory,
+            Retention.from_settings(self.settings),
+            outbox_model=self.outbox_model,
+            inbox_model=self.inbox_model,
+            idempotency_model=self.idempotency_model,
+        )
 
     # -- http ---------------------------------------------------------------------------
     def create_app(self) -> Flask:

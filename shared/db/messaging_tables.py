@@ -50,4 +50,7 @@ class InboxRecord:
     event_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     event_type: Mapped[str] = mapped_column(String(100), nullable=False)
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
-    processed_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    # Indexed for housekeeping, which forgets ids after INBOX_RETENTION_DAYS.
+    processed_at: Mapped[datetime] = mapped_column(
+        UtcDateTime, nullable=False, default=utcnow, index=True
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import timedelta
 
 from kombu import Connection
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.config import Settings
 from shared.db import utcnow
+from shared.db.housekeeping import Housekeeper
 from shared.messaging.connection import broker_connection, ensure_connected
 from shared.messaging.publisher import OutgoingMessage, PublishTimeout, publisher_for
 from shared.messaging.topology import Topology
@@ -32,8 +34,13 @@ class OutboxRelay:
         settings: Settings,
         session_factory: sessionmaker[Session],
         outbox_model: type,
+        housekeeper: Housekeeper | None = None,
     ):
+        """``housekeeper``: run every ``HOUSEKEEPING_INTERVAL_SECONDS`` by ``run_forever``
+        (each service has a relay, so each service's old rows go)."""
         self.settings = settings
+        self.housekeeper = housekeeper
+        self._housekeeping_due = 0.0  # at once, then every interval
         self.session_factory = session_factory
         self.outbox = outbox_model
         self.batch_size = settings.relay_batch_size
@@ -111,10 +118,21 @@ class OutboxRelay:
             },
         )
 
+    def keep_house_if_due(self) -> None:
+        """Run the housekeeper when its interval has passed; a failure waits a round."""
+        if self.housekeeper is None or time.monotonic() < self._housekeeping_due:
+            return
+        self._housekeeping_due = time.monotonic() + self.settings.housekeeping_interval_seconds
+        try:
+            self.housekeeper.run_once()
+        except Exception:
+            log.exception("housekeeping failed; trying again next round")
+
     def run_forever(self, stop: threading.Event) -> None:
         log.info("relay started")
         try:
             while not stop.is_set():
+                self.keep_house_if_due()
                 try:
                     published = self.run_once()
                 except Exception:

@@ -5,7 +5,9 @@ answer; a retry with the same key and body gets the stored answer again; the sam
 with another body is refused (422); a retry while the first is still running gets 409.
 Refusals (4xx) are stored and replayed like successes; a request that fails with a 5xx
 releases its key so it can be retried. Secrets in an answer (a new API key, an access
-token) are shown once: they are stored, and so replayed, as null.
+token) are shown once: they are stored, and so replayed, as null. Keys and their answers
+are kept ``IDEMPOTENCY_KEY_TTL_HOURS`` (24), then housekeeping deletes them
+(``shared/db/housekeeping.py``): a retry after that is a new request.
 """
 
 from __future__ import annotations
