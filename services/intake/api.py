@@ -26,7 +26,8 @@ IDEMPOTENCY_KEY = {
     "required": False,
     "schema": {"type": "string", "maxLength": 200},
     "description": "Retry safely: the same key and body replay the first answer; "
-    "the same key with another body is refused (422).",
+    "the same key with another body is refused (422). A key is kept for 24 hours "
+    "(IDEMPOTENCY_KEY_TTL_HOURS); a retry after that is a new request.",
 }
 
 organisations = Blueprint(
@@ -230,7 +231,7 @@ def _with_etag(client: Client, status: int = 200, **headers) -> tuple:
 @client_routes.doc(parameters=[IDEMPOTENCY_KEY])
 @client_routes.arguments(schemas.ClientCreateSchema)
 @client_routes.response(201, schemas.ClientSchema)
-@documents_errors(client_routes, 400, 401, 403, 409, 422)
+@documents_errors(client_routes, 400, 401, 403, 409, 410, 422)
 def refer_client(body):
     """Refer a new client: contact details, timezone and channel consent."""
     principal = current_principal()
@@ -340,7 +341,7 @@ def get_consent(client_id: uuid.UUID):
 @client_routes.doc(parameters=[IDEMPOTENCY_KEY])
 @client_routes.arguments(schemas.ConsentChangeSchema)
 @client_routes.response(200, schemas.ConsentStateSchema)
-@documents_errors(client_routes, 400, 401, 403, 404, 409, 422)
+@documents_errors(client_routes, 400, 401, 403, 404, 409, 410, 422)
 def change_consent(body, client_id: uuid.UUID):
     """Record consent given or withdrawn (form or verbal); emits ``client.updated``."""
     principal = current_principal()
@@ -385,7 +386,7 @@ def assessment_history(client_id: uuid.UUID):
 @client_routes.doc(parameters=[IDEMPOTENCY_KEY])
 @client_routes.arguments(schemas.OnboardSchema)
 @client_routes.response(200, schemas.ClientSchema)
-@documents_errors(client_routes, 400, 401, 403, 404, 409, 422)
+@documents_errors(client_routes, 400, 401, 403, 404, 409, 410, 422)
 def onboard(body, client_id: uuid.UUID):
     """Onboard an assessed client with a coach; emits ``client.onboarded``."""
     principal = current_principal()
@@ -402,7 +403,7 @@ def onboard(body, client_id: uuid.UUID):
 @client_routes.doc(parameters=[IDEMPOTENCY_KEY])
 @client_routes.arguments(schemas.DischargeSchema)
 @client_routes.response(200, schemas.ClientSchema)
-@documents_errors(client_routes, 400, 401, 403, 404, 409, 422)
+@documents_errors(client_routes, 400, 401, 403, 404, 409, 410, 422)
 def discharge(body, client_id: uuid.UUID):
     """Discharge a client with a reason; emits ``client.discharged``."""
     principal = current_principal()

@@ -8,6 +8,7 @@ PROBLEM_TITLES = {
     403: "Not allowed for your role",
     404: "Not found (or another organisation's)",
     409: "Conflicts with the resource's state",
+    410: "A replayed answer about a client since erased (Idempotency-Key)",
     412: "Stale write (If-Match)",
     422: "Invalid fields",
 }

@@ -111,6 +111,8 @@ def test_erasure_leaves_no_personal_data_in_any_intake_table(api, tenant, system
     )
     assert replay.status == 410
     assert not any(needle in str(replay.body) for needle in PERSONAL)
+    documented = api.call("intake", "GET", "/openapi.json", None).body
+    assert "410" in documented["paths"]["/v1/clients"]["post"]["responses"]
 
     logged = caplog.text
     assert not [needle for needle in PERSONAL if needle in logged]
