@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, tuple_
 
 from services.plans import history
 from services.plans.models import CheckIn, RecoveryPlan, RiskFlag
@@ -142,19 +142,38 @@ def _not_attended(checkin: CheckIn) -> bool:
 
 
 def flag_if_missed_twice(uow, plan: RecoveryPlan, checkin: CheckIn) -> None:
+    """Two concluded check-ins in a row not attended raise ``missed_checkins``, on the
+    later of the two. Check-ins can conclude out of order (a coach records an earlier one
+    late; two schedulers mark neighbours at once, each waiting on the plan's lock), so
+    the neighbours on both sides are looked at: whichever of the pair concludes last
+    raises the flag, and ``raise_flag`` keeps it to once."""
     uow.session.flush()
-    concluded = uow.session.scalars(
+    if not _not_attended(checkin):
+        return
+    # One evaluation per plan at a time (a no-op where the scheduler holds it already):
+    # the second of two neighbours concluding at once then sees the first.
+    uow.session.execute(select(RecoveryPlan.id).where(RecoveryPlan.id == plan.id).with_for_update())
+    concluded = (CheckIn.plan_id == plan.id, CheckIn.status.in_(("missed", "recorded")))
+    position = tuple_(CheckIn.starts_at, CheckIn.id)
+    here = tuple_(
+        literal(checkin.starts_at, CheckIn.starts_at.type), literal(checkin.id, CheckIn.id.type)
+    )
+    before = uow.session.scalars(
         select(CheckIn)
-        .where(
-            CheckIn.plan_id == plan.id,
-            CheckIn.status.in_(("missed", "recorded")),
-            CheckIn.starts_at <= checkin.starts_at,
-        )
-        .order_by(CheckIn.starts_at.desc())
-        .limit(2)
-    ).all()
-    if len(concluded) == 2 and all(_not_attended(c) for c in concluded):
+        .where(*concluded, position < here)
+        .order_by(CheckIn.starts_at.desc(), CheckIn.id.desc())
+        .limit(1)
+    ).first()
+    after = uow.session.scalars(
+        select(CheckIn)
+        .where(*concluded, position > here)
+        .order_by(CheckIn.starts_at, CheckIn.id)
+        .limit(1)
+    ).first()
+    if before is not None and _not_attended(before):
         raise_flag(uow, plan, "missed_checkins", checkin)
+    if after is not None and _not_attended(after):
+        raise_flag(uow, plan, "missed_checkins", after)
 
 
 def raise_flag(uow, plan: RecoveryPlan, reason: str, checkin: CheckIn) -> None:

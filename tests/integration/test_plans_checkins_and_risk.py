@@ -142,6 +142,23 @@ def test_two_schedulers_racing_emit_each_missed_checkin_once(system, settings):
     assert flagged and len(flagged) == len(set(flagged)) and set(flagged) <= set(missed)
 
 
+def test_two_in_a_row_flag_whichever_of_the_pair_concludes_first(system, settings):
+    _, _, plan, call, clock = _setup(system, settings)
+    first = _checkin(call, plan, START + timedelta(days=1))
+    second = _checkin(call, plan, START + timedelta(days=8))
+    clock.set(START + timedelta(days=8, hours=1))
+
+    # the coach records the later one first, then the earlier one, late: a run of two
+    for checkin in (second, first):
+        reply = call("POST", f"/v1/checkins/{checkin}/record", json={"attended": False})
+        assert reply.status_code == 200, reply.get_json()
+        if checkin == second:
+            assert plan_events(system, "client.risk_flagged") == []
+
+    flags = [e["data"] for e in plan_events(system, "client.risk_flagged")]
+    assert [(f["reason"], f["checkin_id"]) for f in flags] == [("missed_checkins", second)]
+
+
 def test_client_events_move_close_and_erase_plans(system, settings):
     tenant_id, client, plan, call, _ = _setup(system, settings)
     goal_id = plan["goals"][0]["id"]
