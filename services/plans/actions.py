@@ -11,6 +11,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, time, timedelta
 
+from sqlalchemy import select
+
 from services.plans import history
 from services.plans.models import ActionOccurrence, ActionStep, RecoveryPlan
 from services.plans.recurrence import (
@@ -268,6 +270,48 @@ def _replan(uow, step, plan, now) -> None:
             _emit(uow, "action.cancelled", step, plan, row)
     step.scheduled_through = now
     announce_due(uow, step, plan, now)
+
+
+def follow_timezone(uow, plan: RecoveryPlan, previous_timezone: str, since: datetime) -> int:
+    """The client moved to another timezone (``plan.timezone`` already says the new one).
+
+    A recurring step is kept at its local time where the client now lives, so each of its
+    occurrences announced for after ``since`` moves to that time, with
+    ``action.rescheduled`` (notifications moves the reminder). An occurrence a coach moved
+    by hand, and a one-off step's due time, stay where they were put. The horizon is then
+    filled again in the new timezone. Returns how many occurrences moved."""
+    moved = 0
+    steps = uow.session.scalars(
+        select(ActionStep).where(ActionStep.plan_id == plan.id, ActionStep.status == "open")
+    )
+    for step in steps:
+        rule = rule_of(step)
+        if rule is None:
+            continue
+        for row in step.occurrences:
+            if row.status != "scheduled" or row.due_at < since:
+                continue
+            day = datetime.fromisoformat(row.occurrence_key).date()
+            if row.due_at != to_utc(day, rule.local_time, previous_timezone):
+                continue  # moved by hand: an instant someone chose
+            due_at = to_utc(day, rule.local_time, plan.timezone)
+            if due_at == row.due_at:
+                continue
+            previous, row.due_at = row.due_at, due_at
+            history.record(
+                uow.session,
+                plan,
+                None,
+                "action",
+                step.id,
+                "occurrence_rescheduled",
+                {"occurrence_key": row.occurrence_key, "due_at": {"from": previous, "to": due_at}},
+            )
+            _emit(uow, "action.rescheduled", step, plan, row, previous_due_at=previous)
+            moved += 1
+        step.scheduled_through = since
+        announce_due(uow, step, plan, since)
+    return moved
 
 
 def overdue(step: ActionStep, now: datetime) -> list[ActionOccurrence]:

@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy import select, update
 
-from services.plans import history
+from services.plans import actions, history
 from services.plans.drafting import draft_plan_from_onboarding
 from services.plans.models import (
     ActionStep,
@@ -72,15 +72,18 @@ def on_client_onboarded(envelope: Envelope, uow: UnitOfWork) -> None:
 
 @with_prefetch(load_plans_of_clients)
 def on_client_updated(envelope: Envelope, uow: UnitOfWork) -> None:
-    """Follow the client's coach and timezone."""
+    """Follow the client's coach and timezone (recurring steps keep their local time)."""
     data = envelope.data
     for plan in _plans_of_client(uow, envelope):
+        previous_timezone = plan.timezone
         changes = {"timezone": data["contact"]["timezone"]}
         if data.get("coach_id"):
             changes["coach_id"] = data["coach_id"]
         diff = history.apply_changes(plan, changes)
         if diff:
             history.record(uow.session, plan, None, "plan", plan.id, "client_updated", diff)
+        if "timezone" in diff:
+            actions.follow_timezone(uow, plan, previous_timezone, envelope.occurred_at)
 
 
 @with_prefetch(load_plans_of_clients)

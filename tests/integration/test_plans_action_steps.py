@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 
 from shared.clock import FrozenClock
-from tests.support.plans import onboard, plan_events, token_for
+from tests.support.plans import deliver, onboard, plan_events, token_for
 
 NOW = datetime(2026, 10, 28, 12, 0, tzinfo=UTC)  # Wednesday, 08:00 in New York (EDT)
 
@@ -129,3 +129,72 @@ def test_occurrences_and_whole_steps_are_completed_rescheduled_and_cancelled(sys
     done = web.post(f"/v1/actions/{once['id']}/complete", headers=auth, json={}).get_json()
     assert done["status"] == "completed" and done["overdue_count"] == 0
     assert _data(system, "action.completed")[-1]["occurrence_key"] == "2026-10-28T09:00"
+
+
+def test_a_client_moving_timezone_keeps_recurring_steps_at_their_local_time(system, settings):
+    system.runtimes["plans"].clock = FrozenClock(NOW)
+    tenant_id, coach_id = uuid.uuid4(), uuid.uuid4()
+    client = onboard(system, tenant_id, coach_id, timezone="America/New_York")
+    web = system.apps["plans"].test_client()
+    auth = {"Authorization": f"Bearer {token_for(settings, tenant_id, coach_id)}"}
+    plan = web.get(f"/v1/plans?client_id={client['client_id']}", headers=auth).get_json()
+    plan = plan["items"][0]
+    web.patch(f"/v1/plans/{plan['id']}", headers=auth, json={"status": "active"})
+    weekly = web.post(
+        f"/v1/goals/{plan['goals'][0]['id']}/actions",
+        headers=auth,
+        json={
+            "title": "Phone a friend",
+            "frequency": "weekly",
+            "weekdays": ["mon", "thu"],
+            "local_time": "18:30",
+            "start_date": "2026-10-26",
+            "end_date": "2026-12-31",
+        },
+    ).get_json()
+    # the coach moves Thursday's by hand: that instant stays
+    web.post(
+        f"/v1/actions/{weekly['id']}/reschedule",
+        headers=auth,
+        json={"occurrence_key": "2026-10-29T18:30", "due_at": "2026-10-30T21:00:00Z"},
+    )
+
+    deliver(
+        system,
+        "client.updated",
+        tenant_id,
+        {
+            "client_id": client["client_id"],
+            "changed": ["timezone"],
+            "contact": client["contact"] | {"timezone": "Europe/London"},
+        },
+        occurred_at=NOW,
+    )
+
+    # Monday's 18:30 in New York (23:30 UTC) becomes 18:30 in London (GMT by then)
+    moved = [
+        (d["occurrence_key"], d["previous_due_at"], d["due_at"], d["due_local"])
+        for d in _data(system, "action.rescheduled")
+    ]
+    assert moved[1:] == [
+        (
+            "2026-11-02T18:30",
+            "2026-11-02T23:30:00+00:00",
+            "2026-11-02T18:30:00+00:00",
+            "2026-11-02T18:30:00+00:00",
+        )
+    ]
+    assert len(_data(system, "action.scheduled")) == 2  # nothing announced twice
+    # a second copy of the event moves nothing more
+    deliver(
+        system,
+        "client.updated",
+        tenant_id,
+        {
+            "client_id": client["client_id"],
+            "changed": ["timezone"],
+            "contact": client["contact"] | {"timezone": "Europe/London"},
+        },
+        occurred_at=NOW,
+    )
+    assert len(_data(system, "action.rescheduled")) == 2

@@ -20,9 +20,13 @@ def token_for(settings, tenant_id, staff_id=None, role="coach") -> str:
     return issue_token(settings.jwt_secret, principal, 900)
 
 
-def deliver(system, event_type: str, tenant_id, data: dict, producer="intake") -> dict:
+def deliver(
+    system, event_type: str, tenant_id, data: dict, producer="intake", occurred_at=None
+) -> dict:
     """Hand an event to plans' inbox processor, as its worker would."""
     envelope = new_envelope(event_type, tenant_id, data, producer=producer)
+    if occurred_at is not None:  # when it happened, on a test's frozen clock
+        envelope["occurred_at"] = occurred_at.isoformat()
     outcome = system.processors["plans"].process(json.dumps(envelope).encode(), {})
     assert outcome == Outcome.PROCESSED, outcome
     return envelope
