@@ -223,10 +223,15 @@ def reschedule_occurrence(
     _require_open(step)
     row = occurrence_of(step, plan, key)
     _require_scheduled(row)
-    previous = row.due_at
-    row.due_at = due_at
     if step.frequency == "once":
         step.due_at = due_at
+    _move(uow, step, plan, row, due_at, actor)
+    return row
+
+
+def _move(uow, step, plan, row: ActionOccurrence, due_at: datetime, actor) -> None:
+    """Give an announced occurrence another time, in the history and with an event."""
+    previous, row.due_at = row.due_at, due_at
     history.record(
         uow.session,
         plan,
@@ -237,7 +242,6 @@ def reschedule_occurrence(
         {"occurrence_key": row.occurrence_key, "due_at": {"from": previous, "to": due_at}},
     )
     _emit(uow, "action.rescheduled", step, plan, row, previous_due_at=previous)
-    return row
 
 
 def update_step(uow, step, plan, fields: dict, actor: Principal, now: datetime) -> None:
@@ -297,17 +301,7 @@ def follow_timezone(uow, plan: RecoveryPlan, previous_timezone: str, since: date
             due_at = to_utc(day, rule.local_time, plan.timezone)
             if due_at == row.due_at:
                 continue
-            previous, row.due_at = row.due_at, due_at
-            history.record(
-                uow.session,
-                plan,
-                None,
-                "action",
-                step.id,
-                "occurrence_rescheduled",
-                {"occurrence_key": row.occurrence_key, "due_at": {"from": previous, "to": due_at}},
-            )
-            _emit(uow, "action.rescheduled", step, plan, row, previous_due_at=previous)
+            _move(uow, step, plan, row, due_at, None)
             moved += 1
         step.scheduled_through = since
         announce_due(uow, step, plan, since)

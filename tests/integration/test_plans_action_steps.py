@@ -16,10 +16,11 @@ def _data(system, event_type):
     return [e["data"] for e in plan_events(system, event_type)]
 
 
-def test_occurrences_and_whole_steps_are_completed_rescheduled_and_cancelled(system, settings):
+def _active_plan(system, settings, timezone="America/New_York"):
+    """A client onboarded in ``timezone`` with an active plan, on the frozen clock."""
     system.runtimes["plans"].clock = FrozenClock(NOW)
     tenant_id, coach_id = uuid.uuid4(), uuid.uuid4()
-    client = onboard(system, tenant_id, coach_id, timezone="America/New_York")
+    client = onboard(system, tenant_id, coach_id, timezone=timezone)
     web = system.apps["plans"].test_client()
     auth = {"Authorization": f"Bearer {token_for(settings, tenant_id, coach_id)}"}
     plan = web.get(f"/v1/plans?client_id={client['client_id']}", headers=auth).get_json()["items"][
@@ -29,6 +30,11 @@ def test_occurrences_and_whole_steps_are_completed_rescheduled_and_cancelled(sys
         web.patch(f"/v1/plans/{plan['id']}", headers=auth, json={"status": "active"}).status_code
         == 200
     )
+    return tenant_id, client, plan, web, auth
+
+
+def test_occurrences_and_whole_steps_are_completed_rescheduled_and_cancelled(system, settings):
+    _, _, plan, web, auth = _active_plan(system, settings)
     goal_id = plan["goals"][0]["id"]
 
     weekly = web.post(
@@ -132,14 +138,7 @@ def test_occurrences_and_whole_steps_are_completed_rescheduled_and_cancelled(sys
 
 
 def test_a_client_moving_timezone_keeps_recurring_steps_at_their_local_time(system, settings):
-    system.runtimes["plans"].clock = FrozenClock(NOW)
-    tenant_id, coach_id = uuid.uuid4(), uuid.uuid4()
-    client = onboard(system, tenant_id, coach_id, timezone="America/New_York")
-    web = system.apps["plans"].test_client()
-    auth = {"Authorization": f"Bearer {token_for(settings, tenant_id, coach_id)}"}
-    plan = web.get(f"/v1/plans?client_id={client['client_id']}", headers=auth).get_json()
-    plan = plan["items"][0]
-    web.patch(f"/v1/plans/{plan['id']}", headers=auth, json={"status": "active"})
+    tenant_id, client, plan, web, auth = _active_plan(system, settings)
     weekly = web.post(
         f"/v1/goals/{plan['goals'][0]['id']}/actions",
         headers=auth,
