@@ -12,6 +12,17 @@ from tests.support.plans import deliver, onboard, plan_events, token_for
 NOW = datetime(2026, 10, 28, 12, 0, tzinfo=UTC)  # Wednesday, 08:00 in New York (EDT)
 
 
+# Mondays and Thursdays at 18:30 local time, through the end of the year.
+WEEKLY_AT_HALF_SIX = {
+    "title": "Phone a friend",
+    "frequency": "weekly",
+    "weekdays": ["mon", "thu"],
+    "local_time": "18:30",
+    "start_date": "2026-10-26",
+    "end_date": "2026-12-31",
+}
+
+
 def _data(system, event_type):
     return [e["data"] for e in plan_events(system, event_type)]
 
@@ -40,14 +51,7 @@ def test_occurrences_and_whole_steps_are_completed_rescheduled_and_cancelled(sys
     weekly = web.post(
         f"/v1/goals/{goal_id}/actions",
         headers=auth,
-        json={
-            "title": "Phone a friend",
-            "frequency": "weekly",
-            "weekdays": ["mon", "thu"],
-            "local_time": "18:30",
-            "start_date": "2026-10-26",
-            "end_date": "2026-12-31",
-        },
+        json=WEEKLY_AT_HALF_SIX,
     ).get_json()
     step = f"/v1/actions/{weekly['id']}"
     # Thu 29 Oct (EDT) and Mon 2 Nov (EST, after the change) are inside the 8-day horizon
@@ -142,14 +146,7 @@ def test_a_client_moving_timezone_keeps_recurring_steps_at_their_local_time(syst
     weekly = web.post(
         f"/v1/goals/{plan['goals'][0]['id']}/actions",
         headers=auth,
-        json={
-            "title": "Phone a friend",
-            "frequency": "weekly",
-            "weekdays": ["mon", "thu"],
-            "local_time": "18:30",
-            "start_date": "2026-10-26",
-            "end_date": "2026-12-31",
-        },
+        json=WEEKLY_AT_HALF_SIX,
     ).get_json()
     # the coach moves Thursday's by hand: that instant stays
     web.post(
