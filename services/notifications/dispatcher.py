@@ -243,6 +243,18 @@ class Outcome:
         if self.reason:  # kept and published at most this long
             object.__setattr__(self, "reason", self.reason[:REASON_LIMIT])
 
+    def event(self) -> tuple[str, dict] | None:
+        """The event this outcome announces, if any (see ``outcome_event``)."""
+        delivery = self.delivery
+        return outcome_event(
+            state=self.state,
+            nudge_id=delivery.nudge_id,
+            client_id=delivery.client_id,
+            kind=delivery.kind,
+            channel=delivery.channel,
+            reason=self.reason,
+        )
+
 
 _FLUSH = object()  # "record what you have": the dispatcher is waiting
 
@@ -618,16 +630,11 @@ class Dispatcher:
                         outcome.bounced_address,
                         "bounce",
                     )
-                publish_outcome_of(
-                    uow,
-                    state=outcome.state,
-                    tenant_id=delivery.tenant_id,
-                    nudge_id=delivery.nudge_id,
-                    client_id=delivery.client_id,
-                    kind=delivery.kind,
-                    channel=delivery.channel,
-                    reason=outcome.reason,
-                )
+                if (event := outcome.event()) is not None:
+                    event_type, data = event
+                    uow.publish(
+                        event_type, delivery.tenant_id, data, aggregate_id=delivery.client_id
+                    )
             uow.commit()
 
     def _record_in_one_statement(self, outcomes: list[Outcome]) -> None:
@@ -635,15 +642,7 @@ class Dispatcher:
         events = []
         for outcome in outcomes:
             delivery = outcome.delivery
-            event = outcome_event(
-                state=outcome.state,
-                nudge_id=delivery.nudge_id,
-                client_id=delivery.client_id,
-                kind=delivery.kind,
-                channel=delivery.channel,
-                reason=outcome.reason,
-            )
-            if event is not None:
+            if (event := outcome.event()) is not None:
                 event_type, data = event
                 events.append(
                     uow.outbox_row(
@@ -696,16 +695,17 @@ def _close_channels(channels: dict[str, Channel]) -> None:
 
 def publish_outcome(uow, nudge: Nudge) -> None:
     """``notification.sent`` or ``notification.failed`` for a nudge that reached either."""
-    publish_outcome_of(
-        uow,
+    event = outcome_event(
         state=nudge.state,
-        tenant_id=nudge.tenant_id,
         nudge_id=nudge.id,
         client_id=nudge.client_id,
         kind=nudge.kind,
         channel=nudge.channel,
         reason=nudge.reason,
     )
+    if event is not None:
+        event_type, data = event
+        uow.publish(event_type, nudge.tenant_id, data, aggregate_id=nudge.client_id)
 
 
 def outcome_event(
@@ -722,19 +722,3 @@ def outcome_event(
         "channel": channel,
         "reason": reason,
     }
-
-
-def publish_outcome_of(
-    uow, *, state: str, tenant_id, nudge_id, client_id, kind: str, channel, reason
-) -> None:
-    event = outcome_event(
-        state=state,
-        nudge_id=nudge_id,
-        client_id=client_id,
-        kind=kind,
-        channel=channel,
-        reason=reason,
-    )
-    if event is not None:
-        event_type, data = event
-        uow.publish(event_type, tenant_id, data, aggregate_id=client_id)

@@ -155,17 +155,12 @@ def test_a_client_moving_timezone_keeps_recurring_steps_at_their_local_time(syst
         json={"occurrence_key": "2026-10-29T18:30", "due_at": "2026-10-30T21:00:00Z"},
     )
 
-    deliver(
-        system,
-        "client.updated",
-        tenant_id,
-        {
-            "client_id": client["client_id"],
-            "changed": ["timezone"],
-            "contact": client["contact"] | {"timezone": "Europe/London"},
-        },
-        occurred_at=NOW,
-    )
+    moved_to_london = {
+        "client_id": client["client_id"],
+        "changed": ["timezone"],
+        "contact": client["contact"] | {"timezone": "Europe/London"},
+    }
+    deliver(system, "client.updated", tenant_id, moved_to_london, occurred_at=NOW)
 
     # Monday's 18:30 in New York (23:30 UTC) becomes 18:30 in London (GMT by then)
     moved = [
@@ -182,15 +177,5 @@ def test_a_client_moving_timezone_keeps_recurring_steps_at_their_local_time(syst
     ]
     assert len(_data(system, "action.scheduled")) == 2  # nothing announced twice
     # a second copy of the event moves nothing more
-    deliver(
-        system,
-        "client.updated",
-        tenant_id,
-        {
-            "client_id": client["client_id"],
-            "changed": ["timezone"],
-            "contact": client["contact"] | {"timezone": "Europe/London"},
-        },
-        occurred_at=NOW,
-    )
+    deliver(system, "client.updated", tenant_id, moved_to_london, occurred_at=NOW)
     assert len(_data(system, "action.rescheduled")) == 2
