@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -39,8 +40,23 @@ def issue_token(secret: str, principal: Principal, ttl_seconds: int) -> str:
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def verify_token(secret: str, token: str) -> Principal:
-    """Check signature, expiry and claims; raise :class:`Unauthorized` otherwise."""
+def verify_token(secret: str, token: str, *, at: float | None = None) -> Principal:
+    """Check signature, expiry and claims; raise :class:`Unauthorized` otherwise.
+
+    A token's signature and claims are checked once per process and remembered (a staff
+    member sends the same token with every request for its lifetime); its expiry is
+    checked on every call, against ``at`` (seconds since the epoch, now by default).
+    """
+    principal, expires_at = _checked(secret, token)
+    if expires_at <= (time.time() if at is None else at):
+        raise Unauthorized("The access token has expired.")
+    return principal
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked(secret: str, token: str) -> tuple[Principal, float]:
+    """The principal and expiry of a token whose signature and claims hold (only such
+    answers are remembered: a refusal raises, and exceptions are not cached)."""
     try:
         claims = jwt.decode(
             token,
@@ -50,13 +66,14 @@ def verify_token(secret: str, token: str) -> Principal:
             options={"require": ["sub", "tid", "role", "exp", "iss"]},
         )
         principal = Principal(uuid.UUID(claims["sub"]), uuid.UUID(claims["tid"]), claims["role"])
+        expires_at = float(claims["exp"])
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("The access token has expired.") from exc
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise Unauthorized("The access token is invalid.") from exc
     if principal.role not in ROLES:
         raise Unauthorized("The access token carries an unknown role.")
-    return principal
+    return principal, expires_at
 
 
 def current_principal() -> Principal:

@@ -12,10 +12,12 @@ import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from flask import Flask, current_app
 from flask_smorest import Blueprint
-from sqlalchemy import MetaData, text
+from sqlalchemy import Connection, Engine, MetaData, text
+from sqlalchemy.exc import DBAPIError
 
 from shared.clock import Clock, system_clock
 from shared.config import Settings
@@ -26,6 +28,8 @@ from shared.messaging.connection import broker_connection
 from shared.messaging.consumer import EventWorker, Handler, InboxProcessor
 from shared.messaging.relay import OutboxRelay
 from shared.web import create_service_app
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -51,6 +55,30 @@ class ServiceRuntime:
         return make_engine(
             self.settings.database_url(self.name), pool_pre_ping=self.ping_connections
         )
+
+    @functools.cached_property
+    def read_engine(self) -> Engine:
+        """The engine of the API's hot reads (:meth:`read`): on PostgreSQL each statement
+        is its own transaction (no BEGIN and ROLLBACK round trips) and a pooled
+        connection is not pinged first. SQLite shares the one engine."""
+        url = self.settings.database_url(self.name)
+        if url.startswith("sqlite"):
+            return self.engine
+        return make_engine(url, pool_pre_ping=False, isolation_level="AUTOCOMMIT")
+
+    def read(self, query: Callable[[Connection], T]) -> T:
+        """Run ``query`` on a connection of :attr:`read_engine`. A read that meets a
+        connection the database dropped (a restart, a failover) runs once more on a
+        fresh one: a read is safe to repeat, and no caller sees the restart."""
+        try:
+            with self.read_engine.connect() as connection:
+                return query(connection)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+        # SQLAlchemy has now discarded every connection the pool held before the error.
+        with self.read_engine.connect() as connection:
+            return query(connection)
 
     @functools.cached_property
     def session_factory(self):

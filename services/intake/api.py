@@ -8,7 +8,7 @@ import uuid
 
 from flask import request, url_for
 from flask_smorest import Blueprint
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from services.intake import access, audit, clients, consent, erasure, schemas
 from services.intake.models import Client, ClientAuditEntry, StaffMember
@@ -221,7 +221,7 @@ def _issued(key, api_key: str) -> tuple[dict, int]:
 # -- clients --------------------------------------------------------------------------------
 
 
-def _with_etag(client: Client, status: int = 200, **headers) -> tuple:
+def _with_etag(client: Client | Row, status: int = 200, **headers) -> tuple:
     return client, status, {"ETag": etag_of(client.id, client.version), **headers}
 
 
@@ -261,8 +261,9 @@ def list_clients(query):
 def get_client(client_id: uuid.UUID):
     """A client you may see, with its ``ETag`` for a later ``If-Match``."""
     principal: Principal = current_principal()
-    with current_runtime().unit_of_work() as uow:
-        return _with_etag(clients.get_client(uow, principal, client_id))
+    return _with_etag(
+        current_runtime().read(lambda db: clients.read_client(db, principal, client_id))
+    )
 
 
 @client_routes.patch("/clients/<uuid:client_id>")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Select, select
+from sqlalchemy import Connection, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from services.plans.models import ActionStep, CheckIn, Goal, RecoveryPlan
@@ -18,16 +18,58 @@ OPEN_STATUSES = ("draft", "active", "under_review")
 
 
 def scoped_plans(principal: Principal) -> Select:
-    stmt = select(RecoveryPlan).where(RecoveryPlan.tenant_id == principal.tenant_id)
-    if principal.role != "org_admin":
-        stmt = stmt.where(RecoveryPlan.coach_id == principal.staff_id)
-    return stmt
+    return select(RecoveryPlan).where(
+        *_scope(principal.tenant_id, principal.staff_id, admin=principal.role == "org_admin")
+    )
+
+
+def _scope(tenant_id, staff_id, *, admin: bool) -> list:
+    condition = [RecoveryPlan.tenant_id == tenant_id]
+    if not admin:
+        condition.append(RecoveryPlan.coach_id == staff_id)
+    return condition
 
 
 def plan_for(session: Session, principal: Principal, plan_id: uuid.UUID) -> RecoveryPlan:
     plan = session.scalar(scoped_plans(principal).where(RecoveryPlan.id == plan_id))
     if plan is None:
         raise NotFound("No such plan.")
+    return plan
+
+
+# The most frequent read of plans: a plan and its goals in one statement, built once per
+# scope (org admin or not) and run without the ORM.
+_PLANS, _GOALS = RecoveryPlan.__table__, Goal.__table__
+_PLAN_WITH_GOALS = {
+    admin: select(_PLANS, _GOALS)
+    .select_from(_PLANS.outerjoin(_GOALS, _GOALS.c.plan_id == _PLANS.c.id))
+    .where(
+        _PLANS.c.id == bindparam("plan_id"),
+        *_scope(bindparam("tenant_id"), bindparam("staff_id"), admin=admin),
+    )
+    .order_by(_GOALS.c.position)
+    for admin in (True, False)
+}
+_PLAN_COLUMNS, _GOAL_COLUMNS = list(_PLANS.c.keys()), list(_GOALS.c.keys())
+
+
+def read_plan(connection: Connection, principal: Principal, plan_id: uuid.UUID) -> dict:
+    """What :func:`plan_for` finds, with its goals in order, as a dict for reading only
+    (``GET`` a plan)."""
+    rows = connection.execute(
+        _PLAN_WITH_GOALS[principal.role == "org_admin"],
+        {"plan_id": plan_id, "tenant_id": principal.tenant_id, "staff_id": principal.staff_id},
+    ).all()
+    if not rows:
+        raise NotFound("No such plan.")
+    width = len(_PLAN_COLUMNS)
+    goal_id = width + _GOAL_COLUMNS.index("id")
+    plan = dict(zip(_PLAN_COLUMNS, rows[0][:width], strict=True))
+    plan["goals"] = [
+        dict(zip(_GOAL_COLUMNS, row[width:], strict=True))
+        for row in rows
+        if row[goal_id] is not None  # a plan without goals joins to one row of nulls
+    ]
     return plan
 
 

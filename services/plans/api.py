@@ -84,8 +84,9 @@ def list_plans(query):
 @documents_errors(plans, 401, 403, 404)
 def get_plan(plan_id: uuid.UUID):
     """One recovery plan with its goals."""
-    with current_runtime().session_factory() as session:
-        return _tagged(access.plan_for(session, current_principal(), plan_id))
+    principal = current_principal()
+    plan = current_runtime().read(lambda db: access.read_plan(db, principal, plan_id))
+    return plan, 200, {"ETag": etag_of(plan["id"], plan["version"])}
 
 
 @plans.patch("/plans/<uuid:plan_id>")

@@ -32,8 +32,22 @@ def deliver(
     return envelope
 
 
-def onboard(system, tenant_id, coach_id, timezone="Australia/Sydney", client_id=None) -> dict:
-    """A ``client.onboarded`` event for a new client; returns its payload."""
+ASPIRATIONS = (
+    {"domain": "social_connection", "text": "See friends every week"},
+    {"domain": "work_study", "text": "Start a TAFE course"},
+)
+
+
+def onboard(
+    system,
+    tenant_id,
+    coach_id,
+    timezone="Australia/Sydney",
+    client_id=None,
+    aspirations=ASPIRATIONS,
+) -> dict:
+    """A ``client.onboarded`` event for a new client (a goal drafted per aspiration);
+    returns its payload."""
     data = {
         "client_id": str(client_id or uuid.uuid4()),
         "coach_id": str(coach_id),
@@ -47,10 +61,7 @@ def onboard(system, tenant_id, coach_id, timezone="Australia/Sydney", client_id=
         "assessment": {
             "version": 1,
             "domain_ratings": {"mental_health": 4, "housing": 6},
-            "aspirations": [
-                {"domain": "social_connection", "text": "See friends every week"},
-                {"domain": "work_study", "text": "Start a TAFE course"},
-            ],
+            "aspirations": list(aspirations),
         },
     }
     deliver(system, "client.onboarded", tenant_id, data)

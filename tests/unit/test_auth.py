@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import jwt
@@ -22,6 +23,22 @@ def test_expired_token_is_refused():
     token = issue_token(SECRET, Principal(uuid.uuid4(), uuid.uuid4(), "coach"), -1)
     with pytest.raises(Unauthorized, match="expired"):
         verify_token(SECRET, token)
+
+
+def test_a_token_already_accepted_is_refused_once_it_expires():
+    principal = Principal(uuid.uuid4(), uuid.uuid4(), "coach")
+    token = issue_token(SECRET, principal, 60)
+    assert verify_token(SECRET, token) == principal
+    assert verify_token(SECRET, token, at=time.time() + 59) == principal
+    with pytest.raises(Unauthorized, match="expired"):
+        verify_token(SECRET, token, at=time.time() + 61)
+
+
+def test_a_token_accepted_under_one_secret_is_refused_under_another():
+    token = issue_token(SECRET, Principal(uuid.uuid4(), uuid.uuid4(), "coach"), 60)
+    verify_token(SECRET, token)
+    with pytest.raises(Unauthorized, match="invalid"):
+        verify_token("another-secret-0123456789abcdef0123", token)
 
 
 @pytest.mark.parametrize(
