@@ -159,6 +159,9 @@ def _load_evenly_spread(urls: list[str], headers: dict, seconds: int, workers: i
     return result
 
 
+API_ROUNDS = 3  # ours and the baseline take turns, so a drifting machine hits both alike
+
+
 def bench_api(tmp: Path, seconds: int) -> list[Row]:
     sink = SmtpSink().start()
     with real_infrastructure(tmp) as (_settings, env):
@@ -171,47 +174,33 @@ def bench_api(tmp: Path, seconds: int) -> list[Row]:
             for name in list(processes.processes):
                 if not name.endswith("-api"):
                     processes.stop(name)
+            ours_urls = [
+                f"{processes.base_urls['intake']}/v1/clients/{client['id']}",
+                f"{processes.base_urls['plans']}/v1/plans/{plan['id']}",
+            ]
+            bare_urls = [_start_bare_app(processes, f"/clients/{client['id']}")]
             headers = {"Authorization": f"Bearer {token}"}
-            ours = _load_evenly_spread(
-                [
-                    f"{processes.base_urls['intake']}/v1/clients/{client['id']}",
-                    f"{processes.base_urls['plans']}/v1/plans/{plan['id']}",
-                ],
-                headers,
-                seconds,
-            )
-            processes.stop_all()
-            port = free_port()
-            gunicorn = str(Path(sys.executable).parent / "gunicorn")
-            bare = processes.spawn(
-                "bare-api",
-                [
-                    gunicorn,
-                    "-c",
-                    "python:shared.web.gunicorn_config",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--chdir",
-                    str(REPO),
-                    "bench.bare_app:create_app()",
-                ],
-            )
-            wait_for(
-                lambda: _responds(f"http://127.0.0.1:{port}/clients/{client['id']}"),
-                what="the bare app",
-            )
-            baseline = _load_evenly_spread(
-                [f"http://127.0.0.1:{port}/clients/{client['id']}"], {}, seconds
-            )
-            assert bare.poll() is None
+            rounds = {"ours": [], "baseline": []}
+            for _ in range(API_ROUNDS):
+                rounds["ours"].append(_load_evenly_spread(ours_urls, headers, seconds))
+                rounds["baseline"].append(_load_evenly_spread(bare_urls, {}, seconds))
+            assert all(process.poll() is None for process in processes.processes.values())
         finally:
             processes.stop_all()
             sink.stop()
-    notes = {"ours": ours, "baseline": baseline, "connections": 16, "workers": 2, "threads": 4}
+    ours, baseline = (_median_round(rounds[side]) for side in ("ours", "baseline"))
+    notes = {
+        "ours": ours,
+        "baseline": baseline,
+        "rounds_rps": {side: [run["rps"] for run in runs] for side, runs in rounds.items()},
+        "connections": 16,
+        "workers": 2,
+        "threads": 4,
+    }
     return [
         Row(
             "api",
-            "GET client + GET plan, 16 conns",
+            f"GET client + GET plan, 16 conns, median of {API_ROUNDS}",
             ours["rps"],
             baseline["rps"],
             ">= 0.7x",
@@ -220,6 +209,33 @@ def bench_api(tmp: Path, seconds: int) -> list[Row]:
         ),
         Row("api", "p99 latency", ours["p99_ms"], baseline["p99_ms"], "", "ms"),
     ]
+
+
+def _start_bare_app(processes: ProcessSystem, path: str) -> str:
+    """The baseline on gunicorn with our settings, beside our idle APIs; the URL of
+    ``path`` on it, once that answers 200."""
+    port = free_port()
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    processes.spawn(
+        "bare-api",
+        [
+            gunicorn,
+            "-c",
+            "python:shared.web.gunicorn_config",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--chdir",
+            str(REPO),
+            "bench.bare_app:create_app()",
+        ],
+    )
+    url = f"http://127.0.0.1:{port}{path}"
+    wait_for(lambda: _responds(url), what="the bare app")
+    return url
+
+
+def _median_round(runs: list[dict]) -> dict:
+    return sorted(runs, key=lambda run: run["rps"])[len(runs) // 2]
 
 
 def _responds(url: str) -> bool:
