@@ -51,6 +51,7 @@ _PLAN_WITH_GOALS = {
     for admin in (True, False)
 }
 _PLAN_COLUMNS, _GOAL_COLUMNS = list(_PLANS.c.keys()), list(_GOALS.c.keys())
+_GOAL_ID = len(_PLAN_COLUMNS) + _GOAL_COLUMNS.index("id")  # its place in a joined row
 
 
 def read_plan(connection: Connection, principal: Principal, plan_id: uuid.UUID) -> dict:
@@ -63,12 +64,11 @@ def read_plan(connection: Connection, principal: Principal, plan_id: uuid.UUID) 
     if not rows:
         raise NotFound("No such plan.")
     width = len(_PLAN_COLUMNS)
-    goal_id = width + _GOAL_COLUMNS.index("id")
     plan = dict(zip(_PLAN_COLUMNS, rows[0][:width], strict=True))
     plan["goals"] = [
         dict(zip(_GOAL_COLUMNS, row[width:], strict=True))
         for row in rows
-        if row[goal_id] is not None  # a plan without goals joins to one row of nulls
+        if row[_GOAL_ID] is not None  # a plan without goals joins to one row of nulls
     ]
     return plan
 
