@@ -31,6 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from shared import context
 from shared.config import Settings
 from shared.db import UnitOfWork, utcnow
+from shared.db.outage import is_database_outage
 from shared.events import Envelope, InvalidEvent, parse_envelope
 from shared.messaging.connection import broker_connection
 from shared.messaging.topology import Topology
@@ -53,14 +54,6 @@ class DatabaseUnavailable(Exception):
     Not the message's fault: the worker keeps the messages unacknowledged, backs off and
     tries again, so an outage burns no delivery attempt and parks nothing.
     """
-
-
-def is_database_outage(exc: BaseException) -> bool:
-    """Whether ``exc`` says the database could not be reached or used at all, as opposed
-    to a statement it refused (a constraint, bad data)."""
-    if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)):
-        return True
-    return isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
 
 
 def with_prefetch(prefetch: Prefetch) -> Callable[[Handler], Handler]:

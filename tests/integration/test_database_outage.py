@@ -115,3 +115,28 @@ def test_a_failing_handler_whose_retry_cannot_be_written_is_held_not_lost(
         stop.set()
         thread.join(timeout=10)
     assert deadletters.peek(settings, "plans") == []
+
+
+def test_an_api_whose_database_is_down_answers_503_with_retry_after_and_recovers(
+    api, tenant, settings
+):
+    client = api.refer_client(tenant["token"])
+    database_url = settings.database_url("intake")
+    try:
+        _refuse_connections(database_url, refuse=True)
+        for method, path, body in (
+            ("GET", f"/v1/clients/{client['id']}", None),
+            ("GET", "/v1/clients", None),
+            (
+                "POST",
+                "/v1/clients",
+                {"given_name": "Robin", "family_name": "Lee", "timezone": "UTC"},
+            ),
+        ):
+            reply = api.call("intake", method, path, tenant["token"], json=body)
+            assert reply.status == 503, (path, reply.status, reply.body)
+            assert reply.headers["Content-Type"] == "application/problem+json"
+            assert int(reply.headers["Retry-After"]) > 0
+    finally:
+        _refuse_connections(database_url, refuse=False)
+    assert api.call("intake", "GET", f"/v1/clients/{client['id']}", tenant["token"]).status == 200
