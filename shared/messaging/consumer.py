@@ -324,6 +324,20 @@ class EventWorker(ConsumerMixin):
         self._active_connection = None
         self._holding = False
 
+    @contextlib.contextmanager
+    def establish_connection(self):
+        # Kombu's default waits grow to 30 s between attempts: after a broker outage a
+        # worker would sit idle long after the broker is back. Try every 2 s at most.
+        with self.create_connection() as connection:
+            connection.ensure_connection(
+                self.on_connection_error,
+                self.connect_max_retries,
+                interval_start=0.2,
+                interval_step=0.5,
+                interval_max=2,
+            )
+            yield connection
+
     def on_consume_ready(self, connection, channel, consumers, **kwargs) -> None:
         self._active_connection = connection
 

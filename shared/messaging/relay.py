@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.config import Settings
 from shared.db import utcnow
 from shared.db.housekeeping import Housekeeper
-from shared.messaging.connection import broker_connection, ensure_connected
+from shared.messaging.connection import broker_connection, ensure_connected, keep_alive
 from shared.messaging.publisher import OutgoingMessage, PublishTimeout, publisher_for
 from shared.messaging.topology import Topology
 
@@ -64,6 +64,14 @@ class OutboxRelay:
                 log.debug("closing the relay connection failed", exc_info=True)
         self._connection = None
         self._publisher = None
+
+    def _keep_alive(self) -> None:
+        try:
+            keep_alive(self._connection)
+        except Exception:
+            # The broker dropped us while idle: reconnect at the next publish, quietly.
+            log.info("relay connection lost while idle; reconnecting on the next publish")
+            self.close()
 
     # -- work ---------------------------------------------------------------------------
     def _claim(self, session: Session) -> list:
@@ -142,6 +150,7 @@ class OutboxRelay:
                     continue
                 if published < self.batch_size:
                     stop.wait(self.settings.poll_interval_seconds)
+                    self._keep_alive()
         finally:
             self.close()
             log.info("relay stopped")
