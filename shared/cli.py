@@ -2,6 +2,7 @@
 
 coaching run                         every process of the three services (make run)
 coaching migrate [SERVICE ...]       create or upgrade databases
+coaching await-schema SERVICE        wait until a database is migrated (init containers)
 coaching api|worker|relay SERVICE    one process
 coaching dispatcher                  notifications' nudge sender
 coaching scheduler plans             plans' time-based work (reviews due, missed check-ins)
@@ -43,6 +44,23 @@ def cmd_migrate(settings: Settings, services: list[str]) -> None:
     for service in services or SERVICES:
         runtime_of(service, settings).migrate()
         print(f"{service}: database is up to date")
+
+
+def cmd_await_schema(settings: Settings, service: str, timeout: float) -> int:
+    """Exit 0 once the service's database is at the latest revision, 1 after ``timeout``."""
+    import time
+
+    from shared.db.migrate import at_head
+
+    runtime = runtime_of(service, settings)
+    deadline = time.monotonic() + timeout
+    while not at_head(runtime.migrations_dir, settings.database_url(service)):
+        if time.monotonic() >= deadline:
+            print(f"{service}: database not migrated after {timeout:g} s", file=sys.stderr)
+            return 1
+        time.sleep(2)
+    print(f"{service}: database is at the latest revision")
+    return 0
 
 
 def cmd_topology(settings: Settings) -> None:
@@ -123,6 +141,11 @@ def main(argv: list[str] | None = None) -> None:
     migrate = sub.add_parser("migrate")
     migrate.add_argument("services", nargs="*", metavar="SERVICE", help=", ".join(SERVICES))
     sub.add_parser("topology")
+    await_schema = sub.add_parser(
+        "await-schema", help="wait until a service's database is migrated (exit 1 on timeout)"
+    )
+    await_schema.add_argument("service", choices=SERVICES)
+    await_schema.add_argument("--timeout", type=float, default=300.0)
     housekeeping = sub.add_parser(
         "housekeeping", help="delete expired idempotency keys and old outbox and inbox rows"
     )
@@ -158,6 +181,8 @@ def main(argv: list[str] | None = None) -> None:
         cmd_housekeeping(settings, args.services)
     elif args.command == "topology":
         cmd_topology(settings)
+    elif args.command == "await-schema":
+        sys.exit(cmd_await_schema(settings, args.service, args.timeout))
     elif args.command == "api":
         cmd_api(settings, args.service, args.host)
     elif args.command == "worker":
