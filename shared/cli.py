@@ -21,6 +21,7 @@ import sys
 import threading
 from pathlib import Path
 
+from shared import metrics
 from shared.config import SERVICES, Settings, load_settings
 from shared.logging import configure_logging
 
@@ -91,19 +92,41 @@ def cmd_api(settings: Settings, service: str, host: str) -> None:
 
 
 def cmd_worker(settings: Settings, service: str) -> None:
+    from shared.messaging.topology import Topology
+
     configure_logging(f"{service}-worker", settings.log_level)
+    topology = Topology(settings)
+    metrics.serve(
+        settings,
+        [
+            metrics.QueueDepths(
+                settings,
+                {
+                    topology.queue_name(service): topology.queue_name(service),
+                    topology.dead_letter_queue_name(service): topology.dead_letter_queue_name(
+                        service
+                    ),
+                },
+            )
+        ],
+    )
     runtime_of(service, settings).worker().run_until(_stop_event())
 
 
 def cmd_relay(settings: Settings, service: str) -> None:
     configure_logging(f"{service}-relay", settings.log_level)
-    runtime_of(service, settings).relay().run_forever(_stop_event())
+    runtime = runtime_of(service, settings)
+    metrics.serve(
+        settings, [metrics.OutboxBacklog(service, runtime.session_factory, runtime.outbox_model)]
+    )
+    runtime.relay().run_forever(_stop_event())
 
 
 def cmd_scheduler(settings: Settings, service: str) -> None:
     from services.plans.scheduler import PlansScheduler
 
     configure_logging(f"{service}-scheduler", settings.log_level)
+    metrics.serve(settings)
     PlansScheduler(runtime_of(service, settings)).run_until(_stop_event())
 
 
@@ -112,6 +135,7 @@ def cmd_dispatcher(settings: Settings) -> None:
     from services.notifications.dispatcher import Dispatcher
 
     configure_logging("notifications-dispatcher", settings.log_level)
+    metrics.serve(settings)
     runtime = runtime_of("notifications", settings)
     # A transaction per outcome: the dispatcher retries a failed round itself, and a
     # ping before each would cost a round trip per nudge.

@@ -111,7 +111,11 @@ class ServiceRuntime:
 
     def relay(self) -> OutboxRelay:
         return OutboxRelay(
-            self.settings, self.session_factory, self.outbox_model, self.housekeeper()
+            self.settings,
+            self.session_factory,
+            self.outbox_model,
+            self.housekeeper(),
+            service=self.name,
         )
 
     def housekeeper(self) -> Housekeeper:

@@ -35,6 +35,7 @@ from shared.db.outage import is_database_outage
 from shared.events import Envelope, InvalidEvent, parse_envelope
 from shared.messaging.connection import broker_connection
 from shared.messaging.topology import Topology
+from shared.metrics import BROKER_RECONNECTS, DATABASE_UNAVAILABLE, EVENTS_HANDLED
 
 log = logging.getLogger(__name__)
 
@@ -323,6 +324,7 @@ class EventWorker(ConsumerMixin):
         self._first_pending_at = 0.0
         self._active_connection = None
         self._holding = False
+        self._connected_before = False
 
     @contextlib.contextmanager
     def establish_connection(self):
@@ -337,6 +339,11 @@ class EventWorker(ConsumerMixin):
                 interval_max=2,
             )
             yield connection
+
+    def on_connection_revived(self) -> None:
+        if self._connected_before:
+            BROKER_RECONNECTS.labels(self.processor.service, "worker").inc()
+        self._connected_before = True
 
     def on_consume_ready(self, connection, channel, consumers, **kwargs) -> None:
         self._active_connection = connection
@@ -371,11 +378,13 @@ class EventWorker(ConsumerMixin):
         batch, self._pending = self._pending, []
         messages = [(m.body, m.headers) for m in batch]
         delay = DATABASE_BACKOFF_START_SECONDS
+        service = self.processor.service
         while True:
             try:
-                self.processor.process_batch(messages)
+                outcomes = self.processor.process_batch(messages)
                 break
             except DatabaseUnavailable as exc:
+                DATABASE_UNAVAILABLE.labels(service, "worker").inc()
                 if self.should_stop:
                     # Unacknowledged, they go back to the queue when the connection closes.
                     return
@@ -390,6 +399,8 @@ class EventWorker(ConsumerMixin):
                 )
                 self._hold(delay)
                 delay = min(delay * 2, DATABASE_BACKOFF_MAX_SECONDS)
+        for outcome in outcomes:
+            EVENTS_HANDLED.labels(service, outcome.value).inc()
         if self._ack_many:
             batch[-1].ack(multiple=True)  # the batch is every unacknowledged delivery so far
         else:

@@ -22,6 +22,7 @@ from shared.db.housekeeping import Housekeeper
 from shared.messaging.connection import broker_connection, ensure_connected, keep_alive
 from shared.messaging.publisher import OutgoingMessage, PublishTimeout, publisher_for
 from shared.messaging.topology import Topology
+from shared.metrics import BROKER_RECONNECTS, OUTBOX_PUBLISHED
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class OutboxRelay:
         session_factory: sessionmaker[Session],
         outbox_model: type,
         housekeeper: Housekeeper | None = None,
+        service: str = "",
     ):
         """``housekeeper``: run every ``HOUSEKEEPING_INTERVAL_SECONDS`` by ``run_forever``
         (each service has a relay, so each service's old rows go)."""
@@ -46,10 +48,15 @@ class OutboxRelay:
         self.batch_size = settings.relay_batch_size
         self._connection: Connection | None = None
         self._publisher = None
+        self._connected_before = False
+        self.service = service
 
     # -- broker -------------------------------------------------------------------------
     def _ensure_publisher(self):
         if self._publisher is None:
+            if self._connected_before:
+                BROKER_RECONNECTS.labels(self.service, "relay").inc()
+            self._connected_before = True
             connection = ensure_connected(broker_connection(self.settings), max_retries=3)
             Topology(self.settings).declare(connection)
             self._connection = connection
@@ -109,6 +116,7 @@ class OutboxRelay:
                     self._record_failure(row, error)
             session.commit()
         if published:
+            OUTBOX_PUBLISHED.labels(self.service).inc(published)
             log.debug("relay published", extra={"count": published})
         return published
 

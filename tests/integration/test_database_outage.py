@@ -47,6 +47,13 @@ def _retries_written(system) -> int:
 def test_a_worker_holds_its_messages_through_a_database_outage_and_then_handles_each_once(
     system, settings
 ):
+    from prometheus_client import REGISTRY
+
+    def outages() -> float:
+        labels = {"service": "plans", "process": "worker"}
+        return REGISTRY.get_sample_value("coaching_database_unavailable_total", labels) or 0
+
+    outages_before = outages()
     database_url = settings.database_url("plans")
     worker = system.runtimes["plans"].worker()
     stop = threading.Event()
@@ -69,6 +76,7 @@ def test_a_worker_holds_its_messages_through_a_database_outage_and_then_handles_
         stop.set()
         thread.join(timeout=10)
 
+    assert outages() > outages_before  # an operator sees the outage in the metrics
     # No attempt was burned on the outage: no retry was scheduled, nothing parked.
     assert _retries_written(system) == 0
     assert deadletters.peek(settings, "plans") == []
