@@ -6,8 +6,15 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from services.notifications.models import Contact, Nudge, Organisation, StaffMember
+from services.notifications.models import (
+    Contact,
+    Nudge,
+    Organisation,
+    StaffAccess,
+    StaffMember,
+)
 from shared.db import UnitOfWork
+from shared.db.staff_access import record_access_change
 from shared.events import Envelope
 
 PENDING_STATES = ("scheduled", "deferred")
@@ -103,6 +110,11 @@ def on_staff_changed(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None
     if data.get("organisation_name"):
         organisation = organisation_of(uow.session, envelope.tenant_id, create=True)
         organisation.name = data["organisation_name"]
+
+
+def on_staff_access_changed(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
+    """A key revoked, a member deactivated or given another role: their tokens follow."""
+    record_access_change(uow.session, StaffAccess, envelope)
 
 
 def organisation_of(session, tenant_id, *, create: bool = False) -> Organisation | None:

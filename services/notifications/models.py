@@ -19,6 +19,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import InboxRecord, OutboxRecord, utcnow
 from shared.db.idempotency import IdempotencyRecord
+from shared.db.staff_access import StaffAccessRecord
 from shared.db.types import JsonType, UtcDateTime
 
 
@@ -182,3 +183,7 @@ class ProcessedEvent(InboxRecord, Base):
 
 class IdempotencyKey(IdempotencyRecord, Base):
     pass
+
+
+class StaffAccess(StaffAccessRecord, Base):
+    """Each staff member's standing from intake, checked against every token (``shared.auth``)."""

@@ -108,6 +108,18 @@ class StaffV1(Schema):
     organisation_name = fields.String(allow_none=True, load_default=None)
 
 
+class StaffAccessChangedV1(Schema):
+    """Who may still act as a staff member, and as what: every service checks a token's
+    member against it. No personal data, so every service may receive it."""
+
+    staff_id = fields.UUID(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(("org_admin", "coach")))
+    active = fields.Boolean(required=True)
+    # Tokens issued before this moment are refused (a key revoked or rotated, the member
+    # deactivated); null when it never happened.
+    tokens_valid_after = fields.AwareDateTime(allow_none=True, load_default=None)
+
+
 # -- plans --------------------------------------------------------------------------------
 
 
