@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from services.notifications import schemas
+from services.notifications.access import contact_for
 from services.notifications.contacts import organisation_of
 from services.notifications.kinds import KINDS
 from services.notifications.models import Contact, Nudge, TemplateOverride
@@ -42,10 +43,8 @@ templates = Blueprint(
 
 
 def _contact(session, client_id: uuid.UUID) -> Contact:
-    contact = session.get(Contact, (current_principal().tenant_id, client_id))
-    if contact is None:
-        raise NotFound("No such client.")
-    return contact
+    # Every endpoint naming a client goes through here: coaches see only their own.
+    return contact_for(session, current_principal(), client_id)
 
 
 # -- nudges -------------------------------------------------------------------------------
