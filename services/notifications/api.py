@@ -56,7 +56,10 @@ def _contact(session, client_id: uuid.UUID) -> Contact:
 @nudges.response(200, schemas.NudgePageSchema)
 @documents_errors(nudges, 401, 403, 404, 422)
 def list_notifications(query, client_id: uuid.UUID):
-    """Every nudge of a client of your organisation, oldest first, with its state."""
+    """Every nudge of a client you may see, oldest first, with its state.
+
+    Org admins see their organisation's clients; a coach those assigned to or referred by
+    them. Any other client is a 404."""
     principal = current_principal()
     with current_runtime().session_factory() as session:
         _contact(session, client_id)
@@ -106,7 +109,9 @@ def get_preferences(client_id: uuid.UUID):
 def put_preferences(body, client_id: uuid.UUID):
     """Change a client's preferences; fields left out keep their value.
 
-    The organisation's quiet-hours floor always applies on top of the client's own.
+    The organisation's quiet-hours floor always applies on top of the client's own. A
+    preferred channel set here holds until the client's preferred channels change in
+    intake.
     """
     with current_runtime().unit_of_work() as uow:
         contact = _contact(uow.session, client_id)
