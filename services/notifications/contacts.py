@@ -19,6 +19,7 @@ from shared.events import Envelope
 
 PENDING_STATES = ("scheduled", "deferred")
 ERASED_NAME = "[erased]"
+DEFAULT_CHANNEL = "email"
 
 
 def upsert_contact(uow: UnitOfWork, envelope: Envelope) -> Contact:
@@ -38,10 +39,36 @@ def upsert_contact(uow: UnitOfWork, envelope: Envelope) -> Contact:
     contact.locale = details["locale"]
     contact.consent_email = details["consent"]["email"]
     contact.consent_sms = details["consent"]["sms"]
-    if data.get("coach_id"):
+    if envelope.type == "client.updated":
+        # Intake names the current coach, or none: a reassigned client leaves the old
+        # coach's sight at once.
         contact.coach_id = data["coach_id"]
+    elif data.get("coach_id"):
+        contact.coach_id = data["coach_id"]
+    if data.get("referred_by"):
+        contact.referred_by = data["referred_by"]
+    project_preferred_channels(contact, details.get("preferred_channels"))
     uow.session.flush()
     return contact
+
+
+def project_preferred_channels(contact: Contact, channels: list[str] | None) -> None:
+    """Follow intake's preferred channels when they change; otherwise keep ours.
+
+    The first channel intake names becomes the preferred channel. A later change through
+    the preferences API wins until intake's list changes again (a redelivered or
+    unrelated event repeats the same list and so changes nothing). An event from before
+    intake sent the list (None) says nothing; a list emptied in intake restores the
+    default.
+    """
+    if channels is None or channels == contact.intake_preferred_channels:
+        return
+    previous = contact.intake_preferred_channels
+    contact.intake_preferred_channels = list(channels)
+    if channels:
+        contact.preferred_channel = channels[0]
+    elif previous:
+        contact.preferred_channel = DEFAULT_CHANNEL
 
 
 def on_client_referred(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
@@ -125,5 +152,10 @@ def organisation_of(session, tenant_id, *, create: bool = False) -> Organisation
     return organisation
 
 
-def contacts_with_phone(session, phone: str) -> list[Contact]:
-    return list(session.scalars(select(Contact).where(Contact.phone == phone)))
+def contacts_with_phone(session, phone: str, *, lock: bool = False) -> list[Contact]:
+    """Every client record with that number, in every organisation; ``lock`` holds them
+    (on PostgreSQL) so that two keywords from one number are applied one after the other."""
+    stmt = select(Contact).where(Contact.phone == phone).order_by(Contact.tenant_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return list(session.scalars(stmt))
