@@ -1,7 +1,7 @@
 """inbound sms ids, keyword order, coach scope and intake's preferred channels
 
 Revision ID: 0006_inbound_sms
-Revises: 0004
+Revises: 0005_staff_projection
 Create Date: 2026-11-30 12:00:00
 
 Inbound texts are recorded by the provider's message id so a repeat changes nothing;
@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql
 import shared.db.types
 
 revision: str = "0006_inbound_sms"
-down_revision: str | Sequence[str] | None = "0004"
+down_revision: str | Sequence[str] | None = "0005_staff_projection"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
