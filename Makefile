@@ -21,6 +21,7 @@ run: $(STAMP)
 
 ## Lint, then the whole suite against real RabbitMQ and PostgreSQL where reachable.
 test: $(STAMP)
+	@./.ci/system-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
