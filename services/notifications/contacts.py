@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
+from services.notifications import plan_projection
 from services.notifications.models import Contact, Nudge, Organisation, StaffMember
 from shared.db import UnitOfWork
 from shared.events import Envelope
@@ -38,10 +39,6 @@ def upsert_contact(uow: UnitOfWork, envelope: Envelope) -> Contact:
 
 
 def on_client_referred(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
-    upsert_contact(uow, envelope)
-
-
-def on_client_updated(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
     upsert_contact(uow, envelope)
 
 
@@ -81,6 +78,7 @@ def on_client_erased(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None
     contact.phone = None
     contact.consent_email = contact.consent_sms = False
     cancel_pending(uow, tenant_id, client_id, "client_erased")
+    plan_projection.forget_client(uow.session, tenant_id, client_id)
     uow.session.execute(
         update(Nudge)
         .where(Nudge.tenant_id == tenant_id, Nudge.client_id == client_id)
