@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from services.notifications import suppressions
+from services.notifications import plan_projection, suppressions
 from services.notifications.channels import (
     Channel,
     OutgoingMessage,
@@ -44,10 +44,12 @@ from services.notifications.models import (
     Suppression,
     TemplateOverride,
 )
+from services.notifications.nudges import DIGEST, schedule_following_digests
 from services.notifications.quiet_hours import local_day_bounds
 from services.notifications.rules import Decision, decide_for_client, decide_for_coach
 from services.notifications.templates import render
 from services.notifications.unsubscribe import make_token, unsubscribe_url
+from services.notifications.weekly_digest import WeekInFacts, digest_variables
 from shared.db import utcnow
 from shared.runtime import ServiceRuntime
 
@@ -116,7 +118,12 @@ EVENT_PARAMETERS = {
 MAX_SEND_ATTEMPTS = 6
 MAX_BACKOFF = timedelta(minutes=30)
 DEFAULT_ORGANISATION_NAME = "your coaching service"
-HELD_BACK_STATES = {"suppress": "suppressed", "expire": "expired", "cancel": "cancelled"}
+HELD_BACK_STATES = {
+    "suppress": "suppressed",
+    "expire": "expired",
+    "cancel": "cancelled",
+    "skip": "skipped",
+}
 
 
 @dataclass(frozen=True)
@@ -146,6 +153,8 @@ class Facts:
     overrides: dict[tuple, TemplateOverride]
     # Sends already decided in this batch, per client, for the daily cap.
     planned: Counter = field(default_factory=Counter)
+    # What each weekly digest of the batch can say, by nudge id.
+    digests: dict[uuid.UUID, WeekInFacts] = field(default_factory=dict)
 
     @classmethod
     def load(cls, session: Session, nudges: list[Nudge], now: datetime) -> Facts:
@@ -214,7 +223,15 @@ class Facts:
                 select(Organisation).where(Organisation.tenant_id.in_(tenants))
             )
         }
-        return cls(now, contacts, organisations, staff, suppressed, sent, overrides)
+        digests = plan_projection.weeks_of(
+            session,
+            [n for n in nudges if n.kind == DIGEST],
+            {key: contact.timezone for key, contact in contacts.items()},
+            now,
+        )
+        return cls(
+            now, contacts, organisations, staff, suppressed, sent, overrides, digests=digests
+        )
 
     def suppression_reason(self, tenant_id, channel: str, address: str) -> str | None:
         key = (tenant_id, channel, suppressions.address_hash(tenant_id, channel, address))
@@ -347,6 +364,25 @@ class OutcomeRecorder:
                 time.sleep(delay)
 
 
+def _with_digest_content(nudge: Nudge, decision: Decision, facts: Facts, timezone: str) -> Decision:
+    """A digest says what the client's week holds, composed now; an empty week is skipped."""
+    said = digest_variables(facts.digests[nudge.id], timezone)
+    if said is None:
+        return Decision("skip", channel=decision.channel, reason="nothing_to_say")
+    nudge.variables = said
+    return decision
+
+
+def _digests_done_with(nudges: list[Nudge], deliveries: list[Delivery]) -> list[Nudge]:
+    """Digests that will not be tried again: going out now, or held back for good."""
+    going = {delivery.nudge_id for delivery in deliveries}
+    return [
+        n
+        for n in nudges
+        if n.kind == DIGEST and (n.id in going or n.state in HELD_BACK_STATES.values())
+    ]
+
+
 def _staff_id_of(nudge: Nudge, contacts: dict) -> uuid.UUID | None:
     contact = contacts.get((nudge.tenant_id, nudge.client_id))
     return nudge.staff_id or (contact.coach_id if contact else None)
@@ -425,6 +461,7 @@ class Dispatcher:
         with self.runtime.unit_of_work() as uow:
             nudges = self._claim(uow.session, now)
             deliveries = self._prepare_all(uow.session, nudges, now) if nudges else []
+            schedule_following_digests(uow, _digests_done_with(nudges, deliveries), now)
             uow.commit()  # nothing leaves before the claim and the rules' verdicts are kept
         if self._pool is None:
             self._send_all(deliveries, self.channels)
@@ -508,6 +545,8 @@ class Dispatcher:
                 ),
                 sent_today=lambda: facts.sent_today(contact),
             )
+            if nudge.kind == DIGEST and decision.action == "send":
+                decision = _with_digest_content(nudge, decision, facts, contact.timezone)
         if decision.action != "send":
             self._hold_back(nudge, decision)
             log.info(

@@ -40,9 +40,7 @@ HANDLERS: dict[str, EventHandler] = {
     "action.completed": in_turn(nudges.on_action_closed, plan_projection.on_action_event),
     "action.cancelled": in_turn(nudges.on_action_closed, plan_projection.on_action_event),
     "checkin.scheduled": in_turn(nudges.on_checkin_scheduled, plan_projection.on_checkin_event),
-    "checkin.rescheduled": in_turn(
-        nudges.on_checkin_rescheduled, plan_projection.on_checkin_event
-    ),
+    "checkin.rescheduled": in_turn(nudges.on_checkin_rescheduled, plan_projection.on_checkin_event),
     "checkin.recorded": in_turn(nudges.on_checkin_closed, plan_projection.on_checkin_event),
     "checkin.cancelled": in_turn(nudges.on_checkin_closed, plan_projection.on_checkin_event),
     "checkin.missed": in_turn(nudges.on_checkin_missed, plan_projection.on_checkin_event),

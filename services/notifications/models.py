@@ -56,9 +56,7 @@ class Contact(Base):
     )
     # The weekly digest's local weekday ("mon".."sun") and "HH:MM"; both null: no digest.
     digest_weekday: Mapped[str | None] = mapped_column(String(3), nullable=True, default="sun")
-    digest_local_time: Mapped[str | None] = mapped_column(
-        String(5), nullable=True, default="17:00"
-    )
+    digest_local_time: Mapped[str | None] = mapped_column(String(5), nullable=True, default="17:00")
     updated_at: Mapped[datetime] = mapped_column(
         UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow
     )

@@ -143,8 +143,7 @@ def weeks_of(
     if not digests:
         return {}
     weeks = {
-        n.id: Week.ending_at(n.event_at or n.due_at, timezones.get(_key(n), "UTC"))
-        for n in digests
+        n.id: Week.ending_at(n.event_at or n.due_at, timezones.get(_key(n), "UTC")) for n in digests
     }
     tenants = {n.tenant_id for n in digests}
     clients = {n.client_id for n in digests}
@@ -190,9 +189,7 @@ def weeks_of(
         )
     )
     return {
-        n.id: _week_in_facts(
-            weeks[n.id], now, steps[_key(n)], goals[_key(n)], checkins[_key(n)]
-        )
+        n.id: _week_in_facts(weeks[n.id], now, steps[_key(n)], goals[_key(n)], checkins[_key(n)])
         for n in digests
     }
 
@@ -205,9 +202,7 @@ def _week_in_facts(
     checkins: list[PlannedCheckIn],
 ) -> WeekInFacts:
     this_week = [s for s in steps if week.starts_at <= s.due_at < week.ends_at]
-    ahead = [
-        s for s in steps if s.status == "scheduled" and now <= s.due_at < week.next_ends_at
-    ]
+    ahead = [s for s in steps if s.status == "scheduled" and now <= s.due_at < week.next_ends_at]
     upcoming = [c for c in checkins if c.starts_at < week.next_ends_at]
     return WeekInFacts(
         steps_planned=len(this_week),
