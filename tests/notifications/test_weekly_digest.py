@@ -326,6 +326,31 @@ def test_changing_the_digest_time_moves_the_pending_digest_and_null_stops_it(not
     assert pending.due_at == utc("2026-07-26T17:00")
 
 
+def test_a_client_who_moves_timezone_gets_the_digest_at_five_where_they_now_live(
+    notifications,
+):
+    from tests.support.notifications import contact_details
+
+    n = notifications
+    tenant = uuid.uuid4()
+    n.clock.set(utc("2026-07-06T09:00"))
+    client = n.onboard(tenant)
+    [pending] = _digests(n, client)
+    assert pending.due_at == utc("2026-07-12T17:00")
+    n.event(
+        "client.updated",
+        tenant,
+        {
+            "client_id": client,
+            "changed": ["timezone"],
+            "contact": contact_details(timezone="Europe/London"),
+        },
+    )
+    [moved] = _digests(n, client)
+    assert (moved.id, moved.state) == (pending.id, "scheduled")
+    assert moved.due_at == utc("2026-07-12T17:00", LONDON)
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
