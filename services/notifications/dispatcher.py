@@ -139,6 +139,18 @@ class Delivery:
     message: OutgoingMessage
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A weekly digest cleared to go. Its facts were read and kept in the claim's short
+    transaction; its message is rendered only after that has committed."""
+
+    nudge: Nudge
+    contact: Contact
+    organisation: Organisation | None
+    decision: Decision
+    override: TemplateOverride | None
+
+
 @dataclass
 class Facts:
     """Everything the rules and templates need about a claimed batch, read in one query
@@ -373,14 +385,26 @@ def _with_digest_content(nudge: Nudge, decision: Decision, facts: Facts, timezon
     return decision
 
 
-def _digests_done_with(nudges: list[Nudge], deliveries: list[Delivery]) -> list[Nudge]:
+def _digests_done_with(nudges: list[Nudge], prepared: list[Delivery | Draft]) -> list[Nudge]:
     """Digests that will not be tried again: going out now, or held back for good."""
-    going = {delivery.nudge_id for delivery in deliveries}
+    going = {item.nudge.id for item in prepared if isinstance(item, Draft)}
     return [
         n
         for n in nudges
         if n.kind == DIGEST and (n.id in going or n.state in HELD_BACK_STATES.values())
     ]
+
+
+def _delivery(nudge: Nudge, message: OutgoingMessage) -> Delivery:
+    return Delivery(
+        nudge.id,
+        nudge.tenant_id,
+        nudge.client_id,
+        nudge.kind,
+        nudge.channel,
+        nudge.attempts,
+        message,
+    )
 
 
 def _staff_id_of(nudge: Nudge, contacts: dict) -> uuid.UUID | None:
@@ -460,9 +484,10 @@ class Dispatcher:
         now = self.clock()
         with self.runtime.unit_of_work() as uow:
             nudges = self._claim(uow.session, now)
-            deliveries = self._prepare_all(uow.session, nudges, now) if nudges else []
-            schedule_following_digests(uow, _digests_done_with(nudges, deliveries), now)
+            prepared = self._prepare_all(uow.session, nudges, now) if nudges else []
+            schedule_following_digests(uow, _digests_done_with(nudges, prepared), now)
             uow.commit()  # nothing leaves before the claim and the rules' verdicts are kept
+        deliveries = self._rendered(prepared)
         if self._pool is None:
             self._send_all(deliveries, self.channels)
         else:
@@ -478,19 +503,39 @@ class Dispatcher:
         return len(nudges)
 
     # -- preparing a claimed batch --------------------------------------------------------
-    def _prepare_all(self, session: Session, nudges: list[Nudge], now: datetime) -> list[Delivery]:
+    def _prepare_all(
+        self, session: Session, nudges: list[Nudge], now: datetime
+    ) -> list[Delivery | Draft]:
         with session.no_autoflush:  # the claim and the verdicts are written in one flush
             facts = Facts.load(session, nudges, now)
-        deliveries = []
+        prepared = []
         for nudge in nudges:
             try:
-                delivery = self._prepare(nudge, facts)
+                ready = self._prepare(nudge, facts)
             except Exception:
                 # Left claimed: its lease expires and it is tried again later.
                 log.exception("could not prepare a nudge", extra={"nudge_id": str(nudge.id)})
                 continue
-            if delivery is not None:
-                deliveries.append(delivery)
+            if ready is not None:
+                prepared.append(ready)
+        return prepared
+
+    def _rendered(self, prepared: list[Delivery | Draft]) -> list[Delivery]:
+        """The batch's deliveries, digests rendered now that the claim has committed."""
+        deliveries = []
+        for item in prepared:
+            if isinstance(item, Delivery):
+                deliveries.append(item)
+                continue
+            try:
+                message = self._compose(
+                    item.nudge, item.contact, item.organisation, None, item.decision, item.override
+                )
+            except Exception:
+                # Left claimed: its lease expires and it is tried again later.
+                log.exception("could not render a nudge", extra={"nudge_id": str(item.nudge.id)})
+                continue
+            deliveries.append(_delivery(item.nudge, message))
         return deliveries
 
     def _send_all(self, deliveries: list[Delivery], channels: dict[str, Channel]) -> None:
@@ -520,8 +565,9 @@ class Dispatcher:
             outcome = Outcome(delivery, "sent", provider_message_id=provider_id, at=self.clock())
         self.recorder.put(outcome)
 
-    def _prepare(self, nudge: Nudge, facts: Facts) -> Delivery | None:
-        """Apply the rules to one nudge; mark it if held back, or return what to send.
+    def _prepare(self, nudge: Nudge, facts: Facts) -> Delivery | Draft | None:
+        """Apply the rules to one nudge; mark it if held back, or return what to send (a
+        digest as a draft, rendered after the claim commits).
 
         Pure computation on ``facts``: nothing here touches the database, so a nudge that
         fails to prepare leaves the rest of the batch unharmed.
@@ -555,21 +601,16 @@ class Dispatcher:
             )
             return None
         override = facts.overrides.get((nudge.tenant_id, nudge.kind, decision.channel))
-        message = self._compose(nudge, contact, organisation, staff, decision, override)
         if nudge.audience != "coach":
             facts.planned[client_key] += 1
         nudge.channel = decision.channel
         nudge.attempts += 1
+        if nudge.kind == DIGEST:
+            # Its facts are kept (variables); the text is not, it is rendered after commit.
+            return Draft(nudge, contact, organisation, decision, override)
+        message = self._compose(nudge, contact, organisation, staff, decision, override)
         nudge.body = message.text
-        return Delivery(
-            nudge.id,
-            nudge.tenant_id,
-            nudge.client_id,
-            nudge.kind,
-            decision.channel,
-            nudge.attempts,
-            message,
-        )
+        return _delivery(nudge, message)
 
     @staticmethod
     def _hold_back(nudge: Nudge, decision: Decision) -> None:

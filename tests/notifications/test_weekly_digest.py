@@ -212,6 +212,31 @@ def test_digest_goes_at_five_on_sunday_local_across_the_change_with_the_right_nu
     assert following.due_at == utc("2026-04-12T17:00")
 
 
+def test_the_digest_is_rendered_only_after_its_facts_are_committed(notifications, monkeypatch):
+    from services.notifications.dispatcher import Dispatcher
+
+    n = notifications
+    tenant = uuid.uuid4()
+    n.clock.set(utc("2026-07-06T09:00"))
+    client = n.onboard(tenant)
+    n.event("checkin.scheduled", tenant, _checkin(client, uuid.uuid4(), local("2026-07-14T10:00")))
+    n.dispatch()
+    seen = []
+    compose = Dispatcher._compose
+
+    def watching(self, nudge, *args):
+        if nudge.kind == "weekly_digest":  # what another connection sees while it renders
+            row = _by_id(n, nudge.id)
+            seen.append((row.state, (row.variables or {}).get("next_checkin")))
+        return compose(self, nudge, *args)
+
+    monkeypatch.setattr(Dispatcher, "_compose", watching)
+    n.clock.set(utc("2026-07-12T17:00"))
+    n.dispatch()
+    assert seen == [("sending", "Tue 14 Jul, 10:00")]
+    assert _by_id(n, _digests(n, client)[0].id).state == "sent"
+
+
 def test_the_chosen_local_time_holds_across_the_change_week_after_week(notifications, smtp):
     n = notifications
     tenant = uuid.uuid4()
