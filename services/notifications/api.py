@@ -115,30 +115,35 @@ def put_preferences(body, client_id: uuid.UUID):
     weekly digest time moves the pending digest; null stops it.
     """
     runtime = current_runtime()
-    with runtime.unit_of_work() as uow:
-        contact = _contact(uow.session, client_id)
-        if "quiet_hours" in body:
-            contact.quiet_start = body["quiet_hours"]["start"]
-            contact.quiet_end = body["quiet_hours"]["end"]
-        if "daily_cap" in body:
-            contact.daily_cap = body["daily_cap"]
-        if "paused_until" in body:
-            contact.paused_until = body["paused_until"]
-        if "preferred_channel" in body:
-            contact.preferred_channel = body["preferred_channel"]
-        if "checkin_reminder_lead_minutes" in body:
-            contact.checkin_reminder_leads = sorted(set(body["checkin_reminder_lead_minutes"]))
-        if "weekly_digest" in body:
-            digest = body["weekly_digest"] or {}
-            contact.digest_weekday = digest.get("weekday")
-            contact.digest_local_time = digest.get("local_time")
-            schedule_weekly_digest(uow, contact, runtime.clock())
-        result = _preferences_of(contact, organisation_of(uow.session, contact.tenant_id))
-        try:
+    try:
+        with runtime.unit_of_work() as uow:
+            contact = _contact(uow.session, client_id)
+            _apply_preferences(contact, body)
+            if "weekly_digest" in body:
+                schedule_weekly_digest(uow, contact, runtime.clock())
+            result = _preferences_of(contact, organisation_of(uow.session, contact.tenant_id))
             uow.commit()
-        except IntegrityError as exc:  # the dispatcher scheduled the same digest meanwhile
-            raise Conflict("The client's digest changed meanwhile; try again.") from exc
-        return result
+    except IntegrityError as exc:  # the dispatcher scheduled the same digest meanwhile
+        raise Conflict("The client's digest changed meanwhile; try again.") from exc
+    return result
+
+
+def _apply_preferences(contact: Contact, body: dict) -> None:
+    if "quiet_hours" in body:
+        contact.quiet_start = body["quiet_hours"]["start"]
+        contact.quiet_end = body["quiet_hours"]["end"]
+    if "daily_cap" in body:
+        contact.daily_cap = body["daily_cap"]
+    if "paused_until" in body:
+        contact.paused_until = body["paused_until"]
+    if "preferred_channel" in body:
+        contact.preferred_channel = body["preferred_channel"]
+    if "checkin_reminder_lead_minutes" in body:
+        contact.checkin_reminder_leads = sorted(set(body["checkin_reminder_lead_minutes"]))
+    if "weekly_digest" in body:
+        digest = body["weekly_digest"] or {}
+        contact.digest_weekday = digest.get("weekday")
+        contact.digest_local_time = digest.get("local_time")
 
 
 # -- organisation settings ----------------------------------------------------------------

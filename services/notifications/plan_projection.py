@@ -27,6 +27,7 @@ from services.notifications.weekly_digest import UpcomingStep, Week, WeekInFacts
 from shared.db import UnitOfWork
 from shared.events import Envelope
 
+TITLE_LIMIT = 500  # what plans allows; an event is not trusted to keep to it
 STEP_STATUS = {"action.completed": "completed", "action.cancelled": "cancelled"}
 CHECKIN_STATUS = {
     "checkin.recorded": "recorded",
@@ -69,7 +70,7 @@ def on_action_event(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
         )
         uow.session.add(step)
     step.client_id = data["client_id"]
-    step.title = data["title"]
+    step.title = data["title"][:TITLE_LIMIT]
     step.due_at = data["due_at"]
     step.status = STEP_STATUS.get(envelope.type, "scheduled")
 
@@ -85,7 +86,7 @@ def on_goal_achieved(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None
                 tenant_id=envelope.tenant_id,
                 goal_id=data["goal_id"],
                 client_id=data["client_id"],
-                title=data["title"],
+                title=data["title"][:TITLE_LIMIT],
                 achieved_at=envelope.occurred_at,
             )
         )

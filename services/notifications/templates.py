@@ -169,7 +169,7 @@ To stop these emails: {{ unsubscribe_url }}
         "{% if steps_planned %}{{ steps_done }} of {{ steps_planned }} steps done"
         "{% if steps_done == steps_planned %} - well done!{% else %}.{% endif %} {% endif %}"
         "{% if goals_achieved_count %}Goals reached: {{ goals_achieved_count }}. {% endif %}"
-        "{% if next_steps %}Next: {{ next_steps[0].title }}, {{ next_steps[0].when }}. "
+        "{% if next_steps %}Next: {{ next_steps[0].title|truncate(60) }}, {{ next_steps[0].when }}. "
         "{% endif %}"
         "{% if next_checkin %}Check-in: {{ next_checkin }}. {% endif %}" + _OPT_OUT,
     },
