@@ -2,6 +2,7 @@
 
 coaching run                         every process of the three services (make run)
 coaching migrate [SERVICE ...]       create or upgrade databases
+coaching await-schema SERVICE        wait until a database is migrated (init containers)
 coaching api|worker|relay SERVICE    one process
 coaching dispatcher                  notifications' nudge sender
 coaching scheduler plans             plans' time-based work (reviews due, missed check-ins)
@@ -20,6 +21,7 @@ import sys
 import threading
 from pathlib import Path
 
+from shared import metrics
 from shared.config import SERVICES, Settings, load_settings
 from shared.logging import configure_logging
 
@@ -43,6 +45,23 @@ def cmd_migrate(settings: Settings, services: list[str]) -> None:
     for service in services or SERVICES:
         runtime_of(service, settings).migrate()
         print(f"{service}: database is up to date")
+
+
+def cmd_await_schema(settings: Settings, service: str, timeout: float) -> int:
+    """Exit 0 once the service's database is at the latest revision, 1 after ``timeout``."""
+    import time
+
+    from shared.db.migrate import at_head
+
+    runtime = runtime_of(service, settings)
+    deadline = time.monotonic() + timeout
+    while not at_head(runtime.migrations_dir, settings.database_url(service)):
+        if time.monotonic() >= deadline:
+            print(f"{service}: database not migrated after {timeout:g} s", file=sys.stderr)
+            return 1
+        time.sleep(2)
+    print(f"{service}: database is at the latest revision")
+    return 0
 
 
 def cmd_topology(settings: Settings) -> None:
@@ -73,19 +92,41 @@ def cmd_api(settings: Settings, service: str, host: str) -> None:
 
 
 def cmd_worker(settings: Settings, service: str) -> None:
+    from shared.messaging.topology import Topology
+
     configure_logging(f"{service}-worker", settings.log_level)
+    topology = Topology(settings)
+    metrics.serve(
+        settings,
+        [
+            metrics.QueueDepths(
+                settings,
+                {
+                    topology.queue_name(service): topology.queue_name(service),
+                    topology.dead_letter_queue_name(service): topology.dead_letter_queue_name(
+                        service
+                    ),
+                },
+            )
+        ],
+    )
     runtime_of(service, settings).worker().run_until(_stop_event())
 
 
 def cmd_relay(settings: Settings, service: str) -> None:
     configure_logging(f"{service}-relay", settings.log_level)
-    runtime_of(service, settings).relay().run_forever(_stop_event())
+    runtime = runtime_of(service, settings)
+    metrics.serve(
+        settings, [metrics.OutboxBacklog(service, runtime.session_factory, runtime.outbox_model)]
+    )
+    runtime.relay().run_forever(_stop_event())
 
 
 def cmd_scheduler(settings: Settings, service: str) -> None:
     from services.plans.scheduler import PlansScheduler
 
     configure_logging(f"{service}-scheduler", settings.log_level)
+    metrics.serve(settings)
     PlansScheduler(runtime_of(service, settings)).run_until(_stop_event())
 
 
@@ -94,6 +135,7 @@ def cmd_dispatcher(settings: Settings) -> None:
     from services.notifications.dispatcher import Dispatcher
 
     configure_logging("notifications-dispatcher", settings.log_level)
+    metrics.serve(settings)
     runtime = runtime_of("notifications", settings)
     # A transaction per outcome: the dispatcher retries a failed round itself, and a
     # ping before each would cost a round trip per nudge.
@@ -123,6 +165,11 @@ def main(argv: list[str] | None = None) -> None:
     migrate = sub.add_parser("migrate")
     migrate.add_argument("services", nargs="*", metavar="SERVICE", help=", ".join(SERVICES))
     sub.add_parser("topology")
+    await_schema = sub.add_parser(
+        "await-schema", help="wait until a service's database is migrated (exit 1 on timeout)"
+    )
+    await_schema.add_argument("service", choices=SERVICES)
+    await_schema.add_argument("--timeout", type=float, default=300.0)
     housekeeping = sub.add_parser(
         "housekeeping", help="delete expired idempotency keys and old outbox and inbox rows"
     )
@@ -158,6 +205,8 @@ def main(argv: list[str] | None = None) -> None:
         cmd_housekeeping(settings, args.services)
     elif args.command == "topology":
         cmd_topology(settings)
+    elif args.command == "await-schema":
+        sys.exit(cmd_await_schema(settings, args.service, args.timeout))
     elif args.command == "api":
         cmd_api(settings, args.service, args.host)
     elif args.command == "worker":

@@ -45,6 +45,9 @@ class Settings:
     outbox_retention_days: float = 7
     inbox_retention_days: float = 30
     housekeeping_interval_seconds: float = 3600
+    # Where a worker, relay, dispatcher or scheduler serves /metrics (unset: nowhere).
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
     transport_options: dict = field(default_factory=dict)
 
     @property
@@ -131,5 +134,7 @@ def _parse(env: Env) -> Settings:
         housekeeping_interval_seconds=env.float(
             "HOUSEKEEPING_INTERVAL_SECONDS", 3600, validate=lambda s: s > 0
         ),
+        metrics_port=env.int("METRICS_PORT", None, validate=lambda p: 0 < p < 65536),
+        metrics_host=env.str("METRICS_HOST", "127.0.0.1"),
         transport_options=transport_options,
     )

@@ -9,6 +9,7 @@ process asks for it.
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import Connection, Engine, MetaData, text
 from sqlalchemy.exc import DBAPIError
 
+from shared.auth import StaffStanding, StandingCache
 from shared.clock import Clock, system_clock
 from shared.config import Settings
 from shared.db import UnitOfWork, make_engine, make_session_factory
@@ -30,6 +32,9 @@ from shared.messaging.relay import OutboxRelay
 from shared.web import create_service_app
 
 T = TypeVar("T")
+
+# Reads one staff member's standing (tenant id, staff id) on a connection of the service.
+StandingQuery = Callable[[Connection, uuid.UUID, uuid.UUID], StaffStanding | None]
 
 
 @dataclass
@@ -48,6 +53,9 @@ class ServiceRuntime:
     # Check each pooled connection before use, so a database restart costs no request an
     # error. Loops that retry a failed round anyway (the dispatcher) may turn it off.
     ping_connections: bool = True
+    # How the API checks a token's member on each request (see ``shared.auth``); a
+    # service without one takes every valid token at its word.
+    staff_standing: StandingQuery | None = None
 
     # -- database -----------------------------------------------------------------------
     @functools.cached_property
@@ -111,7 +119,11 @@ class ServiceRuntime:
 
     def relay(self) -> OutboxRelay:
         return OutboxRelay(
-            self.settings, self.session_factory, self.outbox_model, self.housekeeper()
+            self.settings,
+            self.session_factory,
+            self.outbox_model,
+            self.housekeeper(),
+            service=self.name,
         )
 
     def housekeeper(self) -> Housekeeper:
@@ -133,7 +145,12 @@ class ServiceRuntime:
             description=self.description,
         )
         app.extensions["runtime"] = self
+        if self.staff_standing is not None:
+            app.extensions["staff_standing"] = StandingCache(self._standing_of)
         return app
+
+    def _standing_of(self, tenant_id: uuid.UUID, staff_id: uuid.UUID) -> StaffStanding | None:
+        return self.read(lambda connection: self.staff_standing(connection, tenant_id, staff_id))
 
     def _check_database(self) -> None:
         with self.engine.connect() as connection:

@@ -1,7 +1,8 @@
 """``make run``: migrate, declare the topology, start every process, stop them together.
 
-Process supervision is honcho's: each process gets its own group, Ctrl-C (or SIGTERM)
-stops them all, and if one dies the others are stopped too, so nothing is left behind.
+Process supervision is honcho's: each process gets its own group and Ctrl-C (or SIGTERM)
+stops them all. Each process runs under :mod:`shared.restarting`, which starts it again
+if it dies; only one that keeps dying stops the others too, so nothing is left behind.
 """
 
 from __future__ import annotations
@@ -86,7 +87,8 @@ def run_everything(settings: Settings) -> int:
             for stale in folder.glob("*.db"):
                 stale.unlink()
             env["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
-        manager.add_process(name, "exec " + shlex.join(argv), env=env)
+        restarting = [sys.executable, "-m", "shared.restarting", name, "--", *argv]
+        manager.add_process(name, "exec " + shlex.join(restarting), env=env)
     threading.Thread(target=_announce_when_ready, args=(settings, manager), daemon=True).start()
     manager.loop()
     return manager.returncode or 0

@@ -7,12 +7,12 @@ import hmac
 import secrets
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from services.intake.models import ApiKey, Organisation, StaffMember
 from services.intake.phones import normalise_phone
-from shared.auth import Principal
+from shared.auth import Principal, StaffStanding
 from shared.db import UnitOfWork, utcnow
 from shared.errors import Conflict, NotFound, Unauthorized
 
@@ -178,10 +178,49 @@ def update_staff(
             "An organisation needs at least one active org admin.",
             errors={name: ["Would leave no active org admin."] for name in changed},
         )
+    if "active" in changed and not staff.active:
+        _cut_off_tokens(staff)
     uow.publish(
         "staff.updated", staff.tenant_id, staff_event(uow.session, staff), aggregate_id=staff.id
     )
+    if {"role", "active"} & set(changed):
+        _publish_access_changed(uow, staff)
     return staff
+
+
+# -- who a token's member is now ------------------------------------------------------------
+
+
+def _cut_off_tokens(staff: StaffMember) -> None:
+    """Every access token the member holds stops working; new ones are issued as usual."""
+    staff.tokens_valid_after = utcnow()
+
+
+def _publish_access_changed(uow: UnitOfWork, staff: StaffMember) -> None:
+    uow.publish(
+        "staff.access_changed",
+        staff.tenant_id,
+        {
+            "staff_id": staff.id,
+            "role": staff.role,
+            "active": staff.active,
+            "tokens_valid_after": staff.tokens_valid_after,
+        },
+        aggregate_id=staff.id,
+    )
+
+
+_STANDING = select(StaffMember.active, StaffMember.role, StaffMember.tokens_valid_after).where(
+    StaffMember.id == bindparam("staff_id"), StaffMember.tenant_id == bindparam("tenant_id")
+)
+
+
+def standing_of(
+    connection: Connection, tenant_id: uuid.UUID, staff_id: uuid.UUID
+) -> StaffStanding | None:
+    """A member's standing, read on each authenticated request (by primary key)."""
+    row = connection.execute(_STANDING, {"staff_id": staff_id, "tenant_id": tenant_id}).first()
+    return StaffStanding(row.active, row.role, row.tokens_valid_after) if row else None
 
 
 # -- API keys -------------------------------------------------------------------------------
@@ -208,15 +247,19 @@ def get_key(session: Session, staff: StaffMember, key_id: uuid.UUID) -> ApiKey:
     return key
 
 
-def revoke_key(key: ApiKey) -> ApiKey:
+def revoke_key(uow: UnitOfWork, staff: StaffMember, key: ApiKey) -> ApiKey:
+    """Revoke ``key``: it buys no new token, and the tokens it bought stop working (with
+    the member's other tokens: a token does not say which key it came from)."""
     if key.revoked_at is None:
         key.revoked_at = utcnow()
+        staff.tokens_valid_after = key.revoked_at
+        _publish_access_changed(uow, staff)
     return key
 
 
-def rotate_key(session: Session, staff: StaffMember, key: ApiKey) -> tuple[ApiKey, str]:
+def rotate_key(uow: UnitOfWork, staff: StaffMember, key: ApiKey) -> tuple[ApiKey, str]:
     """Revoke ``key`` and issue its replacement in one transaction."""
     if key.revoked_at is not None:
         raise Conflict("This API key is already revoked.")
-    revoke_key(key)
-    return new_api_key(session, staff)
+    revoke_key(uow, staff, key)
+    return new_api_key(uow.session, staff)

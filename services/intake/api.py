@@ -13,6 +13,7 @@ from sqlalchemy import Row, select
 from services.intake import access, audit, clients, consent, erasure, schemas
 from services.intake.models import Client, ClientAuditEntry, StaffMember
 from shared.auth import Principal, current_principal, issue_token, requires_role
+from shared.db import utcnow
 from shared.errors import Unauthorized
 from shared.pagination import paginate
 from shared.runtime import current_runtime
@@ -82,11 +83,16 @@ def create_organisation(body):
 def create_token(body):
     """Exchange an API key for a short-lived access token."""
     runtime = current_runtime()
+    # Stamped before the key is read: a revocation committed after that read must find
+    # the token older than its cut-off.
+    issued_at = utcnow()
     with runtime.session_factory() as session:
         principal = access.principal_for_api_key(session, body["api_key"])
     ttl = runtime.settings.token_ttl_seconds
     return {
-        "access_token": issue_token(runtime.settings.jwt_secret, principal, ttl),
+        "access_token": issue_token(
+            runtime.settings.jwt_secret, principal, ttl, issued_at=issued_at
+        ),
         "token_type": "Bearer",
         "expires_in": ttl,
     }
@@ -145,7 +151,10 @@ def get_staff(staff_id: uuid.UUID):
 @staff_routes.response(200, schemas.StaffSchema)
 @documents_errors(staff_routes, 400, 401, 403, 404, 409, 422)
 def update_staff(body, staff_id: uuid.UUID):
-    """Rename, change role, deactivate or reactivate; emits ``staff.updated``."""
+    """Rename, change role, deactivate or reactivate; emits ``staff.updated``, and
+    ``staff.access_changed`` for a role or activation change. A deactivated member's
+    access tokens stop working on every service within seconds, and stay refused after
+    a reactivation (new ones work); a new role applies to tokens already issued."""
     principal = current_principal()
     with current_runtime().unit_of_work() as uow:
         staff = access.get_staff(uow.session, principal, staff_id)
@@ -185,10 +194,12 @@ def issue_key(staff_id: uuid.UUID):
 @staff_routes.response(204)
 @documents_errors(staff_routes, 401, 403, 404)
 def revoke_key(staff_id: uuid.UUID, key_id: uuid.UUID):
-    """Revoke an API key; tokens already issued expire on their own (short-lived)."""
+    """Revoke an API key. The member's access tokens stop working on every service within
+    seconds (a token does not say which key bought it); their other keys buy new ones.
+    Emits ``staff.access_changed``."""
     with current_runtime().unit_of_work() as uow:
         staff = access.get_staff(uow.session, current_principal(), staff_id)
-        access.revoke_key(access.get_key(uow.session, staff, key_id))
+        access.revoke_key(uow, staff, access.get_key(uow.session, staff, key_id))
         uow.commit()
 
 
@@ -199,11 +210,12 @@ def revoke_key(staff_id: uuid.UUID, key_id: uuid.UUID):
 @staff_routes.response(201, schemas.ApiKeyIssuedSchema)
 @documents_errors(staff_routes, 401, 403, 404, 409, 422)
 def rotate_key(staff_id: uuid.UUID, key_id: uuid.UUID):
-    """Revoke a key and issue its replacement (shown once)."""
+    """Revoke a key and issue its replacement (shown once); as with a revocation, the
+    member's access tokens stop working. Emits ``staff.access_changed``."""
     with current_runtime().unit_of_work() as uow:
         staff = access.get_staff(uow.session, current_principal(), staff_id)
         old = access.get_key(uow.session, staff, key_id)
-        key, api_key = access.rotate_key(uow.session, staff, old)
+        key, api_key = access.rotate_key(uow, staff, old)
         uow.commit()
     return _issued(key, api_key)
 

@@ -108,6 +108,7 @@ def contact_of(client: Client) -> dict:
         "timezone": client.timezone,
         "locale": client.locale,
         "consent": consent.current(client),
+        "preferred_channels": list(client.preferred_channels or []),
     }
 
 
@@ -182,6 +183,7 @@ def publish_updated(uow: UnitOfWork, client: Client, changed: list[str]) -> None
             "client_id": client.id,
             "changed": sorted(changed),
             "coach_id": client.coach_id,
+            "referred_by": client.referred_by,
             "contact": contact_of(client),
         },
         aggregate_id=client.id,
@@ -215,7 +217,7 @@ def refer_client(uow: UnitOfWork, principal: Principal, fields: dict) -> Client:
     uow.publish(
         "client.referred",
         client.tenant_id,
-        {"client_id": client.id, "contact": contact_of(client)},
+        {"client_id": client.id, "referred_by": client.referred_by, "contact": contact_of(client)},
         aggregate_id=client.id,
     )
     return client
@@ -362,6 +364,7 @@ def onboard_client(
             "timezone": client.timezone,
             "contact": contact_of(client),
             "assessment": assessment_summary(assessment),
+            "referred_by": client.referred_by,
         },
         aggregate_id=client.id,
     )

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from services.intake import audit
 from services.intake.models import Assessment, Client, IdempotencyKey, Outbox
@@ -69,7 +69,13 @@ def _scrub_idempotency_answers(uow: UnitOfWork, tenant_id: uuid.UUID, client_id:
     marker = str(client_id).encode()
     records = uow.session.scalars(
         select(IdempotencyKey).where(
-            IdempotencyKey.scope == str(tenant_id), IdempotencyKey.body.is_not(None)
+            # Keys are scoped to a member of the tenant ("<tenant>:<staff>"); a plain
+            # tenant scope is what earlier versions stored.
+            or_(
+                IdempotencyKey.scope == str(tenant_id),
+                IdempotencyKey.scope.startswith(f"{tenant_id}:", autoescape=True),
+            ),
+            IdempotencyKey.body.is_not(None),
         )
     )
     gone = {

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.notifications import schemas
+from services.notifications.access import contact_for
 from services.notifications.contacts import organisation_of
 from services.notifications.kinds import KINDS
 from services.notifications.models import Contact, Nudge, TemplateOverride
@@ -44,10 +45,8 @@ templates = Blueprint(
 
 
 def _contact(session, client_id: uuid.UUID) -> Contact:
-    contact = session.get(Contact, (current_principal().tenant_id, client_id))
-    if contact is None:
-        raise NotFound("No such client.")
-    return contact
+    # Every endpoint naming a client goes through here: coaches see only their own.
+    return contact_for(session, current_principal(), client_id)
 
 
 # -- nudges -------------------------------------------------------------------------------
@@ -59,7 +58,10 @@ def _contact(session, client_id: uuid.UUID) -> Contact:
 @nudges.response(200, schemas.NudgePageSchema)
 @documents_errors(nudges, 401, 403, 404, 422)
 def list_notifications(query, client_id: uuid.UUID):
-    """Every nudge of a client of your organisation, oldest first, with its state."""
+    """Every nudge of a client you may see, oldest first, with its state.
+
+    Org admins see their organisation's clients; a coach those assigned to or referred by
+    them. Any other client is a 404."""
     principal = current_principal()
     with current_runtime().session_factory() as session:
         _contact(session, client_id)
@@ -111,8 +113,9 @@ def get_preferences(client_id: uuid.UUID):
 def put_preferences(body, client_id: uuid.UUID):
     """Change a client's preferences; fields left out keep their value.
 
-    The organisation's quiet-hours floor always applies on top of the client's own. A new
-    weekly digest time moves the pending digest; null stops it.
+    The organisation's quiet-hours floor always applies on top of the client's own. A
+    preferred channel set here holds until the client's preferred channels change in
+    intake. A new weekly digest time moves the pending digest; null stops it.
     """
     runtime = current_runtime()
     try:

@@ -8,6 +8,7 @@ from flask import Flask
 
 from services.notifications import api, handlers, models
 from shared.config import Settings, load_settings
+from shared.db.staff_access import standing_reader
 from shared.runtime import ServiceRuntime
 
 
@@ -21,6 +22,7 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
         idempotency_model=models.IdempotencyKey,
         migrations_dir=Path(__file__).parent / "migrations",
         blueprints=api.blueprints,
+        staff_standing=standing_reader(models.StaffAccess),
         description="Contacts, nudges and their delivery by email and SMS.",
     )
     # Handlers read the runtime's clock at each event, so tests can inject their own.

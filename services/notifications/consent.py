@@ -18,6 +18,8 @@ STOP_WORDS = frozenset(
 )
 START_WORDS = frozenset({"START", "UNSTOP", "YES"})
 HELP_WORDS = frozenset({"HELP", "INFO"})
+# The keywords that change consent, and so must be applied in the order they were sent.
+CONSENT_KEYWORDS = ("stop", "start")
 
 
 def keyword_of(body: str) -> str | None:
@@ -59,9 +61,25 @@ def opt_in(uow: UnitOfWork, contact: Contact, channel: str, address: str, now: d
 
 
 def handle_keyword(
-    uow: UnitOfWork, contact: Contact, keyword: str, message_sid: str, now: datetime
+    uow: UnitOfWork,
+    contact: Contact,
+    keyword: str,
+    message_sid: str,
+    now: datetime,
+    *,
+    sent_at: datetime | None = None,
 ) -> None:
-    """Act on one inbound keyword from one client's number, replying once."""
+    """Act on one inbound keyword from one client's number, replying once.
+
+    A STOP or START sent before the latest one acted on for this client is ignored, so
+    the client's last word stands whatever order the texts arrive in (``sent_at`` is the
+    provider's timestamp, or the receipt when it gives none).
+    """
+    sent_at = sent_at or now
+    if keyword in CONSENT_KEYWORDS:
+        if contact.last_keyword_at is not None and sent_at < contact.last_keyword_at:
+            return
+        contact.last_keyword_at = sent_at
     phone = contact.phone
     reply = None
     if keyword == "stop" and opt_out(uow, contact, "sms", phone, "sms_keyword", now):

@@ -7,12 +7,20 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from services.notifications import plan_projection
-from services.notifications.models import Contact, Nudge, Organisation, StaffMember
+from services.notifications.models import (
+    Contact,
+    Nudge,
+    Organisation,
+    StaffAccess,
+    StaffMember,
+)
 from shared.db import UnitOfWork
+from shared.db.staff_access import record_access_change
 from shared.events import Envelope
 
 PENDING_STATES = ("scheduled", "deferred")
 ERASED_NAME = "[erased]"
+DEFAULT_CHANNEL = "email"
 
 
 def upsert_contact(uow: UnitOfWork, envelope: Envelope) -> Contact:
@@ -32,10 +40,36 @@ def upsert_contact(uow: UnitOfWork, envelope: Envelope) -> Contact:
     contact.locale = details["locale"]
     contact.consent_email = details["consent"]["email"]
     contact.consent_sms = details["consent"]["sms"]
-    if data.get("coach_id"):
+    if envelope.type == "client.updated":
+        # Intake names the current coach, or none: a reassigned client leaves the old
+        # coach's sight at once.
         contact.coach_id = data["coach_id"]
+    elif data.get("coach_id"):
+        contact.coach_id = data["coach_id"]
+    if data.get("referred_by"):
+        contact.referred_by = data["referred_by"]
+    project_preferred_channels(contact, details.get("preferred_channels"))
     uow.session.flush()
     return contact
+
+
+def project_preferred_channels(contact: Contact, channels: list[str] | None) -> None:
+    """Follow intake's preferred channels when they change; otherwise keep ours.
+
+    The first channel intake names becomes the preferred channel. A later change through
+    the preferences API wins until intake's list changes again (a redelivered or
+    unrelated event repeats the same list and so changes nothing). An event from before
+    intake sent the list (None) says nothing; a list emptied in intake restores the
+    default.
+    """
+    if channels is None or channels == contact.intake_preferred_channels:
+        return
+    previous = contact.intake_preferred_channels
+    contact.intake_preferred_channels = list(channels)
+    if channels:
+        contact.preferred_channel = channels[0]
+    elif previous:
+        contact.preferred_channel = DEFAULT_CHANNEL
 
 
 def on_client_referred(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
@@ -103,6 +137,11 @@ def on_staff_changed(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None
         organisation.name = data["organisation_name"]
 
 
+def on_staff_access_changed(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
+    """A key revoked, a member deactivated or given another role: their tokens follow."""
+    record_access_change(uow.session, StaffAccess, envelope)
+
+
 def organisation_of(session, tenant_id, *, create: bool = False) -> Organisation | None:
     organisation = session.get(Organisation, tenant_id)
     if organisation is None and create:
@@ -111,5 +150,10 @@ def organisation_of(session, tenant_id, *, create: bool = False) -> Organisation
     return organisation
 
 
-def contacts_with_phone(session, phone: str) -> list[Contact]:
-    return list(session.scalars(select(Contact).where(Contact.phone == phone)))
+def contacts_with_phone(session, phone: str, *, lock: bool = False) -> list[Contact]:
+    """Every client record with that number, in every organisation; ``lock`` holds them
+    (on PostgreSQL) so that two keywords from one number are applied one after the other."""
+    stmt = select(Contact).where(Contact.phone == phone).order_by(Contact.tenant_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return list(session.scalars(stmt))

@@ -32,6 +32,7 @@ HANDLERS: dict[str, EventHandler] = {
     "client.erased": contacts.on_client_erased,
     "staff.created": contacts.on_staff_changed,
     "staff.updated": contacts.on_staff_changed,
+    "staff.access_changed": contacts.on_staff_access_changed,
     "plan.activated": nudges.on_plan_activated,
     "plan.review_due": nudges.on_review_due,
     "goal.achieved": in_turn(nudges.on_goal_achieved, plan_projection.on_goal_achieved),

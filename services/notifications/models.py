@@ -19,6 +19,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import InboxRecord, OutboxRecord, utcnow
 from shared.db.idempotency import IdempotencyRecord
+from shared.db.staff_access import StaffAccessRecord
 from shared.db.types import JsonType, UtcDateTime
 
 
@@ -42,7 +43,10 @@ class Contact(Base):
     locale: Mapped[str] = mapped_column(String(16), nullable=False, default="en")
     consent_email: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     consent_sms: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # Which coaches may see the client, as intake decides: the one assigned or the one
+    # who referred them (see access.py).
     coach_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    referred_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     # active, discharged or erased
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="active")
     # Preferences. Quiet hours are local "HH:MM"; equal start and end means none.
@@ -51,9 +55,15 @@ class Contact(Base):
     daily_cap: Mapped[int] = mapped_column(Integer, nullable=False, default=3)
     paused_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     preferred_channel: Mapped[str] = mapped_column(String(10), nullable=False, default="email")
+    # Intake's preferred_channels as last projected: only a change there overrides what
+    # the preferences API set since (see contacts.project_preferred_channel).
+    intake_preferred_channels: Mapped[list | None] = mapped_column(JsonType, nullable=True)
     checkin_reminder_leads: Mapped[list] = mapped_column(
         JsonType, nullable=False, default=lambda: [1440, 60]
     )
+    # When the latest STOP/START acted on this client (the provider's time where given):
+    # an older keyword arriving later must not undo it.
+    last_keyword_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     # The weekly digest's local weekday ("mon".."sun") and "HH:MM"; both null: no digest.
     digest_weekday: Mapped[str | None] = mapped_column(String(3), nullable=True, default="sun")
     digest_local_time: Mapped[str | None] = mapped_column(String(5), nullable=True, default="17:00")
@@ -129,6 +139,17 @@ class Suppression(Base):
     address_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     reason: Mapped[str] = mapped_column(String(20), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class InboundMessage(Base):
+    """A text the SMS provider delivered to our webhook, by its message id, so that a
+    repeat (a provider retry, or a captured request replayed) changes nothing. Nothing
+    personal is kept: no number, no text."""
+
+    __tablename__ = "inbound_messages"
+
+    message_sid: Mapped[str] = mapped_column(String(80), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
 class Nudge(Base):
@@ -234,3 +255,7 @@ class ProcessedEvent(InboxRecord, Base):
 
 class IdempotencyKey(IdempotencyRecord, Base):
     pass
+
+
+class StaffAccess(StaffAccessRecord, Base):
+    """Each staff member's standing from intake, checked against every token (``shared.auth``)."""

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from markupsafe import escape
 from sqlalchemy import select
 
-from services.notifications import consent, suppressions
+from services.notifications import consent, inbound_sms, suppressions
 from services.notifications.contacts import contacts_with_phone
 from services.notifications.dispatcher import publish_outcome
 from services.notifications.models import Contact, Nudge
@@ -79,18 +79,29 @@ def _xml(body: str = EMPTY_REPLY) -> Response:
 @webhooks.route("/sms/inbound", methods=["POST"])
 @webhooks.doc(**WEBHOOK_DOC)
 def sms_inbound():
-    """A text from a client: STOP (and its synonyms), START, HELP. Replies are sent as SMS."""
+    """A text from a client: STOP (and its synonyms), START, HELP. Replies are sent as SMS.
+
+    Each message id is acted on once: a provider retry or a replayed request is answered
+    200 and changes nothing. A STOP or START sent before the client's latest one is
+    ignored (ordered by the provider's timestamp when it gives one, else by receipt).
+    """
     _verify_signature()
     keyword = consent.keyword_of(request.form.get("Body", ""))
     sender = request.form.get("From", "")
-    message_sid = request.form.get("MessageSid") or request.form.get("SmsSid") or ""
+    message_sid = inbound_sms.message_sid_of(request.form)
     if keyword is None or not sender or not message_sid:
         return _xml()
     runtime = current_runtime()
+    now = runtime.clock()
+    sent_at = inbound_sms.sent_at_of(request.form, now)
     with runtime.unit_of_work() as uow:
-        for contact in contacts_with_phone(uow.session, sender):
+        # Recorded in the same transaction as the keyword's effect: both or neither.
+        if not inbound_sms.first_receipt(uow.session, message_sid, now):
+            log.info("inbound sms repeated, ignored", extra={"keyword": keyword})
+            return _xml()
+        for contact in contacts_with_phone(uow.session, sender, lock=True):
             if contact.status != "erased":
-                consent.handle_keyword(uow, contact, keyword, message_sid[:80], runtime.clock())
+                consent.handle_keyword(uow, contact, keyword, message_sid, now, sent_at=sent_at)
         uow.commit()
     log.info("inbound sms keyword", extra={"keyword": keyword})
     return _xml()

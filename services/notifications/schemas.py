@@ -79,7 +79,14 @@ class PreferencesSchema(Schema):
     paused_until = fields.AwareDateTime(
         allow_none=True, metadata={"description": "crisis pause: no nudges until then"}
     )
-    preferred_channel = fields.String(validate=validate.OneOf(("email", "sms")))
+    preferred_channel = fields.String(
+        validate=validate.OneOf(("email", "sms")),
+        metadata={
+            "description": "tried first, the other consented channel as fallback; starts as "
+            "the first of the client's preferred channels in intake, and follows them when "
+            "they change there"
+        },
+    )
     checkin_reminder_lead_minutes = fields.List(
         fields.Integer(validate=validate.Range(min=0, max=10080)),
         validate=validate.Length(max=5),

@@ -8,6 +8,7 @@ from flask import Flask
 
 from services.plans import api, handlers, models
 from shared.config import Settings, load_settings
+from shared.db.staff_access import standing_reader
 from shared.runtime import ServiceRuntime
 
 
@@ -22,6 +23,7 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
         migrations_dir=Path(__file__).parent / "migrations",
         handlers=handlers.HANDLERS,
         blueprints=api.blueprints,
+        staff_standing=standing_reader(models.StaffAccess),
         description="Recovery plans, goals, actions and check-ins.",
     )
 

@@ -15,9 +15,11 @@ from services.plans.models import (
     Goal,
     RecoveryPlan,
     Revision,
+    StaffAccess,
     TimelineEntry,
 )
 from shared.db import UnitOfWork
+from shared.db.staff_access import record_access_change
 from shared.events import Envelope
 from shared.messaging.consumer import with_prefetch
 
@@ -181,6 +183,11 @@ def on_notification_outcome(envelope: Envelope, uow: UnitOfWork) -> None:
     )
 
 
+def on_staff_access_changed(envelope: Envelope, uow: UnitOfWork) -> None:
+    """A key revoked, a member deactivated or given another role: their tokens follow."""
+    record_access_change(uow.session, StaffAccess, envelope)
+
+
 HANDLERS = {
     "client.onboarded": on_client_onboarded,
     "client.updated": on_client_updated,
@@ -188,4 +195,5 @@ HANDLERS = {
     "client.erased": on_client_erased,
     "notification.sent": on_notification_outcome,
     "notification.failed": on_notification_outcome,
+    "staff.access_changed": on_staff_access_changed,
 }

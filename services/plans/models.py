@@ -20,6 +20,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.db import InboxRecord, OutboxRecord, utcnow
 from shared.db.idempotency import IdempotencyRecord
+from shared.db.staff_access import StaffAccessRecord
 from shared.db.types import JsonType, UtcDateTime
 
 
@@ -233,3 +234,7 @@ class ProcessedEvent(InboxRecord, Base):
 
 class IdempotencyKey(IdempotencyRecord, Base):
     pass
+
+
+class StaffAccess(StaffAccessRecord, Base):
+    """Each staff member's standing from intake, checked against every token (``shared.auth``)."""

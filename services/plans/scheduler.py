@@ -20,6 +20,7 @@ from services.plans import actions, checkins, history
 from services.plans.lifecycle import lifecycle_payload
 from services.plans.models import ActionStep, CheckIn, RecoveryPlan
 from services.plans.organisation_settings import settings_of
+from shared.metrics import SCHEDULER_LAST_SUCCESS
 from shared.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ class PlansScheduler:
         while not stop.is_set():
             try:
                 self.tick()
+                SCHEDULER_LAST_SUCCESS.labels(self.runtime.name).set_to_current_time()
             except Exception as exc:  # keep the loop alive; the next tick retries
                 # The error's type only: a database error's text can carry personal data.
                 log.error("scheduler tick failed", extra={"error": type(exc).__name__})

@@ -14,8 +14,9 @@ from shared.db.types import JsonType, UtcDateTime
 class IdempotencyRecord:
     __tablename__ = "idempotency_keys"
 
-    # The tenant of the caller, or "platform" for calls made before authentication.
-    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # "<tenant id>:<staff id>" of the caller, or "platform" for calls made before
+    # authentication (earlier versions stored the tenant id alone).
+    scope: Mapped[str] = mapped_column(String(80), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     request_digest: Mapped[str] = mapped_column(String(64), nullable=False)
     status: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: in progress

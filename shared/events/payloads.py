@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, validate
 from shared.domains import LIFE_DOMAINS
 
 Domain = validate.OneOf(LIFE_DOMAINS)
+CHANNELS = ("email", "sms")
 
 
 class ConsentSchema(Schema):
@@ -26,6 +27,14 @@ class ContactSchema(Schema):
     timezone = fields.String(required=True)
     locale = fields.String(load_default="en")
     consent = fields.Nested(ConsentSchema, required=True)
+    # The channels the client wants tried first, in order ([] for no preference). Added
+    # later: null (an event from before) means "not said", so projections keep theirs.
+    preferred_channels = fields.List(
+        fields.String(validate=validate.OneOf(CHANNELS)),
+        allow_none=True,
+        load_default=None,
+        validate=validate.Length(max=len(CHANNELS)),
+    )
 
 
 class AspirationSchema(Schema):
@@ -45,9 +54,15 @@ class AssessmentSummarySchema(Schema):
     aspirations = fields.List(fields.Nested(AspirationSchema), load_default=list)
 
 
+# Who referred the client: with ``coach_id`` it decides which coaches may see the client
+# (assigned to or referred by them). Optional, for events from before it was added.
+ReferredBy = fields.UUID(allow_none=True, load_default=None)
+
+
 class ClientReferredV1(Schema):
     client_id = fields.UUID(required=True)
     contact = fields.Nested(ContactSchema, required=True)
+    referred_by = ReferredBy
 
 
 class ClientOnboardedV1(Schema):
@@ -56,6 +71,7 @@ class ClientOnboardedV1(Schema):
     timezone = fields.String(required=True)
     contact = fields.Nested(ContactSchema, required=True)
     assessment = fields.Nested(AssessmentSummarySchema, required=True)
+    referred_by = ReferredBy
 
 
 class PlanCreatedV1(Schema):
@@ -84,6 +100,7 @@ class ClientUpdatedV1(Schema):
     changed = fields.List(fields.String(), required=True)
     coach_id = fields.UUID(allow_none=True, load_default=None)
     contact = fields.Nested(ContactSchema, required=True)
+    referred_by = ReferredBy
 
 
 class ClientDischargedV1(Schema):
@@ -106,6 +123,18 @@ class StaffV1(Schema):
     # Optional: the organisation's display name, so notifications can name it in messages
     # (SMS HELP replies, templates) without reading intake's tables.
     organisation_name = fields.String(allow_none=True, load_default=None)
+
+
+class StaffAccessChangedV1(Schema):
+    """Who may still act as a staff member, and as what: every service checks a token's
+    member against it. No personal data, so every service may receive it."""
+
+    staff_id = fields.UUID(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(("org_admin", "coach")))
+    active = fields.Boolean(required=True)
+    # Tokens issued before this moment are refused (a key revoked or rotated, the member
+    # deactivated); null when it never happened.
+    tokens_valid_after = fields.AwareDateTime(allow_none=True, load_default=None)
 
 
 # -- plans --------------------------------------------------------------------------------

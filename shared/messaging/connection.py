@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from kombu import Connection
 
 from shared.config import Settings
@@ -16,14 +18,28 @@ def broker_connection(settings: Settings, *, confirm_publish: bool = False) -> C
     if settings.broker_url.startswith(("amqp", "pyamqp")):
         if confirm_publish:
             options["confirm_publish"] = True
+        # Several nodes in the URL (``amqp://a;amqp://b;amqp://c``): each process starts
+        # at a random one, so connections spread over the cluster, and fails over in turn.
         return Connection(
             settings.broker_url,
             heartbeat=HEARTBEAT_SECONDS,
             connect_timeout=5,
+            failover_strategy="shuffle",
             transport_options=options,
         )
     install_embedded_transport()
     return Connection(settings.broker_url, transport_options=options)
+
+
+def keep_alive(connection: Connection | None) -> None:
+    """Between publishes, read what the broker sent and answer its heartbeats, so an idle
+    connection is not dropped (RabbitMQ closes one silent for two heartbeat intervals).
+    A connection found dead is for the caller to replace; this only reports it."""
+    if connection is None or not connection.connected:
+        return
+    with contextlib.suppress(TimeoutError):
+        connection.drain_events(timeout=0)  # the broker's heartbeats, if any arrived
+    connection.heartbeat_check()
 
 
 def ensure_connected(connection: Connection, *, max_retries: int | None = 10) -> Connection:

@@ -12,6 +12,7 @@ and on the embedded transport.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -23,14 +24,18 @@ from enum import StrEnum
 
 from kombu import Consumer
 from kombu.mixins import ConsumerMixin
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared import context
 from shared.config import Settings
 from shared.db import UnitOfWork, utcnow
+from shared.db.outage import is_database_outage
 from shared.events import Envelope, InvalidEvent, parse_envelope
 from shared.messaging.connection import broker_connection
 from shared.messaging.topology import Topology
+from shared.metrics import BROKER_RECONNECTS, DATABASE_UNAVAILABLE, EVENTS_HANDLED
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +43,18 @@ Handler = Callable[[Envelope, UnitOfWork], None]
 Prefetch = Callable[[UnitOfWork, list[Envelope]], None]
 MAX_RETRY_DELAY_SECONDS = 300
 ERROR_HEADER_LIMIT = 1000
+# While the database is unreachable a worker holds its messages and tries again after
+# a pause that doubles up to this bound.
+DATABASE_BACKOFF_START_SECONDS = 0.5
+DATABASE_BACKOFF_MAX_SECONDS = 5.0
+
+
+class DatabaseUnavailable(Exception):
+    """The service's database cannot take the work (down, refusing connections, locked).
+
+    Not the message's fault: the worker keeps the messages unacknowledged, backs off and
+    tries again, so an outage burns no delivery attempt and parks nothing.
+    """
 
 
 def with_prefetch(prefetch: Prefetch) -> Callable[[Handler], Handler]:
@@ -90,7 +107,9 @@ class InboxProcessor:
         try:
             envelope = parse_envelope(body)
         except InvalidEvent as exc:
-            self._park(body, headers, attempt, str(exc), message_id=None, tenant_id=None)
+            self._park(
+                body, headers, attempt, str(exc), message_id=_message_id_of(body), tenant_id=None
+            )
             return Outcome.DEAD_LETTERED
         handler = self.handlers.get(envelope.type)
         if handler is None:
@@ -105,9 +124,20 @@ class InboxProcessor:
                 uow.commit()
             return outcome
         except Exception as exc:
+            if is_database_outage(exc) and not self.database_reachable():
+                raise DatabaseUnavailable(type(exc).__name__) from exc
             return self._handle_failure(body, headers, attempt, envelope, exc)
         finally:
             _leave_context(tokens)
+
+    def database_reachable(self) -> bool:
+        """One ``SELECT 1`` on a fresh unit of work: can this service use its database?"""
+        try:
+            with self.uow_factory() as uow:
+                uow.session.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
 
     def process_batch(self, messages: list[tuple[bytes, dict | None]]) -> list[Outcome]:
         """Handle several messages in ONE transaction (one commit), falling back to one
@@ -116,7 +146,9 @@ class InboxProcessor:
         if len(messages) > 1:
             try:
                 return self._process_together(messages)
-            except Exception:
+            except Exception as exc:
+                if is_database_outage(exc) and not self.database_reachable():
+                    raise DatabaseUnavailable(type(exc).__name__) from exc
                 log.info(
                     "batch failed; handling its messages one by one",
                     extra={"service": self.service, "size": len(messages)},
@@ -234,6 +266,21 @@ class InboxProcessor:
         )
 
     def _write_outbox(self, body, *, routing_key, headers, message_id, tenant_id, available_in):
+        """Address the message to a queue of this service through its outbox. If even
+        that cannot be written, the database is the problem, not the message."""
+        try:
+            self._add_to_outbox(
+                body,
+                routing_key=routing_key,
+                headers=headers,
+                message_id=message_id,
+                tenant_id=tenant_id,
+                available_in=available_in,
+            )
+        except sa_exc.SQLAlchemyError as exc:
+            raise DatabaseUnavailable(type(exc).__name__) from exc
+
+    def _add_to_outbox(self, body, *, routing_key, headers, message_id, tenant_id, available_in):
         with self.uow_factory() as uow:
             uow.session.add(
                 self.outbox(
@@ -275,6 +322,31 @@ class EventWorker(ConsumerMixin):
         self._ack_many = self.connection.transport.driver_type == "amqp"
         self._pending: list = []
         self._first_pending_at = 0.0
+        self._active_connection = None
+        self._holding = False
+        self._connected_before = False
+
+    @contextlib.contextmanager
+    def establish_connection(self):
+        # Kombu's default waits grow to 30 s between attempts: after a broker outage a
+        # worker would sit idle long after the broker is back. Try every 2 s at most.
+        with self.create_connection() as connection:
+            connection.ensure_connection(
+                self.on_connection_error,
+                self.connect_max_retries,
+                interval_start=0.2,
+                interval_step=0.5,
+                interval_max=2,
+            )
+            yield connection
+
+    def on_connection_revived(self) -> None:
+        if self._connected_before:
+            BROKER_RECONNECTS.labels(self.processor.service, "worker").inc()
+        self._connected_before = True
+
+    def on_consume_ready(self, connection, channel, consumers, **kwargs) -> None:
+        self._active_connection = connection
 
     def get_consumers(self, consumer_cls, channel):
         topology = Topology(self.settings)
@@ -295,7 +367,7 @@ class EventWorker(ConsumerMixin):
         if not self._pending:
             self._first_pending_at = time.monotonic()
         self._pending.append(message)
-        if len(self._pending) >= self.batch_size:
+        if len(self._pending) >= self.batch_size and not self._holding:
             self.flush()
 
     def on_iteration(self) -> None:
@@ -304,16 +376,67 @@ class EventWorker(ConsumerMixin):
 
     def flush(self) -> None:
         batch, self._pending = self._pending, []
-        self.processor.process_batch([(m.body, m.headers) for m in batch])
+        messages = [(m.body, m.headers) for m in batch]
+        delay = DATABASE_BACKOFF_START_SECONDS
+        service = self.processor.service
+        while True:
+            try:
+                outcomes = self.processor.process_batch(messages)
+                break
+            except DatabaseUnavailable as exc:
+                DATABASE_UNAVAILABLE.labels(service, "worker").inc()
+                if self.should_stop:
+                    # Unacknowledged, they go back to the queue when the connection closes.
+                    return
+                log.warning(
+                    "database unavailable; holding messages and retrying",
+                    extra={
+                        "service": self.processor.service,
+                        "messages": len(batch),
+                        "retry_in_seconds": delay,
+                        "error": str(exc),
+                    },
+                )
+                self._hold(delay)
+                delay = min(delay * 2, DATABASE_BACKOFF_MAX_SECONDS)
+        for outcome in outcomes:
+            EVENTS_HANDLED.labels(service, outcome.value).inc()
         if self._ack_many:
             batch[-1].ack(multiple=True)  # the batch is every unacknowledged delivery so far
         else:
             for message in batch:
                 message.ack()
 
+    def _hold(self, seconds: float) -> None:
+        """Wait without going silent on the broker: keep reading frames and answering
+        heartbeats, so the connection (and the held deliveries) survive the wait. New
+        deliveries only join the next batch."""
+        self._holding = True
+        try:
+            deadline = time.monotonic() + seconds
+            while (remaining := deadline - time.monotonic()) > 0 and not self.should_stop:
+                connection = self._active_connection
+                if connection is None:
+                    time.sleep(min(remaining, 0.5))
+                    continue
+                # A lost connection raises out of here: the mixin reconnects and the
+                # broker redelivers what was held.
+                with contextlib.suppress(TimeoutError):
+                    connection.drain_events(timeout=min(remaining, 0.5))
+                connection.heartbeat_check()
+        finally:
+            self._holding = False
+
     def on_decode_error(self, message, exc) -> None:
-        # Kombu's default acks (drops) an undecodable message; park it instead.
-        self.processor._park(message.body, message.headers, 1, f"undecodable: {exc}", None, None)
+        # Kombu's default acks (drops) an undecodable message; park it instead. If even
+        # that cannot be written, leave it unacknowledged: it comes back after a reconnect.
+        try:
+            self.processor._park(
+                message.body, message.headers, 1, f"undecodable: {exc}", None, None
+            )
+        except DatabaseUnavailable:
+            log.warning("database unavailable; an undecodable message is left unacknowledged")
+            return
         message.ack()
 
     def run_until(self, stop: threading.Event) -> None:
@@ -358,6 +481,15 @@ def drain(settings: Settings, processor: InboxProcessor, idle_seconds: float = 0
                     connection.drain_events(timeout=idle_seconds)
                 except TimeoutError:
                     return handled
+
+
+def _message_id_of(body) -> uuid.UUID:
+    """The event id a message that failed validation claims, if it names one, so its dead
+    letter can be found and matched across services; a fresh id otherwise."""
+    try:
+        return uuid.UUID(str(json.loads(body)["id"]))
+    except Exception:
+        return uuid.uuid4()
 
 
 def _attempt_of(headers: dict) -> int:

@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.config import Settings
 from shared.db import utcnow
 from shared.db.housekeeping import Housekeeper
-from shared.messaging.connection import broker_connection, ensure_connected
+from shared.messaging.connection import broker_connection, ensure_connected, keep_alive
 from shared.messaging.publisher import OutgoingMessage, PublishTimeout, publisher_for
 from shared.messaging.topology import Topology
+from shared.metrics import BROKER_RECONNECTS, OUTBOX_PUBLISHED
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class OutboxRelay:
         session_factory: sessionmaker[Session],
         outbox_model: type,
         housekeeper: Housekeeper | None = None,
+        service: str = "",
     ):
         """``housekeeper``: run every ``HOUSEKEEPING_INTERVAL_SECONDS`` by ``run_forever``
         (each service has a relay, so each service's old rows go)."""
@@ -46,10 +48,15 @@ class OutboxRelay:
         self.batch_size = settings.relay_batch_size
         self._connection: Connection | None = None
         self._publisher = None
+        self._connected_before = False
+        self.service = service
 
     # -- broker -------------------------------------------------------------------------
     def _ensure_publisher(self):
         if self._publisher is None:
+            if self._connected_before:
+                BROKER_RECONNECTS.labels(self.service, "relay").inc()
+            self._connected_before = True
             connection = ensure_connected(broker_connection(self.settings), max_retries=3)
             Topology(self.settings).declare(connection)
             self._connection = connection
@@ -64,6 +71,14 @@ class OutboxRelay:
                 log.debug("closing the relay connection failed", exc_info=True)
         self._connection = None
         self._publisher = None
+
+    def _keep_alive(self) -> None:
+        try:
+            keep_alive(self._connection)
+        except Exception:
+            # The broker dropped us while idle: reconnect at the next publish, quietly.
+            log.info("relay connection lost while idle; reconnecting on the next publish")
+            self.close()
 
     # -- work ---------------------------------------------------------------------------
     def _claim(self, session: Session) -> list:
@@ -101,6 +116,7 @@ class OutboxRelay:
                     self._record_failure(row, error)
             session.commit()
         if published:
+            OUTBOX_PUBLISHED.labels(self.service).inc(published)
             log.debug("relay published", extra={"count": published})
         return published
 
@@ -142,6 +158,7 @@ class OutboxRelay:
                     continue
                 if published < self.batch_size:
                     stop.wait(self.settings.poll_interval_seconds)
+                    self._keep_alive()
         finally:
             self.close()
             log.info("relay stopped")

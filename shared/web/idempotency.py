@@ -1,7 +1,8 @@
 """``Idempotency-Key`` for POST endpoints.
 
 The first request with a key reserves it (a row with no answer yet), runs, and stores its
-answer; a retry with the same key and body gets the stored answer again; the same key
+answer; a retry by the same caller (staff member) with the same key and body gets the
+stored answer again, another caller's same key is another key; the same key
 with another body is refused (422); a retry while the first is still running gets 409.
 Refusals (4xx) are stored and replayed like successes; a request that fails with a 5xx
 releases its key so it can be retried. Secrets in an answer (a new API key, an access
@@ -32,8 +33,10 @@ SECRET_FIELDS = ("api_key", "access_token")
 
 
 def _scope() -> str:
+    # A key belongs to the caller, not to their organisation: a colleague replaying it
+    # must not get an answer about a client they may not see.
     principal = g.get("principal")
-    return str(principal.tenant_id) if principal else "platform"
+    return f"{principal.tenant_id}:{principal.staff_id}" if principal else "platform"
 
 
 def _digest() -> str:

@@ -7,6 +7,7 @@ import logging
 from flask import Response, json, request
 from werkzeug.exceptions import HTTPException
 
+from shared.db.outage import RETRY_AFTER_SECONDS, is_database_outage
 from shared.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,17 @@ def handle_domain_error(error: DomainError) -> Response:
 
 
 def handle_unexpected(error: Exception) -> Response:
+    if is_database_outage(error):
+        # Not the request's fault: a retry (with its Idempotency-Key) is safe.
+        log.warning(
+            "database unavailable", extra={"path": request.path, "error": type(error).__name__}
+        )
+        return problem(
+            503,
+            "Service unavailable",
+            "The service cannot reach its database just now; please try again shortly.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     # Never leak internals; the log has the traceback (without request bodies).
     log.exception("unhandled error", extra={"path": request.path, "error": type(error).__name__})
     return problem(500, "Internal server error", "Something went wrong on our side.")

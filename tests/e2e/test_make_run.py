@@ -39,6 +39,19 @@ def _processes_with(marker: str) -> list[int]:
     return found
 
 
+def _processes_running(command: str, marker: str) -> list[int]:
+    """PIDs of processes started by this run whose command line contains ``command``."""
+    found = []
+    for pid in _processes_with(marker):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if command in cmdline and "shared.restarting" not in cmdline:
+            found.append(pid)
+    return found
+
+
 def test_make_run_serves_the_journey_on_the_embedded_default_and_stops_cleanly(tmp_path):
     var_dir = tmp_path / "var"
     env = {k: v for k, v in os.environ.items() if k not in CONFIGURED}
@@ -88,6 +101,28 @@ def test_make_run_serves_the_journey_on_the_embedded_default_and_stops_cleanly(t
         )
         for port in ports.values():
             assert requests.get(f"http://127.0.0.1:{port}/docs", timeout=5).status_code == 200
+
+        # A worker that dies is started again; the others keep running and the next
+        # client's welcome still goes out.
+        [worker] = _processes_running("shared.cli worker notifications", f"VAR_DIR={var_dir}")
+        os.kill(worker, signal.SIGKILL)
+        wait_for(
+            lambda: [
+                pid
+                for pid in _processes_running("shared.cli worker notifications", str(var_dir))
+                if pid != worker
+            ],
+            timeout=30,
+            what="the killed worker started again",
+        )
+        second = api.onboarded_client(access, organisation["admin"]["id"], email="sam@example.net")
+        wait_for(
+            lambda: len(list((var_dir / "outbox").glob("*.eml"))) == 2,
+            timeout=60,
+            what="the second welcome after the restart",
+        )
+        assert make.poll() is None
+        wait_for(lambda: api.plans_of(access, second["id"]), timeout=60, what="the second plan")
     finally:
         os.killpg(make.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
         make.wait(timeout=60)

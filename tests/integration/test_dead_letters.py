@@ -200,3 +200,13 @@ def test_a_clean_batch_commits_once(system, settings, monkeypatch):
     assert system.processors["plans"].process_batch(batch) == [Outcome.PROCESSED] * 5
     assert len(commits) == 1
     assert _plan_count(system) == 5
+
+
+def test_a_dead_letter_keeps_the_event_id_of_an_invalid_message(system, settings):
+    invalid = _onboarded_envelope(str(uuid.uuid4()))
+    invalid["data"]["assessment"]["domain_ratings"] = {"housing": 11}
+    _publish(settings, json.dumps(invalid).encode())
+    assert system.consume("plans") == 1
+    system.relay()
+    [letter] = deadletters.peek(settings, "plans")
+    assert str(letter.message_id) == invalid["id"]

@@ -66,3 +66,30 @@ def test_a_refusal_is_replayed_too(api, tenant):
     again = api.call("intake", "POST", path, tenant["token"], json=body, headers=dict(headers))
     assert first.status == again.status == 409
     assert again.body == first.body
+
+
+def test_keys_are_scoped_to_the_caller_not_shared_with_colleagues(api, tenant, system):
+    _, coach_token = api.add_staff(tenant["token"])
+    headers = {"Idempotency-Key": "referral-1"}
+    mine = api.call("intake", "POST", "/v1/clients", tenant["token"], json=BODY, headers=headers)
+    theirs = api.call(
+        "intake", "POST", "/v1/clients", coach_token, json=BODY, headers=dict(headers)
+    )
+    assert mine.status == theirs.status == 201
+    assert "Idempotent-Replayed" not in theirs.headers
+    assert mine.body["id"] != theirs.body["id"]
+    assert _clients(system) == 2
+
+
+def test_a_coach_replaying_an_admins_key_gets_no_answer_about_a_client_they_cannot_see(api, tenant):
+    client = api.refer_client(tenant["token"])  # the admin's referral, no coach assigned
+    _, coach_token = api.add_staff(tenant["token"])
+    path = f"/v1/clients/{client['id']}/consent"
+    body = {"channel": "sms", "granted": False, "method": "verbal"}
+    headers = {"Idempotency-Key": "consent-1"}
+    admins = api.call("intake", "POST", path, tenant["token"], json=body, headers=headers)
+    assert admins.status == 200
+    replay = api.call("intake", "POST", path, coach_token, json=body, headers=dict(headers))
+    assert replay.status == 404
+    assert "Idempotent-Replayed" not in replay.headers
+    assert "records" not in (replay.body or {})

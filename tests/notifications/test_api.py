@@ -114,18 +114,26 @@ def test_every_kind_has_a_default_template_on_each_of_its_channels(notifications
 )
 def test_role_matrix_and_tenant_isolation(notifications, method, path, body, coach_status):
     n = notifications
-    tenant = uuid.uuid4()
-    client = n.refer(tenant)
+    tenant, coach = uuid.uuid4(), uuid.uuid4()
+    client = n.onboard(tenant, coach)
     path = path.format(client=client)
     kwargs = {"json": body} if body is not None else {}
+    about_a_client = "/clients/" in path
 
     assert n.call(method, path, None, **kwargs).status_code == 401
     assert n.call(method, path, "not-a-jwt", **kwargs).status_code == 401
-    assert n.call(method, path, n.token(tenant, "coach"), **kwargs).status_code == coach_status
+    assert (
+        n.call(method, path, n.token(tenant, "coach", coach), **kwargs).status_code == coach_status
+    )
+    other_coach = n.call(method, path, n.token(tenant, "coach"), **kwargs)
+    # Another coach's client does not exist for a coach, as in intake and plans.
+    assert other_coach.status_code == (404 if about_a_client else 403)
     assert n.call(method, path, n.token(tenant, "org_admin"), **kwargs).status_code == 200
     other = n.call(method, path, n.token(uuid.uuid4(), "org_admin"), **kwargs)
-    if "{client}" in method + path or "/clients/" in path:
+    other_tenant_coach = n.call(method, path, n.token(uuid.uuid4(), "coach", coach), **kwargs)
+    if about_a_client:
         assert other.status_code == 404  # another organisation's client does not exist
+        assert other_tenant_coach.status_code == 404
     else:
         assert other.status_code == 200
 

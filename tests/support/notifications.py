@@ -51,8 +51,8 @@ class NotificationsHarness:
         assert outcome == Outcome.PROCESSED, outcome
         return envelope
 
-    def onboard(self, tenant_id, coach_id=None, **contact) -> uuid.UUID:
-        client_id = uuid.uuid4()
+    def onboard(self, tenant_id, coach_id=None, *, client_id=None, **contact) -> uuid.UUID:
+        client_id = client_id or uuid.uuid4()
         details = contact_details(**contact)
         self.event(
             "client.onboarded",
@@ -67,14 +67,31 @@ class NotificationsHarness:
         )
         return client_id
 
-    def refer(self, tenant_id, **contact) -> uuid.UUID:
+    def refer(self, tenant_id, referred_by=None, **contact) -> uuid.UUID:
         client_id = uuid.uuid4()
         self.event(
             "client.referred",
             tenant_id,
-            {"client_id": client_id, "contact": contact_details(**contact)},
+            {
+                "client_id": client_id,
+                "referred_by": referred_by,
+                "contact": contact_details(**contact),
+            },
         )
         return client_id
+
+    def update(self, tenant_id, client_id, changed, coach_id=None, **contact) -> dict:
+        """``client.updated`` as intake sends it: the current coach (or none) and contact."""
+        return self.event(
+            "client.updated",
+            tenant_id,
+            {
+                "client_id": client_id,
+                "changed": changed,
+                "coach_id": coach_id,
+                "contact": contact_details(**contact),
+            },
+        )
 
     def staff(self, tenant_id, staff_id=None, organisation_name=None, **fields) -> uuid.UUID:
         staff_id = staff_id or uuid.uuid4()

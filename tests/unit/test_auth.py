@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
 
-from shared.auth import Principal, issue_token, verify_token
+from shared.auth import (
+    Principal,
+    StaffStanding,
+    StandingCache,
+    admit,
+    issue_token,
+    verified_token,
+    verify_token,
+)
 from shared.errors import Unauthorized
 
 SECRET = "unit-test-secret-0123456789abcdef"
@@ -71,3 +80,79 @@ def test_unsigned_token_is_refused():
     )
     with pytest.raises(Unauthorized):
         verify_token(SECRET, token)
+
+
+# -- a token's member as they stand now -----------------------------------------------------
+
+ADMIN = Principal(uuid.uuid4(), uuid.uuid4(), "org_admin")
+
+
+def _verified(principal=ADMIN, issued_at=None):
+    return verified_token(SECRET, issue_token(SECRET, principal, 60, issued_at=issued_at))
+
+
+def test_a_member_not_known_to_the_service_is_taken_at_the_token_word():
+    assert admit(_verified(), None) == ADMIN
+
+
+def test_a_deactivated_member_is_refused_whatever_the_token():
+    with pytest.raises(Unauthorized, match="deactivated"):
+        admit(_verified(), StaffStanding(active=False, role="org_admin", tokens_valid_after=None))
+
+
+def test_a_demoted_admin_acts_with_the_role_they_have_now():
+    principal = admit(_verified(), StaffStanding(True, "coach", None))
+    assert principal.role == "coach" and principal.staff_id == ADMIN.staff_id
+
+
+def test_a_token_issued_before_the_cut_off_is_refused_and_one_issued_after_it_works():
+    cut_off = datetime.now(UTC)
+    standing = StaffStanding(True, "org_admin", cut_off)
+    with pytest.raises(Unauthorized, match="revoked"):
+        admit(_verified(issued_at=cut_off - timedelta(milliseconds=1)), standing)
+    # Within the same second as the cut-off: iat keeps its fraction of a second.
+    assert admit(_verified(issued_at=cut_off + timedelta(milliseconds=1)), standing) == ADMIN
+
+
+def test_a_token_without_an_issue_time_is_refused_once_its_member_has_a_cut_off():
+    token = jwt.encode(
+        {
+            "sub": str(ADMIN.staff_id),
+            "tid": str(ADMIN.tenant_id),
+            "role": "org_admin",
+            "exp": 4102444800,
+            "iss": "coaching-intake",
+        },
+        SECRET,
+        algorithm="HS256",
+    )
+    verified = verified_token(SECRET, token)
+    assert admit(verified, StaffStanding(True, "org_admin", None)) == ADMIN
+    with pytest.raises(Unauthorized, match="revoked"):
+        admit(verified, StaffStanding(True, "org_admin", datetime.now(UTC)))
+
+
+class CountingLookup:
+    def __init__(self):
+        self.standing = StaffStanding(True, "org_admin", None)
+        self.calls = 0
+
+    def __call__(self, tenant_id, staff_id):
+        self.calls += 1
+        return self.standing
+
+
+def test_reads_reuse_a_standing_for_a_moment_and_writes_always_look_again(monkeypatch):
+    lookup = CountingLookup()
+    cache = StandingCache(lookup, ttl_seconds=1.0)
+    now = [100.0]
+    monkeypatch.setattr("shared.auth.time.monotonic", lambda: now[0])
+
+    assert cache.standing(ADMIN).role == "org_admin"
+    lookup.standing = StaffStanding(True, "coach", None)
+    assert cache.standing(ADMIN).role == "org_admin" and lookup.calls == 1
+    assert cache.standing(ADMIN, fresh=True).role == "coach" and lookup.calls == 2
+
+    lookup.standing = StaffStanding(False, "coach", None)
+    now[0] += 1.0  # a read a second later sees the change
+    assert cache.standing(ADMIN).active is False and lookup.calls == 3

@@ -77,3 +77,16 @@ def test_catalogue_routes_onboarding_to_plans_and_notifications():
     assert "client.onboarded" not in routing_keys_for("intake")
     for spec in CATALOGUE.values():
         assert spec.producer not in spec.consumers
+
+
+def test_staff_access_changes_reach_every_service_that_checks_tokens_without_personal_data():
+    assert "staff.access_changed" in routing_keys_for("plans")
+    assert "staff.access_changed" in routing_keys_for("notifications")
+    envelope = new_envelope(
+        "staff.access_changed",
+        uuid.uuid4(),
+        {"staff_id": uuid.uuid4(), "role": "coach", "active": False, "tokens_valid_after": None},
+        producer="intake",
+    )
+    assert set(envelope["data"]) == {"staff_id", "role", "active", "tokens_valid_after"}
+    assert parse_envelope(json.dumps(envelope)).data["active"] is False

@@ -17,7 +17,7 @@ from alembic import op
 import shared.db.types
 
 revision: str = "0007_weekly_digest"
-down_revision: str | Sequence[str] | None = "0004"
+down_revision: str | Sequence[str] | None = "0006_inbound_sms"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
