@@ -12,7 +12,14 @@ import pytest
 from sqlalchemy import func, select
 
 from services.notifications.models import AchievedGoal, Nudge, PlannedCheckIn, PlannedStep
-from services.notifications.weekly_digest import DigestTime, next_digest_at, week_key
+from services.notifications.weekly_digest import (
+    DigestTime,
+    UpcomingStep,
+    WeekInFacts,
+    digest_variables,
+    next_digest_at,
+    week_key,
+)
 
 SYDNEY = ZoneInfo("Australia/Sydney")
 LONDON = ZoneInfo("Europe/London")
@@ -116,6 +123,24 @@ def test_the_occurrence_key_is_the_clients_local_week():
 
 
 # -- what it says --------------------------------------------------------------------------
+
+
+def test_an_empty_week_has_nothing_to_say_and_anything_in_it_is_worth_a_digest():
+    assert digest_variables(WeekInFacts(), "Australia/Sydney") is None
+    only_a_checkin = WeekInFacts(next_checkin_at=utc("2026-07-14T10:00"))
+    assert digest_variables(only_a_checkin, "Australia/Sydney")["next_checkin"] == (
+        "Tue 14 Jul, 10:00"
+    )
+    planned_none_done = digest_variables(WeekInFacts(steps_planned=2), "Australia/Sydney")
+    assert (planned_none_done["steps_done"], planned_none_done["steps_planned"]) == (0, 2)
+
+
+def test_a_digest_names_at_most_three_steps_and_five_goals_but_counts_them_all():
+    steps = [UpcomingStep(f"Step {i}", utc(f"2026-07-1{i}T09:00")) for i in range(3, 8)]
+    goals = [f"Goal {i}" for i in range(7)]
+    said = digest_variables(WeekInFacts(goals_achieved=goals, next_steps=steps), "UTC")
+    assert [s["title"] for s in said["next_steps"]] == ["Step 3", "Step 4", "Step 5"]
+    assert said["goals_achieved"] == goals[:5] and said["goals_achieved_count"] == 7
 
 
 def test_digest_goes_at_five_on_sunday_local_across_the_change_with_the_right_numbers(
