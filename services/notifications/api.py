@@ -6,12 +6,14 @@ import uuid
 
 from flask_smorest import Blueprint
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from services.notifications import schemas
 from services.notifications.access import contact_for
 from services.notifications.contacts import organisation_of
 from services.notifications.kinds import KINDS
 from services.notifications.models import Contact, Nudge, TemplateOverride
+from services.notifications.nudges import digest_time, schedule_weekly_digest
 from services.notifications.templates import (
     TemplateInvalid,
     check_template,
@@ -22,7 +24,7 @@ from services.notifications.templates import (
     template_parts,
 )
 from shared.auth import current_principal, requires_role
-from shared.errors import NotFound, Unprocessable
+from shared.errors import Conflict, NotFound, Unprocessable
 from shared.pagination import paginate
 from shared.runtime import current_runtime
 from shared.web.idempotency import idempotent
@@ -86,6 +88,7 @@ def _preferences_of(contact: Contact, org) -> dict:
         "paused_until": contact.paused_until,
         "preferred_channel": contact.preferred_channel,
         "checkin_reminder_lead_minutes": list(contact.checkin_reminder_leads or []),
+        "weekly_digest": digest.__dict__ if (digest := digest_time(contact)) else None,
         "organisation_quiet_hours_floor": floor,
     }
 
@@ -95,7 +98,8 @@ def _preferences_of(contact: Contact, org) -> dict:
 @preferences.response(200, schemas.PreferencesOutSchema)
 @documents_errors(preferences, 401, 403, 404)
 def get_preferences(client_id: uuid.UUID):
-    """Quiet hours, daily cap, pause, preferred channel and check-in reminder lead times."""
+    """Quiet hours, daily cap, pause, preferred channel, check-in reminder lead times and
+    the weekly digest's local day and time."""
     with current_runtime().session_factory() as session:
         contact = _contact(session, client_id)
         return _preferences_of(contact, organisation_of(session, contact.tenant_id))
@@ -105,30 +109,44 @@ def get_preferences(client_id: uuid.UUID):
 @requires_role(*STAFF)
 @preferences.arguments(schemas.PreferencesSchema)
 @preferences.response(200, schemas.PreferencesOutSchema)
-@documents_errors(preferences, 400, 401, 403, 404, 422)
+@documents_errors(preferences, 400, 401, 403, 404, 409, 422)
 def put_preferences(body, client_id: uuid.UUID):
     """Change a client's preferences; fields left out keep their value.
 
     The organisation's quiet-hours floor always applies on top of the client's own. A
     preferred channel set here holds until the client's preferred channels change in
-    intake.
+    intake. A new weekly digest time moves the pending digest; null stops it.
     """
-    with current_runtime().unit_of_work() as uow:
-        contact = _contact(uow.session, client_id)
-        if "quiet_hours" in body:
-            contact.quiet_start = body["quiet_hours"]["start"]
-            contact.quiet_end = body["quiet_hours"]["end"]
-        if "daily_cap" in body:
-            contact.daily_cap = body["daily_cap"]
-        if "paused_until" in body:
-            contact.paused_until = body["paused_until"]
-        if "preferred_channel" in body:
-            contact.preferred_channel = body["preferred_channel"]
-        if "checkin_reminder_lead_minutes" in body:
-            contact.checkin_reminder_leads = sorted(set(body["checkin_reminder_lead_minutes"]))
-        result = _preferences_of(contact, organisation_of(uow.session, contact.tenant_id))
-        uow.commit()
-        return result
+    runtime = current_runtime()
+    try:
+        with runtime.unit_of_work() as uow:
+            contact = _contact(uow.session, client_id)
+            _apply_preferences(contact, body)
+            if "weekly_digest" in body:
+                schedule_weekly_digest(uow, contact, runtime.clock())
+            result = _preferences_of(contact, organisation_of(uow.session, contact.tenant_id))
+            uow.commit()
+    except IntegrityError as exc:  # the dispatcher scheduled the same digest meanwhile
+        raise Conflict("The client's digest changed meanwhile; try again.") from exc
+    return result
+
+
+def _apply_preferences(contact: Contact, body: dict) -> None:
+    if "quiet_hours" in body:
+        contact.quiet_start = body["quiet_hours"]["start"]
+        contact.quiet_end = body["quiet_hours"]["end"]
+    if "daily_cap" in body:
+        contact.daily_cap = body["daily_cap"]
+    if "paused_until" in body:
+        contact.paused_until = body["paused_until"]
+    if "preferred_channel" in body:
+        contact.preferred_channel = body["preferred_channel"]
+    if "checkin_reminder_lead_minutes" in body:
+        contact.checkin_reminder_leads = sorted(set(body["checkin_reminder_lead_minutes"]))
+    if "weekly_digest" in body:
+        digest = body["weekly_digest"] or {}
+        contact.digest_weekday = digest.get("weekday")
+        contact.digest_local_time = digest.get("local_time")
 
 
 # -- organisation settings ----------------------------------------------------------------

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
+from services.notifications import plan_projection
 from services.notifications.models import (
     Contact,
     Nudge,
@@ -75,10 +76,6 @@ def on_client_referred(envelope: Envelope, uow: UnitOfWork, now: datetime) -> No
     upsert_contact(uow, envelope)
 
 
-def on_client_updated(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
-    upsert_contact(uow, envelope)
-
-
 def cancel_pending(uow: UnitOfWork, tenant_id, client_id, reason: str, *conditions) -> int:
     result = uow.session.execute(
         update(Nudge)
@@ -115,6 +112,7 @@ def on_client_erased(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None
     contact.phone = None
     contact.consent_email = contact.consent_sms = False
     cancel_pending(uow, tenant_id, client_id, "client_erased")
+    plan_projection.forget_client(uow.session, tenant_id, client_id)
     uow.session.execute(
         update(Nudge)
         .where(Nudge.tenant_id == tenant_id, Nudge.client_id == client_id)

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from services.notifications import suppressions
+from services.notifications import plan_projection, suppressions
 from services.notifications.channels import (
     Channel,
     OutgoingMessage,
@@ -44,10 +44,12 @@ from services.notifications.models import (
     Suppression,
     TemplateOverride,
 )
+from services.notifications.nudges import DIGEST, schedule_following_digests
 from services.notifications.quiet_hours import local_day_bounds
 from services.notifications.rules import Decision, decide_for_client, decide_for_coach
 from services.notifications.templates import render
 from services.notifications.unsubscribe import make_token, unsubscribe_url
+from services.notifications.weekly_digest import WeekInFacts, digest_variables
 from shared.db import utcnow
 from shared.runtime import ServiceRuntime
 
@@ -116,7 +118,12 @@ EVENT_PARAMETERS = {
 MAX_SEND_ATTEMPTS = 6
 MAX_BACKOFF = timedelta(minutes=30)
 DEFAULT_ORGANISATION_NAME = "your coaching service"
-HELD_BACK_STATES = {"suppress": "suppressed", "expire": "expired", "cancel": "cancelled"}
+HELD_BACK_STATES = {
+    "suppress": "suppressed",
+    "expire": "expired",
+    "cancel": "cancelled",
+    "skip": "skipped",
+}
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,18 @@ class Delivery:
     channel: str
     attempts: int
     message: OutgoingMessage
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A weekly digest cleared to go. Its facts were read and kept in the claim's short
+    transaction; its message is rendered only after that has committed."""
+
+    nudge: Nudge
+    contact: Contact
+    organisation: Organisation | None
+    decision: Decision
+    override: TemplateOverride | None
 
 
 @dataclass
@@ -146,6 +165,8 @@ class Facts:
     overrides: dict[tuple, TemplateOverride]
     # Sends already decided in this batch, per client, for the daily cap.
     planned: Counter = field(default_factory=Counter)
+    # What each weekly digest of the batch can say, by nudge id.
+    digests: dict[uuid.UUID, WeekInFacts] = field(default_factory=dict)
 
     @classmethod
     def load(cls, session: Session, nudges: list[Nudge], now: datetime) -> Facts:
@@ -214,7 +235,15 @@ class Facts:
                 select(Organisation).where(Organisation.tenant_id.in_(tenants))
             )
         }
-        return cls(now, contacts, organisations, staff, suppressed, sent, overrides)
+        digests = plan_projection.weeks_of(
+            session,
+            [n for n in nudges if n.kind == DIGEST],
+            {key: contact.timezone for key, contact in contacts.items()},
+            now,
+        )
+        return cls(
+            now, contacts, organisations, staff, suppressed, sent, overrides, digests=digests
+        )
 
     def suppression_reason(self, tenant_id, channel: str, address: str) -> str | None:
         key = (tenant_id, channel, suppressions.address_hash(tenant_id, channel, address))
@@ -347,6 +376,37 @@ class OutcomeRecorder:
                 time.sleep(delay)
 
 
+def _with_digest_content(nudge: Nudge, decision: Decision, facts: Facts, timezone: str) -> Decision:
+    """A digest says what the client's week holds, composed now; an empty week is skipped."""
+    said = digest_variables(facts.digests[nudge.id], timezone)
+    if said is None:
+        return Decision("skip", channel=decision.channel, reason="nothing_to_say")
+    nudge.variables = said
+    return decision
+
+
+def _digests_done_with(nudges: list[Nudge], prepared: list[Delivery | Draft]) -> list[Nudge]:
+    """Digests that will not be tried again: going out now, or held back for good."""
+    going = {item.nudge.id for item in prepared if isinstance(item, Draft)}
+    return [
+        n
+        for n in nudges
+        if n.kind == DIGEST and (n.id in going or n.state in HELD_BACK_STATES.values())
+    ]
+
+
+def _delivery(nudge: Nudge, message: OutgoingMessage) -> Delivery:
+    return Delivery(
+        nudge.id,
+        nudge.tenant_id,
+        nudge.client_id,
+        nudge.kind,
+        nudge.channel,
+        nudge.attempts,
+        message,
+    )
+
+
 def _staff_id_of(nudge: Nudge, contacts: dict) -> uuid.UUID | None:
     contact = contacts.get((nudge.tenant_id, nudge.client_id))
     return nudge.staff_id or (contact.coach_id if contact else None)
@@ -424,8 +484,10 @@ class Dispatcher:
         now = self.clock()
         with self.runtime.unit_of_work() as uow:
             nudges = self._claim(uow.session, now)
-            deliveries = self._prepare_all(uow.session, nudges, now) if nudges else []
+            prepared = self._prepare_all(uow.session, nudges, now) if nudges else []
+            schedule_following_digests(uow, _digests_done_with(nudges, prepared), now)
             uow.commit()  # nothing leaves before the claim and the rules' verdicts are kept
+        deliveries = self._rendered(prepared)
         if self._pool is None:
             self._send_all(deliveries, self.channels)
         else:
@@ -441,19 +503,39 @@ class Dispatcher:
         return len(nudges)
 
     # -- preparing a claimed batch --------------------------------------------------------
-    def _prepare_all(self, session: Session, nudges: list[Nudge], now: datetime) -> list[Delivery]:
+    def _prepare_all(
+        self, session: Session, nudges: list[Nudge], now: datetime
+    ) -> list[Delivery | Draft]:
         with session.no_autoflush:  # the claim and the verdicts are written in one flush
             facts = Facts.load(session, nudges, now)
-        deliveries = []
+        prepared = []
         for nudge in nudges:
             try:
-                delivery = self._prepare(nudge, facts)
+                ready = self._prepare(nudge, facts)
             except Exception:
                 # Left claimed: its lease expires and it is tried again later.
                 log.exception("could not prepare a nudge", extra={"nudge_id": str(nudge.id)})
                 continue
-            if delivery is not None:
-                deliveries.append(delivery)
+            if ready is not None:
+                prepared.append(ready)
+        return prepared
+
+    def _rendered(self, prepared: list[Delivery | Draft]) -> list[Delivery]:
+        """The batch's deliveries, digests rendered now that the claim has committed."""
+        deliveries = []
+        for item in prepared:
+            if isinstance(item, Delivery):
+                deliveries.append(item)
+                continue
+            try:
+                message = self._compose(
+                    item.nudge, item.contact, item.organisation, None, item.decision, item.override
+                )
+            except Exception:
+                # Left claimed: its lease expires and it is tried again later.
+                log.exception("could not render a nudge", extra={"nudge_id": str(item.nudge.id)})
+                continue
+            deliveries.append(_delivery(item.nudge, message))
         return deliveries
 
     def _send_all(self, deliveries: list[Delivery], channels: dict[str, Channel]) -> None:
@@ -483,8 +565,9 @@ class Dispatcher:
             outcome = Outcome(delivery, "sent", provider_message_id=provider_id, at=self.clock())
         self.recorder.put(outcome)
 
-    def _prepare(self, nudge: Nudge, facts: Facts) -> Delivery | None:
-        """Apply the rules to one nudge; mark it if held back, or return what to send.
+    def _prepare(self, nudge: Nudge, facts: Facts) -> Delivery | Draft | None:
+        """Apply the rules to one nudge; mark it if held back, or return what to send (a
+        digest as a draft, rendered after the claim commits).
 
         Pure computation on ``facts``: nothing here touches the database, so a nudge that
         fails to prepare leaves the rest of the batch unharmed.
@@ -508,6 +591,8 @@ class Dispatcher:
                 ),
                 sent_today=lambda: facts.sent_today(contact),
             )
+            if nudge.kind == DIGEST and decision.action == "send":
+                decision = _with_digest_content(nudge, decision, facts, contact.timezone)
         if decision.action != "send":
             self._hold_back(nudge, decision)
             log.info(
@@ -516,21 +601,16 @@ class Dispatcher:
             )
             return None
         override = facts.overrides.get((nudge.tenant_id, nudge.kind, decision.channel))
-        message = self._compose(nudge, contact, organisation, staff, decision, override)
         if nudge.audience != "coach":
             facts.planned[client_key] += 1
         nudge.channel = decision.channel
         nudge.attempts += 1
+        if nudge.kind == DIGEST:
+            # Its facts are kept (variables); the text is not, it is rendered after commit.
+            return Draft(nudge, contact, organisation, decision, override)
+        message = self._compose(nudge, contact, organisation, staff, decision, override)
         nudge.body = message.text
-        return Delivery(
-            nudge.id,
-            nudge.tenant_id,
-            nudge.client_id,
-            nudge.kind,
-            decision.channel,
-            nudge.attempts,
-            message,
-        )
+        return _delivery(nudge, message)
 
     @staticmethod
     def _hold_back(nudge: Nudge, decision: Decision) -> None:

@@ -5,16 +5,29 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from services.notifications import contacts, nudges
+from services.notifications import contacts, nudges, plan_projection
 from shared.db import UnitOfWork
 from shared.events import Envelope
 
 EventHandler = Callable[[Envelope, UnitOfWork, datetime], None]
 
+
+def in_turn(*effects: EventHandler) -> EventHandler:
+    """One event with several effects, all in the event's one transaction."""
+
+    def handle(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
+        for effect in effects:
+            effect(envelope, uow, now)
+
+    handle.__name__ = effects[0].__name__
+    return handle
+
+
+# The plan projection (what the weekly digest says) learns from plans' events too.
 HANDLERS: dict[str, EventHandler] = {
     "client.referred": contacts.on_client_referred,
     "client.onboarded": nudges.on_client_onboarded,
-    "client.updated": contacts.on_client_updated,
+    "client.updated": nudges.on_client_updated,
     "client.discharged": contacts.on_client_discharged,
     "client.erased": contacts.on_client_erased,
     "staff.created": contacts.on_staff_changed,
@@ -22,16 +35,16 @@ HANDLERS: dict[str, EventHandler] = {
     "staff.access_changed": contacts.on_staff_access_changed,
     "plan.activated": nudges.on_plan_activated,
     "plan.review_due": nudges.on_review_due,
-    "goal.achieved": nudges.on_goal_achieved,
-    "action.scheduled": nudges.on_action_scheduled,
-    "action.rescheduled": nudges.on_action_rescheduled,
-    "action.completed": nudges.on_action_closed,
-    "action.cancelled": nudges.on_action_closed,
-    "checkin.scheduled": nudges.on_checkin_scheduled,
-    "checkin.rescheduled": nudges.on_checkin_rescheduled,
-    "checkin.recorded": nudges.on_checkin_closed,
-    "checkin.cancelled": nudges.on_checkin_closed,
-    "checkin.missed": nudges.on_checkin_missed,
+    "goal.achieved": in_turn(nudges.on_goal_achieved, plan_projection.on_goal_achieved),
+    "action.scheduled": in_turn(nudges.on_action_scheduled, plan_projection.on_action_event),
+    "action.rescheduled": in_turn(nudges.on_action_rescheduled, plan_projection.on_action_event),
+    "action.completed": in_turn(nudges.on_action_closed, plan_projection.on_action_event),
+    "action.cancelled": in_turn(nudges.on_action_closed, plan_projection.on_action_event),
+    "checkin.scheduled": in_turn(nudges.on_checkin_scheduled, plan_projection.on_checkin_event),
+    "checkin.rescheduled": in_turn(nudges.on_checkin_rescheduled, plan_projection.on_checkin_event),
+    "checkin.recorded": in_turn(nudges.on_checkin_closed, plan_projection.on_checkin_event),
+    "checkin.cancelled": in_turn(nudges.on_checkin_closed, plan_projection.on_checkin_event),
+    "checkin.missed": in_turn(nudges.on_checkin_missed, plan_projection.on_checkin_event),
     "client.risk_flagged": nudges.on_risk_flagged,
 }
 

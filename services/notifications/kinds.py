@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 COMMON_VARIABLES = frozenset({"name", "organisation_name", "help_contact", "unsubscribe_url"})
 
@@ -16,6 +17,8 @@ class NudgeKind:
     variables: frozenset[str]
     # Reminders are for a moment; once it has passed they expire instead of going late.
     is_reminder: bool = False
+    # How long after its moment a reminder may still go (a digest a day late is still news).
+    expires_after: timedelta = timedelta(0)
     # Replies to the client's own message (STOP, HELP): no rules but consent of the moment.
     is_reply: bool = False
 
@@ -59,6 +62,24 @@ KINDS: dict[str, NudgeKind] = {
             ("email",),
             frozenset({"coach_name", "client_ref", "review_due_on"}),
         ),
+        NudgeKind(
+            "weekly_digest",
+            "client",
+            1,
+            BOTH,
+            frozenset(
+                {
+                    "steps_done",
+                    "steps_planned",
+                    "goals_achieved",
+                    "goals_achieved_count",
+                    "next_steps",
+                    "next_checkin",
+                }
+            ),
+            is_reminder=True,
+            expires_after=timedelta(days=2),
+        ),
         NudgeKind("opt_out_confirmation", "client", 9, ("sms",), frozenset(), is_reply=True),
         NudgeKind("opt_in_confirmation", "client", 9, ("sms",), frozenset(), is_reply=True),
         NudgeKind("help_reply", "client", 9, ("sms",), frozenset(), is_reply=True),
@@ -81,4 +102,13 @@ SAMPLE_VARIABLES = {
     "client_ref": "client 1f3e…",
     "risk": "low wellbeing",
     "review_due_on": "2026-05-01",
+    "steps_done": 4,
+    "steps_planned": 5,
+    "goals_achieved": ["Join a community garden group"],
+    "goals_achieved_count": 1,
+    "next_steps": [
+        {"title": "Walk to the community garden", "when": "Mon 13 Apr, 10:00"},
+        {"title": "Call the housing service", "when": "Tue 14 Apr, 09:30"},
+    ],
+    "next_checkin": "Wed 15 Apr, 14:30",
 }

@@ -64,6 +64,9 @@ class Contact(Base):
     # When the latest STOP/START acted on this client (the provider's time where given):
     # an older keyword arriving later must not undo it.
     last_keyword_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # The weekly digest's local weekday ("mon".."sun") and "HH:MM"; both null: no digest.
+    digest_weekday: Mapped[str | None] = mapped_column(String(3), nullable=True, default="sun")
+    digest_local_time: Mapped[str | None] = mapped_column(String(5), nullable=True, default="17:00")
     updated_at: Mapped[datetime] = mapped_column(
         UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow
     )
@@ -191,6 +194,55 @@ class Nudge(Base):
         Index("ix_nudges_subject", "tenant_id", "subject_id"),
         Index("ix_nudges_provider_id", "provider_message_id"),
     )
+
+
+# -- what notifications knows of a client's plan, for the weekly digest -------------------
+
+
+class PlannedStep(Base):
+    """One occurrence of an action step, kept from plans' ``action.*`` events."""
+
+    __tablename__ = "planned_steps"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    action_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    occurrence_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    client_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    title: Mapped[str] = mapped_column(String(500), nullable=False)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    # scheduled, completed or cancelled
+    status: Mapped[str] = mapped_column(String(12), nullable=False)
+
+    __table_args__ = (Index("ix_planned_steps_client", "tenant_id", "client_id", "due_at"),)
+
+
+class AchievedGoal(Base):
+    """A goal the client reached, kept from ``goal.achieved``."""
+
+    __tablename__ = "achieved_goals"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    goal_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    client_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    title: Mapped[str] = mapped_column(String(500), nullable=False)
+    achieved_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+    __table_args__ = (Index("ix_achieved_goals_client", "tenant_id", "client_id", "achieved_at"),)
+
+
+class PlannedCheckIn(Base):
+    """A check-in, kept from plans' ``checkin.*`` events."""
+
+    __tablename__ = "planned_checkins"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    checkin_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    client_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    # scheduled, recorded, cancelled or missed
+    status: Mapped[str] = mapped_column(String(12), nullable=False)
+
+    __table_args__ = (Index("ix_planned_checkins_client", "tenant_id", "client_id", "starts_at"),)
 
 
 class Outbox(OutboxRecord, Base):

@@ -11,11 +11,18 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from services.notifications.contacts import cancel_pending, upsert_contact
+from services.notifications import plan_projection
+from services.notifications.contacts import PENDING_STATES, cancel_pending, upsert_contact
 from services.notifications.kinds import KINDS
 from services.notifications.models import Contact, Nudge
 from services.notifications.quiet_hours import zone
 from services.notifications.rules import address_of, channel_order
+from services.notifications.weekly_digest import (
+    DigestTime,
+    next_digest_at,
+    shifted_by_weeks,
+    week_key,
+)
 from shared.db import UnitOfWork
 from shared.events import Envelope
 
@@ -96,6 +103,16 @@ def on_client_onboarded(envelope: Envelope, uow: UnitOfWork, now: datetime) -> N
         contact.status = "active"  # onboarded again after a discharge
     # Keyed by the event: a redelivery sends nothing, a later re-onboarding welcomes again.
     schedule_nudge(uow, contact, "welcome", f"onboarding:{envelope.id}", now)
+    schedule_weekly_digest(uow, contact, now)
+
+
+def on_client_updated(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
+    """Keep the contact right; a client who moved timezone has their digest moved too."""
+    known = _contact(uow, envelope)
+    timezone = known.timezone if known is not None else None
+    contact = upsert_contact(uow, envelope)
+    if timezone is not None and contact.timezone != timezone and _pending_digests(uow, contact):
+        schedule_weekly_digest(uow, contact, now)
 
 
 # -- plans --------------------------------------------------------------------------------
@@ -250,6 +267,91 @@ def on_checkin_missed(envelope: Envelope, uow: UnitOfWork, now: datetime) -> Non
         now,
         subject_id=data["checkin_id"],
     )
+
+
+# -- the weekly digest -------------------------------------------------------------------
+
+DIGEST = "weekly_digest"
+# Facts are kept this long before a digest's week: room for a later change of weekday.
+FACTS_MARGIN = timedelta(days=7)
+
+
+def digest_time(contact: Contact) -> DigestTime | None:
+    if contact.digest_weekday and contact.digest_local_time:
+        return DigestTime(contact.digest_weekday, contact.digest_local_time)
+    return None
+
+
+def _pending_digests(uow: UnitOfWork, contact: Contact) -> list[Nudge]:
+    return list(
+        uow.session.scalars(
+            select(Nudge).where(
+                Nudge.tenant_id == contact.tenant_id,
+                Nudge.client_id == contact.client_id,
+                Nudge.kind == DIGEST,
+                Nudge.state.in_(PENDING_STATES),
+            )
+        )
+    )
+
+
+def _digest_of_week(uow: UnitOfWork, contact: Contact, key: str) -> Nudge | None:
+    return uow.session.scalar(
+        select(Nudge).where(
+            Nudge.tenant_id == contact.tenant_id,
+            Nudge.client_id == contact.client_id,
+            Nudge.kind == DIGEST,
+            Nudge.occurrence_key == key,
+        )
+    )
+
+
+def schedule_weekly_digest(uow: UnitOfWork, contact: Contact, after: datetime) -> Nudge | None:
+    """Keep the client's next digest pending, at their chosen local time after ``after``.
+
+    One digest per local week (its occurrence key): a pending digest of another week is
+    cancelled as ``rescheduled``, one cancelled earlier in the chosen week is taken up
+    again, and a week whose digest already went (or was skipped) gives way to the next.
+    A client without a digest time, or no longer with us, keeps none pending.
+    """
+    when = digest_time(contact)
+    pending = _pending_digests(uow, contact)
+    if when is None or contact.status != "active":
+        for nudge in pending:
+            nudge.state, nudge.reason = "cancelled", "digest_off" if when is None else "inactive"
+        return None
+    moment = next_digest_at(after, contact.timezone, when)
+    for _ in range(3):
+        key = week_key(moment, contact.timezone)
+        digest = _digest_of_week(uow, contact, key)
+        if digest is None or digest.state in (*PENDING_STATES, "cancelled"):
+            break
+        moment = next_digest_at(moment, contact.timezone, when)
+    else:
+        return None  # unreachable: a week ahead is always free
+    for nudge in pending:
+        if nudge is not digest:
+            nudge.state, nudge.reason = "cancelled", "rescheduled"
+    if digest is None:
+        return schedule_nudge(uow, contact, DIGEST, key, moment, event_at=moment)
+    digest.state, digest.reason, digest.claimed_until = "scheduled", None, None
+    digest.due_at = digest.event_at = moment
+    return digest
+
+
+def schedule_following_digests(uow: UnitOfWork, digests: list[Nudge], now: datetime) -> None:
+    """Once a digest is done with (sent, skipped or held back for good), next week's is
+    scheduled, and plan facts no digest will speak of again are dropped."""
+    for digest in digests:
+        contact = uow.session.get(Contact, (digest.tenant_id, digest.client_id))
+        if contact is None:
+            continue
+        following = schedule_weekly_digest(uow, contact, max(now, digest.event_at or now))
+        if following is not None:
+            week_starts = shifted_by_weeks(following.due_at, contact.timezone, -1)
+            plan_projection.forget_before(
+                uow.session, contact.tenant_id, contact.client_id, week_starts - FACTS_MARGIN
+            )
 
 
 # -- coach alerts -------------------------------------------------------------------------

@@ -51,10 +51,10 @@ class QuietHours:
         day = local.date()
         if self.start > self.end and local.time() >= self.start:
             day += timedelta(days=1)
-        return _wall_clock(day, self.end, local.tzinfo)
+        return wall_clock(day, self.end, local.tzinfo)
 
 
-def _wall_clock(day, at: time, tz) -> datetime:
+def wall_clock(day, at: time, tz) -> datetime:
     """``day`` at ``at`` local time; a time skipped by a DST change moves past the gap."""
     candidate = datetime.combine(day, at, tzinfo=tz)
     round_trip = candidate.astimezone(UTC).astimezone(tz)
@@ -80,13 +80,13 @@ def start_of_next_day(moment: datetime, timezone: str, windows: list[QuietHours]
     """The first allowed minute of the client's next local day."""
     tz = zone(timezone)
     tomorrow = moment.astimezone(tz).date() + timedelta(days=1)
-    return next_allowed(_wall_clock(tomorrow, time(0, 0), tz).astimezone(UTC), timezone, windows)
+    return next_allowed(wall_clock(tomorrow, time(0, 0), tz).astimezone(UTC), timezone, windows)
 
 
 def local_day_bounds(moment: datetime, timezone: str) -> tuple[datetime, datetime]:
     """The UTC start and end of the client's local day containing ``moment``."""
     tz = zone(timezone)
     day = moment.astimezone(tz).date()
-    start = _wall_clock(day, time(0, 0), tz).astimezone(UTC)
-    end = _wall_clock(day + timedelta(days=1), time(0, 0), tz).astimezone(UTC)
+    start = wall_clock(day, time(0, 0), tz).astimezone(UTC)
+    end = wall_clock(day + timedelta(days=1), time(0, 0), tz).astimezone(UTC)
     return start, end

@@ -91,15 +91,20 @@ def decide_for_client(
             nudge, channel, "daily_cap", start_of_next_day(now, contact.timezone, windows)
         )
     # 6. a reminder whose moment has passed.
-    if kind.is_reminder and nudge.event_at is not None and nudge.event_at <= now:
+    if kind.is_reminder and nudge.event_at is not None and _stale_at(nudge) <= now:
         return Decision("expire", channel=channel, reason="moment_passed")
     return Decision("send", channel=channel, to=to)
 
 
 def _defer_or_expire(nudge: Nudge, channel: str, reason: str, until: datetime) -> Decision:
-    if KINDS[nudge.kind].is_reminder and nudge.event_at is not None and until >= nudge.event_at:
+    if KINDS[nudge.kind].is_reminder and nudge.event_at is not None and until >= _stale_at(nudge):
         return Decision("expire", channel=channel, reason=f"moment_passed:{reason}")
     return Decision("defer", channel=channel, reason=reason, until=until)
+
+
+def _stale_at(nudge: Nudge) -> datetime:
+    """When a reminder stops being worth sending: its moment, or a while after it."""
+    return nudge.event_at + KINDS[nudge.kind].expires_after
 
 
 def decide_for_coach(staff: StaffMember | None) -> Decision:

@@ -3,6 +3,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.notifications.quiet_hours import HHMM
+from services.notifications.weekly_digest import WEEKDAYS
 
 HhMm = fields.String(
     required=True, validate=validate.Regexp(HHMM, error="Use HH:MM (24-hour clock).")
@@ -23,14 +24,15 @@ class NudgeSchema(Schema):
     state = fields.String(
         metadata={
             "description": "scheduled, deferred, sending, sent, failed, suppressed, "
-            "expired, cancelled"
+            "expired, cancelled, skipped"
         }
     )
     reason = fields.String(
         allow_none=True,
         metadata={
             "description": "why it was held back or failed: no_consent, suppressed:<why>, "
-            "paused, quiet_hours, daily_cap, moment_passed, client_discharged, ..."
+            "paused, quiet_hours, daily_cap, moment_passed, client_discharged, "
+            "nothing_to_say (a weekly digest of an empty week), rescheduled, ..."
         },
     )
     due_at = fields.DateTime()
@@ -51,6 +53,18 @@ class QuietHoursSchema(Schema):
     start = HhMm
     end = fields.String(
         required=True, validate=validate.Regexp(HHMM, error="Use HH:MM (24-hour clock).")
+    )
+
+
+class WeeklyDigestSchema(Schema):
+    weekday = fields.String(
+        required=True,
+        validate=validate.OneOf(WEEKDAYS, error="Use one of: mon, tue, wed, thu, fri, sat, sun."),
+    )
+    local_time = fields.String(
+        required=True,
+        validate=validate.Regexp(HHMM, error="Use HH:MM (24-hour clock)."),
+        metadata={"description": "the client's own local time"},
     )
 
 
@@ -76,6 +90,14 @@ class PreferencesSchema(Schema):
     checkin_reminder_lead_minutes = fields.List(
         fields.Integer(validate=validate.Range(min=0, max=10080)),
         validate=validate.Length(max=5),
+    )
+    weekly_digest = fields.Nested(
+        WeeklyDigestSchema,
+        allow_none=True,
+        metadata={
+            "description": "when the client's weekly digest goes (default Sunday 17:00 "
+            "local), or null for none"
+        },
     )
 
 

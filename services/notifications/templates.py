@@ -43,6 +43,12 @@ def _alert(subject: str, body: str) -> dict[str, str]:
     }
 
 
+# How the digest greets the week's steps: all done, some, or none yet.
+_ENCOURAGEMENT = (
+    '{{ " - every one of them. Well done!" if steps_done == steps_planned else '
+    '(". Every step counts." if steps_done else ". That\'s okay - each week is a fresh start.") }}'
+)
+
 DEFAULT_TEMPLATES: dict[tuple[str, str], dict[str, str]] = {
     ("welcome", "email"): _email(
         "Welcome to {{ organisation_name }}, {{ name }}",
@@ -105,6 +111,68 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], dict[str, str]] = {
         "Plan review due for {{ client_ref }}",
         "The recovery plan of {{ client_ref }} is due for review on {{ review_due_on }}.",
     ),
+    ("weekly_digest", "email"): {
+        "subject": "Your week with {{ organisation_name }}",
+        "text": """Hi {{ name }},
+
+Here is your week.
+{% if steps_planned %}
+
+You did {{ steps_done }} of the {{ steps_planned }} steps you planned{{ encouragement }}
+{% endif %}
+{% if goals_achieved %}
+
+{% for goal in goals_achieved %}
+You reached your goal: {{ goal }}.
+{% endfor %}
+{% if goals_achieved_count > goals_achieved|length %}
+And {{ goals_achieved_count - goals_achieved|length }} more besides.
+{% endif %}
+That took real effort.
+{% endif %}
+{% if next_steps %}
+
+Coming up:
+{% for step in next_steps %}
+- {{ step.title }}, {{ step.when }}
+{% endfor %}
+{% endif %}
+{% if next_checkin %}
+
+Your next check-in: {{ next_checkin }}.
+{% endif %}
+
+Take care,
+{{ organisation_name }}
+
+To stop these emails: {{ unsubscribe_url }}
+""".replace("{{ encouragement }}", _ENCOURAGEMENT),
+        "html": (
+            "<html><body><p>Hi {{ name }},</p><p>Here is your week.</p>"
+            "{% if steps_planned %}<p>You did {{ steps_done }} of the {{ steps_planned }} steps "
+            f"you planned{_ENCOURAGEMENT}</p>{{% endif %}}"
+            "{% if goals_achieved %}<p>{% for goal in goals_achieved %}"
+            "You reached your goal: <strong>{{ goal }}</strong>.<br>{% endfor %}"
+            "{% if goals_achieved_count > goals_achieved|length %}"
+            "And {{ goals_achieved_count - goals_achieved|length }} more besides.<br>{% endif %}"
+            "That took real effort.</p>{% endif %}"
+            "{% if next_steps %}<p>Coming up:</p><ul>{% for step in next_steps %}"
+            "<li>{{ step.title }}, {{ step.when }}</li>{% endfor %}</ul>{% endif %}"
+            "{% if next_checkin %}<p>Your next check-in: {{ next_checkin }}.</p>{% endif %}"
+            "<p>Take care,<br>{{ organisation_name }}</p>"
+            '<p style="font-size:small"><a href="{{ unsubscribe_url }}">Stop these emails</a></p>'
+            "</body></html>"
+        ),
+    },
+    ("weekly_digest", "sms"): {
+        "text": "Hi {{ name }}, your week: "
+        "{% if steps_planned %}{{ steps_done }} of {{ steps_planned }} steps done"
+        "{% if steps_done == steps_planned %} - well done!{% else %}.{% endif %} {% endif %}"
+        "{% if goals_achieved_count %}Goals reached: {{ goals_achieved_count }}. {% endif %}"
+        "{% if next_steps %}Next: {{ next_steps[0].title|truncate(60) }}, {{ next_steps[0].when }}. "
+        "{% endif %}"
+        "{% if next_checkin %}Check-in: {{ next_checkin }}. {% endif %}" + _OPT_OUT,
+    },
     ("opt_out_confirmation", "sms"): {
         "text": "You will get no more messages from {{ organisation_name }}. "
         "Reply START to opt back in.",

@@ -82,4 +82,5 @@ def test_relay_killed_between_publish_and_mark_causes_no_second_plan_or_email(
 
     assert len(http_api.plans_of(token, client["id"])) == 1
     assert len(smtp.messages) == 1
-    assert len(http_api.nudges_of(token, client["id"])) == 1
+    kinds = sorted(n["kind"] for n in http_api.nudges_of(token, client["id"]))
+    assert kinds == ["weekly_digest", "welcome"]

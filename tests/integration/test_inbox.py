@@ -48,7 +48,9 @@ def test_second_delivery_of_client_onboarded_drafts_no_second_plan_and_sends_no_
 
     assert len(api.plans_of(tenant["token"], client["id"])) == 1
     assert len(smtp.messages) == 1
-    assert len(api.nudges_of(tenant["token"], client["id"])) == 1
+    # One welcome, and one weekly digest waiting for Sunday.
+    kinds = sorted(n["kind"] for n in api.nudges_of(tenant["token"], client["id"]))
+    assert kinds == ["weekly_digest", "welcome"]
 
 
 def test_duplicate_delivered_before_the_first_is_processed_is_still_applied_once(

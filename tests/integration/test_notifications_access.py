@@ -62,7 +62,10 @@ def test_a_client_who_prefers_sms_gets_the_first_nudge_by_sms(api, tenant, syste
     system.settle()
 
     nudges = api.nudges_of(tenant["token"], client["id"])
-    assert [(n["kind"], n["channel"], n["state"]) for n in nudges] == [("welcome", "sms", "sent")]
+    assert sorted((n["kind"], n["channel"], n["state"]) for n in nudges) == [
+        ("weekly_digest", "sms", "scheduled"),
+        ("welcome", "sms", "sent"),
+    ]
     assert smtp.messages == []
     preferences = api.call(
         "notifications", "GET", f"/v1/clients/{client['id']}/preferences", tenant["token"]

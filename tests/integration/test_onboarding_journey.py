@@ -28,7 +28,10 @@ def test_onboarding_drafts_a_plan_and_sends_exactly_one_welcome_email(api, tenan
     assert email["Subject"] == "Welcome to Harbour Recovery Services, Jo"
 
     nudges = api.nudges_of(tenant["token"], client["id"])
-    assert [(n["kind"], n["channel"], n["state"]) for n in nudges] == [("welcome", "email", "sent")]
+    assert sorted((n["kind"], n["channel"], n["state"]) for n in nudges) == [
+        ("weekly_digest", "email", "scheduled"),  # Sunday 17:00 in the client's timezone
+        ("welcome", "email", "sent"),
+    ]
 
 
 def test_plan_is_visible_through_get_by_id_and_not_to_another_tenant(api, tenant, system):
@@ -52,7 +55,7 @@ def test_welcome_is_suppressed_without_consent(api, tenant, system, smtp):
     system.settle()
     assert smtp.messages == []
     nudges = api.nudges_of(tenant["token"], client["id"])
-    assert [(n["kind"], n["state"], n["reason"]) for n in nudges] == [
+    assert [(n["kind"], n["state"], n["reason"]) for n in nudges if n["kind"] == "welcome"] == [
         ("welcome", "suppressed", "no_consent")
     ]
 

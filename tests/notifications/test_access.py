@@ -76,4 +76,7 @@ def test_an_erased_client_is_gone_for_coaches_and_kept_bare_for_admins(notificat
     n.event("client.erased", tenant, {"client_id": client})
     assert _statuses(n, n.token(tenant, "coach", coach), client) == [404] * 3
     listed = n.call("GET", f"/v1/clients/{client}/notifications", n.token(tenant))
-    assert [(i["kind"], i["state"]) for i in listed.json["items"]] == [("welcome", "cancelled")]
+    assert sorted((i["kind"], i["state"]) for i in listed.json["items"]) == [
+        ("weekly_digest", "cancelled"),
+        ("welcome", "cancelled"),
+    ]

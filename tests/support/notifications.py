@@ -46,6 +46,7 @@ class NotificationsHarness:
         envelope = new_envelope(
             event_type, tenant_id, data, producer=CATALOGUE[event_type].producer
         )
+        envelope["occurred_at"] = self.clock().isoformat()  # it happened on the test's clock
         outcome = self.processor.process(json.dumps(envelope).encode(), {})
         assert outcome == Outcome.PROCESSED, outcome
         return envelope
