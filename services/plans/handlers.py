@@ -7,12 +7,13 @@ import uuid
 
 from sqlalchemy import select, update
 
-from services.plans import actions, history
+from services.plans import actions, history, journal
 from services.plans.drafting import draft_plan_from_onboarding
 from services.plans.models import (
     ActionStep,
     CheckIn,
     Goal,
+    JournalEntry,
     RecoveryPlan,
     Revision,
     TimelineEntry,
@@ -162,6 +163,14 @@ def on_client_erased(envelope: Envelope, uow: UnitOfWork) -> None:
         )
         .values(reason=None)
     )
+    session.execute(
+        update(JournalEntry)
+        .where(
+            JournalEntry.tenant_id == envelope.tenant_id,
+            JournalEntry.client_id == envelope.data["client_id"],
+        )
+        .values(text=None)
+    )
 
 
 def on_notification_outcome(envelope: Envelope, uow: UnitOfWork) -> None:
@@ -181,6 +190,13 @@ def on_notification_outcome(envelope: Envelope, uow: UnitOfWork) -> None:
     )
 
 
+@with_prefetch(load_plans_of_clients)
+def on_client_replied(envelope: Envelope, uow: UnitOfWork) -> None:
+    """The client's reply: a journal entry, and a flag, a wellbeing point or a completed
+    step as it says."""
+    journal.record_reply(uow, envelope.tenant_id, envelope.data, _plans_of_client(uow, envelope))
+
+
 HANDLERS = {
     "client.onboarded": on_client_onboarded,
     "client.updated": on_client_updated,
@@ -188,4 +204,5 @@ HANDLERS = {
     "client.erased": on_client_erased,
     "notification.sent": on_notification_outcome,
     "notification.failed": on_notification_outcome,
+    "client.replied": on_client_replied,
 }
