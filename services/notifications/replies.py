@@ -199,7 +199,10 @@ def record_reply(uow: UnitOfWork, contact: Contact, reply: ClientReply, now: dat
 
 def receive_sms(runtime, sender: str, body: str, message_sid: str) -> bool:
     """An inbound text that is not a keyword: a reply from the client with that number.
-    True when it was recorded now; False for an unknown number or a copy seen before."""
+    True when it was recorded now; False for a blank text (a picture alone), an unknown
+    number or a copy seen before."""
+    if not body.strip():
+        return False
     now = runtime.clock()
     reply_id = reply_id_for("sms", message_sid)
     try:

@@ -13,7 +13,6 @@ from services.plans.models import (
     ActionStep,
     CheckIn,
     Goal,
-    JournalEntry,
     RecoveryPlan,
     Revision,
     TimelineEntry,
@@ -163,14 +162,7 @@ def on_client_erased(envelope: Envelope, uow: UnitOfWork) -> None:
         )
         .values(reason=None)
     )
-    session.execute(
-        update(JournalEntry)
-        .where(
-            JournalEntry.tenant_id == envelope.tenant_id,
-            JournalEntry.client_id == envelope.data["client_id"],
-        )
-        .values(text=None)
-    )
+    journal.erase_words(uow, envelope.tenant_id, envelope.data["client_id"])
 
 
 def on_notification_outcome(envelope: Envelope, uow: UnitOfWork) -> None:

@@ -3,6 +3,7 @@ plan (journal, wellbeing, a completed step, a risk flag) and is acknowledged by 
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
@@ -11,8 +12,13 @@ import pytest
 from werkzeug import Response
 
 from services.notifications.webhook_signature import SIGNATURE_HEADER, compute_signature
+from services.plans import journal
 from shared.clock import FrozenClock
 from shared.config import load_settings
+from shared.events import new_envelope
+from shared.messaging.consumer import Outcome
+from tests.support.database import text_values
+from tests.support.plans import deliver, onboard
 
 AUTH_TOKEN = "sms-auth-token-for-replies"
 BASE_URL = "https://notify.harbour.example"
@@ -258,3 +264,38 @@ def test_only_the_clients_coach_and_admins_read_the_journal(api, tenant, system,
     assert api.call("plans", "GET", path).status == 401
     bad = api.call("plans", "GET", f"{path}?cursor=nonsense", coach_token)
     assert bad.status == 422 and "cursor" in bad.body["errors"]
+
+
+def test_a_reply_held_for_a_retry_in_plans_loses_its_words_when_the_client_is_erased(
+    system, monkeypatch
+):
+    tenant = uuid.uuid4()
+    client_id = onboard(system, tenant, uuid.uuid4())["client_id"]
+    monkeypatch.setattr(journal, "record_reply", _fails)
+    envelope = new_envelope(
+        "client.replied",
+        tenant,
+        {
+            "reply_id": uuid.uuid4(),
+            "client_id": client_id,
+            "channel": "sms",
+            "received_at": NOON,
+            "intent": "journal",
+            "text": "Walked by the river at dawn",
+        },
+        producer="notifications",
+    )
+    outcome = system.processors["plans"].process(json.dumps(envelope).encode(), {})
+    assert outcome == Outcome.RETRY_SCHEDULED
+
+    def words_held() -> list[str]:
+        return [t for t, _c, text in text_values(system, "plans") if "river at dawn" in text]
+
+    assert words_held() == ["outbox"]
+    monkeypatch.undo()
+    deliver(system, "client.erased", tenant, {"client_id": client_id})
+    assert words_held() == []
+
+
+def _fails(*_args, **_kwargs):
+    raise RuntimeError("a passing fault")

@@ -308,9 +308,13 @@ def test_a_number_two_organisations_know_belongs_to_the_one_that_texted_it_last(
     )
 
 
-def test_a_text_from_an_unknown_number_records_nothing(notifications_with_sms, provider):
+def test_a_text_from_an_unknown_number_or_a_blank_one_records_nothing(
+    notifications_with_sms, provider
+):
     n = notifications_with_sms
+    n.onboard(uuid.uuid4(), phone=NUMBER)
     _text(n, "hello?", number="+61400999888")
+    _text(n, "  ")
     assert n.outbox_events("client.replied") == []
 
 
