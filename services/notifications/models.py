@@ -176,7 +176,7 @@ class Nudge(Base):
     )
 
 
-class ClientReply(Base):
+class ReceivedReply(Base):
     """A reply the client sent (SMS, an email link, their page), recorded once.
 
     The id is the reply's idempotency key (from the provider's message id); what the reply

@@ -28,8 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from services.notifications import suppressions
 from services.notifications.contacts import contacts_with_phone
 from services.notifications.crisis_settings import crisis_settings_for
-from services.notifications.models import ClientReply as ClientReplyRecord
-from services.notifications.models import Contact, Nudge, StaffMember
+from services.notifications.models import Contact, Nudge, ReceivedReply, StaffMember
 from services.notifications.nudges import client_ref, schedule_nudge
 from services.notifications.reply_parsing import MAX_TEXT_LENGTH, read_reply, says_done
 from shared.db import UnitOfWork
@@ -84,6 +83,7 @@ def contact_for_number(session, phone: str) -> Contact | None:
     texted = session.execute(
         select(Nudge.tenant_id, Nudge.client_id)
         .where(
+            Nudge.tenant_id.in_({c.tenant_id for c in candidates}),
             Nudge.client_id.in_([c.client_id for c in candidates]),
             Nudge.audience == "client",
             Nudge.channel == "sms",
@@ -161,10 +161,10 @@ def record_reply(uow: UnitOfWork, contact: Contact, reply: ClientReply, now: dat
     """Record the reply once, answer it and emit ``client.replied``, in the caller's unit
     of work. False (and nothing done) when this reply was recorded before."""
     session = uow.session
-    if session.get(ClientReplyRecord, reply.reply_id) is not None:
+    if session.get(ReceivedReply, reply.reply_id) is not None:
         return False
     session.add(
-        ClientReplyRecord(
+        ReceivedReply(
             id=reply.reply_id,
             tenant_id=contact.tenant_id,
             client_id=contact.client_id,
