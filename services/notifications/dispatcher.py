@@ -520,7 +520,7 @@ class Dispatcher:
             return None
         override = facts.overrides.get((nudge.tenant_id, nudge.kind, decision.channel))
         message = self._compose(nudge, contact, organisation, staff, decision, override)
-        if nudge.audience != "coach":
+        if nudge.audience != "coach" and nudge.kind not in ANSWER_KINDS:
             facts.planned[client_key] += 1
         nudge.channel = decision.channel
         nudge.attempts += 1

@@ -354,3 +354,15 @@ def test_crisis_settings_are_the_organisations_own(notifications_with_sms, provi
 
     restored = n.call("PUT", path, admin, json={"phrases": None, "crisis_text": None})
     assert restored.json["phrases_are_default"] and restored.json["text_is_default"]
+
+
+def test_acknowledgements_do_not_use_up_the_daily_cap(notifications_with_sms, provider):
+    n = notifications_with_sms
+    tenant = uuid.uuid4()
+    _coach, client = _coach_and_client(n, tenant)
+    _preferences(n, tenant, client, daily_cap=1)
+    _text(n, "6")
+    _text(n, "Cooked dinner for the first time in weeks")
+    n.dispatch()
+    assert [n.nudge(client, kind).state for kind in ("mood_ack", "journal_ack")] == ["sent"] * 2
+    assert n.nudge(client, "welcome").state == "sent"  # the day's one nudge still went
