@@ -28,18 +28,29 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         ) from exc
 
 
-def paginate(session, stmt: Select, model, cursor: str | None, limit: int) -> dict:
-    """Order by (created_at, id) and return ``{"items", "next_cursor"}``."""
+def paginate(
+    session,
+    stmt: Select,
+    model,
+    cursor: str | None,
+    limit: int,
+    *,
+    at=None,
+    newest_first: bool = False,
+) -> dict:
+    """Order by (``at``, id), oldest first unless ``newest_first``, and return
+    ``{"items", "next_cursor"}``. ``at`` is a datetime column, ``created_at`` by default."""
+    at = model.created_at if at is None else at
     if cursor:
-        created_at, row_id = decode_cursor(cursor)
-        stmt = stmt.where(
-            or_(
-                model.created_at > created_at,
-                and_(model.created_at == created_at, model.id > row_id),
-            )
-        )
-    rows = list(session.scalars(stmt.order_by(model.created_at, model.id).limit(limit + 1)))
-    next_cursor = (
-        encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
-    )
+        moment, row_id = decode_cursor(cursor)
+        if newest_first:
+            stmt = stmt.where(or_(at < moment, and_(at == moment, model.id < row_id)))
+        else:
+            stmt = stmt.where(or_(at > moment, and_(at == moment, model.id > row_id)))
+    order = (at.desc(), model.id.desc()) if newest_first else (at, model.id)
+    rows = list(session.scalars(stmt.order_by(*order).limit(limit + 1)))
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor(getattr(last, at.key), last.id)
     return {"items": rows[:limit], "next_cursor": next_cursor}

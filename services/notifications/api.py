@@ -306,6 +306,7 @@ def preview_template(body, kind: str, channel: str):
 
 
 def blueprints():
+    from services.notifications.crisis_api import crisis
     from services.notifications.public_api import unsubscribe, webhooks
 
-    return (nudges, preferences, organisation, templates, webhooks, unsubscribe)
+    return (nudges, preferences, organisation, templates, crisis, webhooks, unsubscribe)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -11,6 +12,7 @@ from services.notifications.models import (
     Contact,
     Nudge,
     Organisation,
+    Outbox,
     StaffAccess,
     StaffMember,
 )
@@ -119,6 +121,22 @@ def on_client_erased(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None
         .values(body=None, variables=None)
         .execution_options(synchronize_session=False)
     )
+    _erase_reply_texts(uow, client_id)
+
+
+def _erase_reply_texts(uow: UnitOfWork, client_id) -> None:
+    """What the client wrote (``client.replied`` text) goes from the outbox, published or
+    not; the events themselves stay, so plans still learns of a reply it has not seen."""
+    rows = uow.session.scalars(
+        select(Outbox).where(
+            Outbox.aggregate_id == str(client_id), Outbox.routing_key == "client.replied"
+        )
+    )
+    for row in rows:
+        envelope = json.loads(row.body)
+        if envelope["data"].get("text") is not None:
+            envelope["data"]["text"] = None
+            row.body = json.dumps(envelope).encode()
 
 
 def on_staff_changed(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:

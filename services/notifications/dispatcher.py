@@ -35,7 +35,7 @@ from services.notifications.channels import (
     TransientDeliveryError,
 )
 from services.notifications.contacts import PENDING_STATES
-from services.notifications.kinds import KINDS
+from services.notifications.kinds import KINDS, answers_client
 from services.notifications.models import (
     Contact,
     Nudge,
@@ -118,6 +118,8 @@ EVENT_PARAMETERS = {
 MAX_SEND_ATTEMPTS = 6
 MAX_BACKOFF = timedelta(minutes=30)
 DEFAULT_ORGANISATION_NAME = "your coaching service"
+# Replies and answers to the client's own messages are not nudges: the cap ignores them.
+ANSWER_KINDS = tuple(kind for kind in KINDS if answers_client(kind))
 HELD_BACK_STATES = {
     "suppress": "suppressed",
     "expire": "expired",
@@ -218,6 +220,7 @@ class Facts:
                 Nudge.tenant_id.in_(tenants),
                 Nudge.client_id.in_(clients),
                 Nudge.audience == "client",
+                Nudge.kind.not_in(ANSWER_KINDS),
                 Nudge.state == "sent",
                 Nudge.sent_at >= now - timedelta(hours=26),
             )
@@ -579,7 +582,7 @@ class Dispatcher:
         if nudge.audience == "coach":
             staff_id = _staff_id_of(nudge, facts.contacts)
             staff = facts.staff.get((nudge.tenant_id, staff_id)) if staff_id else None
-            decision = decide_for_coach(staff)
+            decision = decide_for_coach(staff, nudge.channel)
         else:
             decision = decide_for_client(
                 nudge,
@@ -601,7 +604,7 @@ class Dispatcher:
             )
             return None
         override = facts.overrides.get((nudge.tenant_id, nudge.kind, decision.channel))
-        if nudge.audience != "coach":
+        if nudge.audience != "coach" and nudge.kind not in ANSWER_KINDS:
             facts.planned[client_key] += 1
         nudge.channel = decision.channel
         nudge.attempts += 1

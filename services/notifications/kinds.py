@@ -21,6 +21,9 @@ class NudgeKind:
     expires_after: timedelta = timedelta(0)
     # Replies to the client's own message (STOP, HELP): no rules but consent of the moment.
     is_reply: bool = False
+    # Answers to a client's reply (crisis text, acknowledgements): like ``is_reply`` (no
+    # pause, quiet hours or cap), but never to an address on the suppression list.
+    is_answer: bool = False
 
     @property
     def allowed_variables(self) -> frozenset[str]:
@@ -83,6 +86,14 @@ KINDS: dict[str, NudgeKind] = {
         NudgeKind("opt_out_confirmation", "client", 9, ("sms",), frozenset(), is_reply=True),
         NudgeKind("opt_in_confirmation", "client", 9, ("sms",), frozenset(), is_reply=True),
         NudgeKind("help_reply", "client", 9, ("sms",), frozenset(), is_reply=True),
+        # A client's reply: the crisis text first of anything, then the acknowledgements.
+        NudgeKind("crisis_text", "client", 10, BOTH, frozenset({"crisis_text"}), is_answer=True),
+        NudgeKind("mood_ack", "client", 9, ("sms",), frozenset({"rating"}), is_answer=True),
+        NudgeKind("done_ack", "client", 9, ("sms",), frozenset({"action_title"}), is_answer=True),
+        NudgeKind("journal_ack", "client", 9, ("sms",), frozenset(), is_answer=True),
+        # The coach hears of a crisis message at once, any hour: by email, and by SMS when
+        # the coach has a phone. Names no client and quotes nothing.
+        NudgeKind("crisis_alert", "coach", 10, BOTH, frozenset({"coach_name", "client_ref"})),
     )
 }
 
@@ -111,4 +122,13 @@ SAMPLE_VARIABLES = {
         {"title": "Call the housing service", "when": "Tue 14 Apr, 09:30"},
     ],
     "next_checkin": "Wed 15 Apr, 14:30",
+    "crisis_text": "If you are in danger call 000 now, or Lifeline on 13 11 14 (24/7).",
+    "rating": 7,
 }
+
+
+def answers_client(kind: str) -> bool:
+    """A reply or an answer to the client's own message: not a nudge, so not counted
+    towards the daily cap."""
+    spec = KINDS.get(kind)
+    return spec is not None and (spec.is_reply or spec.is_answer)

@@ -87,6 +87,10 @@ class Organisation(Base):
     # The organisation-wide quiet-hours floor: a client's own setting cannot loosen it.
     quiet_floor_start: Mapped[str | None] = mapped_column(String(5), nullable=True)
     quiet_floor_end: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    # What a client's reply is read as a crisis by, and the text they get at once; null
+    # means the defaults in ``reply_parsing``.
+    crisis_phrases: Mapped[list | None] = mapped_column(JsonType, nullable=True)
+    crisis_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(
         UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow
     )
@@ -243,6 +247,26 @@ class PlannedCheckIn(Base):
     status: Mapped[str] = mapped_column(String(12), nullable=False)
 
     __table_args__ = (Index("ix_planned_checkins_client", "tenant_id", "client_id", "starts_at"),)
+
+
+class ReceivedReply(Base):
+    """A reply the client sent (SMS, an email link, their page), recorded once.
+
+    The id is the reply's idempotency key (from the provider's message id); what the reply
+    said travels to plans in ``client.replied`` and is not kept here.
+    """
+
+    __tablename__ = "client_replies"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    client_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    channel: Mapped[str] = mapped_column(String(10), nullable=False)
+    intent: Mapped[str] = mapped_column(String(10), nullable=False)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (Index("ix_client_replies_client", "tenant_id", "client_id"),)
 
 
 class Outbox(OutboxRecord, Base):

@@ -43,7 +43,7 @@ def schedule_nudge(
 ) -> Nudge | None:
     """Create the nudge unless it exists. None for a client who is no longer with us."""
     spec = KINDS[kind]
-    if contact.status != "active" and not spec.is_reply:
+    if contact.status != "active" and not (spec.is_reply or spec.is_answer):
         return None
     existing = uow.session.scalar(
         select(Nudge).where(
@@ -58,7 +58,7 @@ def schedule_nudge(
     if channel is None and spec.audience == "client":
         consented = [c for c in channel_order(contact, spec.channels) if address_of(contact, c)]
         channel = consented[0] if consented else None
-    elif spec.audience == "coach":
+    elif spec.audience == "coach" and channel is None:
         channel = "email"
     nudge = Nudge(
         id=uuid.uuid4(),
@@ -357,13 +357,15 @@ def schedule_following_digests(uow: UnitOfWork, digests: list[Nudge], now: datet
 # -- coach alerts -------------------------------------------------------------------------
 
 
-def _client_ref(client_id) -> str:
+def client_ref(client_id) -> str:
     # Alerts name no client: the coach opens the plan to see who it is.
     return f"client {str(client_id)[:8]}"
 
 
 def on_risk_flagged(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
     data = envelope.data
+    if data["reason"] == "crisis_message":
+        return  # the coach was alerted when the message came in (``replies``), not twice
     contact = _contact(uow, envelope) or _bare_contact(uow, envelope)
     schedule_nudge(
         uow,
@@ -371,7 +373,7 @@ def on_risk_flagged(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
         "risk_alert",
         f"risk:{data['plan_id']}:{data['reason']}:{data['checkin_id'] or envelope.id}",
         now,
-        variables={"client_ref": _client_ref(data["client_id"]), "risk": _risk(data["reason"])},
+        variables={"client_ref": client_ref(data["client_id"]), "risk": _risk(data["reason"])},
         subject_id=data["plan_id"],
         staff_id=data["coach_id"],
     )
@@ -388,7 +390,7 @@ def on_review_due(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
         f"review:{data['plan_id']}:{due_on or envelope.id}",
         now,
         variables={
-            "client_ref": _client_ref(data["client_id"]),
+            "client_ref": client_ref(data["client_id"]),
             "review_due_on": due_on.isoformat() if due_on else "now",
         },
         subject_id=data["plan_id"],
@@ -398,7 +400,7 @@ def on_review_due(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
 
 def _risk(reason: str) -> str:
     return {"low_wellbeing": "low wellbeing", "missed_checkins": "missed check-ins"}.get(
-        reason, reason
+        reason, reason.replace("_", " ")
     )
 
 

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from markupsafe import escape
 from sqlalchemy import select
 
-from services.notifications import consent, inbound_sms, suppressions
+from services.notifications import consent, inbound_sms, replies, suppressions
 from services.notifications.contacts import contacts_with_phone
 from services.notifications.dispatcher import publish_outcome
 from services.notifications.models import Contact, Nudge
@@ -72,6 +72,11 @@ def _verify_signature() -> None:
         raise NotAllowed("The request signature is missing or wrong.")
 
 
+def _yes_means_done(runtime, sender: str, body: str) -> bool:
+    with runtime.session_factory() as session:
+        return replies.yes_means_done(session, sender, body, runtime.clock())
+
+
 def _xml(body: str = EMPTY_REPLY) -> Response:
     return Response(body, mimetype="text/xml")
 
@@ -79,19 +84,25 @@ def _xml(body: str = EMPTY_REPLY) -> Response:
 @webhooks.route("/sms/inbound", methods=["POST"])
 @webhooks.doc(**WEBHOOK_DOC)
 def sms_inbound():
-    """A text from a client: STOP (and its synonyms), START, HELP. Replies are sent as SMS.
+    """A text from a client: STOP (and its synonyms), START, HELP; any other text is a
+    reply (crisis, mood, done, journal: see ``replies``). Answers are sent as SMS.
 
     Each message id is acted on once: a provider retry or a replayed request is answered
     200 and changes nothing. A STOP or START sent before the client's latest one is
     ignored (ordered by the provider's timestamp when it gives one, else by receipt).
     """
     _verify_signature()
-    keyword = consent.keyword_of(request.form.get("Body", ""))
+    body = request.form.get("Body", "")
+    keyword = consent.keyword_of(body)
     sender = request.form.get("From", "")
     message_sid = inbound_sms.message_sid_of(request.form)
-    if keyword is None or not sender or not message_sid:
+    if not sender or not message_sid:
         return _xml()
     runtime = current_runtime()
+    if keyword is None or (keyword == "start" and _yes_means_done(runtime, sender, body)):
+        # A reply is recorded once by its own id (see ``replies``).
+        replies.receive_sms(runtime, sender, body, message_sid)
+        return _xml()
     now = runtime.clock()
     sent_at = inbound_sms.sent_at_of(request.form, now)
     with runtime.unit_of_work() as uow:

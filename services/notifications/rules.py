@@ -61,6 +61,8 @@ def decide_for_client(
         return Decision("cancel", reason="unknown_client")
     if contact.status == "erased":
         return Decision("cancel", reason="client_erased")
+    if kind.is_answer:
+        return _answer(nudge, contact, suppressed)
     if contact.status == "discharged" and not kind.is_reply:
         return Decision("cancel", reason="client_discharged")
     # 1. consent, preferred channel first; 2. the suppression list.
@@ -96,6 +98,21 @@ def decide_for_client(
     return Decision("send", channel=channel, to=to)
 
 
+def _answer(
+    nudge: Nudge, contact: Contact, suppressed: Callable[[str, str], str | None]
+) -> Decision:
+    """An answer to the client's own reply goes at once, any hour, past a pause or the cap,
+    on the channel the reply came by; only the suppression list (consent of the moment)
+    holds it back. A discharged client who writes still gets an answer."""
+    to = contact.phone if nudge.channel == "sms" else contact.email
+    if not to:
+        return Decision("suppress", channel=nudge.channel, reason="no_address")
+    reason = suppressed(nudge.channel, to)
+    if reason:
+        return Decision("suppress", channel=nudge.channel, reason=f"suppressed:{reason}")
+    return Decision("send", channel=nudge.channel, to=to)
+
+
 def _defer_or_expire(nudge: Nudge, channel: str, reason: str, until: datetime) -> Decision:
     if KINDS[nudge.kind].is_reminder and nudge.event_at is not None and until >= _stale_at(nudge):
         return Decision("expire", channel=channel, reason=f"moment_passed:{reason}")
@@ -107,7 +124,11 @@ def _stale_at(nudge: Nudge) -> datetime:
     return nudge.event_at + KINDS[nudge.kind].expires_after
 
 
-def decide_for_coach(staff: StaffMember | None) -> Decision:
-    if staff is None or not staff.active or not staff.email:
-        return Decision("suppress", reason="no_coach_contact")
-    return Decision("send", channel="email", to=staff.email)
+def decide_for_coach(staff: StaffMember | None, channel: str | None = "email") -> Decision:
+    """Coach alerts go at any hour; by email, or by SMS for an alert that asks for it."""
+    to = None
+    if staff is not None and staff.active:
+        to = staff.phone if channel == "sms" else staff.email
+    if not to:
+        return Decision("suppress", channel=channel, reason="no_coach_contact")
+    return Decision("send", channel=channel or "email", to=to)

@@ -163,3 +163,34 @@ class PreviewSchema(Schema):
     text = fields.String()
     html = fields.String(allow_none=True)
     sms = fields.Nested(SmsSegmentsSchema, allow_none=True)
+
+
+def _readable_phrase(value: str) -> None:
+    from services.notifications.reply_parsing import normalised
+
+    if not normalised(value):
+        raise ValidationError("A phrase needs at least one letter or digit.")
+
+
+class CrisisSettingsSchema(Schema):
+    """What makes a client's reply a crisis message, and the text they get at once."""
+
+    phrases = fields.List(
+        fields.String(validate=[validate.Length(min=2, max=100), _readable_phrase]),
+        allow_none=True,
+        validate=validate.Length(max=100),
+        metadata={
+            "description": "matched as whole words, whatever the case or punctuation; "
+            "null or [] restores the defaults"
+        },
+    )
+    crisis_text = fields.String(
+        allow_none=True,
+        validate=validate.Length(min=10, max=480),
+        metadata={"description": "sent to the client at once, any hour; null restores the default"},
+    )
+
+
+class CrisisSettingsOutSchema(CrisisSettingsSchema):
+    phrases_are_default = fields.Boolean()
+    text_is_default = fields.Boolean()

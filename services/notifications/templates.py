@@ -184,6 +184,25 @@ To stop these emails: {{ unsubscribe_url }}
         "text": "{{ organisation_name }}: reach us at {{ help_contact }}. "
         "Reply STOP to opt out, START to opt back in.",
     },
+    ("crisis_text", "sms"): {"text": "{{ crisis_text }}"},
+    ("crisis_text", "email"): {
+        "subject": "Help is there right now",
+        "text": "{{ crisis_text }}\n",
+        "html": "<html><body><p>{{ crisis_text }}</p></body></html>",
+    },
+    ("mood_ack", "sms"): {"text": "Thanks, noted {{ rating }}/10."},
+    ("done_ack", "sms"): {"text": "Well done \u2014 '{{ action_title }}' marked done."},
+    ("journal_ack", "sms"): {"text": "Thanks, your coach will see this."},
+    ("crisis_alert", "email"): _alert(
+        "Urgent: crisis message from {{ client_ref }}",
+        "{{ client_ref }} has just sent a message that may mean they are in crisis. They have "
+        "been sent the crisis line details. Please contact them now; their plan's journal "
+        "has the message.",
+    ),
+    ("crisis_alert", "sms"): {
+        "text": "Urgent: {{ client_ref }} sent a message that may mean they are in crisis. "
+        "Please contact them now; the plan's journal has it.",
+    },
 }
 
 

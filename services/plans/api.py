@@ -17,6 +17,7 @@ from services.plans import access, actions, checkins, history, lifecycle, schema
 from services.plans.models import (
     ActionStep,
     CheckIn,
+    JournalEntry,
     OrganisationSettings,
     Revision,
     TimelineEntry,
@@ -129,7 +130,8 @@ def plan_history(query, plan_id: uuid.UUID):
 @plans.response(200, schemas.TimelineSchema)
 @documents_errors(plans, 401, 403, 404)
 def plan_timeline(plan_id: uuid.UUID):
-    """The plan's revisions and the nudges sent (or not) to its client, newest first."""
+    """The plan's revisions, the nudges sent (or not) to its client and the client's
+    replies, newest first."""
     with current_runtime().session_factory() as session:
         plan = access.plan_for(session, current_principal(), plan_id)
         revisions = session.scalars(
@@ -141,24 +143,58 @@ def plan_timeline(plan_id: uuid.UUID):
                 TimelineEntry.client_id == plan.client_id,
             )
         ).all()
-    items = [
-        {
-            "at": r.created_at,
-            "type": "revision",
-            "summary": f"{r.entity} {r.change}",
-            "detail": {"actor": r.actor, "actor_id": history.plain(r.actor_id)},
-        }
-        for r in revisions
-    ] + [
-        {
-            "at": n.occurred_at,
-            "type": "nudge",
-            "summary": f"{n.kind} {n.channel} {n.event_type.removeprefix('notification.')}",
-            "detail": {"nudge_id": str(n.nudge_id), "reason": n.reason},
-        }
-        for n in nudges
-    ]
+        replies = session.scalars(select(JournalEntry).where(JournalEntry.plan_id == plan.id)).all()
+    items = (
+        [
+            {
+                "at": r.created_at,
+                "type": "revision",
+                "summary": f"{r.entity} {r.change}",
+                "detail": {"actor": r.actor, "actor_id": history.plain(r.actor_id)},
+            }
+            for r in revisions
+        ]
+        + [
+            {
+                "at": n.occurred_at,
+                "type": "nudge",
+                "summary": f"{n.kind} {n.channel} {n.event_type.removeprefix('notification.')}",
+                "detail": {"nudge_id": str(n.nudge_id), "reason": n.reason},
+            }
+            for n in nudges
+        ]
+        + [
+            {
+                "at": r.received_at,
+                "type": "reply",
+                "summary": f"client replied by {r.channel}: {r.intent}",
+                "detail": {"reply_id": str(r.id), "rating": r.rating},
+            }
+            for r in replies
+        ]
+    )
     return {"items": sorted(items, key=lambda item: item["at"], reverse=True)}
+
+
+@plans.get("/plans/<uuid:plan_id>/journal")
+@requires_role(*STAFF)
+@plans.arguments(schemas.PageQuerySchema, location="query")
+@plans.response(200, schemas.JournalPageSchema)
+@documents_errors(plans, 401, 403, 404, 422)
+def plan_journal(query, plan_id: uuid.UUID):
+    """The client's replies, newest first: moods, steps done, journal and crisis messages."""
+    with current_runtime().session_factory() as session:
+        plan = access.plan_for(session, current_principal(), plan_id)
+        stmt = select(JournalEntry).where(JournalEntry.plan_id == plan.id)
+        return paginate(
+            session,
+            stmt,
+            JournalEntry,
+            query["cursor"],
+            query["limit"],
+            at=JournalEntry.received_at,
+            newest_first=True,
+        )
 
 
 @plans.get("/plans/<uuid:plan_id>/progress")

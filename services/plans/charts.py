@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402 - after choosing the backend
 
 WELLBEING_GID = "wellbeing-series"
+CLIENT_WELLBEING_GID = "client-wellbeing-series"
 COMPLETION_GID = "weekly-completion-series"
 
 
@@ -22,7 +23,8 @@ def progress_svg(progress: dict) -> bytes:
     figure = Figure(figsize=(8, 6))
     wellbeing, completion = figure.subplots(2, 1)
 
-    points = progress["wellbeing"]
+    points = [p for p in progress["wellbeing"] if p.get("source", "checkin") == "checkin"]
+    own = [p for p in progress["wellbeing"] if p.get("source") == "client"]
     wellbeing.set_title("Wellbeing at check-ins")
     wellbeing.set_ylim(0, 10.5)
     wellbeing.set_ylabel("wellbeing (1-10)")
@@ -30,6 +32,11 @@ def progress_svg(progress: dict) -> bytes:
         [p["at"] for p in points], [p["wellbeing"] for p in points], marker="o"
     )
     line.set_gid(WELLBEING_GID)
+    if own:  # the client's own ratings, told apart from the coach's check-ins
+        rated = wellbeing.scatter(
+            [p["at"] for p in own], [p["wellbeing"] for p in own], marker="s", label="client"
+        )
+        rated.set_gid(CLIENT_WELLBEING_GID)
     if not points:
         wellbeing.text(
             0.5, 0.5, "no check-ins recorded yet", ha="center", transform=wellbeing.transAxes

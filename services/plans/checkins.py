@@ -176,13 +176,16 @@ def flag_if_missed_twice(uow, plan: RecoveryPlan, checkin: CheckIn) -> None:
         raise_flag(uow, plan, "missed_checkins", after)
 
 
-def raise_flag(uow, plan: RecoveryPlan, reason: str, checkin: CheckIn) -> None:
-    """Flag the plan and alert the coach, once per (reason, check-in)."""
+def raise_flag(
+    uow, plan: RecoveryPlan, reason: str, checkin: CheckIn | None = None, *, reply_id=None
+) -> None:
+    """Flag the plan and alert the coach, once per (reason, check-in or client reply)."""
+    source_id = checkin.id if checkin is not None else reply_id
     exists = uow.session.scalar(
         select(RiskFlag.id).where(
             RiskFlag.plan_id == plan.id,
             RiskFlag.reason == reason,
-            RiskFlag.checkin_id == checkin.id,
+            RiskFlag.checkin_id == source_id,
         )
     )
     if exists:
@@ -193,19 +196,14 @@ def raise_flag(uow, plan: RecoveryPlan, reason: str, checkin: CheckIn) -> None:
             tenant_id=plan.tenant_id,
             plan_id=plan.id,
             reason=reason,
-            checkin_id=checkin.id,
+            checkin_id=source_id,
         )
     )
     plan.risk_flagged = True
     plan.risk_reason = reason
+    source = {"checkin_id": checkin.id} if checkin is not None else {"reply_id": reply_id}
     history.record(
-        uow.session,
-        plan,
-        None,
-        "plan",
-        plan.id,
-        "risk_flagged",
-        {"reason": reason, "checkin_id": checkin.id},
+        uow.session, plan, None, "plan", plan.id, "risk_flagged", {"reason": reason, **source}
     )
     uow.publish(
         "client.risk_flagged",
@@ -215,7 +213,8 @@ def raise_flag(uow, plan: RecoveryPlan, reason: str, checkin: CheckIn) -> None:
             "client_id": plan.client_id,
             "coach_id": plan.coach_id,
             "reason": reason,
-            "checkin_id": checkin.id,
+            "checkin_id": checkin.id if checkin is not None else None,
+            "reply_id": reply_id,
         },
         aggregate_id=plan.id,
     )

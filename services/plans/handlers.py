@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy import select, update
 
-from services.plans import actions, history
+from services.plans import actions, history, journal
 from services.plans.drafting import draft_plan_from_onboarding
 from services.plans.models import (
     ActionStep,
@@ -164,6 +164,7 @@ def on_client_erased(envelope: Envelope, uow: UnitOfWork) -> None:
         )
         .values(reason=None)
     )
+    journal.erase_words(uow, envelope.tenant_id, envelope.data["client_id"])
 
 
 def on_notification_outcome(envelope: Envelope, uow: UnitOfWork) -> None:
@@ -188,6 +189,13 @@ def on_staff_access_changed(envelope: Envelope, uow: UnitOfWork) -> None:
     record_access_change(uow.session, StaffAccess, envelope)
 
 
+@with_prefetch(load_plans_of_clients)
+def on_client_replied(envelope: Envelope, uow: UnitOfWork) -> None:
+    """The client's reply: a journal entry, and a flag, a wellbeing point or a completed
+    step as it says."""
+    journal.record_reply(uow, envelope.tenant_id, envelope.data, _plans_of_client(uow, envelope))
+
+
 HANDLERS = {
     "client.onboarded": on_client_onboarded,
     "client.updated": on_client_updated,
@@ -196,4 +204,5 @@ HANDLERS = {
     "notification.sent": on_notification_outcome,
     "notification.failed": on_notification_outcome,
     "staff.access_changed": on_staff_access_changed,
+    "client.replied": on_client_replied,
 }

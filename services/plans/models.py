@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -161,7 +162,8 @@ class CheckIn(Base):
 
 
 class RiskFlag(Base):
-    """A raised flag; unique per (plan, reason, check-in) so it is raised once."""
+    """A raised flag; unique per (plan, reason, source) so it is raised once. The source
+    (``checkin_id``) is the check-in, or the client reply, that raised it."""
 
     __tablename__ = "risk_flags"
 
@@ -175,6 +177,32 @@ class RiskFlag(Base):
     __table_args__ = (
         UniqueConstraint("plan_id", "reason", "checkin_id", name="uq_risk_flag_once"),
     )
+
+
+class JournalEntry(Base):
+    """A client's reply, as the coach sees it in the plan's journal: every reply (a mood
+    rating is a wellbeing point with source ``client``), with the client's words for
+    journal and crisis replies. The id is the reply's id (``client.replied``)."""
+
+    __tablename__ = "journal_entries"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    client_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    # The client's current plan when the reply came; null if they had none yet.
+    plan_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("recovery_plans.id"), nullable=True, index=True
+    )
+    channel: Mapped[str] = mapped_column(String(10), nullable=False)
+    intent: Mapped[str] = mapped_column(String(10), nullable=False)
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    action_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    occurrence_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (Index("ix_journal_client", "tenant_id", "client_id"),)
 
 
 class Revision(Base):

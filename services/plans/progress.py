@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from services.plans.actions import overdue
 from services.plans.lifecycle import GOAL_STATUSES
-from services.plans.models import ActionStep, CheckIn, RecoveryPlan
+from services.plans.models import ActionStep, CheckIn, JournalEntry, RecoveryPlan
 
 
 def progress_of(session: Session, plan: RecoveryPlan, now: datetime) -> dict:
@@ -20,6 +20,11 @@ def progress_of(session: Session, plan: RecoveryPlan, now: datetime) -> dict:
         select(CheckIn)
         .where(CheckIn.plan_id == plan.id, CheckIn.wellbeing.is_not(None))
         .order_by(CheckIn.starts_at)
+    ).all()
+    ratings = session.scalars(
+        select(JournalEntry)
+        .where(JournalEntry.plan_id == plan.id, JournalEntry.rating.is_not(None))
+        .order_by(JournalEntry.received_at)
     ).all()
     by_status = dict.fromkeys(GOAL_STATUSES, 0)
     for goal in plan.goals:
@@ -34,9 +39,7 @@ def progress_of(session: Session, plan: RecoveryPlan, now: datetime) -> dict:
         "goals_achieved": by_status["achieved"],
         "weekly_completion": _weekly_completion(steps, plan.timezone, now),
         "overdue_occurrences": sum(len(overdue(step, now)) for step in steps),
-        "wellbeing": [
-            {"checkin_id": c.id, "at": c.starts_at, "wellbeing": c.wellbeing} for c in checkins
-        ],
+        "wellbeing": _wellbeing(checkins, ratings),
         "domain_ratings": [
             {
                 "domain": domain,
@@ -46,6 +49,21 @@ def progress_of(session: Session, plan: RecoveryPlan, now: datetime) -> dict:
             for domain in domains
         ],
     }
+
+
+def _wellbeing(checkins, ratings) -> list[dict]:
+    """Check-in wellbeing (source ``checkin``) and the client's own ratings by reply
+    (source ``client``), in time order."""
+    points = [
+        {"checkin_id": c.id, "reply_id": None, "at": c.starts_at, "wellbeing": c.wellbeing,
+         "source": "checkin"}
+        for c in checkins
+    ] + [
+        {"checkin_id": None, "reply_id": r.id, "at": r.received_at, "wellbeing": r.rating,
+         "source": "client"}
+        for r in ratings
+    ]  # fmt: skip
+    return sorted(points, key=lambda point: point["at"])
 
 
 def _weekly_completion(steps, timezone: str, now: datetime) -> list[dict]:

@@ -297,7 +297,7 @@ class RevisionPageSchema(Schema):
 
 class TimelineItemSchema(Schema):
     at = fields.DateTime()
-    type = fields.String(metadata={"description": "revision or nudge"})
+    type = fields.String(metadata={"description": "revision, nudge or reply"})
     summary = fields.String()
     detail = fields.Dict()
 
@@ -314,9 +314,13 @@ class WeeklyCompletionSchema(Schema):
 
 
 class WellbeingPointSchema(Schema):
-    checkin_id = fields.UUID()
+    checkin_id = fields.UUID(allow_none=True)
+    reply_id = fields.UUID(allow_none=True)
     at = fields.DateTime()
     wellbeing = fields.Integer()
+    source = fields.String(
+        metadata={"description": "checkin (recorded by the coach) or client (their own reply)"}
+    )
 
 
 class DomainRatingSchema(Schema):
@@ -342,3 +346,21 @@ class OrganisationSettingsSchema(Schema):
     missed_checkin_after_minutes = fields.Integer(
         required=True, validate=validate.Range(0, 14 * 24 * 60)
     )
+
+
+class JournalEntrySchema(Schema):
+    id = fields.UUID(metadata={"description": "the reply's id"})
+    received_at = fields.DateTime()
+    channel = fields.String(metadata={"description": "sms, email or web"})
+    intent = fields.String(metadata={"description": "crisis, mood, done or journal"})
+    text = fields.String(
+        allow_none=True, metadata={"description": "the client's words (journal and crisis)"}
+    )
+    rating = fields.Integer(allow_none=True, metadata={"description": "1-10, for mood"})
+    action_id = fields.UUID(allow_none=True)
+    occurrence_key = fields.String(allow_none=True)
+
+
+class JournalPageSchema(Schema):
+    items = fields.List(fields.Nested(JournalEntrySchema))
+    next_cursor = fields.String(allow_none=True)

@@ -72,6 +72,7 @@ CATALOGUE: dict[str, EventSpec] = {
         _spec("notification.failed", "notifications", PL, v1=P.NotificationOutcomeV1),
         _spec("contact.opted_out", "notifications", IN, v1=P.ConsentChangedV1),
         _spec("contact.opted_in", "notifications", IN, v1=P.ConsentChangedV1),
+        _spec("client.replied", "notifications", PL, v1=P.ClientRepliedV1),
     )
 }
 

@@ -205,13 +205,19 @@ class CheckInMissedV1(Schema):
 
 
 class RiskFlaggedV1(Schema):
+    """Raised by a check-in (``checkin_id``) or by the client's own reply (``reply_id``):
+    a low self-rated mood is ``low_wellbeing``, a crisis message ``crisis_message`` (whose
+    coach notifications has already alerted)."""
+
     plan_id = fields.UUID(required=True)
     client_id = fields.UUID(required=True)
     coach_id = fields.UUID(required=True)
     reason = fields.String(
-        required=True, validate=validate.OneOf(("low_wellbeing", "missed_checkins"))
+        required=True,
+        validate=validate.OneOf(("low_wellbeing", "missed_checkins", "crisis_message")),
     )
     checkin_id = fields.UUID(allow_none=True, load_default=None)
+    reply_id = fields.UUID(allow_none=True, load_default=None)
 
 
 # -- notifications ------------------------------------------------------------------------
@@ -224,3 +230,26 @@ class ConsentChangedV1(Schema):
         required=True, validate=validate.OneOf(("sms_keyword", "email_unsubscribe"))
     )
     occurred_at = fields.AwareDateTime(required=True)
+
+
+class ClientRepliedV1(Schema):
+    """A client's reply (SMS, an email link or their own page), once per ``reply_id``.
+
+    ``text`` is health data: present only for ``crisis`` and ``journal``, never logged,
+    erased with the client. ``rating`` for ``mood``; ``action_id`` and ``occurrence_key``
+    (the occurrence's key as plans announced it) for ``done``.
+    """
+
+    reply_id = fields.UUID(required=True)
+    client_id = fields.UUID(required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(("sms", "email", "web")))
+    received_at = fields.AwareDateTime(required=True)
+    intent = fields.String(
+        required=True, validate=validate.OneOf(("crisis", "mood", "done", "journal"))
+    )
+    rating = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(1, 10))
+    action_id = fields.UUID(allow_none=True, load_default=None)
+    occurrence_key = fields.String(
+        allow_none=True, load_default=None, validate=validate.Length(max=100)
+    )
+    text = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=1600))

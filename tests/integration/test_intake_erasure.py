@@ -5,9 +5,17 @@ the audit trail stay, and client.erased is on its way."""
 from __future__ import annotations
 
 import logging
+import uuid
 
+import pytest
+
+from services.notifications.webhook_signature import SIGNATURE_HEADER, compute_signature
+from shared.config import load_settings
 from tests.support.database import text_values
 from tests.support.outbox import events
+
+SMS_AUTH_TOKEN = "sms-auth-token-for-erasure"
+BASE_URL = "https://notify.harbour.example"
 
 PERSONAL = (
     "Jordan",
@@ -21,6 +29,26 @@ PERSONAL = (
     "Hears voices when stressed",
     "Goals achieved",
 )
+
+
+@pytest.fixture
+def settings(env, monkeypatch):
+    """The SMS webhook signed, so the client can reply by text before being erased."""
+    monkeypatch.setenv("SMS_AUTH_TOKEN", SMS_AUTH_TOKEN)
+    monkeypatch.setenv("PUBLIC_BASE_URL", BASE_URL)
+    return load_settings()
+
+
+def _client_texts(system, body: str) -> None:
+    form = {"MessageSid": f"SM{uuid.uuid4().hex}", "From": "+61412345678", "Body": body}
+    url = BASE_URL + "/v1/webhooks/sms/inbound"
+    signature = compute_signature(SMS_AUTH_TOKEN, url, form.items())
+    reply = (
+        system.apps["notifications"]
+        .test_client()
+        .post("/v1/webhooks/sms/inbound", data=form, headers={SIGNATURE_HEADER: signature})
+    )
+    assert reply.status_code == 200
 
 
 def _leaks(system) -> list[tuple[str, str, str]]:
@@ -128,8 +156,21 @@ def test_erasure_reaches_every_service_that_holds_the_client(api, tenant, system
     token = tenant["token"]
     client = api.onboarded_client(token, tenant["staff_id"])
     system.settle()
-    # Name, email and phone; and the client's own words, which became their goals in plans.
-    needles = ("Jordan", "Rivers", "jo.rivers@example.net", "412345678", "community garden")
+    # The client's replies: a journal entry and a crisis message (health data).
+    _client_texts(system, "Slept badly, argued with my brother")
+    _client_texts(system, "I keep thinking about suicide")
+    system.settle()
+    # Name, email and phone; the client's own words, which became their goals in plans;
+    # and what they wrote back.
+    needles = (
+        "Jordan",
+        "Rivers",
+        "jo.rivers@example.net",
+        "412345678",
+        "community garden",
+        "argued with my brother",
+        "thinking about suicide",
+    )
 
     def leaks(service):
         return [
@@ -141,6 +182,9 @@ def test_erasure_reaches_every_service_that_holds_the_client(api, tenant, system
 
     # Before: every service holds some of it (so the check below can fail).
     assert all(leaks(service) for service in ("intake", "plans", "notifications"))
+    for service in ("plans", "notifications"):  # the replies' words among them
+        found = {needle for _table, _column, needle in leaks(service)}
+        assert {"argued with my brother", "thinking about suicide"} <= found, service
 
     assert api.call("intake", "DELETE", f"/v1/clients/{client['id']}", token).status == 204
     system.settle()

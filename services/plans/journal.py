@@ -1,0 +1,102 @@
+"""The client's own voice on the plan: replies from notifications (``client.replied``).
+
+Every reply becomes a journal entry (what the coach reads in the plan's journal). A mood
+rating is also a wellbeing point with source ``client``, and one of 3 or less flags the
+plan as a low check-in does; a crisis message flags it (``crisis_message``); "done"
+completes the occurrence the client was reminded of, with the usual ``action.completed``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+
+from services.plans import actions
+from services.plans.access import OPEN_STATUSES
+from services.plans.checkins import LOW_WELLBEING, raise_flag
+from services.plans.models import ActionStep, JournalEntry, Outbox, RecoveryPlan
+from shared.db import UnitOfWork
+from shared.errors import Conflict, Unprocessable
+from shared.messaging.topology import Topology
+
+_NOT_YET_WRITTEN = datetime.max.replace(tzinfo=UTC)
+
+
+def current_plan(plans: list[RecoveryPlan]) -> RecoveryPlan | None:
+    """The client's newest open plan, else their newest plan."""
+    candidates = [p for p in plans if p.status in OPEN_STATUSES] or plans
+    # A plan drafted earlier in the same batch has no created_at yet: it is the newest.
+    return max(candidates, key=lambda p: p.created_at or _NOT_YET_WRITTEN, default=None)
+
+
+def record_reply(uow: UnitOfWork, tenant_id, data: dict, plans: list[RecoveryPlan]) -> None:
+    """Keep the reply as a journal entry and act on what it says (once per reply id)."""
+    if uow.session.get(JournalEntry, data["reply_id"]) is not None:
+        return
+    plan = current_plan(plans)
+    # A reply that arrives after the client was erased keeps no words.
+    erased = any(p.erased_at is not None for p in plans)
+    uow.session.add(
+        JournalEntry(
+            id=data["reply_id"],
+            tenant_id=tenant_id,
+            client_id=data["client_id"],
+            plan_id=plan.id if plan is not None else None,
+            channel=data["channel"],
+            intent=data["intent"],
+            text=None if erased else data["text"],
+            rating=data["rating"],
+            action_id=data["action_id"],
+            occurrence_key=data["occurrence_key"],
+            received_at=data["received_at"],
+        )
+    )
+    if plan is None or erased:
+        return
+    intent, reply_id = data["intent"], data["reply_id"]
+    if intent == "crisis":
+        raise_flag(uow, plan, "crisis_message", reply_id=reply_id)
+    elif intent == "mood" and data["rating"] is not None and data["rating"] <= LOW_WELLBEING:
+        raise_flag(uow, plan, "low_wellbeing", reply_id=reply_id)
+    elif intent == "done" and data["action_id"] is not None:
+        _complete(uow, tenant_id, data, plans)
+
+
+def _complete(uow: UnitOfWork, tenant_id, data: dict, plans: list[RecoveryPlan]) -> None:
+    """Complete the occurrence the client was reminded of. Already done, cancelled or
+    gone: nothing more than the journal entry (the client's word is still kept)."""
+    step = uow.session.get(ActionStep, data["action_id"])
+    plan = next((p for p in plans if step is not None and p.id == step.plan_id), None)
+    if step is None or plan is None or step.tenant_id != tenant_id:
+        return
+    key = data["occurrence_key"] if step.frequency != "once" else None
+    try:
+        actions.finish_occurrence(uow, step, plan, key, "completed", None, data["received_at"])
+    except (Conflict, Unprocessable):
+        return
+
+
+def erase_words(uow: UnitOfWork, tenant_id, client_id) -> None:
+    """Remove what the client wrote: from the journal, and from any ``client.replied``
+    waiting in this service's outbox for a retry or parked as a dead letter."""
+    uow.session.execute(
+        update(JournalEntry)
+        .where(JournalEntry.tenant_id == tenant_id, JournalEntry.client_id == client_id)
+        .values(text=None)
+    )
+    held = uow.session.scalars(
+        select(Outbox).where(
+            Outbox.tenant_id == tenant_id,
+            Outbox.routing_key.in_(
+                (Topology.queue_name("plans"), Topology.dead_letter_queue_name("plans"))
+            ),
+        )
+    )
+    for row in held:
+        envelope = json.loads(row.body)
+        data = envelope.get("data") or {}
+        if envelope.get("type") == "client.replied" and data.get("client_id") == str(client_id):
+            data["text"] = None
+            row.body = json.dumps(envelope).encode()
