@@ -147,7 +147,13 @@ def test_a_crisis_text_at_3am_with_the_cap_reached_is_answered_flagged_alerted_a
     assert entry["received_at"] == "2026-06-30T17:00:00+00:00"
     # No second alert for plans' flag.
     kinds = [n["kind"] for n in api.nudges_of(coach_token, client["id"])]
-    assert sorted(kinds) == ["crisis_alert", "crisis_alert", "crisis_text", "welcome"]
+    assert sorted(kinds) == [
+        "crisis_alert",
+        "crisis_alert",
+        "crisis_text",
+        "weekly_digest",  # Sunday's, waiting
+        "welcome",
+    ]
 
     # The provider delivers the same message again: nothing changes anywhere.
     sent_before = len(texts_out(httpserver))
