@@ -4,8 +4,10 @@ One short transaction claims a batch (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, 
 several dispatchers never take the same nudge; SQLite serialises writers, so run one
 dispatcher there), marks it ``sending`` under a lease, applies the rules with the facts
 of that moment (see ``rules.py``; read for the whole batch in one query per table) and
-records the nudges held back. The sends happen outside any transaction, and each
-outcome is committed with its event as soon as it is known. A dispatcher that dies
+records the nudges held back. Rendering the messages (an organisation's template may
+take up to the render time limit) and sending them happen after that transaction, outside
+any, and each outcome is committed with its event and the message's text as soon as it
+is known. A dispatcher that dies
 mid-send leaves the lease to expire, and the nudge is taken again: the deterministic
 ``Message-ID`` lets mail systems drop the copy.
 """
@@ -24,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, or_, select, text, update
+from sqlalchemy import bindparam, case, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from services.notifications import suppressions
@@ -46,7 +48,7 @@ from services.notifications.models import (
 )
 from services.notifications.quiet_hours import local_day_bounds
 from services.notifications.rules import Decision, decide_for_client, decide_for_coach
-from services.notifications.templates import render
+from services.notifications.templates import TemplateRenderFailed, render
 from services.notifications.unsubscribe import make_token, unsubscribe_url
 from shared.db import utcnow
 from shared.runtime import ServiceRuntime
@@ -68,6 +70,8 @@ RECORD_OUTCOME = (
         claimed_until=None,
         sent_at=bindparam("new_sent_at"),
         provider_message_id=bindparam("new_provider_id"),
+        # Not once the client is erased (which clears the variables) while it was sent.
+        body=case((NUDGES.c.variables.is_(None), None), else_=bindparam("new_body")),
         due_at=func.coalesce(bindparam("new_due_at", type_=NUDGES.c.due_at.type), NUDGES.c.due_at),
         updated_at=bindparam("now"),
     )
@@ -82,12 +86,13 @@ RECORD_OUTCOMES_ON_POSTGRESQL = text(
         SELECT * FROM unnest(
             CAST(:nudge_ids AS uuid[]), CAST(:states AS varchar[]), CAST(:reasons AS text[]),
             CAST(:sent_ats AS timestamptz[]), CAST(:provider_ids AS varchar[]),
-            CAST(:due_ats AS timestamptz[])
-        ) AS o(id, state, reason, sent_at, provider_message_id, due_at)
+            CAST(:due_ats AS timestamptz[]), CAST(:texts AS text[])
+        ) AS o(id, state, reason, sent_at, provider_message_id, due_at, body)
     ), recorded AS (
         UPDATE nudges SET
             state = outcome.state, reason = outcome.reason, claimed_until = NULL,
             sent_at = outcome.sent_at, provider_message_id = outcome.provider_message_id,
+            body = CASE WHEN nudges.variables IS NULL THEN NULL ELSE outcome.body END,
             due_at = coalesce(outcome.due_at, nudges.due_at), updated_at = :now
         FROM outcome WHERE nudges.id = outcome.id
     )
@@ -120,8 +125,9 @@ HELD_BACK_STATES = {"suppress": "suppressed", "expire": "expired", "cancel": "ca
 
 
 @dataclass(frozen=True)
-class Delivery:
-    """A nudge ready to go: where, and the message itself."""
+class Draft:
+    """A nudge the rules let through, with all its message needs as plain values, so that
+    it is rendered after the claim's transaction has ended."""
 
     nudge_id: uuid.UUID
     tenant_id: uuid.UUID
@@ -129,7 +135,39 @@ class Delivery:
     kind: str
     channel: str
     attempts: int
-    message: OutgoingMessage
+    to: str
+    variables: dict
+    headers: dict[str, str]
+    override: dict[str, str | None] | None  # the organisation's own template, if any
+    sender_name: str | None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A nudge ready to go: where, and the message itself (None if it could not be
+    written). ``note`` says why the organisation's own template was not used."""
+
+    nudge_id: uuid.UUID
+    tenant_id: uuid.UUID
+    client_id: uuid.UUID
+    kind: str
+    channel: str
+    attempts: int
+    message: OutgoingMessage | None
+    note: str | None = None
+
+    @classmethod
+    def of(cls, draft: Draft, message: OutgoingMessage | None, note: str | None = None):
+        return cls(
+            draft.nudge_id,
+            draft.tenant_id,
+            draft.client_id,
+            draft.kind,
+            draft.channel,
+            draft.attempts,
+            message,
+            note,
+        )
 
 
 @dataclass
@@ -242,6 +280,12 @@ class Outcome:
     def __post_init__(self):
         if self.reason:  # kept and published at most this long
             object.__setattr__(self, "reason", self.reason[:REASON_LIMIT])
+
+    @property
+    def text(self) -> str | None:
+        """The message's text, kept with the nudge."""
+        message = self.delivery.message
+        return message.text if message is not None else None
 
     def event(self) -> tuple[str, dict] | None:
         """The event this outcome announces, if any (see ``outcome_event``)."""
@@ -418,47 +462,56 @@ class Dispatcher:
             return [nudge.id for nudge in nudges]
 
     def run_once(self) -> int:
-        """Claim a batch, apply the rules and record the ones held back (one transaction),
-        then send the rest, recording each outcome as it comes. Returns how many were
-        claimed."""
+        """Claim a batch, apply the rules and record the ones held back (one short
+        transaction), then render and send the rest outside any transaction, recording
+        each outcome as it comes. Returns how many were claimed."""
         now = self.clock()
         with self.runtime.unit_of_work() as uow:
             nudges = self._claim(uow.session, now)
-            deliveries = self._prepare_all(uow.session, nudges, now) if nudges else []
+            drafts = self._prepare_all(uow.session, nudges, now) if nudges else []
             uow.commit()  # nothing leaves before the claim and the rules' verdicts are kept
         if self._pool is None:
-            self._send_all(deliveries, self.channels)
+            self._send_all(drafts, self.channels)
         else:
             lanes = len(self.lanes)
             others = [
-                self._pool.submit(self._send_all, deliveries[i::lanes], self.lanes[i])
+                self._pool.submit(self._send_all, drafts[i::lanes], self.lanes[i])
                 for i in range(1, lanes)
             ]
-            self._send_all(deliveries[0::lanes], self.lanes[0])
+            self._send_all(drafts[0::lanes], self.lanes[0])
             for sent in others:
                 sent.result()
         self.recorder.wait()  # every outcome of the batch is kept before the next claim
         return len(nudges)
 
     # -- preparing a claimed batch --------------------------------------------------------
-    def _prepare_all(self, session: Session, nudges: list[Nudge], now: datetime) -> list[Delivery]:
+    def _prepare_all(self, session: Session, nudges: list[Nudge], now: datetime) -> list[Draft]:
         with session.no_autoflush:  # the claim and the verdicts are written in one flush
             facts = Facts.load(session, nudges, now)
-        deliveries = []
+        drafts = []
         for nudge in nudges:
             try:
-                delivery = self._prepare(nudge, facts)
+                draft = self._prepare(nudge, facts)
             except Exception:
                 # Left claimed: its lease expires and it is tried again later.
                 log.exception("could not prepare a nudge", extra={"nudge_id": str(nudge.id)})
                 continue
-            if delivery is not None:
-                deliveries.append(delivery)
-        return deliveries
+            if draft is not None:
+                drafts.append(draft)
+        return drafts
 
-    def _send_all(self, deliveries: list[Delivery], channels: dict[str, Channel]) -> None:
-        for delivery in deliveries:
-            self._send(delivery, channels)
+    def _send_all(self, drafts: list[Draft], channels: dict[str, Channel]) -> None:
+        for draft in drafts:
+            try:
+                delivery = self._compose(draft)
+            except Exception:
+                # Left claimed: its lease expires and it is tried again later.
+                log.exception("could not write a nudge", extra={"nudge_id": str(draft.nudge_id)})
+                continue
+            if delivery.message is None:
+                self.recorder.put(Outcome(delivery, "failed", reason=delivery.note))
+            else:
+                self._send(delivery, channels)
 
     def _send(self, delivery: Delivery, channels: dict[str, Channel]) -> None:
         try:
@@ -480,10 +533,16 @@ class Dispatcher:
                     delivery, "scheduled", reason=f"retrying: {exc}", due_at=self.clock() + delay
                 )
         else:
-            outcome = Outcome(delivery, "sent", provider_message_id=provider_id, at=self.clock())
+            outcome = Outcome(
+                delivery,
+                "sent",
+                reason=delivery.note,
+                provider_message_id=provider_id,
+                at=self.clock(),
+            )
         self.recorder.put(outcome)
 
-    def _prepare(self, nudge: Nudge, facts: Facts) -> Delivery | None:
+    def _prepare(self, nudge: Nudge, facts: Facts) -> Draft | None:
         """Apply the rules to one nudge; mark it if held back, or return what to send.
 
         Pure computation on ``facts``: nothing here touches the database, so a nudge that
@@ -516,21 +575,11 @@ class Dispatcher:
             )
             return None
         override = facts.overrides.get((nudge.tenant_id, nudge.kind, decision.channel))
-        message = self._compose(nudge, contact, organisation, staff, decision, override)
         if nudge.audience != "coach":
             facts.planned[client_key] += 1
         nudge.channel = decision.channel
         nudge.attempts += 1
-        nudge.body = message.text
-        return Delivery(
-            nudge.id,
-            nudge.tenant_id,
-            nudge.client_id,
-            nudge.kind,
-            decision.channel,
-            nudge.attempts,
-            message,
-        )
+        return self._draft(nudge, contact, organisation, staff, decision, override)
 
     @staticmethod
     def _hold_back(nudge: Nudge, decision: Decision) -> None:
@@ -543,7 +592,7 @@ class Dispatcher:
         else:
             nudge.state = HELD_BACK_STATES[decision.action]
 
-    def _compose(
+    def _draft(
         self,
         nudge: Nudge,
         contact: Contact | None,
@@ -551,37 +600,82 @@ class Dispatcher:
         staff: StaffMember | None,
         decision: Decision,
         override: TemplateOverride | None,
-    ) -> OutgoingMessage:
+    ) -> Draft:
         settings = self.runtime.settings
         variables = dict(nudge.variables or {})
-        variables["organisation_name"] = (
-            organisation.name if organisation and organisation.name else DEFAULT_ORGANISATION_NAME
-        )
+        named = organisation.name if organisation and organisation.name else None
+        variables["organisation_name"] = named or DEFAULT_ORGANISATION_NAME
         variables["help_contact"] = (
             organisation.help_contact
             if organisation and organisation.help_contact
             else settings.email_from
         )
         headers: dict[str, str] = {}
+        # Someone missing leaves their variable out: a template that names them fails.
         if nudge.audience == "coach":
-            variables["coach_name"] = staff.name if staff else ""
+            if staff is not None:
+                variables["coach_name"] = staff.name
         else:
-            variables["name"] = contact.display_name if contact else ""
+            if contact is not None:
+                variables["name"] = contact.display_name
             if decision.channel == "email":
                 token = make_token(settings.jwt_secret, nudge.tenant_id, nudge.client_id)
                 url = unsubscribe_url(settings.public_base_url, token)
                 variables["unsubscribe_url"] = url
                 headers["List-Unsubscribe"] = f"<{url}>"
                 headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        rendered = render(nudge.kind, decision.channel, variables, override)
-        return OutgoingMessage(
-            message_id=f"<{nudge.id}@coaching.nudges>",
-            to=decision.to,
+        return Draft(
+            nudge.id,
+            nudge.tenant_id,
+            nudge.client_id,
+            nudge.kind,
+            decision.channel,
+            nudge.attempts,
+            decision.to,
+            variables,
+            headers,
+            (
+                {"subject": override.subject, "text": override.text, "html": override.html}
+                if override is not None
+                else None
+            ),
+            named,
+        )
+
+    @staticmethod
+    def _compose(draft: Draft) -> Delivery:
+        """Render a draft's message, outside any transaction: an organisation's template
+        that fails or overruns a limit gives way to the default wording, with a note."""
+        try:
+            rendered = render(draft.kind, draft.channel, draft.variables, draft.override)
+        except TemplateRenderFailed as exc:
+            log.error(
+                "the default wording of a nudge failed to render",
+                extra={"nudge_id": str(draft.nudge_id), "kind": draft.kind, "reason": exc.reason},
+            )
+            return Delivery.of(
+                draft, None, f"message could not be written: {exc.part} {exc.reason}"
+            )
+        if rendered.fallback_reason:
+            log.warning(
+                "an organisation's template failed; the default wording was used",
+                extra={
+                    "nudge_id": str(draft.nudge_id),
+                    "kind": draft.kind,
+                    "channel": draft.channel,
+                    "reason": rendered.fallback_reason,
+                },
+            )
+        message = OutgoingMessage(
+            message_id=f"<{draft.nudge_id}@coaching.nudges>",
+            to=draft.to,
             subject=rendered.subject,
             text=rendered.text,
             html=rendered.html,
-            headers=headers,
+            headers=draft.headers,
+            sender_name=draft.sender_name,
         )
+        return Delivery.of(draft, message, rendered.fallback_reason)
 
     # -- outcomes -----------------------------------------------------------------------
     def record(self, outcomes: list[Outcome]) -> None:
@@ -615,6 +709,7 @@ class Dispatcher:
                         "new_sent_at": o.at,
                         "new_provider_id": o.provider_message_id,
                         "new_due_at": o.due_at,
+                        "new_body": o.text,
                         "now": now,
                     }
                     for o in outcomes
@@ -656,6 +751,7 @@ class Dispatcher:
             "sent_ats": [o.at for o in outcomes],
             "provider_ids": [o.provider_message_id for o in outcomes],
             "due_ats": [o.due_at for o in outcomes],
+            "texts": [o.text for o in outcomes],
             "now": utcnow(),
         }
         for parameter, column in EVENT_PARAMETERS.items():

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-COMMON_VARIABLES = frozenset({"name", "organisation_name", "help_contact", "unsubscribe_url"})
+# What every message to a client, and every alert to a coach, can say; an email to a
+# client also carries its unsubscribe link.
+CLIENT_VARIABLES = frozenset({"name", "organisation_name", "help_contact"})
+COACH_VARIABLES = frozenset({"coach_name", "organisation_name", "help_contact"})
+EMAIL_TO_CLIENT_VARIABLES = frozenset({"unsubscribe_url"})
 
 
 @dataclass(frozen=True)
@@ -19,9 +23,13 @@ class NudgeKind:
     # Replies to the client's own message (STOP, HELP): no rules but consent of the moment.
     is_reply: bool = False
 
-    @property
-    def allowed_variables(self) -> frozenset[str]:
-        return COMMON_VARIABLES | self.variables
+    def variables_on(self, channel: str) -> frozenset[str]:
+        """The variables a message of this kind has on ``channel``: no others may be used."""
+        if self.audience == "coach":
+            return COACH_VARIABLES | self.variables
+        if channel == "email":
+            return CLIENT_VARIABLES | EMAIL_TO_CLIENT_VARIABLES | self.variables
+        return CLIENT_VARIABLES | self.variables
 
 
 BOTH = ("email", "sms")
@@ -49,15 +57,13 @@ KINDS: dict[str, NudgeKind] = {
         ),
         NudgeKind("goal_celebration", "client", 1, BOTH, frozenset({"goal_title"})),
         NudgeKind("checkin_missed", "client", 1, BOTH, frozenset()),
-        NudgeKind(
-            "risk_alert", "coach", 5, ("email",), frozenset({"coach_name", "client_ref", "risk"})
-        ),
+        NudgeKind("risk_alert", "coach", 5, ("email",), frozenset({"client_ref", "risk"})),
         NudgeKind(
             "review_due_alert",
             "coach",
             5,
             ("email",),
-            frozenset({"coach_name", "client_ref", "review_due_on"}),
+            frozenset({"client_ref", "review_due_on"}),
         ),
         NudgeKind("opt_out_confirmation", "client", 9, ("sms",), frozenset(), is_reply=True),
         NudgeKind("opt_in_confirmation", "client", 9, ("sms",), frozenset(), is_reply=True),

@@ -51,7 +51,7 @@ CATALOGUE: dict[str, EventSpec] = {
         _spec("staff.updated", "intake", N, v1=P.StaffV1),
         # plans
         _spec("plan.created", "plans", N, v1=P.PlanCreatedV1),
-        _spec("plan.activated", "plans", N, v1=P.PlanLifecycleV1),
+        _spec("plan.activated", "plans", N, v1=P.PlanActivatedV1),
         _spec("plan.completed", "plans", N, v1=P.PlanLifecycleV1),
         _spec("plan.review_due", "plans", N, v1=P.PlanLifecycleV1),
         _spec("goal.created", "plans", N, v1=P.GoalV1),
