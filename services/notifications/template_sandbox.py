@@ -23,6 +23,7 @@ from collections.abc import Callable, ItemsView, Iterable, Iterator, KeysView, M
 from contextlib import contextmanager
 from contextvars import ContextVar
 from string import Formatter
+from types import BuiltinFunctionType
 from typing import Any
 
 from jinja2 import nodes
@@ -442,7 +443,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
             if callee.__name__ == "join" and args and not isinstance(args[0], list):
                 args = (list(args[0]), *args[1:])
             _check_size(size_of(owner, *args, **kwargs))
-        else:  # a width or a length for a method that takes one (int.to_bytes, ...)
+        elif isinstance(callee, BuiltinFunctionType):  # a length for one (int.to_bytes)
             for value in (*args, *kwargs.values()):
                 if isinstance(value, int) and abs(value) > VALUE_SIZE_LIMIT:
                     raise RenderLimitExceeded(VALUE_LIMIT)
