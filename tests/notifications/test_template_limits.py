@@ -1,0 +1,161 @@
+"""An organisation's template can cost only so much: refused when saved or previewed, and
+when one gets into the database anyway, it spoils only its own nudge's wording."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+from sqlalchemy import text, update
+from sqlalchemy.exc import OperationalError
+
+from services.notifications import dispatcher as dispatcher_module
+from services.notifications.models import Nudge, TemplateOverride
+from shared.db import utcnow
+
+NESTED_LOOPS = "{% set s = 'x' * 40000 %}{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}"
+TEN_MEGABYTES = "{{ 'x' * 10000000 }}"
+TIME_LIMIT = "template exceeds the 1 s render time limit"
+
+
+def _timed(n, method, path, token, **kwargs):
+    started = time.monotonic()
+    reply = n.call(method, path, token, **kwargs)
+    return reply, time.monotonic() - started
+
+
+@pytest.mark.parametrize(
+    ("text_", "limit"),
+    [
+        (NESTED_LOOPS, TIME_LIMIT),
+        (TEN_MEGABYTES, "template builds a value over the 64 KB size limit"),
+        ("{% for i in range(2000) %}{{ 'y' * 60 }}{% endfor %}", "64 KB output limit"),
+    ],
+)
+def test_a_template_over_a_limit_is_refused_at_save_and_preview_within_the_budget(
+    notifications, text_, limit
+):
+    n = notifications
+    admin = n.token(uuid.uuid4())
+    path = "/v1/templates/welcome/email"
+
+    saved, save_took = _timed(n, "PUT", path, admin, json={"subject": "Hi", "text": text_})
+    previewed, preview_took = _timed(n, "POST", path + "/preview", admin, json={"text": text_})
+
+    for reply in (saved, previewed):
+        assert reply.status_code == 422 and reply.content_type == "application/problem+json"
+        assert limit in reply.json["errors"]["text"][0]
+        assert limit in reply.json["detail"]
+    assert save_took < 5 and preview_took < 5
+    assert n.call("GET", path, admin).json["source"] == "default"  # nothing half-saved
+
+
+def test_an_sms_over_the_segment_limit_is_refused(notifications):
+    n = notifications
+    admin = n.token(uuid.uuid4())
+    path = "/v1/templates/welcome/sms"
+    long = n.call("PUT", path, admin, json={"text": "{{ name * 600 }}"})
+    assert long.status_code == 422
+    assert long.json["errors"]["text"] == ["template exceeds the 10-segment SMS limit"]
+    preview = n.call("POST", path + "/preview", admin, json={"text": "{{ name * 600 }}"})
+    assert preview.status_code == 422
+    fits = n.call("POST", path + "/preview", admin, json={"text": "{{ name * 100 }}"})
+    assert fits.status_code == 200 and fits.json["sms"]["segments"] == 2
+
+
+@pytest.mark.parametrize(
+    ("source", "refusal"),
+    [
+        ("{{ client.__class__ }}", "Attribute '__class__' is blocked by the sandbox."),
+        ("{{ name.__init__.__globals__ }}", "Attribute '__globals__' is blocked by the sandbox."),
+        ("{{ cycler }}", "'cycler' is not available in templates."),
+        ("{{ lipsum() }}", "'lipsum' is not available in templates."),
+        ("{{ self }}", "'self' is not available in templates."),
+    ],
+)
+def test_reaching_for_what_the_sandbox_blocks_is_refused_at_save(notifications, source, refusal):
+    n = notifications
+    admin = n.token(uuid.uuid4())
+    reply = n.call(
+        "PUT", "/v1/templates/welcome/email", admin, json={"subject": "Hi", "text": source}
+    )
+    assert reply.status_code == 422
+    assert refusal in reply.json["errors"]["text"]
+    preview = n.call("POST", "/v1/templates/welcome/email/preview", admin, json={"text": source})
+    assert preview.status_code == 422
+
+
+def _store_directly(n, tenant, kind, channel, **parts) -> None:
+    """As a template saved before these checks existed: no validation on the way in."""
+    with n.runtime.unit_of_work() as uow:
+        uow.session.add(TemplateOverride(tenant_id=tenant, kind=kind, channel=channel, **parts))
+        uow.commit()
+
+
+def _row_is_writable(engine, nudge_id) -> bool:
+    """Whether another transaction can write the nudge's row now (not locked by a claim)."""
+    with engine.connect() as connection:
+        try:
+            if engine.dialect.name == "postgresql":
+                connection.execute(text("SET LOCAL lock_timeout = '300ms'"))
+            else:
+                connection.exec_driver_sql("PRAGMA busy_timeout = 300")
+            connection.execute(
+                update(Nudge.__table__)
+                .where(Nudge.__table__.c.id == nudge_id)
+                .values(updated_at=utcnow())
+            )
+            return True
+        except OperationalError:
+            return False
+        finally:
+            connection.rollback()
+
+
+def test_a_stored_template_over_the_limit_sends_the_default_and_spares_the_other_tenant(
+    notifications, smtp, monkeypatch
+):
+    n = notifications
+    slow_tenant, other_tenant = uuid.uuid4(), uuid.uuid4()
+    _store_directly(n, slow_tenant, "welcome", "email", subject="Hi", text=NESTED_LOOPS)
+    slow = n.onboard(slow_tenant, email="slow@example.net", consent={"email": True, "sms": False})
+    other = n.onboard(
+        other_tenant, email="other@example.net", consent={"email": True, "sms": False}
+    )
+
+    # Rendering happens after the claim's transaction: the rows are free meanwhile.
+    real_render = dispatcher_module.render
+    writable = []
+
+    def render_watching_the_rows(*args, **kwargs):
+        writable.extend(
+            _row_is_writable(n.runtime.engine, r.id) for r in (*n.nudges(slow), *n.nudges(other))
+        )
+        return real_render(*args, **kwargs)
+
+    monkeypatch.setattr(dispatcher_module, "render", render_watching_the_rows)
+    started = time.monotonic()
+    assert n.dispatcher.run_once() == 2  # both in one batch
+    assert time.monotonic() - started < 5
+    assert writable and all(writable)
+
+    slow_nudge, other_nudge = n.nudge(slow, "welcome"), n.nudge(other, "welcome")
+    assert slow_nudge.state == other_nudge.state == "sent"
+    assert slow_nudge.reason == (
+        "default wording used: the organisation's text template exceeds the 1 s render time limit"
+    )
+    assert other_nudge.reason is None
+    by_address = {m["To"]: m for m in smtp.messages}
+    assert set(by_address) == {"slow@example.net", "other@example.net"}
+    for message in by_address.values():
+        assert message["Subject"].startswith("Welcome to ")
+        assert "Welcome aboard." in message.get_body(("plain",)).get_content()
+    assert "Welcome aboard." in slow_nudge.body
+    sent = {
+        e["data"]["client_id"]: e["data"]["reason"] for e in n.outbox_events("notification.sent")
+    }
+    assert sent == {str(slow): slow_nudge.reason, str(other): None}
+
+    # The next send of that kind still falls back; nothing is left claimed or stuck.
+    assert n.dispatch() == 0
