@@ -159,3 +159,41 @@ def test_a_stored_template_over_the_limit_sends_the_default_and_spares_the_other
 
     # The next send of that kind still falls back; nothing is left claimed or stuck.
     assert n.dispatch() == 0
+
+
+def test_a_message_whose_default_wording_lacks_a_variable_fails_instead_of_going_blank(
+    notifications, smtp
+):
+    n = notifications
+    tenant = uuid.uuid4()
+    client = n.onboard(tenant, consent={"email": True, "sms": False})
+    n.dispatch()
+    n.event(
+        "goal.achieved",
+        tenant,
+        {
+            "goal_id": uuid.uuid4(),
+            "plan_id": uuid.uuid4(),
+            "client_id": client,
+            "title": "Join a community garden group",
+            "domain": "social_connection",
+        },
+    )
+    with n.runtime.unit_of_work() as uow:  # as an event from a producer that left it out
+        uow.session.execute(
+            update(Nudge.__table__)
+            .where(Nudge.__table__.c.kind == "goal_celebration")
+            .values(variables={"goal_title": ""})
+        )
+        uow.commit()
+
+    n.dispatch()
+
+    celebration = n.nudge(client, "goal_celebration")
+    assert celebration.state == "failed"
+    assert celebration.reason == (
+        "message could not be written: subject template fails to render: 'goal_title' is undefined"
+    )
+    assert len(smtp.messages) == 1  # the welcome only
+    [failed] = n.outbox_events("notification.failed")
+    assert failed["data"]["reason"] == celebration.reason
