@@ -37,6 +37,7 @@ EMAIL_LIMIT = f"template exceeds the {EMAIL_PART_LIMIT // 1024} KB output limit"
 SMS_LIMIT = f"template exceeds the {SMS_SEGMENT_LIMIT}-segment SMS limit"
 # The most characters that many segments can hold, a cap while the text is written.
 _SMS_CHARACTERS = SMS_SEGMENT_LIMIT * 160
+NESTED_TOO_DEEPLY = "template is nested or recurses too deeply"
 HTML_LANGUAGE = "en"  # the language of the default wording
 
 _TEXT = BoundedSandbox(undefined=StrictUndefined, autoescape=False, trim_blocks=True)
@@ -249,11 +250,14 @@ def check_template(kind: str, channel: str, parts: dict[str, str | None]) -> Ren
             continue
         try:
             ast = _env(part).parse(source)
+            problems = _refusals(ast)
+            unknown = sorted(meta.find_undeclared_variables(ast) - allowed)
         except TemplateSyntaxError as exc:
             errors[part] = [f"Syntax error on line {exc.lineno}: {exc.message}"]
             continue
-        problems = _refusals(ast)
-        unknown = sorted(meta.find_undeclared_variables(ast) - allowed)
+        except RecursionError:
+            errors[part] = [f"{NESTED_TOO_DEEPLY.capitalize()}."]
+            continue
         if unknown:
             problems.append(
                 f"Unknown variable(s): {', '.join(unknown)}. Allowed: {', '.join(sorted(allowed))}."
@@ -286,7 +290,7 @@ def _reason(exc: Exception) -> str:
     if isinstance(exc, (UndefinedError, SecurityError)):
         return f"template fails to render: {exc.message}"
     if isinstance(exc, RecursionError):
-        return "template recurses too deeply"
+        return NESTED_TOO_DEEPLY
     return f"template fails to render ({type(exc).__name__})"
 
 

@@ -122,6 +122,13 @@ def test_ordinary_templates_are_not_held_back_by_the_checks():
     assert rendered.text == (
         "SAM 45 minutes video at Wed 15 Apr, 14:30 0, 1, 2    Sam   |Sam!Sam! 10 Sam/video 1024"
     )
+    in_loops = (
+        "{% macro shout(word) %}{{ word|upper }}{{ caller() if caller is defined else '' }}{% endmacro %}"
+        "{% for a in 'ab' %}{% set b = a ~ a %}{{ name.replace('a', 'o') }} {{ '{}!'.format(b) }} "
+        "{{ shout(b) }} {% call shout(a) %}-{% endcall %} {{ ', '.join([a, b]) }};{% endfor %}"
+    )
+    rendered = render_parts({"subject": "s", "text": in_loops}, variables, "email")
+    assert rendered.text == "Som aa! AA A- a, aa;Som bb! BB B- b, bb;"
 
 
 @pytest.mark.parametrize(
@@ -227,3 +234,19 @@ def test_an_override_over_a_limit_gives_way_to_the_default_wording_with_the_reas
     fine = render("welcome", "email", variables, {"subject": "Hi {{ name }}", "text": "Hello"})
     assert (fine.subject, fine.fallback_reason) == ("Hi Sam", None)
     assert '<html lang="en">' in fine.html  # an HTML part made from the text
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ " + "(" * 3000 + "name" + ")" * 3000 + " }}",
+        "{% if name %}" * 300 + "x" + "{% endif %}" * 300,
+        "{{ name" + "|upper" * 800 + " }}",
+        "{% for a in name %}" * 101 + "{% endfor %}" * 101,
+        "{% macro m(n) %}{{ m(n) }}{% endmacro %}{{ m(1) }}",
+    ],
+)
+def test_a_template_nested_too_deeply_is_refused_not_a_crash(source):
+    with pytest.raises(TemplateInvalid) as refused:
+        check_template("welcome", "sms", {"text": source})
+    assert refused.value.errors["text"]
