@@ -15,6 +15,9 @@ from __future__ import annotations
 import functools
 import math
 import re
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -25,6 +28,7 @@ from markupsafe import Markup, escape
 from services.notifications.kinds import KINDS, SAMPLE_VARIABLES
 from services.notifications.template_sandbox import (
     REMOVED_GLOBALS,
+    TIME_LIMIT,
     BoundedSandbox,
     RenderLimitExceeded,
     is_blocked_attribute,
@@ -38,6 +42,8 @@ SMS_LIMIT = f"template exceeds the {SMS_SEGMENT_LIMIT}-segment SMS limit"
 # The most characters that many segments can hold, a cap while the text is written.
 _SMS_CHARACTERS = SMS_SEGMENT_LIMIT * 160
 NESTED_TOO_DEEPLY = "template is nested or recurses too deeply"
+# How long an organisation's template that ran out of time is passed over when sending.
+SLOW_TEMPLATE_MEMORY_SECONDS = 15 * 60
 HTML_LANGUAGE = "en"  # the language of the default wording
 
 _TEXT = BoundedSandbox(undefined=StrictUndefined, autoescape=False, trim_blocks=True)
@@ -336,6 +342,37 @@ def default_parts(kind: str, channel: str) -> dict[str, str | None]:
     return {part: template.get(part) for part in template_parts(channel)}
 
 
+class _SlowTemplates:
+    """Organisations' templates that recently ran out of render time. Each try costs the
+    dispatcher the whole time limit, so for a while the nudges of such a template go
+    straight to the default wording, and a tenant with many clients cannot hold up the
+    others a second per nudge. Kept per process, a few hundred at most."""
+
+    def __init__(self, seconds: float = SLOW_TEMPLATE_MEMORY_SECONDS, kept: int = 256):
+        self._seconds = seconds
+        self._kept = kept
+        self._reasons: OrderedDict[tuple, tuple[str, float]] = OrderedDict()
+        self._lock = threading.Lock()  # the dispatcher renders on several threads
+
+    def reason_for(self, key: tuple) -> str | None:
+        with self._lock:
+            reason, until = self._reasons.get(key, (None, 0.0))
+            if reason is not None and time.monotonic() > until:
+                del self._reasons[key]
+                return None
+            return reason
+
+    def remember(self, key: tuple, reason: str) -> None:
+        with self._lock:
+            self._reasons[key] = (reason, time.monotonic() + self._seconds)
+            self._reasons.move_to_end(key)
+            while len(self._reasons) > self._kept:
+                self._reasons.popitem(last=False)
+
+
+_SLOW_TEMPLATES = _SlowTemplates()
+
+
 def render(
     kind: str,
     channel: str,
@@ -349,13 +386,18 @@ def render(
     """
     fallback_reason = None
     if override is not None:
-        try:
-            return _finished(channel, render_parts(override, variables, channel))
-        except TemplateRenderFailed as exc:
-            fallback_reason = (
-                f"default wording used: the organisation's {exc.part} template "
-                f"{exc.reason.removeprefix('template ')}"
-            )
+        key = (channel, *(override.get(part) for part in template_parts(channel)))
+        fallback_reason = _SLOW_TEMPLATES.reason_for(key)
+        if fallback_reason is None:
+            try:
+                return _finished(channel, render_parts(override, variables, channel))
+            except TemplateRenderFailed as exc:
+                fallback_reason = (
+                    f"default wording used: the organisation's {exc.part} template "
+                    f"{exc.reason.removeprefix('template ')}"
+                )
+                if exc.reason == TIME_LIMIT:
+                    _SLOW_TEMPLATES.remember(key, fallback_reason)
     rendered = _finished(channel, render_parts(default_parts(kind, channel), variables, channel))
     return replace(rendered, fallback_reason=fallback_reason)
 
