@@ -199,6 +199,7 @@ def template_parts(channel: str) -> tuple[str, ...]:
 # first argument for these).
 _ATTRIBUTE_FILTERS = {"attr", "selectattr", "rejectattr", "groupby"}
 _INCLUDES = (nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)
+_REFUSED_NAMES = frozenset({"self", *REMOVED_GLOBALS})
 
 
 def _attribute_names(node: nodes.Filter | nodes.Test) -> list[str]:
@@ -232,12 +233,9 @@ def _refusals(ast: nodes.Template) -> list[str]:
         for name in attributes
         if is_blocked_attribute(name)
     )
-    if any(True for _ in ast.find_all(_INCLUDES)):
+    if ast.find(_INCLUDES) is not None:
         found.add("A template cannot extend, include or import another.")
     return sorted(found)
-
-
-_REFUSED_NAMES = frozenset({"self", *REMOVED_GLOBALS})
 
 
 def _env(part: str) -> BoundedSandbox:
