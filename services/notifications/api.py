@@ -15,11 +15,10 @@ from services.notifications.kinds import KINDS
 from services.notifications.models import Contact, Nudge, TemplateOverride
 from services.notifications.nudges import digest_time, schedule_weekly_digest
 from services.notifications.templates import (
+    RenderedMessage,
     TemplateInvalid,
     check_template,
     default_parts,
-    render_parts,
-    sample_variables,
     sms_segments,
     template_parts,
 )
@@ -204,7 +203,9 @@ def _template_key(kind: str, channel: str) -> None:
         raise NotFound(f"No template for kind {kind!r} on channel {channel!r}.")
 
 
-def _checked(kind: str, channel: str, body: dict) -> dict:
+def _checked(kind: str, channel: str, body: dict) -> tuple[dict, RenderedMessage]:
+    """The template's parts, and their rendering with sample data; 422 naming what is
+    wrong, and for a limit the limit."""
     parts = {part: body.get(part) for part in template_parts(channel)}
     extra = sorted(set(body) - set(template_parts(channel)))
     if extra:
@@ -213,10 +214,10 @@ def _checked(kind: str, channel: str, body: dict) -> dict:
             errors={name: [f"Not used on {channel}."] for name in extra},
         )
     try:
-        check_template(kind, channel, parts)
+        sample = check_template(kind, channel, parts)
     except TemplateInvalid as exc:
-        raise Unprocessable("The template cannot be used.", errors=exc.errors) from exc
-    return parts
+        raise Unprocessable(exc.detail, errors=exc.errors) from exc
+    return parts, sample
 
 
 def _template_view(kind: str, channel: str, override) -> dict:
@@ -230,7 +231,7 @@ def _template_view(kind: str, channel: str, override) -> dict:
         "channel": channel,
         **{part: parts.get(part) for part in ("subject", "text", "html")},
         "source": "organisation" if override is not None else "default",
-        "variables": sorted(KINDS[kind].allowed_variables),
+        "variables": sorted(KINDS[kind].variables_on(channel)),
     }
 
 
@@ -252,12 +253,14 @@ def get_template(kind: str, channel: str):
 @templates.response(200, schemas.TemplateSchema)
 @documents_errors(templates, 400, 401, 403, 404, 422)
 def put_template(body, kind: str, channel: str):
-    """Save your organisation's wording. Refused (422) if it does not parse or uses a
-    variable the kind does not provide."""
+    """Save your organisation's wording. Refused (422) if it does not parse, uses a
+    variable the kind does not provide, reaches for something the sandbox blocks, or
+    fails or exceeds a limit (1 s to render, 64 KB per email part, 10 SMS segments) when
+    rendered with sample data."""
     _template_key(kind, channel)
-    parts = _checked(kind, channel, body)
-    if channel == "email" and not parts.get("subject"):
+    if channel == "email" and not body.get("subject"):
         raise Unprocessable("An email needs a subject.", errors={"subject": ["Required."]})
+    parts, _ = _checked(kind, channel, body)
     tenant_id = current_principal().tenant_id
     with current_runtime().unit_of_work() as uow:
         override = uow.session.get(TemplateOverride, (tenant_id, kind, channel))
@@ -281,21 +284,15 @@ def put_template(body, kind: str, channel: str):
 @templates.response(200, schemas.PreviewSchema)
 @documents_errors(templates, 400, 401, 403, 404, 409, 422)
 def preview_template(body, kind: str, channel: str):
-    """Render the saved template, or a draft, with sample data; SMS reports its segments."""
+    """Render the saved template, or a draft, with sample data, as it would be sent; SMS
+    reports its segments. 422 as for saving, within the same limits."""
     _template_key(kind, channel)
-    if body:
-        parts = _checked(kind, channel, body)
-    else:
+    if not body:
         with current_runtime().session_factory() as session:
             override = session.get(TemplateOverride, (current_principal().tenant_id, kind, channel))
             view = _template_view(kind, channel, override)
-            parts = {part: view[part] for part in template_parts(channel)}
-    try:
-        rendered = render_parts(parts, sample_variables())
-    except Exception as exc:  # the sandbox refused, or the template itself failed
-        raise Unprocessable(
-            "The template fails to render.", errors={"text": [type(exc).__name__]}
-        ) from exc
+        body = {part: view[part] for part in template_parts(channel)}
+    _, rendered = _checked(kind, channel, body)
     segments = sms_segments(rendered.text) if channel == "sms" else None
     return {
         "subject": rendered.subject,

@@ -4,8 +4,10 @@ One short transaction claims a batch (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, 
 several dispatchers never take the same nudge; SQLite serialises writers, so run one
 dispatcher there), marks it ``sending`` under a lease, applies the rules with the facts
 of that moment (see ``rules.py``; read for the whole batch in one query per table) and
-records the nudges held back. The sends happen outside any transaction, and each
-outcome is committed with its event as soon as it is known. A dispatcher that dies
+records the nudges held back. Rendering the messages (an organisation's template may
+take up to the render time limit) and sending them happen after that transaction, outside
+any, and each outcome is committed with its event and the message's text as soon as it
+is known. A dispatcher that dies
 mid-send leaves the lease to expire, and the nudge is taken again: the deterministic
 ``Message-ID`` lets mail systems drop the copy.
 """
@@ -24,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, or_, select, text, update
+from sqlalchemy import bindparam, case, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from services.notifications import plan_projection, suppressions
@@ -47,7 +49,7 @@ from services.notifications.models import (
 from services.notifications.nudges import DIGEST, schedule_following_digests
 from services.notifications.quiet_hours import local_day_bounds
 from services.notifications.rules import Decision, decide_for_client, decide_for_coach
-from services.notifications.templates import render
+from services.notifications.templates import TemplateRenderFailed, render
 from services.notifications.unsubscribe import make_token, unsubscribe_url
 from services.notifications.weekly_digest import WeekInFacts, digest_variables
 from shared.db import utcnow
@@ -70,6 +72,8 @@ RECORD_OUTCOME = (
         claimed_until=None,
         sent_at=bindparam("new_sent_at"),
         provider_message_id=bindparam("new_provider_id"),
+        # Not once the client is erased (which clears the variables) while it was sent.
+        body=case((NUDGES.c.variables.is_(None), None), else_=bindparam("new_body")),
         due_at=func.coalesce(bindparam("new_due_at", type_=NUDGES.c.due_at.type), NUDGES.c.due_at),
         updated_at=bindparam("now"),
     )
@@ -84,12 +88,13 @@ RECORD_OUTCOMES_ON_POSTGRESQL = text(
         SELECT * FROM unnest(
             CAST(:nudge_ids AS uuid[]), CAST(:states AS varchar[]), CAST(:reasons AS text[]),
             CAST(:sent_ats AS timestamptz[]), CAST(:provider_ids AS varchar[]),
-            CAST(:due_ats AS timestamptz[])
-        ) AS o(id, state, reason, sent_at, provider_message_id, due_at)
+            CAST(:due_ats AS timestamptz[]), CAST(:texts AS text[])
+        ) AS o(id, state, reason, sent_at, provider_message_id, due_at, body)
     ), recorded AS (
         UPDATE nudges SET
             state = outcome.state, reason = outcome.reason, claimed_until = NULL,
             sent_at = outcome.sent_at, provider_message_id = outcome.provider_message_id,
+            body = CASE WHEN nudges.variables IS NULL THEN NULL ELSE outcome.body END,
             due_at = coalesce(outcome.due_at, nudges.due_at), updated_at = :now
         FROM outcome WHERE nudges.id = outcome.id
     )
@@ -129,8 +134,9 @@ HELD_BACK_STATES = {
 
 
 @dataclass(frozen=True)
-class Delivery:
-    """A nudge ready to go: where, and the message itself."""
+class Draft:
+    """A nudge the rules let through, with all its message needs as plain values, so that
+    it is rendered after the claim's transaction has ended."""
 
     nudge_id: uuid.UUID
     tenant_id: uuid.UUID
@@ -138,19 +144,39 @@ class Delivery:
     kind: str
     channel: str
     attempts: int
-    message: OutgoingMessage
+    to: str
+    variables: dict
+    headers: dict[str, str]
+    override: dict[str, str | None] | None  # the organisation's own template, if any
+    sender_name: str | None
 
 
 @dataclass(frozen=True)
-class Draft:
-    """A weekly digest cleared to go. Its facts were read and kept in the claim's short
-    transaction; its message is rendered only after that has committed."""
+class Delivery:
+    """A nudge ready to go: where, and the message itself (None if it could not be
+    written). ``note`` says why the organisation's own template was not used."""
 
-    nudge: Nudge
-    contact: Contact
-    organisation: Organisation | None
-    decision: Decision
-    override: TemplateOverride | None
+    nudge_id: uuid.UUID
+    tenant_id: uuid.UUID
+    client_id: uuid.UUID
+    kind: str
+    channel: str
+    attempts: int
+    message: OutgoingMessage | None
+    note: str | None = None
+
+    @classmethod
+    def of(cls, draft: Draft, message: OutgoingMessage | None, note: str | None = None):
+        return cls(
+            draft.nudge_id,
+            draft.tenant_id,
+            draft.client_id,
+            draft.kind,
+            draft.channel,
+            draft.attempts,
+            message,
+            note,
+        )
 
 
 @dataclass
@@ -275,6 +301,12 @@ class Outcome:
         if self.reason:  # kept and published at most this long
             object.__setattr__(self, "reason", self.reason[:REASON_LIMIT])
 
+    @property
+    def text(self) -> str | None:
+        """The message's text, kept with the nudge."""
+        message = self.delivery.message
+        return message.text if message is not None else None
+
     def event(self) -> tuple[str, dict] | None:
         """The event this outcome announces, if any (see ``outcome_event``)."""
         delivery = self.delivery
@@ -388,26 +420,14 @@ def _with_digest_content(nudge: Nudge, decision: Decision, facts: Facts, timezon
     return decision
 
 
-def _digests_done_with(nudges: list[Nudge], prepared: list[Delivery | Draft]) -> list[Nudge]:
+def _digests_done_with(nudges: list[Nudge], drafts: list[Draft]) -> list[Nudge]:
     """Digests that will not be tried again: going out now, or held back for good."""
-    going = {item.nudge.id for item in prepared if isinstance(item, Draft)}
+    going = {draft.nudge_id for draft in drafts}
     return [
         n
         for n in nudges
         if n.kind == DIGEST and (n.id in going or n.state in HELD_BACK_STATES.values())
     ]
-
-
-def _delivery(nudge: Nudge, message: OutgoingMessage) -> Delivery:
-    return Delivery(
-        nudge.id,
-        nudge.tenant_id,
-        nudge.client_id,
-        nudge.kind,
-        nudge.channel,
-        nudge.attempts,
-        message,
-    )
 
 
 def _staff_id_of(nudge: Nudge, contacts: dict) -> uuid.UUID | None:
@@ -481,69 +501,57 @@ class Dispatcher:
             return [nudge.id for nudge in nudges]
 
     def run_once(self) -> int:
-        """Claim a batch, apply the rules and record the ones held back (one transaction),
-        then send the rest, recording each outcome as it comes. Returns how many were
-        claimed."""
+        """Claim a batch, apply the rules and record the ones held back (one short
+        transaction), then render and send the rest outside any transaction, recording
+        each outcome as it comes. Returns how many were claimed."""
         now = self.clock()
         with self.runtime.unit_of_work() as uow:
             nudges = self._claim(uow.session, now)
-            prepared = self._prepare_all(uow.session, nudges, now) if nudges else []
-            schedule_following_digests(uow, _digests_done_with(nudges, prepared), now)
+            drafts = self._prepare_all(uow.session, nudges, now) if nudges else []
+            schedule_following_digests(uow, _digests_done_with(nudges, drafts), now)
             uow.commit()  # nothing leaves before the claim and the rules' verdicts are kept
-        deliveries = self._rendered(prepared)
         if self._pool is None:
-            self._send_all(deliveries, self.channels)
+            self._send_all(drafts, self.channels)
         else:
             lanes = len(self.lanes)
             others = [
-                self._pool.submit(self._send_all, deliveries[i::lanes], self.lanes[i])
+                self._pool.submit(self._send_all, drafts[i::lanes], self.lanes[i])
                 for i in range(1, lanes)
             ]
-            self._send_all(deliveries[0::lanes], self.lanes[0])
+            self._send_all(drafts[0::lanes], self.lanes[0])
             for sent in others:
                 sent.result()
         self.recorder.wait()  # every outcome of the batch is kept before the next claim
         return len(nudges)
 
     # -- preparing a claimed batch --------------------------------------------------------
-    def _prepare_all(
-        self, session: Session, nudges: list[Nudge], now: datetime
-    ) -> list[Delivery | Draft]:
+    def _prepare_all(self, session: Session, nudges: list[Nudge], now: datetime) -> list[Draft]:
         with session.no_autoflush:  # the claim and the verdicts are written in one flush
             facts = Facts.load(session, nudges, now)
-        prepared = []
+        drafts = []
         for nudge in nudges:
             try:
-                ready = self._prepare(nudge, facts)
+                draft = self._prepare(nudge, facts)
             except Exception:
                 # Left claimed: its lease expires and it is tried again later.
                 log.exception("could not prepare a nudge", extra={"nudge_id": str(nudge.id)})
                 continue
-            if ready is not None:
-                prepared.append(ready)
-        return prepared
+            if draft is not None:
+                drafts.append(draft)
+        return drafts
 
-    def _rendered(self, prepared: list[Delivery | Draft]) -> list[Delivery]:
-        """The batch's deliveries, digests rendered now that the claim has committed."""
-        deliveries = []
-        for item in prepared:
-            if isinstance(item, Delivery):
-                deliveries.append(item)
-                continue
+    def _send_all(self, drafts: list[Draft], channels: dict[str, Channel]) -> None:
+        for draft in drafts:
             try:
-                message = self._compose(
-                    item.nudge, item.contact, item.organisation, None, item.decision, item.override
-                )
+                delivery = self._compose(draft)
             except Exception:
                 # Left claimed: its lease expires and it is tried again later.
-                log.exception("could not render a nudge", extra={"nudge_id": str(item.nudge.id)})
+                log.exception("could not write a nudge", extra={"nudge_id": str(draft.nudge_id)})
                 continue
-            deliveries.append(_delivery(item.nudge, message))
-        return deliveries
-
-    def _send_all(self, deliveries: list[Delivery], channels: dict[str, Channel]) -> None:
-        for delivery in deliveries:
-            self._send(delivery, channels)
+            if delivery.message is None:
+                self.recorder.put(Outcome(delivery, "failed", reason=delivery.note))
+            else:
+                self._send(delivery, channels)
 
     def _send(self, delivery: Delivery, channels: dict[str, Channel]) -> None:
         try:
@@ -565,12 +573,17 @@ class Dispatcher:
                     delivery, "scheduled", reason=f"retrying: {exc}", due_at=self.clock() + delay
                 )
         else:
-            outcome = Outcome(delivery, "sent", provider_message_id=provider_id, at=self.clock())
+            outcome = Outcome(
+                delivery,
+                "sent",
+                reason=delivery.note,
+                provider_message_id=provider_id,
+                at=self.clock(),
+            )
         self.recorder.put(outcome)
 
-    def _prepare(self, nudge: Nudge, facts: Facts) -> Delivery | Draft | None:
-        """Apply the rules to one nudge; mark it if held back, or return what to send (a
-        digest as a draft, rendered after the claim commits).
+    def _prepare(self, nudge: Nudge, facts: Facts) -> Draft | None:
+        """Apply the rules to one nudge; mark it if held back, or return what to send.
 
         Pure computation on ``facts``: nothing here touches the database, so a nudge that
         fails to prepare leaves the rest of the batch unharmed.
@@ -608,12 +621,7 @@ class Dispatcher:
             facts.planned[client_key] += 1
         nudge.channel = decision.channel
         nudge.attempts += 1
-        if nudge.kind == DIGEST:
-            # Its facts are kept (variables); the text is not, it is rendered after commit.
-            return Draft(nudge, contact, organisation, decision, override)
-        message = self._compose(nudge, contact, organisation, staff, decision, override)
-        nudge.body = message.text
-        return _delivery(nudge, message)
+        return self._draft(nudge, contact, organisation, staff, decision, override)
 
     @staticmethod
     def _hold_back(nudge: Nudge, decision: Decision) -> None:
@@ -626,7 +634,7 @@ class Dispatcher:
         else:
             nudge.state = HELD_BACK_STATES[decision.action]
 
-    def _compose(
+    def _draft(
         self,
         nudge: Nudge,
         contact: Contact | None,
@@ -634,37 +642,82 @@ class Dispatcher:
         staff: StaffMember | None,
         decision: Decision,
         override: TemplateOverride | None,
-    ) -> OutgoingMessage:
+    ) -> Draft:
         settings = self.runtime.settings
         variables = dict(nudge.variables or {})
-        variables["organisation_name"] = (
-            organisation.name if organisation and organisation.name else DEFAULT_ORGANISATION_NAME
-        )
+        named = organisation.name if organisation and organisation.name else None
+        variables["organisation_name"] = named or DEFAULT_ORGANISATION_NAME
         variables["help_contact"] = (
             organisation.help_contact
             if organisation and organisation.help_contact
             else settings.email_from
         )
         headers: dict[str, str] = {}
+        # Someone missing leaves their variable out: a template that names them fails.
         if nudge.audience == "coach":
-            variables["coach_name"] = staff.name if staff else ""
+            if staff is not None:
+                variables["coach_name"] = staff.name
         else:
-            variables["name"] = contact.display_name if contact else ""
+            if contact is not None:
+                variables["name"] = contact.display_name
             if decision.channel == "email":
                 token = make_token(settings.jwt_secret, nudge.tenant_id, nudge.client_id)
                 url = unsubscribe_url(settings.public_base_url, token)
                 variables["unsubscribe_url"] = url
                 headers["List-Unsubscribe"] = f"<{url}>"
                 headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        rendered = render(nudge.kind, decision.channel, variables, override)
-        return OutgoingMessage(
-            message_id=f"<{nudge.id}@coaching.nudges>",
-            to=decision.to,
+        return Draft(
+            nudge.id,
+            nudge.tenant_id,
+            nudge.client_id,
+            nudge.kind,
+            decision.channel,
+            nudge.attempts,
+            decision.to,
+            variables,
+            headers,
+            (
+                {"subject": override.subject, "text": override.text, "html": override.html}
+                if override is not None
+                else None
+            ),
+            named,
+        )
+
+    @staticmethod
+    def _compose(draft: Draft) -> Delivery:
+        """Render a draft's message, outside any transaction: an organisation's template
+        that fails or overruns a limit gives way to the default wording, with a note."""
+        try:
+            rendered = render(draft.kind, draft.channel, draft.variables, draft.override)
+        except TemplateRenderFailed as exc:
+            log.error(
+                "the default wording of a nudge failed to render",
+                extra={"nudge_id": str(draft.nudge_id), "kind": draft.kind, "reason": exc.reason},
+            )
+            return Delivery.of(
+                draft, None, f"message could not be written: {exc.part} {exc.reason}"
+            )
+        if rendered.fallback_reason:
+            log.warning(
+                "an organisation's template failed; the default wording was used",
+                extra={
+                    "nudge_id": str(draft.nudge_id),
+                    "kind": draft.kind,
+                    "channel": draft.channel,
+                    "reason": rendered.fallback_reason,
+                },
+            )
+        message = OutgoingMessage(
+            message_id=f"<{draft.nudge_id}@coaching.nudges>",
+            to=draft.to,
             subject=rendered.subject,
             text=rendered.text,
             html=rendered.html,
-            headers=headers,
+            headers=draft.headers,
+            sender_name=draft.sender_name,
         )
+        return Delivery.of(draft, message, rendered.fallback_reason)
 
     # -- outcomes -----------------------------------------------------------------------
     def record(self, outcomes: list[Outcome]) -> None:
@@ -698,6 +751,7 @@ class Dispatcher:
                         "new_sent_at": o.at,
                         "new_provider_id": o.provider_message_id,
                         "new_due_at": o.due_at,
+                        "new_body": o.text,
                         "now": now,
                     }
                     for o in outcomes
@@ -739,6 +793,7 @@ class Dispatcher:
             "sent_ats": [o.at for o in outcomes],
             "provider_ids": [o.provider_message_id for o in outcomes],
             "due_ats": [o.due_at for o in outcomes],
+            "texts": [o.text for o in outcomes],
             "now": utcnow(),
         }
         for parameter, column in EVENT_PARAMETERS.items():

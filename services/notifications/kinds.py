@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-COMMON_VARIABLES = frozenset({"name", "organisation_name", "help_contact", "unsubscribe_url"})
+# What every message to a client, and every alert to a coach, can say; an email to a
+# client also carries its unsubscribe link.
+CLIENT_VARIABLES = frozenset({"name", "organisation_name", "help_contact"})
+COACH_VARIABLES = frozenset({"coach_name", "organisation_name", "help_contact"})
+EMAIL_TO_CLIENT_VARIABLES = frozenset({"unsubscribe_url"})
 
 
 @dataclass(frozen=True)
@@ -24,10 +28,17 @@ class NudgeKind:
     # Answers to a client's reply (crisis text, acknowledgements): like ``is_reply`` (no
     # pause, quiet hours or cap), but never to an address on the suppression list.
     is_answer: bool = False
+    # Variables a message of this kind may lack (its defaults test ``is defined``); any
+    # other missing or empty variable is an error, never blank text.
+    optional: frozenset[str] = frozenset()
 
-    @property
-    def allowed_variables(self) -> frozenset[str]:
-        return COMMON_VARIABLES | self.variables
+    def variables_on(self, channel: str) -> frozenset[str]:
+        """The variables a message of this kind has on ``channel``: no others may be used."""
+        if self.audience == "coach":
+            return COACH_VARIABLES | self.variables
+        if channel == "email":
+            return CLIENT_VARIABLES | EMAIL_TO_CLIENT_VARIABLES | self.variables
+        return CLIENT_VARIABLES | self.variables
 
 
 BOTH = ("email", "sms")
@@ -36,7 +47,14 @@ KINDS: dict[str, NudgeKind] = {
     kind.name: kind
     for kind in (
         NudgeKind("welcome", "client", 3, BOTH, frozenset()),
-        NudgeKind("plan_ready", "client", 2, BOTH, frozenset({"goal_count"})),
+        NudgeKind(
+            "plan_ready",
+            "client",
+            2,
+            BOTH,
+            frozenset({"goal_count"}),
+            optional=frozenset({"goal_count"}),
+        ),
         NudgeKind(
             "action_reminder",
             "client",
@@ -55,15 +73,13 @@ KINDS: dict[str, NudgeKind] = {
         ),
         NudgeKind("goal_celebration", "client", 1, BOTH, frozenset({"goal_title"})),
         NudgeKind("checkin_missed", "client", 1, BOTH, frozenset()),
-        NudgeKind(
-            "risk_alert", "coach", 5, ("email",), frozenset({"coach_name", "client_ref", "risk"})
-        ),
+        NudgeKind("risk_alert", "coach", 5, ("email",), frozenset({"client_ref", "risk"})),
         NudgeKind(
             "review_due_alert",
             "coach",
             5,
             ("email",),
-            frozenset({"coach_name", "client_ref", "review_due_on"}),
+            frozenset({"client_ref", "review_due_on"}),
         ),
         NudgeKind(
             "weekly_digest",
@@ -82,6 +98,7 @@ KINDS: dict[str, NudgeKind] = {
             ),
             is_reminder=True,
             expires_after=timedelta(days=2),
+            optional=frozenset({"next_checkin"}),  # a week with no check-in coming
         ),
         NudgeKind("opt_out_confirmation", "client", 9, ("sms",), frozenset(), is_reply=True),
         NudgeKind("opt_in_confirmation", "client", 9, ("sms",), frozenset(), is_reply=True),

@@ -122,8 +122,17 @@ def on_plan_activated(envelope: Envelope, uow: UnitOfWork, now: datetime) -> Non
     contact = _contact(uow, envelope)
     if contact is None:
         return
-    plan_id = envelope.data["plan_id"]
-    schedule_nudge(uow, contact, "plan_ready", f"plan:{plan_id}", now, subject_id=plan_id)
+    data = envelope.data
+    goal_count = data.get("goal_count")
+    schedule_nudge(
+        uow,
+        contact,
+        "plan_ready",
+        f"plan:{data['plan_id']}",
+        now,
+        variables={"goal_count": goal_count} if goal_count is not None else {},
+        subject_id=data["plan_id"],
+    )
 
 
 def on_goal_achieved(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:

@@ -27,6 +27,7 @@ GOAL_TRANSITIONS = {
     "on_hold": {"active", "cancelled"},
 }
 GOAL_STATUSES = ("proposed", "active", "on_hold", "achieved", "cancelled")
+OPEN_GOAL_STATUSES = ("proposed", "active", "on_hold")
 PLAN_STATUSES = ("draft", "active", "under_review", "completed", "closed")
 
 
@@ -37,6 +38,13 @@ def lifecycle_payload(plan: RecoveryPlan) -> dict:
         "coach_id": plan.coach_id,
         "review_due_on": plan.review_due_on,
     }
+
+
+def activated_payload(plan: RecoveryPlan) -> dict:
+    """``plan.activated``: the lifecycle fields and how many goals the client starts with
+    (those neither achieved nor cancelled)."""
+    open_goals = sum(1 for goal in plan.goals if goal.status in OPEN_GOAL_STATUSES)
+    return lifecycle_payload(plan) | {"goal_count": open_goals}
 
 
 def goal_payload(goal: Goal, plan: RecoveryPlan) -> dict:
@@ -68,7 +76,7 @@ def change_plan_status(
     diff = history.apply_changes(plan, changes)
     diff.pop("review_due_emitted_at", None)
     if status == "active":
-        uow.publish("plan.activated", plan.tenant_id, lifecycle_payload(plan), aggregate_id=plan.id)
+        uow.publish("plan.activated", plan.tenant_id, activated_payload(plan), aggregate_id=plan.id)
         open_steps = select(ActionStep).where(
             ActionStep.plan_id == plan.id, ActionStep.status == "open"
         )

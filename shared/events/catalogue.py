@@ -52,7 +52,7 @@ CATALOGUE: dict[str, EventSpec] = {
         _spec("staff.access_changed", "intake", PN, v1=P.StaffAccessChangedV1),
         # plans
         _spec("plan.created", "plans", N, v1=P.PlanCreatedV1),
-        _spec("plan.activated", "plans", N, v1=P.PlanLifecycleV1),
+        _spec("plan.activated", "plans", N, v1=P.PlanActivatedV1),
         _spec("plan.completed", "plans", N, v1=P.PlanLifecycleV1),
         _spec("plan.review_due", "plans", N, v1=P.PlanLifecycleV1),
         _spec("goal.created", "plans", N, v1=P.GoalV1),

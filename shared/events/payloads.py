@@ -147,6 +147,12 @@ class PlanLifecycleV1(Schema):
     review_due_on = fields.Date(allow_none=True, load_default=None)
 
 
+class PlanActivatedV1(PlanLifecycleV1):
+    # Optional: the goals the client starts with (neither achieved nor cancelled), so the
+    # plan-ready message can say how many. Absent from events sent before it was added.
+    goal_count = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=0))
+
+
 class GoalV1(Schema):
     goal_id = fields.UUID(required=True)
     plan_id = fields.UUID(required=True)

@@ -95,6 +95,8 @@ def test_onboard_plan_goals_weekly_action_checkins_achievement_progress_and_revi
     )
     assert activated.status == 200, activated.body
     assert activated.body["review_due_on"] == "2026-05-25"
+    # the plan-ready message says how many goals the client starts with
+    assert [e["data"]["goal_count"] for e in plan_events(system, "plan.activated")] == [3]
     scheduled = [e["data"] for e in plan_events(system, "action.scheduled")]
     assert [(s["occurrence_key"], s["due_at"], s["due_local"]) for s in scheduled] == [
         ("2026-03-05T09:00", "2026-03-04T22:00:00+00:00", "2026-03-05T09:00:00+11:00"),

@@ -34,7 +34,9 @@ def test_template_overrides_are_checked_previewed_and_used(notifications, smtp):
         admin,
         json={"text": "{{ name.__class__.__mro__[1].__subclasses__() }}"},
     )
-    assert escape_attempt.status_code == 200  # parses; the sandbox refuses at render time
+    # It parses, but the sandbox would refuse it when sending: refused now, not later.
+    assert escape_attempt.status_code == 422
+    assert "'__class__' is blocked" in escape_attempt.json["errors"]["text"][0]
     assert preview_escape.status_code == 422
 
     saved = n.call(
@@ -52,14 +54,20 @@ def test_template_overrides_are_checked_previewed_and_used(notifications, smtp):
 
     preview = n.call("POST", path + "/preview", admin, headers={"Idempotency-Key": "p-1"})
     assert preview.status_code == 200
-    assert preview.json["subject"] == "Kia ora Sam" and preview.json["html"] == "<p>Welcome Sam</p>"
+    assert preview.json["subject"] == "Kia ora Sam"
+    # The organisation's fragment goes in a document that declares language and charset.
+    assert "<body><p>Welcome Sam</p></body>" in preview.json["html"]
+    assert (
+        '<html lang="en">' in preview.json["html"]
+        and '<meta charset="utf-8">' in preview.json["html"]
+    )
     assert preview.json["sms"] is None
 
     client = n.onboard(tenant, given_name="<Aroha>", preferred_name=None)
     n.dispatch()
     [email] = smtp.messages
     assert email["Subject"] == "Kia ora <Aroha>"
-    assert email.get_body(("html",)).get_content().strip() == "<p>Welcome &lt;Aroha&gt;</p>"
+    assert "<body><p>Welcome &lt;Aroha&gt;</p></body>" in email.get_body(("html",)).get_content()
     assert n.nudge(client, "welcome").state == "sent"
 
     # Another organisation still has the default.

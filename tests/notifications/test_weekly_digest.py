@@ -249,13 +249,13 @@ def test_the_digest_is_rendered_only_after_its_facts_are_committed(notifications
     seen = []
     compose = Dispatcher._compose
 
-    def watching(self, nudge, *args):
-        if nudge.kind == "weekly_digest":  # what another connection sees while it renders
-            row = _by_id(n, nudge.id)
+    def watching(draft):
+        if draft.kind == "weekly_digest":  # what another connection sees while it renders
+            row = _by_id(n, draft.nudge_id)
             seen.append((row.state, (row.variables or {}).get("next_checkin")))
-        return compose(self, nudge, *args)
+        return compose(draft)
 
-    monkeypatch.setattr(Dispatcher, "_compose", watching)
+    monkeypatch.setattr(Dispatcher, "_compose", staticmethod(watching))
     n.clock.set(utc("2026-07-12T17:00"))
     n.dispatch()
     assert seen == [("sending", "Tue 14 Jul, 10:00")]

@@ -26,6 +26,8 @@ class OutgoingMessage:
     text: str
     html: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # Shown as the sender (the organisation's name) with the configured address.
+    sender_name: str | None = None
 
 
 class Channel(Protocol):

@@ -95,7 +95,7 @@ def build_email(message: OutgoingMessage, sender: str) -> Message:
         email.attach(MIMEText(message.html, "html", _UTF8_QP))
     else:
         email = plain
-    email["From"] = _address_header(sender)
+    email["From"] = sender_header(sender, message.sender_name)
     email["To"] = _address_header(message.to)
     email["Subject"] = _text_header(message.subject or "")
     email["Message-ID"] = message.message_id
@@ -107,6 +107,24 @@ def build_email(message: OutgoingMessage, sender: str) -> Message:
 
 def _text_header(value: str) -> str | Header:
     return value if value.isascii() else Header(value, "utf-8")
+
+
+def sender_header(sender: str, display_name: str | None) -> str | Header:
+    """The ``From`` header: the configured address (``EMAIL_FROM``), shown as
+    ``display_name`` when there is one. ``formataddr`` quotes a name with commas or
+    quotes and encodes one that is not ASCII (RFC 2047); whitespace, line breaks
+    included, is first folded to single spaces, so a name can never start a header."""
+    name = " ".join((display_name or "").split())
+    if not name:
+        return _address_header(sender)
+    address = bare_address(sender)
+    if name.isascii() and "=?" not in name:
+        return formataddr((name, address))
+    # Encoded words of at most 75 characters each, folded (RFC 2047); a name that only
+    # looks like one is encoded too, so it reads back as written.
+    header = Header(name, "utf-8", header_name="From")
+    header.append(f"<{address}>", "us-ascii")
+    return header
 
 
 def _address_header(value: str) -> str:

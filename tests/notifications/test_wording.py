@@ -1,0 +1,257 @@
+"""Every kind of message on every channel, from the payload its producer builds, through
+the real handler, dispatcher and channels: no variable is ever left empty, and an email
+names the organisation that sends it."""
+
+from __future__ import annotations
+
+import email.policy
+import re
+import uuid
+from datetime import date, timedelta
+from email import message_from_bytes
+from types import SimpleNamespace
+from urllib.parse import parse_qs
+
+from werkzeug import Response
+
+from services.notifications.channels.base import OutgoingMessage
+from services.notifications.channels.email import WIRE_POLICY, build_email
+from services.notifications.kinds import KINDS
+from services.plans import actions, checkins
+from services.plans.lifecycle import activated_payload, goal_payload, lifecycle_payload
+from services.plans.models import ActionOccurrence, ActionStep, CheckIn, Goal, RecoveryPlan
+
+SMS_PATH = "/2010-04-01/Accounts/AC0123456789/Messages.json"
+INBOUND = "/v1/webhooks/sms/inbound"
+ORGANISATION = "Harbour Recovery Services"
+TIMEZONE = "Australia/Sydney"
+# What an empty variable leaves in the default wording: "Hi ,", "with  goals", "(, 45".
+GAP = re.compile(r"(?m)  |[ (][,.!?)]|\( |: ,|^[,.!?]")
+
+
+class PlansUnitOfWork:
+    """Stands in for plans' unit of work and its session: keeps what plans publishes,
+    drops its rows, and finds nothing (no other check-in, no earlier flag)."""
+
+    def __init__(self):
+        self.published: list[tuple[str, dict]] = []
+        self.session = self
+
+    def add(self, row) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+    def execute(self, statement) -> None:
+        pass
+
+    def scalar(self, statement):
+        return None
+
+    def scalars(self, statement):
+        return SimpleNamespace(first=lambda: None)
+
+    def publish(self, event_type, tenant_id, data, aggregate_id=None) -> None:
+        self.published.append((event_type, data))
+
+
+def _plan(tenant, client, coach) -> RecoveryPlan:
+    plan = RecoveryPlan(
+        id=uuid.uuid4(),
+        tenant_id=tenant,
+        client_id=client,
+        coach_id=coach,
+        status="active",
+        timezone=TIMEZONE,
+        review_due_on=date(2026, 9, 23),
+    )
+    plan.goals = [
+        Goal(
+            id=uuid.uuid4(),
+            tenant_id=tenant,
+            plan_id=plan.id,
+            position=position,
+            title=title,
+            domain=domain,
+            status=status,
+        )
+        for position, (title, domain, status) in enumerate(
+            [
+                ("Join a community garden group", "social_connection", "active"),
+                ("Start a TAFE course", "work_study", "proposed"),
+                ("Move interstate", "housing", "cancelled"),
+            ]
+        )
+    ]
+    return plan
+
+
+def _plans_events(tenant, client, coach, now) -> list[tuple[str, dict]]:
+    """The events plans sends about one client, built by plans' own code."""
+    plan = _plan(tenant, client, coach)
+    garden = plan.goals[0]
+    step = ActionStep(
+        id=uuid.uuid4(),
+        tenant_id=tenant,
+        plan_id=plan.id,
+        goal_id=garden.id,
+        title="Walk to the community garden",
+        frequency="once",
+        reminder_lead_minutes=120,
+    )
+    due = now + timedelta(hours=2)
+    occurrence = ActionOccurrence(
+        id=uuid.uuid4(), tenant_id=tenant, action_id=step.id, occurrence_key="x", due_at=due
+    )
+    upcoming = CheckIn(
+        id=uuid.uuid4(),
+        tenant_id=tenant,
+        plan_id=plan.id,
+        starts_at=now + timedelta(minutes=30),
+        duration_minutes=45,
+        mode="video",
+    )
+    missed = CheckIn(
+        id=uuid.uuid4(),
+        tenant_id=tenant,
+        plan_id=plan.id,
+        starts_at=now - timedelta(hours=3),
+        duration_minutes=30,
+        mode="phone",
+    )
+    uow = PlansUnitOfWork()
+    checkins.mark_missed(uow, missed, plan, now)
+    checkins.raise_flag(uow, plan, "missed_checkins", missed)
+    return [
+        ("plan.activated", activated_payload(plan)),
+        ("action.scheduled", actions.payload(step, plan, occurrence)),
+        ("checkin.scheduled", checkins.payload(upcoming, plan)),
+        ("goal.achieved", goal_payload(garden, plan)),
+        *uow.published,  # checkin.missed, client.risk_flagged
+        ("plan.review_due", lifecycle_payload(plan)),
+    ]
+
+
+def _next_digest_time(now):
+    """The default digest moment (Sunday 17:00 in the clients' timezone) after ``now``."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    local = now.astimezone(ZoneInfo(TIMEZONE))
+    days = (6 - local.weekday()) % 7 or 7
+    sunday = (local + timedelta(days=days)).date()
+    return datetime(sunday.year, sunday.month, sunday.day, 17, 1, tzinfo=ZoneInfo(TIMEZONE))
+
+
+def _crisis_from_the_web(n, tenant, client) -> None:
+    from services.notifications.models import Contact
+    from services.notifications.replies import ClientReply, record_reply
+
+    with n.runtime.unit_of_work() as uow:
+        contact = uow.session.get(Contact, (tenant, client))
+        reply = ClientReply(uuid.uuid4(), "web", n.clock(), "crisis", text="I can't go on")
+        assert record_reply(uow, contact, reply, n.clock())
+        uow.commit()
+
+
+def _content(message, subtype: str) -> str:
+    return message.get_body((subtype,)).get_content().replace("\r\n", "\n")
+
+
+def _inbound(n, body: str):
+    form = {
+        "MessageSid": f"SM{uuid.uuid4().hex}",
+        "AccountSid": "AC0123456789",
+        "From": "+61412345678",
+        "To": "+61400000000",
+        "Body": body,
+    }
+    assert n.provider_post(INBOUND, form).status_code == 200
+
+
+def test_every_kind_on_every_channel_says_every_variable(notifications_with_sms, httpserver, smtp):
+    n = notifications_with_sms
+    sids = iter(range(1000))
+    httpserver.expect_request(SMS_PATH, method="POST").respond_with_handler(
+        lambda request: Response(
+            f'{{"sid": "SM{next(sids)}"}}', status=201, content_type="application/json"
+        )
+    )
+    tenant = uuid.uuid4()
+    coach = n.staff(tenant, organisation_name=ORGANISATION, phone="+61499999999")
+    by_email = n.onboard(tenant, coach, phone=None, consent={"email": True, "sms": False})
+    by_sms = n.onboard(tenant, coach, email=None, consent={"email": False, "sms": True})
+    for client in (by_email, by_sms):
+        preferences = f"/v1/clients/{client}/preferences"
+        assert (
+            n.call("PUT", preferences, n.token(tenant), json={"daily_cap": 20}).status_code == 200
+        )
+        for event_type, data in _plans_events(tenant, client, coach, n.clock()):
+            n.event(event_type, tenant, data)
+    n.dispatch()
+    for keyword in ("HELP", "STOP", "START"):  # the replies, one at a time
+        _inbound(n, keyword)
+        n.dispatch()
+    for reply in ("7", "DONE", "Went to the garden, felt good"):  # answered, each
+        _inbound(n, reply)
+        n.dispatch()
+    # Sunday 17:00 local: the week's digest says what the week held.
+    n.clock.set(_next_digest_time(n.clock()))
+    n.dispatch()
+    # A crisis, by SMS and from the client's page (answered by email): the client gets
+    # who to call, the coach an alert by email and by SMS.
+    _inbound(n, "I can't go on")
+    _crisis_from_the_web(n, tenant, by_email)
+    n.dispatch()
+
+    nudges = [nudge for client in (by_email, by_sms) for nudge in n.nudges(client)]
+    waiting = [(r.kind, r.state, r.reason) for r in nudges if r.state != "sent"]
+    assert waiting == [("weekly_digest", "scheduled", None)] * 2  # next week's, one each
+    assert [(r.kind, r.reason) for r in nudges if r.reason] == []  # no fallback anywhere
+    assert {(r.kind, r.channel) for r in nudges} == {
+        (kind, channel) for kind, spec in KINDS.items() for channel in spec.channels
+    }
+
+    texts = [parse_qs(req.get_data(as_text=True))["Body"][0] for req, _ in httpserver.log]
+    for message in smtp.messages:
+        plain = _content(message, "plain")
+        html = _content(message, "html")
+        texts += [message["Subject"], plain, html]
+        assert message["From"].addresses[0].display_name == ORGANISATION
+        assert message["From"].addresses[0].addr_spec == "coach@harbour.example"
+        assert f"Warm regards,\n{ORGANISATION}" in plain
+        assert f"<p>Warm regards,<br>{ORGANISATION}</p>" in html
+        assert '<html lang="en">' in html and '<meta charset="utf-8">' in html
+    assert len(texts) == len(httpserver.log) + 3 * len(smtp.messages)
+    assert [text for text in texts if GAP.search(text)] == []
+    assert [r.kind for r in nudges if r.state == "sent" and not r.body] == []
+
+    plan_ready = next(m for m in smtp.messages if m["Subject"] == "Your recovery plan is ready")
+    assert "is ready, with 2 goals to start with." in _content(plan_ready, "plain")
+    assert any("Hi Casey Coach," in text for text in texts)
+
+
+def test_the_organisations_name_is_the_senders_name_however_it_is_written(notifications, smtp):
+    n = notifications
+    tenant = uuid.uuid4()
+    name = 'Ngā Whare, "Harbour" Services\r\nBcc: someone@example.net'
+    settings = "/v1/organisation/notification-settings"
+    assert n.call("PUT", settings, n.token(tenant), json={"name": name}).status_code == 200
+    n.onboard(tenant)
+    n.dispatch()
+    [message] = smtp.messages
+    [sender] = message["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == (
+        'Ngā Whare, "Harbour" Services Bcc: someone@example.net',
+        "coach@harbour.example",
+    )
+    assert message["Bcc"] is None
+    assert "Warm regards,\nNgā Whare" in _content(message, "plain")
+
+
+def test_an_organisation_without_a_name_sends_from_the_configured_address_alone():
+    message = OutgoingMessage("<n1@coaching.nudges>", "to@example.net", "Hi", "Hello")
+    wire = build_email(message, "coach@harbour.example").as_bytes(policy=WIRE_POLICY)
+    parsed = message_from_bytes(wire, policy=email.policy.default)
+    assert parsed["From"] == "coach@harbour.example"
