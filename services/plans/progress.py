@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -14,11 +15,44 @@ from services.plans.lifecycle import GOAL_STATUSES
 from services.plans.models import ActionStep, CheckIn, RecoveryPlan
 
 
-def progress_of(session: Session, plan: RecoveryPlan, now: datetime) -> dict:
+@dataclass(frozen=True)
+class Period:
+    """Days of the client's calendar, first and last included, and the UTC instants
+    they span."""
+
+    first: date
+    last: date
+    starts_at: datetime
+    ends_at: datetime  # exclusive
+
+    @classmethod
+    def of(cls, plan: RecoveryPlan, now: datetime, first=None, last=None) -> Period:
+        """Default: the plan's life so far (from the day it was drafted to today)."""
+        zone = ZoneInfo(plan.timezone)
+        first = first or plan.created_at.astimezone(zone).date()
+        last = last or max(now.astimezone(zone).date(), first)
+        return cls(
+            first,
+            last,
+            datetime.combine(first, time(), tzinfo=zone),
+            datetime.combine(last + timedelta(days=1), time(), tzinfo=zone),
+        )
+
+
+def progress_of(
+    session: Session, plan: RecoveryPlan, now: datetime, period: Period | None = None
+) -> dict:
+    """The plan's progress over ``period`` (default: its life so far)."""
+    period = period or Period.of(plan, now)
     steps = session.scalars(select(ActionStep).where(ActionStep.plan_id == plan.id)).all()
     checkins = session.scalars(
         select(CheckIn)
-        .where(CheckIn.plan_id == plan.id, CheckIn.wellbeing.is_not(None))
+        .where(
+            CheckIn.plan_id == plan.id,
+            CheckIn.wellbeing.is_not(None),
+            CheckIn.starts_at >= period.starts_at,
+            CheckIn.starts_at < period.ends_at,
+        )
         .order_by(CheckIn.starts_at)
     ).all()
     by_status = dict.fromkeys(GOAL_STATUSES, 0)
@@ -29,13 +63,20 @@ def progress_of(session: Session, plan: RecoveryPlan, now: datetime) -> dict:
     return {
         "plan_id": plan.id,
         "status": plan.status,
+        "period": {"from": period.first, "to": period.last},
         "risk_flagged": plan.risk_flagged,
         "goals_by_status": by_status,
         "goals_achieved": by_status["achieved"],
-        "weekly_completion": _weekly_completion(steps, plan.timezone, now),
+        "goals": [
+            {"id": g.id, "title": g.title, "status": g.status, "progress": g.progress}
+            for g in plan.goals
+        ],
+        "weekly_completion": _weekly_completion(steps, plan.timezone, now, period),
         "overdue_occurrences": sum(len(overdue(step, now)) for step in steps),
+        # "source" tells check-ins from the client's own ratings (once replies exist)
         "wellbeing": [
-            {"checkin_id": c.id, "at": c.starts_at, "wellbeing": c.wellbeing} for c in checkins
+            {"checkin_id": c.id, "at": c.starts_at, "wellbeing": c.wellbeing, "source": "checkin"}
+            for c in checkins
         ],
         "domain_ratings": [
             {
@@ -48,8 +89,9 @@ def progress_of(session: Session, plan: RecoveryPlan, now: datetime) -> dict:
     }
 
 
-def _weekly_completion(steps, timezone: str, now: datetime) -> list[dict]:
-    """Per ISO week (client's calendar): occurrences due or done, and how many were done."""
+def _weekly_completion(steps, timezone: str, now: datetime, period: Period) -> list[dict]:
+    """Per ISO week (client's calendar): occurrences due or done in the period, and how
+    many were done."""
     zone = ZoneInfo(timezone)
     weeks: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for step in steps:
@@ -58,6 +100,8 @@ def _weekly_completion(steps, timezone: str, now: datetime) -> list[dict]:
                 continue
             done = occurrence.status == "completed"
             if not done and occurrence.due_at > now:
+                continue
+            if not period.starts_at <= occurrence.due_at < period.ends_at:
                 continue
             year, week, _ = occurrence.due_at.astimezone(zone).isocalendar()
             tally = weeks[f"{year}-W{week:02d}"]
