@@ -6,9 +6,13 @@ from pathlib import Path
 
 from flask import Flask
 
-from services.plans import api, handlers, models
+from services.plans import api, caseload_api, handlers, models, report_api
 from shared.config import Settings, load_settings
 from shared.runtime import ServiceRuntime
+
+
+def blueprints():
+    return (*api.blueprints(), caseload_api.caseload_routes, *report_api.blueprints())
 
 
 def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
@@ -21,7 +25,7 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
         idempotency_model=models.IdempotencyKey,
         migrations_dir=Path(__file__).parent / "migrations",
         handlers=handlers.HANDLERS,
-        blueprints=api.blueprints,
+        blueprints=blueprints,
         description="Recovery plans, goals, actions and check-ins.",
     )
 
