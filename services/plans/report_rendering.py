@@ -200,8 +200,12 @@ def _story(report: dict, styles, who: str, period: str) -> list:
             styles,
             header=False,
         ),
-        Paragraph("Wellbeing and progress chart", styles["h2"]),
-        _chart(report["progress"], width),
+        KeepTogether(
+            [
+                Paragraph("Wellbeing and progress chart", styles["h2"]),
+                _chart(report["progress"], width),
+            ]
+        ),
         Paragraph("Life domains: baseline and latest", styles["h2"]),
         _table(
             [["Life domain", "Baseline (1-10)", "Latest (1-10)"]]
