@@ -22,6 +22,7 @@ from matplotlib import dates as mdates  # noqa: E402 - after choosing the backen
 from matplotlib.figure import Figure  # noqa: E402
 
 WELLBEING_GID = "wellbeing-series"  # check-ins; the client's own ratings add "-client"
+WELLBEING_LEGEND_GID = "wellbeing-legend"
 COMPLETION_GID = "weekly-completion-series"
 GOALS_GID = "goal-progress"
 DOMAINS_GID = "domain-ratings"
@@ -36,7 +37,9 @@ def progress_svg(progress: dict) -> bytes:
     """The chart as SVG, with ``<title>`` and ``<desc>``; plotted series carry SVG ids
     (``gid``) so the points can be found in the markup."""
     buffer = io.BytesIO()
-    _figure(progress).savefig(buffer, format="svg", metadata={"Date": None})
+    # Text as <text> elements, not glyph outlines: readable, selectable and searchable.
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        _figure(progress).savefig(buffer, format="svg", metadata={"Date": None})
     svg = buffer.getvalue().decode()
     title, desc = escape(chart_title(progress)), escape(describe(progress))
     opening = re.search(r"<svg[^>]*>", svg)
@@ -131,7 +134,7 @@ def _draw_wellbeing(axes, progress: dict) -> None:
         line.set_gid(style["gid"])
         drawn += 1
     if drawn > 1:
-        axes.legend(loc="upper left", fontsize=9)
+        axes.legend(loc="upper left", fontsize=9).set_gid(WELLBEING_LEGEND_GID)
     if not drawn:
         axes.text(0.5, 0.5, "no wellbeing recorded yet", ha="center", transform=axes.transAxes)
 
