@@ -430,3 +430,105 @@ def test_progress_png_is_a_png(org):
     reply = org.call("GET", f"/v1/plans/{plan['id']}/progress.png", token)
     assert reply.status_code == 200 and reply.mimetype == "image/png"
     assert reply.data.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+# -- who is who: names and references from intake's events ---------------------------------
+
+
+def _report_page(org, plan_id) -> str:
+    reply = org.call("GET", f"/v1/plans/{plan_id}/report.html", org.token(role="org_admin"))
+    assert reply.status_code == 200
+    return reply.get_data(as_text=True)
+
+
+def test_the_participant_follows_client_updated_and_a_late_older_event_changes_nothing(org):
+    coach = org.staff("Avery Coach")
+    client = org.client(coach, given="Jordan", family="Rivers", reference="NDIS-1")
+    plan_id = org.plan_of(client)["id"]
+
+    def updated(occurred_at, **fields):
+        deliver(
+            org.system,
+            "client.updated",
+            org.tenant_id,
+            {
+                "client_id": client,
+                "changed": sorted(fields) or ["timezone"],
+                "coach_id": str(coach),
+                "contact": {
+                    "given_name": "Jordan",
+                    "preferred_name": "Jo",
+                    "timezone": "Australia/Sydney",
+                    "consent": {"email": False, "sms": False},
+                },
+            }
+            | fields,
+            occurred_at=occurred_at,
+        )
+
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    updated(later, family_name="Rivers-Lee", external_reference="NDIS-2")
+    page = _report_page(org, plan_id)
+    assert "Jordan Rivers-Lee" in page and "NDIS-2" in page and "(prefers Jo)" in page
+    # an event from an older producer, without the new fields, keeps what plans knows
+    updated(later + timedelta(minutes=1))
+    assert "NDIS-2" in _report_page(org, plan_id)
+    # an older event delivered late changes nothing
+    updated(later - timedelta(days=1), family_name="Old", external_reference="NDIS-0")
+    page = _report_page(org, plan_id)
+    assert "NDIS-2" in page and "NDIS-0" not in page
+    row = _caseload(org, org.token(coach))["items"][0]
+    assert row["display_name"] == "Jo Rivers-Lee"
+
+
+def test_a_renamed_coach_is_named_in_the_report_and_an_unknown_one_by_id(org):
+    coach = org.staff("Avery Coach")
+    plan_id = org.plan_of(org.client(coach))["id"]
+    deliver(
+        org.system,
+        "staff.updated",
+        org.tenant_id,
+        {
+            "staff_id": str(coach),
+            "name": "Avery Nguyen",
+            "email": "avery@example.org",
+            "role": "coach",
+            "organisation_name": "Harbour Recovery",
+        },
+        occurred_at=datetime.now(UTC) + timedelta(minutes=1),
+    )
+    page = _report_page(org, plan_id)
+    assert "Avery Nguyen" in page and "Harbour Recovery" in page
+    stranger = uuid.uuid4()  # a coach plans never heard of (created before it listened)
+    unknown = org.plan_of(org.client(stranger))["id"]
+    assert f"Staff member {stranger}" in _report_page(org, unknown)
+
+
+def test_k10_and_wemwbs_travel_from_intakes_assessment_to_the_report(api, tenant, system):
+    token = tenant["token"]
+    client = api.refer_client(token, external_reference="NDIS-5150")
+    assessed = api.call(
+        "intake",
+        "PUT",
+        f"/v1/clients/{client['id']}/assessment",
+        token,
+        json={
+            "domain_ratings": {"mental_health": 3},
+            "k10": {"items": [2] * 10},
+            "wemwbs": {"items": [4] * 14},
+        },
+    )
+    assert assessed.status == 200, assessed.body
+    assert api.onboard(token, client["id"], tenant["staff_id"]).status == 200
+    system.settle()
+    plan = api.plans_of(token, client["id"])[0]
+    page = (
+        system.apps["plans"]
+        .test_client()
+        .get(f"/v1/plans/{plan['id']}/report.html", headers={"Authorization": f"Bearer {token}"})
+        .get_data(as_text=True)
+    )
+    assert "20 (moderate)" in page  # K10 total and band, as intake scored them
+    assert "56 (moderate)" in page  # WEMWBS
+    assert "NDIS-5150" in page and "Jordan Rivers" in page
+    assert "Avery Admin" in page and "Harbour Recovery Services" in page
