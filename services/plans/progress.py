@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.plans.actions import overdue
 from services.plans.lifecycle import GOAL_STATUSES
-from services.plans.models import ActionStep, CheckIn, RecoveryPlan
+from services.plans.models import ActionOccurrence, ActionStep, CheckIn, RecoveryPlan
+from shared.errors import Unprocessable
 
 
 @dataclass(frozen=True)
@@ -26,11 +27,19 @@ class Period:
     ends_at: datetime  # exclusive
 
     @classmethod
-    def of(cls, plan: RecoveryPlan, now: datetime, first=None, last=None) -> Period:
-        """Default: the plan's life so far (from the day it was drafted to today)."""
+    def of(
+        cls, session: Session, plan: RecoveryPlan, now: datetime, first=None, last=None
+    ) -> Period:
+        """Default: the plan's life so far, from the day it was drafted (or the first
+        check-in or step, if the coach entered earlier ones) to today."""
         zone = ZoneInfo(plan.timezone)
-        first = first or plan.created_at.astimezone(zone).date()
+        first = first or _began(session, plan).astimezone(zone).date()
         last = last or max(now.astimezone(zone).date(), first)
+        if last < first:
+            raise Unprocessable(
+                "The period ends before the plan began.",
+                errors={"to": [f"Must not be before {first.isoformat()}, when the plan began."]},
+            )
         return cls(
             first,
             last,
@@ -39,11 +48,24 @@ class Period:
         )
 
 
+def _began(session: Session, plan: RecoveryPlan) -> datetime:
+    first_checkin = select(func.min(CheckIn.starts_at)).where(CheckIn.plan_id == plan.id)
+    first_step = (
+        select(func.min(ActionOccurrence.due_at))
+        .join(ActionStep, ActionStep.id == ActionOccurrence.action_id)
+        .where(ActionStep.plan_id == plan.id)
+    )
+    earliest = session.execute(
+        select(first_checkin.scalar_subquery(), first_step.scalar_subquery())
+    ).one()
+    return min(moment for moment in (plan.created_at, *earliest) if moment is not None)
+
+
 def progress_of(
     session: Session, plan: RecoveryPlan, now: datetime, period: Period | None = None
 ) -> dict:
     """The plan's progress over ``period`` (default: its life so far)."""
-    period = period or Period.of(plan, now)
+    period = period or Period.of(session, plan, now)
     steps = session.scalars(select(ActionStep).where(ActionStep.plan_id == plan.id)).all()
     checkins = session.scalars(
         select(CheckIn)

@@ -46,7 +46,7 @@ def gather(
     plan = access.plan_for(session, principal, plan_id)
     if plan.erased_at is not None:
         raise Conflict("The client's personal data was erased; there is nothing to report.")
-    period = Period.of(plan, now, first, last)
+    period = Period.of(session, plan, now, first, last)
     progress = progress_of(session, plan, now, period)
     checkins = session.scalars(
         select(CheckIn)
