@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import textwrap
+import warnings
 from datetime import UTC, date, datetime, time, timedelta
 from xml.sax.saxutils import escape
 
@@ -20,6 +21,10 @@ matplotlib.use("Agg")
 
 from matplotlib import dates as mdates  # noqa: E402 - after choosing the backend
 from matplotlib.figure import Figure  # noqa: E402
+
+# A glyph the font lacks is drawn as a box; matplotlib's warning would name the character
+# (of a client's goal, say) on stderr.
+warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font", category=UserWarning)
 
 WELLBEING_GID = "wellbeing-series"  # check-ins; the client's own ratings add "-client"
 WELLBEING_LEGEND_GID = "wellbeing-legend"

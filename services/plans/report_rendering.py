@@ -172,7 +172,8 @@ def _story(report: dict, styles, who: str, period: str) -> list:
                 ["Period", period],
                 ["Coach", coach["name"] or f"Staff member {coach['id']}"],
                 ["Organisation", organisation["name"] or str(organisation["id"])],
-                ["Plan", f"{_words(plan['status'])}, since {_day(plan['created_at'])}"],
+                ["Plan", _plan_line(plan)],
+                ["Prepared", _day(report["generated_at"])],
             ],
             [45 * mm, width - 45 * mm],
             styles,
@@ -230,10 +231,15 @@ def _story(report: dict, styles, who: str, period: str) -> list:
         Paragraph(_text(report["notes"]["summary"] or "Not written yet."), styles["body"]),
         Paragraph("Recommendations", styles["h2"]),
         Paragraph(_text(report["notes"]["recommendations"] or "Not written yet."), styles["body"]),
-        Spacer(1, 6 * mm),
-        Paragraph(f"Generated {_day(report['generated_at'])}.", styles["muted"]),
     ]
     return story
+
+
+def _plan_line(plan: dict) -> str:
+    line = f"{_words(plan['status'])}, since {_day(plan['created_at'])}"
+    if plan["review_due_on"]:
+        line += f"; review due {_day(plan['review_due_on'])}"
+    return line
 
 
 def _goal_block(goal: dict, styles) -> list:

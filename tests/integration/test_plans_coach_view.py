@@ -336,6 +336,7 @@ def test_the_report_shows_participant_goals_attendance_and_summary_in_html_and_p
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; routine" in page
     assert "&lt;b&gt;on her own&lt;/b&gt;" in page
     assert 'src="data:image/svg+xml;base64,' in page  # the wellbeing chart
+    assert "default-src 'none'" in html.headers["Content-Security-Policy"]  # no script runs
 
 
 def test_from_and_to_narrow_what_the_report_counts(org):
