@@ -6,7 +6,11 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-NotesText = validate.Length(max=10_000)
+# PostgreSQL text cannot hold NUL: refused here as a field error, not at the database.
+NotesText = validate.And(
+    validate.Length(max=10_000),
+    validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL characters."),
+)
 # Any period inside these years costs the same (the plan's own rows are read either way);
 # the bounds keep date arithmetic away from the ends of the calendar.
 ReportDay = validate.Range(date(2000, 1, 1), date(2099, 12, 31))

@@ -401,6 +401,9 @@ def test_report_notes_honour_if_match(org):
     assert org.call("GET", path, token).get_json()["summary"] == "First draft"
     missing = org.call("PUT", path, token, json={"summary": "x"})
     assert missing.status_code == 422 and "recommendations" in missing.get_json()["errors"]
+    for bad in ("x" * 10_001, "nul \x00 inside"):
+        refused = org.call("PUT", path, token, json=body | {"summary": bad})
+        assert refused.status_code == 422 and "summary" in refused.get_json()["errors"]
     # the history says the notes changed, never what they say
     revisions = org.call("GET", f"/v1/plans/{plan['id']}/history", token).get_json()["items"]
     assert revisions[-1]["entity"] == "report_notes"
