@@ -99,6 +99,11 @@ def list_query(principal: Principal, filters: dict):
     return stmt
 
 
+def participant_of(client: Client) -> dict:
+    """What plans' review report names the participant by, beyond the contact."""
+    return {"family_name": client.family_name, "external_reference": client.external_reference}
+
+
 def contact_of(client: Client) -> dict:
     return {
         "given_name": client.given_name,
@@ -185,7 +190,8 @@ def publish_updated(uow: UnitOfWork, client: Client, changed: list[str]) -> None
             "coach_id": client.coach_id,
             "referred_by": client.referred_by,
             "contact": contact_of(client),
-        },
+        }
+        | participant_of(client),
         aggregate_id=client.id,
     )
 
@@ -334,7 +340,22 @@ def assessment_summary(assessment: Assessment) -> dict:
         "strengths": assessment.strengths,
         "challenges": assessment.challenges,
         "aspirations": assessment.aspirations,
+        "k10": _k10_summary(assessment),
+        "wemwbs": _wemwbs_summary(assessment),
     }
+
+
+def _k10_summary(assessment: Assessment) -> dict | None:
+    if assessment.k10_total is None:
+        return None
+    return {"total": assessment.k10_total, "band": assessment.k10_band}
+
+
+def _wemwbs_summary(assessment: Assessment) -> dict | None:
+    if assessment.wemwbs_total is None:
+        return None
+    total = assessment.wemwbs_total
+    return {"total": total, "band": measures.wemwbs_band(total)}
 
 
 # -- onboarding and discharge ---------------------------------------------------------------
@@ -365,7 +386,8 @@ def onboard_client(
             "contact": contact_of(client),
             "assessment": assessment_summary(assessment),
             "referred_by": client.referred_by,
-        },
+        }
+        | participant_of(client),
         aggregate_id=client.id,
     )
     return client

@@ -2,7 +2,9 @@
 
 K10 (Kessler Psychological Distress Scale): 10 items scored 1-5, total 10-50, read in
 the bands used by Australian mental-health services. WEMWBS (Warwick-Edinburgh Mental
-Wellbeing Scale): 14 items scored 1-5, total 14-70, higher is better.
+Wellbeing Scale): 14 items scored 1-5, total 14-70, higher is better, read in three bands
+about one standard deviation either side of the population mean (low 14-42, moderate 43-59,
+high 60-70).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ ITEM_RANGE = (1, 5)
 
 # Upper bound (inclusive) of each K10 band.
 K10_BANDS = ((15, "low"), (21, "moderate"), (29, "high"), (50, "very_high"))
+WEMWBS_BANDS = ((42, "low"), (59, "moderate"), (70, "high"))
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,13 @@ def k10_band(total: int) -> str:
         if total <= upper:
             return band
     raise ValueError(f"K10 total {total} is out of range")
+
+
+def wemwbs_band(total: int) -> str:
+    for upper, band in WEMWBS_BANDS:
+        if total <= upper:
+            return band
+    raise ValueError(f"WEMWBS total {total} is out of range")
 
 
 def score_k10(items: list[int]) -> K10Score:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Response
 from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
@@ -206,21 +205,6 @@ def plan_progress(plan_id: uuid.UUID):
     with current_runtime().session_factory() as session:
         plan = access.plan_for(session, current_principal(), plan_id)
         return progress_of(session, plan, _now())
-
-
-@plans.get("/plans/<uuid:plan_id>/progress.svg")
-@requires_role(*STAFF)
-@plans.response(200, {"type": "string"}, content_type="image/svg+xml")
-@documents_errors(plans, 401, 403, 404)
-def plan_progress_chart(plan_id: uuid.UUID):
-    """The progress as a chart: wellbeing over time and weekly completion (SVG)."""
-    # Imported here: matplotlib is heavy, and only this view of the API process needs it.
-    from services.plans import charts
-
-    with current_runtime().session_factory() as session:
-        plan = access.plan_for(session, current_principal(), plan_id)
-        progress = progress_of(session, plan, _now())
-    return Response(charts.progress_svg(progress), mimetype="image/svg+xml")
 
 
 # -- goals --------------------------------------------------------------------------------

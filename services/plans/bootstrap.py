@@ -6,10 +6,14 @@ from pathlib import Path
 
 from flask import Flask
 
-from services.plans import api, handlers, models
+from services.plans import api, caseload_api, handlers, models, report_api
 from shared.config import Settings, load_settings
 from shared.db.staff_access import standing_reader
 from shared.runtime import ServiceRuntime
+
+
+def blueprints():
+    return (*api.blueprints(), caseload_api.caseload_routes, *report_api.blueprints())
 
 
 def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
@@ -22,7 +26,7 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
         idempotency_model=models.IdempotencyKey,
         migrations_dir=Path(__file__).parent / "migrations",
         handlers=handlers.HANDLERS,
-        blueprints=api.blueprints,
+        blueprints=blueprints,
         staff_standing=standing_reader(models.StaffAccess),
         description="Recovery plans, goals, actions and check-ins.",
     )

@@ -9,6 +9,12 @@ from shared.db import UnitOfWork
 from shared.events import Envelope
 
 
+def measures_of(assessment: dict) -> dict | None:
+    """K10 and WEMWBS of an assessment summary, when it carries any."""
+    scored = {name: assessment[name] for name in ("k10", "wemwbs") if assessment.get(name)}
+    return scored or None
+
+
 def draft_plan_from_onboarding(envelope: Envelope, uow: UnitOfWork) -> RecoveryPlan:
     """One proposed goal per aspiration; the domain ratings become the plan's baseline."""
     data = envelope.data
@@ -24,6 +30,8 @@ def draft_plan_from_onboarding(envelope: Envelope, uow: UnitOfWork) -> RecoveryP
         assessment_version=assessment["version"],
         latest_ratings=assessment["domain_ratings"],
         latest_assessment_version=assessment["version"],
+        baseline_measures=measures_of(assessment),
+        latest_measures=measures_of(assessment),
         source_event_id=envelope.id,
     )
     plan.goals = [

@@ -7,13 +7,14 @@ import uuid
 
 from sqlalchemy import select, update
 
-from services.plans import actions, history, journal
-from services.plans.drafting import draft_plan_from_onboarding
+from services.plans import actions, history, journal, profiles
+from services.plans.drafting import draft_plan_from_onboarding, measures_of
 from services.plans.models import (
     ActionStep,
     CheckIn,
     Goal,
     RecoveryPlan,
+    ReportNotes,
     Revision,
     StaffAccess,
     TimelineEntry,
@@ -69,13 +70,16 @@ def on_client_onboarded(envelope: Envelope, uow: UnitOfWork) -> None:
         if assessment["version"] >= (plan.latest_assessment_version or plan.assessment_version):
             plan.latest_ratings = assessment["domain_ratings"]
             plan.latest_assessment_version = assessment["version"]
+            plan.latest_measures = measures_of(assessment)
     plans.append(draft_plan_from_onboarding(envelope, uow))
+    profiles.remember_client(uow, envelope)
 
 
 @with_prefetch(load_plans_of_clients)
 def on_client_updated(envelope: Envelope, uow: UnitOfWork) -> None:
     """Follow the client's coach and timezone (recurring steps keep their local time)."""
     data = envelope.data
+    profiles.remember_client(uow, envelope)
     for plan in _plans_of_client(uow, envelope):
         previous_timezone = plan.timezone
         changes = {"timezone": data["contact"]["timezone"]}
@@ -125,9 +129,11 @@ def _stop_pending_work(uow: UnitOfWork, plan: RecoveryPlan) -> None:
 
 @with_prefetch(load_plans_of_clients)
 def on_client_erased(envelope: Envelope, uow: UnitOfWork) -> None:
-    """Remove the client's personal data: goal and step wording (from their aspirations),
-    check-in notes, assessment ratings, history values and nudge reasons."""
+    """Remove the client's personal data: name and reference, goal and step wording (from
+    their aspirations), check-in notes, the report's notes, assessment ratings and
+    measures, history values and nudge reasons."""
     session = uow.session
+    profiles.forget_client(uow, envelope.tenant_id, envelope.data["client_id"])
     for plan in _plans_of_client(uow, envelope):
         if plan.status not in ("completed", "closed"):
             plan.status = "closed"
@@ -135,7 +141,13 @@ def on_client_erased(envelope: Envelope, uow: UnitOfWork) -> None:
             _stop_pending_work(uow, plan)
         plan.baseline_ratings = {}
         plan.latest_ratings = None
+        plan.baseline_measures = plan.latest_measures = None
         plan.erased_at = envelope.occurred_at
+        session.execute(
+            update(ReportNotes)
+            .where(ReportNotes.plan_id == plan.id)
+            .values(summary=None, recommendations=None, version=ReportNotes.version + 1)
+        )
         session.execute(
             update(Goal)
             .where(Goal.plan_id == plan.id)
@@ -201,6 +213,8 @@ HANDLERS = {
     "client.updated": on_client_updated,
     "client.discharged": on_client_discharged,
     "client.erased": on_client_erased,
+    "staff.created": profiles.on_staff_changed,
+    "staff.updated": profiles.on_staff_changed,
     "notification.sent": on_notification_outcome,
     "notification.failed": on_notification_outcome,
     "staff.access_changed": on_staff_access_changed,

@@ -43,6 +43,9 @@ class RecoveryPlan(Base):
     # The newest assessment known (client.onboarded carries it): "latest" in progress.
     latest_ratings: Mapped[dict | None] = mapped_column(JsonType, nullable=True)
     latest_assessment_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # K10 and WEMWBS ({"k10": {"total", "band"}, "wemwbs": {...}}) at baseline and latest.
+    baseline_measures: Mapped[dict | None] = mapped_column(JsonType, nullable=True)
+    latest_measures: Mapped[dict | None] = mapped_column(JsonType, nullable=True)
     review_due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     review_due_emitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     risk_flagged: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
@@ -248,6 +251,62 @@ class OrganisationSettings(Base):
     review_interval_weeks: Mapped[int] = mapped_column(Integer, nullable=False, default=12)
     missed_checkin_after_minutes: Mapped[int] = mapped_column(Integer, nullable=False, default=1440)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ClientProfile(Base):
+    """Who a client is, as far as the caseload and the review report need: kept from
+    intake's ``client.onboarded`` / ``client.updated``, deleted on ``client.erased``."""
+
+    __tablename__ = "client_profiles"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    client_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    given_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    preferred_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    family_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    external_reference: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # The newest event applied: an older one arriving late changes nothing.
+    as_of: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class StaffMember(Base):
+    """A coach's or admin's name (from ``staff.created`` / ``staff.updated``), to name the
+    coach in the review report."""
+
+    __tablename__ = "staff_members"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    as_of: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class OrganisationProfile(Base):
+    """The organisation's display name, as the staff events carry it."""
+
+    __tablename__ = "organisation_profiles"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    as_of: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class ReportNotes(Base):
+    """The coach's summary and recommendations for a plan's review report."""
+
+    __tablename__ = "report_notes"
+
+    plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("recovery_plans.id"), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
+    summary: Mapped[str | None] = mapped_column(Text, nullable=True)
+    recommendations: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    updated_at: Mapped[datetime] = mapped_column(
+        UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow
+    )
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -3,27 +3,88 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.plans.actions import overdue
 from services.plans.lifecycle import GOAL_STATUSES
-from services.plans.models import ActionStep, CheckIn, JournalEntry, RecoveryPlan
+from services.plans.models import ActionOccurrence, ActionStep, CheckIn, JournalEntry, RecoveryPlan
+from shared.errors import Unprocessable
 
 
-def progress_of(session: Session, plan: RecoveryPlan, now: datetime) -> dict:
+@dataclass(frozen=True)
+class Period:
+    """Days of the client's calendar, first and last included, and the UTC instants
+    they span."""
+
+    first: date
+    last: date
+    starts_at: datetime
+    ends_at: datetime  # exclusive
+
+    @classmethod
+    def of(
+        cls, session: Session, plan: RecoveryPlan, now: datetime, first=None, last=None
+    ) -> Period:
+        """Default: the plan's life so far, from the day it was drafted (or the first
+        check-in or step, if the coach entered earlier ones) to today."""
+        zone = ZoneInfo(plan.timezone)
+        first = first or _began(session, plan).astimezone(zone).date()
+        last = last or max(now.astimezone(zone).date(), first)
+        if last < first:
+            raise Unprocessable(
+                "The period ends before the plan began.",
+                errors={"to": [f"Must not be before {first.isoformat()}, when the plan began."]},
+            )
+        return cls(
+            first,
+            last,
+            datetime.combine(first, time(), tzinfo=zone),
+            datetime.combine(last + timedelta(days=1), time(), tzinfo=zone),
+        )
+
+
+def _began(session: Session, plan: RecoveryPlan) -> datetime:
+    first_checkin = select(func.min(CheckIn.starts_at)).where(CheckIn.plan_id == plan.id)
+    first_step = (
+        select(func.min(ActionOccurrence.due_at))
+        .join(ActionStep, ActionStep.id == ActionOccurrence.action_id)
+        .where(ActionStep.plan_id == plan.id)
+    )
+    earliest = session.execute(
+        select(first_checkin.scalar_subquery(), first_step.scalar_subquery())
+    ).one()
+    return min(moment for moment in (plan.created_at, *earliest) if moment is not None)
+
+
+def progress_of(
+    session: Session, plan: RecoveryPlan, now: datetime, period: Period | None = None
+) -> dict:
+    """The plan's progress over ``period`` (default: its life so far)."""
+    period = period or Period.of(session, plan, now)
     steps = session.scalars(select(ActionStep).where(ActionStep.plan_id == plan.id)).all()
     checkins = session.scalars(
         select(CheckIn)
-        .where(CheckIn.plan_id == plan.id, CheckIn.wellbeing.is_not(None))
+        .where(
+            CheckIn.plan_id == plan.id,
+            CheckIn.wellbeing.is_not(None),
+            CheckIn.starts_at >= period.starts_at,
+            CheckIn.starts_at < period.ends_at,
+        )
         .order_by(CheckIn.starts_at)
     ).all()
     ratings = session.scalars(
         select(JournalEntry)
-        .where(JournalEntry.plan_id == plan.id, JournalEntry.rating.is_not(None))
+        .where(
+            JournalEntry.plan_id == plan.id,
+            JournalEntry.rating.is_not(None),
+            JournalEntry.received_at >= period.starts_at,
+            JournalEntry.received_at < period.ends_at,
+        )
         .order_by(JournalEntry.received_at)
     ).all()
     by_status = dict.fromkeys(GOAL_STATUSES, 0)
@@ -34,10 +95,15 @@ def progress_of(session: Session, plan: RecoveryPlan, now: datetime) -> dict:
     return {
         "plan_id": plan.id,
         "status": plan.status,
+        "period": {"from": period.first, "to": period.last},
         "risk_flagged": plan.risk_flagged,
         "goals_by_status": by_status,
         "goals_achieved": by_status["achieved"],
-        "weekly_completion": _weekly_completion(steps, plan.timezone, now),
+        "goals": [
+            {"id": g.id, "title": g.title, "status": g.status, "progress": g.progress}
+            for g in plan.goals
+        ],
+        "weekly_completion": _weekly_completion(steps, plan.timezone, now, period),
         "overdue_occurrences": sum(len(overdue(step, now)) for step in steps),
         "wellbeing": _wellbeing(checkins, ratings),
         "domain_ratings": [
@@ -66,8 +132,9 @@ def _wellbeing(checkins, ratings) -> list[dict]:
     return sorted(points, key=lambda point: point["at"])
 
 
-def _weekly_completion(steps, timezone: str, now: datetime) -> list[dict]:
-    """Per ISO week (client's calendar): occurrences due or done, and how many were done."""
+def _weekly_completion(steps, timezone: str, now: datetime, period: Period) -> list[dict]:
+    """Per ISO week (client's calendar): occurrences due or done in the period, and how
+    many were done."""
     zone = ZoneInfo(timezone)
     weeks: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for step in steps:
@@ -76,6 +143,8 @@ def _weekly_completion(steps, timezone: str, now: datetime) -> list[dict]:
                 continue
             done = occurrence.status == "completed"
             if not done and occurrence.due_at > now:
+                continue
+            if not period.starts_at <= occurrence.due_at < period.ends_at:
                 continue
             year, week, _ = occurrence.due_at.astimezone(zone).isocalendar()
             tally = weeks[f"{year}-W{week:02d}"]

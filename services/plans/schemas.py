@@ -318,9 +318,19 @@ class WellbeingPointSchema(Schema):
     reply_id = fields.UUID(allow_none=True)
     at = fields.DateTime()
     wellbeing = fields.Integer()
-    source = fields.String(
-        metadata={"description": "checkin (recorded by the coach) or client (their own reply)"}
-    )
+    source = fields.String(metadata={"description": "checkin, or client (their own rating)"})
+
+
+class PeriodSchema(Schema):
+    from_ = fields.Date(data_key="from", attribute="from")
+    to = fields.Date()
+
+
+class GoalProgressSchema(Schema):
+    id = fields.UUID()
+    title = fields.String()
+    status = fields.String()
+    progress = fields.Integer()
 
 
 class DomainRatingSchema(Schema):
@@ -332,9 +342,11 @@ class DomainRatingSchema(Schema):
 class ProgressSchema(Schema):
     plan_id = fields.UUID()
     status = fields.String()
+    period = fields.Nested(PeriodSchema)
     risk_flagged = fields.Boolean()
     goals_by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
     goals_achieved = fields.Integer()
+    goals = fields.List(fields.Nested(GoalProgressSchema))
     weekly_completion = fields.List(fields.Nested(WeeklyCompletionSchema))
     overdue_occurrences = fields.Integer()
     wellbeing = fields.List(fields.Nested(WellbeingPointSchema))

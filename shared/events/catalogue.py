@@ -47,8 +47,8 @@ CATALOGUE: dict[str, EventSpec] = {
         _spec("client.updated", "intake", PN, v1=P.ClientUpdatedV1),
         _spec("client.discharged", "intake", PN, v1=P.ClientDischargedV1),
         _spec("client.erased", "intake", PN, v1=P.ClientErasedV1),
-        _spec("staff.created", "intake", N, v1=P.StaffV1),
-        _spec("staff.updated", "intake", N, v1=P.StaffV1),
+        _spec("staff.created", "intake", PN, v1=P.StaffV1),
+        _spec("staff.updated", "intake", PN, v1=P.StaffV1),
         _spec("staff.access_changed", "intake", PN, v1=P.StaffAccessChangedV1),
         # plans
         _spec("plan.created", "plans", N, v1=P.PlanCreatedV1),

@@ -42,6 +42,16 @@ class AspirationSchema(Schema):
     text = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
+class K10SummarySchema(Schema):
+    total = fields.Integer(required=True, validate=validate.Range(10, 50))
+    band = fields.String(required=True)
+
+
+class WemwbsSummarySchema(Schema):
+    total = fields.Integer(required=True, validate=validate.Range(14, 70))
+    band = fields.String(allow_none=True, load_default=None)
+
+
 class AssessmentSummarySchema(Schema):
     version = fields.Integer(required=True)
     domain_ratings = fields.Dict(
@@ -52,6 +62,9 @@ class AssessmentSummarySchema(Schema):
     strengths = fields.List(fields.String(), load_default=list)
     challenges = fields.List(fields.String(), load_default=list)
     aspirations = fields.List(fields.Nested(AspirationSchema), load_default=list)
+    # Optional (added later): the scored outcome measures, for plans' review report.
+    k10 = fields.Nested(K10SummarySchema, allow_none=True, load_default=None)
+    wemwbs = fields.Nested(WemwbsSummarySchema, allow_none=True, load_default=None)
 
 
 # Who referred the client: with ``coach_id`` it decides which coaches may see the client
@@ -65,7 +78,19 @@ class ClientReferredV1(Schema):
     referred_by = ReferredBy
 
 
-class ClientOnboardedV1(Schema):
+class ParticipantFields(Schema):
+    """Optional (added later) fields naming the participant in plans' review report.
+
+    No default: an event from an older producer leaves them out, and a consumer keeps
+    what it knew instead of clearing it."""
+
+    family_name = fields.String(allow_none=True)
+    external_reference = fields.String(
+        allow_none=True, metadata={"description": "e.g. the funding scheme's participant number"}
+    )
+
+
+class ClientOnboardedV1(ParticipantFields):
     client_id = fields.UUID(required=True)
     coach_id = fields.UUID(required=True)
     timezone = fields.String(required=True)
@@ -92,7 +117,7 @@ class NotificationOutcomeV1(Schema):
 # -- intake -------------------------------------------------------------------------------
 
 
-class ClientUpdatedV1(Schema):
+class ClientUpdatedV1(ParticipantFields):
     """``changed`` names the fields that changed (never their values); ``contact`` is the
     current contact so projections can simply overwrite."""
 

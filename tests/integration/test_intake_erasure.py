@@ -152,24 +152,36 @@ def test_erasure_leaves_no_personal_data_in_any_intake_table(api, tenant, system
 
 def test_erasure_reaches_every_service_that_holds_the_client(api, tenant, system):
     """Across the three services: after ``client.erased`` has been consumed, no row of any
-    service's database holds the client's name, email or phone."""
+    service's database holds the client's name, reference, email or phone; nor the
+    coach's notes about them in plans' review report."""
     token = tenant["token"]
-    client = api.onboarded_client(token, tenant["staff_id"])
+    client = api.onboarded_client(token, tenant["staff_id"], external_reference="NDIS-430099")
     system.settle()
     # The client's replies: a journal entry and a crisis message (health data).
     _client_texts(system, "Slept badly, argued with my brother")
     _client_texts(system, "I keep thinking about suicide")
     system.settle()
-    # Name, email and phone; the client's own words, which became their goals in plans;
-    # and what they wrote back.
+    plan = api.plans_of(token, client["id"])[0]
+    notes = api.call(
+        "plans",
+        "PUT",
+        f"/v1/plans/{plan['id']}/report-notes",
+        token,
+        json={"summary": "Settled into the tenancy", "recommendations": None},
+    )
+    assert notes.status == 200, notes.body
+    # Name, reference, email and phone; the client's own words, which became their goals
+    # in plans; what they wrote back; and what the coach wrote about them for the report.
     needles = (
         "Jordan",
         "Rivers",
+        "NDIS-430099",
         "jo.rivers@example.net",
         "412345678",
         "community garden",
         "argued with my brother",
         "thinking about suicide",
+        "Settled into the tenancy",
     )
 
     def leaks(service):
@@ -180,11 +192,26 @@ def test_erasure_reaches_every_service_that_holds_the_client(api, tenant, system
             if needle.lower() in text.lower()
         ]
 
-    # Before: every service holds some of it (so the check below can fail).
+    # Before: every service holds some of it (so the check below can fail), and plans
+    # holds the participant's full name and reference for its review report.
     assert all(leaks(service) for service in ("intake", "plans", "notifications"))
     for service in ("plans", "notifications"):  # the replies' words among them
         found = {needle for _table, _column, needle in leaks(service)}
         assert {"argued with my brother", "thinking about suicide"} <= found, service
+    held_by_plans = {(table, needle) for table, _column, needle in leaks("plans")}
+    assert {
+        ("client_profiles", "Jordan"),
+        ("client_profiles", "Rivers"),
+        ("client_profiles", "NDIS-430099"),
+        ("report_notes", "Settled into the tenancy"),
+    } <= held_by_plans
+    report = (
+        system.apps["plans"]
+        .test_client()
+        .get(f"/v1/plans/{plan['id']}/report.html", headers={"Authorization": f"Bearer {token}"})
+    )
+    assert "Jordan Rivers" in report.get_data(as_text=True)
+    assert "NDIS-430099" in report.get_data(as_text=True)
 
     assert api.call("intake", "DELETE", f"/v1/clients/{client['id']}", token).status == 204
     system.settle()

@@ -1,0 +1,97 @@
+"""Who is who, for the caseload and the review report: the client's name and external
+reference, the coach's and the organisation's names, kept from intake's events.
+
+Each row remembers the newest event applied (``as_of``), so a late, older event changes
+nothing. Erasure deletes the client's row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import delete
+
+from services.plans.models import ClientProfile, OrganisationProfile, StaffMember
+from shared.db import UnitOfWork
+from shared.events import Envelope
+
+
+def _cached(uow: UnitOfWork, model, key):
+    """One row per key per transaction: the consumer handles batches without autoflush,
+    so a row added earlier in the batch is found here rather than by a query."""
+    cache = uow.session.info.setdefault(f"profiles:{model.__tablename__}", {})
+    if key not in cache:
+        with uow.session.no_autoflush:
+            cache[key] = uow.session.get(model, key)
+    return cache, cache[key]
+
+
+def _newer(row, occurred_at: datetime) -> bool:
+    return row is None or occurred_at >= row.as_of
+
+
+def remember_client(uow: UnitOfWork, envelope: Envelope) -> None:
+    """From ``client.onboarded`` or ``client.updated``: the names the contact carries, and
+    the family name and external reference when the producer sends them."""
+    data = envelope.data
+    key = (envelope.tenant_id, uuid.UUID(str(data["client_id"])))
+    cache, profile = _cached(uow, ClientProfile, key)
+    if not _newer(profile, envelope.occurred_at):
+        return
+    if profile is None:
+        profile = ClientProfile(tenant_id=key[0], client_id=key[1])
+        uow.session.add(profile)
+        cache[key] = profile
+    contact = data["contact"]
+    profile.given_name = contact["given_name"]
+    profile.preferred_name = contact.get("preferred_name")
+    for name in ("family_name", "external_reference"):
+        if name in data:  # absent from an older producer's event: keep what we know
+            setattr(profile, name, data[name])
+    profile.as_of = envelope.occurred_at
+
+
+def forget_client(uow: UnitOfWork, tenant_id: uuid.UUID, client_id: uuid.UUID) -> None:
+    uow.session.execute(
+        delete(ClientProfile).where(
+            ClientProfile.tenant_id == tenant_id, ClientProfile.client_id == client_id
+        )
+    )
+    uow.session.info.get("profiles:client_profiles", {}).pop((tenant_id, client_id), None)
+
+
+def on_staff_changed(envelope: Envelope, uow: UnitOfWork) -> None:
+    """``staff.created`` / ``staff.updated``: the member's name, and the organisation's."""
+    data = envelope.data
+    staff_id = uuid.UUID(str(data["staff_id"]))
+    cache, member = _cached(uow, StaffMember, staff_id)
+    if member is not None and member.tenant_id != envelope.tenant_id:
+        return  # an id is never shared across tenants; ignore rather than cross them
+    if _newer(member, envelope.occurred_at):
+        if member is None:
+            member = StaffMember(id=staff_id, tenant_id=envelope.tenant_id)
+            uow.session.add(member)
+            cache[staff_id] = member
+        member.name = data["name"]
+        member.as_of = envelope.occurred_at
+    if data.get("organisation_name"):
+        _remember_organisation(uow, envelope, data["organisation_name"])
+
+
+def _remember_organisation(uow: UnitOfWork, envelope: Envelope, name: str) -> None:
+    cache, organisation = _cached(uow, OrganisationProfile, envelope.tenant_id)
+    if not _newer(organisation, envelope.occurred_at):
+        return
+    if organisation is None:
+        organisation = OrganisationProfile(tenant_id=envelope.tenant_id)
+        uow.session.add(organisation)
+        cache[envelope.tenant_id] = organisation
+    organisation.name = name
+    organisation.as_of = envelope.occurred_at
+
+
+def display_name(given: str | None, preferred: str | None, family: str | None) -> str | None:
+    """How the coach calls the client: preferred (else given) name, then family name."""
+    first = preferred or given
+    return " ".join(part for part in (first, family) if part) or None
