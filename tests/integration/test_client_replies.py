@@ -227,6 +227,12 @@ def test_mood_done_and_journal_replies_reach_the_plan_and_are_acknowledged(
     assert progress["risk_flagged"] is True
     risk = [n for n in api.nudges_of(coach_token, client["id"]) if n["kind"] == "risk_alert"]
     assert len(risk) == 1  # a low self-rating alerts the coach like a low check-in
+    # The caseload hears the client too: last contact, and the self-rating as the latest.
+    [row] = api.call("plans", "GET", "/v1/caseload", coach_token).body["items"]
+    assert row["latest_wellbeing"]["value"] == 2
+    assert row["latest_wellbeing"]["source"] == "client"
+    assert row["last_contact_at"] == row["latest_wellbeing"]["at"]
+    assert row["last_contact_at"].startswith(clock().date().isoformat())
 
     clock.advance(minutes=1)
     sid = text_in(system, "Met my sister for coffee")

@@ -1,7 +1,7 @@
 """coach view: client profiles, staff and organisation names, report notes, measures
 
 Revision ID: 0006_coach_view
-Revises: 0004
+Revises: 0005_staff_projection
 Create Date: 2026-11-30 12:00:00
 
 What the caseload and the plan-review report need beyond the plan itself: the client's
@@ -20,7 +20,7 @@ import shared.db.types
 JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 revision: str = "0006_coach_view"
-down_revision: str | Sequence[str] | None = "0004"
+down_revision: str | Sequence[str] | None = "0005_staff_projection"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """journal entries (the client's replies)
 
 Revision ID: 0009_client_replies
-Revises: 0005_staff_projection
+Revises: 0006_coach_view
 Create Date: 2026-11-30 12:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import shared.db.types
 
 revision: str = "0009_client_replies"
-down_revision: str | Sequence[str] | None = "0005_staff_projection"
+down_revision: str | Sequence[str] | None = "0006_coach_view"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
