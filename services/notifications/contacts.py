@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import select, update
 
+from services.notifications.channels.file_outbox import forget_client
 from services.notifications.models import Contact, Nudge, Organisation, StaffMember
 from shared.db import UnitOfWork
 from shared.events import Envelope
@@ -67,8 +69,11 @@ def on_client_discharged(envelope: Envelope, uow: UnitOfWork, now: datetime) -> 
     cancel_pending(uow, envelope.tenant_id, envelope.data["client_id"], "client_discharged")
 
 
-def on_client_erased(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
-    """Remove the client's personal data and every message body; keep bare nudge states."""
+def on_client_erased(
+    envelope: Envelope, uow: UnitOfWork, now: datetime, *, local_outbox: Path | None = None
+) -> None:
+    """Remove the client's personal data and every message body; keep bare nudge states.
+    Messages the embedded channels wrote to ``local_outbox`` go too."""
     tenant_id, client_id = envelope.tenant_id, envelope.data["client_id"]
     contact = uow.session.get(Contact, (tenant_id, client_id))
     if contact is None:
@@ -87,6 +92,11 @@ def on_client_erased(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None
         .values(body=None, variables=None)
         .execution_options(synchronize_session=False)
     )
+    if local_outbox is not None:
+        # Before the commit: should the commit fail, the retried event deletes nothing
+        # more, and the files are gone either way, as the erasure means them to be.
+        forget_client(local_outbox, client_id)
+    uow.wipe_write_ahead_log_after_commit()
 
 
 def on_staff_changed(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:

@@ -581,6 +581,7 @@ class Dispatcher:
             text=rendered.text,
             html=rendered.html,
             headers=headers,
+            client_id=str(nudge.client_id),
         )
 
     # -- outcomes -----------------------------------------------------------------------

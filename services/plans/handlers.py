@@ -162,6 +162,7 @@ def on_client_erased(envelope: Envelope, uow: UnitOfWork) -> None:
         )
         .values(reason=None)
     )
+    uow.wipe_write_ahead_log_after_commit()
 
 
 def on_notification_outcome(envelope: Envelope, uow: UnitOfWork) -> None:

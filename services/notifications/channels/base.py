@@ -26,6 +26,8 @@ class OutgoingMessage:
     text: str
     html: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # The client the message is about (a coach's alert too), so erasure can find it.
+    client_id: str | None = None
 
 
 class Channel(Protocol):
