@@ -231,10 +231,3 @@ def test_bodies_built_to_exhaust_the_parser_are_a_400_in_every_service(api, tena
             reply = api.call(service, method, path, token, data=body)
             problem = _problem(reply, 400)
             assert problem["status"] == 400 and problem["detail"], (path, body[:40])
-
-
-def test_metrics_name_one_charset(api):
-    for service in ("intake", "plans", "notifications"):
-        content_type = api.call(service, "GET", "/metrics").content_type
-        assert content_type.startswith("text/plain; version="), content_type
-        assert content_type.count("charset") == 1, content_type

@@ -182,3 +182,16 @@ def test_an_email_header_never_carries_a_line_break_from_stored_text():
     raw = build_email(message, "coach@example.org").as_bytes(policy=FILE_POLICY)
     assert b"\nBcc:" not in raw
     assert b"Subject: Welcome, Jo  Bcc: everyone@example.net" in raw
+
+
+def test_metrics_name_one_charset(monkeypatch, tmp_path):
+    from shared.config import load_settings
+
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+    settings = load_settings()
+    for service in ("intake", "plans", "notifications"):
+        bootstrap = importlib.import_module(f"services.{service}.bootstrap")
+        reply = bootstrap.create_app(settings).test_client().get("/metrics")
+        assert reply.status_code == 200
+        assert reply.content_type.startswith("text/plain; version="), reply.content_type
+        assert reply.content_type.count("charset") == 1, reply.content_type
