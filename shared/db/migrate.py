@@ -20,7 +20,9 @@ def alembic_config(migrations_dir: Path, url: str):
     return config
 
 
-def upgrade(migrations_dir: Path, url: str, revision: str = "head") -> tuple[str | None, str | None]:
+def upgrade(
+    migrations_dir: Path, url: str, revision: str = "head"
+) -> tuple[str | None, str | None]:
     """Create or upgrade the schema to ``revision``; return the revisions before and after."""
     from alembic import command
 

@@ -9,7 +9,7 @@ every endpoint at once:
   (Python refuses to convert one of over 4,300 digits at all), ``NaN`` or ``Infinity``
   (not JSON, and not storable in ``jsonb``): 400;
 - a NUL character or a lone surrogate in any string of the body (values and keys, at any
-  depth), the query string, a form or a path parameter: 422 naming the field. PostgreSQL
+  depth), the query string, a form, a path parameter or a header: 422 naming the field. PostgreSQL
   cannot store either in any text column.
 """
 
@@ -46,6 +46,8 @@ def check_request_input() -> None:
     problems: list[tuple[Path, str]] = []
     problems += _flat_problems(request.args.items(multi=True))
     problems += _flat_problems((request.view_args or {}).items())
+    # gunicorn refuses NUL in a header; another server may not (Idempotency-Key is stored).
+    problems += _flat_problems(request.headers.items())
     if request.is_json:
         body = request.get_data(cache=True)
         if body.strip():

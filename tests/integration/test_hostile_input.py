@@ -154,11 +154,17 @@ def test_check_in_notes_keep_newlines_and_refuse_nul(system, settings):
     assert recorded.get_json()["notes"] == "Slept badly.\nWalked\tdaily."
 
 
-def test_nul_in_a_query_parameter_or_a_form_is_refused_naming_it(api, tenant, settings):
+def test_nul_in_a_query_parameter_a_header_or_a_form_is_refused_naming_it(api, tenant, settings):
     reply = api.call("intake", "GET", "/v1/clients?updated_since=2026-01-01%00", tenant["token"])
     assert "updated_since" in _problem(reply, 422)["errors"]
     reply = api.call("plans", "GET", "/v1/plans?client_id=%00", tenant["token"])
     assert "client_id" in _problem(reply, 422)["errors"]
+
+    reply = api.call(
+        "intake", "POST", "/v1/clients", tenant["token"], json=REFERRAL,
+        headers={"Idempotency-Key": "referral\x00-1"},
+    )  # fmt: skip
+    assert "Idempotency-Key" in _problem(reply, 422)["errors"]
 
     web = api.transport.clients["notifications"]
     reply = web.post("/v1/webhooks/sms/inbound", data={"From": "+61400\x00", "Body": "STOP"})
