@@ -7,11 +7,15 @@ in the log of every process that merely starts.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shared.db.engine import make_engine
 
+if TYPE_CHECKING:
+    from alembic.config import Config
 
-def alembic_config(migrations_dir: Path, url: str):
+
+def alembic_config(migrations_dir: Path, url: str) -> Config:
     from alembic.config import Config
 
     config = Config()
