@@ -43,8 +43,9 @@ def _stop_event() -> threading.Event:
 
 def cmd_migrate(settings: Settings, services: list[str]) -> None:
     for service in services or SERVICES:
-        runtime_of(service, settings).migrate()
-        print(f"{service}: database is up to date")
+        before, after = runtime_of(service, settings).migrate()
+        upgraded = f" (upgraded from {before or 'empty'})" if before != after else ""
+        print(f"{service}: database at revision {after}{upgraded}", flush=True)
 
 
 def cmd_await_schema(settings: Settings, service: str, timeout: float) -> int:

@@ -97,6 +97,9 @@ def _parse(env: Env) -> Settings:
     platform_token = env.str("PLATFORM_ADMIN_TOKEN", None) or _persistent_secret(
         var_dir / "secrets" / "platform_admin_token"
     )
+    ports = {name: env.int(f"{name.upper()}_PORT", port) for name, port in DEFAULT_PORTS.items()}
+    # Unsubscribe links and webhook signatures name the port notifications really runs on.
+    default_public_url = f"http://127.0.0.1:{ports['notifications']}"
     queue_type = env.str("QUEUE_TYPE", "classic")
     if queue_type not in ("classic", "quorum"):
         raise ValueError(f"QUEUE_TYPE must be 'classic' or 'quorum', not {queue_type!r}")
@@ -112,8 +115,8 @@ def _parse(env: Env) -> Settings:
         sms_account_sid=env.str("SMS_ACCOUNT_SID", None) or None,
         sms_auth_token=env.str("SMS_AUTH_TOKEN", None) or None,
         sms_from=env.str("SMS_FROM", None) or None,
-        public_base_url=env.str("PUBLIC_BASE_URL", "http://127.0.0.1:8003").rstrip("/"),
-        ports={name: env.int(f"{name.upper()}_PORT", port) for name, port in DEFAULT_PORTS.items()},
+        public_base_url=env.str("PUBLIC_BASE_URL", default_public_url).rstrip("/"),
+        ports=ports,
         queue_type=queue_type,
         exchange_name=env.str("EXCHANGE_NAME", "coaching.events"),
         token_ttl_seconds=env.int("TOKEN_TTL_SECONDS", 900),

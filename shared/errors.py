@@ -13,6 +13,13 @@ class DomainError(Exception):
         self.errors = errors
 
 
+class Malformed(DomainError):
+    """The request cannot be read at all (400): a broken cursor, an unparseable body."""
+
+    status = 400
+    title = "Bad request"
+
+
 class Unauthorized(DomainError):
     status = 401
     title = "Unauthorized"

@@ -43,5 +43,5 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # Kombu and amqp are chatty at INFO on reconnects; warnings are what matter.
-    for noisy in ("amqp", "kombu", "urllib3"):
+    for noisy in ("amqp", "kombu", "urllib3", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

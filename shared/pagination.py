@@ -5,26 +5,44 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Select, and_, or_
 
-from shared.errors import Unprocessable
+from shared.errors import Malformed
+
+# A cursor we issue is about 80 characters; anything much longer is not one of ours.
+MAX_CURSOR_LENGTH = 200
 
 
 def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
+    """The opaque position after the row with ``created_at`` and ``row_id``."""
     raw = json.dumps([created_at.isoformat(), str(row_id)]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """Read a cursor made by :func:`encode_cursor`; anything else is a 400 naming
+    ``cursor``, whatever its shape (a client may send any string)."""
     try:
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError("too long")
         padded = cursor + "=" * (-len(cursor) % 4)
-        created_at, row_id = json.loads(base64.urlsafe_b64decode(padded))
-        return datetime.fromisoformat(created_at), uuid.UUID(row_id)
-    except (ValueError, TypeError) as exc:
-        raise Unprocessable(
-            "The cursor is not valid.", errors={"cursor": ["Not a valid cursor."]}
+        position = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        if not (
+            isinstance(position, list)
+            and len(position) == 2
+            and all(isinstance(part, str) for part in position)
+        ):
+            raise ValueError("not a [created_at, id] pair")
+        created_at = datetime.fromisoformat(position[0])
+        if created_at.tzinfo is None:
+            raise ValueError("naive timestamp")
+        return created_at.astimezone(UTC), uuid.UUID(position[1])
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        raise Malformed(
+            "The cursor is not valid: pass back the next_cursor of an earlier page.",
+            errors={"cursor": ["Not a valid cursor."]},
         ) from exc
 
 

@@ -100,8 +100,9 @@ class ServiceRuntime:
             exchange=self.settings.exchange_name,
         )
 
-    def migrate(self) -> None:
-        upgrade(self.migrations_dir, self.settings.database_url(self.name))
+    def migrate(self) -> tuple[str | None, str | None]:
+        """Upgrade this service's database; return its revisions before and after."""
+        return upgrade(self.migrations_dir, self.settings.database_url(self.name))
 
     # -- messaging ----------------------------------------------------------------------
     def inbox_processor(self) -> InboxProcessor:

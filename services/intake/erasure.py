@@ -12,7 +12,9 @@ What holds personal data in intake and what erasure does with it:
   history) with ``data`` reduced to the client id; rows not yet published are deleted,
   since ``client.erased`` supersedes them and nobody should now receive the old details;
 - idempotency records: stored answers that contain the client are replaced by a
-  410 problem, so a replayed request never returns the erased details.
+  410 problem, so a replayed request never returns the erased details;
+- on SQLite, the write-ahead log (which keeps the pages as they were) is emptied once the
+  erasure has committed, and deleted content is zeroed (``secure_delete``).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ def erase_client(uow: UnitOfWork, principal: Principal, client: Client) -> None:
     session.flush()
     audit.record(uow, client, "erased", [], principal.staff_id)
     uow.publish("client.erased", client.tenant_id, {"client_id": client.id}, aggregate_id=client.id)
+    uow.wipe_write_ahead_log_after_commit()
 
 
 def _scrub_outbox(uow: UnitOfWork, client_id: uuid.UUID) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.intake.consent import METHODS, STAFF_METHODS
 from services.intake.lifecycle import STATUSES
 from services.intake.measures import K10_BANDS, K10_ITEMS, WEMWBS_ITEMS
 from shared.domains import CHANNELS, LIFE_DOMAINS, ROLES
-from shared.validation import LifeDomain, TimeZoneName
+from shared.validation import LifeDomain, MultilineText, Schema, TimeZoneName
 
 NonEmpty = validate.Length(min=1, max=200)
 
@@ -191,7 +191,7 @@ class ClientPageSchema(Schema):
 
 
 class DischargeSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    reason = MultilineText(required=True, validate=validate.Length(min=1, max=2000))
 
 
 class ConsentChangeSchema(Schema):
@@ -342,11 +342,11 @@ class AssessmentInputSchema(Schema):
     aspirations = fields.List(
         fields.Nested(AspirationSchema), load_default=list, validate=validate.Length(max=50)
     )
-    support_network = fields.String(
+    support_network = MultilineText(
         load_default=None, allow_none=True, validate=validate.Length(max=5000)
     )
-    history = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10000))
-    risk_notes = fields.String(
+    history = MultilineText(load_default=None, allow_none=True, validate=validate.Length(max=10000))
+    risk_notes = MultilineText(
         load_default=None, allow_none=True, validate=validate.Length(max=5000)
     )
     k10 = fields.Nested(K10InputSchema, load_default=None, allow_none=True)

@@ -55,7 +55,7 @@ def _contact(session, client_id: uuid.UUID) -> Contact:
 @requires_role(*STAFF)
 @nudges.arguments(schemas.NudgeQuerySchema, location="query")
 @nudges.response(200, schemas.NudgePageSchema)
-@documents_errors(nudges, 401, 403, 404, 422)
+@documents_errors(nudges, 400, 401, 403, 404, 422)
 def list_notifications(query, client_id: uuid.UUID):
     """Every nudge of a client you may see, oldest first, with its state.
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from services.notifications import api, handlers, models
+from services.notifications.channels.file_outbox import outbox_folder
 from shared.config import Settings, load_settings
 from shared.db.staff_access import standing_reader
 from shared.runtime import ServiceRuntime
@@ -26,7 +27,9 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
         description="Contacts, nudges and their delivery by email and SMS.",
     )
     # Handlers read the runtime's clock at each event, so tests can inject their own.
-    runtime.handlers = handlers.handlers_with_clock(lambda: runtime.clock())
+    runtime.handlers = handlers.handlers_with_clock(
+        lambda: runtime.clock(), local_outbox=outbox_folder(runtime.settings.var_dir)
+    )
     return runtime
 
 

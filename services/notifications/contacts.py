@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import select, update
 
 from services.notifications import plan_projection
+from services.notifications.channels.file_outbox import forget_client
 from services.notifications.models import (
     Contact,
     Nudge,
@@ -100,8 +102,11 @@ def on_client_discharged(envelope: Envelope, uow: UnitOfWork, now: datetime) -> 
     cancel_pending(uow, envelope.tenant_id, envelope.data["client_id"], "client_discharged")
 
 
-def on_client_erased(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
-    """Remove the client's personal data and every message body; keep bare nudge states."""
+def on_client_erased(
+    envelope: Envelope, uow: UnitOfWork, now: datetime, *, local_outbox: Path | None = None
+) -> None:
+    """Remove the client's personal data and every message body; keep bare nudge states.
+    Messages the embedded channels wrote to ``local_outbox`` go too."""
     tenant_id, client_id = envelope.tenant_id, envelope.data["client_id"]
     contact = uow.session.get(Contact, (tenant_id, client_id))
     if contact is None:
@@ -122,6 +127,11 @@ def on_client_erased(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None
         .execution_options(synchronize_session=False)
     )
     _erase_reply_texts(uow, client_id)
+    if local_outbox is not None:
+        # Before the commit: should the commit fail, the retried event deletes nothing
+        # more, and the files are gone either way, as the erasure means them to be.
+        forget_client(local_outbox, client_id)
+    uow.wipe_write_ahead_log_after_commit()
 
 
 def _erase_reply_texts(uow: UnitOfWork, client_id) -> None:

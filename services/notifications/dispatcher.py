@@ -716,6 +716,7 @@ class Dispatcher:
             html=rendered.html,
             headers=draft.headers,
             sender_name=draft.sender_name,
+            client_id=str(draft.client_id),
         )
         return Delivery.of(draft, message, rendered.fallback_reason)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from services.notifications import contacts, nudges, plan_projection
 from shared.db import UnitOfWork
@@ -49,8 +51,10 @@ HANDLERS: dict[str, EventHandler] = {
 }
 
 
-def handlers_with_clock(clock: Callable[[], datetime]) -> dict:
-    """The handlers as the inbox runner calls them, reading ``clock()`` at each event."""
+def handlers_with_clock(clock: Callable[[], datetime], local_outbox: Path | None = None) -> dict:
+    """The handlers as the inbox runner calls them, reading ``clock()`` at each event.
+    Erasure also deletes the client's messages from ``local_outbox`` (the embedded
+    channels' folder)."""
 
     def bind(handler: EventHandler):
         def handle(envelope: Envelope, uow: UnitOfWork) -> None:
@@ -59,4 +63,9 @@ def handlers_with_clock(clock: Callable[[], datetime]) -> dict:
         handle.__name__ = handler.__name__
         return handle
 
-    return {event_type: bind(handler) for event_type, handler in HANDLERS.items()}
+    handlers = dict(HANDLERS)
+    handlers["client.erased"] = functools.partial(
+        contacts.on_client_erased, local_outbox=local_outbox
+    )
+    handlers["client.erased"].__name__ = contacts.on_client_erased.__name__
+    return {event_type: bind(handler) for event_type, handler in handlers.items()}

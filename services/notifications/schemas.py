@@ -1,9 +1,10 @@
 """Request and response bodies of the notifications API."""
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.notifications.quiet_hours import HHMM
 from services.notifications.weekly_digest import WEEKDAYS
+from shared.validation import MultilineText, Schema
 
 HhMm = fields.String(
     required=True, validate=validate.Regexp(HHMM, error="Use HH:MM (24-hour clock).")
@@ -125,16 +126,16 @@ class OrganisationSettingsSchema(Schema):
 
 class TemplateBodySchema(Schema):
     subject = fields.String(allow_none=True, validate=validate.Length(min=1, max=500))
-    text = fields.String(required=True, validate=validate.Length(min=1, max=5000))
-    html = fields.String(allow_none=True, validate=validate.Length(min=1, max=20000))
+    text = MultilineText(required=True, validate=validate.Length(min=1, max=5000))
+    html = MultilineText(allow_none=True, validate=validate.Length(min=1, max=20000))
 
 
 class TemplatePreviewBodySchema(Schema):
     """Leave out to preview the saved template; give one to preview a draft."""
 
     subject = fields.String(allow_none=True, validate=validate.Length(min=1, max=500))
-    text = fields.String(validate=validate.Length(min=1, max=5000))
-    html = fields.String(allow_none=True, validate=validate.Length(min=1, max=20000))
+    text = MultilineText(validate=validate.Length(min=1, max=5000))
+    html = MultilineText(allow_none=True, validate=validate.Length(min=1, max=20000))
 
     @validates_schema
     def _text_with_draft(self, data, **kwargs):
@@ -146,7 +147,7 @@ class TemplateSchema(Schema):
     kind = fields.String()
     channel = fields.String()
     subject = fields.String(allow_none=True)
-    text = fields.String()
+    text = MultilineText()
     html = fields.String(allow_none=True)
     source = fields.String(metadata={"description": "default or organisation"})
     variables = fields.List(fields.String())
@@ -160,7 +161,7 @@ class SmsSegmentsSchema(Schema):
 
 class PreviewSchema(Schema):
     subject = fields.String(allow_none=True)
-    text = fields.String()
+    text = MultilineText()
     html = fields.String(allow_none=True)
     sms = fields.Nested(SmsSegmentsSchema, allow_none=True)
 

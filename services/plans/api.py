@@ -68,7 +68,7 @@ def _now():
 @requires_role(*STAFF)
 @plans.arguments(schemas.PlanQuerySchema, location="query")
 @plans.response(200, schemas.PlanPageSchema)
-@documents_errors(plans, 401, 403, 422)
+@documents_errors(plans, 400, 401, 403, 422)
 def list_plans(query):
     """Plans of a client: the draft appears after onboarding (coaches see their own)."""
     stmt = access.scoped_plans(current_principal()).where(
@@ -115,7 +115,7 @@ def update_plan(body, plan_id: uuid.UUID):
 @requires_role(*STAFF)
 @plans.arguments(schemas.PageQuerySchema, location="query")
 @plans.response(200, schemas.RevisionPageSchema)
-@documents_errors(plans, 401, 403, 404, 422)
+@documents_errors(plans, 400, 401, 403, 404, 422)
 def plan_history(query, plan_id: uuid.UUID):
     """Every revision of the plan, oldest first: who changed what, when."""
     with current_runtime().session_factory() as session:

@@ -177,6 +177,7 @@ def on_client_erased(envelope: Envelope, uow: UnitOfWork) -> None:
         .values(reason=None)
     )
     journal.erase_words(uow, envelope.tenant_id, envelope.data["client_id"])
+    uow.wipe_write_ahead_log_after_commit()
 
 
 def on_notification_outcome(envelope: Envelope, uow: UnitOfWork) -> None:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import re
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.plans.lifecycle import GOAL_STATUSES, PLAN_STATUSES
 from services.plans.recurrence import WEEKDAYS
-from shared.validation import LifeDomain
+from shared.validation import LifeDomain, MultilineText, Schema
 
 PRIORITIES = ("low", "medium", "high")
 MODES = ("in_person", "phone", "video")
 LOCAL_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-Text = fields.String
 Title = validate.Length(min=1, max=500)
 LongText = validate.Length(max=5000)
 
@@ -91,8 +90,8 @@ class PlanUpdateSchema(Schema):
 class GoalFieldsSchema(Schema):
     title = fields.String(validate=Title)
     domain = LifeDomain()
-    description = fields.String(allow_none=True, validate=LongText)
-    measure_of_success = fields.String(allow_none=True, validate=LongText)
+    description = MultilineText(allow_none=True, validate=LongText)
+    measure_of_success = MultilineText(allow_none=True, validate=LongText)
     target_date = fields.Date(allow_none=True)
     priority = fields.String(validate=validate.OneOf(PRIORITIES))
     progress = fields.Integer(validate=validate.Range(0, 100))
@@ -244,10 +243,10 @@ class CheckInRescheduleSchema(Schema):
 class CheckInRecordSchema(Schema):
     attended = fields.Boolean(required=True)
     wellbeing = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(1, 10))
-    notes = fields.String(allow_none=True, load_default=None, validate=LongText)
+    notes = MultilineText(allow_none=True, load_default=None, validate=LongText)
     goals_discussed = fields.List(fields.UUID(), load_default=list)
-    obstacles = fields.String(allow_none=True, load_default=None, validate=LongText)
-    next_steps = fields.String(allow_none=True, load_default=None, validate=LongText)
+    obstacles = MultilineText(allow_none=True, load_default=None, validate=LongText)
+    next_steps = MultilineText(allow_none=True, load_default=None, validate=LongText)
 
     @validates_schema
     def _wellbeing_needs_attendance(self, data, **_):

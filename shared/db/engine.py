@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
@@ -26,6 +30,9 @@ def make_engine(url: str, **kwargs) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
+            # Deleted and overwritten rows are zeroed, not left in free space: an erased
+            # client's details must not linger in the file (see wipe_write_ahead_log).
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -36,6 +43,30 @@ def make_engine(url: str, **kwargs) -> Engine:
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 5)
     return create_engine(url, **kwargs)
+
+
+def wipe_write_ahead_log(engine: Engine) -> None:
+    """On SQLite, fold the write-ahead log into the database file and empty it.
+
+    Until a checkpoint, the log keeps earlier versions of every page a transaction wrote:
+    after an erasure, the erased details. (With ``secure_delete`` the file itself keeps
+    none.) Call it after the erasure commits; on PostgreSQL it does nothing."""
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        # Outside any transaction: the connection is in autocommit (isolation_level None).
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy, _, _ = cursor.fetchone()
+        cursor.close()
+    except sqlite3.Error as exc:  # the erasure itself has committed: report, go on
+        log.warning("write-ahead log checkpoint failed", extra={"error": type(exc).__name__})
+        return
+    finally:
+        raw.close()
+    if busy:
+        log.warning("write-ahead log checkpoint incomplete: another connection was busy")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

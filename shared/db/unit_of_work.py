@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared import context
-from shared.db.engine import utcnow
+from shared.db.engine import utcnow, wipe_write_ahead_log
 from shared.events import new_envelope
 
 
@@ -37,10 +38,12 @@ class UnitOfWork:
         self.exchange = exchange
         self.session: Session | None = None
         self._pending: list[dict[str, Any]] = []
+        self._after_commit: list[Callable[[], None]] = []
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()
         self._pending = []
+        self._after_commit = []
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -55,11 +58,25 @@ class UnitOfWork:
             self.session.execute(insert(self._outbox_model.__table__), self._pending)
             self._pending = []
         self.session.commit()
+        actions, self._after_commit = self._after_commit, []
+        for action in actions:
+            action()
 
     def rollback(self) -> None:
         assert self.session is not None
         self._pending = []
+        self._after_commit = []
         self.session.rollback()
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once this transaction has committed (never if it rolls back)."""
+        self._after_commit.append(action)
+
+    def wipe_write_ahead_log_after_commit(self) -> None:
+        """After an erasure: leave no earlier version of its rows in SQLite's log."""
+        assert self.session is not None
+        engine = self.session.get_bind()
+        self.after_commit(lambda: wipe_write_ahead_log(engine))
 
     def publish(
         self,

@@ -1,8 +1,9 @@
 """The Flask app factory every service builds its API with.
 
 Gives each API the same plumbing: OpenAPI through flask-smorest with an interactive
-page at ``/docs``, problem+json errors, request and correlation ids, JSON access logs,
-``/healthz``, ``/readyz`` and Prometheus ``/metrics``.
+page at ``/docs``, problem+json errors, checks on the raw input (``request_input``),
+request and correlation ids, JSON access logs, ``/healthz``, ``/readyz`` and Prometheus
+``/metrics``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from shared.web.problems import (
     handle_unexpected,
     problem,
 )
+from shared.web.request_input import install_input_checks
 
 log = logging.getLogger("access")
 
@@ -92,6 +94,7 @@ def create_service_app(
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(Exception, handle_unexpected)
     _install_request_context(app, service)
+    install_input_checks(app)
     _install_operational_routes(app, readiness_checks)
     return app
 
@@ -170,5 +173,6 @@ def _install_operational_routes(app: Flask, checks: dict[str, Callable[[], None]
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)
-            return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
-        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+            return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+        # content_type, not mimetype: CONTENT_TYPE_LATEST carries its charset already.
+        return Response(generate_latest(), content_type=CONTENT_TYPE_LATEST)

@@ -1,6 +1,8 @@
 """Schemas shared by every API's OpenAPI document."""
 
-from marshmallow import Schema, fields
+from marshmallow import fields
+
+from shared.validation import Schema
 
 PROBLEM_TITLES = {
     400: "Malformed request",

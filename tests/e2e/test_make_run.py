@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 from pathlib import Path
@@ -52,6 +53,26 @@ def _processes_running(command: str, marker: str) -> list[int]:
     return found
 
 
+def _readme_journey_works(api: PlatformApi, ports: dict[str, int], var_dir: Path) -> None:
+    """The README's curl journey, as a newcomer pastes it (only the ports and var/ moved)."""
+    readme = (REPO / "README.md").read_text()
+    journey = readme.split("## Try the journey", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    for service, default in (("intake", 8001), ("plans", 8002), ("notifications", 8003)):
+        journey = journey.replace(f"localhost:{default}", f"127.0.0.1:{ports[service]}")
+    journey = journey.replace("var/", f"{var_dir}/")
+    script = "set -euo pipefail\n" + journey + 'echo "CLIENT_ID=$CLIENT_ID ACCESS=$ACCESS"\n'
+    done = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, timeout=60, cwd=REPO
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    kept = dict(part.split("=", 1) for part in done.stdout.strip().splitlines()[-1].split())
+    plans = wait_for(
+        lambda: api.plans_of(kept["ACCESS"], kept["CLIENT_ID"]), timeout=60, what="its plan"
+    )
+    assert plans[0]["client_id"] == kept["CLIENT_ID"]
+    assert len(plans[0]["goals"]) == 1  # "Join a walking group"
+
+
 def test_make_run_serves_the_journey_on_the_embedded_default_and_stops_cleanly(tmp_path):
     var_dir = tmp_path / "var"
     env = {k: v for k, v in os.environ.items() if k not in CONFIGURED}
@@ -76,6 +97,10 @@ def test_make_run_serves_the_journey_on_the_embedded_default_and_stops_cleanly(t
         banner = (tmp_path / "make-run.log").read_text()
         for port in ports.values():
             assert f"http://127.0.0.1:{port}" in banner
+        # One line per service says where its database stands; Alembic says nothing more.
+        for service in ("intake", "plans", "notifications"):
+            assert re.search(rf"^{service}: database at revision \w+", banner, re.MULTILINE)
+        assert "alembic" not in banner
 
         token = (var_dir / "secrets" / "platform_admin_token").read_text().strip()
         api = PlatformApi(
@@ -123,6 +148,7 @@ def test_make_run_serves_the_journey_on_the_embedded_default_and_stops_cleanly(t
         )
         assert make.poll() is None
         wait_for(lambda: api.plans_of(access, second["id"]), timeout=60, what="the second plan")
+        _readme_journey_works(api, ports, var_dir)
     finally:
         os.killpg(make.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
         make.wait(timeout=60)

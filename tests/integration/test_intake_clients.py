@@ -172,7 +172,8 @@ def test_client_list_filters_by_status_coach_and_update_time_and_pages(api, tena
 
     bad = api.call("intake", "GET", "/v1/clients?status=asleep", token)
     assert bad.status == 422 and "status" in bad.body["errors"]
-    assert api.call("intake", "GET", "/v1/clients?cursor=nonsense", token).status == 422
+    nonsense = api.call("intake", "GET", "/v1/clients?cursor=nonsense", token)
+    assert nonsense.status == 400 and set(nonsense.body["errors"]) == {"cursor"}
 
 
 def test_a_coach_sees_the_clients_assigned_to_or_referred_by_them_and_no_others(api, tenant):

@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import logging
 import uuid
+from pathlib import Path
 
 import pytest
 
 from services.notifications.webhook_signature import SIGNATURE_HEADER, compute_signature
-from shared.config import load_settings
+from shared.config import SERVICES, load_settings
+from tests.conftest import PLATFORM_TOKEN
+from tests.support.api import InProcessTransport, PlatformApi
 from tests.support.database import text_values
 from tests.support.outbox import events
+from tests.support.system import InProcessSystem
 
 SMS_AUTH_TOKEN = "sms-auth-token-for-erasure"
 BASE_URL = "https://notify.harbour.example"
@@ -218,3 +222,59 @@ def test_erasure_reaches_every_service_that_holds_the_client(api, tenant, system
 
     for service in ("intake", "plans", "notifications"):
         assert leaks(service) == [], service
+
+
+@pytest.fixture
+def embedded_storage_system(env, tmp_path, monkeypatch):
+    """The embedded default's storage (SQLite files in WAL mode, messages written to
+    var/outbox), with the suite's RabbitMQ as the bus."""
+    monkeypatch.delenv("SMTP_URL")
+    for name in SERVICES:
+        url = f"sqlite:///{tmp_path / 'databases' / name}.db"
+        monkeypatch.setenv(f"{name.upper()}_DATABASE_URL", url)
+    running = InProcessSystem.start(load_settings())
+    yield running
+    running.close()
+
+
+def _files_holding(folder: Path, needles: tuple[bytes, ...]) -> list[str]:
+    return sorted(
+        f"{path.name}: {needle.decode()}"
+        for path in folder.iterdir()
+        if path.is_file()
+        for needle in needles
+        if needle in path.read_bytes()
+    )
+
+
+def test_erasure_leaves_nothing_in_the_sqlite_files_or_the_local_outbox(
+    embedded_storage_system, tmp_path
+):
+    """Rows are not enough: SQLite keeps earlier page versions in its write-ahead log (and
+    deleted bytes in free space), and the embedded channels keep every message sent."""
+    system = embedded_storage_system
+    api = PlatformApi(InProcessTransport(system.apps), PLATFORM_TOKEN)
+    organisation, token = api.new_tenant()
+    coach_id = organisation["admin"]["id"]
+    client = api.onboarded_client(
+        token, coach_id, given_name="Quillon", family_name="Vantablack",
+        preferred_name=None, email="quillon.v@example.net",
+    )  # fmt: skip
+    api.onboarded_client(
+        token, coach_id, given_name="Morgan", family_name="Hale", preferred_name=None,
+        email="m.hale@example.net", phone=None, consent={"email": True, "sms": False},
+    )  # fmt: skip
+    system.settle()
+    needles = (b"Quillon", b"Vantablack", b"quillon.v@example.net", b"412345678")
+    databases, outbox = tmp_path / "databases", system.settings.var_dir / "outbox"
+    # Before: the welcome emails are in the outbox, the details in the database files.
+    assert len(list(outbox.glob(f"{client['id']}.*.eml"))) == 1
+    assert _files_holding(outbox, needles) and _files_holding(databases, needles)
+
+    assert api.call("intake", "DELETE", f"/v1/clients/{client['id']}", token).status == 204
+    system.settle()
+
+    assert _files_holding(outbox, needles) == []
+    assert _files_holding(databases, needles) == []
+    # The other client's welcome stays where it was.
+    assert _files_holding(outbox, (b"m.hale@example.net",))

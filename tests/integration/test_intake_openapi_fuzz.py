@@ -14,6 +14,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tests.support.schemathesis_check import assert_hostile_text_never_fails
+
 EXAMPLES_PER_OPERATION = 12
 CHECKS = [
     not_a_server_error,
@@ -66,3 +68,14 @@ def test_generated_requests_get_documented_answers_and_never_a_5xx(api, tenant, 
     assert failures == [], "\n\n".join(failures)
     # The run reached real resources and succeeded, not only 404s and 422s.
     assert sum(n for status, n in statuses.items() if status < 300) >= len(operations)
+
+    # Control characters and NUL slipped into otherwise valid writes.
+    client = api.refer_client(token)
+    api.assess(token, client["id"])
+    coach, _ = api.add_staff(token)
+    statuses = assert_hostile_text_never_fails(
+        system.apps["intake"],
+        headers,
+        path_parameters={"client_id": client["id"], "staff_id": coach["id"]},
+    )
+    assert statuses[422], statuses  # refused, naming the field, rather than stored or a 500

@@ -8,20 +8,17 @@ from datetime import UTC, datetime
 
 from shared.clock import FrozenClock
 from tests.support.plans import onboard, token_for
-from tests.support.schemathesis_check import assert_no_server_errors
+from tests.support.schemathesis_check import (
+    assert_hostile_text_never_fails,
+    assert_no_server_errors,
+)
 
 
-def test_generated_requests_to_every_plans_operation_never_get_a_5xx(system, settings):
-    system.runtimes["plans"].clock = FrozenClock(datetime(2026, 9, 1, tzinfo=UTC))
-    tenant_id, coach_id = uuid.uuid4(), uuid.uuid4()
+def _plan_with_work(system, web, auth, tenant_id, coach_id) -> dict[str, str]:
+    """A new client's draft plan, with a daily step and a check-in: their ids."""
     client = onboard(system, tenant_id, coach_id)
-    app = system.apps["plans"]
-    token = token_for(settings, tenant_id, role="org_admin")
-    web = app.test_client()
-    auth = {"Authorization": f"Bearer {token}"}
-    plan = web.get(f"/v1/plans?client_id={client['client_id']}", headers=auth).get_json()["items"][
-        0
-    ]
+    plans = web.get(f"/v1/plans?client_id={client['client_id']}", headers=auth).get_json()
+    plan = plans["items"][0]
     goal_id = plan["goals"][0]["id"]
     action = web.post(
         f"/v1/goals/{goal_id}/actions",
@@ -38,19 +35,30 @@ def test_generated_requests_to_every_plans_operation_never_get_a_5xx(system, set
         headers=auth,
         json={"starts_at": "2026-09-02T00:00:00Z", "duration_minutes": 30, "mode": "phone"},
     ).get_json()
+    return {
+        "plan_id": plan["id"],
+        "goal_id": goal_id,
+        "action_id": action["id"],
+        "checkin_id": checkin["id"],
+    }
+
+
+def test_generated_requests_to_every_plans_operation_never_get_a_5xx(system, settings):
+    system.runtimes["plans"].clock = FrozenClock(datetime(2026, 9, 1, tzinfo=UTC))
+    tenant_id, coach_id = uuid.uuid4(), uuid.uuid4()
+    app = system.apps["plans"]
+    token = token_for(settings, tenant_id, role="org_admin")
+    web = app.test_client()
+    auth = {"Authorization": f"Bearer {token}"}
+    real_ids = _plan_with_work(system, web, auth, tenant_id, coach_id)
 
     started = time.monotonic()
-    statuses = assert_no_server_errors(
-        app,
-        auth,
-        max_examples=12,
-        path_parameters={
-            "plan_id": plan["id"],
-            "goal_id": goal_id,
-            "action_id": action["id"],
-            "checkin_id": checkin["id"],
-        },
-    )
+    statuses = assert_no_server_errors(app, auth, max_examples=12, path_parameters=real_ids)
     # the pinned ids let generated requests through to validation and the domain rules
     assert statuses[200] and statuses[422] and statuses[409], statuses
-    assert time.monotonic() - started < 60
+    # Control characters and NUL in otherwise valid writes, on a fresh plan (the first
+    # run may have completed or closed the other).
+    fresh_ids = _plan_with_work(system, web, auth, tenant_id, coach_id)
+    hostile = assert_hostile_text_never_fails(app, auth, path_parameters=fresh_ids)
+    assert hostile[422] and hostile[201], hostile
+    assert time.monotonic() - started < 75

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from tests.support.schemathesis_check import assert_no_server_errors
+from tests.support.schemathesis_check import (
+    assert_hostile_text_never_fails,
+    assert_no_server_errors,
+)
 
 
 def test_no_generated_request_gets_a_server_error(notifications):
@@ -15,6 +18,8 @@ def test_no_generated_request_gets_a_server_error(notifications):
     statuses = assert_no_server_errors(n.app, headers, max_examples=30)
     assert sum(statuses.values()) > 100
     assert statuses[200] > 0, statuses  # some requests were valid enough to succeed
+    hostile = assert_hostile_text_never_fails(n.app, headers, max_examples=12)
+    assert hostile[422], hostile
     documented = n.app.test_client().get("/openapi.json").json
     for path, item in documented["paths"].items():
         if path.startswith("/v1/") and "webhooks" not in path:

@@ -28,6 +28,8 @@ class OutgoingMessage:
     headers: dict[str, str] = field(default_factory=dict)
     # Shown as the sender (the organisation's name) with the configured address.
     sender_name: str | None = None
+    # The client the message is about (a coach's alert too), so erasure can find it.
+    client_id: str | None = None
 
 
 class Channel(Protocol):

@@ -23,6 +23,7 @@ from services.notifications.channels.base import (
 
 SMTP_TIMEOUT_SECONDS = 15
 _ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>]+>?")
+_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,9 @@ def build_email(message: OutgoingMessage, sender: str) -> Message:
 
 
 def _text_header(value: str) -> str | Header:
+    # The API refuses line breaks in names and subjects; text stored before it did must
+    # still not break the header (or forge another).
+    value = _CONTROL_CHARACTERS.sub(" ", value)
     return value if value.isascii() else Header(value, "utf-8")
 
 

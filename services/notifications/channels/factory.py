@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from services.notifications.channels.base import Channel
 from services.notifications.channels.email import SmtpEmailChannel, SmtpSettings
-from services.notifications.channels.file_outbox import FileOutboxChannel
+from services.notifications.channels.file_outbox import FileOutboxChannel, outbox_folder
 from services.notifications.channels.sms import HttpSmsChannel
 from shared.config import Settings
 
 
 def channels_from_settings(settings: Settings) -> dict[str, Channel]:
-    outbox = settings.var_dir / "outbox"
+    outbox = outbox_folder(settings.var_dir)
     email: Channel = (
         SmtpEmailChannel(SmtpSettings.from_url(settings.smtp_url), settings.email_from)
         if settings.smtp_url
