@@ -60,5 +60,7 @@ def test_generated_requests_to_every_plans_operation_never_get_a_5xx(system, set
     # run may have completed or closed the other).
     fresh_ids = _plan_with_work(system, web, auth, tenant_id, coach_id)
     hostile = assert_hostile_text_never_fails(app, auth, path_parameters=fresh_ids)
-    assert hostile[422] and hostile[201], hostile
+    # Refused where the text may not go; some writes still reach the database (a tab or a
+    # newline in free text is allowed), which is where a NUL used to end as a 500.
+    assert hostile[422] and (hostile[200] or hostile[201]), hostile
     assert time.monotonic() - started < 75

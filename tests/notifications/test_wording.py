@@ -233,21 +233,34 @@ def test_every_kind_on_every_channel_says_every_variable(notifications_with_sms,
 
 
 def test_the_organisations_name_is_the_senders_name_however_it_is_written(notifications, smtp):
+    from services.notifications.models import Organisation
+
     n = notifications
     tenant = uuid.uuid4()
-    name = 'Ngā Whare, "Harbour" Services\r\nBcc: someone@example.net'
     settings = "/v1/organisation/notification-settings"
+    injected = 'Ngā Whare, "Harbour" Services\r\nBcc: someone@example.net'
+    refused = n.call("PUT", settings, n.token(tenant), json={"name": injected})
+    assert refused.status_code == 422 and "name" in refused.json["errors"]
+    name = 'Ngā Whare, "Harbour" Services'
     assert n.call("PUT", settings, n.token(tenant), json={"name": name}).status_code == 200
     n.onboard(tenant)
     n.dispatch()
     [message] = smtp.messages
     [sender] = message["From"].addresses
-    assert (sender.display_name, sender.addr_spec) == (
-        'Ngā Whare, "Harbour" Services Bcc: someone@example.net',
-        "coach@harbour.example",
-    )
-    assert message["Bcc"] is None
+    assert (sender.display_name, sender.addr_spec) == (name, "coach@harbour.example")
     assert "Warm regards,\nNgā Whare" in _content(message, "plain")
+
+    # A name stored before line breaks were refused still cannot add a header.
+    with n.runtime.session_factory() as session:
+        session.get(Organisation, tenant).name = injected
+        session.commit()
+    n.onboard(tenant, email="second@example.net")
+    n.dispatch()
+    second = smtp.messages[-1]
+    assert second["Bcc"] is None
+    assert second["From"].addresses[0].display_name == (
+        'Ngā Whare, "Harbour" Services Bcc: someone@example.net'
+    )
 
 
 def test_an_organisation_without_a_name_sends_from_the_configured_address_alone():
