@@ -52,6 +52,7 @@ from services.notifications.rules import Decision, decide_for_client, decide_for
 from services.notifications.templates import TemplateRenderFailed, render
 from services.notifications.unsubscribe import make_token, unsubscribe_url
 from services.notifications.weekly_digest import WeekInFacts, digest_variables
+from shared import metrics
 from shared.db import utcnow
 from shared.runtime import ServiceRuntime
 
@@ -149,6 +150,7 @@ class Draft:
     headers: dict[str, str]
     override: dict[str, str | None] | None  # the organisation's own template, if any
     sender_name: str | None
+    due_at: datetime | None = None  # when it was due, for the lateness metric
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,7 @@ class Delivery:
     attempts: int
     message: OutgoingMessage | None
     note: str | None = None
+    due_at: datetime | None = None
 
     @classmethod
     def of(cls, draft: Draft, message: OutgoingMessage | None, note: str | None = None):
@@ -176,6 +179,7 @@ class Delivery:
             draft.attempts,
             message,
             note,
+            draft.due_at,
         )
 
 
@@ -557,9 +561,11 @@ class Dispatcher:
         try:
             provider_id = channels[delivery.channel].send(delivery.message)
         except PermanentDeliveryError as exc:
+            metrics.PROVIDER_ERRORS.labels(delivery.channel, "permanent").inc()
             bounced = delivery.message.to if exc.bounce else None
             outcome = Outcome(delivery, "failed", reason=str(exc), bounced_address=bounced)
         except Exception as exc:  # TransientDeliveryError, or a fault in a channel
+            metrics.PROVIDER_ERRORS.labels(delivery.channel, "transient").inc()
             if not isinstance(exc, TransientDeliveryError):
                 log.exception(
                     "sending failed unexpectedly", extra={"nudge_id": str(delivery.nudge_id)}
@@ -625,6 +631,13 @@ class Dispatcher:
 
     @staticmethod
     def _hold_back(nudge: Nudge, decision: Decision) -> None:
+        state = "deferred" if decision.action == "defer" else HELD_BACK_STATES[decision.action]
+        metrics.NUDGES.labels(
+            nudge.kind,
+            decision.channel or nudge.channel or "none",
+            state,
+            metrics.reason_kind(decision.reason),
+        ).inc()
         nudge.channel = decision.channel or nudge.channel
         nudge.reason = decision.reason
         nudge.claimed_until = None
@@ -682,6 +695,7 @@ class Dispatcher:
                 else None
             ),
             named,
+            nudge.due_at,
         )
 
     @staticmethod
@@ -730,6 +744,13 @@ class Dispatcher:
         else:
             self._record_in_a_unit_of_work(outcomes)
         for outcome in outcomes:
+            delivery = outcome.delivery
+            metrics.NUDGES.labels(
+                delivery.kind, delivery.channel, outcome.state, metrics.reason_kind(outcome.reason)
+            ).inc()
+            if outcome.state == "sent" and outcome.at and delivery.due_at:
+                lateness = (outcome.at - delivery.due_at).total_seconds()
+                metrics.NUDGE_LATENESS.labels(delivery.channel).observe(max(lateness, 0.0))
             log.info(
                 "nudge " + ("delivery deferred" if outcome.state == "scheduled" else outcome.state),
                 extra={

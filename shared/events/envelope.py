@@ -65,6 +65,9 @@ def new_envelope(
     spec = CATALOGUE[event_type]
     version = version or spec.latest_version
     schema = _payload_schema(event_type, version)
+    unknown = set(data) - {field.data_key or name for name, field in schema.fields.items()}
+    if unknown:
+        raise ValueError(f"{event_type} v{version} has no field(s) {sorted(unknown)}")
     payload = schema.dump(schema.load(json.loads(json.dumps(data, default=_json_default))))
     return {
         "id": str(uuid.uuid4()),

@@ -1,23 +1,36 @@
 """Marshmallow schemas of event payloads, one per (type, version).
 
-A schema is added for a new version, never changed in place. Payloads carry personal
-data only where the consuming service needs it (e.g. notifications needs an address).
+A change that would break a consumer (a field removed, renamed or given another meaning)
+is a new version. An optional field may be added to a version: every payload schema is a
+:class:`Payload`, which ignores fields it does not know, so a consumer not yet upgraded
+reads a newer producer's event (a rolling deploy) instead of dead-lettering it. The
+producer stays strict: building an envelope with a field its schema lacks is a bug.
+Payloads carry personal data only where the consuming service needs it (e.g.
+notifications needs an address).
 """
 
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from shared.domains import LIFE_DOMAINS
 
 Domain = validate.OneOf(LIFE_DOMAINS)
+
+
+class Payload(Schema):
+    """An event payload (or a part of one): fields this version does not know are ignored."""
+
+    class Meta:
+        unknown = EXCLUDE
+
 CHANNELS = ("email", "sms")
 
 
-class ConsentSchema(Schema):
+class ConsentSchema(Payload):
     email = fields.Boolean(required=True)
     sms = fields.Boolean(required=True)
 
 
-class ContactSchema(Schema):
+class ContactSchema(Payload):
     """What notifications needs to reach a client."""
 
     given_name = fields.String(required=True)
@@ -37,22 +50,22 @@ class ContactSchema(Schema):
     )
 
 
-class AspirationSchema(Schema):
+class AspirationSchema(Payload):
     domain = fields.String(required=True, validate=Domain)
     text = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
-class K10SummarySchema(Schema):
+class K10SummarySchema(Payload):
     total = fields.Integer(required=True, validate=validate.Range(10, 50))
     band = fields.String(required=True)
 
 
-class WemwbsSummarySchema(Schema):
+class WemwbsSummarySchema(Payload):
     total = fields.Integer(required=True, validate=validate.Range(14, 70))
     band = fields.String(allow_none=True, load_default=None)
 
 
-class AssessmentSummarySchema(Schema):
+class AssessmentSummarySchema(Payload):
     version = fields.Integer(required=True)
     domain_ratings = fields.Dict(
         keys=fields.String(validate=Domain),
@@ -72,13 +85,13 @@ class AssessmentSummarySchema(Schema):
 ReferredBy = fields.UUID(allow_none=True, load_default=None)
 
 
-class ClientReferredV1(Schema):
+class ClientReferredV1(Payload):
     client_id = fields.UUID(required=True)
     contact = fields.Nested(ContactSchema, required=True)
     referred_by = ReferredBy
 
 
-class ParticipantFields(Schema):
+class ParticipantFields(Payload):
     """Optional (added later) fields naming the participant in plans' review report.
 
     No default: an event from an older producer leaves them out, and a consumer keeps
@@ -99,14 +112,14 @@ class ClientOnboardedV1(ParticipantFields):
     referred_by = ReferredBy
 
 
-class PlanCreatedV1(Schema):
+class PlanCreatedV1(Payload):
     plan_id = fields.UUID(required=True)
     client_id = fields.UUID(required=True)
     coach_id = fields.UUID(required=True)
     goal_count = fields.Integer(required=True)
 
 
-class NotificationOutcomeV1(Schema):
+class NotificationOutcomeV1(Payload):
     nudge_id = fields.UUID(required=True)
     client_id = fields.UUID(required=True)
     kind = fields.String(required=True)
@@ -128,17 +141,17 @@ class ClientUpdatedV1(ParticipantFields):
     referred_by = ReferredBy
 
 
-class ClientDischargedV1(Schema):
+class ClientDischargedV1(Payload):
     client_id = fields.UUID(required=True)
     reason = fields.String(required=True)
     discharged_at = fields.AwareDateTime(required=True)
 
 
-class ClientErasedV1(Schema):
+class ClientErasedV1(Payload):
     client_id = fields.UUID(required=True)
 
 
-class StaffV1(Schema):
+class StaffV1(Payload):
     staff_id = fields.UUID(required=True)
     name = fields.String(required=True)
     email = fields.Email(required=True)
@@ -150,7 +163,7 @@ class StaffV1(Schema):
     organisation_name = fields.String(allow_none=True, load_default=None)
 
 
-class StaffAccessChangedV1(Schema):
+class StaffAccessChangedV1(Payload):
     """Who may still act as a staff member, and as what: every service checks a token's
     member against it. No personal data, so every service may receive it."""
 
@@ -165,7 +178,7 @@ class StaffAccessChangedV1(Schema):
 # -- plans --------------------------------------------------------------------------------
 
 
-class PlanLifecycleV1(Schema):
+class PlanLifecycleV1(Payload):
     plan_id = fields.UUID(required=True)
     client_id = fields.UUID(required=True)
     coach_id = fields.UUID(required=True)
@@ -178,7 +191,7 @@ class PlanActivatedV1(PlanLifecycleV1):
     goal_count = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=0))
 
 
-class GoalV1(Schema):
+class GoalV1(Payload):
     goal_id = fields.UUID(required=True)
     plan_id = fields.UUID(required=True)
     client_id = fields.UUID(required=True)
@@ -186,7 +199,7 @@ class GoalV1(Schema):
     domain = fields.String(required=True, validate=Domain)
 
 
-class ActionOccurrenceV1(Schema):
+class ActionOccurrenceV1(Payload):
     """One occurrence of an action step. ``occurrence_key`` is stable for that occurrence
     (its original local date-time), so reminders can be found, moved or cancelled.
     ``occurrence_key`` null on ``action.completed``/``action.cancelled`` means the whole
@@ -205,7 +218,7 @@ class ActionOccurrenceV1(Schema):
     previous_due_at = fields.AwareDateTime(allow_none=True, load_default=None)
 
 
-class CheckInV1(Schema):
+class CheckInV1(Payload):
     checkin_id = fields.UUID(required=True)
     plan_id = fields.UUID(required=True)
     client_id = fields.UUID(required=True)
@@ -217,7 +230,7 @@ class CheckInV1(Schema):
     mode = fields.String(required=True, validate=validate.OneOf(("in_person", "phone", "video")))
 
 
-class CheckInRecordedV1(Schema):
+class CheckInRecordedV1(Payload):
     """No notes: they stay in plans."""
 
     checkin_id = fields.UUID(required=True)
@@ -227,7 +240,7 @@ class CheckInRecordedV1(Schema):
     wellbeing = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(1, 10))
 
 
-class CheckInMissedV1(Schema):
+class CheckInMissedV1(Payload):
     checkin_id = fields.UUID(required=True)
     plan_id = fields.UUID(required=True)
     client_id = fields.UUID(required=True)
@@ -235,7 +248,7 @@ class CheckInMissedV1(Schema):
     starts_at = fields.AwareDateTime(required=True)
 
 
-class RiskFlaggedV1(Schema):
+class RiskFlaggedV1(Payload):
     """Raised by a check-in (``checkin_id``) or by the client's own reply (``reply_id``):
     a low self-rated mood is ``low_wellbeing``, a crisis message ``crisis_message`` (whose
     coach notifications has already alerted)."""
@@ -254,7 +267,7 @@ class RiskFlaggedV1(Schema):
 # -- notifications ------------------------------------------------------------------------
 
 
-class ConsentChangedV1(Schema):
+class ConsentChangedV1(Payload):
     client_id = fields.UUID(required=True)
     channel = fields.String(required=True, validate=validate.OneOf(("email", "sms")))
     method = fields.String(
@@ -263,7 +276,7 @@ class ConsentChangedV1(Schema):
     occurred_at = fields.AwareDateTime(required=True)
 
 
-class ClientRepliedV1(Schema):
+class ClientRepliedV1(Payload):
     """A client's reply (SMS, an email link or their own page), once per ``reply_id``.
 
     ``text`` is health data: present only for ``crisis`` and ``journal``, never logged,

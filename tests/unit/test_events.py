@@ -42,6 +42,25 @@ def test_producer_cannot_emit_an_invalid_payload():
         )
 
 
+def test_a_producer_cannot_emit_a_field_its_schema_lacks():
+    with pytest.raises(ValueError, match="no field"):
+        new_envelope(
+            "client.referred", uuid.uuid4(), _referred() | {"nickname": "A"}, producer="intake"
+        )
+
+
+def test_a_consumer_reads_an_event_from_a_newer_producer_ignoring_fields_it_does_not_know():
+    """A rolling deploy: the producer adds optional fields, at the top and nested, before
+    this consumer is upgraded; the event is read, not dead-lettered."""
+    envelope = new_envelope("client.referred", uuid.uuid4(), _referred(), producer="intake")
+    envelope["data"]["pronouns"] = "they/them"
+    envelope["data"]["contact"]["second_phone"] = "+61400000000"
+    parsed = parse_envelope(json.dumps(envelope).encode())
+    assert "pronouns" not in parsed.data
+    assert "second_phone" not in parsed.data["contact"]
+    assert parsed.data["contact"]["given_name"] == "Ana"
+
+
 @pytest.mark.parametrize(
     ("mutate", "reason"),
     [
