@@ -38,6 +38,7 @@ from services.notifications.channels import (
 )
 from services.notifications.contacts import PENDING_STATES
 from services.notifications.kinds import KINDS, answers_client
+from services.notifications.lease import LEASE, LeaseKeeper
 from services.notifications.models import (
     Contact,
     Nudge,
@@ -58,7 +59,6 @@ from shared.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
 RECORD_BACKLOG = 4
 REASON_LIMIT = 1000
 NUDGES = Nudge.__table__
@@ -514,19 +514,24 @@ class Dispatcher:
             drafts = self._prepare_all(uow.session, nudges, now) if nudges else []
             schedule_following_digests(uow, _digests_done_with(nudges, drafts), now)
             uow.commit()  # nothing leaves before the claim and the rules' verdicts are kept
+        ids = [draft.nudge_id for draft in drafts]
+        with LeaseKeeper(self.runtime.session_factory, ids, self.clock):
+            self._send_batch(drafts)
+            self.recorder.wait()  # every outcome of the batch is kept before the next claim
+        return len(nudges)
+
+    def _send_batch(self, drafts: list[Draft]) -> None:
         if self._pool is None:
             self._send_all(drafts, self.channels)
-        else:
-            lanes = len(self.lanes)
-            others = [
-                self._pool.submit(self._send_all, drafts[i::lanes], self.lanes[i])
-                for i in range(1, lanes)
-            ]
-            self._send_all(drafts[0::lanes], self.lanes[0])
-            for sent in others:
-                sent.result()
-        self.recorder.wait()  # every outcome of the batch is kept before the next claim
-        return len(nudges)
+            return
+        lanes = len(self.lanes)
+        others = [
+            self._pool.submit(self._send_all, drafts[i::lanes], self.lanes[i])
+            for i in range(1, lanes)
+        ]
+        self._send_all(drafts[0::lanes], self.lanes[0])
+        for sent in others:
+            sent.result()
 
     # -- preparing a claimed batch --------------------------------------------------------
     def _prepare_all(self, session: Session, nudges: list[Nudge], now: datetime) -> list[Draft]:

@@ -154,10 +154,30 @@ def test_a_nudge_claimed_by_a_dispatcher_that_died_is_taken_again_after_its_leas
     client = n.onboard(uuid.uuid4())
     assert len(n.dispatcher.claim()) == 1  # ... and the process dies before sending
     assert n.dispatch() == 0  # leased: nobody else takes it
-    n.clock.advance(minutes=6)
+    n.clock.advance(seconds=31)  # a dead dispatcher strands its batch for half a minute
     n.dispatch()
     assert n.nudge(client, "welcome").state == "sent"
     assert len(smtp.messages) == 1
+
+
+def test_a_live_dispatcher_renews_the_lease_of_what_it_has_not_yet_recorded(
+    notifications, smtp
+):
+    from services.notifications.lease import LeaseKeeper
+
+    n = notifications
+    client = n.onboard(uuid.uuid4())
+    claimed = n.dispatcher.claim()  # a slow dispatcher, still at work on its batch
+    n.clock.advance(seconds=25)
+    keeper = LeaseKeeper(n.runtime.session_factory, claimed, n.clock)
+    assert keeper.renew() == 1
+    n.clock.advance(seconds=25)  # past the first lease, within the renewed one
+    assert n.dispatch() == 0
+    assert n.nudge(client, "welcome").state == "sending"
+    n.clock.advance(seconds=10)  # the renewals stopped (it died): the batch is free again
+    n.dispatch()
+    assert n.nudge(client, "welcome").state == "sent"
+    assert keeper.renew() == 0  # nothing of it is left to hold
 
 
 def test_outcomes_the_database_refuses_at_first_are_recorded_once_it_answers(notifications, smtp):
