@@ -12,8 +12,9 @@ from datetime import UTC, timedelta
 import pytest
 
 from services.notifications.client_links import done_token, page_token
-from services.notifications.nudges import schedule_nudge
 from services.notifications.models import Contact
+from services.notifications.nudges import schedule_nudge
+from services.notifications.templates import render, sample_variables
 from services.notifications.unsubscribe import make_token
 
 BASE = "https://notify.harbour.example"
@@ -270,10 +271,7 @@ def test_a_mood_prompt_email_carries_ten_rating_links_and_a_rating_is_recorded_o
     ]
 
 
-def test_a_mood_prompt_by_sms_asks_for_a_number(notifications_with_sms, httpserver):
-    from services.notifications.templates import render
-    from services.notifications.templates import sample_variables
-
+def test_a_mood_prompt_by_sms_asks_for_a_number():
     rendered = render("mood_prompt", "sms", sample_variables("mood_prompt", "sms"))
     assert rendered.text.startswith(
         "Hi Sam, how are you feeling today, from 1 to 10? Reply with a number."
