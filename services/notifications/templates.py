@@ -65,7 +65,10 @@ def html_document(body: str) -> str:
 
 # Every email to a client links to the client's own page (steps, mood, journal).
 _MY_PAGE_TEXT = "Your page (steps, mood, a note to your coach): {{ my_page_url }}"
-_MY_PAGE_HTML = '<p><a href="{{ my_page_url }}">Your page</a>: this week\'s steps, your mood, a note to your coach.</p>'
+_MY_PAGE_HTML = (
+    '<p><a href="{{ my_page_url }}">Your page</a>: this week\'s steps, your mood, '
+    "a note to your coach.</p>"
+)
 # An action reminder's "I did it" link.
 DONE_LINK_TEXT = "Done it? Tell us here: {{ done_url }}"
 DONE_LINK_HTML = '<p><a href="{{ done_url }}">I did it</a></p>'
