@@ -75,7 +75,7 @@ DONE_LINK_HTML = '<p><a href="{{ done_url }}">I did it</a></p>'
 # A mood prompt's ten links, 1 to 10: drop these into any mood_prompt email.
 RATING_LINKS_TEXT = "{% for url in rating_urls %}{{ loop.index }}: {{ url }}\n{% endfor %}"
 RATING_LINKS_HTML = (
-    '<p>{% for url in rating_urls %}<a href="{{ url }}" '
+    '<p>{% for url in rating_urls %}<a href="{{ url }}" aria-label="{{ loop.index }} out of 10" '
     'style="display:inline-block;min-width:2.2em;padding:.4em;margin:.1em;text-align:center;'
     'border:1px solid #557;border-radius:4px">{{ loop.index }}</a>{% endfor %}</p>'
 )
