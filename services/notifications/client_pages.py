@@ -170,12 +170,13 @@ def _gone() -> Response:
     )
 
 
-def _invalid_form(error: ValidationError) -> Response:
+def _invalid_form(error: ValidationError, token: str) -> Response:
     named = ", ".join(sorted(error.messages)) if isinstance(error.messages, dict) else "form"
     return _page(
         "Please check what you sent",
         f"Something in the form could not be used ({named}). Go back, check it and try again.",
         status=422,
+        page_url=url_for("client_pages.my_page", token=token),
     )
 
 
@@ -236,8 +237,8 @@ def _done(reply_id: uuid.UUID, channel: str, action_id: uuid.UUID, key: str | No
         step = _step(session, contact, action_id, key)
         if step is not None and step.status == "completed":
             return "already"
-        if step is None and channel == "web":
-            return "missing"  # the page offers only the steps it knows
+        if channel == "web" and (step is None or step.status == "cancelled"):
+            return "missing"  # the page offers only the steps it shows
         return replies.ClientReply(
             reply_id,
             channel,
@@ -430,13 +431,16 @@ def _page_answer(token: str, schema: type[Schema], answer_of) -> Response:
     try:
         form = _read_form(schema)
     except ValidationError as exc:
-        return _invalid_form(exc)
+        return _invalid_form(exc, token)
     outcome, intent = _record(link.tenant_id, link.client_id, answer_of(link, form))
     if outcome == "gone":
         return _gone()
     if outcome == "missing":
         return _page(
-            "That step is not on your page", "Go back to your page and try again.", status=404
+            "That step is not on your page",
+            "Go back to your page and try again.",
+            status=404,
+            page_url=url_for("client_pages.my_page", token=token),
         )
     if outcome == "already" and intent in (None, "done"):
         return _back(token, "already_done")

@@ -386,3 +386,28 @@ def test_a_done_for_a_step_not_on_the_clients_page_gets_a_404_page(
     assert refused.status_code == 404
     assert "Morning walk" not in refused.get_data(as_text=True)
     assert _replied(n) == []
+
+
+def test_a_done_for_a_cancelled_step_gets_a_404_page(notifications, client_with_email, smtp):
+    n = notifications
+    tenant, _coach, client, _welcome = client_with_email
+    action_id, key = _reminder(n, tenant, client)
+    [page] = _links(smtp.messages[-1], "/me/")
+    n.event(
+        "action.cancelled",
+        tenant,
+        {
+            "action_id": action_id,
+            "goal_id": uuid.uuid4(),
+            "plan_id": uuid.uuid4(),
+            "client_id": client,
+            "title": "Morning walk",
+            "occurrence_key": key,
+            "due_at": n.clock() + timedelta(minutes=30),
+            "timezone": "Australia/Sydney",
+        },
+    )
+    assert "Mark Morning walk" not in n.http.get(page).get_data(as_text=True)
+    refused = n.http.post(page + "/done", data={"action_id": action_id, "occurrence_key": key})
+    assert refused.status_code == 404
+    assert _replied(n) == []
