@@ -303,7 +303,17 @@ def preview_template(body, kind: str, channel: str):
 
 
 def blueprints():
+    from services.notifications.client_pages import client_pages
     from services.notifications.crisis_api import crisis
     from services.notifications.public_api import unsubscribe, webhooks
 
-    return (nudges, preferences, organisation, templates, crisis, webhooks, unsubscribe)
+    return (
+        nudges,
+        preferences,
+        organisation,
+        templates,
+        crisis,
+        webhooks,
+        unsubscribe,
+        client_pages,
+    )

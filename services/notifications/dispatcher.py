@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, case, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from services.notifications import plan_projection, suppressions
+from services.notifications import client_links, plan_projection, suppressions
 from services.notifications.channels import (
     Channel,
     OutgoingMessage,
@@ -684,6 +684,17 @@ class Dispatcher:
                 variables["unsubscribe_url"] = url
                 headers["List-Unsubscribe"] = f"<{url}>"
                 headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+                variables |= client_links.email_link_variables(
+                    settings.jwt_secret,
+                    settings.public_base_url,
+                    self.clock(),
+                    tenant_id=nudge.tenant_id,
+                    client_id=nudge.client_id,
+                    nudge_id=nudge.id,
+                    kind=nudge.kind,
+                    subject_id=nudge.subject_id,
+                    subject_occurrence=nudge.subject_occurrence,
+                )
         return Draft(
             nudge.id,
             nudge.tenant_id,

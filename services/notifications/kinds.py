@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 # What every message to a client, and every alert to a coach, can say; an email to a
-# client also carries its unsubscribe link.
+# client also carries its unsubscribe link and the link to the client's own page.
 CLIENT_VARIABLES = frozenset({"name", "organisation_name", "help_contact"})
 COACH_VARIABLES = frozenset({"coach_name", "organisation_name", "help_contact"})
-EMAIL_TO_CLIENT_VARIABLES = frozenset({"unsubscribe_url"})
+EMAIL_TO_CLIENT_VARIABLES = frozenset({"unsubscribe_url", "my_page_url"})
 
 
 @dataclass(frozen=True)
@@ -31,13 +31,17 @@ class NudgeKind:
     # Variables a message of this kind may lack (its defaults test ``is defined``); any
     # other missing or empty variable is an error, never blank text.
     optional: frozenset[str] = frozenset()
+    # Variables only its emails have: the signed answer links ("I did it", 1-10).
+    email_variables: frozenset[str] = frozenset()
 
     def variables_on(self, channel: str) -> frozenset[str]:
         """The variables a message of this kind has on ``channel``: no others may be used."""
         if self.audience == "coach":
             return COACH_VARIABLES | self.variables
         if channel == "email":
-            return CLIENT_VARIABLES | EMAIL_TO_CLIENT_VARIABLES | self.variables
+            return (
+                CLIENT_VARIABLES | EMAIL_TO_CLIENT_VARIABLES | self.variables | self.email_variables
+            )
         return CLIENT_VARIABLES | self.variables
 
 
@@ -62,6 +66,7 @@ KINDS: dict[str, NudgeKind] = {
             BOTH,
             frozenset({"action_title", "due_local"}),
             is_reminder=True,
+            email_variables=frozenset({"done_url"}),
         ),
         NudgeKind(
             "checkin_reminder",
@@ -70,6 +75,17 @@ KINDS: dict[str, NudgeKind] = {
             BOTH,
             frozenset({"starts_local", "mode", "duration_minutes"}),
             is_reminder=True,
+        ),
+        # A self check-in: "how are you feeling, 1 to 10?"; by email with ten links.
+        NudgeKind(
+            "mood_prompt",
+            "client",
+            2,
+            BOTH,
+            frozenset(),
+            is_reminder=True,
+            expires_after=timedelta(hours=12),
+            email_variables=frozenset({"rating_urls"}),
         ),
         NudgeKind("goal_celebration", "client", 1, BOTH, frozenset({"goal_title"})),
         NudgeKind("checkin_missed", "client", 1, BOTH, frozenset()),
@@ -141,6 +157,9 @@ SAMPLE_VARIABLES = {
     "next_checkin": "Wed 15 Apr, 14:30",
     "crisis_text": "If you are in danger call 000 now, or Lifeline on 13 11 14 (24/7).",
     "rating": 7,
+    "my_page_url": "https://notifications.example/me/sample-token",
+    "done_url": "https://notifications.example/r/sample-done-token",
+    "rating_urls": [f"https://notifications.example/r/sample-rating-{r}" for r in range(1, 11)],
 }
 
 

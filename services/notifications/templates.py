@@ -63,15 +63,39 @@ def html_document(body: str) -> str:
     )
 
 
-def _email(subject: str, body: str) -> dict[str, str]:
+# Every email to a client links to the client's own page (steps, mood, journal).
+_MY_PAGE_TEXT = "Your page (steps, mood, a note to your coach): {{ my_page_url }}"
+_MY_PAGE_HTML = (
+    '<p><a href="{{ my_page_url }}">Your page</a>: this week\'s steps, your mood, '
+    "a note to your coach.</p>"
+)
+# An action reminder's "I did it" link.
+DONE_LINK_TEXT = "Done it? Tell us here: {{ done_url }}"
+DONE_LINK_HTML = '<p><a href="{{ done_url }}">I did it</a></p>'
+# A mood prompt's ten links, 1 to 10: drop these into any mood_prompt email.
+RATING_LINKS_TEXT = "{% for url in rating_urls %}{{ loop.index }}: {{ url }}\n{% endfor %}"
+RATING_LINKS_HTML = (
+    '<p>{% for url in rating_urls %}<a href="{{ url }}" aria-label="{{ loop.index }} out of 10" '
+    'style="display:inline-block;min-width:2.2em;padding:.4em;margin:.1em;text-align:center;'
+    'border:1px solid #557;border-radius:4px">{{ loop.index }}</a>{% endfor %}</p>'
+)
+
+
+def _email(
+    subject: str, body: str, *, text_extra: str = "", html_extra: str = ""
+) -> dict[str, str]:
+    """A client email: greeting, ``body`` (paragraphs split on blank lines), then any
+    links (``text_extra``/``html_extra``), the sign-off, the page and unsubscribe links."""
+    extra_text = f"{text_extra}\n\n" if text_extra else ""
     text = (
-        f"Hi {{{{ name }}}},\n\n{body}\n\n{_SIGN_OFF_TEXT}\n\n"
+        f"Hi {{{{ name }}}},\n\n{body}\n\n{extra_text}{_SIGN_OFF_TEXT}\n\n"
+        f"{_MY_PAGE_TEXT}\n"
         "To stop these emails: {{ unsubscribe_url }}\n"
     )
     paragraphs = "".join(f"<p>{line}</p>" for line in body.split("\n\n"))
     html = html_document(
         "<p>Hi {{ name }},</p>"
-        f"{paragraphs}{_SIGN_OFF_HTML}"
+        f"{paragraphs}{html_extra}{_SIGN_OFF_HTML}{_MY_PAGE_HTML}"
         '<p style="font-size:small"><a href="{{ unsubscribe_url }}">Stop these emails</a></p>'
     )
     return {"subject": subject, "text": text, "html": html}
@@ -117,6 +141,8 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], dict[str, str]] = {
     ("action_reminder", "email"): _email(
         "Reminder: {{ action_title }}",
         "A gentle reminder of your next step: {{ action_title }}, {{ due_local }}.",
+        text_extra=DONE_LINK_TEXT,
+        html_extra=DONE_LINK_HTML,
     ),
     ("action_reminder", "sms"): {
         "text": f"Hi {{{{ name }}}}, a reminder: {{{{ action_title }}}}, {{{{ due_local }}}}. "
@@ -129,6 +155,16 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], dict[str, str]] = {
     ),
     ("checkin_reminder", "sms"): {
         "text": f"Hi {{{{ name }}}}, your check-in is {{{{ starts_local }}}} ({{{{ mode }}}}). "
+        f"{_OPT_OUT}",
+    },
+    ("mood_prompt", "email"): _email(
+        "How are you feeling today?",
+        "How are you feeling today, from 1 to 10? Tap a number (1 is very low, 10 is great).",
+        text_extra=RATING_LINKS_TEXT,
+        html_extra=RATING_LINKS_HTML,
+    ),
+    ("mood_prompt", "sms"): {
+        "text": "Hi {{ name }}, how are you feeling today, from 1 to 10? Reply with a number. "
         f"{_OPT_OUT}",
     },
     ("goal_celebration", "email"): _email(
@@ -190,8 +226,9 @@ Your next check-in: {{ next_checkin }}.
 
 """
             + _SIGN_OFF_TEXT
+            + "\n\n"
+            + _MY_PAGE_TEXT
             + """
-
 To stop these emails: {{ unsubscribe_url }}
 """
         ).replace("{{ encouragement }}", _ENCOURAGEMENT),
@@ -207,7 +244,7 @@ To stop these emails: {{ unsubscribe_url }}
             "{% if next_steps %}<p>Coming up:</p><ul>{% for step in next_steps %}"
             "<li>{{ step.title }}, {{ step.when }}</li>{% endfor %}</ul>{% endif %}"
             "{% if next_checkin is defined %}<p>Your next check-in: {{ next_checkin }}.</p>{% endif %}"
-            f"{_SIGN_OFF_HTML}"
+            f"{_SIGN_OFF_HTML}{_MY_PAGE_HTML}"
             '<p style="font-size:small"><a href="{{ unsubscribe_url }}">Stop these emails</a></p>'
         ),
     },
@@ -234,9 +271,10 @@ To stop these emails: {{ unsubscribe_url }}
     ("crisis_text", "sms"): {"text": "{{ crisis_text }}"},
     ("crisis_text", "email"): {
         "subject": "Help is there right now",
-        "text": f"Hi {{{{ name }}}},\n\n{{{{ crisis_text }}}}\n\n{_SIGN_OFF_TEXT}\n",
+        "text": f"Hi {{{{ name }}}},\n\n{{{{ crisis_text }}}}\n\n{_SIGN_OFF_TEXT}\n\n"
+        f"{_MY_PAGE_TEXT}\n",
         "html": html_document(
-            f"<p>Hi {{{{ name }}}},</p><p>{{{{ crisis_text }}}}</p>{_SIGN_OFF_HTML}"
+            f"<p>Hi {{{{ name }}}},</p><p>{{{{ crisis_text }}}}</p>{_SIGN_OFF_HTML}{_MY_PAGE_HTML}"
         ),
     },
     ("mood_ack", "sms"): {"text": "Thanks, noted {{ rating }}/10."},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from services.notifications import client_links
 from tests.support.schemathesis_check import (
     assert_hostile_text_never_fails,
     assert_no_server_errors,
@@ -27,3 +28,23 @@ def test_no_generated_request_gets_a_server_error(notifications):
                 if method == "parameters":
                     continue
                 assert "401" in operation["responses"], (path, operation)
+
+
+def test_the_clients_pages_with_a_valid_link_never_get_a_server_error(notifications):
+    """The public pages behind a real signed link: generated forms reach the recording."""
+    n = notifications
+    tenant = uuid.uuid4()
+    client = n.onboard(tenant)
+    secret, now = n.settings.jwt_secret, n.clock()
+    for token in (
+        client_links.page_token(secret, now, tenant, client),
+        client_links.rating_token(secret, now, tenant, client, uuid.uuid4(), 7),
+    ):
+        statuses = assert_no_server_errors(
+            n.app, {}, max_examples=10, path_parameters={"token": token}
+        )
+        assert statuses[200] + statuses[303] > 0, statuses
+        hostile = assert_hostile_text_never_fails(
+            n.app, {}, max_examples=8, path_parameters={"token": token}
+        )
+        assert hostile[422] or hostile[400], hostile

@@ -155,6 +155,17 @@ def _crisis_from_the_web(n, tenant, client) -> None:
         uow.commit()
 
 
+def _mood_prompt(n, tenant, client) -> None:
+    """A self check-in prompt, due now (plans' mood-prompt schedule asks for these)."""
+    from services.notifications.models import Contact
+    from services.notifications.nudges import schedule_nudge
+
+    with n.runtime.unit_of_work() as uow:
+        contact = uow.session.get(Contact, (tenant, client))
+        assert schedule_nudge(uow, contact, "mood_prompt", "mood:test", n.clock()) is not None
+        uow.commit()
+
+
 def _content(message, subtype: str) -> str:
     return message.get_body((subtype,)).get_content().replace("\r\n", "\n")
 
@@ -198,6 +209,9 @@ def test_every_kind_on_every_channel_says_every_variable(notifications_with_sms,
         n.dispatch()
     # Sunday 17:00 local: the week's digest says what the week held.
     n.clock.set(_next_digest_time(n.clock()))
+    n.dispatch()
+    for client in (by_email, by_sms):
+        _mood_prompt(n, tenant, client)
     n.dispatch()
     # A crisis, by SMS and from the client's page (answered by email): the client gets
     # who to call, the coach an alert by email and by SMS.
