@@ -22,6 +22,7 @@ class Payload(Schema):
     class Meta:
         unknown = EXCLUDE
 
+
 CHANNELS = ("email", "sms")
 
 

@@ -160,9 +160,7 @@ def test_a_nudge_claimed_by_a_dispatcher_that_died_is_taken_again_after_its_leas
     assert len(smtp.messages) == 1
 
 
-def test_a_live_dispatcher_renews_the_lease_of_what_it_has_not_yet_recorded(
-    notifications, smtp
-):
+def test_a_live_dispatcher_renews_the_lease_of_what_it_has_not_yet_recorded(notifications, smtp):
     from services.notifications.lease import LeaseKeeper
 
     n = notifications
