@@ -45,6 +45,12 @@ class Settings:
     outbox_retention_days: float = 7
     inbox_retention_days: float = 30
     housekeeping_interval_seconds: float = 3600
+    # A second SMTP relay and a second SMS provider, used when the first fails.
+    smtp_fallback_url: str | None = None
+    sms_fallback_api_url: str | None = None
+    sms_fallback_account_sid: str | None = None
+    sms_fallback_auth_token: str | None = None
+    sms_fallback_from: str | None = None
     # Where a worker, relay, dispatcher or scheduler serves /metrics (unset: nowhere).
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
@@ -137,6 +143,11 @@ def _parse(env: Env) -> Settings:
         housekeeping_interval_seconds=env.float(
             "HOUSEKEEPING_INTERVAL_SECONDS", 3600, validate=lambda s: s > 0
         ),
+        smtp_fallback_url=env.str("SMTP_FALLBACK_URL", None) or None,
+        sms_fallback_api_url=env.str("SMS_FALLBACK_API_URL", None) or None,
+        sms_fallback_account_sid=env.str("SMS_FALLBACK_ACCOUNT_SID", None) or None,
+        sms_fallback_auth_token=env.str("SMS_FALLBACK_AUTH_TOKEN", None) or None,
+        sms_fallback_from=env.str("SMS_FALLBACK_FROM", None) or None,
         metrics_port=env.int("METRICS_PORT", None, validate=lambda p: 0 < p < 65536),
         metrics_host=env.str("METRICS_HOST", "127.0.0.1"),
         transport_options=transport_options,

@@ -61,14 +61,16 @@ WEBHOOK_DOC = {
 
 
 def _verify_signature() -> None:
-    runtime = current_runtime()
-    token = runtime.settings.sms_auth_token
+    """Signed by the SMS provider, or by the second provider when one is configured (its
+    status reports and the texts to its number come here too)."""
+    settings = current_runtime().settings
+    tokens = [t for t in (settings.sms_auth_token, settings.sms_fallback_auth_token) if t]
     signature = request.headers.get(SIGNATURE_HEADER, "")
-    url = runtime.settings.public_base_url + request.path
+    url = settings.public_base_url + request.path
     if request.query_string:
         url += "?" + request.query_string.decode(errors="replace")
     params = [(key, value) for key in request.form for value in request.form.getlist(key)]
-    if not token or not signature or not signature_valid(token, url, params, signature):
+    if not signature or not any(signature_valid(t, url, params, signature) for t in tokens):
         raise NotAllowed("The request signature is missing or wrong.")
 
 
