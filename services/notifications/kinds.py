@@ -100,6 +100,18 @@ KINDS: dict[str, NudgeKind] = {
             expires_after=timedelta(days=2),
             optional=frozenset({"next_checkin"}),  # a week with no check-in coming
         ),
+        # A self check-in the coach asked for; a reply with a number is a mood rating. Late
+        # by more than three hours (quiet hours, the cap, a pause) it is no longer "today's
+        # feeling at the time the coach chose": it expires and the next one is scheduled.
+        NudgeKind(
+            "mood_prompt",
+            "client",
+            2,
+            BOTH,
+            frozenset(),
+            is_reminder=True,
+            expires_after=timedelta(hours=3),
+        ),
         NudgeKind("opt_out_confirmation", "client", 9, ("sms",), frozenset(), is_reply=True),
         NudgeKind("opt_in_confirmation", "client", 9, ("sms",), frozenset(), is_reply=True),
         NudgeKind("help_reply", "client", 9, ("sms",), frozenset(), is_reply=True),

@@ -220,6 +220,15 @@ To stop these emails: {{ unsubscribe_url }}
         "{% endif %}"
         "{% if next_checkin is defined %}Check-in: {{ next_checkin }}. {% endif %}" + _OPT_OUT,
     },
+    # DESIGN 5b's wording: a number in reply is read as a mood rating (``reply_parsing``).
+    ("mood_prompt", "email"): _email(
+        "How are you feeling today?",
+        "How are you feeling today, from 1 to 10? Your coach asked us to check in with you.",
+    ),
+    ("mood_prompt", "sms"): {
+        "text": "Hi {{ name }}. How are you feeling today, from 1 to 10? Reply with a number. "
+        f"{_OPT_OUT}",
+    },
     ("opt_out_confirmation", "sms"): {
         "text": "You will get no more messages from {{ organisation_name }}. "
         "Reply START to opt back in.",
