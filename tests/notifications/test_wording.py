@@ -209,9 +209,10 @@ def test_every_kind_on_every_channel_says_every_variable(notifications_with_sms,
     nudges = [nudge for client in (by_email, by_sms) for nudge in n.nudges(client)]
     waiting = [(r.kind, r.state, r.reason) for r in nudges if r.state != "sent"]
     # Next week's digest and mood prompt, one each.
-    assert sorted(waiting) == [("mood_prompt", "scheduled", None)] * 2 + [
-        ("weekly_digest", "scheduled", None)
-    ] * 2
+    assert (
+        sorted(waiting)
+        == [("mood_prompt", "scheduled", None)] * 2 + [("weekly_digest", "scheduled", None)] * 2
+    )
     assert [(r.kind, r.reason) for r in nudges if r.reason] == []  # no fallback anywhere
     assert {(r.kind, r.channel) for r in nudges} == {
         (kind, channel) for kind, spec in KINDS.items() for channel in spec.channels
