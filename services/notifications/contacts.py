@@ -99,6 +99,10 @@ def on_client_discharged(envelope: Envelope, uow: UnitOfWork, now: datetime) -> 
     contact = uow.session.get(Contact, (envelope.tenant_id, envelope.data["client_id"]))
     if contact is not None and contact.status == "active":
         contact.status = "discharged"
+    if contact is not None:
+        # The plan closes with the discharge: its mood prompts do not outlive it, even if
+        # the client is onboarded again later.
+        contact.mood_prompt_weekdays = contact.mood_prompt_local_time = None
     cancel_pending(uow, envelope.tenant_id, envelope.data["client_id"], "client_discharged")
 
 

@@ -47,7 +47,7 @@ from services.notifications.models import (
     Suppression,
     TemplateOverride,
 )
-from services.notifications.nudges import DIGEST, schedule_following_digests
+from services.notifications.nudges import DIGEST, RECURRENCES, schedule_following
 from services.notifications.quiet_hours import local_day_bounds
 from services.notifications.rules import Decision, decide_for_client, decide_for_coach
 from services.notifications.templates import TemplateRenderFailed, render
@@ -424,13 +424,14 @@ def _with_digest_content(nudge: Nudge, decision: Decision, facts: Facts, timezon
     return decision
 
 
-def _digests_done_with(nudges: list[Nudge], drafts: list[Draft]) -> list[Nudge]:
-    """Digests that will not be tried again: going out now, or held back for good."""
+def _recurring_done_with(nudges: list[Nudge], drafts: list[Draft]) -> list[Nudge]:
+    """Recurring nudges (digests, mood prompts) that will not be tried again: going out
+    now, or held back for good."""
     going = {draft.nudge_id for draft in drafts}
     return [
         n
         for n in nudges
-        if n.kind == DIGEST and (n.id in going or n.state in HELD_BACK_STATES.values())
+        if n.kind in RECURRENCES and (n.id in going or n.state in HELD_BACK_STATES.values())
     ]
 
 
@@ -512,7 +513,7 @@ class Dispatcher:
         with self.runtime.unit_of_work() as uow:
             nudges = self._claim(uow.session, now)
             drafts = self._prepare_all(uow.session, nudges, now) if nudges else []
-            schedule_following_digests(uow, _digests_done_with(nudges, drafts), now)
+            schedule_following(uow, _recurring_done_with(nudges, drafts), now)
             uow.commit()  # nothing leaves before the claim and the rules' verdicts are kept
         ids = [draft.nudge_id for draft in drafts]
         with LeaseKeeper(self.runtime.session_factory, ids, self.clock):

@@ -37,6 +37,7 @@ HANDLERS: dict[str, EventHandler] = {
     "staff.access_changed": contacts.on_staff_access_changed,
     "plan.activated": nudges.on_plan_activated,
     "plan.review_due": nudges.on_review_due,
+    "plan.mood_prompts_set": nudges.on_mood_prompts_set,
     "goal.achieved": in_turn(nudges.on_goal_achieved, plan_projection.on_goal_achieved),
     "action.scheduled": in_turn(nudges.on_action_scheduled, plan_projection.on_action_event),
     "action.rescheduled": in_turn(nudges.on_action_rescheduled, plan_projection.on_action_event),

@@ -76,17 +76,6 @@ KINDS: dict[str, NudgeKind] = {
             frozenset({"starts_local", "mode", "duration_minutes"}),
             is_reminder=True,
         ),
-        # A self check-in: "how are you feeling, 1 to 10?"; by email with ten links.
-        NudgeKind(
-            "mood_prompt",
-            "client",
-            2,
-            BOTH,
-            frozenset(),
-            is_reminder=True,
-            expires_after=timedelta(hours=12),
-            email_variables=frozenset({"rating_urls"}),
-        ),
         NudgeKind("goal_celebration", "client", 1, BOTH, frozenset({"goal_title"})),
         NudgeKind("checkin_missed", "client", 1, BOTH, frozenset()),
         NudgeKind("risk_alert", "coach", 5, ("email",), frozenset({"client_ref", "risk"})),
@@ -115,6 +104,19 @@ KINDS: dict[str, NudgeKind] = {
             is_reminder=True,
             expires_after=timedelta(days=2),
             optional=frozenset({"next_checkin"}),  # a week with no check-in coming
+        ),
+        # A self check-in the coach asked for; a reply with a number is a mood rating. Late
+        # by more than three hours (quiet hours, the cap, a pause) it is no longer "today's
+        # feeling at the time the coach chose": it expires and the next one is scheduled.
+        NudgeKind(
+            "mood_prompt",
+            "client",
+            2,
+            BOTH,
+            frozenset(),
+            is_reminder=True,
+            expires_after=timedelta(hours=3),
+            email_variables=frozenset({"rating_urls"}),  # by email with ten links, 1 to 10
         ),
         NudgeKind("opt_out_confirmation", "client", 9, ("sms",), frozenset(), is_reply=True),
         NudgeKind("opt_in_confirmation", "client", 9, ("sms",), frozenset(), is_reply=True),

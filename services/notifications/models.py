@@ -67,6 +67,12 @@ class Contact(Base):
     # The weekly digest's local weekday ("mon".."sun") and "HH:MM"; both null: no digest.
     digest_weekday: Mapped[str | None] = mapped_column(String(3), nullable=True, default="sun")
     digest_local_time: Mapped[str | None] = mapped_column(String(5), nullable=True, default="17:00")
+    # Mood prompts as the coach last set them in plans (``plan.mood_prompts_set``): local
+    # weekdays ("mon".."sun") and "HH:MM", both null for none; when that setting was made,
+    # so that a late, older event cannot undo a newer one.
+    mood_prompt_weekdays: Mapped[list | None] = mapped_column(JsonType, nullable=True)
+    mood_prompt_local_time: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    mood_prompts_set_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(
         UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow
     )

@@ -33,7 +33,8 @@ class NudgeSchema(Schema):
         metadata={
             "description": "why it was held back or failed: no_consent, suppressed:<why>, "
             "paused, quiet_hours, daily_cap, moment_passed, client_discharged, "
-            "nothing_to_say (a weekly digest of an empty week), rescheduled, ..."
+            "nothing_to_say (a weekly digest of an empty week), rescheduled, digest_off, "
+            "mood_prompts_off, ..."
         },
     )
     due_at = fields.DateTime()

@@ -157,16 +157,6 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], dict[str, str]] = {
         "text": f"Hi {{{{ name }}}}, your check-in is {{{{ starts_local }}}} ({{{{ mode }}}}). "
         f"{_OPT_OUT}",
     },
-    ("mood_prompt", "email"): _email(
-        "How are you feeling today?",
-        "How are you feeling today, from 1 to 10? Tap a number (1 is very low, 10 is great).",
-        text_extra=RATING_LINKS_TEXT,
-        html_extra=RATING_LINKS_HTML,
-    ),
-    ("mood_prompt", "sms"): {
-        "text": "Hi {{ name }}, how are you feeling today, from 1 to 10? Reply with a number. "
-        f"{_OPT_OUT}",
-    },
     ("goal_celebration", "email"): _email(
         "You did it: {{ goal_title }}",
         "You reached your goal: {{ goal_title }}. That took real effort - well done.",
@@ -256,6 +246,18 @@ To stop these emails: {{ unsubscribe_url }}
         "{% if next_steps %}Next: {{ next_steps[0].title|truncate(60) }}, {{ next_steps[0].when }}. "
         "{% endif %}"
         "{% if next_checkin is defined %}Check-in: {{ next_checkin }}. {% endif %}" + _OPT_OUT,
+    },
+    # DESIGN 5b's wording: a number in reply is read as a mood rating (``reply_parsing``).
+    ("mood_prompt", "email"): _email(
+        "How are you feeling today?",
+        "How are you feeling today, from 1 to 10? Your coach asked us to check in with you. "
+        "Tap a number (1 is very low, 10 is great).",
+        text_extra=RATING_LINKS_TEXT,
+        html_extra=RATING_LINKS_HTML,
+    ),
+    ("mood_prompt", "sms"): {
+        "text": "Hi {{ name }}. How are you feeling today, from 1 to 10? Reply with a number. "
+        f"{_OPT_OUT}",
     },
     ("opt_out_confirmation", "sms"): {
         "text": "You will get no more messages from {{ organisation_name }}. "

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from services.notifications.quiet_hours import parse_hhmm, wall_clock, zone
+from services.notifications.recurring import WEEKDAYS, LocalSchedule, next_local_moment
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_WEEKDAY, DEFAULT_LOCAL_TIME = "sun", "17:00"
 # How much a digest may say, whatever the plan holds.
 MAX_NEXT_STEPS = 3
@@ -35,19 +35,14 @@ class DigestTime:
     def weekday_number(self) -> int:
         return WEEKDAYS.index(self.weekday)
 
+    @property
+    def schedule(self) -> LocalSchedule:
+        return LocalSchedule((self.weekday,), self.local_time)
+
 
 def next_digest_at(after: datetime, timezone: str, when: DigestTime) -> datetime:
     """The first digest moment (UTC) strictly after ``after``, at the chosen local time."""
-    tz = zone(timezone)
-    today = after.astimezone(tz).date()
-    for days in range(15):  # two weeks always hold one strictly later moment
-        day = today + timedelta(days=days)
-        if day.weekday() != when.weekday_number:
-            continue
-        moment = wall_clock(day, when.at, tz).astimezone(UTC)
-        if moment > after:
-            return moment
-    raise AssertionError("unreachable: a weekday recurs within two weeks")
+    return next_local_moment(after, timezone, when.schedule)
 
 
 def week_key(moment: datetime, timezone: str) -> str:

@@ -10,7 +10,7 @@ import uuid
 from sqlalchemy import Connection, Select, bindparam, select
 from sqlalchemy.orm import Session
 
-from services.plans.models import ActionStep, CheckIn, Goal, RecoveryPlan
+from services.plans.models import ActionStep, CheckIn, Goal, RecoveryPlan, mood_prompts_view
 from shared.auth import Principal
 from shared.errors import Conflict, NotFound
 
@@ -65,6 +65,9 @@ def read_plan(connection: Connection, principal: Principal, plan_id: uuid.UUID) 
         raise NotFound("No such plan.")
     width = len(_PLAN_COLUMNS)
     plan = dict(zip(_PLAN_COLUMNS, rows[0][:width], strict=True))
+    plan["mood_prompts"] = mood_prompts_view(
+        plan["mood_prompt_weekdays"], plan["mood_prompt_local_time"]
+    )
     plan["goals"] = [
         dict(zip(_GOAL_COLUMNS, row[width:], strict=True))
         for row in rows

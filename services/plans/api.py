@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from services.plans import access, actions, checkins, history, lifecycle, schemas
+from services.plans import access, actions, checkins, history, lifecycle, mood_prompts, schemas
 from services.plans.models import (
     ActionStep,
     CheckIn,
@@ -109,6 +109,26 @@ def update_plan(body, plan_id: uuid.UUID):
             history.record(uow.session, plan, principal, "plan", plan.id, "updated", diff)
         uow.commit()
         return _tagged(plan)
+
+
+@plans.put("/plans/<uuid:plan_id>/mood-prompts")
+@requires_role(*STAFF)
+@plans.arguments(schemas.MoodPromptsSchema)
+@plans.response(200, schemas.MoodPromptsViewSchema)
+@documents_errors(plans, 400, 401, 403, 404, 409, 412, 422)
+def put_mood_prompts(body, plan_id: uuid.UUID):
+    """Ask the client how they feel (1-10, by SMS or email) on these local weekdays at
+    this local time; ``null`` stops. Only for an active plan or one under review (409
+    otherwise). Honours ``If-Match`` with the plan's ``ETag``."""
+    principal = current_principal()
+    with current_runtime().unit_of_work() as uow:
+        plan = access.plan_for(uow.session, principal, plan_id)
+        require_fresh(etag_of(plan.id, plan.version))
+        diff = mood_prompts.set_mood_prompts(uow, plan, body["weekdays"], body["local_time"])
+        if diff:
+            history.record(uow.session, plan, principal, "plan", plan.id, "updated", diff)
+        uow.commit()
+        return _tagged(plan, plan.mood_prompts or {"weekdays": None, "local_time": None})
 
 
 @plans.get("/plans/<uuid:plan_id>/history")

@@ -115,6 +115,8 @@ def on_client_discharged(envelope: Envelope, uow: UnitOfWork) -> None:
 
 
 def _stop_pending_work(uow: UnitOfWork, plan: RecoveryPlan) -> None:
+    # Notifications stops the mood prompts on the same discharge or erasure event.
+    plan.mood_prompt_weekdays = plan.mood_prompt_local_time = None
     uow.session.execute(
         update(ActionStep)
         .where(ActionStep.plan_id == plan.id, ActionStep.status == "open")

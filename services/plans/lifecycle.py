@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from services.plans import actions, history
+from services.plans import actions, history, mood_prompts
 from services.plans.models import ActionStep, Goal, RecoveryPlan
 from services.plans.organisation_settings import settings_of
 from shared.auth import Principal
@@ -84,6 +84,7 @@ def change_plan_status(
             actions.announce_due(uow, step, plan, now)
     elif status == "completed":
         uow.publish("plan.completed", plan.tenant_id, lifecycle_payload(plan), aggregate_id=plan.id)
+        diff |= mood_prompts.stop_mood_prompts(uow, plan)
     return diff
 
 

@@ -52,6 +52,10 @@ class RecoveryPlan(Base):
     risk_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
     closed_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
     erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Self check-in prompts the coach asked for: local weekdays ("mon".."sun", in week
+    # order) and "HH:MM"; both null for none (see ``mood_prompts``).
+    mood_prompt_weekdays: Mapped[list | None] = mapped_column(JsonType, nullable=True)
+    mood_prompt_local_time: Mapped[str | None] = mapped_column(String(5), nullable=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     # The onboarding that drafted this plan: a second delivery cannot draft another.
     source_event_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
@@ -66,6 +70,17 @@ class RecoveryPlan(Base):
 
     __table_args__ = (UniqueConstraint("tenant_id", "source_event_id", name="uq_plan_source"),)
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def mood_prompts(self) -> dict | None:
+        return mood_prompts_view(self.mood_prompt_weekdays, self.mood_prompt_local_time)
+
+
+def mood_prompts_view(weekdays: list | None, local_time: str | None) -> dict | None:
+    """A plan's mood prompts as the API shows them: null when there are none."""
+    if not weekdays or not local_time:
+        return None
+    return {"weekdays": list(weekdays), "local_time": local_time}
 
 
 class Goal(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, pre_load, validate, validates_schema
 
 from services.plans.lifecycle import GOAL_STATUSES, PLAN_STATUSES
 from services.plans.recurrence import WEEKDAYS
@@ -31,6 +31,11 @@ class PageQuerySchema(Schema):
     cursor = fields.String(load_default=None)
 
 
+def _local_time(value: str) -> None:
+    if not LOCAL_TIME.match(value):
+        raise ValidationError("A local time as HH:MM (24-hour).")
+
+
 # -- plans --------------------------------------------------------------------------------
 
 
@@ -49,6 +54,45 @@ class GoalSchema(Schema):
     created_at = fields.DateTime()
 
 
+class MoodPromptsSchema(Schema):
+    """Self check-in prompts on these local weekdays at this local time; a body of
+    ``null`` (or both fields null) stops them."""
+
+    weekdays = fields.List(
+        fields.String(validate=validate.OneOf(WEEKDAYS)),
+        required=True,
+        allow_none=True,
+        validate=validate.Length(min=1, max=len(WEEKDAYS)),
+        metadata={"example": ["mon", "thu"]},
+    )
+    local_time = fields.String(
+        required=True, allow_none=True, validate=_local_time, metadata={"example": "18:00"}
+    )
+
+    @pre_load
+    def _null_stops(self, data, **_):
+        return {"weekdays": None, "local_time": None} if data is None else data
+
+    @validates_schema
+    def _whole_setting(self, data, **_):
+        days, at = data.get("weekdays"), data.get("local_time")
+        errors = {}
+        if days is not None and len(set(days)) != len(days):
+            errors["weekdays"] = ["Each weekday at most once."]
+        if (days is None) != (at is None):
+            missing = "weekdays" if days is None else "local_time"
+            errors[missing] = ["Give both weekdays and local_time, or null to stop."]
+        if errors:
+            raise ValidationError(errors)
+
+
+class MoodPromptsViewSchema(Schema):
+    """The setting as kept: both null when the client gets no mood prompts."""
+
+    weekdays = fields.List(fields.String(), allow_none=True)
+    local_time = fields.String(allow_none=True)
+
+
 class PlanSchema(Schema):
     id = fields.UUID()
     client_id = fields.UUID()
@@ -61,6 +105,11 @@ class PlanSchema(Schema):
     risk_flagged = fields.Boolean()
     risk_reason = fields.String(allow_none=True)
     closed_reason = fields.String(allow_none=True)
+    mood_prompts = fields.Nested(
+        MoodPromptsViewSchema,
+        allow_none=True,
+        metadata={"description": "self check-in prompts (weekdays, local_time), or null"},
+    )
     goals = fields.List(fields.Nested(GoalSchema))
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
@@ -113,11 +162,6 @@ class GoalUpdateSchema(GoalFieldsSchema):
 
 
 # -- action steps -------------------------------------------------------------------------
-
-
-def _local_time(value: str) -> None:
-    if not LOCAL_TIME.match(value):
-        raise ValidationError("A local time as HH:MM (24-hour).")
 
 
 class ScheduleFieldsSchema(Schema):

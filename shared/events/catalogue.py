@@ -55,6 +55,7 @@ CATALOGUE: dict[str, EventSpec] = {
         _spec("plan.activated", "plans", N, v1=P.PlanActivatedV1),
         _spec("plan.completed", "plans", N, v1=P.PlanLifecycleV1),
         _spec("plan.review_due", "plans", N, v1=P.PlanLifecycleV1),
+        _spec("plan.mood_prompts_set", "plans", N, v1=P.MoodPromptsSetV1),
         _spec("goal.created", "plans", N, v1=P.GoalV1),
         _spec("goal.achieved", "plans", N, v1=P.GoalV1),
         _spec("action.scheduled", "plans", N, v1=P.ActionOccurrenceV1),

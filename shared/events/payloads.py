@@ -24,6 +24,7 @@ class Payload(Schema):
 
 
 CHANNELS = ("email", "sms")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class ConsentSchema(Payload):
@@ -190,6 +191,23 @@ class PlanActivatedV1(PlanLifecycleV1):
     # Optional: the goals the client starts with (neither achieved nor cancelled), so the
     # plan-ready message can say how many. Absent from events sent before it was added.
     goal_count = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=0))
+
+
+class MoodPromptsSetV1(Payload):
+    """The client's self check-in prompts: local weekdays and "HH:MM", both null for none
+    (cleared by the coach, or by the plan's completion)."""
+
+    plan_id = fields.UUID(required=True)
+    client_id = fields.UUID(required=True)
+    weekdays = fields.List(
+        fields.String(validate=validate.OneOf(WEEKDAYS)),
+        allow_none=True,
+        required=True,
+        validate=validate.Length(min=1, max=len(WEEKDAYS)),
+    )
+    local_time = fields.String(
+        allow_none=True, required=True, validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$")
+    )
 
 
 class GoalV1(Payload):

@@ -21,6 +21,7 @@ def test_every_benchmark_runs_and_reports_its_figures(tmp_path, monkeypatch, cap
         "api",
         "dispatcher",
         "scale-out",
+        "replies",
     }
     for row in rows:
         assert math.isfinite(row.ours), row
@@ -28,6 +29,8 @@ def test_every_benchmark_runs_and_reports_its_figures(tmp_path, monkeypatch, cap
             assert row.baseline > 0 and math.isfinite(row.ratio), row
     lost = next(r for r in rows if r.metric == "welcome emails lost")
     assert lost.ours == 0
+    replies_lost = next(r for r in rows if r.metric == "replies lost")
+    assert replies_lost.ours == 0
     [written] = (tmp_path / "results").glob("bench-*.json")
     assert len(json.loads(written.read_text())["rows"]) == len(rows)
     assert "ratio" in capsys.readouterr().out

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
 
 import pytest
 from werkzeug import Response
 
 from services.notifications.webhook_signature import SIGNATURE_HEADER, compute_signature
 from services.plans import journal
+from services.plans.recurrence import WEEKDAYS
 from shared.clock import FrozenClock
 from shared.config import load_settings
 from shared.events import new_envelope
@@ -261,6 +263,59 @@ def test_mood_done_and_journal_replies_reach_the_plan_and_are_acknowledged(
     replies = [item for item in timeline["items"] if item["type"] == "reply"]
     assert [item["summary"] for item in replies][0] == "client replied by sms: journal"
     assert len(replies) == 4
+
+
+def test_a_mood_prompt_goes_by_sms_at_six_local_and_the_answer_is_a_wellbeing_point(
+    api, tenant, system, clock, httpserver
+):
+    # Tomorrow, by the wall clock, at noon in Sydney: plans dates a new plan by the wall
+    # clock, and its progress shows the plan's life from that day on.
+    sydney = ZoneInfo(SYDNEY)
+    day = (datetime.now(UTC).astimezone(sydney) + timedelta(days=1)).date()
+
+    def at(days: int, hour: int) -> datetime:
+        return datetime.combine(day + timedelta(days=days), time(hour), sydney).astimezone(UTC)
+
+    clock.set(at(0, 12))
+    coach, coach_token, client, plan = _client_with_coach(api, tenant, system)
+    _preferences(api, coach_token, client["id"], preferred_channel="sms")
+    path = f"/v1/plans/{plan['id']}"
+    assert api.call("plans", "PATCH", path, coach_token, json={"status": "active"}).status == 200
+    # Prompts today and three days on, at 18:00 local.
+    weekdays = [WEEKDAYS[day.weekday()], WEEKDAYS[(day.weekday() + 3) % 7]]
+    body = {"weekdays": weekdays, "local_time": "18:00"}
+    reply = api.call("plans", "PUT", f"{path}/mood-prompts", coach_token, json=body)
+    assert reply.status == 200, reply.body
+    system.settle()
+
+    def prompts():
+        return [n for n in api.nudges_of(coach_token, client["id"]) if n["kind"] == "mood_prompt"]
+
+    [today] = prompts()
+    assert (today["state"], datetime.fromisoformat(today["due_at"])) == ("scheduled", at(0, 18))
+    clock.set(at(0, 18) - timedelta(minutes=1))
+    system.settle()
+    assert not [text for _, text in texts_out(httpserver) if "How are you feeling" in text]
+
+    clock.set(at(0, 18))
+    system.settle()
+    to, said = texts_out(httpserver)[-1]
+    assert to == CLIENT_PHONE
+    assert said.endswith(
+        "How are you feeling today, from 1 to 10? Reply with a number. Reply STOP to opt out."
+    )
+
+    clock.advance(minutes=7)
+    text_in(system, "6")
+    system.settle()
+    assert texts_out(httpserver)[-1] == (CLIENT_PHONE, "Thanks, noted 6/10.")
+    progress = api.call("plans", "GET", f"{path}/progress", coach_token).body
+    assert [(p["wellbeing"], p["source"]) for p in progress["wellbeing"]] == [(6, "client")]
+    # The next prompt waits, three days on at 18:00 local.
+    assert [(n["state"], datetime.fromisoformat(n["due_at"])) for n in prompts()][-1] == (
+        "scheduled",
+        at(3, 18),
+    )
 
 
 def test_only_the_clients_coach_and_admins_read_the_journal(api, tenant, system, clock):

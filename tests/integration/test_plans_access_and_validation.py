@@ -78,6 +78,7 @@ def _endpoints(w) -> list[tuple[str, str, dict | None]]:
         ("GET", f"/v1/plans/{p}/timeline", None),
         ("GET", f"/v1/plans/{p}/progress", None),
         ("GET", f"/v1/plans/{p}/progress.svg", None),
+        ("PUT", f"/v1/plans/{p}/mood-prompts", {"weekdays": ["mon"], "local_time": "18:00"}),
         ("POST", f"/v1/plans/{p}/goals", {"title": "New", "domain": "housing"}),
         ("GET", f"/v1/goals/{g}", None),
         ("PATCH", f"/v1/goals/{g}", {"progress": 10}),

@@ -17,7 +17,7 @@ from werkzeug import Response
 from services.notifications.channels.base import OutgoingMessage
 from services.notifications.channels.email import WIRE_POLICY, build_email
 from services.notifications.kinds import KINDS
-from services.plans import actions, checkins
+from services.plans import actions, checkins, mood_prompts
 from services.plans.lifecycle import activated_payload, goal_payload, lifecycle_payload
 from services.plans.models import ActionOccurrence, ActionStep, CheckIn, Goal, RecoveryPlan
 
@@ -123,12 +123,13 @@ def _plans_events(tenant, client, coach, now) -> list[tuple[str, dict]]:
     uow = PlansUnitOfWork()
     checkins.mark_missed(uow, missed, plan, now)
     checkins.raise_flag(uow, plan, "missed_checkins", missed)
+    mood_prompts.set_mood_prompts(uow, plan, ["sun"], "17:00")  # with the digest
     return [
         ("plan.activated", activated_payload(plan)),
         ("action.scheduled", actions.payload(step, plan, occurrence)),
         ("checkin.scheduled", checkins.payload(upcoming, plan)),
         ("goal.achieved", goal_payload(garden, plan)),
-        *uow.published,  # checkin.missed, client.risk_flagged
+        *uow.published,  # checkin.missed, client.risk_flagged, plan.mood_prompts_set
         ("plan.review_due", lifecycle_payload(plan)),
     ]
 
@@ -207,7 +208,7 @@ def test_every_kind_on_every_channel_says_every_variable(notifications_with_sms,
     for reply in ("7", "DONE", "Went to the garden, felt good"):  # answered, each
         _inbound(n, reply)
         n.dispatch()
-    # Sunday 17:00 local: the week's digest says what the week held.
+    # Sunday 17:00 local: the week's digest says what the week held; the mood prompt asks.
     n.clock.set(_next_digest_time(n.clock()))
     n.dispatch()
     for client in (by_email, by_sms):
@@ -221,7 +222,11 @@ def test_every_kind_on_every_channel_says_every_variable(notifications_with_sms,
 
     nudges = [nudge for client in (by_email, by_sms) for nudge in n.nudges(client)]
     waiting = [(r.kind, r.state, r.reason) for r in nudges if r.state != "sent"]
-    assert waiting == [("weekly_digest", "scheduled", None)] * 2  # next week's, one each
+    # Next week's digest and mood prompt, one each.
+    assert (
+        sorted(waiting)
+        == [("mood_prompt", "scheduled", None)] * 2 + [("weekly_digest", "scheduled", None)] * 2
+    )
     assert [(r.kind, r.reason) for r in nudges if r.reason] == []  # no fallback anywhere
     assert {(r.kind, r.channel) for r in nudges} == {
         (kind, channel) for kind, spec in KINDS.items() for channel in spec.channels
