@@ -6,7 +6,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bench import bus, system
+from bench import burst, bus, system
 from bench.harness import print_table, write_results
 
 BENCHMARKS = {
@@ -16,6 +16,7 @@ BENCHMARKS = {
     "api": (system.bench_api, 10),  # seconds of load per side
     "dispatcher": (system.bench_dispatcher, 1000),
     "scale-out": (system.bench_scale_out, 5000),
+    "burst": (burst.bench_burst, 20000),
 }
 
 
