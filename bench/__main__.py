@@ -6,7 +6,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bench import burst, bus, system
+from bench import burst, bus, scheduler, system
 from bench.harness import print_table, write_results
 
 BENCHMARKS = {
@@ -17,6 +17,7 @@ BENCHMARKS = {
     "dispatcher": (system.bench_dispatcher, 1000),
     "scale-out": (system.bench_scale_out, 5000),
     "burst": (burst.bench_burst, 20000),
+    "plans-scheduler": (scheduler.bench_plans_scheduler, 10000),
 }
 
 
