@@ -61,7 +61,13 @@ def _plans_of_client(uow: UnitOfWork, envelope: Envelope) -> list[RecoveryPlan]:
     return _known_plans(uow)[(envelope.tenant_id, envelope.data["client_id"])]
 
 
-@with_prefetch(load_plans_of_clients)
+def load_clients_and_plans(uow: UnitOfWork, envelopes: list[Envelope]) -> None:
+    """A batch's plans and client profiles, one query each."""
+    load_plans_of_clients(uow, envelopes)
+    profiles.load_client_profiles(uow, envelopes)
+
+
+@with_prefetch(load_clients_and_plans)
 def on_client_onboarded(envelope: Envelope, uow: UnitOfWork) -> None:
     """Draft a plan; the assessment becomes the newest one known for earlier plans too."""
     assessment = envelope.data["assessment"]
@@ -75,7 +81,7 @@ def on_client_onboarded(envelope: Envelope, uow: UnitOfWork) -> None:
     profiles.remember_client(uow, envelope)
 
 
-@with_prefetch(load_plans_of_clients)
+@with_prefetch(load_clients_and_plans)
 def on_client_updated(envelope: Envelope, uow: UnitOfWork) -> None:
     """Follow the client's coach and timezone (recurring steps keep their local time)."""
     data = envelope.data
