@@ -31,7 +31,8 @@ def load_client_profiles(uow: UnitOfWork, envelopes: list[Envelope]) -> None:
     """Read the profiles of every client in a batch of events in one query, where
     :func:`remember_client` would otherwise read them one round trip per event."""
     cache = uow.session.info.setdefault(f"profiles:{ClientProfile.__tablename__}", {})
-    missing = {(e.tenant_id, uuid.UUID(str(e.data["client_id"]))) for e in envelopes} - cache.keys()
+    keys = {(e.tenant_id, uuid.UUID(str(e.data["client_id"]))) for e in envelopes}
+    missing = {key for key in keys if key not in cache}
     if not missing:
         return
     for key in missing:
