@@ -420,7 +420,7 @@ def bench_burst(tmp: Path, n: int) -> list[Row]:
             Row(
                 "burst",
                 f"{label}: {checks}",
-                float(run["lost"] + run["doubled"]),
+                float(run["lost"] + run["doubled"] + run["clients_over_cap"]),
                 None,
                 "0",
                 "count",

@@ -188,7 +188,7 @@ def bench_consumer(tmp: Path, n: int) -> list[Row]:
             "client.onboarded -> plan drafted",
             heavy,
             heavy_baseline,
-            "",
+            ">= 0.25x",
             "events/s",
             {"n": n, "effect": "plans: plan + 2 goals + plan.created outbox row"},
         ),

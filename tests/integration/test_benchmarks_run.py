@@ -21,6 +21,8 @@ def test_every_benchmark_runs_and_reports_its_figures(tmp_path, monkeypatch, cap
         "api",
         "dispatcher",
         "scale-out",
+        "burst",
+        "plans-scheduler",
     }
     for row in rows:
         assert math.isfinite(row.ours), row
@@ -28,6 +30,8 @@ def test_every_benchmark_runs_and_reports_its_figures(tmp_path, monkeypatch, cap
             assert row.baseline > 0 and math.isfinite(row.ratio), row
     lost = next(r for r in rows if r.metric == "welcome emails lost")
     assert lost.ours == 0
+    for burst in (r for r in rows if r.benchmark == "burst" and r.unit == "count"):
+        assert burst.ours == 0, burst.metric  # none lost or sent twice, the cap kept
     [written] = (tmp_path / "results").glob("bench-*.json")
     assert len(json.loads(written.read_text())["rows"]) == len(rows)
     assert "ratio" in capsys.readouterr().out
