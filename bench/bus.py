@@ -190,6 +190,6 @@ def bench_consumer(tmp: Path, n: int) -> list[Row]:
             heavy_baseline,
             ">= 0.25x",
             "events/s",
-            {"n": n, "effect": "plans: plan + 2 goals + plan.created outbox row"},
+            {"n": n, "effect": "plans: plan + 2 goals + client profile + plan.created outbox row"},
         ),
     ]
