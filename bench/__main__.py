@@ -6,7 +6,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bench import bus, replies, system
+from bench import burst, bus, replies, scheduler, system
 from bench.harness import print_table, write_results
 
 BENCHMARKS = {
@@ -17,6 +17,8 @@ BENCHMARKS = {
     "dispatcher": (system.bench_dispatcher, 1000),
     "scale-out": (system.bench_scale_out, 5000),
     "replies": (replies.bench_replies, 30),  # seconds at 10 mood replies/s
+    "burst": (burst.bench_burst, 20000),
+    "plans-scheduler": (scheduler.bench_plans_scheduler, 10000),
 }
 
 

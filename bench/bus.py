@@ -188,8 +188,8 @@ def bench_consumer(tmp: Path, n: int) -> list[Row]:
             "client.onboarded -> plan drafted",
             heavy,
             heavy_baseline,
-            "",
+            ">= 0.25x",
             "events/s",
-            {"n": n, "effect": "plans: plan + 2 goals + plan.created outbox row"},
+            {"n": n, "effect": "plans: plan + 2 goals + client profile + plan.created outbox row"},
         ),
     ]

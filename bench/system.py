@@ -328,8 +328,11 @@ def _dispatch_with_processes(
 def _smtplib_baseline(n: int, settings) -> float:
     """The same messages the dispatcher sends (text and HTML parts, List-Unsubscribe),
     rendered and built beforehand, sent by smtplib over one connection."""
+    from datetime import UTC, datetime
+
     from services.notifications.channels.base import OutgoingMessage
     from services.notifications.channels.email import build_email
+    from services.notifications.client_links import page_token, page_url
     from services.notifications.templates import render
     from services.notifications.unsubscribe import make_token, unsubscribe_url
 
@@ -337,8 +340,13 @@ def _smtplib_baseline(n: int, settings) -> float:
     messages = []
     tenant = uuid.uuid4()
     for i in range(n):
+        client = uuid.uuid4()
         url = unsubscribe_url(
-            settings.public_base_url, make_token(settings.jwt_secret, tenant, uuid.uuid4())
+            settings.public_base_url, make_token(settings.jwt_secret, tenant, client)
+        )
+        now = datetime.now(UTC)
+        my_page = page_url(
+            settings.public_base_url, page_token(settings.jwt_secret, now, tenant, client)
         )
         rendered = render(
             "welcome",
@@ -348,6 +356,7 @@ def _smtplib_baseline(n: int, settings) -> float:
                 "organisation_name": "your coaching service",
                 "help_contact": settings.email_from,
                 "unsubscribe_url": url,
+                "my_page_url": my_page,
             },
         )
         outgoing = OutgoingMessage(

@@ -54,6 +54,9 @@ class Settings:
     # Where a worker, relay, dispatcher or scheduler serves /metrics (unset: nowhere).
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
+    # Providers' send rates, messages per second, shared by every dispatcher (unset: none).
+    email_rate_per_second: float | None = None
+    sms_rate_per_second: float | None = None
     transport_options: dict = field(default_factory=dict)
 
     @property
@@ -150,5 +153,7 @@ def _parse(env: Env) -> Settings:
         sms_fallback_from=env.str("SMS_FALLBACK_FROM", None) or None,
         metrics_port=env.int("METRICS_PORT", None, validate=lambda p: 0 < p < 65536),
         metrics_host=env.str("METRICS_HOST", "127.0.0.1"),
+        email_rate_per_second=env.float("EMAIL_RATE_PER_SECOND", None, validate=lambda r: r > 0),
+        sms_rate_per_second=env.float("SMS_RATE_PER_SECOND", None, validate=lambda r: r > 0),
         transport_options=transport_options,
     )

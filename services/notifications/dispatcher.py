@@ -15,6 +15,7 @@ mid-send leaves the lease to expire, and the nudge is taken again: the determini
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import queue
 import threading
@@ -49,6 +50,7 @@ from services.notifications.models import (
 )
 from services.notifications.nudges import DIGEST, RECURRENCES, schedule_following
 from services.notifications.quiet_hours import local_day_bounds
+from services.notifications.rate_limits import SendRates
 from services.notifications.rules import Decision, decide_for_client, decide_for_coach
 from services.notifications.templates import TemplateRenderFailed, render
 from services.notifications.unsubscribe import make_token, unsubscribe_url
@@ -244,18 +246,25 @@ class Facts:
             else {}
         )
         sent: dict[tuple, list[datetime]] = {}
-        # A local day began less than 26 hours ago in any timezone, DST included.
+        # A local day began less than 26 hours ago in any timezone, DST included. Nudges
+        # another dispatcher is sending right now count as sent now: the cap holds with
+        # several dispatchers sharing one client's due nudges (the claim locks each
+        # client of the batch, so their verdicts are committed before these are read).
         for tenant_id, client_id, sent_at in session.execute(
             select(Nudge.tenant_id, Nudge.client_id, Nudge.sent_at).where(
                 Nudge.tenant_id.in_(tenants),
                 Nudge.client_id.in_(clients),
                 Nudge.audience == "client",
                 Nudge.kind.not_in(ANSWER_KINDS),
-                Nudge.state == "sent",
-                Nudge.sent_at >= now - timedelta(hours=26),
+                or_(
+                    (Nudge.state == "sent") & (Nudge.sent_at >= now - timedelta(hours=26)),
+                    (Nudge.state == "sending")
+                    & (Nudge.claimed_until >= now)
+                    & Nudge.id.not_in([n.id for n in nudges]),
+                ),
             )
         ):
-            sent.setdefault((tenant_id, client_id), []).append(sent_at)
+            sent.setdefault((tenant_id, client_id), []).append(sent_at or now)
         overrides = {
             (o.tenant_id, o.kind, o.channel): o
             for o in session.scalars(
@@ -435,6 +444,27 @@ def _recurring_done_with(nudges: list[Nudge], drafts: list[Draft]) -> list[Nudge
     ]
 
 
+# Each client's advisory lock, taken in order (so two claims never wait on each other in
+# a circle) and held until the claim commits.
+LOCK_CLIENTS = text(
+    "SELECT pg_advisory_xact_lock(k)"
+    " FROM (SELECT unnest(CAST(:keys AS bigint[])) AS k ORDER BY 1) AS ordered"
+)
+
+
+def _lock_clients(session: Session, nudges: list[Nudge]) -> None:
+    """PostgreSQL: one claim at a time decides for a client, so that two dispatchers that
+    claimed two of one client's nudges at once cannot both see the daily cap unreached.
+    The second waits for the first's verdicts (committed as ``sending``) and counts them."""
+    keys = sorted({_client_key(n.tenant_id, n.client_id) for n in nudges})
+    session.execute(LOCK_CLIENTS, {"keys": keys})
+
+
+def _client_key(tenant_id: uuid.UUID, client_id: uuid.UUID) -> int:
+    digest = hashlib.blake2b(tenant_id.bytes + client_id.bytes, digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 def _staff_id_of(nudge: Nudge, contacts: dict) -> uuid.UUID | None:
     contact = contacts.get((nudge.tenant_id, nudge.client_id))
     return nudge.staff_id or (contact.coach_id if contact else None)
@@ -450,10 +480,12 @@ class Dispatcher:
         batch_size: int = 50,
         max_attempts: int = MAX_SEND_ATTEMPTS,
         more_channels: Iterable[dict[str, Channel]] = (),
+        send_rates: SendRates | None = None,
     ):
         """``more_channels``: further sets of channels (each its own SMTP session and SMS
         client) to send a batch on in parallel; a mail server's replies are mostly
-        waiting, so a few sessions move far more messages than one."""
+        waiting, so a few sessions move far more messages than one. ``send_rates``: the
+        providers' rates (by default as configured, shared by every dispatcher)."""
         self.runtime = runtime
         self.channels = channels
         self.lanes = [channels, *more_channels]
@@ -463,7 +495,8 @@ class Dispatcher:
             else None
         )
         self._clock = clock
-        self.batch_size = batch_size
+        self.send_rates = send_rates or SendRates.from_settings(runtime.settings, runtime.engine)
+        self.batch_size = self.send_rates.batch_ceiling(batch_size)
         self.max_attempts = max_attempts
         self.retry_base = timedelta(seconds=runtime.settings.retry_base_seconds)
         engine = runtime.engine
@@ -512,6 +545,8 @@ class Dispatcher:
         now = self.clock()
         with self.runtime.unit_of_work() as uow:
             nudges = self._claim(uow.session, now)
+            if nudges and self._one_statement is not None:
+                _lock_clients(uow.session, nudges)
             drafts = self._prepare_all(uow.session, nudges, now) if nudges else []
             schedule_following(uow, _recurring_done_with(nudges, drafts), now)
             uow.commit()  # nothing leaves before the claim and the rules' verdicts are kept
@@ -565,6 +600,7 @@ class Dispatcher:
 
     def _send(self, delivery: Delivery, channels: dict[str, Channel]) -> None:
         try:
+            self.send_rates.wait_for_slot(delivery.channel)
             provider_id = channels[delivery.channel].send(delivery.message)
         except PermanentDeliveryError as exc:
             metrics.PROVIDER_ERRORS.labels(delivery.channel, "permanent").inc()
@@ -577,10 +613,15 @@ class Dispatcher:
                     "sending failed unexpectedly", extra={"nudge_id": str(delivery.nudge_id)}
                 )
                 exc = TransientDeliveryError(f"unexpected {type(exc).__name__}")
-            if delivery.attempts >= self.max_attempts:
+            if exc.retry_after:
+                self._hold_off(delivery.channel, exc.retry_after)
+            # Being asked to slow down says nothing against the message: never given up.
+            if delivery.attempts >= self.max_attempts and not exc.throttled:
                 outcome = Outcome(delivery, "failed", reason=f"gave up: {exc}")
             else:
                 delay = min(self.retry_base * 2 ** (delivery.attempts - 1), MAX_BACKOFF)
+                if exc.retry_after:
+                    delay = max(delay, timedelta(seconds=exc.retry_after))
                 outcome = Outcome(
                     delivery, "scheduled", reason=f"retrying: {exc}", due_at=self.clock() + delay
                 )
@@ -593,6 +634,13 @@ class Dispatcher:
                 at=self.clock(),
             )
         self.recorder.put(outcome)
+
+    def _hold_off(self, channel: str, seconds: float) -> None:
+        """Every dispatcher's next send on the channel waits as the provider asked."""
+        try:
+            self.send_rates.hold_off(channel, seconds)
+        except Exception:  # the retry below is scheduled either way
+            log.warning("could not hold the send rate off", exc_info=True)
 
     def _prepare(self, nudge: Nudge, facts: Facts) -> Draft | None:
         """Apply the rules to one nudge; mark it if held back, or return what to send.

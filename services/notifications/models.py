@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     Boolean,
+    Float,
     Index,
     Integer,
     String,
@@ -273,6 +274,16 @@ class ReceivedReply(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
 
     __table_args__ = (Index("ix_client_replies_client", "tenant_id", "client_id"),)
+
+
+class SendRate(Base):
+    """A provider's send rate, shared by every dispatcher (``rate_limits.py``): the next
+    free slot, in seconds since the epoch on the database's clock."""
+
+    __tablename__ = "send_rates"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)  # "email", "sms:<from>"
+    next_slot: Mapped[float] = mapped_column(Float(precision=53), nullable=False, default=0.0)
 
 
 class Outbox(OutboxRecord, Base):

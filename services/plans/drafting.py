@@ -1,12 +1,22 @@
-"""Drafting a recovery plan from the initial assessment."""
+"""Drafting a recovery plan from the initial assessment.
+
+Every new client's plan is drafted here, often a hundred in one consumer batch, so the
+plan and its goals are written as plain rows at commit (``UnitOfWork.insert_later``)
+rather than as ORM objects, which cost most of an onboarding's time. Until then they are
+"drafted" in the transaction: :func:`adopt_drafted` writes them and loads them as ORM
+objects for a later event of the same batch that touches the client's plans.
+"""
 
 from __future__ import annotations
 
 import uuid
 
 from services.plans.models import Goal, RecoveryPlan
-from shared.db import UnitOfWork
+from shared.db import UnitOfWork, utcnow
 from shared.events import Envelope
+
+PLANS = RecoveryPlan.__table__
+GOALS = Goal.__table__
 
 
 def measures_of(assessment: dict) -> dict | None:
@@ -15,48 +25,85 @@ def measures_of(assessment: dict) -> dict | None:
     return scored or None
 
 
-def draft_plan_from_onboarding(envelope: Envelope, uow: UnitOfWork) -> RecoveryPlan:
-    """One proposed goal per aspiration; the domain ratings become the plan's baseline."""
+def _drafted(uow: UnitOfWork) -> dict[tuple, list[uuid.UUID]]:
+    """Plans drafted in this transaction and not yet loaded, by (tenant, client)."""
+    return uow.session.info.setdefault("drafted_plans", {})
+
+
+def draft_plan_from_onboarding(envelope: Envelope, uow: UnitOfWork) -> uuid.UUID:
+    """One proposed goal per aspiration; the domain ratings become the plan's baseline.
+    Returns the new plan's id."""
     data = envelope.data
     assessment = data["assessment"]
-    plan = RecoveryPlan(
-        id=uuid.uuid4(),
-        tenant_id=envelope.tenant_id,
-        client_id=data["client_id"],
-        coach_id=data["coach_id"],
-        status="draft",
-        timezone=data["timezone"],
-        baseline_ratings=assessment["domain_ratings"],
-        assessment_version=assessment["version"],
-        latest_ratings=assessment["domain_ratings"],
-        latest_assessment_version=assessment["version"],
-        baseline_measures=measures_of(assessment),
-        latest_measures=measures_of(assessment),
-        source_event_id=envelope.id,
+    tenant_id = envelope.tenant_id
+    client_id = data["client_id"]  # as the handlers key a client's plans
+    plan_id = uuid.uuid4()
+    now = utcnow()
+    measures = measures_of(assessment)
+    uow.insert_later(
+        PLANS,
+        {
+            "id": plan_id,
+            "tenant_id": tenant_id,
+            "client_id": client_id,
+            "coach_id": data["coach_id"],
+            "status": "draft",
+            "timezone": data["timezone"],
+            "baseline_ratings": assessment["domain_ratings"],
+            "assessment_version": assessment["version"],
+            "latest_ratings": assessment["domain_ratings"],
+            "latest_assessment_version": assessment["version"],
+            "baseline_measures": measures,
+            "latest_measures": measures,
+            "risk_flagged": False,
+            "version": 1,
+            "source_event_id": envelope.id,
+            "created_at": now,
+            "updated_at": now,
+        },
     )
-    plan.goals = [
-        Goal(
-            id=uuid.uuid4(),
-            tenant_id=envelope.tenant_id,
-            position=position,
-            title=aspiration["text"],
-            domain=aspiration["domain"],
-            status="proposed",
-            priority="medium",
-            progress=0,
+    aspirations = assessment["aspirations"]
+    for position, aspiration in enumerate(aspirations, start=1):
+        uow.insert_later(
+            GOALS,
+            {
+                "id": uuid.uuid4(),
+                "tenant_id": tenant_id,
+                "plan_id": plan_id,
+                "position": position,
+                "title": aspiration["text"],
+                "domain": aspiration["domain"],
+                "status": "proposed",
+                "priority": "medium",
+                "progress": 0,
+                "version": 1,
+                "created_at": now,
+            },
         )
-        for position, aspiration in enumerate(assessment["aspirations"], start=1)
-    ]
-    uow.session.add(plan)
+    _drafted(uow).setdefault((tenant_id, client_id), []).append(plan_id)
     uow.publish(
         "plan.created",
-        plan.tenant_id,
+        tenant_id,
         {
-            "plan_id": plan.id,
-            "client_id": plan.client_id,
-            "coach_id": plan.coach_id,
-            "goal_count": len(plan.goals),
+            "plan_id": plan_id,
+            "client_id": client_id,
+            "coach_id": data["coach_id"],
+            "goal_count": len(aspirations),
         },
-        aggregate_id=plan.id,
+        aggregate_id=plan_id,
     )
-    return plan
+    return plan_id
+
+
+def adopt_drafted(uow: UnitOfWork, key: tuple, plans: list[RecoveryPlan]) -> None:
+    """Add the client's plans drafted earlier in this transaction to ``plans``, as ORM
+    objects (writing every drafted row first, so that they can be loaded and changed)."""
+    drafted = _drafted(uow).pop(key, None)
+    if not drafted:
+        return
+    uow.write_inserts()
+    known = {plan.id for plan in plans}
+    with uow.session.no_autoflush:
+        plans.extend(
+            uow.session.get(RecoveryPlan, plan_id) for plan_id in drafted if plan_id not in known
+        )

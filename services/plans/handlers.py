@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import select, update
 
 from services.plans import actions, history, journal, profiles
-from services.plans.drafting import draft_plan_from_onboarding, measures_of
+from services.plans.drafting import adopt_drafted, draft_plan_from_onboarding, measures_of
 from services.plans.models import (
     ActionStep,
     CheckIn,
@@ -40,7 +40,8 @@ def load_plans_of_clients(uow: UnitOfWork, envelopes: list[Envelope]) -> None:
     round trip per event.
     """
     known = _known_plans(uow)
-    missing = {(e.tenant_id, e.data["client_id"]) for e in envelopes} - known.keys()
+    # Not ``- known.keys()``: that hashes every key known, for each event of a batch.
+    missing = {key for e in envelopes if (key := (e.tenant_id, e.data["client_id"])) not in known}
     if not missing:
         return
     for key in missing:
@@ -57,11 +58,22 @@ def load_plans_of_clients(uow: UnitOfWork, envelopes: list[Envelope]) -> None:
 
 
 def _plans_of_client(uow: UnitOfWork, envelope: Envelope) -> list[RecoveryPlan]:
+    """The client's plans as ORM objects, a plan drafted earlier in this transaction too
+    (so an update, discharge or erasure later in the same batch reaches it)."""
     load_plans_of_clients(uow, [envelope])
-    return _known_plans(uow)[(envelope.tenant_id, envelope.data["client_id"])]
+    key = (envelope.tenant_id, envelope.data["client_id"])
+    plans = _known_plans(uow)[key]
+    adopt_drafted(uow, key, plans)
+    return plans
 
 
-@with_prefetch(load_plans_of_clients)
+def load_clients_and_plans(uow: UnitOfWork, envelopes: list[Envelope]) -> None:
+    """A batch's plans and client profiles, one query each."""
+    load_plans_of_clients(uow, envelopes)
+    profiles.load_client_profiles(uow, envelopes)
+
+
+@with_prefetch(load_clients_and_plans)
 def on_client_onboarded(envelope: Envelope, uow: UnitOfWork) -> None:
     """Draft a plan; the assessment becomes the newest one known for earlier plans too."""
     assessment = envelope.data["assessment"]
@@ -71,11 +83,11 @@ def on_client_onboarded(envelope: Envelope, uow: UnitOfWork) -> None:
             plan.latest_ratings = assessment["domain_ratings"]
             plan.latest_assessment_version = assessment["version"]
             plan.latest_measures = measures_of(assessment)
-    plans.append(draft_plan_from_onboarding(envelope, uow))
+    draft_plan_from_onboarding(envelope, uow)  # written at commit, adopted if needed
     profiles.remember_client(uow, envelope)
 
 
-@with_prefetch(load_plans_of_clients)
+@with_prefetch(load_clients_and_plans)
 def on_client_updated(envelope: Envelope, uow: UnitOfWork) -> None:
     """Follow the client's coach and timezone (recurring steps keep their local time)."""
     data = envelope.data

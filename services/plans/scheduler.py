@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from services.plans import actions, checkins, history
 from services.plans.lifecycle import lifecycle_payload
@@ -97,10 +98,17 @@ class PlansScheduler:
                 )
                 .limit(self.batch_size)
                 .with_for_update(skip_locked=True, of=ActionStep)
+                # The batch's occurrences and plans in one query each, not two per step.
+                .options(selectinload(ActionStep.occurrences))
             ).all()
+            plans = {
+                plan.id: plan
+                for plan in uow.session.scalars(
+                    select(RecoveryPlan).where(RecoveryPlan.id.in_({s.plan_id for s in steps}))
+                )
+            }
             for step in steps:
-                plan = uow.session.get(RecoveryPlan, step.plan_id)
-                emitted += actions.announce_due(uow, step, plan, now)
+                emitted += actions.announce_due(uow, step, plans[step.plan_id], now)
             uow.commit()
         return emitted
 

@@ -22,6 +22,8 @@ def test_every_benchmark_runs_and_reports_its_figures(tmp_path, monkeypatch, cap
         "dispatcher",
         "scale-out",
         "replies",
+        "burst",
+        "plans-scheduler",
     }
     for row in rows:
         assert math.isfinite(row.ours), row
@@ -31,6 +33,8 @@ def test_every_benchmark_runs_and_reports_its_figures(tmp_path, monkeypatch, cap
     assert lost.ours == 0
     replies_lost = next(r for r in rows if r.metric == "replies lost")
     assert replies_lost.ours == 0
+    for burst in (r for r in rows if r.benchmark == "burst" and r.unit == "count"):
+        assert burst.ours == 0, burst.metric  # none lost or sent twice, the cap kept
     [written] = (tmp_path / "results").glob("bench-*.json")
     assert len(json.loads(written.read_text())["rows"]) == len(rows)
     assert "ratio" in capsys.readouterr().out

@@ -7,7 +7,17 @@ from typing import Protocol
 
 
 class TransientDeliveryError(Exception):
-    """Worth retrying later: a timeout, SMTP 4xx, HTTP 5xx."""
+    """Worth retrying later: a timeout, SMTP 4xx, HTTP 5xx.
+
+    ``throttled``: the provider asked us to slow down (HTTP 429, SMTP 421/452), which says
+    nothing against the message: it is retried however often it happens. ``retry_after``:
+    the seconds the provider asked us to wait, if it said.
+    """
+
+    def __init__(self, reason: str, *, throttled: bool = False, retry_after: float | None = None):
+        super().__init__(reason)
+        self.throttled = throttled
+        self.retry_after = retry_after
 
 
 class PermanentDeliveryError(Exception):

@@ -219,5 +219,7 @@ def _classify(code: int, reason: bytes | str) -> Exception:
     # Servers often echo the address; the reason is stored, published and shown.
     text = _ADDRESS.sub("<address>", text)[:300]
     if 400 <= code < 500:
-        return TransientDeliveryError(f"SMTP {code}: {text}")
+        # 421 (closing, often "too many messages") and 452 (too many, try later) ask us to
+        # slow down; other 4xx (451) are the message's own trouble and count as attempts.
+        return TransientDeliveryError(f"SMTP {code}: {text}", throttled=code in (421, 452))
     return PermanentDeliveryError(f"SMTP {code}: {text}", bounce=code in (550, 551, 553))

@@ -2,7 +2,8 @@
 
 A basic-auth (account SID, auth token) form POST of ``To``, ``From``, ``Body`` and
 ``StatusCallback`` to ``SMS_API_URL``; the provider answers 201 with its message ``sid``.
-5xx, 429 and timeouts are worth retrying; other 4xx (an invalid number) are not.
+5xx, 429 and timeouts are worth retrying; other 4xx (an invalid number) are not. A 429's
+``Retry-After`` (seconds or an HTTP date) is honoured.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import phonenumbers
 
@@ -68,7 +71,7 @@ class HttpSmsChannel:
             with urllib.request.urlopen(request, timeout=SMS_TIMEOUT_SECONDS) as response:
                 body = response.read()
         except urllib.error.HTTPError as exc:
-            raise _classify(exc.code, exc.read()) from exc
+            raise _classify(exc.code, exc.read(), exc.headers.get("Retry-After")) from exc
         except (TimeoutError, urllib.error.URLError, OSError) as exc:
             raise TransientDeliveryError(f"SMS API unavailable: {type(exc).__name__}") from exc
         try:
@@ -77,14 +80,41 @@ class HttpSmsChannel:
             raise TransientDeliveryError("SMS API answered without a message id") from exc
 
 
-def _classify(status: int, body: bytes) -> Exception:
+MAX_RETRY_AFTER_SECONDS = 3600  # a provider's wish, bounded: a nudge is not parked for days
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """``Retry-After`` as seconds from now: a number of seconds, or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    if seconds != seconds:  # NaN
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
+
+
+def _classify(status: int, body: bytes, retry_after: str | None = None) -> Exception:
     try:
         detail = json.loads(body)
         code, text = detail.get("code"), detail.get("message")
     except (ValueError, AttributeError):
         code, text = None, None
     summary = f"SMS API {status}" + (f" (code {code})" if code else "")
-    if status >= 500 or status == 429:
+    if status == 429:
+        return TransientDeliveryError(
+            summary, throttled=True, retry_after=retry_after_seconds(retry_after)
+        )
+    if status >= 500:
         return TransientDeliveryError(summary)
     # Invalid or unreachable numbers: do not keep texting them.
     bounce = code in (21211, 21614, 21610) or "invalid" in str(text).lower()

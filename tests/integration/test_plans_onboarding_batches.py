@@ -1,0 +1,155 @@
+"""Onboardings handled by the hundred in one consumer batch: a plan drafted early in a
+batch is reached by later events of the same batch about that client (an update, an
+erasure, a second onboarding), and a redelivered onboarding drafts no second plan."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from services.plans.bootstrap import build_runtime
+from services.plans.models import Goal, Outbox, RecoveryPlan
+from shared.messaging.consumer import Outcome
+
+CONTACT = {
+    "given_name": "Sam",
+    "email": "sam@example.net",
+    "timezone": "Europe/London",
+    "consent": {"email": True, "sms": False},
+}
+
+
+@pytest.fixture
+def plans(settings):
+    runtime = build_runtime(settings)
+    runtime.migrate()
+    yield runtime
+    runtime.engine.dispose()
+
+
+def _body(event_type: str, tenant_id, data: dict, at: str = "2026-11-23T10:00:00+00:00") -> bytes:
+    return json.dumps(
+        {
+            "id": str(uuid.uuid4()),
+            "type": event_type,
+            "version": 1,
+            "tenant_id": str(tenant_id),
+            "occurred_at": at,
+            "producer": "intake",
+            "data": data,
+        }
+    ).encode()
+
+
+def _onboarded(tenant_id, client_id, ratings=None, version=1, aspirations=2) -> bytes:
+    return _body(
+        "client.onboarded",
+        tenant_id,
+        {
+            "client_id": str(client_id),
+            "coach_id": str(uuid.uuid4()),
+            "timezone": "Europe/London",
+            "contact": CONTACT,
+            "assessment": {
+                "version": version,
+                "domain_ratings": ratings or {"housing": 5},
+                "aspirations": [
+                    {"domain": "housing", "text": f"Aspiration {i}"} for i in range(aspirations)
+                ],
+            },
+        },
+    )
+
+
+def _plans_of(runtime, client_id) -> list[RecoveryPlan]:
+    with runtime.session_factory() as session:
+        stmt = select(RecoveryPlan).where(RecoveryPlan.client_id == client_id)
+        return list(session.scalars(stmt.order_by(RecoveryPlan.assessment_version)))
+
+
+def _goal_titles(runtime, plan_id) -> list[str]:
+    with runtime.session_factory() as session:
+        stmt = select(Goal.title).where(Goal.plan_id == plan_id).order_by(Goal.position)
+        return list(session.scalars(stmt))
+
+
+def test_an_update_later_in_the_batch_reaches_the_plan_drafted_earlier(plans):
+    tenant, client, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    new_coach = uuid.uuid4()
+    batch = [
+        (_onboarded(tenant, client), {}),
+        (_onboarded(tenant, other), {}),
+        (
+            _body(
+                "client.updated",
+                tenant,
+                {
+                    "client_id": str(client),
+                    "changed": ["timezone", "coach"],
+                    "coach_id": str(new_coach),
+                    "contact": CONTACT | {"timezone": "Pacific/Auckland"},
+                },
+                at="2026-11-23T10:05:00+00:00",
+            ),
+            {},
+        ),
+    ]
+    assert plans.inbox_processor().process_batch(batch) == [Outcome.PROCESSED] * 3
+
+    [plan] = _plans_of(plans, client)
+    assert (plan.timezone, plan.coach_id, plan.status) == ("Pacific/Auckland", new_coach, "draft")
+    assert _goal_titles(plans, plan.id) == ["Aspiration 0", "Aspiration 1"]
+    [untouched] = _plans_of(plans, other)
+    assert untouched.timezone == "Europe/London"
+    with plans.session_factory() as session:
+        created = session.scalars(select(Outbox).where(Outbox.routing_key == "plan.created"))
+        announced = {json.loads(row.body)["data"]["plan_id"] for row in created}
+    assert announced == {str(plan.id), str(untouched.id)}
+
+
+def test_an_erasure_later_in_the_batch_erases_the_plan_drafted_earlier(plans):
+    tenant, client = uuid.uuid4(), uuid.uuid4()
+    batch = [
+        (_onboarded(tenant, client), {}),
+        (_body("client.erased", tenant, {"client_id": str(client)}), {}),
+    ]
+    assert plans.inbox_processor().process_batch(batch) == [Outcome.PROCESSED] * 2
+
+    [plan] = _plans_of(plans, client)
+    assert (plan.status, plan.closed_reason, plan.baseline_ratings) == ("closed", "erased", {})
+    assert _goal_titles(plans, plan.id) == ["[erased]", "[erased]"]
+
+
+def test_a_second_onboarding_in_the_batch_is_the_newest_assessment_of_the_first_plan(plans):
+    tenant, client = uuid.uuid4(), uuid.uuid4()
+    batch = [
+        (_onboarded(tenant, client, {"housing": 5}, version=1), {}),
+        (_onboarded(tenant, client, {"housing": 8}, version=2, aspirations=1), {}),
+    ]
+    assert plans.inbox_processor().process_batch(batch) == [Outcome.PROCESSED] * 2
+
+    first, second = _plans_of(plans, client)
+    assert (first.baseline_ratings, first.latest_ratings) == ({"housing": 5}, {"housing": 8})
+    assert first.latest_assessment_version == 2
+    assert second.baseline_ratings == {"housing": 8}
+    assert len(_goal_titles(plans, second.id)) == 1
+
+
+def test_a_redelivered_onboarding_drafts_one_plan(plans):
+    tenant, client = uuid.uuid4(), uuid.uuid4()
+    body = _onboarded(tenant, client)
+    processor = plans.inbox_processor()
+
+    assert processor.process_batch([(body, {}), (body, {})]) == [
+        Outcome.PROCESSED,
+        Outcome.DUPLICATE,
+    ]
+    assert processor.process_batch([(body, {}), (_onboarded(tenant, uuid.uuid4()), {})]) == [
+        Outcome.DUPLICATE,
+        Outcome.PROCESSED,
+    ]
+    assert processor.process(body, {}) == Outcome.DUPLICATE
+    assert len(_plans_of(plans, client)) == 1
