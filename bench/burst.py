@@ -20,7 +20,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections import Counter, deque
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -314,6 +314,7 @@ def raw_burst(tmp: Path, n: int) -> float:
     messages, rendered and built beforehand, and a bare HTTP POST each for the SMS."""
     from services.notifications.channels.base import OutgoingMessage
     from services.notifications.channels.email import build_email
+    from services.notifications.client_links import email_link_variables
     from services.notifications.templates import render
     from services.notifications.unsubscribe import make_token, unsubscribe_url
 
@@ -340,7 +341,20 @@ def raw_burst(tmp: Path, n: int) -> float:
                 url = unsubscribe_url(
                     settings.public_base_url, make_token(settings.jwt_secret, *key)
                 )
-                rendered = render(nudge["kind"], "email", variables | {"unsubscribe_url": url})
+                links = email_link_variables(
+                    settings.jwt_secret,
+                    settings.public_base_url,
+                    datetime.now(UTC),
+                    tenant_id=nudge["tenant_id"],
+                    client_id=nudge["client_id"],
+                    nudge_id=nudge["id"],
+                    kind=nudge["kind"],
+                    subject_id=None,
+                    subject_occurrence=None,
+                )
+                rendered = render(
+                    nudge["kind"], "email", variables | {"unsubscribe_url": url} | links
+                )
                 outgoing = OutgoingMessage(
                     f"<{nudge['id']}@coaching.nudges>",
                     contact["email"],
