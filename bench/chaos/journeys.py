@@ -127,7 +127,7 @@ class Stream:
                     "given_name": "Jordan",
                     "family_name": "Rivers",
                     "timezone": daytime_timezone(),
-                    "consent": {"email": True, "sms": True},
+                    "consent": {journey.channel: True},
                     "preferred_channels": [journey.channel],
                     **contact,
                 },
