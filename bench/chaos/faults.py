@@ -147,9 +147,8 @@ def poison(system: ChaosSystem) -> None:
     """An undecodable body and a schema-invalid event, both as ``client.onboarded``:
     each consumer of that event parks both and goes on."""
     for body in _poison_bodies():
-        message_id = str(uuid.uuid4())
-        system.poison_ids.add(message_id)
-        system.publish(body, "client.onboarded", message_id)
+        system.poison.add(body)
+        system.publish(body, "client.onboarded", str(uuid.uuid4()))
     system.note("2 poison messages")
 
 

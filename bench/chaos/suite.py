@@ -88,7 +88,7 @@ class ChaosSystem:
         self.processes: ProcessSystem | None = None
         self.smtp = FaultySmtp()
         self.sms = SmsProvider()
-        self.poison_ids: set[str] = set()
+        self.poison: set[bytes] = set()  # bodies of the injected poison messages
         self.humans: list[str] = []
         self._notes: list[str] = []
         self._saved_env = dict(os.environ)
@@ -260,16 +260,14 @@ class ChaosSystem:
         if outcome != [None]:
             raise RuntimeError(f"the broker refused an injected message: {outcome}")
 
-    def dead_letters(self) -> list[str]:
-        """Ids of every parked message of every service."""
+    def dead_letters(self) -> list[bytes]:
+        """The body of every parked message of every service."""
         from shared.config import load_settings
         from shared.messaging import deadletters
 
         settings = load_settings()
         return [
-            letter.message_id
-            for service in SERVICES
-            for letter in deadletters.peek(settings, service)
+            letter.body for service in SERVICES for letter in deadletters.peek(settings, service)
         ]
 
     # --- observing ------------------------------------------------------------------
@@ -368,10 +366,10 @@ def journey_state(journey: Journey, seen: Observation, explains_resend: bool) ->
     return {"done": done, "duplicated": duplicated, "explained": explained, "missing": missing}
 
 
-def _stuck(system: ChaosSystem, heads: dict[str, int], new_poison: set[str]) -> list[str]:
+def _stuck(system: ChaosSystem, heads: dict[str, int], new_poison: set[bytes]) -> list[str]:
     stuck = system.stuck_rows(heads)
     parked = system.dead_letters()
-    unexplained = [i for i in parked if i not in system.poison_ids]
+    unexplained = [body for body in parked if body not in system.poison]
     if unexplained:
         stuck.append(f"{len(unexplained)} dead letters that are no injected poison")
     not_parked = new_poison - set(parked)
@@ -386,13 +384,13 @@ def run_window(system: ChaosSystem, stream: Stream, fault: Fault, lead: float) -
     restarts_before = system.restarts()
     time.sleep(lead)  # journeys already in flight when the fault strikes
     print(f"- {fault.name} ...", end=" ", flush=True)
-    poison_before = set(system.poison_ids)
+    poison_before = set(system.poison)
     fault.inject(system)
     fault_end = time.time()
     time.sleep(lead / 2)  # and some that start while the system recovers
     stream.window = "between faults"
     heads = system.outbox_heads()
-    new_poison = system.poison_ids - poison_before
+    new_poison = system.poison - poison_before
     deadline = time.monotonic() + RECOVERY_DEADLINE_SECONDS
     journeys = stream.of_window(fault.name)
     states: list[dict] = []
