@@ -154,8 +154,7 @@ def poison(system: ChaosSystem) -> None:
 
 def duplicate_delivery(system: ChaosSystem) -> None:
     """The last 20 ``client.onboarded`` events already published are published again."""
-    url = system.database_urls["intake"]
-    with psycopg.connect(url, autocommit=True) as connection:
+    with psycopg.connect(system.dsn("intake"), autocommit=True) as connection:
         count = connection.execute(
             "UPDATE outbox SET published_at = NULL WHERE id IN (SELECT id FROM outbox "
             "WHERE routing_key = 'client.onboarded' AND published_at IS NOT NULL "
@@ -173,7 +172,7 @@ def out_of_order_delivery(system: ChaosSystem) -> None:
     os.kill(pid, signal.SIGSTOP)
     try:
         time.sleep(4)
-        with psycopg.connect(system.database_urls["intake"], autocommit=True) as connection:
+        with psycopg.connect(system.dsn("intake"), autocommit=True) as connection:
             rows = connection.execute(
                 "SELECT body, exchange, routing_key, headers, message_id FROM outbox "
                 "WHERE published_at IS NULL ORDER BY id DESC"

@@ -279,9 +279,12 @@ class ChaosSystem:
         notes, self._notes = self._notes, []
         return notes
 
+    def dsn(self, service: str) -> str:
+        """The service's database as psycopg takes it (not SQLAlchemy's URL)."""
+        return self.database_urls[service].replace("+psycopg", "")
+
     def _query(self, service: str, sql: str, params=()) -> list[tuple]:
-        url = self.database_urls[service].replace("+psycopg", "")
-        with psycopg.connect(url, autocommit=True, connect_timeout=5) as connection:
+        with psycopg.connect(self.dsn(service), autocommit=True, connect_timeout=5) as connection:
             return connection.execute(sql, params).fetchall()
 
     def observe(self) -> Observation:
@@ -385,7 +388,11 @@ def run_window(system: ChaosSystem, stream: Stream, fault: Fault, lead: float) -
     time.sleep(lead)  # journeys already in flight when the fault strikes
     print(f"- {fault.name} ...", end=" ", flush=True)
     poison_before = set(system.poison)
-    fault.inject(system)
+    try:
+        fault.inject(system)
+    except Exception as exc:  # noqa: BLE001 - the row fails, the suite goes on
+        system.note(f"the fault could not be injected: {type(exc).__name__}: {exc}"[:300])
+        result.stuck += 1
     fault_end = time.time()
     time.sleep(lead / 2)  # and some that start while the system recovers
     stream.window = "between faults"
@@ -418,7 +425,7 @@ def run_window(system: ChaosSystem, stream: Stream, fault: Fault, lead: float) -
     result.lost = sum(len(s["missing"]) for s in states if not s["done"]) + len(gave_up)
     result.duplicated = sum(s["duplicated"] for s in states)
     result.explained = sum(s["explained"] for s in states)
-    result.stuck = len(stuck)
+    result.stuck += len(stuck)
     humans = system.call_humans()
     result.humans = len(humans)
     restarted = system.restarts() - restarts_before
