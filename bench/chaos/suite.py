@@ -97,7 +97,8 @@ class ChaosSystem:
 
     def start(self) -> ChaosSystem:
         started = time.monotonic()
-        self.cluster = Cluster().start()
+        self.cluster = Cluster()  # kept first, so that stop() removes a half-started one
+        self.cluster.start()
         print(f"RabbitMQ cluster of 3 up in {time.monotonic() - started:.0f} s", flush=True)
         self.database_urls = infra.create_databases(SERVICES)
         self.smtp.start()
