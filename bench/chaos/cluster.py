@@ -1,6 +1,6 @@
 """A RabbitMQ cluster of three nodes on this machine, for the fault suite only.
 
-Each node has its own name (``chaos1@localhost``...), AMQP and distribution ports, config
+Each node has its own name (``chaos1-<run>@localhost``...), free AMQP and distribution ports, config
 file and data folder under a temporary directory, so it runs beside the node the rest of
 the suite uses (5672) and leaves it alone. Nodes run as the ``rabbitmq`` user, whose
 Erlang cookie the ``rabbitmqctl`` wrapper also uses.
@@ -15,7 +15,10 @@ import signal
 import subprocess
 import tempfile
 import time
+import uuid
 from pathlib import Path
+
+from tests.support.smtp import free_port
 
 SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"
 RABBITMQ_HOME = "/var/lib/rabbitmq"
@@ -35,16 +38,16 @@ def ctl(*args: str, timeout: float = 60, check: bool = True) -> str:
 
 
 class Node:
-    def __init__(self, index: int, base: Path, amqp_port: int):
-        self.name = f"chaos{index}@localhost"
-        self.amqp_port = amqp_port
-        self.dist_port = amqp_port + 20000
-        self.home = base / f"chaos{index}"
+    def __init__(self, name: str, base: Path):
+        self.name = f"{name}@localhost"
+        self.amqp_port = free_port()
+        self.dist_port = free_port()
+        self.home = base / name
         self.home.mkdir()
         (self.home / "enabled_plugins").write_text("[].\n")
         (self.home / "env.conf").write_text("")
         (self.home / "rabbitmq.conf").write_text(
-            f"listeners.tcp.local = 127.0.0.1:{amqp_port}\n"
+            f"listeners.tcp.local = 127.0.0.1:{self.amqp_port}\n"
             "loopback_users.guest = true\n"
             # The suite takes a whole node down on purpose: the rest pause nothing.
             "cluster_partition_handling = ignore\n"
@@ -127,11 +130,13 @@ class Node:
 class Cluster:
     """Three nodes, clustered; ``stop()`` kills them and removes every file they wrote."""
 
-    def __init__(self, first_port: int = 5681, size: int = 3):
+    def __init__(self, size: int = 3):
         self.base = Path(tempfile.mkdtemp(prefix="chaos-rabbitmq-"))
         shutil.chown(self.base, "rabbitmq", "rabbitmq")
         self.base.chmod(0o755)
-        self.nodes = [Node(i + 1, self.base, first_port + i) for i in range(size)]
+        # Names and ports of their own, so two runs (or a run beside the suite) never meet.
+        run = uuid.uuid4().hex[:6]
+        self.nodes = [Node(f"chaos{i + 1}-{run}", self.base) for i in range(size)]
         for path in self.base.rglob("*"):
             shutil.chown(path, "rabbitmq", "rabbitmq")
 
