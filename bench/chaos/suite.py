@@ -402,6 +402,7 @@ def run_window(system: ChaosSystem, stream: Stream, fault: Fault, lead: float) -
     deadline = time.monotonic() + RECOVERY_DEADLINE_SECONDS
     journeys = stream.of_window(fault.name)
     states: list[dict] = []
+    seen: Observation | None = None
     stuck: list[str] = []
     while True:
         if all(j.finished_http for j in journeys):
@@ -438,6 +439,10 @@ def run_window(system: ChaosSystem, stream: Stream, fault: Fault, lead: float) -
     result.notes += stuck
     result.notes += [f"needed a human: {r}" for r in humans]
     result.notes += [f"journey {j.number} not taken: {j.gave_up}" for j in gave_up[:3]]
+    if seen is not None:
+        refused = [j for j in journeys if seen.welcome.get(j.client_id, ("",))[0] == "failed"]
+        if refused:
+            result.notes.append(f"{len(refused)} welcomes failed for good with the server's reason")
     missing = [s["missing"] for s in states if not s["done"]]
     if missing:
         result.notes.append(f"missing e.g. {missing[:3]}")
