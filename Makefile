@@ -31,7 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH)
 
 ## The fault suite: its own 3-node RabbitMQ cluster, every process, one fault at a time
-## (about 10 minutes; `make chaos CHAOS_ARGS=--quick` for the 2-minute subset CI runs).
+## (about 5 minutes; `make chaos CHAOS_ARGS=--quick` for the 2-minute subset CI runs).
 chaos: $(STAMP)
 	$(BIN)/python -m bench.chaos $(CHAOS_ARGS)
 
