@@ -327,6 +327,16 @@ class ChaosSystem:
             )[0]
             if count:
                 stuck.append(f"{count} {service} outbox rows unpublished")
+            # A handler failing again and again: its message waits in the outbox for its
+            # next attempt (addressed to the service's own queue on the direct exchange)
+            # until the runner parks it. Whenever it was written, it is not settled.
+            (retrying,) = self._query(
+                service,
+                "SELECT count(*) FROM outbox WHERE published_at IS NULL AND exchange LIKE %s",
+                ("%.direct",),
+            )[0]
+            if retrying:
+                stuck.append(f"{retrying} {service} messages waiting to be retried")
         (sending,) = self._query(
             "notifications",
             "SELECT count(*) FROM nudges WHERE state = 'sending' AND claimed_until < now()",
