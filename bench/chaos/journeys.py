@@ -116,9 +116,7 @@ class Stream:
 
     def _travel(self, journey: Journey) -> None:
         try:
-            contact = {"email": journey.address} if journey.channel == "email" else {}
-            if journey.channel == "sms":
-                contact = {"phone": journey.address}
+            contact = {"email" if journey.channel == "email" else "phone": journey.address}
             client = self._call(
                 "POST",
                 "intake",

@@ -19,6 +19,8 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
+from aiosmtpd.controller import Controller
+
 from tests.support.smtp import RecordingHandler, SmtpSink, free_port
 
 STALL_SECONDS = 6.0  # longer than CHAOS_PROVIDER_TIMEOUT, so the sender gives up
@@ -60,10 +62,8 @@ class FaultyHandler(RecordingHandler):
 
 class FaultySmtp(SmtpSink):
     def __init__(self):
+        super().__init__()
         self.handler = FaultyHandler()
-        self.port = free_port()
-        from aiosmtpd.controller import Controller
-
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
 
 

@@ -122,21 +122,8 @@ class ChaosSystem:
         }
         os.environ.update(env)
         self.processes = ProcessSystem(env, self.tmp / "logs").prepare()
-        for role, argv in ROLES.items():
-            self.processes.spawn(
-                role,
-                [
-                    sys.executable,
-                    "-m",
-                    "shared.restarting",
-                    role,
-                    "--",
-                    sys.executable,
-                    "-m",
-                    "bench.chaos.launcher",
-                    *argv,
-                ],
-            )
+        for role in ROLES:
+            self._spawn(role)
         for service in SERVICES:
             self._await_healthy(service, 60)
         print(f"{len(ROLES)} processes up in {time.monotonic() - started:.0f} s", flush=True)
@@ -162,6 +149,13 @@ class ChaosSystem:
         os.environ.update(self._saved_env)
 
     # --- processes ------------------------------------------------------------------
+
+    def _spawn(self, role: str) -> None:
+        """The role's process under its supervisor, through the crash-point launcher."""
+        launcher = [sys.executable, "-m", "bench.chaos.launcher", *ROLES[role]]
+        self.processes.spawn(
+            role, [sys.executable, "-m", "shared.restarting", role, "--", *launcher]
+        )
 
     def _await_healthy(self, service: str, timeout: float) -> None:
         url = self.processes.base_urls[service] + "/healthz"
@@ -215,20 +209,7 @@ class ChaosSystem:
         for role in gone:
             self.humans.append(role)
             self.processes.processes.pop(role)
-            self.processes.spawn(
-                role,
-                [
-                    sys.executable,
-                    "-m",
-                    "shared.restarting",
-                    role,
-                    "--",
-                    sys.executable,
-                    "-m",
-                    "bench.chaos.launcher",
-                    *ROLES[role],
-                ],
-            )
+            self._spawn(role)
         return gone
 
     # --- the bus --------------------------------------------------------------------
