@@ -7,7 +7,7 @@ STAMP   := $(VENV)/.installed
 # workers fit two cores.
 PYTEST_WORKERS ?= 3
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench chaos clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ test: $(STAMP)
 ## Benchmarks against real RabbitMQ and PostgreSQL: `make bench` or `make bench BENCH=relay`.
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH)
+
+## The fault suite: its own 3-node RabbitMQ cluster, every process, one fault at a time
+## (about 5 minutes; `make chaos CHAOS_ARGS=--quick` for the 2-minute subset CI runs).
+chaos: $(STAMP)
+	$(BIN)/python -m bench.chaos $(CHAOS_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
