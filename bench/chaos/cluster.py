@@ -159,7 +159,26 @@ class Cluster:
         missing = [n.name for n in self.nodes if n.name not in running]
         if missing:
             raise ClusterError(f"nodes missing from the cluster: {missing}")
+        # As deploy/README.md asks of an operator: queue leaders spread over the members.
+        ctl(
+            "-n",
+            first.name,
+            "set_policy",
+            "--apply-to",
+            "queues",
+            "coaching-leaders",
+            r"^(intake|plans|notifications)\.",
+            '{"queue-leader-locator":"balanced"}',
+        )
         return self
+
+    def leader_nodes(self) -> dict[str, str]:
+        """Each quorum queue of the services and the node that leads it."""
+        return {
+            queue: node
+            for queue, node in self.queue_column("leader").items()
+            if queue.split(".", 1)[0] in ("intake", "plans", "notifications")
+        }
 
     def live_node(self) -> Node:
         for node in self.nodes:

@@ -33,7 +33,7 @@ from pathlib import Path
 import psycopg
 import requests
 
-from bench.chaos.cluster import Cluster
+from bench.chaos.cluster import Cluster, ClusterError
 from bench.chaos.faults import FAULTS, Fault
 from bench.chaos.journeys import Journey, Stream
 from bench.chaos.providers import FaultySmtp, SmsProvider
@@ -122,6 +122,14 @@ class ChaosSystem:
         }
         os.environ.update(env)
         self.processes = ProcessSystem(env, self.tmp / "logs").prepare()
+        leaders = self.cluster.leader_nodes()
+        print(
+            f"{len(leaders)} quorum queues, their leaders on "
+            f"{len(set(leaders.values()))} of {len(self.cluster.nodes)} nodes",
+            flush=True,
+        )
+        if len(set(leaders.values())) < 2:
+            raise ClusterError(f"queue leaders not spread over the cluster: {leaders}")
         for role in ROLES:
             self._spawn(role)
         for service in SERVICES:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import random
 
 from kombu import Connection
 
@@ -18,13 +19,15 @@ def broker_connection(settings: Settings, *, confirm_publish: bool = False) -> C
     if settings.broker_url.startswith(("amqp", "pyamqp")):
         if confirm_publish:
             options["confirm_publish"] = True
-        # Several nodes in the URL (``amqp://a;amqp://b;amqp://c``): each process starts
-        # at a random one, so connections spread over the cluster, and fails over in turn.
+        # Several nodes in the URL (``amqp://a;amqp://b;amqp://c``): each connection starts
+        # at a random one, so connections spread over the cluster, and fails over to the
+        # others in turn (Kombu itself always starts at the first of the list).
+        nodes = settings.broker_url.split(";")
+        random.shuffle(nodes)
         return Connection(
-            settings.broker_url,
+            ";".join(nodes),
             heartbeat=HEARTBEAT_SECONDS,
             connect_timeout=5,
-            failover_strategy="shuffle",
             transport_options=options,
         )
     install_embedded_transport()
