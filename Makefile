@@ -7,7 +7,7 @@ STAMP   := $(VENV)/.installed
 # workers fit two cores.
 PYTEST_WORKERS ?= 3
 
-.PHONY: run test lint format bench chaos clean
+.PHONY: run test test-long lint format bench chaos clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,14 @@ test: $(STAMP)
 	@./.ci/system-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not long" $(PYTEST_ARGS)
+
+## The long runs, kept out of `make test` so it stays under ten minutes: the fault suite's
+## quick run (its own 3-node RabbitMQ cluster) and every benchmark once at a tiny size.
+## CI runs both targets.
+test-long: $(STAMP)
+	@./.ci/system-deps
+	$(BIN)/python -m pytest -n 2 -m long $(PYTEST_ARGS)
 
 ## Benchmarks against real RabbitMQ and PostgreSQL: `make bench` or `make bench BENCH=relay`.
 bench: $(STAMP)

@@ -13,6 +13,7 @@ from bench.chaos.faults import FAULTS
 
 
 @pytest.mark.slow
+@pytest.mark.long
 def test_the_quick_fault_suite_loses_doubles_and_strands_nothing(capsys):
     results = suite.run(quick=True)
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import math
 
+import pytest
+
 from bench import __main__ as bench_main
 from bench import harness
 
 
+@pytest.mark.long
 def test_every_benchmark_runs_and_reports_its_figures(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(harness, "RESULTS_DIR", tmp_path / "results")
     rows = bench_main.main(["--n", "1"])
