@@ -57,6 +57,7 @@ from services.notifications.unsubscribe import make_token, unsubscribe_url
 from services.notifications.weekly_digest import WeekInFacts, digest_variables
 from shared import metrics
 from shared.db import utcnow
+from shared.db.outage import LoopBackoff
 from shared.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
@@ -898,13 +899,14 @@ class Dispatcher:
 
     def run_forever(self, stop: threading.Event) -> None:
         log.info("dispatcher started")
+        backoff = LoopBackoff(log, "notifications", "dispatcher")
         while not stop.is_set():
             try:
                 handled = self.run_once()
-            except Exception:
-                log.exception("dispatcher loop failed; retrying")
-                stop.wait(1.0)
+            except Exception as exc:
+                stop.wait(backoff.failed(exc))
                 continue
+            backoff.succeeded()
             if handled < self.batch_size:
                 stop.wait(self.runtime.settings.poll_interval_seconds)
         self.close()

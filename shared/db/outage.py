@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import exc as sa_exc
 
 # How long a client is asked to wait before trying again while the database is away.
@@ -15,3 +17,45 @@ def is_database_outage(exc: BaseException) -> bool:
     if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)):
         return True
     return isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
+
+
+class LoopBackoff:
+    """How long a polling loop (relay, dispatcher) waits after a failed round.
+
+    A database outage is expected weather, not a bug: it is logged as one warning line
+    without a traceback, counted (``coaching_database_unavailable_total``), and the wait
+    doubles from :data:`FIRST_WAIT_SECONDS` up to :data:`LONGEST_WAIT_SECONDS`. Any other
+    failure is logged with its traceback and waits one second. A good round resets it.
+    """
+
+    FIRST_WAIT_SECONDS = 0.5
+    LONGEST_WAIT_SECONDS = 5.0
+
+    def __init__(self, logger: logging.Logger, service: str, process: str):
+        self.logger = logger
+        self.service = service
+        self.process = process
+        self._next_wait = self.FIRST_WAIT_SECONDS
+
+    def failed(self, exc: BaseException) -> float:
+        """Log ``exc`` as it deserves; return how long to wait before the next round."""
+        if not is_database_outage(exc):
+            self.logger.error(
+                f"{self.process} round failed; retrying", exc_info=exc
+            )
+            return 1.0
+        from shared.metrics import DATABASE_UNAVAILABLE
+
+        DATABASE_UNAVAILABLE.labels(self.service, self.process).inc()
+        wait, self._next_wait = (
+            self._next_wait,
+            min(self._next_wait * 2, self.LONGEST_WAIT_SECONDS),
+        )
+        self.logger.warning(
+            "database unavailable; backing off",
+            extra={"role": self.process, "error": type(exc).__name__, "retry_in": wait},
+        )
+        return wait
+
+    def succeeded(self) -> None:
+        self._next_wait = self.FIRST_WAIT_SECONDS

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.config import Settings
 from shared.db import utcnow
 from shared.db.housekeeping import Housekeeper
+from shared.db.outage import LoopBackoff, is_database_outage
 from shared.messaging.connection import broker_connection, ensure_connected, keep_alive
 from shared.messaging.publisher import OutgoingMessage, PublishTimeout, publisher_for
 from shared.messaging.topology import Topology
@@ -141,21 +142,26 @@ class OutboxRelay:
         self._housekeeping_due = time.monotonic() + self.settings.housekeeping_interval_seconds
         try:
             self.housekeeper.run_once()
-        except Exception:
-            log.exception("housekeeping failed; trying again next round")
+        except Exception as exc:
+            if is_database_outage(exc):  # the loop's own round reports the outage
+                log.warning("housekeeping skipped: database unavailable")
+            else:
+                log.exception("housekeeping failed; trying again next round")
 
     def run_forever(self, stop: threading.Event) -> None:
         log.info("relay started")
+        backoff = LoopBackoff(log, self.service, "relay")
         try:
             while not stop.is_set():
                 self.keep_house_if_due()
                 try:
                     published = self.run_once()
-                except Exception:
-                    log.exception("relay loop failed; retrying")
-                    self.close()
-                    stop.wait(1.0)
+                except Exception as exc:
+                    if not is_database_outage(exc):
+                        self.close()  # the broker's fault, perhaps: connect afresh
+                    stop.wait(backoff.failed(exc))
                     continue
+                backoff.succeeded()
                 if published < self.batch_size:
                     stop.wait(self.settings.poll_interval_seconds)
                     self._keep_alive()

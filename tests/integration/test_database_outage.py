@@ -148,3 +148,48 @@ def test_an_api_whose_database_is_down_answers_503_with_retry_after_and_recovers
     finally:
         _refuse_connections(database_url, refuse=False)
     assert api.call("intake", "GET", f"/v1/clients/{client['id']}", tenant["token"]).status == 200
+
+
+def test_a_relay_rides_out_its_database_refusing_connections_quietly(
+    api, tenant, system, settings, caplog
+):
+    import logging
+
+    from prometheus_client import REGISTRY
+
+    def outages() -> float:
+        labels = {"service": "intake", "process": "relay"}
+        return REGISTRY.get_sample_value("coaching_database_unavailable_total", labels) or 0
+
+    from services.intake.models import Outbox
+
+    def unpublished() -> int:
+        with system.runtimes["intake"].session_factory() as session:
+            return session.scalar(
+                select(func.count()).select_from(Outbox).where(Outbox.published_at.is_(None))
+            )
+
+    before = outages()
+    api.refer_client(tenant["token"])  # an event waiting in the outbox
+    relay = system.runtimes["intake"].relay()
+    stop = threading.Event()
+    thread = threading.Thread(target=relay.run_forever, args=(stop,), daemon=True)
+    database_url = settings.database_url("intake")
+    try:
+        _refuse_connections(database_url, refuse=True)
+        with caplog.at_level(logging.WARNING, logger="shared.messaging.relay"):
+            thread.start()
+            time.sleep(3)
+        assert thread.is_alive()
+        _refuse_connections(database_url, refuse=False)
+        wait_for(lambda: unpublished() == 0, timeout=20, what="the waiting event published")
+    finally:
+        _refuse_connections(database_url, refuse=False)
+        stop.set()
+        thread.join(timeout=10)
+    assert outages() > before
+    relay_records = [r for r in caplog.records if r.name == "shared.messaging.relay"]
+    assert relay_records, "the outage is logged"
+    # An outage is weather, not a bug: warnings without a traceback, a few, not one a tick.
+    assert all(r.levelno == logging.WARNING and not r.exc_info for r in relay_records)
+    assert len(relay_records) <= 6
