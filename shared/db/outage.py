@@ -40,9 +40,7 @@ class LoopBackoff:
     def failed(self, exc: BaseException) -> float:
         """Log ``exc`` as it deserves; return how long to wait before the next round."""
         if not is_database_outage(exc):
-            self.logger.error(
-                f"{self.process} round failed; retrying", exc_info=exc
-            )
+            self.logger.error(f"{self.process} round failed; retrying", exc_info=exc)
             return 1.0
         from shared.metrics import DATABASE_UNAVAILABLE
 
