@@ -98,6 +98,7 @@ class ServiceRuntime:
             self.outbox_model,
             producer=self.name,
             exchange=self.settings.exchange_name,
+            clock=self.clock,
         )
 
     def migrate(self) -> tuple[str | None, str | None]:

@@ -11,6 +11,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared import context
+from shared.clock import Clock, system_clock
 from shared.db.engine import utcnow, wipe_write_ahead_log
 from shared.events import new_envelope
 
@@ -31,8 +32,12 @@ class UnitOfWork:
         *,
         producer: str,
         exchange: str,
+        clock: Clock = system_clock,
     ):
         self._session_factory = session_factory
+        # The service's one clock (injected by its bootstrap; tests freeze it): handlers
+        # and domain code ask ``uow.clock()`` for the time instead of reading it themselves.
+        self.clock = clock
         self._outbox_model = outbox_model
         self.producer = producer
         self.exchange = exchange
