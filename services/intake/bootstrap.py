@@ -8,7 +8,9 @@ from flask import Flask
 
 from services.intake import access, api, handlers, models
 from shared.config import Settings, load_settings
+from shared.processes import STANDARD_PROCESS_TYPES
 from shared.runtime import ServiceRuntime
+from shared.service import Service
 
 
 def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
@@ -30,3 +32,11 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
 def create_app(settings: Settings | None = None) -> Flask:
     """Application factory for gunicorn: ``services.intake.bootstrap:create_app()``."""
     return build_runtime(settings).create_app()
+
+
+SERVICE = Service(
+    name="intake",
+    build_runtime=build_runtime,
+    app_factory="services.intake.bootstrap:create_app()",
+    process_types=STANDARD_PROCESS_TYPES,
+)

@@ -62,7 +62,7 @@ def _add_due_nudges(runtime, count: int) -> None:
 def _spawn_dispatcher(env: dict, log_path):
     log = open(log_path, "wb")  # noqa: SIM115 - the process owns it
     return subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "dispatcher"],
+        [sys.executable, "-m", "coaching", "dispatcher"],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
