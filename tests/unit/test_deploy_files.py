@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shared.config import SERVICES, load_settings
 from coaching.registry import process_table
+from shared.config import SERVICES, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"

@@ -11,8 +11,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from shared.config import load_settings
 from coaching.registry import process_table
+from shared.config import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
