@@ -26,6 +26,8 @@ class OutgoingMessage:
     routing_key: str
     headers: dict
     message_id: str
+    # Returned by the broker as unroutable (a failure) when no queue takes it.
+    must_reach_a_queue: bool = True
 
 
 def _publish(producer: Producer, message: OutgoingMessage) -> None:
@@ -38,7 +40,7 @@ def _publish(producer: Producer, message: OutgoingMessage) -> None:
         headers=dict(message.headers),
         message_id=message.message_id,
         delivery_mode=2,
-        mandatory=True,
+        mandatory=message.must_reach_a_queue,
         retry=False,
     )
 
