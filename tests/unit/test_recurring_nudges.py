@@ -120,6 +120,16 @@ def test_daily_prompts_stay_at_six_local_through_the_london_autumn_change():
     assert [m.hour for m in moments] == [17, 17, 18, 18]
 
 
+def test_a_prompt_later_this_local_evening_is_not_skipped_though_utc_is_already_tomorrow():
+    # 19:30 on Monday in New York is 00:30 UTC on Tuesday; Monday's 21:00 is still to come.
+    monday_nine_pm = LocalSchedule(("mon",), "21:00")
+    after = utc("2026-01-12T19:30", NEW_YORK)
+    assert after.weekday() == 1
+    assert next_local_moment(after, "America/New_York", monday_nine_pm) == utc(
+        "2026-01-12T21:00", NEW_YORK
+    )
+
+
 def test_a_prompt_time_skipped_by_the_spring_change_goes_once_an_hour_later():
     sunday_half_two = LocalSchedule(("sun",), "02:30")
     moments = following(utc("2026-03-07T12:00", NEW_YORK), "America/New_York", sunday_half_two, 2)
