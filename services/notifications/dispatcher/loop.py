@@ -218,63 +218,6 @@ class Dispatcher:
                 drafts.append(draft)
         return drafts
 
-    def _send_all(self, drafts: list[Draft], channels: dict[str, Channel]) -> None:
-        for draft in drafts:
-            try:
-                delivery = compose(draft)
-            except Exception:
-                # Left claimed: its lease expires and it is tried again later.
-                log.exception("could not write a nudge", extra={"nudge_id": str(draft.nudge_id)})
-                continue
-            if delivery.message is None:
-                self.recorder.put(DeliveryOutcome(delivery, "failed", reason=delivery.note))
-            else:
-                self._send(delivery, channels)
-
-    def _send(self, delivery: Delivery, channels: dict[str, Channel]) -> None:
-        try:
-            self.send_rates.wait_for_slot(delivery.channel)
-            provider_id = channels[delivery.channel].send(delivery.message)
-        except PermanentDeliveryError as exc:
-            metrics.PROVIDER_ERRORS.labels(delivery.channel, "permanent").inc()
-            bounced = delivery.message.to if exc.bounce else None
-            outcome = DeliveryOutcome(delivery, "failed", reason=str(exc), bounced_address=bounced)
-        except Exception as exc:  # TransientDeliveryError, or a fault in a channel
-            metrics.PROVIDER_ERRORS.labels(delivery.channel, "transient").inc()
-            if not isinstance(exc, TransientDeliveryError):
-                log.exception(
-                    "sending failed unexpectedly", extra={"nudge_id": str(delivery.nudge_id)}
-                )
-                exc = TransientDeliveryError(f"unexpected {type(exc).__name__}")
-            if exc.retry_after:
-                self._hold_off(delivery.channel, exc.retry_after)
-            # Being asked to slow down says nothing against the message: never given up.
-            if delivery.attempts >= self.max_attempts and not exc.throttled:
-                outcome = DeliveryOutcome(delivery, "failed", reason=f"gave up: {exc}")
-            else:
-                delay = min(self.retry_base * 2 ** (delivery.attempts - 1), MAX_BACKOFF)
-                if exc.retry_after:
-                    delay = max(delay, timedelta(seconds=exc.retry_after))
-                outcome = DeliveryOutcome(
-                    delivery, "scheduled", reason=f"retrying: {exc}", due_at=self.clock() + delay
-                )
-        else:
-            outcome = DeliveryOutcome(
-                delivery,
-                "sent",
-                reason=delivery.note,
-                provider_message_id=provider_id,
-                at=self.clock(),
-            )
-        self.recorder.put(outcome)
-
-    def _hold_off(self, channel: str, seconds: float) -> None:
-        """Every dispatcher's next send on the channel waits as the provider asked."""
-        try:
-            self.send_rates.hold_off(channel, seconds)
-        except Exception:  # the retry below is scheduled either way
-            log.warning("could not hold the send rate off", exc_info=True)
-
     def _prepare(self, nudge: Nudge, facts: Facts) -> Draft | None:
         """Apply the rules to one nudge; mark it if held back, or return what to send.
 
@@ -342,6 +285,64 @@ class Dispatcher:
             nudge.due_at = decision.until
         else:
             nudge.state = HELD_BACK_STATES[decision.action]
+
+    # -- sending ------------------------------------------------------------------------
+    def _send_all(self, drafts: list[Draft], channels: dict[str, Channel]) -> None:
+        for draft in drafts:
+            try:
+                delivery = compose(draft)
+            except Exception:
+                # Left claimed: its lease expires and it is tried again later.
+                log.exception("could not write a nudge", extra={"nudge_id": str(draft.nudge_id)})
+                continue
+            if delivery.message is None:
+                self.recorder.put(DeliveryOutcome(delivery, "failed", reason=delivery.note))
+            else:
+                self._send(delivery, channels)
+
+    def _send(self, delivery: Delivery, channels: dict[str, Channel]) -> None:
+        try:
+            self.send_rates.wait_for_slot(delivery.channel)
+            provider_id = channels[delivery.channel].send(delivery.message)
+        except PermanentDeliveryError as exc:
+            metrics.PROVIDER_ERRORS.labels(delivery.channel, "permanent").inc()
+            bounced = delivery.message.to if exc.bounce else None
+            outcome = DeliveryOutcome(delivery, "failed", reason=str(exc), bounced_address=bounced)
+        except Exception as exc:  # TransientDeliveryError, or a fault in a channel
+            metrics.PROVIDER_ERRORS.labels(delivery.channel, "transient").inc()
+            if not isinstance(exc, TransientDeliveryError):
+                log.exception(
+                    "sending failed unexpectedly", extra={"nudge_id": str(delivery.nudge_id)}
+                )
+                exc = TransientDeliveryError(f"unexpected {type(exc).__name__}")
+            if exc.retry_after:
+                self._hold_off(delivery.channel, exc.retry_after)
+            # Being asked to slow down says nothing against the message: never given up.
+            if delivery.attempts >= self.max_attempts and not exc.throttled:
+                outcome = DeliveryOutcome(delivery, "failed", reason=f"gave up: {exc}")
+            else:
+                delay = min(self.retry_base * 2 ** (delivery.attempts - 1), MAX_BACKOFF)
+                if exc.retry_after:
+                    delay = max(delay, timedelta(seconds=exc.retry_after))
+                outcome = DeliveryOutcome(
+                    delivery, "scheduled", reason=f"retrying: {exc}", due_at=self.clock() + delay
+                )
+        else:
+            outcome = DeliveryOutcome(
+                delivery,
+                "sent",
+                reason=delivery.note,
+                provider_message_id=provider_id,
+                at=self.clock(),
+            )
+        self.recorder.put(outcome)
+
+    def _hold_off(self, channel: str, seconds: float) -> None:
+        """Every dispatcher's next send on the channel waits as the provider asked."""
+        try:
+            self.send_rates.hold_off(channel, seconds)
+        except Exception:  # the retry below is scheduled either way
+            log.warning("could not hold the send rate off", exc_info=True)
 
     # -- outcomes -----------------------------------------------------------------------
     def record(self, outcomes: list[DeliveryOutcome]) -> None:
