@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from flask import Flask
 
-from services.notifications import api, handlers, models
+from services.notifications import api, erasure, handlers, models
 from services.notifications.channels import channels_from_settings
 from services.notifications.channels.file_outbox import outbox_folder
 from services.notifications.dispatcher import Dispatcher
@@ -18,23 +19,24 @@ from shared.service import Service
 
 
 def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
-    runtime = ServiceRuntime(
+    settings = settings or load_settings()
+    # Erasure also deletes the client's messages from the embedded channels' folder.
+    erase = functools.partial(
+        erasure.on_client_erased, local_outbox=outbox_folder(settings.var_dir)
+    )
+    return ServiceRuntime(
         name="notifications",
-        settings=settings or load_settings(),
+        settings=settings,
         metadata=models.Base.metadata,
         outbox_model=models.Outbox,
         inbox_model=models.ProcessedEvent,
         idempotency_model=models.IdempotencyKey,
         migrations_dir=Path(__file__).parent / "migrations",
+        handlers=handlers.HANDLERS | {"client.erased": erase},
         blueprints=api.blueprints,
         staff_standing=standing_reader(models.StaffAccess),
         description="Contacts, nudges and their delivery by email and SMS.",
     )
-    # Handlers read the runtime's clock at each event, so tests can inject their own.
-    runtime.handlers = handlers.handlers_with_clock(
-        lambda: runtime.clock(), local_outbox=outbox_folder(runtime.settings.var_dir)
-    )
-    return runtime
 
 
 def create_app(settings: Settings | None = None) -> Flask:
