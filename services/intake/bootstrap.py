@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from services.intake import access, api, handlers, models
+from services.intake import api, handlers, models, staff
 from shared.config import Settings, load_settings
 from shared.processes import STANDARD_PROCESS_TYPES
 from shared.runtime import ServiceRuntime
@@ -24,7 +24,7 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
         migrations_dir=Path(__file__).parent / "migrations",
         handlers=handlers.HANDLERS,
         blueprints=api.blueprints,
-        staff_standing=access.standing_of,
+        staff_standing=staff.standing_of,
         description="Organisations, staff, clients, assessments and onboarding.",
     )
 
