@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Flask
 
 from services.intake import api, handlers, models, staff
-from shared.config import Settings, load_settings
+from shared.config import Settings
 from shared.processes import STANDARD_PROCESS_TYPES
 from shared.runtime import ServiceRuntime
 from shared.service import Service
 
 
 def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
-    return ServiceRuntime(
-        name="intake",
-        settings=settings or load_settings(),
-        metadata=models.Base.metadata,
-        outbox_model=models.Outbox,
-        inbox_model=models.ProcessedEvent,
-        idempotency_model=models.IdempotencyKey,
-        migrations_dir=Path(__file__).parent / "migrations",
+    return ServiceRuntime.of_service(
+        "intake",
+        settings,
+        models,
         handlers=handlers.HANDLERS,
         blueprints=api.blueprints,
         staff_standing=staff.standing_of,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 from flask import Flask
 
@@ -24,14 +23,10 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
     erase = functools.partial(
         erasure.on_client_erased, local_outbox=outbox_folder(settings.var_dir)
     )
-    return ServiceRuntime(
-        name="notifications",
-        settings=settings,
-        metadata=models.Base.metadata,
-        outbox_model=models.Outbox,
-        inbox_model=models.ProcessedEvent,
-        idempotency_model=models.IdempotencyKey,
-        migrations_dir=Path(__file__).parent / "migrations",
+    return ServiceRuntime.of_service(
+        "notifications",
+        settings,
+        models,
         handlers=handlers.HANDLERS | {"client.erased": erase},
         blueprints=api.blueprints,
         staff_standing=standing_reader(models.StaffAccess),

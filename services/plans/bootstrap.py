@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Flask
 
 from services.plans import api, caseload_api, handlers, models, report_api
 from services.plans.scheduler import PlansScheduler
-from shared.config import Settings, load_settings
+from shared.config import Settings
 from shared.db.staff_access import standing_reader
 from shared.processes import STANDARD_PROCESS_TYPES, background_process
 from shared.runtime import ServiceRuntime
@@ -20,14 +18,10 @@ def blueprints():
 
 
 def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
-    return ServiceRuntime(
-        name="plans",
-        settings=settings or load_settings(),
-        metadata=models.Base.metadata,
-        outbox_model=models.Outbox,
-        inbox_model=models.ProcessedEvent,
-        idempotency_model=models.IdempotencyKey,
-        migrations_dir=Path(__file__).parent / "migrations",
+    return ServiceRuntime.of_service(
+        "plans",
+        settings,
+        models,
         handlers=handlers.HANDLERS,
         blueprints=blueprints,
         staff_standing=standing_reader(models.StaffAccess),
