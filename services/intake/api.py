@@ -29,22 +29,14 @@ PLATFORM_TOKEN = {
 # No staff role on these two: the platform operator creates organisations (X-Platform-Token),
 # and anyone holding an API key buys an access token with it.
 organisations = ApiBlueprint(
-    "organisations",
-    __name__,
-    roles=None,
-    url_prefix="/v1",
-    description="Provider organisations (tenants)",
+    "organisations", __name__, roles=None, description="Provider organisations (tenants)"
 )
-auth = ApiBlueprint("auth", __name__, roles=None, url_prefix="/v1", description="Access tokens")
+auth = ApiBlueprint("auth", __name__, roles=None, description="Access tokens")
 staff_routes = ApiBlueprint(
-    "staff", __name__, roles=ADMIN, url_prefix="/v1", description="Staff members and their API keys"
+    "staff", __name__, roles=ADMIN, description="Staff members and their API keys"
 )
 client_routes = ApiBlueprint(
-    "clients",
-    __name__,
-    roles=STAFF,
-    url_prefix="/v1",
-    description="Clients: referral, assessment, onboarding",
+    "clients", __name__, roles=STAFF, description="Clients: referral, assessment, onboarding"
 )
 
 

@@ -27,29 +27,15 @@ from shared.pagination import PageQuerySchema, paginate
 from shared.runtime import current_runtime
 from shared.web.endpoints import ADMIN, STAFF, ApiBlueprint
 
-nudges = ApiBlueprint(
-    "nudges", __name__, roles=STAFF, url_prefix="/v1", description="Nudges sent to clients"
-)
+nudges = ApiBlueprint("nudges", __name__, roles=STAFF, description="Nudges sent to clients")
 preferences = ApiBlueprint(
-    "preferences",
-    __name__,
-    roles=STAFF,
-    url_prefix="/v1",
-    description="A client's notification preferences",
+    "preferences", __name__, roles=STAFF, description="A client's notification preferences"
 )
 organisation = ApiBlueprint(
-    "organisation",
-    __name__,
-    roles=ADMIN,
-    url_prefix="/v1",
-    description="Organisation-wide settings",
+    "organisation", __name__, roles=ADMIN, description="Organisation-wide settings"
 )
 templates = ApiBlueprint(
-    "templates",
-    __name__,
-    roles=ADMIN,
-    url_prefix="/v1",
-    description="Message templates and overrides",
+    "templates", __name__, roles=ADMIN, description="Message templates and overrides"
 )
 
 

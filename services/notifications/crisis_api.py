@@ -14,7 +14,6 @@ crisis = ApiBlueprint(
     "crisis",
     __name__,
     roles=ADMIN,
-    url_prefix="/v1",
     description="What makes a client's reply a crisis message, and what they are told",
 )
 

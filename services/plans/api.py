@@ -34,7 +34,7 @@ from shared.web.problems import handle_domain_error
 
 
 def _blueprint(name: str, description: str) -> ApiBlueprint:
-    return ApiBlueprint(name, __name__, roles=STAFF, url_prefix="/v1", description=description)
+    return ApiBlueprint(name, __name__, roles=STAFF, description=description)
 
 
 plans = _blueprint("plans", "Recovery plans")

@@ -9,7 +9,7 @@ from shared.runtime import current_runtime
 from shared.web.endpoints import STAFF, ApiBlueprint
 
 caseload_routes = ApiBlueprint(
-    "caseload", __name__, roles=STAFF, url_prefix="/v1", description="The coach's caseload"
+    "caseload", __name__, roles=STAFF, description="The coach's caseload"
 )
 
 

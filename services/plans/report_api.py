@@ -27,11 +27,7 @@ from shared.web.etag import etag_of, require_fresh
 from shared.web.problems import handle_domain_error, problem
 
 reports = ApiBlueprint(
-    "reports",
-    __name__,
-    roles=STAFF,
-    url_prefix="/v1",
-    description="Progress charts and the plan-review report",
+    "reports", __name__, roles=STAFF, description="Progress charts and the plan-review report"
 )
 PRIVATE = {"Cache-Control": "no-store"}  # health information: never kept by a cache
 # The report page loads nothing and runs nothing: its chart is an inline image.

@@ -4,7 +4,7 @@ the OpenAPI entry, stacked the same way for every API.
 An API module declares its blueprints as :class:`ApiBlueprint` with the roles most of
 their endpoints allow, then each endpoint with one call::
 
-    plans = ApiBlueprint("plans", __name__, roles=STAFF, url_prefix="/v1", description=...)
+    plans = ApiBlueprint("plans", __name__, roles=STAFF, description="Recovery plans")
 
     @plans.get("/plans", query=schemas.PlanQuerySchema, response=schemas.PlanPageSchema)
     def list_plans(query): ...
@@ -47,10 +47,19 @@ ADMIN = ("org_admin",)
 class ApiBlueprint(Blueprint):
     """A flask-smorest blueprint whose ``get``, ``post``, ``put``, ``patch`` and
     ``delete`` take :func:`endpoint`'s options and apply its whole stack, ``roles``
-    (those given here unless the endpoint names its own) included."""
+    (those given here unless the endpoint names its own) included. Its routes are under
+    ``/v1`` unless ``url_prefix`` says otherwise."""
 
-    def __init__(self, name: str, import_name: str, *, roles: Iterable[str] | None, **kwargs):
-        super().__init__(name, import_name, **kwargs)
+    def __init__(
+        self,
+        name: str,
+        import_name: str,
+        *,
+        roles: Iterable[str] | None,
+        url_prefix: str = "/v1",
+        **kwargs,
+    ):
+        super().__init__(name, import_name, url_prefix=url_prefix, **kwargs)
         self.roles = None if roles is None else tuple(roles)
 
     def _endpoint(self, method: str, rule: str, options: dict) -> Callable[[View], View]:
