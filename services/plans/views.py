@@ -48,33 +48,29 @@ def timeline_view(
 ) -> dict:
     """The plan's revisions, the nudges sent (or not) to its client and the client's
     replies, newest first."""
-    items = (
-        [
-            {
-                "at": r.created_at,
-                "type": "revision",
-                "summary": f"{r.entity} {r.change}",
-                "detail": {"actor": r.actor, "actor_id": history.plain(r.actor_id)},
-            }
-            for r in revisions
-        ]
-        + [
-            {
-                "at": n.occurred_at,
-                "type": "nudge",
-                "summary": f"{n.kind} {n.channel} {n.event_type.removeprefix('notification.')}",
-                "detail": {"nudge_id": str(n.nudge_id), "reason": n.reason},
-            }
-            for n in nudges
-        ]
-        + [
-            {
-                "at": r.received_at,
-                "type": "reply",
-                "summary": f"client replied by {r.channel}: {r.intent}",
-                "detail": {"reply_id": str(r.id), "rating": r.rating},
-            }
-            for r in replies
-        ]
-    )
+    items = [
+        *(_revision_entry(r) for r in revisions),
+        *(_nudge_entry(n) for n in nudges),
+        *(_reply_entry(r) for r in replies),
+    ]
     return {"items": sorted(items, key=lambda item: item["at"], reverse=True)}
+
+
+def _revision_entry(r: Revision) -> dict:
+    detail = {"actor": r.actor, "actor_id": history.plain(r.actor_id)}
+    return _entry(r.created_at, "revision", f"{r.entity} {r.change}", detail)
+
+
+def _nudge_entry(n: TimelineEntry) -> dict:
+    outcome = n.event_type.removeprefix("notification.")
+    detail = {"nudge_id": str(n.nudge_id), "reason": n.reason}
+    return _entry(n.occurred_at, "nudge", f"{n.kind} {n.channel} {outcome}", detail)
+
+
+def _reply_entry(r: JournalEntry) -> dict:
+    detail = {"reply_id": str(r.id), "rating": r.rating}
+    return _entry(r.received_at, "reply", f"client replied by {r.channel}: {r.intent}", detail)
+
+
+def _entry(at: datetime, kind: str, summary: str, detail: dict) -> dict:
+    return {"at": at, "type": kind, "summary": summary, "detail": detail}

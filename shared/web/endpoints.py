@@ -16,8 +16,9 @@ the plumbing raises is never left out of the document:
 - a path parameter: 404 (not found, or another organisation's);
 - ``body``: 400 (not JSON) and 422 (invalid fields); ``query``: 422, and 400 when it
   takes the shared :class:`~shared.pagination.Cursor`;
-- a POST (``idempotent``): the ``Idempotency-Key`` header, 409 (the first request with
-  that key is still running) and 422 (a key too long or reused with another body);
+- a POST, idempotent by :func:`~shared.web.idempotency.idempotent`: the
+  ``Idempotency-Key`` header, 409 (the first request with that key is still running)
+  and 422 (a key too long, or reused with another body);
 - ``if_match``: the ``If-Match`` header and 412 (stale).
 
 ``errors`` adds the answers that come from the domain (409, 410, 503...).
@@ -32,15 +33,15 @@ from flask_smorest import Blueprint
 from marshmallow import Schema
 
 from shared.auth import requires_role
-from shared.domains import ROLES
 from shared.pagination import Cursor
 from shared.web.etag import IF_MATCH_PARAMETER
 from shared.web.idempotency import HEADER_PARAMETER, idempotent
 from shared.web.schemas import documents_errors
 
 View = Callable[..., Any]
-# Who an endpoint lets in, as most endpoints say it.
-STAFF = ROLES  # org admins and coaches
+# Who an endpoint lets in, as most endpoints say it (written out: a role added to
+# shared.domains.ROLES one day must be let in where it is meant to be, not everywhere).
+STAFF = ("org_admin", "coach")
 ADMIN = ("org_admin",)
 
 
@@ -154,7 +155,7 @@ def _implied_errors(
         codes |= {400, 422}
     if query is not None:
         codes.add(422)
-        if isinstance(query._declared_fields.get("cursor"), Cursor):
+        if isinstance(query().declared_fields.get("cursor"), Cursor):
             codes.add(400)
     if keyed:
         codes |= {409, 422}
