@@ -45,7 +45,7 @@ class Contact(Base):
     consent_email: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     consent_sms: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     # Which coaches may see the client, as intake decides: the one assigned or the one
-    # who referred them (see access.py).
+    # who referred them (see scoping.py).
     coach_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     referred_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     # active, discharged or erased

@@ -1,6 +1,6 @@
 """Plans' HTTP API: recovery plans, goals, action steps, check-ins, progress, settings.
 
-Every view scopes by the caller (``access``), changes state through the domain modules
+Every view scopes by the caller (``scoping``), changes state through the domain modules
 inside one unit of work, and answers with an ``ETag`` where the resource can be updated.
 """
 
@@ -11,7 +11,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from services.plans import access, actions, checkins, history, lifecycle, mood_prompts, schemas
+from services.plans import actions, checkins, history, lifecycle, mood_prompts, schemas, scoping
 from services.plans.models import (
     ActionStep,
     CheckIn,
@@ -64,18 +64,18 @@ def _now():
 @plans.get("/plans", query=schemas.PlanQuerySchema, response=schemas.PlanPageSchema)
 def list_plans(query):
     """Plans of a client: the draft appears after onboarding (coaches see their own)."""
-    stmt = access.scoped_plans(current_principal()).where(
-        access.RecoveryPlan.client_id == query["client_id"]
+    stmt = scoping.scoped_plans(current_principal()).where(
+        scoping.RecoveryPlan.client_id == query["client_id"]
     )
     with current_runtime().session_factory() as session:
-        return paginate(session, stmt, access.RecoveryPlan, query)
+        return paginate(session, stmt, scoping.RecoveryPlan, query)
 
 
 @plans.get("/plans/<uuid:plan_id>", response=schemas.PlanSchema)
 def get_plan(plan_id: uuid.UUID):
     """One recovery plan with its goals."""
     principal = current_principal()
-    plan = current_runtime().read(lambda db: access.read_plan(db, principal, plan_id))
+    plan = current_runtime().read(lambda db: scoping.read_plan(db, principal, plan_id))
     return plan, 200, {"ETag": etag_of(plan["id"], plan["version"])}
 
 
@@ -90,7 +90,7 @@ def update_plan(body, plan_id: uuid.UUID):
     """Move the plan along draft → active ⇄ under_review → completed; clear a risk flag."""
     principal = current_principal()
     with current_runtime().unit_of_work() as uow:
-        plan = access.open_plan_for(uow.session, principal, plan_id)
+        plan = scoping.open_plan_for(uow.session, principal, plan_id)
         require_fresh(etag_of(plan.id, plan.version))
         diff = {}
         if "status" in body:
@@ -116,7 +116,7 @@ def put_mood_prompts(body, plan_id: uuid.UUID):
     otherwise). Honours ``If-Match`` with the plan's ``ETag``."""
     principal = current_principal()
     with current_runtime().unit_of_work() as uow:
-        plan = access.plan_for(uow.session, principal, plan_id)
+        plan = scoping.plan_for(uow.session, principal, plan_id)
         require_fresh(etag_of(plan.id, plan.version))
         diff = mood_prompts.set_mood_prompts(uow, plan, body["weekdays"], body["local_time"])
         if diff:
@@ -131,7 +131,7 @@ def put_mood_prompts(body, plan_id: uuid.UUID):
 def plan_history(query, plan_id: uuid.UUID):
     """Every revision of the plan, oldest first: who changed what, when."""
     with current_runtime().session_factory() as session:
-        plan = access.plan_for(session, current_principal(), plan_id)
+        plan = scoping.plan_for(session, current_principal(), plan_id)
         stmt = select(Revision).where(Revision.plan_id == plan.id)
         return paginate(session, stmt, Revision, query)
 
@@ -141,7 +141,7 @@ def plan_timeline(plan_id: uuid.UUID):
     """The plan's revisions, the nudges sent (or not) to its client and the client's
     replies, newest first."""
     with current_runtime().session_factory() as session:
-        plan = access.plan_for(session, current_principal(), plan_id)
+        plan = scoping.plan_for(session, current_principal(), plan_id)
         revisions = session.scalars(
             select(Revision).where(Revision.plan_id == plan.id).order_by(Revision.created_at)
         ).all()
@@ -161,7 +161,7 @@ def plan_timeline(plan_id: uuid.UUID):
 def plan_journal(query, plan_id: uuid.UUID):
     """The client's replies, newest first: moods, steps done, journal and crisis messages."""
     with current_runtime().session_factory() as session:
-        plan = access.plan_for(session, current_principal(), plan_id)
+        plan = scoping.plan_for(session, current_principal(), plan_id)
         stmt = select(JournalEntry).where(JournalEntry.plan_id == plan.id)
         return paginate(
             session, stmt, JournalEntry, query, at=JournalEntry.received_at, newest_first=True
@@ -172,7 +172,7 @@ def plan_journal(query, plan_id: uuid.UUID):
 def plan_progress(plan_id: uuid.UUID):
     """Goals by status, weekly action completion, wellbeing trend, domain ratings."""
     with current_runtime().session_factory() as session:
-        plan = access.plan_for(session, current_principal(), plan_id)
+        plan = scoping.plan_for(session, current_principal(), plan_id)
         return progress_of(session, plan, _now())
 
 
@@ -189,7 +189,7 @@ def create_goal(body, plan_id: uuid.UUID):
     """Add a goal in a life domain (proposed unless said otherwise)."""
     principal = current_principal()
     with current_runtime().unit_of_work() as uow:
-        plan = access.open_plan_for(uow.session, principal, plan_id)
+        plan = scoping.open_plan_for(uow.session, principal, plan_id)
         goal = lifecycle.add_goal(uow, plan, body, principal)
         uow.commit()
         return tagged(goal, status=201)
@@ -199,7 +199,7 @@ def create_goal(body, plan_id: uuid.UUID):
 def get_goal(goal_id: uuid.UUID):
     """One goal."""
     with current_runtime().session_factory() as session:
-        goal, _plan = access.goal_for(session, current_principal(), goal_id)
+        goal, _plan = scoping.goal_for(session, current_principal(), goal_id)
         return tagged(goal)
 
 
@@ -214,8 +214,8 @@ def update_goal(body, goal_id: uuid.UUID):
     """Edit a goal; status moves proposed → active ⇄ on_hold → achieved (or cancelled)."""
     principal = current_principal()
     with current_runtime().unit_of_work() as uow:
-        goal, plan = access.goal_for(uow.session, principal, goal_id)
-        access.require_open(plan)
+        goal, plan = scoping.goal_for(uow.session, principal, goal_id)
+        scoping.require_open(plan)
         require_fresh(etag_of(goal.id, goal.version))
         lifecycle.update_goal(uow, goal, plan, body, principal, _now())
         uow.commit()
@@ -243,8 +243,8 @@ def create_action(body, goal_id: uuid.UUID):
     principal = current_principal()
     now = _now()
     with current_runtime().unit_of_work() as uow:
-        goal, plan = access.goal_for(uow.session, principal, goal_id)
-        access.require_open(plan)
+        goal, plan = scoping.goal_for(uow.session, principal, goal_id)
+        scoping.require_open(plan)
         step = actions.create_step(uow, plan, goal.id, _schedule_fields(body), principal, now)
         uow.commit()
         return tagged(step, action_view(step, plan, now), 201)
@@ -255,7 +255,7 @@ def list_actions(plan_id: uuid.UUID):
     """The plan's action steps with their occurrences; overdue ones are marked."""
     now = _now()
     with current_runtime().session_factory() as session:
-        plan = access.plan_for(session, current_principal(), plan_id)
+        plan = scoping.plan_for(session, current_principal(), plan_id)
         steps = session.scalars(
             select(ActionStep).where(ActionStep.plan_id == plan.id).order_by(ActionStep.created_at)
         ).all()
@@ -266,7 +266,7 @@ def list_actions(plan_id: uuid.UUID):
 def get_action(action_id: uuid.UUID):
     """One action step with its occurrences."""
     with current_runtime().session_factory() as session:
-        step, plan = access.action_for(session, current_principal(), action_id)
+        step, plan = scoping.action_for(session, current_principal(), action_id)
         return tagged(step, action_view(step, plan, _now()))
 
 
@@ -282,8 +282,8 @@ def update_action(body, action_id: uuid.UUID):
     principal = current_principal()
     now = _now()
     with current_runtime().unit_of_work() as uow:
-        step, plan = access.action_for(uow.session, principal, action_id)
-        access.require_open(plan)
+        step, plan = scoping.action_for(uow.session, principal, action_id)
+        scoping.require_open(plan)
         require_fresh(etag_of(step.id, step.version))
         actions.check_schedule_kind(step.frequency, body)
         actions.update_step(uow, step, plan, _schedule_fields(body), principal, now)
@@ -295,8 +295,8 @@ def _occurrence_view(action_id: uuid.UUID, change):
     principal = current_principal()
     now = _now()
     with current_runtime().unit_of_work() as uow:
-        step, plan = access.action_for(uow.session, principal, action_id)
-        access.require_open(plan)
+        step, plan = scoping.action_for(uow.session, principal, action_id)
+        scoping.require_open(plan)
         change(uow, step, plan, principal, now)
         uow.commit()
         return tagged(step, action_view(step, plan, now))
@@ -359,7 +359,7 @@ def schedule_checkin(body, plan_id: uuid.UUID):
     """Schedule a check-in: time, duration and mode (in person, phone, video)."""
     principal = current_principal()
     with current_runtime().unit_of_work() as uow:
-        plan = access.open_plan_for(uow.session, principal, plan_id)
+        plan = scoping.open_plan_for(uow.session, principal, plan_id)
         checkin = checkins.schedule(uow, plan, body, principal)
         uow.commit()
         return tagged(checkin, status=201)
@@ -369,7 +369,7 @@ def schedule_checkin(body, plan_id: uuid.UUID):
 def list_checkins(plan_id: uuid.UUID):
     """The plan's check-ins in time order."""
     with current_runtime().session_factory() as session:
-        plan = access.plan_for(session, current_principal(), plan_id)
+        plan = scoping.plan_for(session, current_principal(), plan_id)
         rows = session.scalars(
             select(CheckIn).where(CheckIn.plan_id == plan.id).order_by(CheckIn.starts_at)
         ).all()
@@ -380,15 +380,15 @@ def list_checkins(plan_id: uuid.UUID):
 def get_checkin(checkin_id: uuid.UUID):
     """One check-in with its progress notes."""
     with current_runtime().session_factory() as session:
-        checkin, _plan = access.checkin_for(session, current_principal(), checkin_id)
+        checkin, _plan = scoping.checkin_for(session, current_principal(), checkin_id)
         return tagged(checkin)
 
 
 def _checkin_change(checkin_id: uuid.UUID, change):
     principal = current_principal()
     with current_runtime().unit_of_work() as uow:
-        checkin, plan = access.checkin_for(uow.session, principal, checkin_id)
-        access.require_open(plan)
+        checkin, plan = scoping.checkin_for(uow.session, principal, checkin_id)
+        scoping.require_open(plan)
         require_fresh(etag_of(checkin.id, checkin.version))
         change(uow, checkin, plan, principal)
         uow.commit()
