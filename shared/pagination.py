@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -34,7 +34,7 @@ class Cursor(fields.String):
     as it was; any other string is a 400 naming ``cursor`` when the page is read."""
 
 
-def paged(query: S | None = None, *, cursor: fields.Field | None = None):
+def paged(query: S | None = None, *, cursor: fields.Field | None = None) -> S | Callable[[S], S]:
     """Class decorator of a list's query schema: its filters, then ``limit`` and
     ``cursor``. A list that reads a cursor of its own shape gives its own ``cursor``
     field (``@paged(cursor=...)``)."""
