@@ -7,8 +7,7 @@ import hmac
 import uuid
 
 from flask import request, url_for
-from flask_smorest import Blueprint
-from sqlalchemy import Row, select
+from sqlalchemy import select
 
 from services.intake import (
     assessments,
@@ -22,53 +21,42 @@ from services.intake import (
 )
 from services.intake import staff as staffing
 from services.intake.models import Client, ClientAuditEntry, StaffMember
-from shared.auth import Principal, current_principal, issue_token, requires_role
+from shared.auth import Principal, current_principal, issue_token
 from shared.errors import Unauthorized
-from shared.pagination import paginate
+from shared.pagination import PageQuerySchema, paginate
 from shared.runtime import current_runtime
-from shared.web.etag import etag_of, require_fresh
-from shared.web.idempotency import idempotent
-from shared.web.schemas import documents_errors
+from shared.web.endpoints import ADMIN, STAFF, ApiBlueprint
+from shared.web.etag import etag_of, require_fresh, tagged
 
-IDEMPOTENCY_KEY = {
+PLATFORM_TOKEN = {
     "in": "header",
-    "name": "Idempotency-Key",
-    "required": False,
-    "schema": {"type": "string", "maxLength": 200},
-    "description": "Retry safely: the same key and body replay the first answer; "
-    "the same key with another body is refused (422). A key is kept for 24 hours "
-    "(IDEMPOTENCY_KEY_TTL_HOURS); a retry after that is a new request.",
+    "name": "X-Platform-Token",
+    "required": True,
+    "schema": {"type": "string"},
 }
 
-organisations = Blueprint(
-    "organisations", __name__, url_prefix="/v1", description="Provider organisations (tenants)"
+# No staff role on these two: the platform operator creates organisations (X-Platform-Token),
+# and anyone holding an API key buys an access token with it.
+organisations = ApiBlueprint(
+    "organisations", __name__, roles=None, description="Provider organisations (tenants)"
 )
-auth = Blueprint("auth", __name__, url_prefix="/v1", description="Access tokens")
-staff_routes = Blueprint(
-    "staff", __name__, url_prefix="/v1", description="Staff members and their API keys"
+auth = ApiBlueprint("auth", __name__, roles=None, description="Access tokens")
+staff_routes = ApiBlueprint(
+    "staff", __name__, roles=ADMIN, description="Staff members and their API keys"
 )
-client_routes = Blueprint(
-    "clients", __name__, url_prefix="/v1", description="Clients: referral, assessment, onboarding"
+client_routes = ApiBlueprint(
+    "clients", __name__, roles=STAFF, description="Clients: referral, assessment, onboarding"
 )
 
 
-@organisations.post("/organisations")
-@idempotent
-@organisations.doc(
-    security=[{"platformToken": []}],
-    parameters=[
-        {
-            "in": "header",
-            "name": "X-Platform-Token",
-            "required": True,
-            "schema": {"type": "string"},
-        },
-        IDEMPOTENCY_KEY,
-    ],
+@organisations.post(
+    "/organisations",
+    body=schemas.OrganisationCreateSchema,
+    response=schemas.OrganisationCreatedSchema,
+    status=201,
+    errors=(401,),
+    doc={"security": [{"platformToken": []}], "parameters": [PLATFORM_TOKEN]},
 )
-@organisations.arguments(schemas.OrganisationCreateSchema)
-@organisations.response(201, schemas.OrganisationCreatedSchema)
-@documents_errors(organisations, 400, 401, 422)
 def create_organisation(body):
     """Create a provider organisation and its first admin; the API key is shown once."""
     runtime = current_runtime()
@@ -83,12 +71,13 @@ def create_organisation(body):
     return {"organisation": organisation, "admin": admin, "api_key": api_key}
 
 
-@auth.post("/auth/token")
-@idempotent
-@auth.doc(security=[], parameters=[IDEMPOTENCY_KEY])
-@auth.arguments(schemas.TokenRequestSchema)
-@auth.response(200, schemas.TokenSchema)
-@documents_errors(auth, 400, 401, 422)
+@auth.post(
+    "/auth/token",
+    body=schemas.TokenRequestSchema,
+    response=schemas.TokenSchema,
+    errors=(401,),
+    doc={"security": []},
+)
 def create_token(body):
     """Exchange an API key for a short-lived access token."""
     runtime = current_runtime()
@@ -110,13 +99,9 @@ def create_token(body):
 # -- staff and API keys ---------------------------------------------------------------------
 
 
-@staff_routes.post("/staff")
-@requires_role("org_admin")
-@idempotent
-@staff_routes.doc(parameters=[IDEMPOTENCY_KEY])
-@staff_routes.arguments(schemas.StaffCreateSchema)
-@staff_routes.response(201, schemas.StaffCreatedSchema)
-@documents_errors(staff_routes, 400, 401, 403, 409, 422)
+@staff_routes.post(
+    "/staff", body=schemas.StaffCreateSchema, response=schemas.StaffCreatedSchema, status=201
+)
 def create_staff(body):
     """Add a coach or org admin; their first API key is shown once. Emits ``staff.created``."""
     principal = current_principal()
@@ -127,11 +112,7 @@ def create_staff(body):
     return {"staff": staff, "api_key": api_key}, 201, {"Location": location}
 
 
-@staff_routes.get("/staff")
-@requires_role("org_admin")
-@staff_routes.arguments(schemas.StaffQuerySchema, location="query")
-@staff_routes.response(200, schemas.StaffPageSchema)
-@documents_errors(staff_routes, 400, 401, 403, 422)
+@staff_routes.get("/staff", query=schemas.StaffQuerySchema, response=schemas.StaffPageSchema)
 def list_staff(query):
     """Coaches and admins of your organisation."""
     principal = current_principal()
@@ -141,24 +122,22 @@ def list_staff(query):
     if "active" in query:
         stmt = stmt.where(StaffMember.active.is_(query["active"]))
     with current_runtime().session_factory() as session:
-        return paginate(session, stmt, StaffMember, query["cursor"], query["limit"])
+        return paginate(session, stmt, StaffMember, query)
 
 
-@staff_routes.get("/staff/<uuid:staff_id>")
-@requires_role("org_admin")
-@staff_routes.response(200, schemas.StaffSchema)
-@documents_errors(staff_routes, 401, 403, 404)
+@staff_routes.get("/staff/<uuid:staff_id>", response=schemas.StaffSchema)
 def get_staff(staff_id: uuid.UUID):
     """One staff member of your organisation."""
     with current_runtime().session_factory() as session:
         return staffing.get_staff(session, current_principal(), staff_id)
 
 
-@staff_routes.patch("/staff/<uuid:staff_id>")
-@requires_role("org_admin")
-@staff_routes.arguments(schemas.StaffPatchSchema)
-@staff_routes.response(200, schemas.StaffSchema)
-@documents_errors(staff_routes, 400, 401, 403, 404, 409, 422)
+@staff_routes.patch(
+    "/staff/<uuid:staff_id>",
+    body=schemas.StaffPatchSchema,
+    response=schemas.StaffSchema,
+    errors=(409,),
+)
 def update_staff(body, staff_id: uuid.UUID):
     """Rename, change role, deactivate or reactivate; emits ``staff.updated``, and
     ``staff.access_changed`` for a role or activation change. A deactivated member's
@@ -172,10 +151,7 @@ def update_staff(body, staff_id: uuid.UUID):
     return staff
 
 
-@staff_routes.get("/staff/<uuid:staff_id>/keys")
-@requires_role("org_admin")
-@staff_routes.response(200, schemas.ApiKeyListSchema)
-@documents_errors(staff_routes, 401, 403, 404)
+@staff_routes.get("/staff/<uuid:staff_id>/keys", response=schemas.ApiKeyListSchema)
 def list_keys(staff_id: uuid.UUID):
     """A staff member's API keys (never their secrets)."""
     with current_runtime().session_factory() as session:
@@ -183,12 +159,7 @@ def list_keys(staff_id: uuid.UUID):
         return {"items": staffing.keys_of(session, staff)}
 
 
-@staff_routes.post("/staff/<uuid:staff_id>/keys")
-@requires_role("org_admin")
-@idempotent
-@staff_routes.doc(parameters=[IDEMPOTENCY_KEY])
-@staff_routes.response(201, schemas.ApiKeyIssuedSchema)
-@documents_errors(staff_routes, 401, 403, 404, 409, 422)
+@staff_routes.post("/staff/<uuid:staff_id>/keys", response=schemas.ApiKeyIssuedSchema, status=201)
 def issue_key(staff_id: uuid.UUID):
     """Issue another API key; the key is shown once."""
     with current_runtime().unit_of_work() as uow:
@@ -198,10 +169,7 @@ def issue_key(staff_id: uuid.UUID):
     return _issued(key, api_key)
 
 
-@staff_routes.delete("/staff/<uuid:staff_id>/keys/<uuid:key_id>")
-@requires_role("org_admin")
-@staff_routes.response(204)
-@documents_errors(staff_routes, 401, 403, 404)
+@staff_routes.delete("/staff/<uuid:staff_id>/keys/<uuid:key_id>", status=204)
 def revoke_key(staff_id: uuid.UUID, key_id: uuid.UUID):
     """Revoke an API key. The member's access tokens stop working on every service within
     seconds (a token does not say which key bought it); their other keys buy new ones.
@@ -212,12 +180,11 @@ def revoke_key(staff_id: uuid.UUID, key_id: uuid.UUID):
         uow.commit()
 
 
-@staff_routes.post("/staff/<uuid:staff_id>/keys/<uuid:key_id>/rotate")
-@requires_role("org_admin")
-@idempotent
-@staff_routes.doc(parameters=[IDEMPOTENCY_KEY])
-@staff_routes.response(201, schemas.ApiKeyIssuedSchema)
-@documents_errors(staff_routes, 401, 403, 404, 409, 422)
+@staff_routes.post(
+    "/staff/<uuid:staff_id>/keys/<uuid:key_id>/rotate",
+    response=schemas.ApiKeyIssuedSchema,
+    status=201,
+)
 def rotate_key(staff_id: uuid.UUID, key_id: uuid.UUID):
     """Revoke a key and issue its replacement (shown once); as with a revocation, the
     member's access tokens stop working. Emits ``staff.access_changed``."""
@@ -242,17 +209,13 @@ def _issued(key, api_key: str) -> tuple[dict, int]:
 # -- clients --------------------------------------------------------------------------------
 
 
-def _with_etag(client: Client | Row, status: int = 200, **headers) -> tuple:
-    return client, status, {"ETag": etag_of(client.id, client.version), **headers}
-
-
-@client_routes.post("/clients")
-@requires_role("org_admin", "coach")
-@idempotent
-@client_routes.doc(parameters=[IDEMPOTENCY_KEY])
-@client_routes.arguments(schemas.ClientCreateSchema)
-@client_routes.response(201, schemas.ClientSchema)
-@documents_errors(client_routes, 400, 401, 403, 409, 410, 422)
+@client_routes.post(
+    "/clients",
+    body=schemas.ClientCreateSchema,
+    response=schemas.ClientSchema,
+    status=201,
+    errors=(410,),
+)
 def refer_client(body):
     """Refer a new client: contact details, timezone and channel consent."""
     principal = current_principal()
@@ -260,49 +223,31 @@ def refer_client(body):
         client = clients.refer_client(uow, principal, body)
         uow.commit()
     location = url_for("clients.get_client", client_id=client.id)
-    return _with_etag(client, 201, Location=location)
+    return tagged(client, status=201, Location=location)
 
 
-@client_routes.get("/clients")
-@requires_role("org_admin", "coach")
-@client_routes.arguments(schemas.ClientQuerySchema, location="query")
-@client_routes.response(200, schemas.ClientPageSchema)
-@documents_errors(client_routes, 400, 401, 403, 422)
+@client_routes.get("/clients", query=schemas.ClientQuerySchema, response=schemas.ClientPageSchema)
 def list_clients(query):
     """Clients you may see: a coach's own (assigned or referred), or all for an admin."""
     stmt = scoping.list_query(current_principal(), query)
     with current_runtime().session_factory() as session:
-        return paginate(session, stmt, Client, query["cursor"], query["limit"])
+        return paginate(session, stmt, Client, query)
 
 
-@client_routes.get("/clients/<uuid:client_id>")
-@requires_role("org_admin", "coach")
-@client_routes.response(200, schemas.ClientSchema)
-@documents_errors(client_routes, 401, 403, 404)
+@client_routes.get("/clients/<uuid:client_id>", response=schemas.ClientSchema)
 def get_client(client_id: uuid.UUID):
     """A client you may see, with its ``ETag`` for a later ``If-Match``."""
     principal: Principal = current_principal()
-    return _with_etag(
-        current_runtime().read(lambda db: scoping.read_client(db, principal, client_id))
-    )
+    return tagged(current_runtime().read(lambda db: scoping.read_client(db, principal, client_id)))
 
 
-@client_routes.patch("/clients/<uuid:client_id>")
-@requires_role("org_admin", "coach")
-@client_routes.doc(
-    parameters=[
-        {
-            "in": "header",
-            "name": "If-Match",
-            "required": False,
-            "schema": {"type": "string"},
-            "description": "The ETag you read; a stale one is refused with 412.",
-        }
-    ]
+@client_routes.patch(
+    "/clients/<uuid:client_id>",
+    body=schemas.ClientPatchSchema,
+    response=schemas.ClientSchema,
+    if_match=True,
+    errors=(409,),
 )
-@client_routes.arguments(schemas.ClientPatchSchema)
-@client_routes.response(200, schemas.ClientSchema)
-@documents_errors(client_routes, 400, 401, 403, 404, 409, 412, 422)
 def update_client(body, client_id: uuid.UUID):
     """Change contact details, timezone, references or coach; emits ``client.updated``."""
     principal = current_principal()
@@ -311,13 +256,10 @@ def update_client(body, client_id: uuid.UUID):
         require_fresh(etag_of(client.id, client.version))
         clients.update_client(uow, principal, client, body)
         uow.commit()
-    return _with_etag(client)
+    return tagged(client)
 
 
-@client_routes.delete("/clients/<uuid:client_id>")
-@requires_role("org_admin")
-@client_routes.response(204)
-@documents_errors(client_routes, 401, 403, 404)
+@client_routes.delete("/clients/<uuid:client_id>", roles=ADMIN, status=204)
 def erase_client(client_id: uuid.UUID):
     """Erase the client's personal data here and, through ``client.erased``, everywhere."""
     principal = current_principal()
@@ -327,29 +269,21 @@ def erase_client(client_id: uuid.UUID):
         uow.commit()
 
 
-@client_routes.get("/clients/<uuid:client_id>/audit")
-@requires_role("org_admin")
-@client_routes.arguments(schemas.AuditQuerySchema, location="query")
-@client_routes.response(200, schemas.AuditPageSchema)
-@documents_errors(client_routes, 400, 401, 403, 404, 422)
+@client_routes.get(
+    "/clients/<uuid:client_id>/audit",
+    roles=ADMIN,
+    query=PageQuerySchema,
+    response=schemas.AuditPageSchema,
+)
 def client_audit(query, client_id: uuid.UUID):
     """Who changed which fields of a client, and when (never the values); kept after erasure."""
     principal = current_principal()
     with current_runtime().unit_of_work() as uow:
         client = scoping.any_client_for(uow.session, principal, client_id)
-        return paginate(
-            uow.session,
-            audit.trail_query(client),
-            ClientAuditEntry,
-            query["cursor"],
-            query["limit"],
-        )
+        return paginate(uow.session, audit.trail_query(client), ClientAuditEntry, query)
 
 
-@client_routes.get("/clients/<uuid:client_id>/consent")
-@requires_role("org_admin", "coach")
-@client_routes.response(200, schemas.ConsentStateSchema)
-@documents_errors(client_routes, 401, 403, 404)
+@client_routes.get("/clients/<uuid:client_id>/consent", response=schemas.ConsentStateSchema)
 def get_consent(client_id: uuid.UUID):
     """Current consent per channel and every grant and withdrawal behind it."""
     with current_runtime().unit_of_work() as uow:
@@ -357,13 +291,12 @@ def get_consent(client_id: uuid.UUID):
         return {"current": consent.current(client), "records": consent.history(uow, client)}
 
 
-@client_routes.post("/clients/<uuid:client_id>/consent")
-@requires_role("org_admin", "coach")
-@idempotent
-@client_routes.doc(parameters=[IDEMPOTENCY_KEY])
-@client_routes.arguments(schemas.ConsentChangeSchema)
-@client_routes.response(200, schemas.ConsentStateSchema)
-@documents_errors(client_routes, 400, 401, 403, 404, 409, 410, 422)
+@client_routes.post(
+    "/clients/<uuid:client_id>/consent",
+    body=schemas.ConsentChangeSchema,
+    response=schemas.ConsentStateSchema,
+    errors=(410,),
+)
 def change_consent(body, client_id: uuid.UUID):
     """Record consent given or withdrawn (form or verbal); emits ``client.updated``."""
     principal = current_principal()
@@ -376,11 +309,12 @@ def change_consent(body, client_id: uuid.UUID):
         return {"current": consent.current(client), "records": consent.history(uow, client)}
 
 
-@client_routes.put("/clients/<uuid:client_id>/assessment")
-@requires_role("org_admin", "coach")
-@client_routes.arguments(schemas.AssessmentInputSchema)
-@client_routes.response(200, schemas.AssessmentSchema)
-@documents_errors(client_routes, 400, 401, 403, 404, 409, 422)
+@client_routes.put(
+    "/clients/<uuid:client_id>/assessment",
+    body=schemas.AssessmentInputSchema,
+    response=schemas.AssessmentSchema,
+    errors=(409,),
+)
 def put_assessment(body, client_id: uuid.UUID):
     """Record the client's assessment (K10 and WEMWBS scored here); earlier versions stay."""
     principal = current_principal()
@@ -391,10 +325,9 @@ def put_assessment(body, client_id: uuid.UUID):
     return assessment
 
 
-@client_routes.get("/clients/<uuid:client_id>/assessments")
-@requires_role("org_admin", "coach")
-@client_routes.response(200, schemas.AssessmentHistorySchema)
-@documents_errors(client_routes, 401, 403, 404)
+@client_routes.get(
+    "/clients/<uuid:client_id>/assessments", response=schemas.AssessmentHistorySchema
+)
 def assessment_history(client_id: uuid.UUID):
     """Every version of the client's assessment, latest first."""
     with current_runtime().unit_of_work() as uow:
@@ -402,13 +335,12 @@ def assessment_history(client_id: uuid.UUID):
         return {"items": assessments.assessment_history(uow, client)}
 
 
-@client_routes.post("/clients/<uuid:client_id>/onboard")
-@requires_role("org_admin", "coach")
-@idempotent
-@client_routes.doc(parameters=[IDEMPOTENCY_KEY])
-@client_routes.arguments(schemas.OnboardSchema)
-@client_routes.response(200, schemas.ClientSchema)
-@documents_errors(client_routes, 400, 401, 403, 404, 409, 410, 422)
+@client_routes.post(
+    "/clients/<uuid:client_id>/onboard",
+    body=schemas.OnboardSchema,
+    response=schemas.ClientSchema,
+    errors=(410,),
+)
 def onboard(body, client_id: uuid.UUID):
     """Onboard an assessed client with a coach; emits ``client.onboarded``."""
     principal = current_principal()
@@ -416,16 +348,16 @@ def onboard(body, client_id: uuid.UUID):
         client = scoping.client_for(uow.session, principal, client_id)
         onboarding.onboard_client(uow, principal, client, body["coach_id"])
         uow.commit()
-    return _with_etag(client)
+    return tagged(client)
 
 
-@client_routes.post("/clients/<uuid:client_id>/discharge")
-@requires_role("org_admin")
-@idempotent
-@client_routes.doc(parameters=[IDEMPOTENCY_KEY])
-@client_routes.arguments(schemas.DischargeSchema)
-@client_routes.response(200, schemas.ClientSchema)
-@documents_errors(client_routes, 400, 401, 403, 404, 409, 410, 422)
+@client_routes.post(
+    "/clients/<uuid:client_id>/discharge",
+    roles=ADMIN,
+    body=schemas.DischargeSchema,
+    response=schemas.ClientSchema,
+    errors=(410,),
+)
 def discharge(body, client_id: uuid.UUID):
     """Discharge a client with a reason; emits ``client.discharged``."""
     principal = current_principal()
@@ -433,7 +365,7 @@ def discharge(body, client_id: uuid.UUID):
         client = scoping.client_for(uow.session, principal, client_id)
         clients.discharge_client(uow, principal, client, body["reason"])
         uow.commit()
-    return _with_etag(client)
+    return tagged(client)
 
 
 def blueprints():

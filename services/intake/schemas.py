@@ -10,6 +10,7 @@ from services.intake.consent import METHODS, STAFF_METHODS
 from services.intake.lifecycle import STATUSES
 from services.intake.measures import K10_BANDS, K10_ITEMS, WEMWBS_ITEMS
 from shared.domains import CHANNELS, LIFE_DOMAINS, ROLES
+from shared.pagination import page_of, paged
 from shared.validation import LifeDomain, MultilineText, Schema, TimeZoneName
 
 NonEmpty = validate.Length(min=1, max=200)
@@ -77,7 +78,6 @@ Channels = fields.List(
     validate=validate.Length(max=len(CHANNELS)),
     metadata={"description": "Channels to try first, in order: " + ", ".join(CHANNELS)},
 )
-PageLimit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class ClientFieldsSchema(Schema):
@@ -175,19 +175,16 @@ class ClientSchema(Schema):
         return {"email": client.consent_email, "sms": client.consent_sms}
 
 
+@paged
 class ClientQuerySchema(Schema):
     status = fields.String(validate=validate.OneOf(STATUSES))
     coach_id = fields.UUID()
     updated_since = fields.AwareDateTime(
         default_timezone=UTC, metadata={"description": "ISO 8601; UTC when no offset is given"}
     )
-    limit = PageLimit
-    cursor = fields.String(load_default=None)
 
 
-class ClientPageSchema(Schema):
-    items = fields.List(fields.Nested(ClientSchema))
-    next_cursor = fields.String(allow_none=True)
+ClientPageSchema = page_of(ClientSchema, "ClientPageSchema")
 
 
 class DischargeSchema(Schema):
@@ -226,14 +223,7 @@ class AuditEntrySchema(Schema):
     created_at = fields.DateTime()
 
 
-class AuditQuerySchema(Schema):
-    limit = PageLimit
-    cursor = fields.String(load_default=None)
-
-
-class AuditPageSchema(Schema):
-    items = fields.List(fields.Nested(AuditEntrySchema))
-    next_cursor = fields.String(allow_none=True)
+AuditPageSchema = page_of(AuditEntrySchema, "AuditPageSchema")
 
 
 # -- staff and keys -------------------------------------------------------------------------
@@ -266,16 +256,13 @@ class StaffCreatedSchema(Schema):
     )
 
 
+@paged
 class StaffQuerySchema(Schema):
     role = fields.String(validate=validate.OneOf(ROLES))
     active = fields.Boolean()
-    limit = PageLimit
-    cursor = fields.String(load_default=None)
 
 
-class StaffPageSchema(Schema):
-    items = fields.List(fields.Nested(StaffSchema))
-    next_cursor = fields.String(allow_none=True)
+StaffPageSchema = page_of(StaffSchema, "StaffPageSchema")
 
 
 class ApiKeySchema(Schema):

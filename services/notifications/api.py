@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -22,24 +21,21 @@ from services.notifications.templates import (
     sms_segments,
     template_parts,
 )
-from shared.auth import current_principal, requires_role
+from shared.auth import current_principal
 from shared.errors import Conflict, NotFound, Unprocessable
-from shared.pagination import paginate
+from shared.pagination import PageQuerySchema, paginate
 from shared.runtime import current_runtime
-from shared.web.idempotency import idempotent
-from shared.web.schemas import documents_errors
+from shared.web.endpoints import ADMIN, STAFF, ApiBlueprint
 
-STAFF = ("org_admin", "coach")
-
-nudges = Blueprint("nudges", __name__, url_prefix="/v1", description="Nudges sent to clients")
-preferences = Blueprint(
-    "preferences", __name__, url_prefix="/v1", description="A client's notification preferences"
+nudges = ApiBlueprint("nudges", __name__, roles=STAFF, description="Nudges sent to clients")
+preferences = ApiBlueprint(
+    "preferences", __name__, roles=STAFF, description="A client's notification preferences"
 )
-organisation = Blueprint(
-    "organisation", __name__, url_prefix="/v1", description="Organisation-wide settings"
+organisation = ApiBlueprint(
+    "organisation", __name__, roles=ADMIN, description="Organisation-wide settings"
 )
-templates = Blueprint(
-    "templates", __name__, url_prefix="/v1", description="Message templates and overrides"
+templates = ApiBlueprint(
+    "templates", __name__, roles=ADMIN, description="Message templates and overrides"
 )
 
 
@@ -51,11 +47,11 @@ def _contact(session, client_id: uuid.UUID) -> Contact:
 # -- nudges -------------------------------------------------------------------------------
 
 
-@nudges.get("/clients/<uuid:client_id>/notifications")
-@requires_role(*STAFF)
-@nudges.arguments(schemas.NudgeQuerySchema, location="query")
-@nudges.response(200, schemas.NudgePageSchema)
-@documents_errors(nudges, 400, 401, 403, 404, 422)
+@nudges.get(
+    "/clients/<uuid:client_id>/notifications",
+    query=PageQuerySchema,
+    response=schemas.NudgePageSchema,
+)
 def list_notifications(query, client_id: uuid.UUID):
     """Every nudge of a client you may see, oldest first, with its state.
 
@@ -67,7 +63,7 @@ def list_notifications(query, client_id: uuid.UUID):
         stmt = select(Nudge).where(
             Nudge.tenant_id == principal.tenant_id, Nudge.client_id == client_id
         )
-        return paginate(session, stmt, Nudge, query["cursor"], query["limit"])
+        return paginate(session, stmt, Nudge, query)
 
 
 # -- preferences --------------------------------------------------------------------------
@@ -92,10 +88,7 @@ def _preferences_of(contact: Contact, org) -> dict:
     }
 
 
-@preferences.get("/clients/<uuid:client_id>/preferences")
-@requires_role(*STAFF)
-@preferences.response(200, schemas.PreferencesOutSchema)
-@documents_errors(preferences, 401, 403, 404)
+@preferences.get("/clients/<uuid:client_id>/preferences", response=schemas.PreferencesOutSchema)
 def get_preferences(client_id: uuid.UUID):
     """Quiet hours, daily cap, pause, preferred channel, check-in reminder lead times and
     the weekly digest's local day and time."""
@@ -104,11 +97,12 @@ def get_preferences(client_id: uuid.UUID):
         return _preferences_of(contact, organisation_of(session, contact.tenant_id))
 
 
-@preferences.put("/clients/<uuid:client_id>/preferences")
-@requires_role(*STAFF)
-@preferences.arguments(schemas.PreferencesSchema)
-@preferences.response(200, schemas.PreferencesOutSchema)
-@documents_errors(preferences, 400, 401, 403, 404, 409, 422)
+@preferences.put(
+    "/clients/<uuid:client_id>/preferences",
+    body=schemas.PreferencesSchema,
+    response=schemas.PreferencesOutSchema,
+    errors=(409,),
+)
 def put_preferences(body, client_id: uuid.UUID):
     """Change a client's preferences; fields left out keep their value.
 
@@ -162,21 +156,20 @@ def _settings_of(org) -> dict:
     return {"name": org.name, "help_contact": org.help_contact, "quiet_hours_floor": floor}
 
 
-@organisation.get("/organisation/notification-settings")
-@requires_role("org_admin")
-@organisation.response(200, schemas.OrganisationSettingsSchema)
-@documents_errors(organisation, 401, 403)
+@organisation.get(
+    "/organisation/notification-settings", response=schemas.OrganisationSettingsSchema
+)
 def get_settings():
     """How messages name your organisation, how clients reach you, the quiet-hours floor."""
     with current_runtime().session_factory() as session:
         return _settings_of(organisation_of(session, current_principal().tenant_id))
 
 
-@organisation.put("/organisation/notification-settings")
-@requires_role("org_admin")
-@organisation.arguments(schemas.OrganisationSettingsSchema)
-@organisation.response(200, schemas.OrganisationSettingsSchema)
-@documents_errors(organisation, 400, 401, 403, 422)
+@organisation.put(
+    "/organisation/notification-settings",
+    body=schemas.OrganisationSettingsSchema,
+    response=schemas.OrganisationSettingsSchema,
+)
 def put_settings(body):
     """Change them; fields left out keep their value."""
     with current_runtime().unit_of_work() as uow:
@@ -235,10 +228,7 @@ def _template_view(kind: str, channel: str, override) -> dict:
     }
 
 
-@templates.get("/templates/<string:kind>/<string:channel>")
-@requires_role("org_admin")
-@templates.response(200, schemas.TemplateSchema)
-@documents_errors(templates, 401, 403, 404)
+@templates.get("/templates/<string:kind>/<string:channel>", response=schemas.TemplateSchema)
 def get_template(kind: str, channel: str):
     """The template your organisation uses for a kind on a channel, and its variables."""
     _template_key(kind, channel)
@@ -247,11 +237,11 @@ def get_template(kind: str, channel: str):
         return _template_view(kind, channel, override)
 
 
-@templates.put("/templates/<string:kind>/<string:channel>")
-@requires_role("org_admin")
-@templates.arguments(schemas.TemplateBodySchema)
-@templates.response(200, schemas.TemplateSchema)
-@documents_errors(templates, 400, 401, 403, 404, 422)
+@templates.put(
+    "/templates/<string:kind>/<string:channel>",
+    body=schemas.TemplateBodySchema,
+    response=schemas.TemplateSchema,
+)
 def put_template(body, kind: str, channel: str):
     """Save your organisation's wording. Refused (422) if it does not parse, uses a
     variable the kind does not provide, reaches for something the sandbox blocks, or
@@ -277,12 +267,11 @@ def put_template(body, kind: str, channel: str):
         return result
 
 
-@templates.post("/templates/<string:kind>/<string:channel>/preview")
-@requires_role("org_admin")
-@idempotent
-@templates.arguments(schemas.TemplatePreviewBodySchema)
-@templates.response(200, schemas.PreviewSchema)
-@documents_errors(templates, 400, 401, 403, 404, 409, 422)
+@templates.post(
+    "/templates/<string:kind>/<string:channel>/preview",
+    body=schemas.TemplatePreviewBodySchema,
+    response=schemas.PreviewSchema,
+)
 def preview_template(body, kind: str, channel: str):
     """Render the saved template, or a draft, with sample data, as it would be sent; SMS
     reports its segments. 422 as for saving, within the same limits."""

@@ -4,16 +4,12 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.notifications.quiet_hours import HHMM
 from services.notifications.weekly_digest import WEEKDAYS
+from shared.pagination import page_of
 from shared.validation import MultilineText, Schema
 
 HhMm = fields.String(
     required=True, validate=validate.Regexp(HHMM, error="Use HH:MM (24-hour clock).")
 )
-
-
-class NudgeQuerySchema(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(load_default=None)
 
 
 class NudgeSchema(Schema):
@@ -46,9 +42,7 @@ class NudgeSchema(Schema):
     updated_at = fields.DateTime()
 
 
-class NudgePageSchema(Schema):
-    items = fields.List(fields.Nested(NudgeSchema))
-    next_cursor = fields.String(allow_none=True)
+NudgePageSchema = page_of(NudgeSchema, "NudgePageSchema")
 
 
 class QuietHoursSchema(Schema):

@@ -321,3 +321,23 @@ def overdue(step: ActionStep, now: datetime) -> list[ActionOccurrence]:
     if step.status != "open":
         return []
     return [o for o in step.occurrences if o.status == "scheduled" and o.due_at < now]
+
+
+def check_schedule_kind(frequency: str, changes: dict) -> None:
+    """Refuse (422) schedule fields that a step of ``frequency`` does not have: a one-off
+    step has a ``due_at`` (never null) and no recurrence, a recurring one no ``due_at``, a
+    daily one no ``weekdays``."""
+    recurring = ("local_time", "weekdays", "start_date", "end_date")
+    if frequency == "once":
+        wrong = [name for name in recurring if name in changes]
+    else:
+        wrong = ["due_at"] if "due_at" in changes else []
+        if frequency == "daily" and "weekdays" in changes:
+            wrong.append("weekdays")
+    if frequency == "once" and "due_at" in changes and changes["due_at"] is None:
+        wrong.append("due_at")
+    if wrong:
+        raise Unprocessable(
+            f"Not a field of a {frequency} step.",
+            errors={name: [f"Not applicable to a {frequency} step."] for name in wrong},
+        )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 
-from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -23,24 +22,26 @@ from services.plans.models import (
 )
 from services.plans.organisation_settings import settings_of
 from services.plans.progress import progress_of
-from services.plans.recurrence import WEEKDAYS, local_iso
-from shared.auth import current_principal, requires_role
-from shared.errors import PreconditionFailed, Unprocessable
-from shared.pagination import paginate
+from services.plans.recurrence import WEEKDAYS
+from services.plans.views import action_view, timeline_view
+from shared.auth import current_principal
+from shared.errors import PreconditionFailed
+from shared.pagination import PageQuerySchema, paginate
 from shared.runtime import current_runtime
-from shared.web.etag import etag_of, require_fresh
-from shared.web.idempotency import idempotent
+from shared.web.endpoints import ADMIN, STAFF, ApiBlueprint
+from shared.web.etag import etag_of, require_fresh, tagged
 from shared.web.problems import handle_domain_error
-from shared.web.schemas import documents_errors
 
-plans = Blueprint("plans", __name__, url_prefix="/v1", description="Recovery plans")
-goals = Blueprint("goals", __name__, url_prefix="/v1", description="Goals of a plan")
-action_steps = Blueprint("actions", __name__, url_prefix="/v1", description="Action steps")
-checkin_routes = Blueprint("checkins", __name__, url_prefix="/v1", description="Check-ins")
-org_settings = Blueprint(
-    "settings", __name__, url_prefix="/v1", description="Per-organisation settings of plans"
-)
-STAFF = ("org_admin", "coach")
+
+def _blueprint(name: str, description: str) -> ApiBlueprint:
+    return ApiBlueprint(name, __name__, roles=STAFF, description=description)
+
+
+plans = _blueprint("plans", "Recovery plans")
+goals = _blueprint("goals", "Goals of a plan")
+action_steps = _blueprint("actions", "Action steps")
+checkin_routes = _blueprint("checkins", "Check-ins")
+org_settings = _blueprint("settings", "Per-organisation settings of plans")
 
 
 def _stale(_error):
@@ -49,12 +50,8 @@ def _stale(_error):
     )
 
 
-for _blueprint in (plans, goals, action_steps, checkin_routes, org_settings):
-    _blueprint.register_error_handler(StaleDataError, _stale)
-
-
-def _tagged(row, body=None, status: int = 200):
-    return body if body is not None else row, status, {"ETag": etag_of(row.id, row.version)}
+for _routes in (plans, goals, action_steps, checkin_routes, org_settings):
+    _routes.register_error_handler(StaleDataError, _stale)
 
 
 def _now():
@@ -64,24 +61,17 @@ def _now():
 # -- plans --------------------------------------------------------------------------------
 
 
-@plans.get("/plans")
-@requires_role(*STAFF)
-@plans.arguments(schemas.PlanQuerySchema, location="query")
-@plans.response(200, schemas.PlanPageSchema)
-@documents_errors(plans, 400, 401, 403, 422)
+@plans.get("/plans", query=schemas.PlanQuerySchema, response=schemas.PlanPageSchema)
 def list_plans(query):
     """Plans of a client: the draft appears after onboarding (coaches see their own)."""
     stmt = scoping.scoped_plans(current_principal()).where(
         scoping.RecoveryPlan.client_id == query["client_id"]
     )
     with current_runtime().session_factory() as session:
-        return paginate(session, stmt, scoping.RecoveryPlan, query["cursor"], query["limit"])
+        return paginate(session, stmt, scoping.RecoveryPlan, query)
 
 
-@plans.get("/plans/<uuid:plan_id>")
-@requires_role(*STAFF)
-@plans.response(200, schemas.PlanSchema)
-@documents_errors(plans, 401, 403, 404)
+@plans.get("/plans/<uuid:plan_id>", response=schemas.PlanSchema)
 def get_plan(plan_id: uuid.UUID):
     """One recovery plan with its goals."""
     principal = current_principal()
@@ -89,11 +79,13 @@ def get_plan(plan_id: uuid.UUID):
     return plan, 200, {"ETag": etag_of(plan["id"], plan["version"])}
 
 
-@plans.patch("/plans/<uuid:plan_id>")
-@requires_role(*STAFF)
-@plans.arguments(schemas.PlanUpdateSchema)
-@plans.response(200, schemas.PlanSchema)
-@documents_errors(plans, 400, 401, 403, 404, 409, 412, 422)
+@plans.patch(
+    "/plans/<uuid:plan_id>",
+    body=schemas.PlanUpdateSchema,
+    response=schemas.PlanSchema,
+    if_match=True,
+    errors=(409,),
+)
 def update_plan(body, plan_id: uuid.UUID):
     """Move the plan along draft → active ⇄ under_review → completed; clear a risk flag."""
     principal = current_principal()
@@ -108,14 +100,16 @@ def update_plan(body, plan_id: uuid.UUID):
         if diff:
             history.record(uow.session, plan, principal, "plan", plan.id, "updated", diff)
         uow.commit()
-        return _tagged(plan)
+        return tagged(plan)
 
 
-@plans.put("/plans/<uuid:plan_id>/mood-prompts")
-@requires_role(*STAFF)
-@plans.arguments(schemas.MoodPromptsSchema)
-@plans.response(200, schemas.MoodPromptsViewSchema)
-@documents_errors(plans, 400, 401, 403, 404, 409, 412, 422)
+@plans.put(
+    "/plans/<uuid:plan_id>/mood-prompts",
+    body=schemas.MoodPromptsSchema,
+    response=schemas.MoodPromptsViewSchema,
+    if_match=True,
+    errors=(409,),
+)
 def put_mood_prompts(body, plan_id: uuid.UUID):
     """Ask the client how they feel (1-10, by SMS or email) on these local weekdays at
     this local time; ``null`` stops. Only for an active plan or one under review (409
@@ -128,26 +122,21 @@ def put_mood_prompts(body, plan_id: uuid.UUID):
         if diff:
             history.record(uow.session, plan, principal, "plan", plan.id, "updated", diff)
         uow.commit()
-        return _tagged(plan, plan.mood_prompts or {"weekdays": None, "local_time": None})
+        return tagged(plan, plan.mood_prompts or {"weekdays": None, "local_time": None})
 
 
-@plans.get("/plans/<uuid:plan_id>/history")
-@requires_role(*STAFF)
-@plans.arguments(schemas.PageQuerySchema, location="query")
-@plans.response(200, schemas.RevisionPageSchema)
-@documents_errors(plans, 400, 401, 403, 404, 422)
+@plans.get(
+    "/plans/<uuid:plan_id>/history", query=PageQuerySchema, response=schemas.RevisionPageSchema
+)
 def plan_history(query, plan_id: uuid.UUID):
     """Every revision of the plan, oldest first: who changed what, when."""
     with current_runtime().session_factory() as session:
         plan = scoping.plan_for(session, current_principal(), plan_id)
         stmt = select(Revision).where(Revision.plan_id == plan.id)
-        return paginate(session, stmt, Revision, query["cursor"], query["limit"])
+        return paginate(session, stmt, Revision, query)
 
 
-@plans.get("/plans/<uuid:plan_id>/timeline")
-@requires_role(*STAFF)
-@plans.response(200, schemas.TimelineSchema)
-@documents_errors(plans, 401, 403, 404)
+@plans.get("/plans/<uuid:plan_id>/timeline", response=schemas.TimelineSchema)
 def plan_timeline(plan_id: uuid.UUID):
     """The plan's revisions, the nudges sent (or not) to its client and the client's
     replies, newest first."""
@@ -163,63 +152,23 @@ def plan_timeline(plan_id: uuid.UUID):
             )
         ).all()
         replies = session.scalars(select(JournalEntry).where(JournalEntry.plan_id == plan.id)).all()
-    items = (
-        [
-            {
-                "at": r.created_at,
-                "type": "revision",
-                "summary": f"{r.entity} {r.change}",
-                "detail": {"actor": r.actor, "actor_id": history.plain(r.actor_id)},
-            }
-            for r in revisions
-        ]
-        + [
-            {
-                "at": n.occurred_at,
-                "type": "nudge",
-                "summary": f"{n.kind} {n.channel} {n.event_type.removeprefix('notification.')}",
-                "detail": {"nudge_id": str(n.nudge_id), "reason": n.reason},
-            }
-            for n in nudges
-        ]
-        + [
-            {
-                "at": r.received_at,
-                "type": "reply",
-                "summary": f"client replied by {r.channel}: {r.intent}",
-                "detail": {"reply_id": str(r.id), "rating": r.rating},
-            }
-            for r in replies
-        ]
-    )
-    return {"items": sorted(items, key=lambda item: item["at"], reverse=True)}
+    return timeline_view(revisions, nudges, replies)
 
 
-@plans.get("/plans/<uuid:plan_id>/journal")
-@requires_role(*STAFF)
-@plans.arguments(schemas.PageQuerySchema, location="query")
-@plans.response(200, schemas.JournalPageSchema)
-@documents_errors(plans, 401, 403, 404, 422)
+@plans.get(
+    "/plans/<uuid:plan_id>/journal", query=PageQuerySchema, response=schemas.JournalPageSchema
+)
 def plan_journal(query, plan_id: uuid.UUID):
     """The client's replies, newest first: moods, steps done, journal and crisis messages."""
     with current_runtime().session_factory() as session:
         plan = scoping.plan_for(session, current_principal(), plan_id)
         stmt = select(JournalEntry).where(JournalEntry.plan_id == plan.id)
         return paginate(
-            session,
-            stmt,
-            JournalEntry,
-            query["cursor"],
-            query["limit"],
-            at=JournalEntry.received_at,
-            newest_first=True,
+            session, stmt, JournalEntry, query, at=JournalEntry.received_at, newest_first=True
         )
 
 
-@plans.get("/plans/<uuid:plan_id>/progress")
-@requires_role(*STAFF)
-@plans.response(200, schemas.ProgressSchema)
-@documents_errors(plans, 401, 403, 404)
+@plans.get("/plans/<uuid:plan_id>/progress", response=schemas.ProgressSchema)
 def plan_progress(plan_id: uuid.UUID):
     """Goals by status, weekly action completion, wellbeing trend, domain ratings."""
     with current_runtime().session_factory() as session:
@@ -230,12 +179,12 @@ def plan_progress(plan_id: uuid.UUID):
 # -- goals --------------------------------------------------------------------------------
 
 
-@goals.post("/plans/<uuid:plan_id>/goals")
-@requires_role(*STAFF)
-@idempotent
-@goals.arguments(schemas.GoalCreateSchema)
-@goals.response(201, schemas.GoalSchema)
-@documents_errors(goals, 400, 401, 403, 404, 409, 422)
+@goals.post(
+    "/plans/<uuid:plan_id>/goals",
+    body=schemas.GoalCreateSchema,
+    response=schemas.GoalSchema,
+    status=201,
+)
 def create_goal(body, plan_id: uuid.UUID):
     """Add a goal in a life domain (proposed unless said otherwise)."""
     principal = current_principal()
@@ -243,25 +192,24 @@ def create_goal(body, plan_id: uuid.UUID):
         plan = scoping.open_plan_for(uow.session, principal, plan_id)
         goal = lifecycle.add_goal(uow, plan, body, principal)
         uow.commit()
-        return _tagged(goal, status=201)
+        return tagged(goal, status=201)
 
 
-@goals.get("/goals/<uuid:goal_id>")
-@requires_role(*STAFF)
-@goals.response(200, schemas.GoalSchema)
-@documents_errors(goals, 401, 403, 404)
+@goals.get("/goals/<uuid:goal_id>", response=schemas.GoalSchema)
 def get_goal(goal_id: uuid.UUID):
     """One goal."""
     with current_runtime().session_factory() as session:
         goal, _plan = scoping.goal_for(session, current_principal(), goal_id)
-        return _tagged(goal)
+        return tagged(goal)
 
 
-@goals.patch("/goals/<uuid:goal_id>")
-@requires_role(*STAFF)
-@goals.arguments(schemas.GoalUpdateSchema)
-@goals.response(200, schemas.GoalSchema)
-@documents_errors(goals, 400, 401, 403, 404, 409, 412, 422)
+@goals.patch(
+    "/goals/<uuid:goal_id>",
+    body=schemas.GoalUpdateSchema,
+    response=schemas.GoalSchema,
+    if_match=True,
+    errors=(409,),
+)
 def update_goal(body, goal_id: uuid.UUID):
     """Edit a goal; status moves proposed → active ⇄ on_hold → achieved (or cancelled)."""
     principal = current_principal()
@@ -271,7 +219,7 @@ def update_goal(body, goal_id: uuid.UUID):
         require_fresh(etag_of(goal.id, goal.version))
         lifecycle.update_goal(uow, goal, plan, body, principal, _now())
         uow.commit()
-        return _tagged(goal)
+        return tagged(goal)
 
 
 # -- action steps -------------------------------------------------------------------------
@@ -284,44 +232,12 @@ def _schedule_fields(body: dict) -> dict:
     return fields
 
 
-def _action_view(step: ActionStep, plan, now) -> dict:
-    late = {o.id for o in actions.overdue(step, now)}
-    return {
-        "id": step.id,
-        "goal_id": step.goal_id,
-        "plan_id": step.plan_id,
-        "title": step.title,
-        "frequency": step.frequency,
-        "due_at": step.due_at,
-        "local_time": step.local_time,
-        "weekdays": [WEEKDAYS[d] for d in step.weekdays] if step.weekdays else None,
-        "start_date": step.start_date,
-        "end_date": step.end_date,
-        "timezone": plan.timezone,
-        "reminder_lead_minutes": step.reminder_lead_minutes,
-        "status": step.status,
-        "overdue_count": len(late),
-        "occurrences": [
-            {
-                "occurrence_key": o.occurrence_key,
-                "due_at": o.due_at,
-                "due_local": local_iso(o.due_at, plan.timezone),
-                "status": o.status,
-                "overdue": o.id in late,
-                "completed_at": o.completed_at,
-            }
-            for o in sorted(step.occurrences, key=lambda o: o.due_at)
-        ],
-        "created_at": step.created_at,
-    }
-
-
-@action_steps.post("/goals/<uuid:goal_id>/actions")
-@requires_role(*STAFF)
-@idempotent
-@action_steps.arguments(schemas.ActionCreateSchema)
-@action_steps.response(201, schemas.ActionSchema)
-@documents_errors(action_steps, 400, 401, 403, 404, 409, 422)
+@action_steps.post(
+    "/goals/<uuid:goal_id>/actions",
+    body=schemas.ActionCreateSchema,
+    response=schemas.ActionSchema,
+    status=201,
+)
 def create_action(body, goal_id: uuid.UUID):
     """Add a one-off (``due_at``) or recurring (daily / weekly at a local time) step."""
     principal = current_principal()
@@ -331,13 +247,10 @@ def create_action(body, goal_id: uuid.UUID):
         scoping.require_open(plan)
         step = actions.create_step(uow, plan, goal.id, _schedule_fields(body), principal, now)
         uow.commit()
-        return _tagged(step, _action_view(step, plan, now), 201)
+        return tagged(step, action_view(step, plan, now), 201)
 
 
-@action_steps.get("/plans/<uuid:plan_id>/actions")
-@requires_role(*STAFF)
-@action_steps.response(200, schemas.ActionListSchema)
-@documents_errors(action_steps, 401, 403, 404)
+@action_steps.get("/plans/<uuid:plan_id>/actions", response=schemas.ActionListSchema)
 def list_actions(plan_id: uuid.UUID):
     """The plan's action steps with their occurrences; overdue ones are marked."""
     now = _now()
@@ -346,25 +259,24 @@ def list_actions(plan_id: uuid.UUID):
         steps = session.scalars(
             select(ActionStep).where(ActionStep.plan_id == plan.id).order_by(ActionStep.created_at)
         ).all()
-        return {"items": [_action_view(step, plan, now) for step in steps]}
+        return {"items": [action_view(step, plan, now) for step in steps]}
 
 
-@action_steps.get("/actions/<uuid:action_id>")
-@requires_role(*STAFF)
-@action_steps.response(200, schemas.ActionSchema)
-@documents_errors(action_steps, 401, 403, 404)
+@action_steps.get("/actions/<uuid:action_id>", response=schemas.ActionSchema)
 def get_action(action_id: uuid.UUID):
     """One action step with its occurrences."""
     with current_runtime().session_factory() as session:
         step, plan = scoping.action_for(session, current_principal(), action_id)
-        return _tagged(step, _action_view(step, plan, _now()))
+        return tagged(step, action_view(step, plan, _now()))
 
 
-@action_steps.patch("/actions/<uuid:action_id>")
-@requires_role(*STAFF)
-@action_steps.arguments(schemas.ActionUpdateSchema)
-@action_steps.response(200, schemas.ActionSchema)
-@documents_errors(action_steps, 400, 401, 403, 404, 409, 412, 422)
+@action_steps.patch(
+    "/actions/<uuid:action_id>",
+    body=schemas.ActionUpdateSchema,
+    response=schemas.ActionSchema,
+    if_match=True,
+    errors=(409,),
+)
 def update_action(body, action_id: uuid.UUID):
     """Edit a step; a new schedule reschedules the whole step."""
     principal = current_principal()
@@ -373,27 +285,10 @@ def update_action(body, action_id: uuid.UUID):
         step, plan = scoping.action_for(uow.session, principal, action_id)
         scoping.require_open(plan)
         require_fresh(etag_of(step.id, step.version))
-        _check_schedule_kind(step, body)
+        actions.check_schedule_kind(step.frequency, body)
         actions.update_step(uow, step, plan, _schedule_fields(body), principal, now)
         uow.commit()
-        return _tagged(step, _action_view(step, plan, now))
-
-
-def _check_schedule_kind(step: ActionStep, body: dict) -> None:
-    recurring = ("local_time", "weekdays", "start_date", "end_date")
-    if step.frequency == "once":
-        wrong = [name for name in recurring if name in body]
-    else:
-        wrong = ["due_at"] if "due_at" in body else []
-        if step.frequency == "daily" and "weekdays" in body:
-            wrong.append("weekdays")
-    if step.frequency == "once" and "due_at" in body and body["due_at"] is None:
-        wrong.append("due_at")
-    if wrong:
-        raise Unprocessable(
-            f"Not a field of a {step.frequency} step.",
-            errors={name: [f"Not applicable to a {step.frequency} step."] for name in wrong},
-        )
+        return tagged(step, action_view(step, plan, now))
 
 
 def _occurrence_view(action_id: uuid.UUID, change):
@@ -404,47 +299,43 @@ def _occurrence_view(action_id: uuid.UUID, change):
         scoping.require_open(plan)
         change(uow, step, plan, principal, now)
         uow.commit()
-        return _tagged(step, _action_view(step, plan, now))
+        return tagged(step, action_view(step, plan, now))
 
 
-@action_steps.post("/actions/<uuid:action_id>/complete")
-@requires_role(*STAFF)
-@idempotent
-@action_steps.arguments(schemas.OccurrenceTargetSchema)
-@action_steps.response(200, schemas.ActionSchema)
-@documents_errors(action_steps, 400, 401, 403, 404, 409, 422)
+def _finish(action_id: uuid.UUID, key: str | None, outcome: str):
+    return _occurrence_view(
+        action_id,
+        lambda uow, step, plan, who, now: actions.finish_occurrence(
+            uow, step, plan, key, outcome, who, now
+        ),
+    )
+
+
+@action_steps.post(
+    "/actions/<uuid:action_id>/complete",
+    body=schemas.OccurrenceTargetSchema,
+    response=schemas.ActionSchema,
+)
 def complete_action(body, action_id: uuid.UUID):
     """Complete one occurrence (``occurrence_key``), a one-off step, or a whole step."""
-    return _occurrence_view(
-        action_id,
-        lambda uow, step, plan, who, now: actions.finish_occurrence(
-            uow, step, plan, body["occurrence_key"], "completed", who, now
-        ),
-    )
+    return _finish(action_id, body["occurrence_key"], "completed")
 
 
-@action_steps.post("/actions/<uuid:action_id>/cancel")
-@requires_role(*STAFF)
-@idempotent
-@action_steps.arguments(schemas.OccurrenceTargetSchema)
-@action_steps.response(200, schemas.ActionSchema)
-@documents_errors(action_steps, 400, 401, 403, 404, 409, 422)
+@action_steps.post(
+    "/actions/<uuid:action_id>/cancel",
+    body=schemas.OccurrenceTargetSchema,
+    response=schemas.ActionSchema,
+)
 def cancel_action(body, action_id: uuid.UUID):
     """Cancel one occurrence (``occurrence_key``), a one-off step, or a whole step."""
-    return _occurrence_view(
-        action_id,
-        lambda uow, step, plan, who, now: actions.finish_occurrence(
-            uow, step, plan, body["occurrence_key"], "cancelled", who, now
-        ),
-    )
+    return _finish(action_id, body["occurrence_key"], "cancelled")
 
 
-@action_steps.post("/actions/<uuid:action_id>/reschedule")
-@requires_role(*STAFF)
-@idempotent
-@action_steps.arguments(schemas.OccurrenceRescheduleSchema)
-@action_steps.response(200, schemas.ActionSchema)
-@documents_errors(action_steps, 400, 401, 403, 404, 409, 422)
+@action_steps.post(
+    "/actions/<uuid:action_id>/reschedule",
+    body=schemas.OccurrenceRescheduleSchema,
+    response=schemas.ActionSchema,
+)
 def reschedule_action(body, action_id: uuid.UUID):
     """Move one occurrence (or a one-off step) to another time."""
     return _occurrence_view(
@@ -458,12 +349,12 @@ def reschedule_action(body, action_id: uuid.UUID):
 # -- check-ins ----------------------------------------------------------------------------
 
 
-@checkin_routes.post("/plans/<uuid:plan_id>/checkins")
-@requires_role(*STAFF)
-@idempotent
-@checkin_routes.arguments(schemas.CheckInCreateSchema)
-@checkin_routes.response(201, schemas.CheckInSchema)
-@documents_errors(checkin_routes, 400, 401, 403, 404, 409, 422)
+@checkin_routes.post(
+    "/plans/<uuid:plan_id>/checkins",
+    body=schemas.CheckInCreateSchema,
+    response=schemas.CheckInSchema,
+    status=201,
+)
 def schedule_checkin(body, plan_id: uuid.UUID):
     """Schedule a check-in: time, duration and mode (in person, phone, video)."""
     principal = current_principal()
@@ -471,13 +362,10 @@ def schedule_checkin(body, plan_id: uuid.UUID):
         plan = scoping.open_plan_for(uow.session, principal, plan_id)
         checkin = checkins.schedule(uow, plan, body, principal)
         uow.commit()
-        return _tagged(checkin, status=201)
+        return tagged(checkin, status=201)
 
 
-@checkin_routes.get("/plans/<uuid:plan_id>/checkins")
-@requires_role(*STAFF)
-@checkin_routes.response(200, schemas.CheckInListSchema)
-@documents_errors(checkin_routes, 401, 403, 404)
+@checkin_routes.get("/plans/<uuid:plan_id>/checkins", response=schemas.CheckInListSchema)
 def list_checkins(plan_id: uuid.UUID):
     """The plan's check-ins in time order."""
     with current_runtime().session_factory() as session:
@@ -488,15 +376,12 @@ def list_checkins(plan_id: uuid.UUID):
         return {"items": rows}
 
 
-@checkin_routes.get("/checkins/<uuid:checkin_id>")
-@requires_role(*STAFF)
-@checkin_routes.response(200, schemas.CheckInSchema)
-@documents_errors(checkin_routes, 401, 403, 404)
+@checkin_routes.get("/checkins/<uuid:checkin_id>", response=schemas.CheckInSchema)
 def get_checkin(checkin_id: uuid.UUID):
     """One check-in with its progress notes."""
     with current_runtime().session_factory() as session:
         checkin, _plan = scoping.checkin_for(session, current_principal(), checkin_id)
-        return _tagged(checkin)
+        return tagged(checkin)
 
 
 def _checkin_change(checkin_id: uuid.UUID, change):
@@ -507,15 +392,15 @@ def _checkin_change(checkin_id: uuid.UUID, change):
         require_fresh(etag_of(checkin.id, checkin.version))
         change(uow, checkin, plan, principal)
         uow.commit()
-        return _tagged(checkin)
+        return tagged(checkin)
 
 
-@checkin_routes.post("/checkins/<uuid:checkin_id>/record")
-@requires_role(*STAFF)
-@idempotent
-@checkin_routes.arguments(schemas.CheckInRecordSchema)
-@checkin_routes.response(200, schemas.CheckInSchema)
-@documents_errors(checkin_routes, 400, 401, 403, 404, 409, 412, 422)
+@checkin_routes.post(
+    "/checkins/<uuid:checkin_id>/record",
+    body=schemas.CheckInRecordSchema,
+    response=schemas.CheckInSchema,
+    if_match=True,
+)
 def record_checkin(body, checkin_id: uuid.UUID):
     """Record attendance, wellbeing 1-10 and progress notes (notes never leave plans)."""
     now = _now()
@@ -524,12 +409,12 @@ def record_checkin(body, checkin_id: uuid.UUID):
     )
 
 
-@checkin_routes.post("/checkins/<uuid:checkin_id>/reschedule")
-@requires_role(*STAFF)
-@idempotent
-@checkin_routes.arguments(schemas.CheckInRescheduleSchema)
-@checkin_routes.response(200, schemas.CheckInSchema)
-@documents_errors(checkin_routes, 400, 401, 403, 404, 409, 412, 422)
+@checkin_routes.post(
+    "/checkins/<uuid:checkin_id>/reschedule",
+    body=schemas.CheckInRescheduleSchema,
+    response=schemas.CheckInSchema,
+    if_match=True,
+)
 def reschedule_checkin(body, checkin_id: uuid.UUID):
     """Move a scheduled check-in (and optionally change its duration or mode)."""
     return _checkin_change(
@@ -537,11 +422,9 @@ def reschedule_checkin(body, checkin_id: uuid.UUID):
     )
 
 
-@checkin_routes.post("/checkins/<uuid:checkin_id>/cancel")
-@requires_role(*STAFF)
-@idempotent
-@checkin_routes.response(200, schemas.CheckInSchema)
-@documents_errors(checkin_routes, 401, 403, 404, 409, 412)
+@checkin_routes.post(
+    "/checkins/<uuid:checkin_id>/cancel", response=schemas.CheckInSchema, if_match=True
+)
 def cancel_checkin(checkin_id: uuid.UUID):
     """Cancel a scheduled check-in."""
     return _checkin_change(checkin_id, lambda uow, c, plan, who: checkins.cancel(uow, c, plan, who))
@@ -550,10 +433,7 @@ def cancel_checkin(checkin_id: uuid.UUID):
 # -- settings -----------------------------------------------------------------------------
 
 
-@org_settings.get("/settings")
-@requires_role(*STAFF)
-@org_settings.response(200, schemas.OrganisationSettingsSchema)
-@documents_errors(org_settings, 401, 403)
+@org_settings.get("/settings", response=schemas.OrganisationSettingsSchema)
 def get_settings():
     """Review interval (weeks) and when an unrecorded check-in counts as missed."""
     principal = current_principal()
@@ -562,11 +442,13 @@ def get_settings():
         return current, 200, {"ETag": etag_of(principal.tenant_id, current.version)}
 
 
-@org_settings.put("/settings")
-@requires_role("org_admin")
-@org_settings.arguments(schemas.OrganisationSettingsSchema)
-@org_settings.response(200, schemas.OrganisationSettingsSchema)
-@documents_errors(org_settings, 400, 401, 403, 412, 422)
+@org_settings.put(
+    "/settings",
+    roles=ADMIN,
+    body=schemas.OrganisationSettingsSchema,
+    response=schemas.OrganisationSettingsSchema,
+    if_match=True,
+)
 def put_settings(body):
     """Set the organisation's plan settings (org admins)."""
     principal = current_principal()

@@ -7,8 +7,6 @@ steps, latest wellbeing, the past week's completion) is a correlated subquery of
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
 from datetime import datetime, timedelta
 
@@ -27,6 +25,7 @@ from services.plans.profiles import display_name
 from services.plans.scoping import OPEN_STATUSES
 from shared.auth import Principal
 from shared.errors import Unprocessable
+from shared.pagination import encode_position, read_position
 
 WEEK = timedelta(days=7)
 _PLANS, _CHECKINS = RecoveryPlan.__table__, CheckIn.__table__
@@ -224,14 +223,14 @@ def _view(row, now: datetime) -> dict:
 
 
 def _encode(row) -> str:
-    raw = json.dumps([row["attention"], row["quiet_since"].isoformat(), str(row["client_id"])])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return encode_position(
+        [row["attention"], row["quiet_since"].isoformat(), str(row["client_id"])]
+    )
 
 
 def _decode(cursor: str) -> tuple[int, datetime, uuid.UUID]:
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        attention, quiet_since, client_id = json.loads(base64.urlsafe_b64decode(padded))
+        attention, quiet_since, client_id = read_position(cursor)
         moment = datetime.fromisoformat(quiet_since)
         if moment.tzinfo is None or attention not in (0, 1):
             raise ValueError("not a cursor of this list")

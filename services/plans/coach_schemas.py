@@ -6,6 +6,8 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from shared.pagination import page_of, paged
+
 # PostgreSQL text cannot hold NUL: refused here as a field error, not at the database.
 NotesText = validate.And(
     validate.Length(max=10_000),
@@ -16,12 +18,12 @@ NotesText = validate.And(
 ReportDay = validate.Range(date(2000, 1, 1), date(2099, 12, 31))
 
 
+# The caseload reads a cursor of its own (``caseload.py``): one too long is a field error.
+@paged(cursor=fields.String(load_default=None, validate=validate.Length(max=200)))
 class CaseloadQuerySchema(Schema):
     coach_id = fields.UUID(
         load_default=None, metadata={"description": "Org admins: one coach's clients."}
     )
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=200))
 
 
 class WellbeingReadingSchema(Schema):
@@ -56,9 +58,7 @@ class CaseloadRowSchema(Schema):
     review_due_on = fields.Date(allow_none=True)
 
 
-class CaseloadPageSchema(Schema):
-    items = fields.List(fields.Nested(CaseloadRowSchema))
-    next_cursor = fields.String(allow_none=True)
+CaseloadPageSchema = page_of(CaseloadRowSchema, "CaseloadPageSchema")
 
 
 class ReportQuerySchema(Schema):

@@ -12,7 +12,6 @@ import uuid
 from contextlib import contextmanager
 
 from flask import Response
-from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -20,20 +19,16 @@ from services.plans import history, review_report, scoping
 from services.plans.coach_schemas import ReportNotesSchema, ReportQuerySchema
 from services.plans.models import ReportNotes
 from services.plans.progress import progress_of
-from shared.auth import current_principal, requires_role
+from shared.auth import current_principal
 from shared.errors import Conflict, PreconditionFailed
 from shared.runtime import current_runtime
+from shared.web.endpoints import STAFF, ApiBlueprint
 from shared.web.etag import etag_of, require_fresh
 from shared.web.problems import handle_domain_error, problem
-from shared.web.schemas import documents_errors
 
-reports = Blueprint(
-    "reports",
-    __name__,
-    url_prefix="/v1",
-    description="Progress charts and the plan-review report",
+reports = ApiBlueprint(
+    "reports", __name__, roles=STAFF, description="Progress charts and the plan-review report"
 )
-STAFF = ("org_admin", "coach")
 PRIVATE = {"Cache-Control": "no-store"}  # health information: never kept by a cache
 # The report page loads nothing and runs nothing: its chart is an inline image.
 PAGE_POLICY = {
@@ -97,10 +92,12 @@ def _progress(plan_id: uuid.UUID) -> dict:
         return progress_of(session, plan, runtime.clock())
 
 
-@reports.get("/plans/<uuid:plan_id>/progress.svg")
-@requires_role(*STAFF)
-@reports.response(200, {"type": "string"}, content_type="image/svg+xml")
-@documents_errors(reports, 401, 403, 404, 503)
+@reports.get(
+    "/plans/<uuid:plan_id>/progress.svg",
+    response={"type": "string"},
+    content_type="image/svg+xml",
+    errors=(503,),
+)
 def plan_progress_chart(plan_id: uuid.UUID):
     """The progress as a chart over the plan's life: wellbeing (check-ins and the
     client's own ratings), weekly step completion, goals, domain ratings (SVG, with
@@ -111,10 +108,12 @@ def plan_progress_chart(plan_id: uuid.UUID):
     return Response(svg, mimetype="image/svg+xml", headers=PRIVATE)
 
 
-@reports.get("/plans/<uuid:plan_id>/progress.png")
-@requires_role(*STAFF)
-@reports.response(200, {"type": "string", "format": "binary"}, content_type="image/png")
-@documents_errors(reports, 401, 403, 404, 503)
+@reports.get(
+    "/plans/<uuid:plan_id>/progress.png",
+    response={"type": "string", "format": "binary"},
+    content_type="image/png",
+    errors=(503,),
+)
 def plan_progress_png(plan_id: uuid.UUID):
     """The same chart as a PNG image."""
     progress = _progress(plan_id)
@@ -134,11 +133,13 @@ def _report(plan_id: uuid.UUID, query: dict) -> dict:
         )
 
 
-@reports.get("/plans/<uuid:plan_id>/report.html")
-@requires_role(*STAFF)
-@reports.arguments(ReportQuerySchema, location="query")
-@reports.response(200, {"type": "string"}, content_type="text/html")
-@documents_errors(reports, 401, 403, 404, 409, 422, 503)
+@reports.get(
+    "/plans/<uuid:plan_id>/report.html",
+    query=ReportQuerySchema,
+    response={"type": "string"},
+    content_type="text/html",
+    errors=(409, 503),
+)
 def plan_report_html(query, plan_id: uuid.UUID):
     """The plan-review progress report for a funder, over ``from``..``to`` (dates in the
     client's calendar; default the plan's life so far), as HTML."""
@@ -148,11 +149,13 @@ def plan_report_html(query, plan_id: uuid.UUID):
     return Response(html, mimetype="text/html", headers=PRIVATE | PAGE_POLICY)
 
 
-@reports.get("/plans/<uuid:plan_id>/report.pdf")
-@requires_role(*STAFF)
-@reports.arguments(ReportQuerySchema, location="query")
-@reports.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf")
-@documents_errors(reports, 401, 403, 404, 409, 422, 503)
+@reports.get(
+    "/plans/<uuid:plan_id>/report.pdf",
+    query=ReportQuerySchema,
+    response={"type": "string", "format": "binary"},
+    content_type="application/pdf",
+    errors=(409, 503),
+)
 def plan_report_pdf(query, plan_id: uuid.UUID):
     """The same report as an A4 PDF (text extractable)."""
     report = _report(plan_id, query)
@@ -183,10 +186,7 @@ def _notes_view(notes: ReportNotes | None) -> dict:
     return {name: getattr(notes, name) for name in (*NOTE_FIELDS, "updated_at")}
 
 
-@reports.get("/plans/<uuid:plan_id>/report-notes")
-@requires_role(*STAFF)
-@reports.response(200, ReportNotesSchema)
-@documents_errors(reports, 401, 403, 404)
+@reports.get("/plans/<uuid:plan_id>/report-notes", response=ReportNotesSchema)
 def get_report_notes(plan_id: uuid.UUID):
     """The coach's summary and recommendations for the report, with an ``ETag``."""
     with current_runtime().session_factory() as session:
@@ -195,11 +195,13 @@ def get_report_notes(plan_id: uuid.UUID):
         return _notes_view(notes), 200, {"ETag": _notes_etag(plan.id, notes)}
 
 
-@reports.put("/plans/<uuid:plan_id>/report-notes")
-@requires_role(*STAFF)
-@reports.arguments(ReportNotesSchema)
-@reports.response(200, ReportNotesSchema)
-@documents_errors(reports, 400, 401, 403, 404, 409, 412, 422)
+@reports.put(
+    "/plans/<uuid:plan_id>/report-notes",
+    body=ReportNotesSchema,
+    response=ReportNotesSchema,
+    if_match=True,
+    errors=(409,),
+)
 def put_report_notes(body, plan_id: uuid.UUID):
     """Write the summary and recommendations (``If-Match`` honoured: 412 when stale).
     The plan's history records that they changed, never what they say."""

@@ -8,6 +8,7 @@ from marshmallow import ValidationError, fields, pre_load, validate, validates_s
 
 from services.plans.lifecycle import GOAL_STATUSES, PLAN_STATUSES
 from services.plans.recurrence import WEEKDAYS
+from shared.pagination import page_of, paged
 from shared.validation import LifeDomain, MultilineText, Schema
 
 PRIORITIES = ("low", "medium", "high")
@@ -20,15 +21,9 @@ LongText = validate.Length(max=5000)
 # -- queries and pages --------------------------------------------------------------------
 
 
+@paged
 class PlanQuerySchema(Schema):
     client_id = fields.UUID(required=True)
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(load_default=None)
-
-
-class PageQuerySchema(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(load_default=None)
 
 
 def _local_time(value: str) -> None:
@@ -115,9 +110,7 @@ class PlanSchema(Schema):
     updated_at = fields.DateTime()
 
 
-class PlanPageSchema(Schema):
-    items = fields.List(fields.Nested(PlanSchema))
-    next_cursor = fields.String(allow_none=True)
+PlanPageSchema = page_of(PlanSchema, "PlanPageSchema")
 
 
 class PlanUpdateSchema(Schema):
@@ -333,9 +326,7 @@ class RevisionSchema(Schema):
     fields_ = fields.Dict(data_key="fields", attribute="fields")
 
 
-class RevisionPageSchema(Schema):
-    items = fields.List(fields.Nested(RevisionSchema))
-    next_cursor = fields.String(allow_none=True)
+RevisionPageSchema = page_of(RevisionSchema, "RevisionPageSchema")
 
 
 class TimelineItemSchema(Schema):
@@ -416,6 +407,4 @@ class JournalEntrySchema(Schema):
     occurrence_key = fields.String(allow_none=True)
 
 
-class JournalPageSchema(Schema):
-    items = fields.List(fields.Nested(JournalEntrySchema))
-    next_cursor = fields.String(allow_none=True)
+JournalPageSchema = page_of(JournalEntrySchema, "JournalPageSchema")

@@ -30,6 +30,16 @@ HEADER = "Idempotency-Key"
 REPLAYED_HEADERS = ("Location", "Content-Type", "ETag")
 MAX_KEY_LENGTH = 200
 SECRET_FIELDS = ("api_key", "access_token")
+# How every POST documents the header in its API's OpenAPI document.
+HEADER_PARAMETER = {
+    "in": "header",
+    "name": HEADER,
+    "required": False,
+    "schema": {"type": "string", "maxLength": MAX_KEY_LENGTH},
+    "description": "Retry safely: the same key and body replay the first answer; "
+    "the same key with another body is refused (422). A key is kept for 24 hours "
+    "(IDEMPOTENCY_KEY_TTL_HOURS); a retry after that is a new request.",
+}
 
 
 def _scope() -> str:
