@@ -20,6 +20,7 @@ from services.plans.models import (
     TimelineEntry,
 )
 from shared.db import UnitOfWork
+from shared.db.batch_keys import among
 from shared.db.staff_access import record_access_change
 from shared.events import Envelope
 from shared.messaging.consumer import with_prefetch
@@ -47,8 +48,8 @@ def load_plans_of_clients(uow: UnitOfWork, envelopes: list[Envelope]) -> None:
     for key in missing:
         known[key] = []
     stmt = select(RecoveryPlan).where(
-        RecoveryPlan.tenant_id.in_({tenant for tenant, _ in missing}),
-        RecoveryPlan.client_id.in_({client for _, client in missing}),
+        among(RecoveryPlan.tenant_id, {tenant for tenant, _ in missing}),
+        among(RecoveryPlan.client_id, {client for _, client in missing}),
     )
     with uow.session.no_autoflush:
         for plan in uow.session.scalars(stmt):

@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 
 from services.plans.models import ClientProfile, OrganisationProfile, StaffMember
 from shared.db import UnitOfWork
+from shared.db.batch_keys import among
 from shared.events import Envelope
 
 
@@ -38,8 +39,8 @@ def load_client_profiles(uow: UnitOfWork, envelopes: list[Envelope]) -> None:
     for key in missing:
         cache[key] = None
     stmt = select(ClientProfile).where(
-        ClientProfile.tenant_id.in_({tenant for tenant, _ in missing}),
-        ClientProfile.client_id.in_({client for _, client in missing}),
+        among(ClientProfile.tenant_id, {tenant for tenant, _ in missing}),
+        among(ClientProfile.client_id, {client for _, client in missing}),
     )
     with uow.session.no_autoflush:
         for profile in uow.session.scalars(stmt):
