@@ -137,7 +137,7 @@ class UnitOfWork:
         now = utcnow()
         return envelope, {
             "message_id": uuid.UUID(envelope["id"]),
-            "tenant_id": uuid.UUID(str(tenant_id)),
+            "tenant_id": tenant_id if type(tenant_id) is uuid.UUID else uuid.UUID(str(tenant_id)),
             "exchange": self.exchange,
             "routing_key": event_type,
             "body": json.dumps(envelope).encode(),

@@ -7,6 +7,7 @@ answering heartbeats) and tries again after a pause that doubles up to a bound.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import threading
@@ -133,8 +134,8 @@ class EventWorker(ConsumerMixin):
                 )
                 self._hold(delay)
                 delay = min(delay * 2, DATABASE_BACKOFF_MAX_SECONDS)
-        for outcome in outcomes:
-            EVENTS_HANDLED.labels(service, outcome.value).inc()
+        for disposition, count in collections.Counter(outcomes).items():
+            EVENTS_HANDLED.labels(service, disposition.value).inc(count)
         if self._ack_many:
             batch[-1].ack(multiple=True)  # the batch is every unacknowledged delivery so far
         else:
