@@ -28,7 +28,8 @@ from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.db.housekeeping import Housekeeper, Retention
 from shared.db.migrate import upgrade
 from shared.messaging.connection import broker_connection
-from shared.messaging.consumer import EventWorker, Handler, InboxProcessor
+from shared.messaging.consumer import EventWorker
+from shared.messaging.inbox import Handler, InboxProcessor
 from shared.messaging.relay import OutboxRelay
 from shared.web import create_service_app
 

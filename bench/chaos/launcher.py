@@ -49,7 +49,7 @@ def _die() -> None:
 
 def install(role: str) -> None:
     from services.notifications.channels import email, sms
-    from shared.messaging.consumer import InboxProcessor
+    from shared.messaging.inbox import InboxProcessor
     from shared.messaging.publisher import ConfirmingPublisher
 
     timeout = float(os.environ.get("CHAOS_PROVIDER_TIMEOUT", "3"))

@@ -14,6 +14,7 @@ from services.plans import profiles
 from services.plans.drafting import adopt_drafted
 from services.plans.models import RecoveryPlan
 from shared.db import UnitOfWork
+from shared.db.batch_keys import among
 from shared.events import Envelope
 
 
@@ -37,8 +38,8 @@ def load_plans_of_clients(uow: UnitOfWork, envelopes: list[Envelope]) -> None:
     for key in missing:
         known[key] = []
     stmt = select(RecoveryPlan).where(
-        RecoveryPlan.tenant_id.in_({tenant for tenant, _ in missing}),
-        RecoveryPlan.client_id.in_({client for _, client in missing}),
+        among(RecoveryPlan.tenant_id, {tenant for tenant, _ in missing}),
+        among(RecoveryPlan.client_id, {client for _, client in missing}),
     )
     with uow.session.no_autoflush:
         for plan in uow.session.scalars(stmt):

@@ -7,11 +7,12 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared import context
 from shared.clock import Clock, system_clock
+from shared.db.bulk_insert import insert_rows
 from shared.db.engine import utcnow, wipe_write_ahead_log
 from shared.events import new_envelope
 
@@ -20,9 +21,9 @@ class UnitOfWork:
     """Open a session; ``publish`` adds outbox rows to the same transaction.
 
     Use as a context manager: leaving it without ``commit()`` rolls everything back,
-    so a failed request publishes nothing. Outbox rows are kept aside and written in one
-    multi-row INSERT just before the commit (cheaper than an ORM object each); they are
-    not visible to queries inside the transaction.
+    so a failed request publishes nothing. Outbox rows are kept aside and written together
+    just before the commit (cheaper than an ORM object each; see
+    :mod:`shared.db.bulk_insert`); they are not visible to queries inside the transaction.
     """
 
     def __init__(
@@ -61,8 +62,8 @@ class UnitOfWork:
 
     def insert_later(self, table: Table, row: dict[str, Any]) -> None:
         """Add a row to ``table`` with this transaction, written with the others of its
-        table in one executemany at commit (or at :meth:`write_inserts`), without an ORM
-        object: much cheaper for rows a batch creates by the hundred. Tables are written
+        table at once at commit (or at :meth:`write_inserts`), without an ORM object:
+        much cheaper for rows a batch creates by the hundred. Tables are written
         in the order first named, so name a parent before its children. Until written, a
         row is not visible to queries."""
         self._inserts.setdefault(table, []).append(row)
@@ -72,13 +73,13 @@ class UnitOfWork:
         assert self.session is not None
         inserts, self._inserts = self._inserts, {}
         for table, rows in inserts.items():
-            self.session.execute(insert(table), rows)
+            insert_rows(self.session, table, rows)
 
     def commit(self) -> None:
         assert self.session is not None
         self.write_inserts()
         if self._pending:
-            self.session.execute(insert(self._outbox_model.__table__), self._pending)
+            insert_rows(self.session, self._outbox_model.__table__, self._pending)
             self._pending = []
         self.session.commit()
         actions, self._after_commit = self._after_commit, []
@@ -136,7 +137,7 @@ class UnitOfWork:
         now = utcnow()
         return envelope, {
             "message_id": uuid.UUID(envelope["id"]),
-            "tenant_id": uuid.UUID(str(tenant_id)),
+            "tenant_id": tenant_id if type(tenant_id) is uuid.UUID else uuid.UUID(str(tenant_id)),
             "exchange": self.exchange,
             "routing_key": event_type,
             "body": json.dumps(envelope).encode(),

@@ -13,6 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from shared.config import SERVICES
 from shared.events.catalogue import CATALOGUE
+from shared.events.compiled import CompiledSchema
 
 
 class InvalidEvent(Exception):
@@ -31,7 +32,7 @@ class EnvelopeSchema(Schema):
     data = fields.Dict(required=True)
 
 
-_ENVELOPE = EnvelopeSchema()
+_ENVELOPE = CompiledSchema(EnvelopeSchema())
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def new_envelope(
     spec = CATALOGUE[event_type]
     version = version or spec.latest_version
     schema = _payload_schema(event_type, version)
-    unknown = set(data) - {field.data_key or name for name, field in schema.fields.items()}
+    unknown = set(data) - schema.keys
     if unknown:
         raise ValueError(f"{event_type} v{version} has no field(s) {sorted(unknown)}")
     payload = schema.dump(schema.load(json.loads(json.dumps(data, default=_json_default))))
@@ -83,9 +84,9 @@ def new_envelope(
 
 
 @functools.cache
-def _payload_schema(event_type: str, version: int) -> Schema:
-    """One schema instance per (type, version): building them is costly, using them is not."""
-    return CATALOGUE[event_type].versions[version]()
+def _payload_schema(event_type: str, version: int) -> CompiledSchema:
+    """One schema per (type, version), compiled: building them is costly, using them is not."""
+    return CompiledSchema(CATALOGUE[event_type].versions[version]())
 
 
 def _json_default(value: Any) -> str:

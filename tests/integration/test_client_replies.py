@@ -18,7 +18,7 @@ from services.plans.recurrence import WEEKDAYS
 from shared.clock import FrozenClock
 from shared.config import load_settings
 from shared.events import new_envelope
-from shared.messaging.consumer import Outcome
+from shared.messaging.inbox import Disposition
 from tests.support.database import text_values
 from tests.support.plans import deliver, onboard
 
@@ -354,7 +354,7 @@ def test_a_reply_held_for_a_retry_in_plans_loses_its_words_when_the_client_is_er
         producer="notifications",
     )
     outcome = system.processors["plans"].process(json.dumps(envelope).encode(), {})
-    assert outcome == Outcome.RETRY_SCHEDULED
+    assert outcome == Disposition.RETRY_SCHEDULED
 
     def words_held() -> list[str]:
         return [t for t, _c, text in text_values(system, "plans") if "river at dawn" in text]

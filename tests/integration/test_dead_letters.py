@@ -10,7 +10,7 @@ from kombu import Producer
 
 from shared.messaging import deadletters
 from shared.messaging.connection import broker_connection
-from shared.messaging.consumer import Outcome
+from shared.messaging.inbox import Disposition
 from shared.messaging.topology import Topology
 
 
@@ -92,7 +92,7 @@ def test_unknown_event_type_is_acknowledged_and_ignored(system, settings):
     envelope = _onboarded_envelope(str(uuid.uuid4()))
     envelope["type"] = "client.teleported"
     processor = system.processors["plans"]
-    assert processor.process(json.dumps(envelope).encode(), {}) is Outcome.IGNORED
+    assert processor.process(json.dumps(envelope).encode(), {}) is Disposition.IGNORED
     assert system.relay() == 0
 
 
@@ -170,17 +170,17 @@ def test_a_batch_with_a_bad_message_still_handles_the_good_ones_exactly_once(
     outcomes = system.processors["plans"].process_batch(batch)
 
     assert outcomes == [
-        Outcome.PROCESSED,
-        Outcome.PROCESSED,
-        Outcome.DUPLICATE,
-        Outcome.RETRY_SCHEDULED,
-        Outcome.DEAD_LETTERED,
-        Outcome.PROCESSED,
+        Disposition.PROCESSED,
+        Disposition.PROCESSED,
+        Disposition.DUPLICATE,
+        Disposition.RETRY_SCHEDULED,
+        Disposition.DEAD_LETTERED,
+        Disposition.PROCESSED,
     ]
     assert _plan_count(system) == 3
     # Delivered again as a whole: nothing new happens.
     again = system.processors["plans"].process_batch([(g, {}) for g in good])
-    assert again == [Outcome.DUPLICATE] * 3
+    assert again == [Disposition.DUPLICATE] * 3
     assert _plan_count(system) == 3
 
 
@@ -197,7 +197,7 @@ def test_a_clean_batch_commits_once(system, settings, monkeypatch):
     monkeypatch.setattr(UnitOfWork, "commit", counting)
     tenant_id = str(uuid.uuid4())
     batch = [(json.dumps(_onboarded_envelope(tenant_id)).encode(), {}) for _ in range(5)]
-    assert system.processors["plans"].process_batch(batch) == [Outcome.PROCESSED] * 5
+    assert system.processors["plans"].process_batch(batch) == [Disposition.PROCESSED] * 5
     assert len(commits) == 1
     assert _plan_count(system) == 5
 

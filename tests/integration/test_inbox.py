@@ -71,7 +71,7 @@ def test_a_reassessment_in_the_same_batch_reaches_the_plan_drafted_just_before(s
     import uuid
 
     from services.plans.models import RecoveryPlan
-    from shared.messaging.consumer import Outcome
+    from shared.messaging.inbox import Disposition
     from tests.integration.test_dead_letters import _onboarded_envelope
 
     tenant_id, client_id = str(uuid.uuid4()), str(uuid.uuid4())
@@ -81,7 +81,7 @@ def test_a_reassessment_in_the_same_batch_reaches_the_plan_drafted_just_before(s
     outcomes = system.processors["plans"].process_batch(
         [(json.dumps(first).encode(), {}), (json.dumps(second).encode(), {})]
     )
-    assert outcomes == [Outcome.PROCESSED, Outcome.PROCESSED]
+    assert outcomes == [Disposition.PROCESSED, Disposition.PROCESSED]
     with system.runtimes["plans"].session_factory() as session:
         plans = session.scalars(select(RecoveryPlan).order_by(RecoveryPlan.assessment_version))
         earlier, later = plans.all()
@@ -100,12 +100,12 @@ def test_a_copy_handled_by_a_second_consumer_at_the_same_moment_waits_and_is_ski
     from bench.fixtures import sent_bodies
     from services.plans.models import TimelineEntry
     from shared.events import parse_envelope
-    from shared.messaging.consumer import Outcome
+    from shared.messaging.inbox import Disposition
 
     runtime, processor = system.runtimes["plans"], system.processors["plans"]
     body = sent_bodies(1, tenant_id=uuid.uuid4())[0]
     envelope = parse_envelope(body)
-    second: list[Outcome] = []
+    second: list[Disposition] = []
     with runtime.unit_of_work() as first:
         assert processor._record_in_inbox(first, [envelope]) == {envelope.id}
         racing = threading.Thread(target=lambda: second.append(processor.process(body, {})))
@@ -116,7 +116,7 @@ def test_a_copy_handled_by_a_second_consumer_at_the_same_moment_waits_and_is_ski
         first.commit()
     racing.join(10)
 
-    assert second == [Outcome.DUPLICATE]
+    assert second == [Disposition.DUPLICATE]
     with runtime.session_factory() as session:
         entries = session.scalars(
             select(TimelineEntry).where(TimelineEntry.nudge_id == envelope.data["nudge_id"])

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from services.plans.bootstrap import build_runtime
-from services.plans.models import Goal, Outbox, RecoveryPlan
-from shared.messaging.consumer import Outcome
+from services.plans.models import ClientProfile, Goal, Outbox, RecoveryPlan
+from shared.messaging.inbox import Disposition
 
 CONTACT = {
     "given_name": "Sam",
@@ -97,7 +97,7 @@ def test_an_update_later_in_the_batch_reaches_the_plan_drafted_earlier(plans):
             {},
         ),
     ]
-    assert plans.inbox_processor().process_batch(batch) == [Outcome.PROCESSED] * 3
+    assert plans.inbox_processor().process_batch(batch) == [Disposition.PROCESSED] * 3
 
     [plan] = _plans_of(plans, client)
     assert (plan.timezone, plan.coach_id, plan.status) == ("Pacific/Auckland", new_coach, "draft")
@@ -116,7 +116,7 @@ def test_an_erasure_later_in_the_batch_erases_the_plan_drafted_earlier(plans):
         (_onboarded(tenant, client), {}),
         (_body("client.erased", tenant, {"client_id": str(client)}), {}),
     ]
-    assert plans.inbox_processor().process_batch(batch) == [Outcome.PROCESSED] * 2
+    assert plans.inbox_processor().process_batch(batch) == [Disposition.PROCESSED] * 2
 
     [plan] = _plans_of(plans, client)
     assert (plan.status, plan.closed_reason, plan.baseline_ratings) == ("closed", "erased", {})
@@ -129,7 +129,7 @@ def test_a_second_onboarding_in_the_batch_is_the_newest_assessment_of_the_first_
         (_onboarded(tenant, client, {"housing": 5}, version=1), {}),
         (_onboarded(tenant, client, {"housing": 8}, version=2, aspirations=1), {}),
     ]
-    assert plans.inbox_processor().process_batch(batch) == [Outcome.PROCESSED] * 2
+    assert plans.inbox_processor().process_batch(batch) == [Disposition.PROCESSED] * 2
 
     first, second = _plans_of(plans, client)
     assert (first.baseline_ratings, first.latest_ratings) == ({"housing": 5}, {"housing": 8})
@@ -144,12 +144,63 @@ def test_a_redelivered_onboarding_drafts_one_plan(plans):
     processor = plans.inbox_processor()
 
     assert processor.process_batch([(body, {}), (body, {})]) == [
-        Outcome.PROCESSED,
-        Outcome.DUPLICATE,
+        Disposition.PROCESSED,
+        Disposition.DUPLICATE,
     ]
     assert processor.process_batch([(body, {}), (_onboarded(tenant, uuid.uuid4()), {})]) == [
-        Outcome.DUPLICATE,
-        Outcome.PROCESSED,
+        Disposition.DUPLICATE,
+        Disposition.PROCESSED,
     ]
-    assert processor.process(body, {}) == Outcome.DUPLICATE
+    assert processor.process(body, {}) == Disposition.DUPLICATE
     assert len(_plans_of(plans, client)) == 1
+
+
+def _profile(runtime, tenant, client) -> ClientProfile | None:
+    with runtime.session_factory() as session:
+        return session.get(ClientProfile, (tenant, client))
+
+
+def test_the_profile_drafted_in_a_batch_follows_a_later_update_and_ignores_an_older_one(plans):
+    tenant, client = uuid.uuid4(), uuid.uuid4()
+    updated = {
+        "client_id": str(client),
+        "changed": ["preferred_name", "family_name"],
+        "contact": CONTACT | {"preferred_name": "Sammy"},
+        "family_name": "Doe",
+    }
+    batch = [
+        (_onboarded(tenant, client), {}),
+        (_body("client.updated", tenant, updated, at="2026-11-23T10:05:00+00:00"), {}),
+        (
+            _body(
+                "client.updated",
+                tenant,
+                updated | {"family_name": "Old"},
+                at="2026-11-23T09:00:00+00:00",
+            ),
+            {},
+        ),
+    ]
+    assert plans.inbox_processor().process_batch(batch) == [Disposition.PROCESSED] * 3
+
+    profile = _profile(plans, tenant, client)
+    assert (profile.given_name, profile.preferred_name, profile.family_name) == (
+        "Sam",
+        "Sammy",
+        "Doe",
+    )
+    assert profile.external_reference is None
+    assert profile.as_of.isoformat() == "2026-11-23T10:05:00+00:00"
+
+
+def test_an_erasure_later_in_the_batch_removes_the_profile_drafted_earlier(plans):
+    tenant, client, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    batch = [
+        (_onboarded(tenant, client), {}),
+        (_onboarded(tenant, other), {}),
+        (_body("client.erased", tenant, {"client_id": str(client)}), {}),
+    ]
+    assert plans.inbox_processor().process_batch(batch) == [Disposition.PROCESSED] * 3
+
+    assert _profile(plans, tenant, client) is None
+    assert _profile(plans, tenant, other).given_name == "Sam"

@@ -22,7 +22,7 @@ from shared.auth import Principal, issue_token
 from shared.clock import FrozenClock
 from shared.config import Settings
 from shared.events import CATALOGUE, new_envelope
-from shared.messaging.consumer import Outcome
+from shared.messaging.inbox import Disposition
 
 
 class NotificationsHarness:
@@ -48,7 +48,7 @@ class NotificationsHarness:
         )
         envelope["occurred_at"] = self.clock().isoformat()  # it happened on the test's clock
         outcome = self.processor.process(json.dumps(envelope).encode(), {})
-        assert outcome == Outcome.PROCESSED, outcome
+        assert outcome == Disposition.PROCESSED, outcome
         return envelope
 
     def onboard(self, tenant_id, coach_id=None, *, client_id=None, **contact) -> uuid.UUID:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from services.plans.models import Outbox
 from shared.auth import Principal, issue_token
 from shared.events import new_envelope
-from shared.messaging.consumer import Outcome
+from shared.messaging.inbox import Disposition
 
 
 def token_for(settings, tenant_id, staff_id=None, role="coach") -> str:
@@ -28,7 +28,7 @@ def deliver(
     if occurred_at is not None:  # when it happened, on a test's frozen clock
         envelope["occurred_at"] = occurred_at.isoformat()
     outcome = system.processors["plans"].process(json.dumps(envelope).encode(), {})
-    assert outcome == Outcome.PROCESSED, outcome
+    assert outcome == Disposition.PROCESSED, outcome
     return envelope
 
 
