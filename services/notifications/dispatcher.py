@@ -37,7 +37,7 @@ from services.notifications.channels import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
-from services.notifications.contacts import PENDING_STATES
+from services.notifications.claiming import claim_due
 from services.notifications.kinds import KINDS, answers_client
 from services.notifications.lease import LEASE, LeaseKeeper
 from services.notifications.models import (
@@ -514,19 +514,7 @@ class Dispatcher:
     # -- claiming ---------------------------------------------------------------------
     def _claim(self, session: Session, now: datetime) -> list[Nudge]:
         """Due nudges, and ones whose lease ran out, marked ``sending`` under a lease."""
-        stmt = (
-            select(Nudge)
-            .where(
-                or_(
-                    Nudge.state.in_(PENDING_STATES) & (Nudge.due_at <= now),
-                    (Nudge.state == "sending") & (Nudge.claimed_until < now),
-                )
-            )
-            .order_by(Nudge.priority.desc(), Nudge.due_at)
-            .limit(self.batch_size)
-            .with_for_update(skip_locked=True)
-        )
-        nudges = list(session.scalars(stmt))
+        nudges = claim_due(session, now, self.batch_size)
         for nudge in nudges:
             nudge.state = "sending"
             nudge.claimed_until = now + LEASE

@@ -1,0 +1,89 @@
+"""Which due nudges a dispatcher claims next: highest priority first, then the oldest.
+
+A morning burst makes thousands of nudges due at one moment. Ordering every due row to
+take a batch sorted them all on each claim (16 ms at 20,000 due, spilling to disk, while
+sending waited). The claim now reads about as many index entries as it takes rows, from
+``ix_nudges_pending`` (priority, due time; pending nudges only): one statement finds the
+priority levels with a nudge due (a probe or two of the index per level), then each level
+gives its oldest due nudges until the batch is full. Nudges whose lease ran out (their
+dispatcher died mid-batch) are found by a second query among the few ``sending`` and
+merged into the same order, so a batch is exactly what one ordered query would return.
+Rows are locked ``FOR UPDATE SKIP LOCKED`` (PostgreSQL): several dispatchers never take
+the same nudge.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Integer, bindparam, select, text
+from sqlalchemy.orm import Session
+
+from services.notifications.contacts import PENDING_STATES
+from services.notifications.models import Nudge
+
+
+def pending(alias: str = "nudges") -> str:
+    """The partial index's predicate, on ``alias``: written out with the states as
+    literals, as the index has it, so the planner can prove that a query matches the
+    index (a bound parameter would hide that)."""
+    return "{}.state IN ({})".format(alias, ", ".join(f"'{state}'" for state in PENDING_STATES))
+
+
+# The priority levels that have a pending nudge due, highest first: a loose index scan
+# (each step one probe for the next lower priority), then one probe per level for its
+# oldest due time (a subquery per level: an EXISTS would be planned as a join over
+# every pending row).
+DUE_LEVELS = (
+    text(
+        f"""
+        WITH RECURSIVE levels(priority) AS (
+            SELECT max(n.priority) FROM nudges AS n WHERE {pending("n")}
+            UNION ALL
+            SELECT (SELECT max(n.priority) FROM nudges AS n
+                    WHERE {pending("n")} AND n.priority < levels.priority)
+            FROM levels WHERE levels.priority IS NOT NULL
+        )
+        SELECT levels.priority FROM levels
+        WHERE levels.priority IS NOT NULL AND (
+            SELECT min(n.due_at) FROM nudges AS n
+            WHERE {pending("n")} AND n.priority = levels.priority
+        ) <= :now
+        ORDER BY levels.priority DESC
+        """
+    )
+    .bindparams(bindparam("now", type_=Nudge.__table__.c.due_at.type))
+    .columns(priority=Integer)
+)
+_PENDING = text(pending())
+
+
+def claim_due(session: Session, now: datetime, limit: int) -> list[Nudge]:
+    """Up to ``limit`` nudges due at ``now`` or whose lease ran out, in claim order
+    (priority, then due time), locked until ``session`` ends. Marking them is the
+    caller's."""
+    expired = list(
+        session.scalars(
+            select(Nudge)
+            .where(Nudge.state == "sending", Nudge.claimed_until < now)
+            .order_by(Nudge.priority.desc(), Nudge.due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    due: list[Nudge] = []
+    for level in list(session.scalars(DUE_LEVELS, {"now": now})):
+        due += session.scalars(
+            select(Nudge)
+            .where(_PENDING, Nudge.priority == level, Nudge.due_at <= now)
+            .order_by(Nudge.due_at)
+            .limit(limit - len(due))
+            .with_for_update(skip_locked=True)
+        )
+        if len(due) >= limit:
+            break
+    if not expired:
+        return due
+    # Rare (a dispatcher died): the batch is the first ``limit`` of both in one order.
+    # Any left over stay as they were, locked only until this claim commits.
+    return sorted(expired + due, key=lambda n: (-n.priority, n.due_at))[:limit]
