@@ -10,10 +10,20 @@ dispatcher died mid-batch) are found by a second query among the few ``sending``
 merged into the same order, so a batch is exactly what one ordered query would return.
 Rows are locked ``FOR UPDATE SKIP LOCKED`` (PostgreSQL): several dispatchers never take
 the same nudge.
+
+A running dispatcher also claims ahead (:func:`claim_ahead`): while one full batch is
+being sent, the next is claimed and its rules applied on another thread, so the claim's
+transaction no longer stands between two batches on the wire.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Integer, bindparam, select, text
@@ -21,6 +31,9 @@ from sqlalchemy.orm import Session
 
 from services.notifications.contacts import PENDING_STATES
 from services.notifications.models import Nudge
+from shared.db.outage import LoopBackoff
+
+log = logging.getLogger(__name__)
 
 
 def pending(alias: str = "nudges") -> str:
@@ -87,3 +100,61 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[Nudge]:
     # Rare (a dispatcher died): the batch is the first ``limit`` of both in one order.
     # Any left over stay as they were, locked only until this claim commits.
     return sorted(expired + due, key=lambda n: (-n.priority, n.due_at))[:limit]
+
+
+@dataclass
+class Batch:
+    """A claimed batch: how many nudges were claimed, the drafts of those going out, and
+    their lease, renewed from the claim until every outcome is recorded (``lease`` is
+    closed by whoever delivers the batch)."""
+
+    claimed: int
+    drafts: list = field(default_factory=list)
+    lease: ExitStack = field(default_factory=ExitStack)
+
+
+def claim_ahead(
+    take: Callable[[], Batch],
+    deliver: Callable[[Batch], None],
+    stop: threading.Event,
+    *,
+    batch_size: int,
+    poll_seconds: float,
+    backoff: LoopBackoff,
+) -> None:
+    """Take and deliver batches until ``stop`` is set. While a full batch is delivered
+    (more is likely due), the next is taken on a thread of its own; a batch that was not
+    full waits ``poll_seconds`` before the next claim, as before.
+
+    What this changes: the next batch is claimed while this one's outcomes are still
+    being recorded. Its rules count this batch's nudges towards the daily cap all the
+    same (a nudge ``sending`` under a live lease counts as sent now), and each claimed
+    batch holds its lease from the claim on, so a batch waiting its turn is never taken
+    by another dispatcher. A dispatcher that dies leaves the batch it claimed ahead
+    unsent: it is taken again when the lease runs out, with nothing sent twice.
+    """
+    with ThreadPoolExecutor(1, thread_name_prefix="claimer") as claimer:
+        ahead: Future | None = None
+        while not stop.is_set():
+            full = False
+            try:
+                if ahead is not None:
+                    taking, ahead = ahead, None
+                    batch = taking.result()
+                else:
+                    batch = take()
+                full = batch.claimed >= batch_size
+                if full:
+                    ahead = claimer.submit(take)
+                deliver(batch)
+            except Exception as exc:
+                stop.wait(backoff.failed(exc))
+                continue
+            backoff.succeeded()
+            if not full:
+                stop.wait(poll_seconds)
+        if ahead is not None:  # claimed already: sent now rather than left to its lease
+            try:
+                deliver(ahead.result())
+            except Exception:
+                log.exception("could not deliver the batch claimed ahead; its lease will expire")

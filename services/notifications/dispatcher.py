@@ -37,7 +37,7 @@ from services.notifications.channels import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
-from services.notifications.claiming import claim_due
+from services.notifications.claiming import Batch, claim_ahead, claim_due
 from services.notifications.kinds import KINDS, answers_client
 from services.notifications.lease import LEASE, LeaseKeeper
 from services.notifications.models import (
@@ -531,6 +531,13 @@ class Dispatcher:
         """Claim a batch, apply the rules and record the ones held back (one short
         transaction), then render and send the rest outside any transaction, recording
         each outcome as it comes. Returns how many were claimed."""
+        batch = self.take_batch()
+        self.deliver(batch)
+        return batch.claimed
+
+    def take_batch(self) -> Batch:
+        """Claim a batch and apply the rules (one short transaction); the lease of the
+        nudges going out is renewed from then until :meth:`deliver` has sent them."""
         now = self.clock()
         with self.runtime.unit_of_work() as uow:
             nudges = self._claim(uow.session, now)
@@ -539,11 +546,17 @@ class Dispatcher:
             drafts = self._prepare_all(uow.session, nudges, now) if nudges else []
             schedule_following(uow, _recurring_done_with(nudges, drafts), now)
             uow.commit()  # nothing leaves before the claim and the rules' verdicts are kept
+        batch = Batch(len(nudges), drafts)
         ids = [draft.nudge_id for draft in drafts]
-        with LeaseKeeper(self.runtime.session_factory, ids, self.clock):
-            self._send_batch(drafts)
-            self.recorder.wait()  # every outcome of the batch is kept before the next claim
-        return len(nudges)
+        batch.lease.enter_context(LeaseKeeper(self.runtime.session_factory, ids, self.clock))
+        return batch
+
+    def deliver(self, batch: Batch) -> None:
+        """Render and send a taken batch, recording each outcome as it comes; return once
+        every outcome is recorded."""
+        with batch.lease:
+            self._send_batch(batch.drafts)
+            self.recorder.wait()
 
     def _send_batch(self, drafts: list[Draft]) -> None:
         if self._pool is None:
@@ -887,16 +900,14 @@ class Dispatcher:
 
     def run_forever(self, stop: threading.Event) -> None:
         log.info("dispatcher started")
-        backoff = LoopBackoff(log, "notifications", "dispatcher")
-        while not stop.is_set():
-            try:
-                handled = self.run_once()
-            except Exception as exc:
-                stop.wait(backoff.failed(exc))
-                continue
-            backoff.succeeded()
-            if handled < self.batch_size:
-                stop.wait(self.runtime.settings.poll_interval_seconds)
+        claim_ahead(
+            self.take_batch,
+            self.deliver,
+            stop,
+            batch_size=self.batch_size,
+            poll_seconds=self.runtime.settings.poll_interval_seconds,
+            backoff=LoopBackoff(log, "notifications", "dispatcher"),
+        )
         self.close()
         log.info("dispatcher stopped")
 
