@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import logging
 import queue
+import sys
 import threading
 import time
 import uuid
@@ -37,7 +38,12 @@ from services.notifications.channels import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
-from services.notifications.claiming import Batch, claim_ahead, claim_due
+from services.notifications.claiming import (
+    SWITCH_INTERVAL_SECONDS,
+    Batch,
+    claim_ahead,
+    claim_due,
+)
 from services.notifications.kinds import KINDS, answers_client
 from services.notifications.lease import LEASE, LeaseKeeper
 from services.notifications.models import (
@@ -900,6 +906,7 @@ class Dispatcher:
 
     def run_forever(self, stop: threading.Event) -> None:
         log.info("dispatcher started")
+        sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)  # a process of waiting threads
         claim_ahead(
             self.take_batch,
             self.deliver,
