@@ -129,31 +129,35 @@ def claim_ahead(
     batch_size: int,
     poll_seconds: float,
     backoff: LoopBackoff,
+    ahead: bool = True,
 ) -> None:
     """Take and deliver batches until ``stop`` is set. While a full batch is delivered
-    (more is likely due), the next is taken on a thread of its own; a batch that was not
-    full waits ``poll_seconds`` before the next claim, as before.
+    (more is likely due), the next is taken on a thread of its own (unless ``ahead`` is
+    false); a batch that was not full waits ``poll_seconds`` before the next claim.
 
     What this changes: the next batch is claimed while this one's outcomes are still
     being recorded. Its rules count this batch's nudges towards the daily cap all the
     same (a nudge ``sending`` under a live lease counts as sent now), and each claimed
     batch holds its lease from the claim on, so a batch waiting its turn is never taken
     by another dispatcher. A dispatcher that dies leaves the batch it claimed ahead
-    unsent: it is taken again when the lease runs out, with nothing sent twice.
+    unsent: it is taken again when the lease runs out, with nothing sent twice. A nudge
+    that falls due meanwhile, however urgent, waits for that batch too: a fraction of a
+    second at full speed, which is why a dispatcher under a provider's rate (batches of
+    up to a minute of sends, the rate setting the pace anyway) does not claim ahead.
     """
     with ThreadPoolExecutor(1, thread_name_prefix="claimer") as claimer:
-        ahead: Future | None = None
+        claimed_ahead: Future | None = None
         while not stop.is_set():
             full = False
             try:
-                if ahead is not None:
-                    taking, ahead = ahead, None
+                if claimed_ahead is not None:
+                    taking, claimed_ahead = claimed_ahead, None
                     batch = taking.result()
                 else:
                     batch = take()
                 full = batch.claimed >= batch_size
-                if full:
-                    ahead = claimer.submit(take)
+                if full and ahead:
+                    claimed_ahead = claimer.submit(take)
                 deliver(batch)
             except Exception as exc:
                 stop.wait(backoff.failed(exc))
@@ -161,8 +165,8 @@ def claim_ahead(
             backoff.succeeded()
             if not full:
                 stop.wait(poll_seconds)
-        if ahead is not None:  # claimed already: sent now rather than left to its lease
+        if claimed_ahead is not None:  # claimed already: sent now, not left to its lease
             try:
-                deliver(ahead.result())
+                deliver(claimed_ahead.result())
             except Exception:
                 log.exception("could not deliver the batch claimed ahead; its lease will expire")

@@ -914,6 +914,7 @@ class Dispatcher:
             batch_size=self.batch_size,
             poll_seconds=self.runtime.settings.poll_interval_seconds,
             backoff=LoopBackoff(log, "notifications", "dispatcher"),
+            ahead=not self.send_rates.rates,
         )
         self.close()
         log.info("dispatcher stopped")

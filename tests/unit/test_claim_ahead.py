@@ -21,6 +21,7 @@ class Rounds:
         self.journal: list[str] = []
         self.lock = threading.Lock()
         self.taking_ahead = threading.Event()
+        self.ahead = True
 
     def note(self, entry: str) -> None:
         with self.lock:
@@ -46,13 +47,13 @@ class Rounds:
 
     def deliver(self, batch: Batch) -> None:
         with batch.lease:
-            if batch.claimed == 3:  # full: the next claim runs meanwhile
+            if batch.claimed == 3 and self.ahead:  # full: the next claim runs meanwhile
                 assert self.taking_ahead.wait(5)
                 self.taking_ahead.clear()
             self.note(f"delivered {batch.drafts[0]}")
 
 
-def _run(rounds: Rounds, stop: threading.Event) -> None:
+def _run(rounds: Rounds, stop: threading.Event, ahead: bool = True) -> None:
     claim_ahead(
         rounds.take,
         rounds.deliver,
@@ -60,6 +61,7 @@ def _run(rounds: Rounds, stop: threading.Event) -> None:
         batch_size=3,
         poll_seconds=0.001,
         backoff=LoopBackoff(logging.getLogger("test"), "notifications", "dispatcher"),
+        ahead=ahead,
     )
 
 
@@ -105,3 +107,21 @@ def test_a_failed_claim_ahead_is_retried_after_the_backoff(caplog):
     assert delivered == ["delivered 1", "delivered 3", "delivered 4", "delivered 5"]
     assert "take 2 failed" in rounds.journal
     assert "round failed; retrying" in caplog.text
+
+
+def test_under_a_rate_limit_nothing_is_claimed_ahead():
+    stop = threading.Event()
+    rounds = Rounds([3, 3, 0], stop)
+    rounds.ahead = False
+    _run(rounds, stop, ahead=False)
+    assert rounds.journal == [
+        "took 1 (3) on MainThr",
+        "delivered 1",
+        "lease 1 released",
+        "took 2 (3) on MainThr",
+        "delivered 2",
+        "lease 2 released",
+        "took 3 (0) on MainThr",
+        "delivered 3",
+        "lease 3 released",
+    ]
