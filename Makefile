@@ -19,11 +19,12 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/coaching run
 
-## Lint, then the whole suite against real RabbitMQ and PostgreSQL where reachable.
+## Lint, the import contracts (pyproject.toml), then the whole suite against real RabbitMQ and PostgreSQL where reachable.
 test: $(STAMP)
 	@./.ci/system-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not long" $(PYTEST_ARGS)
 
 ## The long runs, kept out of `make test` so it stays under ten minutes: the fault suite's

@@ -228,7 +228,7 @@ def run_burst(tmp: Path, n: int, dispatchers: int, *, limited: bool = False) -> 
         processes = _system(tmp, env, sink)
         names = [f"dispatcher-{i}" for i in range(dispatchers)]
         for name in names:
-            processes.spawn(name, [sys.executable, "-m", "shared.cli", "dispatcher"])
+            processes.spawn(name, [sys.executable, "-m", "coaching", "dispatcher"])
         try:
             for name in names:
                 wait_for(

@@ -64,9 +64,9 @@ def real_infrastructure(tmp: Path, **extra_env: str) -> Iterator[tuple[Settings,
 
 
 def migrated_runtime(service: str, settings: Settings):
-    import importlib
+    from coaching.registry import service as service_named
 
-    runtime = importlib.import_module(f"services.{service}.bootstrap").build_runtime(settings)
+    runtime = service_named(service).build_runtime(settings)
     runtime.migrate()
     return runtime
 

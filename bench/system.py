@@ -301,7 +301,7 @@ def _dispatch_with_processes(
         processes = _system(tmp, env, sink)
         names = [f"dispatcher-{i}" for i in range(count)]
         for name in names:
-            processes.spawn(name, [sys.executable, "-m", "shared.cli", "dispatcher"])
+            processes.spawn(name, [sys.executable, "-m", "coaching", "dispatcher"])
         try:
             for name in names:
                 wait_for(
@@ -411,7 +411,7 @@ def _consume_with_processes(tmp: Path, n: int, count: int) -> tuple[float, float
         bodies = onboarded_bodies(n)
         processes = ProcessSystem(env, tmp / "logs")
         for i in range(count):
-            processes.spawn(f"worker-{i}", [sys.executable, "-m", "shared.cli", "worker", "plans"])
+            processes.spawn(f"worker-{i}", [sys.executable, "-m", "coaching", "worker", "plans"])
 
         def plans() -> int:
             with runtime.session_factory() as session:

@@ -1,4 +1,5 @@
-"""Settings read once from the environment (names as in DESIGN.md section 7).
+"""Settings read once from the environment (the variables are listed
+in docs/ARCHITECTURE.md §7 and, with their defaults, in deploy/README.md).
 
 Every process calls :func:`load_settings` at start and passes the result down; nothing
 reads ``os.environ`` elsewhere. Unset variables fall back to the embedded default: SQLite

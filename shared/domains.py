@@ -1,4 +1,4 @@
-"""The fixed vocabulary of life domains used by assessments and goals (DESIGN.md section 6)."""
+"""The fixed vocabulary of life domains used by assessments and goals (docs/ARCHITECTURE.md §7)."""
 
 LIFE_DOMAINS = (
     "mental_health",

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import TypeVar
 
 from flask import Flask, current_app
@@ -22,7 +23,7 @@ from sqlalchemy.exc import DBAPIError
 
 from shared.auth import StaffStanding, StandingCache
 from shared.clock import Clock, system_clock
-from shared.config import Settings
+from shared.config import Settings, load_settings
 from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.db.housekeeping import Housekeeper, Retention
 from shared.db.migrate import upgrade
@@ -56,6 +57,24 @@ class ServiceRuntime:
     # How the API checks a token's member on each request (see ``shared.auth``); a
     # service without one takes every valid token at its word.
     staff_standing: StandingQuery | None = None
+
+    @classmethod
+    def of_service(
+        cls, name: str, settings: Settings | None, models: ModuleType, **wiring
+    ) -> ServiceRuntime:
+        """A service's runtime from its ``models`` module, which by convention defines
+        ``Base``, ``Outbox``, ``ProcessedEvent`` and ``IdempotencyKey``, with Alembic's
+        ``migrations/`` beside it; ``wiring`` names its handlers, routes and the rest."""
+        return cls(
+            name=name,
+            settings=settings or load_settings(),
+            metadata=models.Base.metadata,
+            outbox_model=models.Outbox,
+            inbox_model=models.ProcessedEvent,
+            idempotency_model=models.IdempotencyKey,
+            migrations_dir=Path(models.__file__).parent / "migrations",
+            **wiring,
+        )
 
     # -- database -----------------------------------------------------------------------
     @functools.cached_property

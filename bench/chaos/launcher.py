@@ -1,6 +1,6 @@
 """``python -m bench.chaos.launcher ARGS...``: ``coaching ARGS...`` with crash points.
 
-The fault suite runs every process through this launcher (under ``shared.restarting``,
+The fault suite runs every process through this launcher (under ``coaching.restarting``,
 as an orchestrator would). It wraps a few production methods, here and never in the
 services' own code, so that the process SIGKILLs itself at one exact moment, once, when
 the suite asks: the suite creates a file named ``<role>.<point>`` in ``CHAOS_ARM_DIR``
@@ -100,7 +100,7 @@ def install(role: str) -> None:
 def main() -> None:
     argv = sys.argv[1:]
     install(_role(argv))
-    from shared.cli import main as coaching
+    from coaching.cli import main as coaching
 
     coaching(argv)
 

@@ -1,7 +1,7 @@
 """The fault suite: ``make chaos`` (``python -m bench.chaos [--quick]``).
 
 It starts its own 3-node RabbitMQ cluster (quorum queues) and fresh PostgreSQL databases,
-runs every process of the three services (each under ``shared.restarting``, as an
+runs every process of the three services (each under ``coaching.restarting``, as an
 orchestrator would restart it), keeps a steady stream of client journeys going, and
 injects one fault at a time. After each it waits until every journey started in that
 window has all its effects, then counts:
@@ -162,7 +162,7 @@ class ChaosSystem:
         """The role's process under its supervisor, through the crash-point launcher."""
         launcher = [sys.executable, "-m", "bench.chaos.launcher", *ROLES[role]]
         self.processes.spawn(
-            role, [sys.executable, "-m", "shared.restarting", role, "--", *launcher]
+            role, [sys.executable, "-m", "coaching.restarting", role, "--", *launcher]
         )
 
     def _await_healthy(self, service: str, timeout: float) -> None:
@@ -176,7 +176,7 @@ class ChaosSystem:
         raise RuntimeError(f"{service} api not healthy within {timeout:.0f} s")
 
     def child_pid(self, role: str, timeout: float = 30) -> int:
-        """The pid of the process its supervisor (``shared.restarting``) runs now."""
+        """The pid of the process its supervisor (``coaching.restarting``) runs now."""
         supervisor = self.processes.processes[role].pid
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

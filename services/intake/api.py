@@ -10,10 +10,19 @@ from flask import request, url_for
 from flask_smorest import Blueprint
 from sqlalchemy import Row, select
 
-from services.intake import access, audit, clients, consent, erasure, schemas
+from services.intake import (
+    assessments,
+    audit,
+    clients,
+    consent,
+    erasure,
+    onboarding,
+    schemas,
+    scoping,
+)
+from services.intake import staff as staffing
 from services.intake.models import Client, ClientAuditEntry, StaffMember
 from shared.auth import Principal, current_principal, issue_token, requires_role
-from shared.db import utcnow
 from shared.errors import Unauthorized
 from shared.pagination import paginate
 from shared.runtime import current_runtime
@@ -67,7 +76,7 @@ def create_organisation(body):
     if not hmac.compare_digest(token.encode(), runtime.settings.platform_admin_token.encode()):
         raise Unauthorized("A valid X-Platform-Token header is required.")
     with runtime.unit_of_work() as uow:
-        organisation, admin, api_key = access.create_organisation(
+        organisation, admin, api_key = staffing.create_organisation(
             uow, body["name"], body["default_region"], body["admin"]
         )
         uow.commit()
@@ -85,9 +94,9 @@ def create_token(body):
     runtime = current_runtime()
     # Stamped before the key is read: a revocation committed after that read must find
     # the token older than its cut-off.
-    issued_at = utcnow()
+    issued_at = runtime.clock()
     with runtime.session_factory() as session:
-        principal = access.principal_for_api_key(session, body["api_key"])
+        principal = staffing.principal_for_api_key(session, body["api_key"])
     ttl = runtime.settings.token_ttl_seconds
     return {
         "access_token": issue_token(
@@ -112,7 +121,7 @@ def create_staff(body):
     """Add a coach or org admin; their first API key is shown once. Emits ``staff.created``."""
     principal = current_principal()
     with current_runtime().unit_of_work() as uow:
-        staff, api_key = access.create_staff(uow, principal, body)
+        staff, api_key = staffing.create_staff(uow, principal, body)
         uow.commit()
     location = url_for("staff.get_staff", staff_id=staff.id)
     return {"staff": staff, "api_key": api_key}, 201, {"Location": location}
@@ -142,7 +151,7 @@ def list_staff(query):
 def get_staff(staff_id: uuid.UUID):
     """One staff member of your organisation."""
     with current_runtime().session_factory() as session:
-        return access.get_staff(session, current_principal(), staff_id)
+        return staffing.get_staff(session, current_principal(), staff_id)
 
 
 @staff_routes.patch("/staff/<uuid:staff_id>")
@@ -157,8 +166,8 @@ def update_staff(body, staff_id: uuid.UUID):
     a reactivation (new ones work); a new role applies to tokens already issued."""
     principal = current_principal()
     with current_runtime().unit_of_work() as uow:
-        staff = access.get_staff(uow.session, principal, staff_id)
-        access.update_staff(uow, principal, staff, body)
+        staff = staffing.get_staff(uow.session, principal, staff_id)
+        staffing.update_staff(uow, principal, staff, body)
         uow.commit()
     return staff
 
@@ -170,8 +179,8 @@ def update_staff(body, staff_id: uuid.UUID):
 def list_keys(staff_id: uuid.UUID):
     """A staff member's API keys (never their secrets)."""
     with current_runtime().session_factory() as session:
-        staff = access.get_staff(session, current_principal(), staff_id)
-        return {"items": access.keys_of(session, staff)}
+        staff = staffing.get_staff(session, current_principal(), staff_id)
+        return {"items": staffing.keys_of(session, staff)}
 
 
 @staff_routes.post("/staff/<uuid:staff_id>/keys")
@@ -183,8 +192,8 @@ def list_keys(staff_id: uuid.UUID):
 def issue_key(staff_id: uuid.UUID):
     """Issue another API key; the key is shown once."""
     with current_runtime().unit_of_work() as uow:
-        staff = access.get_staff(uow.session, current_principal(), staff_id)
-        key, api_key = access.new_api_key(uow.session, staff)
+        staff = staffing.get_staff(uow.session, current_principal(), staff_id)
+        key, api_key = staffing.new_api_key(uow.session, staff)
         uow.commit()
     return _issued(key, api_key)
 
@@ -198,8 +207,8 @@ def revoke_key(staff_id: uuid.UUID, key_id: uuid.UUID):
     seconds (a token does not say which key bought it); their other keys buy new ones.
     Emits ``staff.access_changed``."""
     with current_runtime().unit_of_work() as uow:
-        staff = access.get_staff(uow.session, current_principal(), staff_id)
-        access.revoke_key(uow, staff, access.get_key(uow.session, staff, key_id))
+        staff = staffing.get_staff(uow.session, current_principal(), staff_id)
+        staffing.revoke_key(uow, staff, staffing.get_key(uow.session, staff, key_id))
         uow.commit()
 
 
@@ -213,9 +222,9 @@ def rotate_key(staff_id: uuid.UUID, key_id: uuid.UUID):
     """Revoke a key and issue its replacement (shown once); as with a revocation, the
     member's access tokens stop working. Emits ``staff.access_changed``."""
     with current_runtime().unit_of_work() as uow:
-        staff = access.get_staff(uow.session, current_principal(), staff_id)
-        old = access.get_key(uow.session, staff, key_id)
-        key, api_key = access.rotate_key(uow, staff, old)
+        staff = staffing.get_staff(uow.session, current_principal(), staff_id)
+        old = staffing.get_key(uow.session, staff, key_id)
+        key, api_key = staffing.rotate_key(uow, staff, old)
         uow.commit()
     return _issued(key, api_key)
 
@@ -261,7 +270,7 @@ def refer_client(body):
 @documents_errors(client_routes, 400, 401, 403, 422)
 def list_clients(query):
     """Clients you may see: a coach's own (assigned or referred), or all for an admin."""
-    stmt = clients.list_query(current_principal(), query)
+    stmt = scoping.list_query(current_principal(), query)
     with current_runtime().session_factory() as session:
         return paginate(session, stmt, Client, query["cursor"], query["limit"])
 
@@ -274,7 +283,7 @@ def get_client(client_id: uuid.UUID):
     """A client you may see, with its ``ETag`` for a later ``If-Match``."""
     principal: Principal = current_principal()
     return _with_etag(
-        current_runtime().read(lambda db: clients.read_client(db, principal, client_id))
+        current_runtime().read(lambda db: scoping.read_client(db, principal, client_id))
     )
 
 
@@ -298,7 +307,7 @@ def update_client(body, client_id: uuid.UUID):
     """Change contact details, timezone, references or coach; emits ``client.updated``."""
     principal = current_principal()
     with current_runtime().unit_of_work() as uow:
-        client = clients.get_client(uow, principal, client_id)
+        client = scoping.client_for(uow.session, principal, client_id)
         require_fresh(etag_of(client.id, client.version))
         clients.update_client(uow, principal, client, body)
         uow.commit()
@@ -313,7 +322,7 @@ def erase_client(client_id: uuid.UUID):
     """Erase the client's personal data here and, through ``client.erased``, everywhere."""
     principal = current_principal()
     with current_runtime().unit_of_work() as uow:
-        client = clients.get_client(uow, principal, client_id)
+        client = scoping.client_for(uow.session, principal, client_id)
         erasure.erase_client(uow, principal, client)
         uow.commit()
 
@@ -327,7 +336,7 @@ def client_audit(query, client_id: uuid.UUID):
     """Who changed which fields of a client, and when (never the values); kept after erasure."""
     principal = current_principal()
     with current_runtime().unit_of_work() as uow:
-        client = clients.get_any_client(uow, principal, client_id)
+        client = scoping.any_client_for(uow.session, principal, client_id)
         return paginate(
             uow.session,
             audit.trail_query(client),
@@ -344,7 +353,7 @@ def client_audit(query, client_id: uuid.UUID):
 def get_consent(client_id: uuid.UUID):
     """Current consent per channel and every grant and withdrawal behind it."""
     with current_runtime().unit_of_work() as uow:
-        client = clients.get_client(uow, current_principal(), client_id)
+        client = scoping.client_for(uow.session, current_principal(), client_id)
         return {"current": consent.current(client), "records": consent.history(uow, client)}
 
 
@@ -359,7 +368,7 @@ def change_consent(body, client_id: uuid.UUID):
     """Record consent given or withdrawn (form or verbal); emits ``client.updated``."""
     principal = current_principal()
     with current_runtime().unit_of_work() as uow:
-        client = clients.get_client(uow, principal, client_id)
+        client = scoping.client_for(uow.session, principal, client_id)
         clients.change_consent(
             uow, principal, client, body["channel"], body["granted"], body["method"]
         )
@@ -376,8 +385,8 @@ def put_assessment(body, client_id: uuid.UUID):
     """Record the client's assessment (K10 and WEMWBS scored here); earlier versions stay."""
     principal = current_principal()
     with current_runtime().unit_of_work() as uow:
-        client = clients.get_client(uow, principal, client_id)
-        assessment = clients.record_assessment(uow, principal, client, body)
+        client = scoping.client_for(uow.session, principal, client_id)
+        assessment = assessments.record_assessment(uow, principal, client, body)
         uow.commit()
     return assessment
 
@@ -389,8 +398,8 @@ def put_assessment(body, client_id: uuid.UUID):
 def assessment_history(client_id: uuid.UUID):
     """Every version of the client's assessment, latest first."""
     with current_runtime().unit_of_work() as uow:
-        client = clients.get_client(uow, current_principal(), client_id)
-        return {"items": clients.assessment_history(uow, client)}
+        client = scoping.client_for(uow.session, current_principal(), client_id)
+        return {"items": assessments.assessment_history(uow, client)}
 
 
 @client_routes.post("/clients/<uuid:client_id>/onboard")
@@ -404,8 +413,8 @@ def onboard(body, client_id: uuid.UUID):
     """Onboard an assessed client with a coach; emits ``client.onboarded``."""
     principal = current_principal()
     with current_runtime().unit_of_work() as uow:
-        client = clients.get_client(uow, principal, client_id)
-        clients.onboard_client(uow, principal, client, body["coach_id"])
+        client = scoping.client_for(uow.session, principal, client_id)
+        onboarding.onboard_client(uow, principal, client, body["coach_id"])
         uow.commit()
     return _with_etag(client)
 
@@ -421,7 +430,7 @@ def discharge(body, client_id: uuid.UUID):
     """Discharge a client with a reason; emits ``client.discharged``."""
     principal = current_principal()
     with current_runtime().unit_of_work() as uow:
-        client = clients.get_client(uow, principal, client_id)
+        client = scoping.client_for(uow.session, principal, client_id)
         clients.discharge_client(uow, principal, client, body["reason"])
         uow.commit()
     return _with_etag(client)

@@ -1,20 +1,22 @@
-"""Client rules: referral, changes, assessment, onboarding, discharge; each change is
-audited and emits its event in the same transaction."""
+"""Client rules: referral, changes, consent, discharge; each change is audited and emits
+its event in the same transaction. Assessments, onboarding, erasure and who may see a
+client have their own modules (``assessments``, ``onboarding``, ``erasure``,
+``scoping``)."""
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Connection, Row, bindparam, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from services.intake import audit, consent, lifecycle, measures
-from services.intake.models import Assessment, Client, Organisation, StaffMember
+from services.intake import audit, consent, lifecycle
+from services.intake.models import Client, Organisation, StaffMember
 from services.intake.phones import normalise_phone
 from shared.auth import Principal
-from shared.db import UnitOfWork, utcnow
-from shared.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
+from shared.db import UnitOfWork
+from shared.errors import Conflict, PreconditionFailed, Unprocessable
 
 # Fields a PATCH may change; coach_id is checked against the organisation's staff.
 EDITABLE = (
@@ -30,73 +32,6 @@ EDITABLE = (
     "referral_source",
     "coach_id",
 )
-
-
-def visible_to(principal: Principal):
-    """Org admins see every client of their organisation; a coach sees the clients
-    assigned to them or referred by them."""
-    return _visibility(principal.tenant_id, principal.staff_id, admin=principal.role == "org_admin")
-
-
-def _visibility(tenant_id, staff_id, *, admin: bool) -> list:
-    condition = [Client.tenant_id == tenant_id, Client.erased_at.is_(None)]
-    if not admin:
-        condition.append(or_(Client.coach_id == staff_id, Client.referred_by == staff_id))
-    return condition
-
-
-def get_client(uow: UnitOfWork, principal: Principal, client_id: uuid.UUID) -> Client:
-    """A client the caller may see; anything else (another tenant's, another coach's,
-    an erased one) does not exist."""
-    client = uow.session.scalar(
-        select(Client).where(Client.id == client_id, *visible_to(principal))
-    )
-    if client is None:
-        raise NotFound("No such client.")
-    return client
-
-
-# The most frequent read of all, built once per scope (org admin or not) and run without
-# the ORM: parameters are bound per call.
-_VISIBLE_CLIENT = {
-    admin: select(Client.__table__).where(
-        Client.id == bindparam("client_id"),
-        *_visibility(bindparam("tenant_id"), bindparam("staff_id"), admin=admin),
-    )
-    for admin in (True, False)
-}
-
-
-def read_client(connection: Connection, principal: Principal, client_id: uuid.UUID) -> Row:
-    """What :func:`get_client` finds, as a row for reading only (``GET`` a client)."""
-    client = connection.execute(
-        _VISIBLE_CLIENT[principal.role == "org_admin"],
-        {"client_id": client_id, "tenant_id": principal.tenant_id, "staff_id": principal.staff_id},
-    ).one_or_none()
-    if client is None:
-        raise NotFound("No such client.")
-    return client
-
-
-def get_any_client(uow: UnitOfWork, principal: Principal, client_id: uuid.UUID) -> Client:
-    """A client of the caller's organisation, erased tombstones included (for admins)."""
-    client = uow.session.scalar(
-        select(Client).where(Client.id == client_id, Client.tenant_id == principal.tenant_id)
-    )
-    if client is None:
-        raise NotFound("No such client.")
-    return client
-
-
-def list_query(principal: Principal, filters: dict):
-    stmt = select(Client).where(*visible_to(principal))
-    if filters.get("status"):
-        stmt = stmt.where(Client.status == filters["status"])
-    if filters.get("coach_id"):
-        stmt = stmt.where(Client.coach_id == filters["coach_id"])
-    if filters.get("updated_since"):
-        stmt = stmt.where(Client.updated_at >= filters["updated_since"])
-    return stmt
 
 
 def participant_of(client: Client) -> dict:
@@ -151,7 +86,7 @@ def _reference_taken() -> Conflict:
     )
 
 
-def _flush(uow: UnitOfWork) -> None:
+def flush_client(uow: UnitOfWork) -> None:
     """Flush, turning a lost race into the answer the client would have had."""
     try:
         uow.session.flush()
@@ -165,7 +100,8 @@ def _flush(uow: UnitOfWork) -> None:
         raise
 
 
-def _coach(uow: UnitOfWork, principal: Principal, coach_id: uuid.UUID) -> StaffMember:
+def active_coach(uow: UnitOfWork, principal: Principal, coach_id: uuid.UUID) -> StaffMember:
+    """An active member of the caller's organisation to coach a client; else a 422."""
     coach = uow.session.scalar(
         select(StaffMember).where(
             StaffMember.id == coach_id,
@@ -212,7 +148,7 @@ def refer_client(uow: UnitOfWork, principal: Principal, fields: dict) -> Client:
             consent.change(uow, client, channel, True, "form", recorded_by=principal.staff_id)
     consent.require_addresses(client)
     _require_unique_reference(uow, client)
-    _flush(uow)
+    flush_client(uow)
     audit.record(
         uow,
         client,
@@ -235,7 +171,7 @@ def update_client(uow: UnitOfWork, principal: Principal, client: Client, changes
         raise Conflict("A discharged client cannot be changed.")
     changes = _normalise(uow, client.tenant_id, dict(changes))
     if changes.get("coach_id") is not None:
-        _coach(uow, principal, changes["coach_id"])
+        active_coach(uow, principal, changes["coach_id"])
     elif "coach_id" in changes and client.status == "onboarded":
         raise Unprocessable(
             "An onboarded client needs a coach.", errors={"coach_id": ["Name another coach."]}
@@ -249,7 +185,7 @@ def update_client(uow: UnitOfWork, principal: Principal, client: Client, changes
         setattr(client, name, changes[name])
     consent.require_addresses(client)
     _require_unique_reference(uow, client)
-    _flush(uow)
+    flush_client(uow)
     audit.record(uow, client, "updated", changed, principal.staff_id)
     publish_updated(uow, client, changed)
     return client
@@ -261,135 +197,8 @@ def change_consent(
     """A staff member records consent given or withdrawn on a form or verbally."""
     if consent.change(uow, client, channel, granted, method, recorded_by=principal.staff_id):
         consent.require_addresses(client)
-        _flush(uow)
+        flush_client(uow)
         publish_updated(uow, client, ["consent"])
-    return client
-
-
-# -- assessment -----------------------------------------------------------------------------
-
-
-def latest_assessment(uow: UnitOfWork, client: Client) -> Assessment | None:
-    return uow.session.scalar(
-        select(Assessment)
-        .where(Assessment.client_id == client.id, Assessment.tenant_id == client.tenant_id)
-        .order_by(Assessment.version.desc())
-        .limit(1)
-    )
-
-
-def assessment_history(uow: UnitOfWork, client: Client) -> list[Assessment]:
-    return list(
-        uow.session.scalars(
-            select(Assessment)
-            .where(Assessment.client_id == client.id, Assessment.tenant_id == client.tenant_id)
-            .order_by(Assessment.version.desc())
-        )
-    )
-
-
-def _scored(answers: dict) -> dict:
-    """Replace the raw K10 / WEMWBS items with the items and the service's own scores."""
-    k10, wemwbs = answers.pop("k10", None), answers.pop("wemwbs", None)
-    if k10 is not None:
-        score = measures.score_k10(k10["items"])
-        answers |= {"k10_items": k10["items"], "k10_total": score.total, "k10_band": score.band}
-    if wemwbs is not None:
-        answers |= {
-            "wemwbs_items": wemwbs["items"],
-            "wemwbs_total": measures.score_wemwbs(wemwbs["items"]),
-        }
-    return answers
-
-
-def record_assessment(
-    uow: UnitOfWork, principal: Principal, client: Client, answers: dict
-) -> Assessment:
-    if client.status == "discharged":
-        raise Conflict(
-            "A discharged client cannot be assessed.",
-            errors={"status": ["Cannot assess a discharged client."]},
-        )
-    version = (
-        uow.session.scalar(
-            select(func.max(Assessment.version)).where(Assessment.client_id == client.id)
-        )
-        or 0
-    ) + 1
-    assessment = Assessment(
-        id=uuid.uuid4(),
-        tenant_id=client.tenant_id,
-        client_id=client.id,
-        version=version,
-        assessed_by=principal.staff_id,
-        **_scored(dict(answers)),
-    )
-    uow.session.add(assessment)
-    if client.status == "referred":
-        lifecycle.require_move(client.status, "assessed")
-        client.status = "assessed"
-    _flush(uow)
-    audit.record(uow, client, "assessed", sorted(answers), principal.staff_id)
-    return assessment
-
-
-def assessment_summary(assessment: Assessment) -> dict:
-    return {
-        "version": assessment.version,
-        "domain_ratings": assessment.domain_ratings,
-        "strengths": assessment.strengths,
-        "challenges": assessment.challenges,
-        "aspirations": assessment.aspirations,
-        "k10": _k10_summary(assessment),
-        "wemwbs": _wemwbs_summary(assessment),
-    }
-
-
-def _k10_summary(assessment: Assessment) -> dict | None:
-    if assessment.k10_total is None:
-        return None
-    return {"total": assessment.k10_total, "band": assessment.k10_band}
-
-
-def _wemwbs_summary(assessment: Assessment) -> dict | None:
-    if assessment.wemwbs_total is None:
-        return None
-    total = assessment.wemwbs_total
-    return {"total": total, "band": measures.wemwbs_band(total)}
-
-
-# -- onboarding and discharge ---------------------------------------------------------------
-
-
-def onboard_client(
-    uow: UnitOfWork, principal: Principal, client: Client, coach_id: uuid.UUID
-) -> Client:
-    if client.status == "referred":
-        raise Conflict(
-            "The client needs an assessment before onboarding.",
-            errors={"status": ["Assess the client first."]},
-        )
-    lifecycle.require_move(client.status, "onboarded")
-    coach = _coach(uow, principal, coach_id)
-    assessment = latest_assessment(uow, client)
-    client.status = "onboarded"
-    client.coach_id = coach.id
-    _flush(uow)
-    audit.record(uow, client, "onboarded", ["coach_id", "status"], principal.staff_id)
-    uow.publish(
-        "client.onboarded",
-        client.tenant_id,
-        {
-            "client_id": client.id,
-            "coach_id": coach.id,
-            "timezone": client.timezone,
-            "contact": contact_of(client),
-            "assessment": assessment_summary(assessment),
-            "referred_by": client.referred_by,
-        }
-        | participant_of(client),
-        aggregate_id=client.id,
-    )
     return client
 
 
@@ -397,8 +206,8 @@ def discharge_client(uow: UnitOfWork, principal: Principal, client: Client, reas
     lifecycle.require_move(client.status, "discharged")
     client.status = "discharged"
     client.discharge_reason = reason
-    client.discharged_at = utcnow()
-    _flush(uow)
+    client.discharged_at = uow.clock()
+    flush_client(uow)
     audit.record(uow, client, "discharged", ["discharge_reason", "status"], principal.staff_id)
     uow.publish(
         "client.discharged",

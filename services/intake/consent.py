@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from services.intake import audit
 from services.intake.models import Client, ConsentRecord
-from shared.db import UnitOfWork, utcnow
+from shared.db import UnitOfWork
 from shared.errors import Unprocessable
 
 STAFF_METHODS = ("form", "verbal")
@@ -60,7 +60,7 @@ def change(
             method=method,
             recorded_by=recorded_by,
             source_event_id=source_event_id,
-            occurred_at=occurred_at or utcnow(),
+            occurred_at=occurred_at or uow.clock(),
         )
     )
     column = f"consent_{channel}"

@@ -27,7 +27,7 @@ from sqlalchemy import delete, or_, select
 from services.intake import audit
 from services.intake.models import Assessment, Client, IdempotencyKey, Outbox
 from shared.auth import Principal
-from shared.db import UnitOfWork, utcnow
+from shared.db import UnitOfWork
 
 ERASED = "erased"
 CLEARED = (
@@ -47,7 +47,7 @@ def erase_client(uow: UnitOfWork, principal: Principal, client: Client) -> None:
         setattr(client, name, None)
     client.preferred_channels = []
     client.consent_email = client.consent_sms = False
-    client.erased_at = utcnow()
+    client.erased_at = uow.clock()
     session.execute(delete(Assessment).where(Assessment.client_id == client.id))
     _scrub_outbox(uow, client.id)
     _scrub_idempotency_answers(uow, principal.tenant_id, client.id)

@@ -9,11 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.notifications import schemas
-from services.notifications.access import contact_for
 from services.notifications.contacts import organisation_of
 from services.notifications.kinds import KINDS
 from services.notifications.models import Contact, Nudge, TemplateOverride
-from services.notifications.nudges import digest_time, schedule_weekly_digest
+from services.notifications.recurring_nudges import digest_time, schedule_weekly_digest
+from services.notifications.scoping import contact_for
 from services.notifications.templates import (
     RenderedMessage,
     TemplateInvalid,
@@ -305,7 +305,8 @@ def preview_template(body, kind: str, channel: str):
 def blueprints():
     from services.notifications.client_pages import client_pages
     from services.notifications.crisis_api import crisis
-    from services.notifications.public_api import unsubscribe, webhooks
+    from services.notifications.unsubscribe_page import unsubscribe
+    from services.notifications.webhooks import webhooks
 
     return (
         nudges,

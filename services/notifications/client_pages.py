@@ -34,8 +34,8 @@ from services.notifications.crisis_settings import crisis_settings_for
 from services.notifications.models import Contact, PlannedStep, ReceivedReply
 from services.notifications.quiet_hours import zone
 from services.notifications.reply_parsing import MAX_TEXT_LENGTH, mentions_crisis
-from services.notifications.templates import HTML_LANGUAGE
 from services.notifications.weekly_digest import local_label
+from services.notifications.wording import HTML_LANGUAGE
 from shared.runtime import current_runtime
 from shared.validation import MultilineText, Schema
 

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
-from pathlib import Path
-
 from sqlalchemy import select, update
 
-from services.notifications import plan_projection
-from services.notifications.channels.file_outbox import forget_client
 from services.notifications.models import (
     Contact,
     Nudge,
     Organisation,
-    Outbox,
     StaffAccess,
     StaffMember,
 )
@@ -23,7 +16,6 @@ from shared.db.staff_access import record_access_change
 from shared.events import Envelope
 
 PENDING_STATES = ("scheduled", "deferred")
-ERASED_NAME = "[erased]"
 DEFAULT_CHANNEL = "email"
 
 
@@ -76,10 +68,6 @@ def project_preferred_channels(contact: Contact, channels: list[str] | None) -> 
         contact.preferred_channel = DEFAULT_CHANNEL
 
 
-def on_client_referred(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
-    upsert_contact(uow, envelope)
-
-
 def cancel_pending(uow: UnitOfWork, tenant_id, client_id, reason: str, *conditions) -> int:
     result = uow.session.execute(
         update(Nudge)
@@ -95,65 +83,7 @@ def cancel_pending(uow: UnitOfWork, tenant_id, client_id, reason: str, *conditio
     return result.rowcount or 0
 
 
-def on_client_discharged(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
-    contact = uow.session.get(Contact, (envelope.tenant_id, envelope.data["client_id"]))
-    if contact is not None and contact.status == "active":
-        contact.status = "discharged"
-    if contact is not None:
-        # The plan closes with the discharge: its mood prompts do not outlive it, even if
-        # the client is onboarded again later.
-        contact.mood_prompt_weekdays = contact.mood_prompt_local_time = None
-    cancel_pending(uow, envelope.tenant_id, envelope.data["client_id"], "client_discharged")
-
-
-def on_client_erased(
-    envelope: Envelope, uow: UnitOfWork, now: datetime, *, local_outbox: Path | None = None
-) -> None:
-    """Remove the client's personal data and every message body; keep bare nudge states.
-    Messages the embedded channels wrote to ``local_outbox`` go too."""
-    tenant_id, client_id = envelope.tenant_id, envelope.data["client_id"]
-    contact = uow.session.get(Contact, (tenant_id, client_id))
-    if contact is None:
-        contact = Contact(tenant_id=tenant_id, client_id=client_id, timezone="UTC")
-        uow.session.add(contact)
-    contact.status = "erased"
-    contact.given_name = ERASED_NAME
-    contact.preferred_name = None
-    contact.email = None
-    contact.phone = None
-    contact.consent_email = contact.consent_sms = False
-    cancel_pending(uow, tenant_id, client_id, "client_erased")
-    plan_projection.forget_client(uow.session, tenant_id, client_id)
-    uow.session.execute(
-        update(Nudge)
-        .where(Nudge.tenant_id == tenant_id, Nudge.client_id == client_id)
-        .values(body=None, variables=None)
-        .execution_options(synchronize_session=False)
-    )
-    _erase_reply_texts(uow, client_id)
-    if local_outbox is not None:
-        # Before the commit: should the commit fail, the retried event deletes nothing
-        # more, and the files are gone either way, as the erasure means them to be.
-        forget_client(local_outbox, client_id)
-    uow.wipe_write_ahead_log_after_commit()
-
-
-def _erase_reply_texts(uow: UnitOfWork, client_id) -> None:
-    """What the client wrote (``client.replied`` text) goes from the outbox, published or
-    not; the events themselves stay, so plans still learns of a reply it has not seen."""
-    rows = uow.session.scalars(
-        select(Outbox).where(
-            Outbox.aggregate_id == str(client_id), Outbox.routing_key == "client.replied"
-        )
-    )
-    for row in rows:
-        envelope = json.loads(row.body)
-        if envelope["data"].get("text") is not None:
-            envelope["data"]["text"] = None
-            row.body = json.dumps(envelope).encode()
-
-
-def on_staff_changed(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
+def on_staff_changed(envelope: Envelope, uow: UnitOfWork) -> None:
     data = envelope.data
     staff = uow.session.get(StaffMember, (envelope.tenant_id, data["staff_id"]))
     if staff is None:
@@ -169,7 +99,7 @@ def on_staff_changed(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None
         organisation.name = data["organisation_name"]
 
 
-def on_staff_access_changed(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
+def on_staff_access_changed(envelope: Envelope, uow: UnitOfWork) -> None:
     """A key revoked, a member deactivated or given another role: their tokens follow."""
     record_access_change(uow.session, StaffAccess, envelope)
 

@@ -3,7 +3,7 @@
 A correctly signed request can be captured and sent again (the signature has no expiry),
 and providers retry a webhook that timed out. So each message id is recorded in the
 transaction that acts on it, and a repeat changes nothing; and a keyword older than the
-client's latest one acted on is ignored (see ``consent.handle_keyword``).
+client's latest one acted on is ignored (see ``opt_outs.handle_keyword``).
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ class Contact(Base):
     consent_email: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     consent_sms: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     # Which coaches may see the client, as intake decides: the one assigned or the one
-    # who referred them (see access.py).
+    # who referred them (see scoping.py).
     coach_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     referred_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     # active, discharged or erased
@@ -202,7 +202,7 @@ class Nudge(Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "client_id", "kind", "occurrence_key", name="uq_nudge_once"),
         Index("ix_nudges_due", "state", "due_at"),
-        # The claim's order among pending nudges (``claiming.py``): priority, then due time.
+        # The claim's order among pending nudges (dispatcher/claiming.py): priority, due time.
         Index(
             "ix_nudges_pending",
             "priority",

@@ -3,8 +3,8 @@
 Kept from the events plans already sends (``action.*``, ``goal.achieved``,
 ``checkin.*``); notifications never asks plans. Only what a digest says is kept: each
 step occurrence's title, time and status, each goal reached, each check-in's time and
-status. Erasure deletes it all; rows older than a digest can speak of are pruned as each
-client's next digest is scheduled.
+status. Erasure (``erasure``) deletes it all; rows older than a digest can speak of are
+pruned as each client's next digest is scheduled.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def _erased(uow: UnitOfWork, envelope: Envelope) -> bool:
     return contact is not None and contact.status == "erased"
 
 
-def on_action_event(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
+def on_action_event(envelope: Envelope, uow: UnitOfWork) -> None:
     """Scheduled, rescheduled, completed or cancelled: one occurrence, or a whole step."""
     data = envelope.data
     if _erased(uow, envelope):
@@ -75,7 +75,7 @@ def on_action_event(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
     step.status = STEP_STATUS.get(envelope.type, "scheduled")
 
 
-def on_goal_achieved(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
+def on_goal_achieved(envelope: Envelope, uow: UnitOfWork) -> None:
     data = envelope.data
     if _erased(uow, envelope):
         return
@@ -92,7 +92,7 @@ def on_goal_achieved(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None
         )
 
 
-def on_checkin_event(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None:
+def on_checkin_event(envelope: Envelope, uow: UnitOfWork) -> None:
     """Scheduled or rescheduled (with its time), recorded, cancelled or missed."""
     data = envelope.data
     if _erased(uow, envelope):
@@ -107,16 +107,6 @@ def on_checkin_event(envelope: Envelope, uow: UnitOfWork, now: datetime) -> None
     if "starts_at" in data:
         checkin.starts_at = data["starts_at"]
     checkin.status = CHECKIN_STATUS.get(envelope.type, "scheduled")
-
-
-def forget_client(session: Session, tenant_id, client_id) -> None:
-    """Erasure: nothing of the client's plan stays here."""
-    for model in (PlannedStep, AchievedGoal, PlannedCheckIn):
-        session.execute(
-            delete(model)
-            .where(model.tenant_id == tenant_id, model.client_id == client_id)
-            .execution_options(synchronize_session=False)
-        )
 
 
 def forget_before(session: Session, tenant_id, client_id, cutoff: datetime) -> None:

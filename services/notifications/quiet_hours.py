@@ -55,11 +55,12 @@ class QuietHours:
 
 
 def wall_clock(day, at: time, tz) -> datetime:
-    """``day`` at ``at`` local time; a time skipped by a DST change moves past the gap."""
+    """``day`` at ``at`` local time; a time skipped by a DST change moves forward by the
+    length of the gap (02:30 on a spring-forward night becomes 03:30)."""
     candidate = datetime.combine(day, at, tzinfo=tz)
     round_trip = candidate.astimezone(UTC).astimezone(tz)
     if round_trip.replace(tzinfo=None) != candidate.replace(tzinfo=None):
-        # In a spring-forward gap: the first real minute after it.
+        # In a spring-forward gap: as long after midnight as the wall-clock time would be.
         return round_trip
     return candidate
 

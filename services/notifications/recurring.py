@@ -2,7 +2,8 @@
 
 Pure rules, no database. A recurring nudge goes on chosen local weekdays at a local
 "HH:MM", kept at that wall-clock time across daylight-saving changes; a time the
-spring-forward gap skips is taken at the first real minute after it.
+spring-forward gap skips moves forward by the gap (02:30 becomes 03:30), and a time the
+autumn change repeats is taken at its first showing.
 """
 
 from __future__ import annotations

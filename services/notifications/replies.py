@@ -26,10 +26,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.notifications import suppressions
+from services.notifications.coach_alerts import client_ref
 from services.notifications.contacts import contacts_with_phone
 from services.notifications.crisis_settings import crisis_settings_for
 from services.notifications.models import Contact, Nudge, ReceivedReply, StaffMember
-from services.notifications.nudges import client_ref, schedule_nudge
+from services.notifications.nudges import schedule_nudge
 from services.notifications.reply_parsing import MAX_TEXT_LENGTH, read_reply, says_done
 from shared.db import UnitOfWork
 

@@ -1,7 +1,7 @@
-"""Message templates per nudge kind and channel, rendered in a bounded sandbox.
+"""Message templates per nudge kind and channel: checked, and rendered in a bounded sandbox.
 
-Every kind has a default wording for each of its channels; an organisation may override
-any of them through the API. A template is checked before it is saved: it must parse,
+Every kind has a default wording for each of its channels (``wording``); an organisation
+may override any of them through the API. A template is checked before it is saved: it must parse,
 use only the variables its kind provides on that channel, reach for nothing the sandbox
 blocks, and render the sample data within the limits: the render time limit (see
 ``template_sandbox``), ``EMAIL_PART_LIMIT`` for each part of an email, and
@@ -13,7 +13,6 @@ reason kept. A variable that is missing or empty is an error, never an empty str
 from __future__ import annotations
 
 import functools
-import math
 import re
 import threading
 import time
@@ -26,6 +25,7 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from markupsafe import Markup, escape
 
 from services.notifications.kinds import KINDS, SAMPLE_VARIABLES
+from services.notifications.sms_segments import sms_segments
 from services.notifications.template_sandbox import (
     REMOVED_GLOBALS,
     TIME_LIMIT,
@@ -34,6 +34,7 @@ from services.notifications.template_sandbox import (
     is_blocked_attribute,
     render_budget,
 )
+from services.notifications.wording import DEFAULT_TEMPLATES, html_document
 
 EMAIL_PART_LIMIT = 64 * 1024  # bytes of UTF-8 in each part (subject, text, HTML) of an email
 SMS_SEGMENT_LIMIT = 10  # what the large providers advise at most for one message
@@ -44,255 +45,9 @@ _SMS_CHARACTERS = SMS_SEGMENT_LIMIT * 160
 NESTED_TOO_DEEPLY = "template is nested or recurses too deeply"
 # How long an organisation's template that ran out of time is passed over when sending.
 SLOW_TEMPLATE_MEMORY_SECONDS = 15 * 60
-HTML_LANGUAGE = "en"  # the language of the default wording
 
 _TEXT = BoundedSandbox(undefined=StrictUndefined, autoescape=False, trim_blocks=True)
 _HTML = BoundedSandbox(undefined=StrictUndefined, autoescape=True, trim_blocks=True)
-
-_OPT_OUT = "Reply STOP to opt out."
-_SIGN_OFF_TEXT = "Warm regards,\n{{ organisation_name }}"
-_SIGN_OFF_HTML = "<p>Warm regards,<br>{{ organisation_name }}</p>"
-
-
-def html_document(body: str) -> str:
-    """An HTML email part: the language and the character set declared, ``body`` inside."""
-    return (
-        f'<!DOCTYPE html>\n<html lang="{HTML_LANGUAGE}">\n'
-        '<head><meta charset="utf-8"></head>\n'
-        f"<body>{body}</body>\n</html>\n"
-    )
-
-
-# Every email to a client links to the client's own page (steps, mood, journal).
-_MY_PAGE_TEXT = "Your page (steps, mood, a note to your coach): {{ my_page_url }}"
-_MY_PAGE_HTML = (
-    '<p><a href="{{ my_page_url }}">Your page</a>: this week\'s steps, your mood, '
-    "a note to your coach.</p>"
-)
-# An action reminder's "I did it" link.
-DONE_LINK_TEXT = "Done it? Tell us here: {{ done_url }}"
-DONE_LINK_HTML = '<p><a href="{{ done_url }}">I did it</a></p>'
-# A mood prompt's ten links, 1 to 10: drop these into any mood_prompt email.
-RATING_LINKS_TEXT = "{% for url in rating_urls %}{{ loop.index }}: {{ url }}\n{% endfor %}"
-RATING_LINKS_HTML = (
-    '<p>{% for url in rating_urls %}<a href="{{ url }}" aria-label="{{ loop.index }} out of 10" '
-    'style="display:inline-block;min-width:2.2em;padding:.4em;margin:.1em;text-align:center;'
-    'border:1px solid #557;border-radius:4px">{{ loop.index }}</a>{% endfor %}</p>'
-)
-
-
-def _email(
-    subject: str, body: str, *, text_extra: str = "", html_extra: str = ""
-) -> dict[str, str]:
-    """A client email: greeting, ``body`` (paragraphs split on blank lines), then any
-    links (``text_extra``/``html_extra``), the sign-off, the page and unsubscribe links."""
-    extra_text = f"{text_extra}\n\n" if text_extra else ""
-    text = (
-        f"Hi {{{{ name }}}},\n\n{body}\n\n{extra_text}{_SIGN_OFF_TEXT}\n\n"
-        f"{_MY_PAGE_TEXT}\n"
-        "To stop these emails: {{ unsubscribe_url }}\n"
-    )
-    paragraphs = "".join(f"<p>{line}</p>" for line in body.split("\n\n"))
-    html = html_document(
-        "<p>Hi {{ name }},</p>"
-        f"{paragraphs}{html_extra}{_SIGN_OFF_HTML}{_MY_PAGE_HTML}"
-        '<p style="font-size:small"><a href="{{ unsubscribe_url }}">Stop these emails</a></p>'
-    )
-    return {"subject": subject, "text": text, "html": html}
-
-
-def _alert(subject: str, body: str) -> dict[str, str]:
-    return {
-        "subject": subject,
-        "text": f"Hi {{{{ coach_name }}}},\n\n{body}\n\n{_SIGN_OFF_TEXT}\n",
-        "html": html_document(f"<p>Hi {{{{ coach_name }}}},</p><p>{body}</p>{_SIGN_OFF_HTML}"),
-    }
-
-
-# How the digest greets the week's steps: all done, some, or none yet.
-_ENCOURAGEMENT = (
-    '{{ " - every one of them. Well done!" if steps_done == steps_planned else '
-    '(". Every step counts." if steps_done else ". That\'s okay - each week is a fresh start.") }}'
-)
-
-DEFAULT_TEMPLATES: dict[tuple[str, str], dict[str, str]] = {
-    ("welcome", "email"): _email(
-        "Welcome to {{ organisation_name }}, {{ name }}",
-        "Welcome aboard. Your coach will be in touch soon to start working on your "
-        "recovery plan together, at your pace.\n\n"
-        "We will send you the occasional reminder and note of encouragement.",
-    ),
-    ("welcome", "sms"): {
-        "text": "Hi {{ name }}, welcome to {{ organisation_name }}. Your coach will be in "
-        f"touch soon. {_OPT_OUT}",
-    },
-    ("plan_ready", "email"): _email(
-        "Your recovery plan is ready",
-        # An event from before plans sent the count has none: the sentence goes without.
-        "The plan you and your coach worked out is ready"
-        "{% if goal_count is defined and goal_count %}, with {{ goal_count }} "
-        "goal{{ '' if goal_count == 1 else 's' }} to start with{% endif %}. "
-        "Take it one step at a time.",
-    ),
-    ("plan_ready", "sms"): {
-        "text": "Hi {{ name }}, your recovery plan with {{ organisation_name }} is ready. "
-        f"One step at a time. {_OPT_OUT}",
-    },
-    ("action_reminder", "email"): _email(
-        "Reminder: {{ action_title }}",
-        "A gentle reminder of your next step: {{ action_title }}, {{ due_local }}.",
-        text_extra=DONE_LINK_TEXT,
-        html_extra=DONE_LINK_HTML,
-    ),
-    ("action_reminder", "sms"): {
-        "text": f"Hi {{{{ name }}}}, a reminder: {{{{ action_title }}}}, {{{{ due_local }}}}. "
-        f"{_OPT_OUT}",
-    },
-    ("checkin_reminder", "email"): _email(
-        "Your check-in on {{ starts_local }}",
-        "Your check-in with your coach is on {{ starts_local }} ({{ mode }}, "
-        "{{ duration_minutes }} minutes).",
-    ),
-    ("checkin_reminder", "sms"): {
-        "text": f"Hi {{{{ name }}}}, your check-in is {{{{ starts_local }}}} ({{{{ mode }}}}). "
-        f"{_OPT_OUT}",
-    },
-    ("goal_celebration", "email"): _email(
-        "You did it: {{ goal_title }}",
-        "You reached your goal: {{ goal_title }}. That took real effort - well done.",
-    ),
-    ("goal_celebration", "sms"): {
-        "text": f"Well done {{{{ name }}}}! You reached your goal: {{{{ goal_title }}}}. "
-        f"{_OPT_OUT}",
-    },
-    ("checkin_missed", "email"): _email(
-        "We missed you",
-        "We missed you at your check-in. That's okay - your coach will reach out to find "
-        "a time that suits you.",
-    ),
-    ("checkin_missed", "sms"): {
-        "text": "Hi {{ name }}, we missed you at your check-in. That's okay - your coach "
-        f"will be in touch. {_OPT_OUT}",
-    },
-    ("risk_alert", "email"): _alert(
-        "Check in with {{ client_ref }}",
-        "Plans flagged {{ client_ref }} for {{ risk }}. Please check in with them soon.",
-    ),
-    ("review_due_alert", "email"): _alert(
-        "Plan review due for {{ client_ref }}",
-        "The recovery plan of {{ client_ref }} is due for review on {{ review_due_on }}.",
-    ),
-    ("weekly_digest", "email"): {
-        "subject": "Your week with {{ organisation_name }}",
-        "text": (
-            """Hi {{ name }},
-
-Here is your week.
-{% if steps_planned %}
-
-You did {{ steps_done }} of the {{ steps_planned }} steps you planned{{ encouragement }}
-{% endif %}
-{% if goals_achieved %}
-
-{% for goal in goals_achieved %}
-You reached your goal: {{ goal }}.
-{% endfor %}
-{% if goals_achieved_count > goals_achieved|length %}
-And {{ goals_achieved_count - goals_achieved|length }} more besides.
-{% endif %}
-That took real effort.
-{% endif %}
-{% if next_steps %}
-
-Coming up:
-{% for step in next_steps %}
-- {{ step.title }}, {{ step.when }}
-{% endfor %}
-{% endif %}
-{% if next_checkin is defined %}
-
-Your next check-in: {{ next_checkin }}.
-{% endif %}
-
-"""
-            + _SIGN_OFF_TEXT
-            + "\n\n"
-            + _MY_PAGE_TEXT
-            + """
-To stop these emails: {{ unsubscribe_url }}
-"""
-        ).replace("{{ encouragement }}", _ENCOURAGEMENT),
-        "html": html_document(
-            "<p>Hi {{ name }},</p><p>Here is your week.</p>"
-            "{% if steps_planned %}<p>You did {{ steps_done }} of the {{ steps_planned }} steps "
-            f"you planned{_ENCOURAGEMENT}</p>{{% endif %}}"
-            "{% if goals_achieved %}<p>{% for goal in goals_achieved %}"
-            "You reached your goal: <strong>{{ goal }}</strong>.<br>{% endfor %}"
-            "{% if goals_achieved_count > goals_achieved|length %}"
-            "And {{ goals_achieved_count - goals_achieved|length }} more besides.<br>{% endif %}"
-            "That took real effort.</p>{% endif %}"
-            "{% if next_steps %}<p>Coming up:</p><ul>{% for step in next_steps %}"
-            "<li>{{ step.title }}, {{ step.when }}</li>{% endfor %}</ul>{% endif %}"
-            "{% if next_checkin is defined %}<p>Your next check-in: {{ next_checkin }}.</p>{% endif %}"
-            f"{_SIGN_OFF_HTML}{_MY_PAGE_HTML}"
-            '<p style="font-size:small"><a href="{{ unsubscribe_url }}">Stop these emails</a></p>'
-        ),
-    },
-    ("weekly_digest", "sms"): {
-        "text": "Hi {{ name }}, your week: "
-        "{% if steps_planned %}{{ steps_done }} of {{ steps_planned }} steps done"
-        "{% if steps_done == steps_planned %} - well done!{% else %}.{% endif %} {% endif %}"
-        "{% if goals_achieved_count %}Goals reached: {{ goals_achieved_count }}. {% endif %}"
-        "{% if next_steps %}Next: {{ next_steps[0].title|truncate(60) }}, {{ next_steps[0].when }}. "
-        "{% endif %}"
-        "{% if next_checkin is defined %}Check-in: {{ next_checkin }}. {% endif %}" + _OPT_OUT,
-    },
-    # DESIGN 5b's wording: a number in reply is read as a mood rating (``reply_parsing``).
-    ("mood_prompt", "email"): _email(
-        "How are you feeling today?",
-        "How are you feeling today, from 1 to 10? Your coach asked us to check in with you. "
-        "Tap a number (1 is very low, 10 is great).",
-        text_extra=RATING_LINKS_TEXT,
-        html_extra=RATING_LINKS_HTML,
-    ),
-    ("mood_prompt", "sms"): {
-        "text": "Hi {{ name }}. How are you feeling today, from 1 to 10? Reply with a number. "
-        f"{_OPT_OUT}",
-    },
-    ("opt_out_confirmation", "sms"): {
-        "text": "You will get no more messages from {{ organisation_name }}. "
-        "Reply START to opt back in.",
-    },
-    ("opt_in_confirmation", "sms"): {
-        "text": "You will get messages from {{ organisation_name }} again. Reply STOP to opt out.",
-    },
-    ("help_reply", "sms"): {
-        "text": "{{ organisation_name }}: reach us at {{ help_contact }}. "
-        "Reply STOP to opt out, START to opt back in.",
-    },
-    ("crisis_text", "sms"): {"text": "{{ crisis_text }}"},
-    ("crisis_text", "email"): {
-        "subject": "Help is there right now",
-        "text": f"Hi {{{{ name }}}},\n\n{{{{ crisis_text }}}}\n\n{_SIGN_OFF_TEXT}\n\n"
-        f"{_MY_PAGE_TEXT}\n",
-        "html": html_document(
-            f"<p>Hi {{{{ name }}}},</p><p>{{{{ crisis_text }}}}</p>{_SIGN_OFF_HTML}{_MY_PAGE_HTML}"
-        ),
-    },
-    ("mood_ack", "sms"): {"text": "Thanks, noted {{ rating }}/10."},
-    ("done_ack", "sms"): {"text": "Well done \u2014 '{{ action_title }}' marked done."},
-    ("journal_ack", "sms"): {"text": "Thanks, your coach will see this."},
-    ("crisis_alert", "email"): _alert(
-        "Urgent: crisis message from {{ client_ref }}",
-        "{{ client_ref }} has just sent a message that may mean they are in crisis. They have "
-        "been sent the crisis line details. Please contact them now; their plan's journal "
-        "has the message.",
-    ),
-    ("crisis_alert", "sms"): {
-        "text": "Urgent: {{ client_ref }} sent a message that may mean they are in crisis. "
-        "Please contact them now; the plan's journal has it.",
-    },
-}
 
 
 class TemplateInvalid(Exception):
@@ -557,31 +312,3 @@ def sample_variables(kind: str, channel: str) -> dict:
     """The sample data of the variables a kind provides on a channel."""
     provided = KINDS[kind].variables_on(channel)
     return {name: value for name, value in SAMPLE_VARIABLES.items() if name in provided}
-
-
-# -- SMS segments -----------------------------------------------------------------------
-
-_GSM7_BASIC = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-_GSM7_EXTENDED = set("^{}\\[~]|€\f")
-
-
-@dataclass(frozen=True)
-class SmsSegments:
-    encoding: str  # GSM-7 or UCS-2
-    units: int  # septets for GSM-7, UTF-16 code units for UCS-2
-    segments: int
-
-
-def sms_segments(text: str) -> SmsSegments:
-    """How many segments an SMS takes (GSM 03.38; UCS-2 when any character is outside it)."""
-    if all(ch in _GSM7_BASIC or ch in _GSM7_EXTENDED for ch in text):
-        units = sum(2 if ch in _GSM7_EXTENDED else 1 for ch in text)
-        single, multi, encoding = 160, 153, "GSM-7"
-    else:
-        units = len(text.encode("utf-16-le")) // 2
-        single, multi, encoding = 70, 67, "UCS-2"
-    segments = 1 if units <= single else math.ceil(units / multi)
-    return SmsSegments(encoding, units, segments)

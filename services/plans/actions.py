@@ -71,13 +71,13 @@ def payload(
     }
 
 
-def _emit(uow, event_type, step, plan, occurrence, previous_due_at=None) -> None:
-    uow.publish(
-        event_type,
-        plan.tenant_id,
-        payload(step, plan, occurrence, previous_due_at),
-        aggregate_id=plan.id,
-    )
+def _announce_finished(uow, outcome: str, step, plan, occurrence) -> None:
+    """``action.completed`` or ``action.cancelled``, as ``outcome`` says."""
+    data = payload(step, plan, occurrence)
+    if outcome == "completed":
+        uow.publish("action.completed", plan.tenant_id, data, aggregate_id=plan.id)
+    else:
+        uow.publish("action.cancelled", plan.tenant_id, data, aggregate_id=plan.id)
 
 
 def _new_occurrence(step, occurrence: Occurrence) -> ActionOccurrence:
@@ -115,7 +115,10 @@ def announce_due(uow: UnitOfWork, step: ActionStep, plan: RecoveryPlan, now: dat
         step.scheduled_through = now + HORIZON
     fresh = [o for o in due if o.key not in known]
     for occurrence in fresh:
-        _emit(uow, "action.scheduled", step, plan, _materialise(uow, step, occurrence))
+        row = _materialise(uow, step, occurrence)
+        uow.publish(
+            "action.scheduled", plan.tenant_id, payload(step, plan, row), aggregate_id=plan.id
+        )
     return len(fresh)
 
 
@@ -190,14 +193,13 @@ def finish_occurrence(
     """Complete or cancel one occurrence (``key``), or the whole step (``key`` None on a
     recurring step)."""
     _require_open(step)
-    event = "action.completed" if outcome == "completed" else "action.cancelled"
     if key is None and step.frequency != "once":
         step.status = outcome
         for row in step.occurrences:
             if row.status == "scheduled" and row.due_at > now:
                 row.status = "cancelled"
         history.record(uow.session, plan, actor, "action", step.id, outcome, {"status": outcome})
-        _emit(uow, event, step, plan, None)
+        _announce_finished(uow, outcome, step, plan, None)
         return
     row = occurrence_of(step, plan, key)
     _require_scheduled(row)
@@ -214,7 +216,7 @@ def finish_occurrence(
         f"occurrence_{outcome}",
         {"occurrence_key": row.occurrence_key},
     )
-    _emit(uow, event, step, plan, row)
+    _announce_finished(uow, outcome, step, plan, row)
 
 
 def reschedule_occurrence(
@@ -241,7 +243,12 @@ def _move(uow, step, plan, row: ActionOccurrence, due_at: datetime, actor) -> No
         "occurrence_rescheduled",
         {"occurrence_key": row.occurrence_key, "due_at": {"from": previous, "to": due_at}},
     )
-    _emit(uow, "action.rescheduled", step, plan, row, previous_due_at=previous)
+    uow.publish(
+        "action.rescheduled",
+        plan.tenant_id,
+        payload(step, plan, row, previous_due_at=previous),
+        aggregate_id=plan.id,
+    )
 
 
 def update_step(uow, step, plan, fields: dict, actor: Principal, now: datetime) -> None:
@@ -271,7 +278,9 @@ def _replan(uow, step, plan, now) -> None:
     for row in step.occurrences:
         if row.status == "scheduled" and row.due_at >= now and row.occurrence_key not in keep:
             row.status = "cancelled"
-            _emit(uow, "action.cancelled", step, plan, row)
+            uow.publish(
+                "action.cancelled", plan.tenant_id, payload(step, plan, row), aggregate_id=plan.id
+            )
     step.scheduled_through = now
     announce_due(uow, step, plan, now)
 

@@ -1,6 +1,6 @@
 """Plans' HTTP API: recovery plans, goals, action steps, check-ins, progress, settings.
 
-Every view scopes by the caller (``access``), changes state through the domain modules
+Every view scopes by the caller (``scoping``), changes state through the domain modules
 inside one unit of work, and answers with an ``ETag`` where the resource can be updated.
 """
 
@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from services.plans import access, actions, checkins, history, lifecycle, mood_prompts, schemas
+from services.plans import actions, checkins, history, lifecycle, mood_prompts, schemas, scoping
 from services.plans.models import (
     ActionStep,
     CheckIn,
@@ -71,11 +71,11 @@ def _now():
 @documents_errors(plans, 400, 401, 403, 422)
 def list_plans(query):
     """Plans of a client: the draft appears after onboarding (coaches see their own)."""
-    stmt = access.scoped_plans(current_principal()).where(
-        access.RecoveryPlan.client_id == query["client_id"]
+    stmt = scoping.scoped_plans(current_principal()).where(
+        scoping.RecoveryPlan.client_id == query["client_id"]
     )
     with current_runtime().session_factory() as session:
-        return paginate(session, stmt, access.RecoveryPlan, query["cursor"], query["limit"])
+        return paginate(session, stmt, scoping.RecoveryPlan, query["cursor"], query["limit"])
 
 
 @plans.get("/plans/<uuid:plan_id>")
@@ -85,7 +85,7 @@ def list_plans(query):
 def get_plan(plan_id: uuid.UUID):
     """One recovery plan with its goals."""
     principal = current_principal()
-    plan = current_runtime().read(lambda db: access.read_plan(db, principal, plan_id))
+    plan = current_runtime().read(lambda db: scoping.read_plan(db, principal, plan_id))
     return plan, 200, {"ETag": etag_of(plan["id"], plan["version"])}
 
 
@@ -98,7 +98,7 @@ def update_plan(body, plan_id: uuid.UUID):
     """Move the plan along draft → active ⇄ under_review → completed; clear a risk flag."""
     principal = current_principal()
     with current_runtime().unit_of_work() as uow:
-        plan = access.open_plan_for(uow.session, principal, plan_id)
+        plan = scoping.open_plan_for(uow.session, principal, plan_id)
         require_fresh(etag_of(plan.id, plan.version))
         diff = {}
         if "status" in body:
@@ -122,7 +122,7 @@ def put_mood_prompts(body, plan_id: uuid.UUID):
     otherwise). Honours ``If-Match`` with the plan's ``ETag``."""
     principal = current_principal()
     with current_runtime().unit_of_work() as uow:
-        plan = access.plan_for(uow.session, principal, plan_id)
+        plan = scoping.plan_for(uow.session, principal, plan_id)
         require_fresh(etag_of(plan.id, plan.version))
         diff = mood_prompts.set_mood_prompts(uow, plan, body["weekdays"], body["local_time"])
         if diff:
@@ -139,7 +139,7 @@ def put_mood_prompts(body, plan_id: uuid.UUID):
 def plan_history(query, plan_id: uuid.UUID):
     """Every revision of the plan, oldest first: who changed what, when."""
     with current_runtime().session_factory() as session:
-        plan = access.plan_for(session, current_principal(), plan_id)
+        plan = scoping.plan_for(session, current_principal(), plan_id)
         stmt = select(Revision).where(Revision.plan_id == plan.id)
         return paginate(session, stmt, Revision, query["cursor"], query["limit"])
 
@@ -152,7 +152,7 @@ def plan_timeline(plan_id: uuid.UUID):
     """The plan's revisions, the nudges sent (or not) to its client and the client's
     replies, newest first."""
     with current_runtime().session_factory() as session:
-        plan = access.plan_for(session, current_principal(), plan_id)
+        plan = scoping.plan_for(session, current_principal(), plan_id)
         revisions = session.scalars(
             select(Revision).where(Revision.plan_id == plan.id).order_by(Revision.created_at)
         ).all()
@@ -203,7 +203,7 @@ def plan_timeline(plan_id: uuid.UUID):
 def plan_journal(query, plan_id: uuid.UUID):
     """The client's replies, newest first: moods, steps done, journal and crisis messages."""
     with current_runtime().session_factory() as session:
-        plan = access.plan_for(session, current_principal(), plan_id)
+        plan = scoping.plan_for(session, current_principal(), plan_id)
         stmt = select(JournalEntry).where(JournalEntry.plan_id == plan.id)
         return paginate(
             session,
@@ -223,7 +223,7 @@ def plan_journal(query, plan_id: uuid.UUID):
 def plan_progress(plan_id: uuid.UUID):
     """Goals by status, weekly action completion, wellbeing trend, domain ratings."""
     with current_runtime().session_factory() as session:
-        plan = access.plan_for(session, current_principal(), plan_id)
+        plan = scoping.plan_for(session, current_principal(), plan_id)
         return progress_of(session, plan, _now())
 
 
@@ -240,7 +240,7 @@ def create_goal(body, plan_id: uuid.UUID):
     """Add a goal in a life domain (proposed unless said otherwise)."""
     principal = current_principal()
     with current_runtime().unit_of_work() as uow:
-        plan = access.open_plan_for(uow.session, principal, plan_id)
+        plan = scoping.open_plan_for(uow.session, principal, plan_id)
         goal = lifecycle.add_goal(uow, plan, body, principal)
         uow.commit()
         return _tagged(goal, status=201)
@@ -253,7 +253,7 @@ def create_goal(body, plan_id: uuid.UUID):
 def get_goal(goal_id: uuid.UUID):
     """One goal."""
     with current_runtime().session_factory() as session:
-        goal, _plan = access.goal_for(session, current_principal(), goal_id)
+        goal, _plan = scoping.goal_for(session, current_principal(), goal_id)
         return _tagged(goal)
 
 
@@ -266,8 +266,8 @@ def update_goal(body, goal_id: uuid.UUID):
     """Edit a goal; status moves proposed → active ⇄ on_hold → achieved (or cancelled)."""
     principal = current_principal()
     with current_runtime().unit_of_work() as uow:
-        goal, plan = access.goal_for(uow.session, principal, goal_id)
-        access.require_open(plan)
+        goal, plan = scoping.goal_for(uow.session, principal, goal_id)
+        scoping.require_open(plan)
         require_fresh(etag_of(goal.id, goal.version))
         lifecycle.update_goal(uow, goal, plan, body, principal, _now())
         uow.commit()
@@ -327,8 +327,8 @@ def create_action(body, goal_id: uuid.UUID):
     principal = current_principal()
     now = _now()
     with current_runtime().unit_of_work() as uow:
-        goal, plan = access.goal_for(uow.session, principal, goal_id)
-        access.require_open(plan)
+        goal, plan = scoping.goal_for(uow.session, principal, goal_id)
+        scoping.require_open(plan)
         step = actions.create_step(uow, plan, goal.id, _schedule_fields(body), principal, now)
         uow.commit()
         return _tagged(step, _action_view(step, plan, now), 201)
@@ -342,7 +342,7 @@ def list_actions(plan_id: uuid.UUID):
     """The plan's action steps with their occurrences; overdue ones are marked."""
     now = _now()
     with current_runtime().session_factory() as session:
-        plan = access.plan_for(session, current_principal(), plan_id)
+        plan = scoping.plan_for(session, current_principal(), plan_id)
         steps = session.scalars(
             select(ActionStep).where(ActionStep.plan_id == plan.id).order_by(ActionStep.created_at)
         ).all()
@@ -356,7 +356,7 @@ def list_actions(plan_id: uuid.UUID):
 def get_action(action_id: uuid.UUID):
     """One action step with its occurrences."""
     with current_runtime().session_factory() as session:
-        step, plan = access.action_for(session, current_principal(), action_id)
+        step, plan = scoping.action_for(session, current_principal(), action_id)
         return _tagged(step, _action_view(step, plan, _now()))
 
 
@@ -370,8 +370,8 @@ def update_action(body, action_id: uuid.UUID):
     principal = current_principal()
     now = _now()
     with current_runtime().unit_of_work() as uow:
-        step, plan = access.action_for(uow.session, principal, action_id)
-        access.require_open(plan)
+        step, plan = scoping.action_for(uow.session, principal, action_id)
+        scoping.require_open(plan)
         require_fresh(etag_of(step.id, step.version))
         _check_schedule_kind(step, body)
         actions.update_step(uow, step, plan, _schedule_fields(body), principal, now)
@@ -400,8 +400,8 @@ def _occurrence_view(action_id: uuid.UUID, change):
     principal = current_principal()
     now = _now()
     with current_runtime().unit_of_work() as uow:
-        step, plan = access.action_for(uow.session, principal, action_id)
-        access.require_open(plan)
+        step, plan = scoping.action_for(uow.session, principal, action_id)
+        scoping.require_open(plan)
         change(uow, step, plan, principal, now)
         uow.commit()
         return _tagged(step, _action_view(step, plan, now))
@@ -468,7 +468,7 @@ def schedule_checkin(body, plan_id: uuid.UUID):
     """Schedule a check-in: time, duration and mode (in person, phone, video)."""
     principal = current_principal()
     with current_runtime().unit_of_work() as uow:
-        plan = access.open_plan_for(uow.session, principal, plan_id)
+        plan = scoping.open_plan_for(uow.session, principal, plan_id)
         checkin = checkins.schedule(uow, plan, body, principal)
         uow.commit()
         return _tagged(checkin, status=201)
@@ -481,7 +481,7 @@ def schedule_checkin(body, plan_id: uuid.UUID):
 def list_checkins(plan_id: uuid.UUID):
     """The plan's check-ins in time order."""
     with current_runtime().session_factory() as session:
-        plan = access.plan_for(session, current_principal(), plan_id)
+        plan = scoping.plan_for(session, current_principal(), plan_id)
         rows = session.scalars(
             select(CheckIn).where(CheckIn.plan_id == plan.id).order_by(CheckIn.starts_at)
         ).all()
@@ -495,15 +495,15 @@ def list_checkins(plan_id: uuid.UUID):
 def get_checkin(checkin_id: uuid.UUID):
     """One check-in with its progress notes."""
     with current_runtime().session_factory() as session:
-        checkin, _plan = access.checkin_for(session, current_principal(), checkin_id)
+        checkin, _plan = scoping.checkin_for(session, current_principal(), checkin_id)
         return _tagged(checkin)
 
 
 def _checkin_change(checkin_id: uuid.UUID, change):
     principal = current_principal()
     with current_runtime().unit_of_work() as uow:
-        checkin, plan = access.checkin_for(uow.session, principal, checkin_id)
-        access.require_open(plan)
+        checkin, plan = scoping.checkin_for(uow.session, principal, checkin_id)
+        scoping.require_open(plan)
         require_fresh(etag_of(checkin.id, checkin.version))
         change(uow, checkin, plan, principal)
         uow.commit()

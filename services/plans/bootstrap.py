@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Flask
 
 from services.plans import api, caseload_api, handlers, models, report_api
-from shared.config import Settings, load_settings
+from services.plans.scheduler import PlansScheduler
+from shared.config import Settings
 from shared.db.staff_access import standing_reader
+from shared.processes import STANDARD_PROCESS_TYPES, background_process
 from shared.runtime import ServiceRuntime
+from shared.service import Service
 
 
 def blueprints():
@@ -17,14 +18,10 @@ def blueprints():
 
 
 def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
-    return ServiceRuntime(
-        name="plans",
-        settings=settings or load_settings(),
-        metadata=models.Base.metadata,
-        outbox_model=models.Outbox,
-        inbox_model=models.ProcessedEvent,
-        idempotency_model=models.IdempotencyKey,
-        migrations_dir=Path(__file__).parent / "migrations",
+    return ServiceRuntime.of_service(
+        "plans",
+        settings,
+        models,
         handlers=handlers.HANDLERS,
         blueprints=blueprints,
         staff_standing=standing_reader(models.StaffAccess),
@@ -35,3 +32,22 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
 def create_app(settings: Settings | None = None) -> Flask:
     """Application factory for gunicorn: ``services.plans.bootstrap:create_app()``."""
     return build_runtime(settings).create_app()
+
+
+def _run_scheduler(runtime: ServiceRuntime, stop) -> None:
+    PlansScheduler(runtime).run_until(stop)
+
+
+SERVICE = Service(
+    name="plans",
+    build_runtime=build_runtime,
+    app_factory="services.plans.bootstrap:create_app()",
+    process_types=(
+        *STANDARD_PROCESS_TYPES,
+        background_process(
+            "scheduler",
+            "time-based work: reviews due, missed check-ins, the steps' horizon",
+            _run_scheduler,
+        ),
+    ),
+)

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, and_, case, func, or_, select
 
-from services.plans.access import OPEN_STATUSES
 from services.plans.models import (
     ActionOccurrence,
     ActionStep,
@@ -25,6 +24,7 @@ from services.plans.models import (
     StaffMember,
 )
 from services.plans.profiles import display_name
+from services.plans.scoping import OPEN_STATUSES
 from shared.auth import Principal
 from shared.errors import Unprocessable
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 
 from services.plans.models import Goal, RecoveryPlan
-from shared.db import UnitOfWork, utcnow
+from shared.db import UnitOfWork
 from shared.events import Envelope
 
 PLANS = RecoveryPlan.__table__
@@ -38,7 +38,7 @@ def draft_plan_from_onboarding(envelope: Envelope, uow: UnitOfWork) -> uuid.UUID
     tenant_id = envelope.tenant_id
     client_id = data["client_id"]  # as the handlers key a client's plans
     plan_id = uuid.uuid4()
-    now = utcnow()
+    now = uow.clock()
     measures = measures_of(assessment)
     uow.insert_later(
         PLANS,

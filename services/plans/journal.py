@@ -8,18 +8,14 @@ completes the occurrence the client was reminded of, with the usual ``action.com
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
-
 from services.plans import actions
-from services.plans.access import OPEN_STATUSES
 from services.plans.checkins import LOW_WELLBEING, raise_flag
-from services.plans.models import ActionStep, JournalEntry, Outbox, RecoveryPlan
+from services.plans.models import ActionStep, JournalEntry, RecoveryPlan
+from services.plans.scoping import OPEN_STATUSES
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Unprocessable
-from shared.messaging.topology import Topology
 
 _NOT_YET_WRITTEN = datetime.max.replace(tzinfo=UTC)
 
@@ -76,27 +72,3 @@ def _complete(uow: UnitOfWork, tenant_id, data: dict, plans: list[RecoveryPlan])
         actions.finish_occurrence(uow, step, plan, key, "completed", None, data["received_at"])
     except (Conflict, Unprocessable):
         return
-
-
-def erase_words(uow: UnitOfWork, tenant_id, client_id) -> None:
-    """Remove what the client wrote: from the journal, and from any ``client.replied``
-    waiting in this service's outbox for a retry or parked as a dead letter."""
-    uow.session.execute(
-        update(JournalEntry)
-        .where(JournalEntry.tenant_id == tenant_id, JournalEntry.client_id == client_id)
-        .values(text=None)
-    )
-    held = uow.session.scalars(
-        select(Outbox).where(
-            Outbox.tenant_id == tenant_id,
-            Outbox.routing_key.in_(
-                (Topology.queue_name("plans"), Topology.dead_letter_queue_name("plans"))
-            ),
-        )
-    )
-    for row in held:
-        envelope = json.loads(row.body)
-        data = envelope.get("data") or {}
-        if envelope.get("type") == "client.replied" and data.get("client_id") == str(client_id):
-            data["text"] = None
-            row.body = json.dumps(envelope).encode()

@@ -16,7 +16,7 @@ from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from services.plans import access, history, review_report
+from services.plans import history, review_report, scoping
 from services.plans.coach_schemas import ReportNotesSchema, ReportQuerySchema
 from services.plans.models import ReportNotes
 from services.plans.progress import progress_of
@@ -93,7 +93,7 @@ reports.register_error_handler(StaleDataError, _stale)
 def _progress(plan_id: uuid.UUID) -> dict:
     runtime = current_runtime()
     with runtime.session_factory() as session:
-        plan = access.plan_for(session, current_principal(), plan_id)
+        plan = scoping.plan_for(session, current_principal(), plan_id)
         return progress_of(session, plan, runtime.clock())
 
 
@@ -190,7 +190,7 @@ def _notes_view(notes: ReportNotes | None) -> dict:
 def get_report_notes(plan_id: uuid.UUID):
     """The coach's summary and recommendations for the report, with an ``ETag``."""
     with current_runtime().session_factory() as session:
-        plan = access.plan_for(session, current_principal(), plan_id)
+        plan = scoping.plan_for(session, current_principal(), plan_id)
         notes = session.get(ReportNotes, plan.id)
         return _notes_view(notes), 200, {"ETag": _notes_etag(plan.id, notes)}
 
@@ -205,7 +205,7 @@ def put_report_notes(body, plan_id: uuid.UUID):
     The plan's history records that they changed, never what they say."""
     principal = current_principal()
     with current_runtime().unit_of_work() as uow:
-        plan = access.plan_for(uow.session, principal, plan_id)
+        plan = scoping.plan_for(uow.session, principal, plan_id)
         if plan.erased_at is not None:
             raise Conflict("The client's personal data was erased.")
         notes = uow.session.get(ReportNotes, plan.id)

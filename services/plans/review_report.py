@@ -15,7 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.plans import access
+from services.plans import scoping
 from services.plans.models import (
     CheckIn,
     ClientProfile,
@@ -43,7 +43,7 @@ def gather(
 ) -> dict:
     """Everything the report shows, for the period ``first``..``last`` (default: the
     plan's life so far)."""
-    plan = access.plan_for(session, principal, plan_id)
+    plan = scoping.plan_for(session, principal, plan_id)
     if plan.erased_at is not None:
         raise Conflict("The client's personal data was erased; there is nothing to report.")
     period = Period.of(session, plan, now, first, last)

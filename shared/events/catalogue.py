@@ -1,7 +1,9 @@
 """The one catalogue of event types: who produces each, who consumes it, its schemas.
 
-The messaging topology binds each consumer's queue from this table, so adding a
-consumer here is all it takes to route an event to it.
+The messaging topology binds each consumer's queue from this table. A service's consumers
+here are exactly the event types its handlers table handles (a unit test holds the two
+equal), so a queue is never bound to an event nobody handles; adding a handler means
+adding its service here.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ def _spec(type_: str, producer: str, consumers: tuple[str, ...], **versions) -> 
 P = payloads
 N, PL, IN = ("notifications",), ("plans",), ("intake",)
 PN = ("plans", "notifications")
+# Published for whoever subscribes later: no service handles these yet.
+NOBODY: tuple[str, ...] = ()
 
 CATALOGUE: dict[str, EventSpec] = {
     spec.type: spec
@@ -51,12 +55,12 @@ CATALOGUE: dict[str, EventSpec] = {
         _spec("staff.updated", "intake", PN, v1=P.StaffV1),
         _spec("staff.access_changed", "intake", PN, v1=P.StaffAccessChangedV1),
         # plans
-        _spec("plan.created", "plans", N, v1=P.PlanCreatedV1),
+        _spec("plan.created", "plans", NOBODY, v1=P.PlanCreatedV1),
         _spec("plan.activated", "plans", N, v1=P.PlanActivatedV1),
-        _spec("plan.completed", "plans", N, v1=P.PlanLifecycleV1),
+        _spec("plan.completed", "plans", NOBODY, v1=P.PlanLifecycleV1),
         _spec("plan.review_due", "plans", N, v1=P.PlanLifecycleV1),
         _spec("plan.mood_prompts_set", "plans", N, v1=P.MoodPromptsSetV1),
-        _spec("goal.created", "plans", N, v1=P.GoalV1),
+        _spec("goal.created", "plans", NOBODY, v1=P.GoalV1),
         _spec("goal.achieved", "plans", N, v1=P.GoalV1),
         _spec("action.scheduled", "plans", N, v1=P.ActionOccurrenceV1),
         _spec("action.rescheduled", "plans", N, v1=P.ActionOccurrenceV1),

@@ -1,4 +1,4 @@
-"""The JSON envelope every event travels in (DESIGN.md section 3)."""
+"""The JSON envelope every event travels in (docs/ARCHITECTURE.md §2)."""
 
 from __future__ import annotations
 

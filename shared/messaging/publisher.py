@@ -1,10 +1,11 @@
 """Publishing a batch of outbox rows: with pipelined publisher confirms on RabbitMQ.
 
-Waiting for each confirm before the next publish is bound by the round trip (DESIGN.md
-section 8: ~650-950 msgs/s). Instead the whole batch is published on a channel in
+Waiting for each confirm before the next publish is bound by the round trip (about
+650-950 msgs/s on the development machine). Instead the whole batch is published on a channel in
 confirm mode, then the publisher waits until the broker has confirmed (or refused) every
 message. The guarantee is the same: a row counts as published only once the broker has
-acknowledged it, and an unroutable message (``mandatory``) or a nack is a failure.
+acknowledged it, and an unroutable message (``mandatory``, for every event some service
+consumes: docs/ARCHITECTURE.md §2) or a nack is a failure.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ class OutgoingMessage:
     routing_key: str
     headers: dict
     message_id: str
+    # Returned by the broker as unroutable (a failure) when no queue takes it.
+    must_reach_a_queue: bool = True
 
 
 def _publish(producer: Producer, message: OutgoingMessage) -> None:
@@ -38,7 +41,7 @@ def _publish(producer: Producer, message: OutgoingMessage) -> None:
         headers=dict(message.headers),
         message_id=message.message_id,
         delivery_mode=2,
-        mandatory=True,
+        mandatory=message.must_reach_a_queue,
         retry=False,
     )
 

@@ -20,6 +20,7 @@ from shared.config import Settings
 from shared.db import utcnow
 from shared.db.housekeeping import Housekeeper
 from shared.db.outage import LoopBackoff, is_database_outage
+from shared.events import CATALOGUE, consumers_of
 from shared.messaging.connection import broker_connection, ensure_connected, keep_alive
 from shared.messaging.publisher import OutgoingMessage, PublishTimeout, publisher_for
 from shared.messaging.topology import Topology
@@ -101,7 +102,7 @@ class OutboxRelay:
             publisher = self._ensure_publisher()
             assert self._connection is not None
             try:
-                outcomes = publisher.publish_batch([_message(row) for row in rows])
+                outcomes = publisher.publish_batch([self._message(row) for row in rows])
             except (*self._connection.connection_errors, PublishTimeout):
                 # Broker gone or silent: nothing is marked, so everything is sent again
                 # later; consumers' inboxes absorb the copies that did arrive.
@@ -169,12 +170,22 @@ class OutboxRelay:
             self.close()
             log.info("relay stopped")
 
+    def _message(self, row) -> OutgoingMessage:
+        return OutgoingMessage(
+            body=row.body,
+            exchange=row.exchange,
+            routing_key=row.routing_key,
+            headers=row.headers or {},
+            message_id=str(row.message_id),
+            must_reach_a_queue=self._must_reach_a_queue(row),
+        )
 
-def _message(row) -> OutgoingMessage:
-    return OutgoingMessage(
-        body=row.body,
-        exchange=row.exchange,
-        routing_key=row.routing_key,
-        headers=row.headers or {},
-        message_id=str(row.message_id),
-    )
+    def _must_reach_a_queue(self, row) -> bool:
+        """An event the catalogue routes to nobody yet (``plan.created``) is published for
+        whoever subscribes later, and reaching no queue is then no failure; anything else
+        that reaches none (a misrouted event, a replay to a missing queue) is one."""
+        return not (
+            row.exchange == self.settings.exchange_name
+            and row.routing_key in CATALOGUE
+            and not consumers_of(row.routing_key)
+        )

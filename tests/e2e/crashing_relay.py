@@ -1,12 +1,12 @@
 """A relay that dies by SIGKILL right after the broker confirmed ``client.onboarded`` and
 before the relay marked it published: the worst moment for the outbox (e2e tests)."""
 
-import importlib
 import os
 import signal
 import sys
 import threading
 
+from coaching.registry import service
 from shared.config import load_settings
 from shared.messaging.publisher import ConfirmingPublisher
 
@@ -22,7 +22,5 @@ def _publish_batch_then_die(self, messages):
 
 if __name__ == "__main__":
     ConfirmingPublisher.publish_batch = _publish_batch_then_die
-    runtime = importlib.import_module(f"services.{sys.argv[1]}.bootstrap").build_runtime(
-        load_settings()
-    )
+    runtime = service(sys.argv[1]).build_runtime(load_settings())
     runtime.relay().run_forever(threading.Event())

@@ -48,7 +48,7 @@ def _processes_running(command: str, marker: str) -> list[int]:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if command in cmdline and "shared.restarting" not in cmdline:
+        if command in cmdline and "coaching.restarting" not in cmdline:
             found.append(pid)
     return found
 
@@ -129,12 +129,12 @@ def test_make_run_serves_the_journey_on_the_embedded_default_and_stops_cleanly(t
 
         # A worker that dies is started again; the others keep running and the next
         # client's welcome still goes out.
-        [worker] = _processes_running("shared.cli worker notifications", f"VAR_DIR={var_dir}")
+        [worker] = _processes_running("coaching worker notifications", f"VAR_DIR={var_dir}")
         os.kill(worker, signal.SIGKILL)
         wait_for(
             lambda: [
                 pid
-                for pid in _processes_running("shared.cli worker notifications", str(var_dir))
+                for pid in _processes_running("coaching worker notifications", str(var_dir))
                 if pid != worker
             ],
             timeout=30,

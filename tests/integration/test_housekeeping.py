@@ -153,7 +153,7 @@ def test_the_housekeeping_command_runs_it_once_per_service(system):
     _add_rows(system.runtimes["intake"], now=utcnow())
 
     done = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "housekeeping", "intake"],
+        [sys.executable, "-m", "coaching", "housekeeping", "intake"],
         env=os.environ.copy(),
         capture_output=True,
         text=True,

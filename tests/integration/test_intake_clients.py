@@ -125,7 +125,7 @@ def _patch_racing_another_writer(api, system, tenant, client_id):
 
     import pytest
 
-    from services.intake import clients
+    from services.intake import clients, scoping
     from shared.auth import Principal
     from shared.errors import PreconditionFailed
 
@@ -135,7 +135,7 @@ def _patch_racing_another_writer(api, system, tenant, client_id):
         "org_admin",
     )
     with system.runtimes["intake"].unit_of_work() as uow:
-        mine = clients.get_client(uow, principal, uuid.UUID(client_id))
+        mine = scoping.client_for(uow.session, principal, uuid.UUID(client_id))
         path = f"/v1/clients/{client_id}"
         theirs = api.call(
             "intake", "PATCH", path, tenant["token"], json={"referral_source": "Self"}

@@ -79,7 +79,7 @@ def test_a_relay_process_serves_its_metrics_on_metrics_port(tmp_path):
         if not k.endswith("_DATABASE_URL") and k not in ("BROKER_URL",)
     }
     env |= {"VAR_DIR": str(tmp_path / "var"), "METRICS_PORT": str(port)}
-    coaching = [sys.executable, "-m", "shared.cli"]
+    coaching = [sys.executable, "-m", "coaching"]
     subprocess.run([*coaching, "migrate", "intake"], cwd=REPO, env=env, check=True, timeout=120)
     relay = subprocess.Popen(
         [*coaching, "relay", "intake"],

@@ -114,3 +114,31 @@ def test_unroutable_message_is_a_failure_not_a_success(system, settings):
     assert "unroutable" in lost.last_error
     assert lost.available_at > lost.created_at  # retried later, with backoff
     assert delivered.published_at is not None
+
+
+def test_an_event_nobody_subscribes_to_yet_is_published_not_retried(system, settings):
+    """``plan.created`` is in the catalogue with no consumer: the broker routes it to no
+    queue, and that is no failure (it stays published for a future subscriber)."""
+    import uuid as uuid_mod
+
+    from services.plans.models import Outbox
+
+    runtime = system.runtimes["plans"]
+    with runtime.session_factory() as session:
+        session.add(
+            Outbox(
+                message_id=uuid_mod.uuid4(),
+                exchange=settings.exchange_name,
+                routing_key="plan.created",
+                body=b"{}",
+                headers={},
+            )
+        )
+        session.commit()
+
+    assert system.relays["plans"].run_once() == 1
+
+    with runtime.session_factory() as session:
+        [row] = session.scalars(select(Outbox).where(Outbox.routing_key == "plan.created")).all()
+    assert row.published_at is not None
+    assert row.last_error is None

@@ -15,7 +15,9 @@ from services.plans.scheduler import PlansScheduler
 from shared.clock import FrozenClock
 from tests.support.plans import deliver, token_for
 
-NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)  # after every plan's (real-time) creation
+NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+# Plans are drafted a minute apart, in order, well before NOW.
+ONBOARDED = NOW - timedelta(days=60)
 
 
 class Org:
@@ -27,6 +29,7 @@ class Org:
         self.admin_id = uuid.uuid4()
         self.name = name
         self.web = system.apps["plans"].test_client()
+        self.onboarded = 0
 
     def staff(self, name: str, role="coach") -> uuid.UUID:
         staff_id = uuid.uuid4()
@@ -46,6 +49,9 @@ class Org:
 
     def client(self, coach_id, given="Sam", family="Lee", reference=None, aspirations=()):
         client_id = str(uuid.uuid4())
+        clock = self.system.runtimes["plans"].clock
+        now, self.onboarded = clock.now, self.onboarded + 1
+        clock.set(ONBOARDED + timedelta(minutes=self.onboarded))
         deliver(
             self.system,
             "client.onboarded",
@@ -70,6 +76,7 @@ class Org:
                 },
             },
         )
+        clock.set(now)
         return client_id
 
     def token(self, staff_id=None, role="coach") -> str:

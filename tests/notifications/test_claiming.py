@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, insert
 
-from services.notifications.claiming import claim_due
+from services.notifications.dispatcher.claiming import claim_due
 from services.notifications.models import Nudge
 
 

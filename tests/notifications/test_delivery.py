@@ -14,7 +14,8 @@ from services.notifications import suppressions
 from services.notifications.channels import channels_from_settings
 from services.notifications.channels.base import OutgoingMessage
 from services.notifications.channels.email import WIRE_POLICY, build_email
-from services.notifications.dispatcher import Dispatcher, OutcomeRecorder
+from services.notifications.dispatcher import Dispatcher
+from services.notifications.dispatcher.recorder import OutcomeRecorder
 
 SMS_PATH = "/2010-04-01/Accounts/AC0123456789/Messages.json"
 

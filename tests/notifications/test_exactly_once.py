@@ -16,7 +16,9 @@ from sqlalchemy import func, select
 
 from services.notifications.bootstrap import build_runtime
 from services.notifications.channels import channels_from_settings
-from services.notifications.dispatcher import LEASE, RECORD_BACKLOG, Dispatcher
+from services.notifications.dispatcher import Dispatcher
+from services.notifications.dispatcher.recorder import RECORD_BACKLOG
+from services.notifications.lease import LEASE
 from services.notifications.models import Contact, Nudge, Outbox
 from shared.config import load_settings
 from tests.conftest import BACKEND
@@ -62,7 +64,7 @@ def _add_due_nudges(runtime, count: int) -> None:
 def _spawn_dispatcher(env: dict, log_path):
     log = open(log_path, "wb")  # noqa: SIM115 - the process owns it
     return subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "dispatcher"],
+        [sys.executable, "-m", "coaching", "dispatcher"],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

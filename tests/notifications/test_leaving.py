@@ -116,7 +116,7 @@ def test_stop_start_help_with_signature_verification(notifications_with_sms, htt
 
 @pytest.mark.parametrize("word", ["STOPALL", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"])
 def test_every_stop_word_is_understood(word):
-    from services.notifications.consent import keyword_of
+    from services.notifications.opt_outs import keyword_of
 
     assert keyword_of(word.lower()) == "stop"
     assert keyword_of("UNSTOP") == keyword_of("yes") == "start"

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text, update
 from sqlalchemy.exc import OperationalError
 
-from services.notifications import dispatcher as dispatcher_module
+from services.notifications.dispatcher import composing
 from services.notifications.models import Nudge, TemplateOverride
 from shared.db import utcnow
 
@@ -125,7 +125,7 @@ def test_a_stored_template_over_the_limit_sends_the_default_and_spares_the_other
     other = n.onboard(other_tenant, email="other@example.net", **email_only)
 
     # Rendering happens after the claim's transaction: the rows are free meanwhile.
-    real_render = dispatcher_module.render
+    real_render = composing.render
     writable = []
 
     def render_watching_the_rows(*args, **kwargs):
@@ -136,7 +136,7 @@ def test_a_stored_template_over_the_limit_sends_the_default_and_spares_the_other
         )
         return real_render(*args, **kwargs)
 
-    monkeypatch.setattr(dispatcher_module, "render", render_watching_the_rows)
+    monkeypatch.setattr(composing, "render", render_watching_the_rows)
     started = time.monotonic()
     assert n.dispatcher.run_once() == 4  # all in one batch
     # The template's time is spent once, not once per nudge.

@@ -238,7 +238,7 @@ def test_digest_goes_at_five_on_sunday_local_across_the_change_with_the_right_nu
 
 
 def test_the_digest_is_rendered_only_after_its_facts_are_committed(notifications, monkeypatch):
-    from services.notifications.dispatcher import Dispatcher
+    from services.notifications.dispatcher import loop
 
     n = notifications
     tenant = uuid.uuid4()
@@ -247,7 +247,7 @@ def test_the_digest_is_rendered_only_after_its_facts_are_committed(notifications
     n.event("checkin.scheduled", tenant, _checkin(client, uuid.uuid4(), local("2026-07-14T10:00")))
     n.dispatch()
     seen = []
-    compose = Dispatcher._compose
+    compose = loop.compose
 
     def watching(draft):
         if draft.kind == "weekly_digest":  # what another connection sees while it renders
@@ -255,7 +255,7 @@ def test_the_digest_is_rendered_only_after_its_facts_are_committed(notifications
             seen.append((row.state, (row.variables or {}).get("next_checkin")))
         return compose(draft)
 
-    monkeypatch.setattr(Dispatcher, "_compose", staticmethod(watching))
+    monkeypatch.setattr(loop, "compose", watching)
     n.clock.set(utc("2026-07-12T17:00"))
     n.dispatch()
     assert seen == [("sending", "Tue 14 Jul, 10:00")]

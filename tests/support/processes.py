@@ -10,17 +10,13 @@ from pathlib import Path
 
 import requests
 
+from coaching.registry import process_table
 from shared.config import SERVICES
 from tests.support.smtp import free_port
 from tests.support.waiting import wait_for
 
-ROLES = {
-    **{f"{s}-api": ["api", s] for s in SERVICES},
-    **{f"{s}-worker": ["worker", s] for s in SERVICES},
-    **{f"{s}-relay": ["relay", s] for s in SERVICES},
-    "notifications-dispatcher": ["dispatcher"],
-    "plans-scheduler": ["scheduler", "plans"],
-}
+# Every process of the system, as the services declare them: name -> ``coaching`` args.
+ROLES = {name: argv[argv.index("coaching") + 1 :] for name, argv in process_table().items()}
 
 
 class ProcessSystem:
@@ -38,7 +34,7 @@ class ProcessSystem:
 
     def coaching(self, *args: str) -> None:
         subprocess.run(
-            [sys.executable, "-m", "shared.cli", *args],
+            [sys.executable, "-m", "coaching", *args],
             env=self.env,
             check=True,
             capture_output=True,
@@ -52,7 +48,7 @@ class ProcessSystem:
 
     def start(self, *roles: str) -> ProcessSystem:
         for role in roles or ROLES:
-            self.spawn(role, [sys.executable, "-m", "shared.cli", *ROLES[role]])
+            self.spawn(role, [sys.executable, "-m", "coaching", *ROLES[role]])
         for service in SERVICES:
             if f"{service}-api" in (roles or ROLES):
                 wait_for(lambda s=service: self._healthy(s), timeout=30, what=f"{service} api")

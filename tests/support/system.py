@@ -22,11 +22,11 @@ class InProcessSystem:
 
     @classmethod
     def start(cls, settings: Settings) -> InProcessSystem:
-        import importlib
+        from coaching.registry import service
 
         runtimes = {}
         for name in SERVICES:
-            runtime = importlib.import_module(f"services.{name}.bootstrap").build_runtime(settings)
+            runtime = service(name).build_runtime(settings)
             runtime.migrate()
             runtimes[name] = runtime
         with broker_connection(settings) as connection:

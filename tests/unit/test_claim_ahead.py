@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from services.notifications.claiming import Batch, claim_ahead
+from services.notifications.dispatcher.claiming import Batch, claim_ahead
 from shared.db.outage import LoopBackoff
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from coaching.registry import process_table
 from shared.config import SERVICES, load_settings
-from shared.supervisor import process_table
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -24,8 +24,8 @@ INFRASTRUCTURE = ("rabbitmq", "postgres")
 def processes(monkeypatch, tmp_path) -> dict[str, list[str]]:
     """Process name -> the ``coaching`` arguments it runs (``api intake``, ``dispatcher``)."""
     monkeypatch.setenv("VAR_DIR", str(tmp_path))
-    table = process_table(load_settings())
-    return {name: argv[argv.index("shared.cli") + 1 :] for name, argv in table.items()}
+    table = process_table()
+    return {name: argv[argv.index("coaching") + 1 :] for name, argv in table.items()}
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +130,20 @@ def test_procfile_runs_the_coaching_command_of_each_type(processes):
         arguments = processes[name]
         assert words[0] == "coaching", name
         assert words[1 : 1 + len(arguments)] == arguments, name
+
+
+def test_deploy_readme_lists_every_process_with_its_command(processes):
+    """The operator's table of process types (deploy/README.md) is the registry's."""
+    rows = {}
+    for line in (ROOT / "deploy" / "README.md").read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) >= 2 and cells[1].startswith("`coaching "):
+            command = shlex.split(cells[1].split("`")[1])
+            for name in re.findall(r"`([a-z]+-[a-z]+)`", cells[0]):
+                rows[name] = command
+    assert set(rows) == set(processes)
+    for name, arguments in processes.items():
+        service = name.split("-")[0]
+        expected = [service if a == service else a for a in arguments]
+        documented = [service if a == "SERVICE" else a for a in rows[name][1:]]
+        assert documented[: len(expected)] == expected, name

@@ -15,6 +15,7 @@ import marshmallow
 import pytest
 from marshmallow import ValidationError, fields
 
+from coaching.registry import SERVICES
 from shared.errors import Malformed
 from shared.pagination import decode_cursor, encode_cursor
 from shared.validation import MultilineText, Schema
@@ -189,9 +190,8 @@ def test_metrics_name_one_charset(monkeypatch, tmp_path):
 
     monkeypatch.setenv("VAR_DIR", str(tmp_path))
     settings = load_settings()
-    for service in ("intake", "plans", "notifications"):
-        bootstrap = importlib.import_module(f"services.{service}.bootstrap")
-        reply = bootstrap.create_app(settings).test_client().get("/metrics")
+    for service in SERVICES.values():
+        reply = service.build_runtime(settings).create_app().test_client().get("/metrics")
         assert reply.status_code == 200
         assert reply.content_type.startswith("text/plain; version="), reply.content_type
         assert reply.content_type.count("charset") == 1, reply.content_type

@@ -11,8 +11,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from coaching.registry import process_table
 from shared.config import load_settings
-from shared.supervisor import process_table
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -40,8 +40,8 @@ def base() -> list[dict]:
 @pytest.fixture
 def processes(monkeypatch, tmp_path) -> dict[str, list[str]]:
     monkeypatch.setenv("VAR_DIR", str(tmp_path))
-    table = process_table(load_settings())
-    return {name: argv[argv.index("shared.cli") + 1 :] for name, argv in table.items()}
+    table = process_table()
+    return {name: argv[argv.index("coaching") + 1 :] for name, argv in table.items()}
 
 
 def _of_kind(documents, kind) -> dict[str, dict]:
@@ -104,7 +104,7 @@ def test_secrets_come_from_a_secret_never_from_the_config_map(base):
 
 
 def test_await_schema_waits_for_the_migration(tmp_path, monkeypatch):
-    from shared.cli import cmd_await_schema, cmd_migrate
+    from coaching.operations import cmd_await_schema, cmd_migrate
 
     monkeypatch.setenv("VAR_DIR", str(tmp_path))
     monkeypatch.setenv("PLANS_DATABASE_URL", f"sqlite:///{tmp_path / 'plans.db'}")

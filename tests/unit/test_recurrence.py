@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from services.plans.recurrence import Recurrence, occurrences_between
+from services.plans.recurrence import Recurrence, local_iso, occurrences_between
 
 MONDAY = 0
 
@@ -66,3 +66,56 @@ def test_a_time_skipped_by_the_clock_change_still_happens_once():
     occurrences = _window(rule, "America/New_York")
     assert len(occurrences) == 3
     assert len({o.due_at for o in occurrences}) == 3
+
+
+def test_daily_steps_keep_their_local_time_across_the_london_spring_change():
+    rule = Recurrence("daily", time(9, 0), date(2026, 3, 28), date(2026, 3, 30))
+    due = [o.due_at for o in _window(rule, "Europe/London")]
+    assert due == [
+        datetime(2026, 3, 28, 9, 0, tzinfo=UTC),  # GMT
+        datetime(2026, 3, 29, 8, 0, tzinfo=UTC),  # BST from 01:00 UTC that morning
+        datetime(2026, 3, 30, 8, 0, tzinfo=UTC),
+    ]
+
+
+def test_a_skipped_time_goes_an_hour_later_and_keeps_its_original_key():
+    rule = Recurrence("daily", time(2, 30), date(2026, 3, 8), date(2026, 3, 8))
+    [occurrence] = _window(rule, "America/New_York")
+    assert occurrence.key == "2026-03-08T02:30"
+    assert occurrence.due_at == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)  # 03:30 EDT
+
+
+def test_a_time_the_clocks_repeat_happens_once_at_its_first_showing():
+    rule = Recurrence("daily", time(1, 30), date(2026, 11, 1), date(2026, 11, 1))
+    [occurrence] = _window(rule, "America/New_York")
+    assert occurrence.key == "2026-11-01T01:30"
+    assert occurrence.due_at == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)  # 01:30 EDT
+
+
+def test_a_weekly_step_falls_only_on_its_weekdays_between_its_start_and_end():
+    mon_thu = Recurrence("weekly", time(9, 0), date(2026, 6, 1), date(2026, 6, 30), (0, 3))
+    assert mon_thu.falls_on(date(2026, 6, 1))  # Monday, the start date
+    assert mon_thu.falls_on(date(2026, 6, 4))  # Thursday
+    assert not mon_thu.falls_on(date(2026, 6, 2))  # Tuesday
+    assert not mon_thu.falls_on(date(2026, 5, 28))  # a Thursday before the start
+    assert not mon_thu.falls_on(date(2026, 7, 2))  # a Thursday after the end
+    open_ended = Recurrence("daily", time(9, 0), date(2026, 6, 1))
+    assert open_ended.falls_on(date(2030, 1, 1))
+
+
+def test_the_window_includes_its_start_and_excludes_its_end():
+    rule = Recurrence("daily", time(9, 0), date(2026, 6, 1))
+    nine = datetime(2026, 6, 2, 8, 0, tzinfo=UTC)  # 09:00 BST
+    keys = [
+        o.key for o in occurrences_between(rule, "Europe/London", nine, nine + timedelta(days=1))
+    ]
+    assert keys == ["2026-06-02T09:00"]
+
+
+def test_a_due_moment_reads_in_the_clients_own_time():
+    assert local_iso(datetime(2026, 4, 5, 23, 0, tzinfo=UTC), "Australia/Sydney") == (
+        "2026-04-06T09:00:00+10:00"
+    )
+    assert local_iso(datetime(2026, 11, 1, 5, 30, tzinfo=UTC), "America/New_York") == (
+        "2026-11-01T01:30:00-04:00"
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from shared import restarting
+from coaching import restarting
 
 
 def _script(tmp_path, exit_codes: list[int]) -> list[str]:

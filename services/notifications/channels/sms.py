@@ -23,6 +23,7 @@ from services.notifications.channels.base import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
+from shared.clock import system_clock
 
 SMS_TIMEOUT_SECONDS = 10
 
@@ -97,7 +98,8 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
             return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
-        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+        # The provider's date is by the wall clock, whatever clock the service runs on.
+        seconds = (when - (now or system_clock())).total_seconds()
     if seconds != seconds:  # NaN
         return None
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
 import shared.db.types
+from shared.db import migration_steps
 
 # revision identifiers, used by Alembic.
 revision: str = "0001"
@@ -32,45 +32,7 @@ def upgrade() -> None:
         sa.Column("created_at", shared.db.types.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_table(
-        "outbox",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column("message_id", sa.Uuid(), nullable=False),
-        sa.Column("tenant_id", sa.Uuid(), nullable=True),
-        sa.Column("exchange", sa.String(length=200), nullable=False),
-        sa.Column("routing_key", sa.String(length=200), nullable=False),
-        sa.Column("body", sa.LargeBinary(), nullable=False),
-        sa.Column(
-            "headers",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
-        sa.Column("aggregate_id", sa.String(length=100), nullable=True),
-        sa.Column("created_at", shared.db.types.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("available_at", shared.db.types.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("published_at", shared.db.types.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("publish_attempts", sa.Integer(), nullable=False),
-        sa.Column("last_error", sa.Text(), nullable=True),
-        sa.PrimaryKeyConstraint("id"),
-    )
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_outbox_pending", ["published_at", "available_at", "id"], unique=False
-        )
-
-    op.create_table(
-        "processed_events",
-        sa.Column("event_id", sa.Uuid(), nullable=False),
-        sa.Column("event_type", sa.String(length=100), nullable=False),
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
-        sa.Column("processed_at", shared.db.types.UtcDateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("event_id"),
-    )
+    migration_steps.create_outbox_and_inbox()
     op.create_table(
         "staff",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -154,26 +116,10 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("client_id", sa.Uuid(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column(
-            "domain_ratings",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
-        sa.Column(
-            "strengths",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
-        sa.Column(
-            "challenges",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
-        sa.Column(
-            "aspirations",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
+        sa.Column("domain_ratings", migration_steps.JSON, nullable=False),
+        sa.Column("strengths", migration_steps.JSON, nullable=False),
+        sa.Column("challenges", migration_steps.JSON, nullable=False),
+        sa.Column("aspirations", migration_steps.JSON, nullable=False),
         sa.Column("history", sa.Text(), nullable=True),
         sa.Column("assessed_by", sa.Uuid(), nullable=False),
         sa.Column("created_at", shared.db.types.UtcDateTime(timezone=True), nullable=False),
@@ -220,10 +166,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_staff_tenant_id"))
 
     op.drop_table("staff")
-    op.drop_table("processed_events")
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_index("ix_outbox_pending")
-
-    op.drop_table("outbox")
+    migration_steps.drop_outbox_and_inbox()
     op.drop_table("organisations")
     # ### end Alembic commands ###

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
 import shared.db.types
+from shared.db import migration_steps
 
 # revision identifiers, used by Alembic.
 revision: str = "0003"
@@ -30,11 +30,7 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("client_id", sa.Uuid(), nullable=False),
         sa.Column("action", sa.String(length=40), nullable=False),
-        sa.Column(
-            "fields",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
+        sa.Column("fields", migration_steps.JSON, nullable=False),
         sa.Column("actor_id", sa.Uuid(), nullable=True),
         sa.Column("created_at", shared.db.types.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -92,32 +88,14 @@ def upgrade() -> None:
     with op.batch_alter_table("assessments", schema=None) as batch_op:
         batch_op.add_column(sa.Column("support_network", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("risk_notes", sa.Text(), nullable=True))
-        batch_op.add_column(
-            sa.Column(
-                "k10_items",
-                sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-                nullable=True,
-            )
-        )
+        batch_op.add_column(sa.Column("k10_items", migration_steps.JSON, nullable=True))
         batch_op.add_column(sa.Column("k10_total", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("k10_band", sa.String(length=20), nullable=True))
-        batch_op.add_column(
-            sa.Column(
-                "wemwbs_items",
-                sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-                nullable=True,
-            )
-        )
+        batch_op.add_column(sa.Column("wemwbs_items", migration_steps.JSON, nullable=True))
         batch_op.add_column(sa.Column("wemwbs_total", sa.Integer(), nullable=True))
 
     with op.batch_alter_table("clients", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column(
-                "preferred_channels",
-                sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-                nullable=True,
-            )
-        )
+        batch_op.add_column(sa.Column("preferred_channels", migration_steps.JSON, nullable=True))
         batch_op.add_column(sa.Column("external_reference", sa.String(length=100), nullable=True))
         batch_op.add_column(sa.Column("referral_source", sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column("discharge_reason", sa.Text(), nullable=True))
@@ -142,11 +120,7 @@ def upgrade() -> None:
     op.execute("UPDATE staff SET updated_at = created_at WHERE updated_at IS NULL")
     with op.batch_alter_table("clients", schema=None) as batch_op:
         batch_op.alter_column(
-            "preferred_channels",
-            existing_type=sa.JSON().with_variant(
-                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
-            ),
-            nullable=False,
+            "preferred_channels", existing_type=migration_steps.JSON, nullable=False
         )
     with op.batch_alter_table("staff", schema=None) as batch_op:
         batch_op.alter_column(

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import shared.db.types
+from shared.db import migration_steps
 
 revision: str = "0005_staff_tokens"
 down_revision: str | Sequence[str] | None = "0004"
@@ -28,18 +29,10 @@ def upgrade() -> None:
                 "tokens_valid_after", shared.db.types.UtcDateTime(timezone=True), nullable=True
             )
         )
-    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
-        batch_op.alter_column(
-            "scope", existing_type=sa.String(length=64), type_=sa.String(length=80)
-        )
+    migration_steps.widen_idempotency_scope()
 
 
 def downgrade() -> None:
-    # Caller-scoped keys do not fit the old column; they are only stored answers.
-    op.execute("DELETE FROM idempotency_keys WHERE length(scope) > 64")
-    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
-        batch_op.alter_column(
-            "scope", existing_type=sa.String(length=80), type_=sa.String(length=64)
-        )
+    migration_steps.narrow_idempotency_scope()
     with op.batch_alter_table("staff", schema=None) as batch_op:
         batch_op.drop_column("tokens_valid_after")

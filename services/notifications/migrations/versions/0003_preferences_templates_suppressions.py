@@ -10,9 +10,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
 import shared.db.types
+from shared.db import migration_steps
 
 # revision identifiers, used by Alembic.
 revision: str = "0003"
@@ -90,7 +90,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column(
                 "checkin_reminder_leads",
-                sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+                migration_steps.JSON,
                 nullable=False,
                 server_default="[1440, 60]",
             )
@@ -108,13 +108,7 @@ def upgrade() -> None:
             sa.Column("event_at", shared.db.types.UtcDateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(sa.Column("priority", sa.Integer(), nullable=False, server_default="1"))
-        batch_op.add_column(
-            sa.Column(
-                "variables",
-                sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-                nullable=True,
-            )
-        )
+        batch_op.add_column(sa.Column("variables", migration_steps.JSON, nullable=True))
         batch_op.add_column(sa.Column("body", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("delivery_status", sa.String(length=20), nullable=True))
         batch_op.create_index("ix_nudges_provider_id", ["provider_message_id"], unique=False)

@@ -9,7 +9,7 @@ Housekeeping deletes inbox rows older than INBOX_RETENTION_DAYS by processed_at.
 
 from collections.abc import Sequence
 
-from alembic import op
+from shared.db import migration_steps
 
 revision: str = "0004"
 down_revision: str | Sequence[str] | None = "0003"
@@ -18,10 +18,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("processed_events", schema=None) as batch_op:
-        batch_op.create_index("ix_processed_events_processed_at", ["processed_at"], unique=False)
+    migration_steps.index_inbox_by_processed_at()
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("processed_events", schema=None) as batch_op:
-        batch_op.drop_index("ix_processed_events_processed_at")
+    migration_steps.drop_inbox_processed_at_index()

@@ -11,10 +11,7 @@ checked on every authenticated request. ``idempotency_keys.scope`` grows to hold
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-from alembic import op
-
-import shared.db.types
+from shared.db import migration_steps
 
 revision: str = "0005_staff_projection"
 down_revision: str | Sequence[str] | None = "0004"
@@ -23,27 +20,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "staff_access",
-        sa.Column("tenant_id", sa.Uuid(), nullable=False),
-        sa.Column("staff_id", sa.Uuid(), nullable=False),
-        sa.Column("role", sa.String(length=20), nullable=False),
-        sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("tokens_valid_after", shared.db.types.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("changed_at", shared.db.types.UtcDateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("tenant_id", "staff_id"),
-    )
-    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
-        batch_op.alter_column(
-            "scope", existing_type=sa.String(length=64), type_=sa.String(length=80)
-        )
+    migration_steps.create_staff_access()
+    migration_steps.widen_idempotency_scope()
 
 
 def downgrade() -> None:
-    # Caller-scoped keys do not fit the old column; they are only stored answers.
-    op.execute("DELETE FROM idempotency_keys WHERE length(scope) > 64")
-    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
-        batch_op.alter_column(
-            "scope", existing_type=sa.String(length=80), type_=sa.String(length=64)
-        )
-    op.drop_table("staff_access")
+    migration_steps.narrow_idempotency_scope()
+    migration_steps.drop_staff_access()

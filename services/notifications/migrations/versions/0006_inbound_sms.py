@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
 import shared.db.types
+from shared.db import migration_steps
 
 revision: str = "0006_inbound_sms"
 down_revision: str | Sequence[str] | None = "0005_staff_projection"
@@ -33,11 +33,7 @@ def upgrade() -> None:
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("referred_by", sa.Uuid(), nullable=True))
         batch_op.add_column(
-            sa.Column(
-                "intake_preferred_channels",
-                sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-                nullable=True,
-            )
+            sa.Column("intake_preferred_channels", migration_steps.JSON, nullable=True)
         )
         batch_op.add_column(
             sa.Column("last_keyword_at", shared.db.types.UtcDateTime(timezone=True), nullable=True)

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
 import shared.db.types
+from shared.db import migration_steps
 
 revision: str = "0009_client_replies"
 down_revision: str | Sequence[str] | None = "0007_weekly_digest"
@@ -37,13 +37,7 @@ def upgrade() -> None:
     with op.batch_alter_table("client_replies", schema=None) as batch_op:
         batch_op.create_index("ix_client_replies_client", ["tenant_id", "client_id"], unique=False)
     with op.batch_alter_table("organisations", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column(
-                "crisis_phrases",
-                sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-                nullable=True,
-            )
-        )
+        batch_op.add_column(sa.Column("crisis_phrases", migration_steps.JSON, nullable=True))
         batch_op.add_column(sa.Column("crisis_text", sa.Text(), nullable=True))
 
 

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
 import shared.db.types
+from shared.db import migration_steps
 
 revision: str = "0010_mood_prompts"
 down_revision: str | Sequence[str] | None = "0009_client_replies"
@@ -24,14 +24,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("contacts", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column(
-                "mood_prompt_weekdays",
-                sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-                nullable=True,
-            )
-        )
-        batch_op.add_column(sa.Column("mood_prompt_local_time", sa.String(length=5), nullable=True))
+        migration_steps.add_mood_prompt_columns(batch_op)
         batch_op.add_column(
             sa.Column(
                 "mood_prompts_set_at", shared.db.types.UtcDateTime(timezone=True), nullable=True
@@ -42,5 +35,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.drop_column("mood_prompts_set_at")
-        batch_op.drop_column("mood_prompt_local_time")
-        batch_op.drop_column("mood_prompt_weekdays")
+        migration_steps.drop_mood_prompt_columns(batch_op)

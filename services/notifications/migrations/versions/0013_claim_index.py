@@ -6,7 +6,7 @@ Create Date: 2026-11-30 15:00:00
 
 A partial index of pending nudges (``scheduled``, ``deferred``) on priority and due time:
 the dispatcher's claim reads each priority level's oldest due nudges from it instead of
-sorting every due row (``services/notifications/claiming.py``).
+sorting every due row (``services/notifications/dispatcher/claiming.py``).
 """
 
 from collections.abc import Sequence

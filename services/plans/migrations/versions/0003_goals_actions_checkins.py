@@ -10,9 +10,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
 import shared.db.types
+from shared.db import migration_steps
 
 # revision identifiers, used by Alembic.
 revision: str = "0003"
@@ -66,11 +66,7 @@ def upgrade() -> None:
         sa.Column("attended", sa.Boolean(), nullable=True),
         sa.Column("wellbeing", sa.Integer(), nullable=True),
         sa.Column("notes", sa.Text(), nullable=True),
-        sa.Column(
-            "goals_discussed",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
-        ),
+        sa.Column("goals_discussed", migration_steps.JSON, nullable=True),
         sa.Column("obstacles", sa.Text(), nullable=True),
         sa.Column("next_steps", sa.Text(), nullable=True),
         sa.Column("recorded_at", shared.db.types.UtcDateTime(timezone=True), nullable=True),
@@ -97,11 +93,7 @@ def upgrade() -> None:
         sa.Column("entity", sa.String(length=20), nullable=False),
         sa.Column("entity_id", sa.Uuid(), nullable=False),
         sa.Column("change", sa.String(length=40), nullable=False),
-        sa.Column(
-            "fields",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
+        sa.Column("fields", migration_steps.JSON, nullable=False),
         sa.Column("created_at", shared.db.types.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["plan_id"],
@@ -142,11 +134,7 @@ def upgrade() -> None:
         sa.Column("frequency", sa.String(length=10), nullable=False),
         sa.Column("due_at", shared.db.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("local_time", sa.String(length=5), nullable=True),
-        sa.Column(
-            "weekdays",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
-        ),
+        sa.Column("weekdays", migration_steps.JSON, nullable=True),
         sa.Column("start_date", sa.Date(), nullable=True),
         sa.Column("end_date", sa.Date(), nullable=True),
         sa.Column("reminder_lead_minutes", sa.Integer(), nullable=False),
@@ -205,13 +193,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
 
     with op.batch_alter_table("recovery_plans", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column(
-                "latest_ratings",
-                sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-                nullable=True,
-            )
-        )
+        batch_op.add_column(sa.Column("latest_ratings", migration_steps.JSON, nullable=True))
         batch_op.add_column(sa.Column("latest_assessment_version", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("review_due_on", sa.Date(), nullable=True))
         batch_op.add_column(

@@ -13,11 +13,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
 import shared.db.types
-
-JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
+from shared.db import migration_steps
 
 revision: str = "0006_coach_view"
 down_revision: str | Sequence[str] | None = "0005_staff_projection"
@@ -67,8 +65,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_report_notes_tenant_id", "report_notes", ["tenant_id"], unique=False)
     with op.batch_alter_table("recovery_plans", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("baseline_measures", JSON, nullable=True))
-        batch_op.add_column(sa.Column("latest_measures", JSON, nullable=True))
+        batch_op.add_column(sa.Column("baseline_measures", migration_steps.JSON, nullable=True))
+        batch_op.add_column(sa.Column("latest_measures", migration_steps.JSON, nullable=True))
 
 
 def downgrade() -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from services.intake.models import ApiKey, Organisation, StaffMember
 from services.intake.phones import normalise_phone
 from shared.auth import Principal, StaffStanding
-from shared.db import UnitOfWork, utcnow
+from shared.db import UnitOfWork
 from shared.errors import Conflict, NotFound, Unauthorized
 
 KEY_PREFIX = "rck"
@@ -179,7 +179,7 @@ def update_staff(
             errors={name: ["Would leave no active org admin."] for name in changed},
         )
     if "active" in changed and not staff.active:
-        _cut_off_tokens(staff)
+        _cut_off_tokens(uow, staff)
     uow.publish(
         "staff.updated", staff.tenant_id, staff_event(uow.session, staff), aggregate_id=staff.id
     )
@@ -191,9 +191,9 @@ def update_staff(
 # -- who a token's member is now ------------------------------------------------------------
 
 
-def _cut_off_tokens(staff: StaffMember) -> None:
+def _cut_off_tokens(uow: UnitOfWork, staff: StaffMember) -> None:
     """Every access token the member holds stops working; new ones are issued as usual."""
-    staff.tokens_valid_after = utcnow()
+    staff.tokens_valid_after = uow.clock()
 
 
 def _publish_access_changed(uow: UnitOfWork, staff: StaffMember) -> None:
@@ -251,7 +251,7 @@ def revoke_key(uow: UnitOfWork, staff: StaffMember, key: ApiKey) -> ApiKey:
     """Revoke ``key``: it buys no new token, and the tokens it bought stop working (with
     the member's other tokens: a token does not say which key it came from)."""
     if key.revoked_at is None:
-        key.revoked_at = utcnow()
+        key.revoked_at = uow.clock()
         staff.tokens_valid_after = key.revoked_at
         _publish_access_changed(uow, staff)
     return key

@@ -1,5 +1,5 @@
-"""What the outside world calls without a staff token: the SMS provider's webhooks
-(signed with the account's auth token) and the one-click unsubscribe page (signed link)."""
+"""The SMS provider's webhooks: texts from clients and delivery reports, signed with the
+account's auth token (no staff token)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,12 @@ import logging
 
 from flask import Response, request
 from flask_smorest import Blueprint
-from markupsafe import escape
 from sqlalchemy import select
 
-from services.notifications import consent, inbound_sms, replies, suppressions
+from services.notifications import inbound_sms, opt_outs, replies, suppressions
 from services.notifications.contacts import contacts_with_phone
-from services.notifications.dispatcher import publish_outcome
 from services.notifications.models import Contact, Nudge
-from services.notifications.unsubscribe import TokenRefused, read_token
+from services.notifications.outcome_events import publish_outcome
 from services.notifications.webhook_signature import SIGNATURE_HEADER, signature_valid
 from shared.errors import NotAllowed
 from shared.runtime import current_runtime
@@ -26,9 +24,6 @@ webhooks = Blueprint(
     __name__,
     url_prefix="/v1/webhooks",
     description="Called by the SMS provider; signed with the account's auth token.",
-)
-unsubscribe = Blueprint(
-    "unsubscribe", __name__, description="One-click unsubscribe (RFC 8058), from a signed link."
 )
 
 EMPTY_REPLY = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -95,7 +90,7 @@ def sms_inbound():
     """
     _verify_signature()
     body = request.form.get("Body", "")
-    keyword = consent.keyword_of(body)
+    keyword = opt_outs.keyword_of(body)
     sender = request.form.get("From", "")
     message_sid = inbound_sms.message_sid_of(request.form)
     if not sender or not message_sid:
@@ -114,7 +109,7 @@ def sms_inbound():
             return _xml()
         for contact in contacts_with_phone(uow.session, sender, lock=True):
             if contact.status != "erased":
-                consent.handle_keyword(uow, contact, keyword, message_sid, now, sent_at=sent_at)
+                opt_outs.handle_keyword(uow, contact, keyword, message_sid, now, sent_at=sent_at)
         uow.commit()
     log.info("inbound sms keyword", extra={"keyword": keyword})
     return _xml()
@@ -148,82 +143,3 @@ def _apply_status(uow, nudge: Nudge, status: str, error_code: str | None) -> Non
         if contact is not None and contact.phone:
             suppressions.suppress(uow.session, nudge.tenant_id, "sms", contact.phone, "bounce")
     publish_outcome(uow, nudge)
-
-
-# -- unsubscribe --------------------------------------------------------------------------
-
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;
-line-height:1.5}}button{{font-size:1rem;padding:.6rem 1.2rem}}</style></head>
-<body><h1>{title}</h1>{body}</body></html>"""
-
-UNSUBSCRIBE_DOC = {
-    "security": [],
-    "parameters": [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}],
-    "responses": {
-        "200": {"description": "A small HTML page", "content": {"text/html": {}}},
-        "400": {"description": "The link is not valid or has expired (HTML page)"},
-    },
-}
-
-
-def _page(title: str, body: str, status: int = 200) -> Response:
-    return Response(
-        PAGE.format(title=escape(title), body=body), status=status, mimetype="text/html"
-    )
-
-
-def _refused(exc: TokenRefused) -> Response:
-    if exc.why == "expired":
-        return _page(
-            "This link has expired",
-            "<p>This unsubscribe link is too old. Use the link in a more recent email, "
-            "or reply to any of our messages and we will stop them.</p>",
-            400,
-        )
-    return _page(
-        "This link is not valid",
-        "<p>We could not read this unsubscribe link. Please copy the whole link from the "
-        "email, or use the link in a more recent email.</p>",
-        400,
-    )
-
-
-@unsubscribe.route("/unsubscribe/<path:token>", methods=["GET"])
-@unsubscribe.doc(**UNSUBSCRIBE_DOC)
-def unsubscribe_page(token: str):
-    """A page asking to confirm (a link scanner's GET must not unsubscribe anyone)."""
-    try:
-        read_token(current_runtime().settings.jwt_secret, token)
-    except TokenRefused as exc:
-        return _refused(exc)
-    return _page(
-        "Stop these emails?",
-        f'<form method="post" action="/unsubscribe/{escape(token)}">'
-        "<p>You will get no more emails from your coaching service. Text messages, if you "
-        "get them, are not affected.</p>"
-        '<button type="submit" name="List-Unsubscribe" value="One-Click">'
-        "Unsubscribe</button></form>",
-    )
-
-
-@unsubscribe.route("/unsubscribe/<path:token>", methods=["POST"])
-@unsubscribe.doc(**UNSUBSCRIBE_DOC)
-def unsubscribe_confirm(token: str):
-    """Unsubscribe (RFC 8058 one-click, or the page's button); doing it twice is harmless."""
-    runtime = current_runtime()
-    try:
-        wanted = read_token(runtime.settings.jwt_secret, token)
-    except TokenRefused as exc:
-        return _refused(exc)
-    with runtime.unit_of_work() as uow:
-        contact = uow.session.get(Contact, (wanted.tenant_id, wanted.client_id))
-        if contact is not None and contact.email:
-            consent.opt_out(
-                uow, contact, "email", contact.email, "email_unsubscribe", runtime.clock()
-            )
-        uow.commit()
-    return _page("You are unsubscribed", "<p>You will get no more emails from us.</p>")

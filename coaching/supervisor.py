@@ -1,7 +1,7 @@
 """``make run``: migrate, declare the topology, start every process, stop them together.
 
 Process supervision is honcho's: each process gets its own group and Ctrl-C (or SIGTERM)
-stops them all. Each process runs under :mod:`shared.restarting`, which starts it again
+stops them all. Each process runs under :mod:`coaching.restarting`, which starts it again
 if it dies; only one that keeps dying stops the others too, so nothing is left behind.
 """
 
@@ -17,20 +17,9 @@ import urllib.request
 from honcho.manager import Manager
 from honcho.printer import Printer
 
-from shared.config import SERVICES, Settings
-
-
-def process_table(settings: Settings) -> dict[str, list[str]]:
-    """Every process of the system: name -> argv."""
-    python = sys.executable
-    table: dict[str, list[str]] = {}
-    for service in SERVICES:
-        table[f"{service}-api"] = [python, "-m", "shared.cli", "api", service]
-        table[f"{service}-worker"] = [python, "-m", "shared.cli", "worker", service]
-        table[f"{service}-relay"] = [python, "-m", "shared.cli", "relay", service]
-    table["notifications-dispatcher"] = [python, "-m", "shared.cli", "dispatcher"]
-    table["plans-scheduler"] = [python, "-m", "shared.cli", "scheduler", "plans"]
-    return table
+from coaching.operations import cmd_migrate, cmd_topology
+from coaching.registry import SERVICES, process_table
+from shared.config import Settings
 
 
 def _banner(settings: Settings) -> str:
@@ -73,13 +62,11 @@ def _announce_when_ready(settings: Settings, manager: Manager) -> None:
 
 
 def run_everything(settings: Settings) -> int:
-    from shared.cli import cmd_migrate, cmd_topology
-
     cmd_migrate(settings, list(SERVICES))
     cmd_topology(settings)
     metrics_root = settings.var_dir / "prometheus"
     manager = Manager(Printer(sys.stdout))
-    for name, argv in process_table(settings).items():
+    for name, argv in process_table().items():
         env = dict(os.environ, VAR_DIR=str(settings.var_dir), PYTHONUNBUFFERED="1")
         if name.endswith("-api"):
             folder = metrics_root / name
@@ -87,7 +74,7 @@ def run_everything(settings: Settings) -> int:
             for stale in folder.glob("*.db"):
                 stale.unlink()
             env["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
-        restarting = [sys.executable, "-m", "shared.restarting", name, "--", *argv]
+        restarting = [sys.executable, "-m", "coaching.restarting", name, "--", *argv]
         manager.add_process(name, "exec " + shlex.join(restarting), env=env)
     threading.Thread(target=_announce_when_ready, args=(settings, manager), daemon=True).start()
     manager.loop()

@@ -33,9 +33,11 @@ def keyword_of(body: str) -> str | None:
     return None
 
 
-def _consent_event(uow: UnitOfWork, contact: Contact, opted: str, channel, method, now) -> None:
+def _announce(
+    uow: UnitOfWork, event_type: str, contact: Contact, channel, method, now: datetime
+) -> None:
     uow.publish(
-        f"contact.opted_{opted}",
+        event_type,
         contact.tenant_id,
         {"client_id": contact.client_id, "channel": channel, "method": method, "occurred_at": now},
         aggregate_id=contact.client_id,
@@ -49,14 +51,14 @@ def opt_out(
     reason = "stop" if method == "sms_keyword" else "unsubscribe"
     if not suppressions.suppress(uow.session, contact.tenant_id, channel, address, reason):
         return False
-    _consent_event(uow, contact, "out", channel, method, now)
+    _announce(uow, "contact.opted_out", contact, channel, method, now)
     return True
 
 
 def opt_in(uow: UnitOfWork, contact: Contact, channel: str, address: str, now: datetime) -> bool:
     if not suppressions.lift(uow.session, contact.tenant_id, channel, address):
         return False
-    _consent_event(uow, contact, "in", channel, "sms_keyword", now)
+    _announce(uow, "contact.opted_in", contact, channel, "sms_keyword", now)
     return True
 
 

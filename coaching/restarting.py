@@ -6,7 +6,7 @@ down. A process that keeps dying (more than ``MAX_RESTARTS`` times a minute: a p
 use, a bad setting) is given up on, and then the supervisor stops everything, loudly.
 Ctrl-C or SIGTERM stops the process and does not restart it.
 
-Usage: ``python -m shared.restarting NAME -- ARGV...``
+Usage: ``python -m coaching.restarting NAME -- ARGV...``
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def keep_running(name: str, argv: list[str]) -> int:
 def main() -> None:
     args = sys.argv[1:]
     if len(args) < 3 or args[1] != "--":
-        sys.exit("usage: python -m shared.restarting NAME -- ARGV...")
+        sys.exit("usage: python -m coaching.restarting NAME -- ARGV...")
     sys.exit(keep_running(args[0], args[2:]))
 
 

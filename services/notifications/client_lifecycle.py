@@ -1,0 +1,49 @@
+"""A client's life with the service, as intake announces it: referred, onboarded (a
+welcome and the weekly digest), updated (recurring nudges follow a move of timezone),
+discharged (pending nudges stop)."""
+
+from __future__ import annotations
+
+from services.notifications.contacts import cancel_pending, upsert_contact
+from services.notifications.nudges import contact_of, schedule_nudge
+from services.notifications.recurring_nudges import (
+    reschedule_pending_recurring,
+    schedule_weekly_digest,
+)
+from shared.db import UnitOfWork
+from shared.events import Envelope
+
+
+def on_client_referred(envelope: Envelope, uow: UnitOfWork) -> None:
+    upsert_contact(uow, envelope)
+
+
+def on_client_onboarded(envelope: Envelope, uow: UnitOfWork) -> None:
+    now = uow.clock()
+    contact = upsert_contact(uow, envelope)
+    if contact.status == "discharged":
+        contact.status = "active"  # onboarded again after a discharge
+    # Keyed by the event: a redelivery sends nothing, a later re-onboarding welcomes again.
+    schedule_nudge(uow, contact, "welcome", f"onboarding:{envelope.id}", now)
+    schedule_weekly_digest(uow, contact, now)
+
+
+def on_client_updated(envelope: Envelope, uow: UnitOfWork) -> None:
+    """Keep the contact right; a client who moved timezone has their digest and mood prompt
+    moved too."""
+    known = contact_of(uow, envelope)
+    timezone = known.timezone if known is not None else None
+    contact = upsert_contact(uow, envelope)
+    if timezone is not None and contact.timezone != timezone:
+        reschedule_pending_recurring(uow, contact, uow.clock())
+
+
+def on_client_discharged(envelope: Envelope, uow: UnitOfWork) -> None:
+    contact = contact_of(uow, envelope)
+    if contact is not None and contact.status == "active":
+        contact.status = "discharged"
+    if contact is not None:
+        # The plan closes with the discharge: its mood prompts do not outlive it, even if
+        # the client is onboarded again later.
+        contact.mood_prompt_weekdays = contact.mood_prompt_local_time = None
+    cancel_pending(uow, envelope.tenant_id, envelope.data["client_id"], "client_discharged")

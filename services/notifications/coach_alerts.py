@@ -1,0 +1,70 @@
+"""Alerts to a client's coach, from plans' events: a client flagged at risk, a plan due
+for review. An alert names no client."""
+
+from __future__ import annotations
+
+from services.notifications.models import Contact
+from services.notifications.nudges import contact_of, schedule_nudge
+from shared.db import UnitOfWork
+from shared.events import Envelope
+
+
+def client_ref(client_id) -> str:
+    # Alerts name no client: the coach opens the plan to see who it is.
+    return f"client {str(client_id)[:8]}"
+
+
+def on_risk_flagged(envelope: Envelope, uow: UnitOfWork) -> None:
+    data = envelope.data
+    if data["reason"] == "crisis_message":
+        return  # the coach was alerted when the message came in (``replies``), not twice
+    contact = contact_of(uow, envelope) or _bare_contact(uow, envelope)
+    schedule_nudge(
+        uow,
+        contact,
+        "risk_alert",
+        f"risk:{data['plan_id']}:{data['reason']}:{data['checkin_id'] or envelope.id}",
+        uow.clock(),
+        variables={"client_ref": client_ref(data["client_id"]), "risk": _risk(data["reason"])},
+        subject_id=data["plan_id"],
+        staff_id=data["coach_id"],
+    )
+
+
+def on_review_due(envelope: Envelope, uow: UnitOfWork) -> None:
+    data = envelope.data
+    contact = contact_of(uow, envelope) or _bare_contact(uow, envelope)
+    due_on = data["review_due_on"]
+    schedule_nudge(
+        uow,
+        contact,
+        "review_due_alert",
+        f"review:{data['plan_id']}:{due_on or envelope.id}",
+        uow.clock(),
+        variables={
+            "client_ref": client_ref(data["client_id"]),
+            "review_due_on": due_on.isoformat() if due_on else "now",
+        },
+        subject_id=data["plan_id"],
+        staff_id=data["coach_id"],
+    )
+
+
+def _risk(reason: str) -> str:
+    return {"low_wellbeing": "low wellbeing", "missed_checkins": "missed check-ins"}.get(
+        reason, reason.replace("_", " ")
+    )
+
+
+def _bare_contact(uow: UnitOfWork, envelope: Envelope) -> Contact:
+    """An alert about a client intake has not told us of yet still reaches the coach."""
+    contact = Contact(
+        tenant_id=envelope.tenant_id,
+        client_id=envelope.data["client_id"],
+        given_name="",
+        timezone="UTC",
+        status="active",
+    )
+    uow.session.add(contact)
+    uow.session.flush()
+    return contact

@@ -1,0 +1,177 @@
+"""Writing a nudge's message: drafted from the rules' verdict while the batch is claimed,
+composed (rendered) after that transaction, outside any."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.notifications import client_links
+from services.notifications.channels import OutgoingMessage
+from services.notifications.models import (
+    Contact,
+    Nudge,
+    Organisation,
+    StaffMember,
+    TemplateOverride,
+)
+from services.notifications.rules import Decision
+from services.notifications.templates import TemplateRenderFailed, render
+from services.notifications.unsubscribe import make_token, unsubscribe_url
+from shared.clock import Clock
+from shared.config import Settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ORGANISATION_NAME = "your coaching service"
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A nudge the rules let through, with all its message needs as plain values, so that
+    it is rendered after the claim's transaction has ended."""
+
+    nudge_id: uuid.UUID
+    tenant_id: uuid.UUID
+    client_id: uuid.UUID
+    kind: str
+    channel: str
+    attempts: int
+    to: str
+    variables: dict
+    headers: dict[str, str]
+    override: dict[str, str | None] | None  # the organisation's own template, if any
+    sender_name: str | None
+    due_at: datetime | None = None  # when it was due, for the lateness metric
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A nudge ready to go: where, and the message itself (None if it could not be
+    written). ``note`` says why the organisation's own template was not used."""
+
+    nudge_id: uuid.UUID
+    tenant_id: uuid.UUID
+    client_id: uuid.UUID
+    kind: str
+    channel: str
+    attempts: int
+    message: OutgoingMessage | None
+    note: str | None = None
+    due_at: datetime | None = None
+
+    @classmethod
+    def of(cls, draft: Draft, message: OutgoingMessage | None, note: str | None = None):
+        return cls(
+            draft.nudge_id,
+            draft.tenant_id,
+            draft.client_id,
+            draft.kind,
+            draft.channel,
+            draft.attempts,
+            message,
+            note,
+            draft.due_at,
+        )
+
+
+def draft_of(
+    nudge: Nudge,
+    contact: Contact | None,
+    organisation: Organisation | None,
+    staff: StaffMember | None,
+    decision: Decision,
+    override: TemplateOverride | None,
+    *,
+    settings: Settings,
+    clock: Clock,
+) -> Draft:
+    """What a nudge the rules let through needs to be written and sent, as plain values:
+    its variables (the organisation, the person, the email's links) and headers."""
+    variables = dict(nudge.variables or {})
+    named = organisation.name if organisation and organisation.name else None
+    variables["organisation_name"] = named or DEFAULT_ORGANISATION_NAME
+    variables["help_contact"] = (
+        organisation.help_contact
+        if organisation and organisation.help_contact
+        else settings.email_from
+    )
+    headers: dict[str, str] = {}
+    # Someone missing leaves their variable out: a template that names them fails.
+    if nudge.audience == "coach":
+        if staff is not None:
+            variables["coach_name"] = staff.name
+    else:
+        if contact is not None:
+            variables["name"] = contact.display_name
+        if decision.channel == "email":
+            token = make_token(settings.jwt_secret, nudge.tenant_id, nudge.client_id)
+            url = unsubscribe_url(settings.public_base_url, token)
+            variables["unsubscribe_url"] = url
+            headers["List-Unsubscribe"] = f"<{url}>"
+            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+            variables |= client_links.email_link_variables(
+                settings.jwt_secret,
+                settings.public_base_url,
+                clock(),
+                tenant_id=nudge.tenant_id,
+                client_id=nudge.client_id,
+                nudge_id=nudge.id,
+                kind=nudge.kind,
+                subject_id=nudge.subject_id,
+                subject_occurrence=nudge.subject_occurrence,
+            )
+    return Draft(
+        nudge.id,
+        nudge.tenant_id,
+        nudge.client_id,
+        nudge.kind,
+        decision.channel,
+        nudge.attempts,
+        decision.to,
+        variables,
+        headers,
+        (
+            {"subject": override.subject, "text": override.text, "html": override.html}
+            if override is not None
+            else None
+        ),
+        named,
+        nudge.due_at,
+    )
+
+
+def compose(draft: Draft) -> Delivery:
+    """Render a draft's message, outside any transaction: an organisation's template
+    that fails or overruns a limit gives way to the default wording, with a note."""
+    try:
+        rendered = render(draft.kind, draft.channel, draft.variables, draft.override)
+    except TemplateRenderFailed as exc:
+        log.error(
+            "the default wording of a nudge failed to render",
+            extra={"nudge_id": str(draft.nudge_id), "kind": draft.kind, "reason": exc.reason},
+        )
+        return Delivery.of(draft, None, f"message could not be written: {exc.part} {exc.reason}")
+    if rendered.fallback_reason:
+        log.warning(
+            "an organisation's template failed; the default wording was used",
+            extra={
+                "nudge_id": str(draft.nudge_id),
+                "kind": draft.kind,
+                "channel": draft.channel,
+                "reason": rendered.fallback_reason,
+            },
+        )
+    message = OutgoingMessage(
+        message_id=f"<{draft.nudge_id}@coaching.nudges>",
+        to=draft.to,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        headers=draft.headers,
+        sender_name=draft.sender_name,
+        client_id=str(draft.client_id),
+    )
+    return Delivery.of(draft, message, rendered.fallback_reason)

@@ -1,0 +1,147 @@
+"""The facts of a claimed batch: everything the rules and templates need, read at once."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from services.notifications import plan_projection, suppressions
+from services.notifications.kinds import KINDS, answers_client
+from services.notifications.models import (
+    Contact,
+    Nudge,
+    Organisation,
+    StaffMember,
+    Suppression,
+    TemplateOverride,
+)
+from services.notifications.quiet_hours import local_day_bounds
+from services.notifications.recurring_nudges import DIGEST
+from services.notifications.weekly_digest import WeekInFacts
+
+# Replies and answers to the client's own messages are not nudges: the cap ignores them.
+ANSWER_KINDS = tuple(kind for kind in KINDS if answers_client(kind))
+
+
+@dataclass
+class Facts:
+    """Everything the rules and templates need about a claimed batch, read in one query
+    per table rather than several per nudge."""
+
+    now: datetime
+    contacts: dict[tuple, Contact]
+    organisations: dict[uuid.UUID, Organisation]
+    staff: dict[tuple, StaffMember]
+    suppressions: dict[tuple, str]  # (tenant, channel, address hash) -> reason
+    sent: dict[tuple, list[datetime]]  # (tenant, client) -> recent client nudges sent
+    overrides: dict[tuple, TemplateOverride]
+    # Sends already decided in this batch, per client, for the daily cap.
+    planned: Counter = field(default_factory=Counter)
+    # What each weekly digest of the batch can say, by nudge id.
+    digests: dict[uuid.UUID, WeekInFacts] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, session: Session, nudges: list[Nudge], now: datetime) -> Facts:
+        tenants = {n.tenant_id for n in nudges}
+        clients = {n.client_id for n in nudges}
+        contacts = {
+            (c.tenant_id, c.client_id): c
+            for c in session.scalars(
+                select(Contact).where(
+                    Contact.tenant_id.in_(tenants), Contact.client_id.in_(clients)
+                )
+            )
+        }
+        staff_ids = {staff_id_of(n, contacts) for n in nudges if n.audience == "coach"} - {None}
+        staff = (
+            {
+                (m.tenant_id, m.staff_id): m
+                for m in session.scalars(
+                    select(StaffMember).where(
+                        StaffMember.tenant_id.in_(tenants), StaffMember.staff_id.in_(staff_ids)
+                    )
+                )
+            }
+            if staff_ids
+            else {}
+        )
+        hashes = {
+            suppressions.address_hash(c.tenant_id, channel, address)
+            for c in contacts.values()
+            for channel, address in (("email", c.email), ("sms", c.phone))
+            if address
+        }
+        suppressed = (
+            {
+                (s.tenant_id, s.channel, s.address_hash): s.reason
+                for s in session.scalars(
+                    select(Suppression).where(
+                        Suppression.tenant_id.in_(tenants), Suppression.address_hash.in_(hashes)
+                    )
+                )
+            }
+            if hashes
+            else {}
+        )
+        sent: dict[tuple, list[datetime]] = {}
+        # A local day began less than 26 hours ago in any timezone, DST included. Nudges
+        # another dispatcher is sending right now count as sent now: the cap holds with
+        # several dispatchers sharing one client's due nudges (the claim locks each
+        # client of the batch, so their verdicts are committed before these are read).
+        for tenant_id, client_id, sent_at in session.execute(
+            select(Nudge.tenant_id, Nudge.client_id, Nudge.sent_at).where(
+                Nudge.tenant_id.in_(tenants),
+                Nudge.client_id.in_(clients),
+                Nudge.audience == "client",
+                Nudge.kind.not_in(ANSWER_KINDS),
+                or_(
+                    (Nudge.state == "sent") & (Nudge.sent_at >= now - timedelta(hours=26)),
+                    (Nudge.state == "sending")
+                    & (Nudge.claimed_until >= now)
+                    & Nudge.id.not_in([n.id for n in nudges]),
+                ),
+            )
+        ):
+            sent.setdefault((tenant_id, client_id), []).append(sent_at or now)
+        overrides = {
+            (o.tenant_id, o.kind, o.channel): o
+            for o in session.scalars(
+                select(TemplateOverride).where(TemplateOverride.tenant_id.in_(tenants))
+            )
+        }
+        organisations = {
+            o.tenant_id: o
+            for o in session.scalars(
+                select(Organisation).where(Organisation.tenant_id.in_(tenants))
+            )
+        }
+        digests = plan_projection.weeks_of(
+            session,
+            [n for n in nudges if n.kind == DIGEST],
+            {key: contact.timezone for key, contact in contacts.items()},
+            now,
+        )
+        return cls(
+            now, contacts, organisations, staff, suppressed, sent, overrides, digests=digests
+        )
+
+    def suppression_reason(self, tenant_id, channel: str, address: str) -> str | None:
+        key = (tenant_id, channel, suppressions.address_hash(tenant_id, channel, address))
+        return self.suppressions.get(key)
+
+    def sent_today(self, contact: Contact) -> int:
+        start, end = local_day_bounds(self.now, contact.timezone)
+        key = (contact.tenant_id, contact.client_id)
+        earlier = sum(1 for at in self.sent.get(key, ()) if start <= at < end)
+        return earlier + self.planned[key]
+
+
+def staff_id_of(nudge: Nudge, contacts: dict) -> uuid.UUID | None:
+    """The staff member a coach's nudge goes to: its own, or the client's coach."""
+    contact = contacts.get((nudge.tenant_id, nudge.client_id))
+    return nudge.staff_id or (contact.coach_id if contact else None)

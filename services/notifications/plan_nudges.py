@@ -1,0 +1,181 @@
+"""Nudges for a client's plan, from plans' events: the plan ready, a goal reached, a step's
+reminders, a check-in's reminders and a missed check-in. A step or check-in moved,
+done or cancelled takes its pending reminders with it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from services.notifications.contacts import cancel_pending
+from services.notifications.models import Nudge
+from services.notifications.nudges import contact_of, schedule_nudge
+from services.notifications.quiet_hours import zone
+from shared.db import UnitOfWork
+from shared.events import Envelope
+
+
+def _pending_about(subject_id, occurrence: str | None):
+    conditions = [Nudge.subject_id == subject_id]
+    if occurrence is not None:
+        conditions.append(Nudge.subject_occurrence == occurrence)
+    return conditions
+
+
+def on_plan_activated(envelope: Envelope, uow: UnitOfWork) -> None:
+    contact = contact_of(uow, envelope)
+    if contact is None:
+        return
+    data = envelope.data
+    goal_count = data.get("goal_count")
+    schedule_nudge(
+        uow,
+        contact,
+        "plan_ready",
+        f"plan:{data['plan_id']}",
+        uow.clock(),
+        variables={"goal_count": goal_count} if goal_count is not None else {},
+        subject_id=data["plan_id"],
+    )
+
+
+def on_goal_achieved(envelope: Envelope, uow: UnitOfWork) -> None:
+    contact = contact_of(uow, envelope)
+    if contact is None:
+        return
+    data = envelope.data
+    schedule_nudge(
+        uow,
+        contact,
+        "goal_celebration",
+        f"goal:{data['goal_id']}",
+        uow.clock(),
+        variables={"goal_title": data["title"]},
+        subject_id=data["goal_id"],
+    )
+
+
+def _local_label(moment: datetime, timezone: str, local: str | None) -> str:
+    """How a message names the time: plans' ISO local time becomes "Tue 14 Apr, 10:00"."""
+    at = moment.astimezone(zone(timezone))
+    return at.strftime("%a %d %b, %H:%M") if not local or "T" in local else local
+
+
+def on_action_scheduled(envelope: Envelope, uow: UnitOfWork) -> None:
+    data = envelope.data
+    contact = contact_of(uow, envelope)
+    if contact is None or data["due_at"] is None:
+        return
+    due_at = data["due_at"]
+    occurrence = data["occurrence_key"] or due_at.isoformat()
+    schedule_nudge(
+        uow,
+        contact,
+        "action_reminder",
+        f"action:{data['action_id']}:{occurrence}:{due_at.isoformat()}",
+        due_at - timedelta(minutes=data["reminder_lead_minutes"]),
+        variables={
+            "action_title": data["title"],
+            "due_local": _local_label(due_at, data["timezone"], data["due_local"]),
+        },
+        subject_id=data["action_id"],
+        subject_occurrence=occurrence,
+        event_at=due_at,
+    )
+
+
+def on_action_rescheduled(envelope: Envelope, uow: UnitOfWork) -> None:
+    """Move the occurrence's pending reminder: cancel it, schedule one for the new time."""
+    data = envelope.data
+    cancel_pending(
+        uow,
+        envelope.tenant_id,
+        data["client_id"],
+        "rescheduled",
+        *_pending_about(data["action_id"], data["occurrence_key"]),
+    )
+    on_action_scheduled(envelope, uow)
+
+
+def on_action_closed(envelope: Envelope, uow: UnitOfWork) -> None:
+    """Completed or cancelled: one occurrence, or the whole step when the key is null."""
+    data = envelope.data
+    reason = "action_completed" if envelope.type == "action.completed" else "action_cancelled"
+    cancel_pending(
+        uow,
+        envelope.tenant_id,
+        data["client_id"],
+        reason,
+        *_pending_about(data["action_id"], data["occurrence_key"]),
+    )
+
+
+def on_checkin_scheduled(envelope: Envelope, uow: UnitOfWork) -> None:
+    data = envelope.data
+    contact = contact_of(uow, envelope)
+    if contact is None:
+        return
+    starts_at = data["starts_at"]
+    for lead in sorted(set(contact.checkin_reminder_leads or [])):
+        schedule_nudge(
+            uow,
+            contact,
+            "checkin_reminder",
+            f"checkin:{data['checkin_id']}:{starts_at.isoformat()}:{lead}",
+            starts_at - timedelta(minutes=int(lead)),
+            variables={
+                "starts_local": _local_label(starts_at, data["timezone"], data["starts_local"]),
+                "mode": data["mode"].replace("_", " "),
+                "duration_minutes": data["duration_minutes"],
+            },
+            subject_id=data["checkin_id"],
+            event_at=starts_at,
+        )
+
+
+def on_checkin_rescheduled(envelope: Envelope, uow: UnitOfWork) -> None:
+    data = envelope.data
+    cancel_pending(
+        uow,
+        envelope.tenant_id,
+        data["client_id"],
+        "rescheduled",
+        Nudge.subject_id == data["checkin_id"],
+    )
+    on_checkin_scheduled(envelope, uow)
+
+
+def on_checkin_closed(envelope: Envelope, uow: UnitOfWork) -> None:
+    """Recorded or cancelled: its reminders are no longer needed."""
+    data = envelope.data
+    reason = "checkin_recorded" if envelope.type == "checkin.recorded" else "checkin_cancelled"
+    cancel_pending(
+        uow,
+        envelope.tenant_id,
+        data["client_id"],
+        reason,
+        Nudge.subject_id == data["checkin_id"],
+        Nudge.kind == "checkin_reminder",
+    )
+
+
+def on_checkin_missed(envelope: Envelope, uow: UnitOfWork) -> None:
+    data = envelope.data
+    contact = contact_of(uow, envelope)
+    if contact is None:
+        return
+    cancel_pending(
+        uow,
+        envelope.tenant_id,
+        data["client_id"],
+        "checkin_missed",
+        Nudge.subject_id == data["checkin_id"],
+        Nudge.kind == "checkin_reminder",
+    )
+    schedule_nudge(
+        uow,
+        contact,
+        "checkin_missed",
+        f"checkin:{data['checkin_id']}",
+        uow.clock(),
+        subject_id=data["checkin_id"],
+    )

@@ -1,0 +1,28 @@
+"""The plan's nudge timeline: each nudge notifications sent or failed to send to the client
+(``notification.sent``, ``notification.failed``), shown beside the plan."""
+
+from __future__ import annotations
+
+import uuid
+
+from services.plans.models import TimelineEntry
+from shared.db import UnitOfWork
+from shared.events import Envelope
+
+
+def record_notification_outcome(uow: UnitOfWork, envelope: Envelope) -> None:
+    """One timeline entry per outcome, under the event's own type."""
+    data = envelope.data
+    uow.session.add(
+        TimelineEntry(
+            id=uuid.uuid4(),
+            tenant_id=envelope.tenant_id,
+            client_id=data["client_id"],
+            event_type=envelope.type,
+            nudge_id=data["nudge_id"],
+            kind=data["kind"],
+            channel=data["channel"],
+            reason=data.get("reason"),
+            occurred_at=envelope.occurred_at,
+        )
+    )

@@ -1,0 +1,97 @@
+"""The process types every service runs, and what each process does at start.
+
+``api`` (gunicorn serving the service's application), ``worker`` (its event consumer)
+and ``relay`` (its outbox publisher) are the same for every service, so they are
+declared here once; a service adds its own (a scheduler, a dispatcher) in its
+bootstrap with :func:`background_process`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from shared import metrics
+from shared.config import Settings
+from shared.logging import configure_logging
+from shared.messaging.topology import Topology
+from shared.runtime import ServiceRuntime
+from shared.service import ProcessType, Service
+
+
+def stop_event() -> threading.Event:
+    """An event set by SIGTERM or Ctrl-C: a process's loop runs until it is set."""
+    stop = threading.Event()
+
+    def _handle(_signum, _frame):
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _handle)
+    signal.signal(signal.SIGINT, _handle)
+    return stop
+
+
+def _start_api(service: Service, settings: Settings, options: argparse.Namespace) -> None:
+    port = settings.ports[service.name]
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
+    os.execv(
+        gunicorn,
+        [
+            gunicorn,
+            "-c",
+            "python:shared.web.gunicorn_config",
+            "--bind",
+            f"{options.host}:{port}",
+            "--name",
+            f"coaching-{service.name}",
+            service.app_factory,
+        ],
+    )
+
+
+def _api_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default=os.environ.get("API_HOST", "127.0.0.1"))
+
+
+def _start_worker(service: Service, settings: Settings, _options: argparse.Namespace) -> None:
+    configure_logging(f"{service.name}-worker", settings.log_level)
+    queue = Topology.queue_name(service.name)
+    dead = Topology.dead_letter_queue_name(service.name)
+    metrics.serve(settings, [metrics.QueueDepths(settings, {queue: queue, dead: dead})])
+    service.build_runtime(settings).worker().run_until(stop_event())
+
+
+def _start_relay(service: Service, settings: Settings, _options: argparse.Namespace) -> None:
+    configure_logging(f"{service.name}-relay", settings.log_level)
+    runtime = service.build_runtime(settings)
+    metrics.serve(
+        settings,
+        [metrics.OutboxBacklog(service.name, runtime.session_factory, runtime.outbox_model)],
+    )
+    runtime.relay().run_forever(stop_event())
+
+
+API = ProcessType("api", "HTTP API (gunicorn)", _start_api, _api_arguments)
+WORKER = ProcessType("worker", "consumes the service's events", _start_worker)
+RELAY = ProcessType("relay", "publishes the service's outbox", _start_relay)
+STANDARD_PROCESS_TYPES = (API, WORKER, RELAY)
+
+
+def background_process(
+    name: str, summary: str, run: Callable[[ServiceRuntime, threading.Event], None]
+) -> ProcessType:
+    """A process type of one service's own: logs and ``/metrics`` set up as for the
+    others, then ``run(runtime, stop)`` until ``stop`` is set."""
+
+    def start(service: Service, settings: Settings, _options: argparse.Namespace) -> None:
+        configure_logging(f"{service.name}-{name}", settings.log_level)
+        metrics.serve(settings)
+        run(service.build_runtime(settings), stop_event())
+
+    return ProcessType(name, summary, start)

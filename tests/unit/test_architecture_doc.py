@@ -1,0 +1,77 @@
+"""docs/ARCHITECTURE.md stays true: its tables are the catalogue's and the registry's, and
+the code cites it, never a design file a clone does not have."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+from coaching.registry import process_table
+from shared.events import CATALOGUE
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "ARCHITECTURE.md"
+
+
+def _section(number: str) -> str:
+    text = DOC.read_text()
+    start = text.index(f"\n## {number}. ")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else None]
+
+
+def _rows(section: str) -> list[list[str]]:
+    rows = []
+    for line in section.splitlines():
+        if line.startswith("| ") and not line.startswith("|---"):
+            rows.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+    return rows[1:]  # the header
+
+
+def test_the_event_table_is_the_catalogue():
+    documented = {}
+    for event, producer, consumers, versions in _rows(_section("2")):
+        documented[event.strip("`")] = (
+            producer,
+            tuple(sorted(c.strip() for c in consumers.split(",") if c.strip() != "—")),
+            versions,
+        )
+    expected = {
+        spec.type: (
+            spec.producer,
+            tuple(sorted(spec.consumers)),
+            ", ".join(f"v{v}" for v in sorted(spec.versions)),
+        )
+        for spec in CATALOGUE.values()
+    }
+    assert documented == expected
+
+
+def test_the_process_table_is_the_registry():
+    documented = {}
+    for names, command, _ in _rows(_section("3")):
+        words = shlex.split(command.strip("`"))
+        for name in re.findall(r"`([a-z]+-[a-z]+)`", names):
+            service = name.split("-")[0]
+            documented[name] = [service if w == "SERVICE" else w for w in words]
+    expected = {
+        name: argv[argv.index("coaching") :] for name, argv in process_table("python").items()
+    }
+    assert documented == expected
+
+
+def test_code_cites_the_architecture_not_a_file_outside_the_repository():
+    offending = []
+    for package in ("coaching", "shared", "services"):
+        for path in (ROOT / package).rglob("*.py"):
+            if "DESIGN.md" in path.read_text():
+                offending.append(str(path.relative_to(ROOT)))
+    assert offending == []
+
+
+def test_the_life_domains_are_the_vocabulary_the_code_has():
+    from shared.domains import LIFE_DOMAINS
+
+    documented = re.findall(r"`([a-z_]+)`", _section("7").split("**Configuration**")[0])
+    assert documented == list(LIFE_DOMAINS)
