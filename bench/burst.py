@@ -160,6 +160,9 @@ def plan_burst(n: int) -> tuple[list[dict], list[dict], list[dict]]:
                     "state": "deferred" if len(nudges) % 2 else "scheduled",
                     "reason": "quiet_hours" if len(nudges) % 2 else None,
                     "event_at": later + timedelta(hours=2) if "reminder" in kind else None,
+                    # An action reminder names its action (its email has the "I did it" link).
+                    "subject_id": uuid.uuid4() if kind == "action_reminder" else None,
+                    "subject_occurrence": "2026-12-01" if kind == "action_reminder" else None,
                     "due_at": later,
                 }
             )
@@ -349,8 +352,8 @@ def raw_burst(tmp: Path, n: int) -> float:
                     client_id=nudge["client_id"],
                     nudge_id=nudge["id"],
                     kind=nudge["kind"],
-                    subject_id=None,
-                    subject_occurrence=None,
+                    subject_id=nudge["subject_id"],
+                    subject_occurrence=nudge["subject_occurrence"],
                 )
                 rendered = render(
                     nudge["kind"], "email", variables | {"unsubscribe_url": url} | links

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -201,6 +202,14 @@ class Nudge(Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "client_id", "kind", "occurrence_key", name="uq_nudge_once"),
         Index("ix_nudges_due", "state", "due_at"),
+        # The claim's order among pending nudges (dispatcher/claiming.py): priority, due time.
+        Index(
+            "ix_nudges_pending",
+            "priority",
+            "due_at",
+            postgresql_where=text("state IN ('scheduled', 'deferred')"),
+            sqlite_where=text("state IN ('scheduled', 'deferred')"),
+        ),
         Index("ix_nudges_client", "tenant_id", "client_id"),
         Index("ix_nudges_subject", "tenant_id", "subject_id"),
         Index("ix_nudges_provider_id", "provider_message_id"),

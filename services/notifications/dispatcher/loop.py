@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from services.notifications.channels import (
@@ -30,7 +31,12 @@ from services.notifications.channels import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
-from services.notifications.contacts import PENDING_STATES
+from services.notifications.dispatcher.claiming import (
+    SWITCH_INTERVAL_SECONDS,
+    Batch,
+    claim_ahead,
+    claim_due,
+)
 from services.notifications.dispatcher.composing import Delivery, Draft, compose, draft_of
 from services.notifications.dispatcher.facts import ANSWER_KINDS, Facts, staff_id_of
 from services.notifications.dispatcher.outcomes import (
@@ -146,19 +152,7 @@ class Dispatcher:
     # -- claiming ---------------------------------------------------------------------
     def _claim(self, session: Session, now: datetime) -> list[Nudge]:
         """Due nudges, and ones whose lease ran out, marked ``sending`` under a lease."""
-        stmt = (
-            select(Nudge)
-            .where(
-                or_(
-                    Nudge.state.in_(PENDING_STATES) & (Nudge.due_at <= now),
-                    (Nudge.state == "sending") & (Nudge.claimed_until < now),
-                )
-            )
-            .order_by(Nudge.priority.desc(), Nudge.due_at)
-            .limit(self.batch_size)
-            .with_for_update(skip_locked=True)
-        )
-        nudges = list(session.scalars(stmt))
+        nudges = claim_due(session, now, self.batch_size)
         for nudge in nudges:
             nudge.state = "sending"
             nudge.claimed_until = now + LEASE
@@ -175,6 +169,13 @@ class Dispatcher:
         """Claim a batch, apply the rules and record the ones held back (one short
         transaction), then render and send the rest outside any transaction, recording
         each outcome as it comes. Returns how many were claimed."""
+        batch = self.take_batch()
+        self.deliver(batch)
+        return batch.claimed
+
+    def take_batch(self) -> Batch:
+        """Claim a batch and apply the rules (one short transaction); the lease of the
+        nudges going out is renewed from then until :meth:`deliver` has sent them."""
         now = self.clock()
         with self.runtime.unit_of_work() as uow:
             nudges = self._claim(uow.session, now)
@@ -183,11 +184,17 @@ class Dispatcher:
             drafts = self._prepare_all(uow.session, nudges, now) if nudges else []
             schedule_following(uow, _recurring_done_with(nudges, drafts), now)
             uow.commit()  # nothing leaves before the claim and the rules' verdicts are kept
+        batch = Batch(len(nudges), drafts)
         ids = [draft.nudge_id for draft in drafts]
-        with LeaseKeeper(self.runtime.session_factory, ids, self.clock):
-            self._send_batch(drafts)
-            self.recorder.wait()  # every outcome of the batch is kept before the next claim
-        return len(nudges)
+        batch.lease.enter_context(LeaseKeeper(self.runtime.session_factory, ids, self.clock))
+        return batch
+
+    def deliver(self, batch: Batch) -> None:
+        """Render and send a taken batch, recording each outcome as it comes; return once
+        every outcome is recorded."""
+        with batch.lease:
+            self._send_batch(batch.drafts)
+            self.recorder.wait()
 
     def _send_batch(self, drafts: list[Draft]) -> None:
         if self._pool is None:
@@ -369,16 +376,16 @@ class Dispatcher:
 
     def run_forever(self, stop: threading.Event) -> None:
         log.info("dispatcher started")
-        backoff = LoopBackoff(log, "notifications", "dispatcher")
-        while not stop.is_set():
-            try:
-                handled = self.run_once()
-            except Exception as exc:
-                stop.wait(backoff.failed(exc))
-                continue
-            backoff.succeeded()
-            if handled < self.batch_size:
-                stop.wait(self.runtime.settings.poll_interval_seconds)
+        sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)  # a process of waiting threads
+        claim_ahead(
+            self.take_batch,
+            self.deliver,
+            stop,
+            batch_size=self.batch_size,
+            poll_seconds=self.runtime.settings.poll_interval_seconds,
+            backoff=LoopBackoff(log, "notifications", "dispatcher"),
+            ahead=not self.send_rates.rates,
+        )
         self.close()
         log.info("dispatcher stopped")
 
