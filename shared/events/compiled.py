@@ -139,7 +139,7 @@ def _converter(field: fields.Field) -> Callable[[Any], Any] | None:
     if kind is fields.List:
         return _list_loader(field)
     if kind is fields.Dict:
-        return _dict_loader(field)
+        return _dict_converter(field, _field_loader)
     if isinstance(field, _DELEGATED):
         return lambda value: field.deserialize(value)
     return None
@@ -183,7 +183,10 @@ def _list_loader(field: fields.List) -> Callable[[Any], Any] | None:
     return convert
 
 
-def _dict_loader(field: fields.Dict) -> Callable[[Any], Any] | None:
+def _dict_converter(
+    field: fields.Dict, convert_field: Callable[[fields.Field], Callable[[Any], Any] | None]
+) -> Callable[[Any], Any] | None:
+    """A dict's loader or dumper: ``convert_field`` gives its keys' and values'."""
     if field.key_field is None and field.value_field is None:
 
         def copy(value: Any) -> dict:
@@ -194,15 +197,15 @@ def _dict_loader(field: fields.Dict) -> Callable[[Any], Any] | None:
         return copy
     if field.key_field is None or field.value_field is None:
         return None
-    load_key = _field_loader(field.key_field)
-    load_value = _field_loader(field.value_field)
-    if load_key is None or load_value is None:
+    convert_key = convert_field(field.key_field)
+    convert_value = convert_field(field.value_field)
+    if convert_key is None or convert_value is None:
         return None
 
     def convert(value: Any) -> dict:
         if type(value) is not dict:
             raise _Unsure
-        return {load_key(k): load_value(v) for k, v in value.items()}
+        return {convert_key(k): convert_value(v) for k, v in value.items()}
 
     return convert
 
@@ -250,7 +253,7 @@ def _field_dumper(field: fields.Field) -> Callable[[Any], Any] | None:
     elif kind is fields.List:
         dump = _list_dumper(field)
     elif kind is fields.Dict:
-        dump = _dict_dumper(field)
+        dump = _dict_converter(field, _field_dumper)
     elif isinstance(field, _DELEGATED):
         return lambda value: field._serialize(value, None, None)
     else:
@@ -264,30 +267,6 @@ def _uuid_text(value: Any) -> str:
     if type(value) is not uuid.UUID:
         raise _Unsure
     return str(value)
-
-
-def _dict_dumper(field: fields.Dict) -> Callable[[Any], Any] | None:
-    if field.key_field is None and field.value_field is None:
-
-        def copy(value: Any) -> dict:
-            if type(value) is not dict:
-                raise _Unsure
-            return dict(value)
-
-        return copy
-    if field.key_field is None or field.value_field is None:
-        return None
-    dump_key = _field_dumper(field.key_field)
-    dump_value = _field_dumper(field.value_field)
-    if dump_key is None or dump_value is None:
-        return None
-
-    def dump(value: Any) -> dict:
-        if type(value) is not dict:
-            raise _Unsure
-        return {dump_key(k): dump_value(v) for k, v in value.items()}
-
-    return dump
 
 
 def _list_dumper(field: fields.List) -> Callable[[Any], Any] | None:
