@@ -69,7 +69,7 @@ def new_envelope(
     unknown = set(data) - schema.keys
     if unknown:
         raise ValueError(f"{event_type} v{version} has no field(s) {sorted(unknown)}")
-    payload = schema.dump(schema.load(json.loads(json.dumps(data, default=_json_default))))
+    payload = schema.dump(schema.load(_as_on_the_wire(data)))
     return {
         "id": str(uuid.uuid4()),
         "type": event_type,
@@ -93,6 +93,40 @@ def _json_default(value: Any) -> str:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
+
+
+_AS_IS = (str, int, float, bool, type(None))
+_AS_TEXT = {uuid.UUID: str, datetime: datetime.isoformat}
+
+
+class _NotPlain(Exception):
+    pass
+
+
+def _as_on_the_wire(data: Any) -> Any:
+    """``data`` as a consumer will read it: ``json.loads(json.dumps(data, default=...))``.
+    Its common shapes (JSON values, UUIDs, datetimes) are converted directly, which costs
+    a fraction of the round trip; anything else takes the round trip itself."""
+    try:
+        return _plain_copy(data)
+    except _NotPlain:
+        return json.loads(json.dumps(data, default=_json_default))
+
+
+def _plain_copy(value: Any) -> Any:
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    if kind is dict:
+        if not all(type(key) is str for key in value):
+            raise _NotPlain  # json.dumps writes other keys its own way
+        return {key: _plain_copy(item) for key, item in value.items()}
+    if kind is list or kind is tuple:
+        return [_plain_copy(item) for item in value]
+    as_text = _AS_TEXT.get(kind)
+    if as_text is None:
+        raise _NotPlain
+    return as_text(value)
 
 
 def parse_envelope(body: bytes | str) -> Envelope:
