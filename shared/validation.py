@@ -34,6 +34,18 @@ def free_text(value) -> None:
         )
 
 
+class WholeMatch(validate.Regexp):
+    r"""Validator: ``regex`` matches the whole value. Marshmallow's ``Regexp`` uses
+    ``re.match``, where ``$`` also matches before a trailing newline, so ``"08:00\n"``
+    would pass ``^\d\d:\d\d$``. The pattern is kept as written for the OpenAPI
+    document, where ``$`` is the very end (JSON Schema patterns have no ``\Z``)."""
+
+    def __call__(self, value):
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
 class MultilineText(fields.String):
     """Free text that may span lines: notes, descriptions, histories, message bodies.
 

@@ -1,4 +1,4 @@
-"""Fixtures: real infrastructure per test (fresh vhost and databases), an SMTP server,
+"""Fixtures: real infrastructure per test (its own vhost and databases), an SMTP server,
 settings from the environment, and the system in-process or as real processes."""
 
 from __future__ import annotations
@@ -50,16 +50,33 @@ class Infra:
         return self.broker_url.startswith("amqp")
 
 
+@pytest.fixture(scope="session")
+def vhosts():
+    """Fresh vhosts, made and deleted in batches (see ``tests/support/infra.py``)."""
+    pool = infra_mod.VhostPool()
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(scope="session")
+def databases():
+    """Each test's own databases, at the head revision and empty (``tests/support/infra.py``)."""
+    pool = infra_mod.DatabasePool()
+    yield pool
+    pool.close()
+
+
 @pytest.fixture
-def infra(tmp_path):
+def infra(request, tmp_path):
     if BACKEND.startswith("rabbitmq"):
-        vhost, broker_url = infra_mod.create_vhost()
-        databases = infra_mod.create_databases(SERVICES)
+        vhosts, pool = request.getfixturevalue("vhosts"), request.getfixturevalue("databases")
+        vhost, broker_url = vhosts.take()
+        databases = pool.create(SERVICES)
         try:
             yield Infra(broker_url, databases)
         finally:
-            infra_mod.drop_databases(databases)
-            infra_mod.drop_vhost(vhost)
+            pool.release(databases)
+            vhosts.release(vhost)
     else:
         yield Infra(
             "filesystem://localhost/",
@@ -121,10 +138,11 @@ def tenant(api):
 
 
 @pytest.fixture
-def notifications_env(tmp_path, smtp, monkeypatch) -> dict[str, str]:
+def notifications_env(request, tmp_path, smtp, monkeypatch) -> dict[str, str]:
     """Notifications alone: one fresh database, the SMTP sink, no broker needed."""
     if BACKEND.startswith("rabbitmq"):
-        databases = infra_mod.create_databases(("notifications",))
+        pool = request.getfixturevalue("databases")
+        databases = pool.create(("notifications",))
     else:
         databases = {"notifications": f"sqlite:///{tmp_path / 'notifications.db'}"}
     values = {
@@ -147,7 +165,7 @@ def notifications_env(tmp_path, smtp, monkeypatch) -> dict[str, str]:
         yield values
     finally:
         if BACKEND.startswith("rabbitmq"):
-            infra_mod.drop_databases(databases)
+            pool.release(databases)
 
 
 @pytest.fixture

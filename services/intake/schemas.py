@@ -11,7 +11,7 @@ from services.intake.lifecycle import STATUSES
 from services.intake.measures import K10_BANDS, K10_ITEMS, WEMWBS_ITEMS
 from shared.domains import CHANNELS, LIFE_DOMAINS, ROLES
 from shared.pagination import page_of, paged
-from shared.validation import LifeDomain, MultilineText, Schema, TimeZoneName
+from shared.validation import LifeDomain, MultilineText, Schema, TimeZoneName, WholeMatch
 
 NonEmpty = validate.Length(min=1, max=200)
 
@@ -25,7 +25,7 @@ class OrganisationCreateSchema(Schema):
     name = fields.String(required=True, validate=NonEmpty)
     default_region = fields.String(
         load_default="AU",
-        validate=validate.Regexp(r"^[A-Z]{2}$", error="Use a two-letter ISO 3166 region code."),
+        validate=WholeMatch(r"^[A-Z]{2}$", error="Use a two-letter ISO 3166 region code."),
         metadata={"description": "Region used to read phone numbers written without +country."},
     )
     admin = fields.Nested(AdminSchema, required=True)

@@ -11,7 +11,7 @@ HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
 def parse_hhmm(value: str) -> time:
-    match = HHMM.match(value)
+    match = HHMM.fullmatch(value)  # not match: its $ lets "08:00\n" by
     if not match:
         raise ValueError(f"not a HH:MM time: {value!r}")
     return time(int(match.group(1)), int(match.group(2)))

@@ -5,11 +5,9 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from services.notifications.quiet_hours import HHMM
 from services.notifications.weekly_digest import WEEKDAYS
 from shared.pagination import page_of
-from shared.validation import MultilineText, Schema
+from shared.validation import MultilineText, Schema, WholeMatch
 
-HhMm = fields.String(
-    required=True, validate=validate.Regexp(HHMM, error="Use HH:MM (24-hour clock).")
-)
+HhMm = fields.String(required=True, validate=WholeMatch(HHMM, error="Use HH:MM (24-hour clock)."))
 
 
 class NudgeSchema(Schema):
@@ -48,7 +46,7 @@ NudgePageSchema = page_of(NudgeSchema, "NudgePageSchema")
 class QuietHoursSchema(Schema):
     start = HhMm
     end = fields.String(
-        required=True, validate=validate.Regexp(HHMM, error="Use HH:MM (24-hour clock).")
+        required=True, validate=WholeMatch(HHMM, error="Use HH:MM (24-hour clock).")
     )
 
 
@@ -59,7 +57,7 @@ class WeeklyDigestSchema(Schema):
     )
     local_time = fields.String(
         required=True,
-        validate=validate.Regexp(HHMM, error="Use HH:MM (24-hour clock)."),
+        validate=WholeMatch(HHMM, error="Use HH:MM (24-hour clock)."),
         metadata={"description": "the client's own local time"},
     )
 

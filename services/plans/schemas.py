@@ -27,7 +27,7 @@ class PlanQuerySchema(Schema):
 
 
 def _local_time(value: str) -> None:
-    if not LOCAL_TIME.match(value):
+    if not LOCAL_TIME.fullmatch(value):  # not match: its $ lets "08:00\n" by
         raise ValidationError("A local time as HH:MM (24-hour).")
 
 

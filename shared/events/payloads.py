@@ -12,6 +12,7 @@ notifications needs an address).
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from shared.domains import LIFE_DOMAINS
+from shared.validation import WholeMatch
 
 Domain = validate.OneOf(LIFE_DOMAINS)
 
@@ -206,7 +207,7 @@ class MoodPromptsSetV1(Payload):
         validate=validate.Length(min=1, max=len(WEEKDAYS)),
     )
     local_time = fields.String(
-        allow_none=True, required=True, validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$")
+        allow_none=True, required=True, validate=WholeMatch(r"^([01]\d|2[0-3]):[0-5]\d$")
     )
 
 

@@ -15,7 +15,8 @@ from shared.messaging.topology import Topology
 
 
 def _publish(settings, body, routing_key="client.onboarded") -> None:
-    with broker_connection(settings) as connection:
+    # Confirmed, so the message is in its queue before the test consumes.
+    with broker_connection(settings, confirm_publish=True) as connection:
         Producer(connection.default_channel).publish(
             body,
             exchange=Topology(settings).events,

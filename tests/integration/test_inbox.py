@@ -20,7 +20,8 @@ def _onboarded_body(system) -> bytes:
 
 
 def _publish_raw(settings, body: bytes, routing_key: str) -> None:
-    with broker_connection(settings) as connection:
+    # Confirmed, so the message is in its queue before the test consumes.
+    with broker_connection(settings, confirm_publish=True) as connection:
         topology = Topology(settings)
         Producer(connection.default_channel).publish(
             body,

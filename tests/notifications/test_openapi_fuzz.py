@@ -16,7 +16,9 @@ def test_no_generated_request_gets_a_server_error(notifications):
     tenant = uuid.uuid4()
     n.refer(tenant)
     headers = {"Authorization": f"Bearer {n.token(tenant)}"}
-    statuses = assert_no_server_errors(n.app, headers, max_examples=30)
+    # Nothing is pinned here: past a dozen or so examples an operation's generated ids
+    # mostly meet one more 404 (the other services run a dozen, on real ids).
+    statuses = assert_no_server_errors(n.app, headers, max_examples=15)
     assert sum(statuses.values()) > 100
     assert statuses[200] > 0, statuses  # some requests were valid enough to succeed
     hostile = assert_hostile_text_never_fails(n.app, headers, max_examples=12)

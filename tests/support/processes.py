@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import requests
@@ -79,9 +81,21 @@ class ProcessSystem:
                 process.wait(5)
         return process.returncode
 
-    def stop_all(self) -> None:
-        for name in list(self.processes):
-            self.stop(name)
+    def stop_all(self, timeout: float = 15) -> None:
+        """Stop every process, all at once: each is told first, then each awaited, so
+        their graceful shutdowns overlap instead of adding up."""
+        running = {name: self.processes.pop(name) for name in list(self.processes)}
+        for process in running.values():
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):  # it may just have exited
+                    os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for process in running.values():
+            try:
+                process.wait(max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(5)
 
     def logs(self) -> str:
         return "\n".join(

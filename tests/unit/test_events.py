@@ -84,6 +84,23 @@ def test_undecodable_bodies_are_rejected(body):
         parse_envelope(body)
 
 
+def test_a_mood_prompt_time_with_a_trailing_newline_is_an_invalid_payload():
+    def mood_prompts_set(local_time: str) -> str:
+        data = {"plan_id": str(uuid.uuid4()), "client_id": str(uuid.uuid4())}
+        envelope = new_envelope(
+            "plan.mood_prompts_set",
+            uuid.uuid4(),
+            data | {"weekdays": ["mon"], "local_time": "18:00"},
+            producer="plans",
+        )
+        envelope["data"]["local_time"] = local_time  # as a faulty producer might send it
+        return json.dumps(envelope)
+
+    assert parse_envelope(mood_prompts_set("18:00")).data["local_time"] == "18:00"
+    with pytest.raises(InvalidEvent, match="invalid plan.mood_prompts_set v1 payload"):
+        parse_envelope(mood_prompts_set("18:00\n"))
+
+
 def test_unknown_event_type_parses_as_unknown():
     envelope = new_envelope("client.referred", uuid.uuid4(), _referred(), producer="intake")
     envelope["type"] = "client.teleported"

@@ -70,6 +70,23 @@ def test_a_plain_string_field_is_one_line_by_default_at_any_depth(body, where):
     assert list(refused.value.messages) == [where]
 
 
+def test_a_local_time_with_a_trailing_newline_is_refused_as_not_hh_mm():
+    from services.plans.schemas import ScheduleFieldsSchema
+
+    assert ScheduleFieldsSchema().validate({"local_time": "08:00"}) == {}
+    errors = ScheduleFieldsSchema().validate({"local_time": "08:00\n"})
+    assert "A local time as HH:MM (24-hour)." in errors["local_time"]
+
+
+def test_a_region_with_a_trailing_newline_is_refused_as_not_a_two_letter_code():
+    from services.intake.schemas import OrganisationCreateSchema
+
+    body = {"name": "Harbour", "admin": {"name": "Ana", "email": "ana@harbour.example"}}
+    assert OrganisationCreateSchema().validate(body | {"default_region": "AU"}) == {}
+    errors = OrganisationCreateSchema().validate(body | {"default_region": "AU\n"})
+    assert "Use a two-letter ISO 3166 region code." in errors["default_region"]
+
+
 def test_free_text_keeps_newlines_and_tabs_and_reads_crlf_as_lf():
     loaded = _NewBody().load({"notes": "One\r\ntwo\rthree\n\tfour", "title": "Café Ōtautahi"})
     assert loaded == {"notes": "One\ntwo\nthree\n\tfour", "title": "Café Ōtautahi"}

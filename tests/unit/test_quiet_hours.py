@@ -15,6 +15,7 @@ from services.notifications.quiet_hours import (
     parse_hhmm,
     start_of_next_day,
 )
+from services.notifications.schemas import QuietHoursSchema, WeeklyDigestSchema
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -68,10 +69,24 @@ def test_equal_start_and_end_means_no_quiet_hours(local):
     assert not none.contains(at(local))
 
 
-@pytest.mark.parametrize("value", ["24:00", "7:00", "07:60", "0700", "", "07:00 "])
+@pytest.mark.parametrize("value", ["24:00", "7:00", "07:60", "0700", "", "07:00 ", "07:00\n"])
 def test_a_quiet_hour_must_be_written_hh_mm(value):
     with pytest.raises(ValueError):
         parse_hhmm(value)
+
+
+@pytest.mark.parametrize(
+    ("schema", "body", "field"),
+    [
+        (QuietHoursSchema, {"start": "21:00", "end": "08:00"}, "start"),
+        (QuietHoursSchema, {"start": "21:00", "end": "08:00"}, "end"),
+        (WeeklyDigestSchema, {"weekday": "sun", "local_time": "08:00"}, "local_time"),
+    ],
+)
+def test_a_time_with_a_trailing_newline_is_refused_as_not_hh_mm(schema, body, field):
+    assert schema().validate(body) == {}
+    errors = schema().validate(body | {field: body[field] + "\n"})
+    assert "Use HH:MM (24-hour clock)." in errors[field]
 
 
 # -- the first allowed minute ----------------------------------------------------------------
