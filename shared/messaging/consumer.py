@@ -1,11 +1,6 @@
 """The Kombu worker: consumes a service's queue in small batches and acknowledges each
 batch only after the :class:`~shared.messaging.inbox.InboxProcessor` committed it.
 
-A batch is handled on a thread of its own while the broker's thread gathers the next
-one, so that reading and decoding deliveries overlaps the database's work. Batches are
-still handled one at a time and in order: the next is handed over only once the one
-before has committed and been acknowledged.
-
 While the database is unreachable the worker holds its messages (unacknowledged, still
 answering heartbeats) and tries again after a pause that doubles up to a bound.
 """
@@ -17,7 +12,6 @@ import contextlib
 import logging
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 
 from kombu import Consumer
 from kombu.mixins import ConsumerMixin
@@ -41,9 +35,7 @@ class EventWorker(ConsumerMixin):
     """Consumes this service's queue with manual acks and a prefetch limit.
 
     Messages are gathered into small batches (up to ``batch_size``, or whatever arrived
-    within ``max_wait`` seconds) and handled in one transaction, then acknowledged. One
-    batch is handled (on the handler thread) while the next is gathered; ``prefetch``
-    holds both.
+    within ``max_wait`` seconds) and handled in one transaction, then acknowledged.
     """
 
     def __init__(
@@ -65,9 +57,6 @@ class EventWorker(ConsumerMixin):
         self._ack_many = self.connection.transport.driver_type == "amqp"
         self._pending: list = []
         self._first_pending_at = 0.0
-        # The batch being handled, and its result to come.
-        self._handler = ThreadPoolExecutor(1, thread_name_prefix=f"{processor.service}-handler")
-        self._in_hand: tuple[list, Future] | None = None
         self._active_connection = None
         self._holding = False
         self._connected_before = False
@@ -99,7 +88,6 @@ class EventWorker(ConsumerMixin):
         topology.declare(self.connection)
         # Unacknowledged messages of a lost channel will be redelivered: forget them.
         self._pending.clear()
-        self._let_go_in_hand()
         return [
             consumer_cls(
                 queues=[topology.queue(self.processor.service)],
@@ -118,38 +106,17 @@ class EventWorker(ConsumerMixin):
             self.flush()
 
     def on_iteration(self) -> None:
-        if self._in_hand is not None and self._in_hand[1].done():
-            self._finish_in_hand()  # acknowledge it now, not when the next batch is full
         if self._pending and time.monotonic() - self._first_pending_at >= self.max_wait:
             self.flush()
 
     def flush(self) -> None:
-        """Hand the gathered batch to the handler thread, once the batch before it has
-        been handled and acknowledged."""
-        self._finish_in_hand()
         batch, self._pending = self._pending, []
-        messages = [(m.body, m.headers) for m in batch]
-        self._in_hand = (batch, self._handler.submit(self.processor.process_batch, messages))
-
-    def flush_all(self) -> None:
-        """Handle and acknowledge everything received, before the worker stops."""
-        if self._pending:
-            self.flush()
-        self._finish_in_hand()
-
-    def _finish_in_hand(self) -> None:
-        """Wait for the batch in hand; acknowledge it once committed. While the database
-        is unreachable its handling is retried here, holding the messages."""
-        if self._in_hand is None:
-            return
-        batch, handled = self._in_hand
-        self._in_hand = None
         messages = [(m.body, m.headers) for m in batch]
         delay = DATABASE_BACKOFF_START_SECONDS
         service = self.processor.service
         while True:
             try:
-                outcomes = handled.result()
+                outcomes = self.processor.process_batch(messages)
                 break
             except DatabaseUnavailable as exc:
                 DATABASE_UNAVAILABLE.labels(service, "worker").inc()
@@ -167,25 +134,13 @@ class EventWorker(ConsumerMixin):
                 )
                 self._hold(delay)
                 delay = min(delay * 2, DATABASE_BACKOFF_MAX_SECONDS)
-                handled = self._handler.submit(self.processor.process_batch, messages)
         for disposition, count in collections.Counter(outcomes).items():
             EVENTS_HANDLED.labels(service, disposition.value).inc(count)
         if self._ack_many:
-            batch[-1].ack(multiple=True)  # every delivery up to it is handled by now
+            batch[-1].ack(multiple=True)  # the batch is every unacknowledged delivery so far
         else:
             for message in batch:
                 message.ack()
-
-    def _let_go_in_hand(self) -> None:
-        """A new channel: the batch in hand was delivered on the lost one, which can no
-        longer acknowledge it. Let it finish (committed or not) and forget it; the
-        broker delivers its messages again and the inbox knows the ones committed."""
-        if self._in_hand is None:
-            return
-        _batch, handled = self._in_hand
-        self._in_hand = None
-        with contextlib.suppress(Exception):
-            handled.result()
 
     def _hold(self, seconds: float) -> None:
         """Wait without going silent on the broker: keep reading frames and answering
@@ -225,16 +180,10 @@ class EventWorker(ConsumerMixin):
         threading.Thread(target=watch, daemon=True).start()
         log.info("worker started", extra={"service": self.processor.service})
         # A short drain timeout lets on_iteration flush a partial batch promptly.
-        try:
-            self.run(safety_interval=self.max_wait)
-        finally:
-            self._let_go_in_hand()
-            self._handler.shutdown()
+        self.run(safety_interval=self.max_wait)
+        if self._pending:
+            self.flush()
         log.info("worker stopped", extra={"service": self.processor.service})
-
-    def on_consume_end(self, connection, channel) -> None:
-        # Stopping: the channel is still open, so what was received can be acknowledged.
-        self.flush_all()
 
 
 def drain(settings: Settings, processor: InboxProcessor, idle_seconds: float = 0.5) -> int:
