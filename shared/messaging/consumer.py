@@ -42,8 +42,8 @@ class EventWorker(ConsumerMixin):
         self,
         settings: Settings,
         processor: InboxProcessor,
-        prefetch: int = 200,
-        batch_size: int = 100,
+        prefetch: int = 400,
+        batch_size: int = 200,
         max_wait: float = 0.02,
     ):
         self.settings = settings
