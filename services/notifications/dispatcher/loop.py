@@ -138,11 +138,8 @@ class Dispatcher:
         self.batch_size = self.send_rates.batch_ceiling(batch_size)
         self.max_attempts = max_attempts
         self.retry_base = timedelta(seconds=runtime.settings.retry_base_seconds)
-        engine = runtime.engine
         self._one_statement = (
-            engine.execution_options(isolation_level="AUTOCOMMIT")
-            if engine.dialect.name == "postgresql"
-            else None
+            runtime.autocommit_engine if runtime.engine.dialect.name == "postgresql" else None
         )
         self.recorder = OutcomeRecorder(self.record)
 
