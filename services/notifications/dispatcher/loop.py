@@ -36,6 +36,7 @@ from services.notifications.dispatcher.claiming import (
     Batch,
     claim_ahead,
     claim_due,
+    keep_verdicts,
 )
 from services.notifications.dispatcher.composing import Delivery, Draft, compose, draft_of
 from services.notifications.dispatcher.facts import ANSWER_KINDS, Facts, staff_id_of
@@ -179,6 +180,8 @@ class Dispatcher:
             if nudges and self._one_statement is not None:
                 _lock_clients(uow.session, nudges)
             drafts = self._prepare_all(uow.session, nudges, now) if nudges else []
+            if self._one_statement is not None:  # elsewhere the session's flush writes them
+                keep_verdicts(uow.session, nudges, now)
             schedule_following(uow, _recurring_done_with(nudges, drafts), now)
             uow.commit()  # nothing leaves before the claim and the rules' verdicts are kept
         batch = Batch(len(nudges), drafts)
