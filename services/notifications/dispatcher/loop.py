@@ -19,6 +19,7 @@ import logging
 import sys
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -184,6 +185,12 @@ class Dispatcher:
                 keep_verdicts(uow.session, nudges, now)
             schedule_following(uow, _recurring_done_with(nudges, drafts), now)
             uow.commit()  # nothing leaves before the claim and the rules' verdicts are kept
+        if nudges:  # one line a batch: each nudge's own are at DEBUG
+            held_back = Counter(n.state for n in nudges if n.state != "sending")
+            log.info(
+                "nudges claimed",
+                extra={"claimed": len(nudges), "going": len(drafts), "held_back": held_back},
+            )
         batch = Batch(len(nudges), drafts)
         ids = [draft.nudge_id for draft in drafts]
         batch.lease.enter_context(LeaseKeeper(self.runtime.session_factory, ids, self.clock))
@@ -254,7 +261,7 @@ class Dispatcher:
                 decision = _with_digest_content(nudge, decision, facts, contact.timezone)
         if decision.action != "send":
             self._hold_back(nudge, decision)
-            log.info(
+            log.debug(
                 "nudge held back",
                 extra={"nudge_id": str(nudge.id), "state": nudge.state, "reason": nudge.reason},
             )

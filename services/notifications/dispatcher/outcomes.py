@@ -179,7 +179,8 @@ def record_in_one_statement(
 
 
 def count_recorded(outcomes: list[DeliveryOutcome]) -> None:
-    """Metrics and a log line for each outcome recorded."""
+    """Metrics and a log line for each outcome recorded: a failure or a retry at INFO, a
+    send (hundreds a second in a burst, counted by the metrics) at DEBUG."""
     for outcome in outcomes:
         delivery = outcome.delivery
         metrics.NUDGES.labels(
@@ -188,7 +189,11 @@ def count_recorded(outcomes: list[DeliveryOutcome]) -> None:
         if outcome.state == "sent" and outcome.at and delivery.due_at:
             lateness = (outcome.at - delivery.due_at).total_seconds()
             metrics.NUDGE_LATENESS.labels(delivery.channel).observe(max(lateness, 0.0))
-        log.info(
+        level = logging.DEBUG if outcome.state == "sent" else logging.INFO
+        if not log.isEnabledFor(level):
+            continue
+        log.log(
+            level,
             "nudge " + ("delivery deferred" if outcome.state == "scheduled" else outcome.state),
             extra={
                 "nudge_id": str(outcome.delivery.nudge_id),
