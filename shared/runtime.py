@@ -85,27 +85,30 @@ class ServiceRuntime:
         )
 
     @functools.cached_property
-    def read_engine(self) -> Engine:
-        """The engine of the API's hot reads (:meth:`read`): on PostgreSQL each statement
-        is its own transaction (no BEGIN and ROLLBACK round trips) and a pooled
-        connection is not pinged first. SQLite shares the one engine."""
+    def autocommit_engine(self) -> Engine:
+        """The engine of statements that are each their own transaction: the API's hot
+        reads (:meth:`read`), a dispatcher's recording of its outcomes. On PostgreSQL
+        there are no BEGIN and ROLLBACK round trips, the connections are in autocommit
+        from the start (switching a pooled connection in and out of it costs more CPU
+        than a small statement) and a pooled connection is not pinged first: the
+        callers repeat a failed statement themselves. SQLite shares the one engine."""
         url = self.settings.database_url(self.name)
         if url.startswith("sqlite"):
             return self.engine
         return make_engine(url, pool_pre_ping=False, isolation_level="AUTOCOMMIT")
 
     def read(self, query: Callable[[Connection], T]) -> T:
-        """Run ``query`` on a connection of :attr:`read_engine`. A read that meets a
+        """Run ``query`` on a connection of :attr:`autocommit_engine`. A read that meets a
         connection the database dropped (a restart, a failover) runs once more on a
         fresh one: a read is safe to repeat, and no caller sees the restart."""
         try:
-            with self.read_engine.connect() as connection:
+            with self.autocommit_engine.connect() as connection:
                 return query(connection)
         except DBAPIError as exc:
             if not exc.connection_invalidated:
                 raise
         # SQLAlchemy has now discarded every connection the pool held before the error.
-        with self.read_engine.connect() as connection:
+        with self.autocommit_engine.connect() as connection:
             return query(connection)
 
     @functools.cached_property

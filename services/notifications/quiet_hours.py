@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -84,6 +85,8 @@ def start_of_next_day(moment: datetime, timezone: str, windows: list[QuietHours]
     return next_allowed(wall_clock(tomorrow, time(0, 0), tz).astimezone(UTC), timezone, windows)
 
 
+# The dispatcher asks for every nudge of a batch, at one moment, in a few timezones.
+@functools.lru_cache(maxsize=256)
 def local_day_bounds(moment: datetime, timezone: str) -> tuple[datetime, datetime]:
     """The UTC start and end of the client's local day containing ``moment``."""
     tz = zone(timezone)

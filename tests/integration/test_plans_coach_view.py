@@ -227,7 +227,7 @@ def test_a_page_of_fifty_costs_one_statement_whatever_its_size(org):
 
     token = org.token(coach)
     _caseload(org, token, "?limit=5")  # connections opened, dialect initialised
-    engines = {runtime.engine, runtime.read_engine}
+    engines = {runtime.engine, runtime.autocommit_engine}
     for engine in engines:
         event.listen(engine, "before_cursor_execute", count)
     try:

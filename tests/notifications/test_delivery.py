@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from services.notifications import suppressions
 from services.notifications.channels import channels_from_settings
 from services.notifications.channels.base import OutgoingMessage
-from services.notifications.channels.email import WIRE_POLICY, build_email
+from services.notifications.channels.email import email_bytes
 from services.notifications.dispatcher import Dispatcher
 from services.notifications.dispatcher.recorder import OutcomeRecorder
 
@@ -209,9 +209,7 @@ def test_email_with_non_ascii_names_and_long_headers_round_trips():
         "<p>Kia ora Ārohā</p>",
         {"List-Unsubscribe": "<https://notify.example/unsubscribe/" + "x" * 300 + ">"},
     )
-    wire = build_email(message, "Whānau Recovery <coach@whanau.example>").as_bytes(
-        policy=WIRE_POLICY
-    )
+    wire = email_bytes(message, "Whānau Recovery <coach@whanau.example>")
 
     assert all(len(line) <= 998 for line in wire.split(b"\r\n"))
     assert b"\n" not in wire.replace(b"\r\n", b"")

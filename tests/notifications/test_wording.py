@@ -15,7 +15,7 @@ from urllib.parse import parse_qs
 from werkzeug import Response
 
 from services.notifications.channels.base import OutgoingMessage
-from services.notifications.channels.email import WIRE_POLICY, build_email
+from services.notifications.channels.email import email_bytes
 from services.notifications.kinds import KINDS
 from services.plans import actions, checkins, mood_prompts
 from services.plans.lifecycle import activated_payload, goal_payload, lifecycle_payload
@@ -284,6 +284,6 @@ def test_the_organisations_name_is_the_senders_name_however_it_is_written(notifi
 
 def test_an_organisation_without_a_name_sends_from_the_configured_address_alone():
     message = OutgoingMessage("<n1@coaching.nudges>", "to@example.net", "Hi", "Hello")
-    wire = build_email(message, "coach@harbour.example").as_bytes(policy=WIRE_POLICY)
+    wire = email_bytes(message, "coach@harbour.example")
     parsed = message_from_bytes(wire, policy=email.policy.default)
     assert parsed["From"] == "coach@harbour.example"

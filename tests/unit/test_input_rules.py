@@ -189,7 +189,7 @@ def test_the_local_outbox_forgets_one_client_and_keeps_the_others(tmp_path):
 def test_an_email_header_never_carries_a_line_break_from_stored_text():
     """Text stored before the API refused line breaks must not forge a header."""
     from services.notifications.channels.base import OutgoingMessage
-    from services.notifications.channels.email import FILE_POLICY, build_email
+    from services.notifications.channels.email import FILE_POLICY, email_bytes
 
     message = OutgoingMessage(
         message_id="<n@coaching.nudges>",
@@ -197,7 +197,7 @@ def test_an_email_header_never_carries_a_line_break_from_stored_text():
         subject="Welcome, Jo\r\nBcc: everyone@example.net",
         text="Hello",
     )
-    raw = build_email(message, "coach@example.org").as_bytes(policy=FILE_POLICY)
+    raw = email_bytes(message, "coach@example.org", FILE_POLICY)
     assert b"\nBcc:" not in raw
     assert b"Subject: Welcome, Jo  Bcc: everyone@example.net" in raw
 

@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 
 from services.notifications.channels.base import OutgoingMessage
-from services.notifications.channels.email import FILE_POLICY, build_email
+from services.notifications.channels.email import FILE_POLICY, email_bytes
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class FileOutboxChannel:
             safe_id = f"{uuid.UUID(message.client_id)}.{safe_id}"
         if self.name == "email":
             path = self.folder / f"{safe_id}.eml"
-            path.write_bytes(build_email(message, self.sender).as_bytes(policy=FILE_POLICY))
+            path.write_bytes(email_bytes(message, self.sender, FILE_POLICY))
         else:
             path = self.folder / f"{safe_id}.sms.txt"
             path.write_text(f"To: {message.to}\n\n{message.text}\n")

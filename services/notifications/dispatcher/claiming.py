@@ -18,6 +18,7 @@ transaction no longer stands between two batches on the wire.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -108,6 +109,53 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[Nudge]:
     # Rare (a dispatcher died): the batch is the first ``limit`` of both in one order.
     # Any left over stay as they were, locked only until this claim commits.
     return sorted(expired + due, key=lambda n: (-n.priority, n.due_at))[:limit]
+
+
+# PostgreSQL: a claimed batch's verdicts (sending under a lease, or held back and why), as
+# the rules left its nudges, in one statement from one JSON document, instead of the
+# session's flush, which compared every column of each nudge and wrote them in a
+# statement per shape: a quarter of the claim's CPU. A digest's variables are the week it
+# speaks of; other nudges' are written back as they were read (a NULL stays NULL).
+KEEP_VERDICTS_ON_POSTGRESQL = text(
+    """
+    UPDATE nudges SET
+        state = verdict.state, reason = verdict.reason, channel = verdict.channel,
+        attempts = verdict.attempts,
+        variables = coalesce(verdict.variables, nudges.variables),
+        due_at = verdict.due_at, claimed_until = verdict.claimed_until, updated_at = :now
+    FROM json_to_recordset(CAST(:verdicts AS json)) AS verdict(
+        id uuid, state varchar, reason text, channel varchar, attempts integer,
+        variables jsonb, due_at timestamptz, claimed_until timestamptz
+    )
+    WHERE nudges.id = verdict.id
+    """
+)
+
+
+def keep_verdicts(session: Session, nudges: list[Nudge], now: datetime) -> None:
+    """PostgreSQL: write the claimed ``nudges`` as they are now, in ``session``'s
+    transaction, and take them out of the session, whose flush would write them again."""
+    if not nudges:
+        return
+    for nudge in nudges:
+        session.expunge(nudge)
+    verdicts = [
+        {
+            "id": n.id,
+            "state": n.state,
+            "reason": n.reason,
+            "channel": n.channel,
+            "attempts": n.attempts,
+            "variables": n.variables,
+            "due_at": n.due_at,
+            "claimed_until": n.claimed_until,
+        }
+        for n in nudges
+    ]
+    # UUIDs and datetimes as str(): forms PostgreSQL reads back exactly.
+    session.execute(
+        KEEP_VERDICTS_ON_POSTGRESQL, {"verdicts": json.dumps(verdicts, default=str), "now": now}
+    )
 
 
 @dataclass

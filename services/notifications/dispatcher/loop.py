@@ -19,6 +19,7 @@ import logging
 import sys
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -36,6 +37,7 @@ from services.notifications.dispatcher.claiming import (
     Batch,
     claim_ahead,
     claim_due,
+    keep_verdicts,
 )
 from services.notifications.dispatcher.composing import Delivery, Draft, compose, draft_of
 from services.notifications.dispatcher.facts import ANSWER_KINDS, Facts, staff_id_of
@@ -138,11 +140,8 @@ class Dispatcher:
         self.batch_size = self.send_rates.batch_ceiling(batch_size)
         self.max_attempts = max_attempts
         self.retry_base = timedelta(seconds=runtime.settings.retry_base_seconds)
-        engine = runtime.engine
         self._one_statement = (
-            engine.execution_options(isolation_level="AUTOCOMMIT")
-            if engine.dialect.name == "postgresql"
-            else None
+            runtime.autocommit_engine if runtime.engine.dialect.name == "postgresql" else None
         )
         self.recorder = OutcomeRecorder(self.record)
 
@@ -182,8 +181,16 @@ class Dispatcher:
             if nudges and self._one_statement is not None:
                 _lock_clients(uow.session, nudges)
             drafts = self._prepare_all(uow.session, nudges, now) if nudges else []
+            if self._one_statement is not None:  # elsewhere the session's flush writes them
+                keep_verdicts(uow.session, nudges, now)
             schedule_following(uow, _recurring_done_with(nudges, drafts), now)
             uow.commit()  # nothing leaves before the claim and the rules' verdicts are kept
+        if nudges:  # one line a batch: each nudge's own are at DEBUG
+            held_back = Counter(n.state for n in nudges if n.state != "sending")
+            log.info(
+                "nudges claimed",
+                extra={"claimed": len(nudges), "going": len(drafts), "held_back": held_back},
+            )
         batch = Batch(len(nudges), drafts)
         ids = [draft.nudge_id for draft in drafts]
         batch.lease.enter_context(LeaseKeeper(self.runtime.session_factory, ids, self.clock))
@@ -254,7 +261,7 @@ class Dispatcher:
                 decision = _with_digest_content(nudge, decision, facts, contact.timezone)
         if decision.action != "send":
             self._hold_back(nudge, decision)
-            log.info(
+            log.debug(
                 "nudge held back",
                 extra={"nudge_id": str(nudge.id), "state": nudge.state, "reason": nudge.reason},
             )
