@@ -103,7 +103,12 @@ class Stream:
                 )
                 if reply.status_code < 300:
                     return reply.json()
-                if reply.status_code < 500 and reply.status_code not in (408, 429):
+                # 409 with Retry-After: the key's first request still holds it (or held it
+                # when the database went away); any other 4xx is an answer.
+                retryable = reply.status_code in (408, 429) or (
+                    reply.status_code == 409 and "Retry-After" in reply.headers
+                )
+                if reply.status_code < 500 and not retryable:
                     raise RuntimeError(f"{method} {path}: {reply.status_code} {reply.text[:300]}")
                 retry_after = reply.headers.get("Retry-After", "")
                 wait = float(retry_after) if retry_after.isdigit() else pause

@@ -81,6 +81,9 @@ class UnitOfWork:
         if self._pending:
             insert_rows(self.session, self._outbox_model.__table__, self._pending)
             self._pending = []
+        guard = context.before_commit.get()
+        if guard is not None:
+            guard(self.session)
         self.session.commit()
         actions, self._after_commit = self._after_commit, []
         for action in actions:

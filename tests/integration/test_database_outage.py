@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _refuse_connections(database_url: str, refuse: bool) -> None:
+def refuse_connections(database_url: str, refuse: bool) -> None:
     name = database_url.rsplit("/", 1)[1]
     with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as connection:
         connection.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS {str(not refuse)}')
@@ -62,17 +62,17 @@ def test_a_worker_holds_its_messages_through_a_database_outage_and_then_handles_
     tenant_id = str(uuid.uuid4())
     bodies = [json.dumps(_onboarded_envelope(tenant_id)).encode() for _ in range(5)]
     try:
-        _refuse_connections(database_url, refuse=True)
+        refuse_connections(database_url, refuse=True)
         for body in bodies:
             _publish(settings, body)
         time.sleep(4)  # the outage: several failed attempts and back-offs
         assert thread.is_alive(), "the worker died while its database was down"
-        _refuse_connections(database_url, refuse=False)
+        refuse_connections(database_url, refuse=False)
 
         wait_for(lambda: _plan_count(system) == 5, timeout=30, what="the held events handled")
         assert thread.is_alive()
     finally:
-        _refuse_connections(database_url, refuse=False)
+        refuse_connections(database_url, refuse=False)
         stop.set()
         thread.join(timeout=10)
 
@@ -100,7 +100,7 @@ def test_a_failing_handler_whose_retry_cannot_be_written_is_held_not_lost(
     def fails_then_the_database_goes(envelope, uow):
         if not failed_once:
             failed_once.append(envelope.id)
-            _refuse_connections(database_url, refuse=True)
+            refuse_connections(database_url, refuse=True)
             raise RuntimeError("plan store hiccup")
         return draft_plan_from_onboarding(envelope, uow)
 
@@ -116,10 +116,10 @@ def test_a_failing_handler_whose_retry_cannot_be_written_is_held_not_lost(
         wait_for(lambda: failed_once, timeout=15, what="the first, failing attempt")
         time.sleep(2)
         assert thread.is_alive(), "the worker died writing a retry to an unreachable database"
-        _refuse_connections(database_url, refuse=False)
+        refuse_connections(database_url, refuse=False)
         wait_for(lambda: _plan_count(system) == 1, timeout=30, what="the held event handled")
     finally:
-        _refuse_connections(database_url, refuse=False)
+        refuse_connections(database_url, refuse=False)
         stop.set()
         thread.join(timeout=10)
     assert deadletters.peek(settings, "plans") == []
@@ -131,7 +131,7 @@ def test_an_api_whose_database_is_down_answers_503_with_retry_after_and_recovers
     client = api.refer_client(tenant["token"])
     database_url = settings.database_url("intake")
     try:
-        _refuse_connections(database_url, refuse=True)
+        refuse_connections(database_url, refuse=True)
         for method, path, body in (
             ("GET", f"/v1/clients/{client['id']}", None),
             ("GET", "/v1/clients", None),
@@ -146,7 +146,7 @@ def test_an_api_whose_database_is_down_answers_503_with_retry_after_and_recovers
             assert reply.headers["Content-Type"] == "application/problem+json"
             assert int(reply.headers["Retry-After"]) > 0
     finally:
-        _refuse_connections(database_url, refuse=False)
+        refuse_connections(database_url, refuse=False)
     assert api.call("intake", "GET", f"/v1/clients/{client['id']}", tenant["token"]).status == 200
 
 
@@ -176,15 +176,15 @@ def test_a_relay_rides_out_its_database_refusing_connections_quietly(
     thread = threading.Thread(target=relay.run_forever, args=(stop,), daemon=True)
     database_url = settings.database_url("intake")
     try:
-        _refuse_connections(database_url, refuse=True)
+        refuse_connections(database_url, refuse=True)
         with caplog.at_level(logging.WARNING, logger="shared.messaging.relay"):
             thread.start()
             time.sleep(3)
         assert thread.is_alive()
-        _refuse_connections(database_url, refuse=False)
+        refuse_connections(database_url, refuse=False)
         wait_for(lambda: unpublished() == 0, timeout=20, what="the waiting event published")
     finally:
-        _refuse_connections(database_url, refuse=False)
+        refuse_connections(database_url, refuse=False)
         stop.set()
         thread.join(timeout=10)
     assert outages() > before

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pytest
 from sqlalchemy import func, select
+
+from shared.web.idempotency import ABANDONED_AFTER
+from tests.conftest import BACKEND
+from tests.integration.test_database_outage import refuse_connections
+
+needs_postgresql = pytest.mark.skipif(
+    not BACKEND.startswith("rabbitmq"), reason="makes PostgreSQL refuse connections"
+)
 
 
 def _clients(system) -> int:
@@ -93,3 +104,94 @@ def test_a_coach_replaying_an_admins_key_gets_no_answer_about_a_client_they_cann
     assert replay.status == 404
     assert "Idempotent-Replayed" not in replay.headers
     assert "records" not in (replay.body or {})
+
+
+# A database outage in the middle of a keyed request (PostgreSQL refusing connections).
+
+
+def _age_reservations(system, seconds: float) -> None:
+    """As if ``seconds`` had passed since every key was reserved."""
+    from services.intake.models import IdempotencyKey
+
+    with system.runtimes["intake"].session_factory() as session:
+        for record in session.scalars(select(IdempotencyKey)):
+            record.created_at -= timedelta(seconds=seconds)
+        session.commit()
+
+
+def _during_referral(monkeypatch, before=None, after_commit=None) -> None:
+    """Run ``before()`` as the referral starts, ``after_commit()`` once it has committed."""
+    from services.intake import clients
+
+    refer = clients.refer_client
+
+    def referring(uow, principal, body):
+        if before:
+            before()
+        if after_commit:
+            uow.after_commit(after_commit)
+        return refer(uow, principal, body)
+
+    monkeypatch.setattr(clients, "refer_client", referring)
+
+
+def _refer(api, tenant, key: str):
+    headers = {"Idempotency-Key": key}
+    return api.call("intake", "POST", "/v1/clients", tenant["token"], json=BODY, headers=headers)
+
+
+@needs_postgresql
+def test_a_key_an_outage_left_reserved_is_taken_over_by_a_retry_once_abandoned(
+    api, tenant, system, settings, monkeypatch
+):
+    url = settings.database_url("intake")
+    _during_referral(monkeypatch, before=lambda: refuse_connections(url, refuse=True))
+    try:
+        first = _refer(api, tenant, "referral-in-an-outage")
+    finally:
+        refuse_connections(url, refuse=False)
+    monkeypatch.undo()
+    assert first.status == 503  # and the key could not be released: the database was away
+
+    soon = _refer(api, tenant, "referral-in-an-outage")
+    assert soon.status == 409
+    assert 1 <= int(soon.headers["Retry-After"]) <= 2
+
+    _age_reservations(system, ABANDONED_AFTER.total_seconds() + 1)
+    retried = _refer(api, tenant, "referral-in-an-outage")
+    assert retried.status == 201
+    assert _clients(system) == 1
+    replayed = _refer(api, tenant, "referral-in-an-outage")
+    assert replayed.body == retried.body
+    assert replayed.headers["Idempotent-Replayed"] == "true"
+
+
+def test_a_request_whose_key_was_taken_over_commits_nothing(api, tenant, system, monkeypatch):
+    # While the first request runs, a retry takes its key over (it looked abandoned).
+    _during_referral(monkeypatch, before=lambda: _age_reservations(system, 3600))
+    slow = _refer(api, tenant, "slow-referral")
+    assert slow.status == 409
+    assert "took this request over" in slow.body["detail"]
+    assert _clients(system) == 0
+
+
+@needs_postgresql
+def test_a_change_whose_answer_was_lost_is_never_carried_out_twice(
+    api, tenant, system, settings, monkeypatch
+):
+    url = settings.database_url("intake")
+    _during_referral(monkeypatch, after_commit=lambda: refuse_connections(url, refuse=True))
+    try:
+        first = _refer(api, tenant, "referral-answer-lost")
+    finally:
+        refuse_connections(url, refuse=False)
+    monkeypatch.undo()
+    assert first.status == 503
+    assert _clients(system) == 1
+
+    _age_reservations(system, ABANDONED_AFTER.total_seconds() + 1)
+    again = _refer(api, tenant, "referral-answer-lost")
+    assert again.status == 409
+    assert "Retry-After" not in again.headers  # retrying will not help: say so
+    assert "carried out" in again.body["detail"]
+    assert _clients(system) == 1
