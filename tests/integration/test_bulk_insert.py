@@ -154,3 +154,44 @@ def test_rows_leaving_out_a_defaulted_column_get_its_default(plans):
         session.commit()
         written = session.execute(select(Outbox.__table__)).one()
     assert written.headers == {} and written.created_at is not None
+
+
+def test_uuids_given_as_text_are_written_as_the_uuids_they_name(plans):
+    tenant = uuid.uuid4()
+    row = _plan(str(tenant))
+    row["id"], row["client_id"] = str(row["id"]), str(row["client_id"])
+    with plans.session_factory() as session:
+        insert_rows(session, RecoveryPlan.__table__, [row])
+        session.commit()
+        written = session.get(RecoveryPlan, uuid.UUID(row["id"]))
+    assert (written.tenant_id, written.client_id) == (tenant, uuid.UUID(row["client_id"]))
+
+
+def test_a_table_with_columns_of_other_types_is_written_too(plans):
+    """Binary ``COPY`` takes the types the onboarding's tables use; others go as text."""
+    from decimal import Decimal
+
+    from sqlalchemy import Column, Date, Integer, MetaData, Numeric, String, Table
+
+    metadata = MetaData()
+    table = Table(
+        f"copy_kinds_{uuid.uuid4().hex[:8]}",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("amount", Numeric(10, 2)),
+        Column("day", Date),
+        Column("note", String(40)),
+    )
+    metadata.create_all(plans.engine)
+    try:
+        rows = [
+            {"id": 1, "amount": Decimal("12.50"), "day": NOW.date(), "note": "tab\tand \u00e9"},
+            {"id": 2, "amount": None, "day": None, "note": None},
+        ]
+        with plans.session_factory() as session:
+            insert_rows(session, table, rows)
+            session.commit()
+            written = session.execute(select(table).order_by(table.c.id)).mappings().all()
+        assert [dict(row) for row in written] == rows
+    finally:
+        metadata.drop_all(plans.engine)
