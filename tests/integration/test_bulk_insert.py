@@ -125,7 +125,7 @@ def test_a_refused_row_fails_as_an_insert_would_and_writes_nothing(plans):
     first = _plan(tenant)
     twin = _plan(tenant, source_event_id=first["source_event_id"])  # one plan per event
     with plans.session_factory() as session:
-        with pytest.raises(sa_exc.IntegrityError, match="uq_plan_source"):
+        with pytest.raises(sa_exc.IntegrityError, match="uq_plan_source|UNIQUE constraint failed"):
             insert_rows(session, RecoveryPlan.__table__, [first, twin])
         session.rollback()
         assert session.scalars(select(RecoveryPlan.id)).all() == []
@@ -157,6 +157,9 @@ def test_rows_leaving_out_a_defaulted_column_get_its_default(plans):
 
 
 def test_uuids_given_as_text_are_written_as_the_uuids_they_name(plans):
+    """As the text format took them (SQLite's INSERT never did)."""
+    if plans.engine.dialect.name != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
     tenant = uuid.uuid4()
     row = _plan(str(tenant))
     row["id"], row["client_id"] = str(row["id"]), str(row["client_id"])
