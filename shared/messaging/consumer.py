@@ -35,8 +35,12 @@ DATABASE_BACKOFF_MAX_SECONDS = 5.0
 class EventWorker(ConsumerMixin):
     """Consumes this service's queue with manual acks and a prefetch limit.
 
-    Messages are gathered into small batches (up to ``batch_size``, or whatever arrived
-    within ``max_wait`` seconds) and handled in one transaction, then acknowledged.
+    Messages are gathered into batches and each is handled in one transaction, then
+    acknowledged. A batch is handled once it holds ``batch_size`` messages, once the queue
+    has been quiet for ``max_wait`` seconds, or once its first message has waited
+    ``max_age`` seconds. A lone message waits ``max_wait``; under load the batches are
+    full (reading 200 deliveries takes longer than ``max_wait``, so cutting a batch at
+    ``max_wait`` from its first message left them three quarters full).
     """
 
     def __init__(
@@ -46,18 +50,21 @@ class EventWorker(ConsumerMixin):
         prefetch: int = 400,
         batch_size: int = 200,
         max_wait: float = 0.02,
+        max_age: float = 0.1,
     ):
         self.settings = settings
         self.processor = processor
         self.prefetch = prefetch
         self.batch_size = batch_size
         self.max_wait = max_wait
+        self.max_age = max_age
         self.connection = broker_connection(settings)
         # AMQP acknowledges everything up to a delivery tag in one frame; Kombu's virtual
         # transports (the embedded one) take acks one at a time.
         self._ack_many = self.connection.transport.driver_type == "amqp"
         self._pending: list = []
         self._first_pending_at = 0.0
+        self._last_received_at = 0.0
         self._active_connection = None
         self._holding = False
         self._connected_before = False
@@ -100,14 +107,21 @@ class EventWorker(ConsumerMixin):
         ]
 
     def on_message(self, message) -> None:
+        self._last_received_at = time.monotonic()
         if not self._pending:
-            self._first_pending_at = time.monotonic()
+            self._first_pending_at = self._last_received_at
         self._pending.append(message)
         if len(self._pending) >= self.batch_size and not self._holding:
             self.flush()
 
     def on_iteration(self) -> None:
-        if self._pending and time.monotonic() - self._first_pending_at >= self.max_wait:
+        if not self._pending:
+            return
+        now = time.monotonic()
+        if (
+            now - self._last_received_at >= self.max_wait
+            or now - self._first_pending_at >= self.max_age
+        ):
             self.flush()
 
     def flush(self) -> None:
