@@ -129,6 +129,7 @@ class UnitOfWork:
         aggregate_id: uuid.UUID | str | None = None,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """The envelope of an event (validated) and the outbox row that carries it."""
+        event_id = uuid.uuid4()
         envelope = new_envelope(
             event_type,
             tenant_id,
@@ -136,10 +137,11 @@ class UnitOfWork:
             producer=self.producer,
             correlation_id=context.correlation_id.get(),
             causation_id=context.causation_id.get(),
+            event_id=event_id,
         )
         now = utcnow()
         return envelope, {
-            "message_id": uuid.UUID(envelope["id"]),
+            "message_id": event_id,
             "tenant_id": tenant_id if type(tenant_id) is uuid.UUID else uuid.UUID(str(tenant_id)),
             "exchange": self.exchange,
             "routing_key": event_type,

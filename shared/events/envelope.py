@@ -61,8 +61,10 @@ def new_envelope(
     version: int | None = None,
     correlation_id: str | None = None,
     causation_id: str | None = None,
+    event_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
-    """Build a validated, JSON-ready envelope. A payload that fails its schema is a bug."""
+    """Build a validated, JSON-ready envelope (with a new id unless ``event_id`` is given).
+    A payload that fails its schema is a bug."""
     spec = CATALOGUE[event_type]
     version = version or spec.latest_version
     schema = _payload_schema(event_type, version)
@@ -71,7 +73,7 @@ def new_envelope(
         raise ValueError(f"{event_type} v{version} has no field(s) {sorted(unknown)}")
     payload = schema.dump(schema.load(_as_on_the_wire(data)))
     return {
-        "id": str(uuid.uuid4()),
+        "id": str(event_id or uuid.uuid4()),
         "type": event_type,
         "version": version,
         "tenant_id": str(tenant_id),
