@@ -49,7 +49,8 @@ REPLAYED_HEADERS = ("Location", "Content-Type", "ETag")
 MAX_KEY_LENGTH = 200
 SECRET_FIELDS = ("api_key", "access_token")
 # A reservation this old whose request has changed nothing is taken over by a retry:
-# longer than any request runs (gunicorn restarts a worker silent for 30 s).
+# longer than a request should ever run. One that still runs after it is fenced off (its
+# commit is refused) rather than carried out twice.
 ABANDONED_AFTER = timedelta(seconds=60)
 # The status of a key whose request has committed its change but not yet stored its answer.
 CHANGED = 0
