@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 import pytest
@@ -119,7 +120,8 @@ def _age_reservations(system, seconds: float) -> None:
         session.commit()
 
 
-def _during_referral(monkeypatch, before=None, after_commit=None) -> None:
+@contextlib.contextmanager
+def _during_referral(before=None, after_commit=None):
     """Run ``before()`` as the referral starts, ``after_commit()`` once it has committed."""
     from services.intake import clients
 
@@ -132,7 +134,9 @@ def _during_referral(monkeypatch, before=None, after_commit=None) -> None:
             uow.after_commit(after_commit)
         return refer(uow, principal, body)
 
-    monkeypatch.setattr(clients, "refer_client", referring)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(clients, "refer_client", referring)
+        yield
 
 
 def _refer(api, tenant, key: str):
@@ -140,17 +144,24 @@ def _refer(api, tenant, key: str):
     return api.call("intake", "POST", "/v1/clients", tenant["token"], json=BODY, headers=headers)
 
 
-@needs_postgresql
-def test_a_key_an_outage_left_reserved_is_taken_over_by_a_retry_once_abandoned(
-    api, tenant, system, settings, monkeypatch
-):
+def _refer_as_the_database_goes_away(api, tenant, settings, key: str, *, when: str):
+    """The referral, with PostgreSQL refusing connections from ``when`` on (``before`` it
+    starts, or ``after_commit``) until it has answered."""
     url = settings.database_url("intake")
-    _during_referral(monkeypatch, before=lambda: refuse_connections(url, refuse=True))
     try:
-        first = _refer(api, tenant, "referral-in-an-outage")
+        with _during_referral(**{when: lambda: refuse_connections(url, refuse=True)}):
+            return _refer(api, tenant, key)
     finally:
         refuse_connections(url, refuse=False)
-    monkeypatch.undo()
+
+
+@needs_postgresql
+def test_a_key_an_outage_left_reserved_is_taken_over_by_a_retry_once_abandoned(
+    api, tenant, system, settings
+):
+    first = _refer_as_the_database_goes_away(
+        api, tenant, settings, "referral-in-an-outage", when="before"
+    )
     assert first.status == 503  # and the key could not be released: the database was away
 
     soon = _refer(api, tenant, "referral-in-an-outage")
@@ -166,26 +177,20 @@ def test_a_key_an_outage_left_reserved_is_taken_over_by_a_retry_once_abandoned(
     assert replayed.headers["Idempotent-Replayed"] == "true"
 
 
-def test_a_request_whose_key_was_taken_over_commits_nothing(api, tenant, system, monkeypatch):
+def test_a_request_whose_key_was_taken_over_commits_nothing(api, tenant, system):
     # While the first request runs, a retry takes its key over (it looked abandoned).
-    _during_referral(monkeypatch, before=lambda: _age_reservations(system, 3600))
-    slow = _refer(api, tenant, "slow-referral")
+    with _during_referral(before=lambda: _age_reservations(system, 3600)):
+        slow = _refer(api, tenant, "slow-referral")
     assert slow.status == 409
     assert "took this request over" in slow.body["detail"]
     assert _clients(system) == 0
 
 
 @needs_postgresql
-def test_a_change_whose_answer_was_lost_is_never_carried_out_twice(
-    api, tenant, system, settings, monkeypatch
-):
-    url = settings.database_url("intake")
-    _during_referral(monkeypatch, after_commit=lambda: refuse_connections(url, refuse=True))
-    try:
-        first = _refer(api, tenant, "referral-answer-lost")
-    finally:
-        refuse_connections(url, refuse=False)
-    monkeypatch.undo()
+def test_a_change_whose_answer_was_lost_is_never_carried_out_twice(api, tenant, system, settings):
+    first = _refer_as_the_database_goes_away(
+        api, tenant, settings, "referral-answer-lost", when="after_commit"
+    )
     assert first.status == 503
     assert _clients(system) == 1
 
