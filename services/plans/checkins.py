@@ -176,6 +176,9 @@ def flag_if_missed_twice(uow, plan: RecoveryPlan, checkin: CheckIn) -> None:
         raise_flag(uow, plan, "missed_checkins", after)
 
 
+CRISIS = "crisis_message"
+
+
 def raise_flag(
     uow, plan: RecoveryPlan, reason: str, checkin: CheckIn | None = None, *, reply_id=None
 ) -> None:
@@ -199,8 +202,11 @@ def raise_flag(
             checkin_id=source_id,
         )
     )
+    # A crisis stays the plan's reason until a coach acknowledges it: a milder flag after
+    # it (a low rating, a missed check-in) must not hide it from the caseload.
+    if not (plan.risk_flagged and plan.risk_reason == CRISIS and reason != CRISIS):
+        plan.risk_reason = reason
     plan.risk_flagged = True
-    plan.risk_reason = reason
     source = {"checkin_id": checkin.id} if checkin is not None else {"reply_id": reply_id}
     history.record(
         uow.session, plan, None, "plan", plan.id, "risk_flagged", {"reason": reason, **source}
