@@ -219,9 +219,9 @@ def _receive(uow: UnitOfWork, text: InboundText, now: datetime) -> str:
     routing = reply_routing.route(session, scope, text.sender, text.body, now)
     contact = routing.contact
     if routing.confirmed_now:
-        for candidate in routing.candidates:
-            if candidate is contact or candidate.phone_confirmed_at is None:
-                _announce_confirmation(uow, candidate, candidate is contact, now)
+        _announce_confirmation(uow, contact, True, now)
+        for displaced in routing.displaced:
+            _announce_confirmation(uow, displaced, False, now)
     if routing.why == "code":
         schedule_nudge(
             uow, contact, "phone_confirmed_ack", f"inbound:{text.message_sid}", now, channel="sms"

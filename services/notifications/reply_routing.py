@@ -53,6 +53,8 @@ class Routing:
     contact: Contact | None
     why: str  # confirmed, first_reply, code, unknown, unconfirmed
     candidates: tuple[Contact, ...]
+    # The records that lost their confirmation to ``contact`` just now.
+    displaced: tuple[Contact, ...] = ()
 
     @property
     def confirmed_now(self) -> bool:
@@ -101,9 +103,8 @@ def route(
     if code is not None:
         chosen = [c for c in candidates if c.phone_code == code]
         if len(chosen) == 1:
-            if confirm:
-                _confirm(chosen[0], candidates, now)
-            return Routing(chosen[0], "code", candidates)
+            displaced = _confirm(chosen[0], candidates, now) if confirm else ()
+            return Routing(chosen[0], "code", candidates, displaced)
     confirmed = [c for c in candidates if c.phone_confirmed_at is not None]
     if len(confirmed) == 1:
         return Routing(confirmed[0], "confirmed", candidates)
@@ -114,11 +115,14 @@ def route(
     return Routing(None, "unconfirmed", candidates)
 
 
-def _confirm(chosen: Contact, candidates: tuple[Contact, ...], now: datetime) -> None:
-    for other in candidates:
-        if other is not chosen and other.phone_confirmed_at is not None:
-            other.phone_confirmed_at = None
+def _confirm(
+    chosen: Contact, candidates: tuple[Contact, ...], now: datetime
+) -> tuple[Contact, ...]:
+    displaced = tuple(c for c in candidates if c is not chosen and c.phone_confirmed_at is not None)
+    for other in displaced:
+        other.phone_confirmed_at = None
     chosen.phone_confirmed_at = now
+    return displaced
 
 
 def phone_changed(contact: Contact, phone: str | None) -> None:
