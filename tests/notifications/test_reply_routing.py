@@ -244,6 +244,8 @@ def test_an_organisations_own_number_carries_its_texts_and_its_replies(
     assert answer["Body"].startswith("Call our crisis line on 1800 000 111 now.")
     listed = n.call("GET", "/v1/organisation/unrouted-messages", n.token(own_org)).json
     assert [m["why"] for m in listed] == ["unknown"]
+    as_coach = n.token(own_org, "coach", uuid.uuid4())
+    assert n.call("GET", "/v1/organisation/unrouted-messages", as_coach).status_code == 403
     assert n.call("GET", "/v1/organisation/unrouted-messages", n.token(other)).json == []
 
 
