@@ -17,6 +17,9 @@ from shared.errors import Conflict, Unprocessable
 
 LOW_WELLBEING = 3
 
+# Check-ins of a plan in these states are announced to notifications (reminders).
+ANNOUNCED_PLAN_STATUSES = ("active", "under_review")
+
 
 def payload(checkin: CheckIn, plan: RecoveryPlan) -> dict:
     return {
@@ -42,8 +45,15 @@ def schedule(uow: UnitOfWork, plan: RecoveryPlan, fields: dict, actor: Principal
     uow.session.add(checkin)
     uow.session.flush()
     history.record(uow.session, plan, actor, "checkin", checkin.id, "scheduled", fields)
-    uow.publish("checkin.scheduled", plan.tenant_id, payload(checkin, plan), aggregate_id=plan.id)
+    if plan.status in ANNOUNCED_PLAN_STATUSES:
+        announce(uow, checkin, plan)
     return checkin
+
+
+def announce(uow: UnitOfWork, checkin: CheckIn, plan) -> None:
+    """Tell notifications of a check-in: only once the plan is active, so nothing about
+    a draft plan reaches the client (its check-ins are announced on activation)."""
+    uow.publish("checkin.scheduled", plan.tenant_id, payload(checkin, plan), aggregate_id=plan.id)
 
 
 def _require_scheduled(checkin: CheckIn) -> None:
@@ -56,6 +66,7 @@ def reschedule(uow, checkin: CheckIn, plan, fields: dict, actor: Principal) -> N
     diff = history.apply_changes(checkin, fields)
     if diff:
         history.record(uow.session, plan, actor, "checkin", checkin.id, "rescheduled", diff)
+    if diff and plan.status in ANNOUNCED_PLAN_STATUSES:
         uow.publish(
             "checkin.rescheduled", plan.tenant_id, payload(checkin, plan), aggregate_id=plan.id
         )
