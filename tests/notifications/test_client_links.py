@@ -227,9 +227,16 @@ def test_a_link_of_an_erased_or_unknown_client_gets_a_404_page(
     _reminder(n, tenant, client)
     [done] = _links(smtp.messages[-1], "/r/")
     [page] = _links(smtp.messages[-1], "/me/")
-    stranger = page_token(n.settings.jwt_secret, n.clock(), tenant, uuid.uuid4())
+    stranger = page_token(n.settings.jwt_secret, n.clock(), tenant, uuid.uuid4(), email=None)
     other_tenant = done_token(
-        n.settings.jwt_secret, n.clock(), uuid.uuid4(), client, uuid.uuid4(), uuid.uuid4(), "k"
+        n.settings.jwt_secret,
+        n.clock(),
+        uuid.uuid4(),
+        client,
+        uuid.uuid4(),
+        uuid.uuid4(),
+        "k",
+        email=None,
     )
     for refused in (n.http.get(f"/me/{stranger}"), n.http.post(f"/r/{other_tenant}")):
         assert refused.status_code == 404
@@ -329,7 +336,7 @@ def test_a_journal_note_naming_a_crisis_gets_the_crisis_text_and_alerts_the_coac
     posted = n.http.post(page + "/journal", data=note)
     assert posted.headers["Location"].endswith("noted=crisis")
     shown = n.http.get(page + "?noted=crisis").get_data(as_text=True)
-    assert "If you are in danger call 000 now" in shown
+    assert 'If you are in danger call <a href="tel:000">000</a> now' in shown
 
     [reply] = _replied(n)
     assert (reply["intent"], reply["channel"], reply["text"]) == (
