@@ -30,10 +30,10 @@ class LinkClosed(Exception):
     such client, or erased), "readdressed" (sent to an address that is no longer theirs)
     or "ended" (their time with the service has ended)."""
 
-    def __init__(self, why: str, tenant_id: uuid.UUID):
+    def __init__(self, why: str, link: ReplyLink | PageLink):
         super().__init__(why)
         self.why = why
-        self.tenant_id = tenant_id
+        self.link = link
 
 
 def linked_client(session, secret: str, link: ReplyLink | PageLink) -> Contact:
@@ -41,11 +41,11 @@ def linked_client(session, secret: str, link: ReplyLink | PageLink) -> Contact:
     discharge, so a link in a mailbox the client has left tells nothing of them."""
     contact = session.get(Contact, (link.tenant_id, link.client_id))
     if contact is None or contact.status == "erased":
-        raise LinkClosed("unknown", link.tenant_id)
+        raise LinkClosed("unknown", link)
     if not still_addressed(secret, link, contact.email):
-        raise LinkClosed("readdressed", link.tenant_id)
+        raise LinkClosed("readdressed", link)
     if contact.status != "active":
-        raise LinkClosed("ended", link.tenant_id)
+        raise LinkClosed("ended", link)
     return contact
 
 

@@ -3,18 +3,16 @@ answers to a low rating and to a crisis, and the pages of a link that opens noth
 valid, expired, the service ended, unknown).
 
 Where to get help is the organisation's help contact, when it has one, and its crisis
-line: the organisation's crisis text without its "Your coach has been told." sentence
-(the text message needs it; the page says it on its own line, and only while an alert
-to a coach or admin is under way). The pages show phone numbers as ``tel:`` links
+line: who to call now (``crisis_answers.crisis_text_for``, the crisis text without its
+"Your coach has been told."). The page says that sentence once, on its own line, and
+only when a coach or admin was alerted. Phone numbers are ``tel:`` links
 (``phone_links``).
 """
 
 from __future__ import annotations
 
-import re
-import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import Response, render_template, url_for
 from marshmallow import ValidationError
@@ -22,14 +20,12 @@ from sqlalchemy import select
 
 from services.notifications.client_links import LinkRefused
 from services.notifications.contacts import organisation_of
-from services.notifications.crisis_settings import crisis_settings_of
+from services.notifications.crisis_answers import COALESCING, crisis_text_for
 from services.notifications.dispatcher.composing import DEFAULT_ORGANISATION_NAME
-from services.notifications.models import Contact, Nudge
-from services.notifications.reply_parsing import DEFAULT_CRISIS_TEXT
+from services.notifications.models import Contact, CrisisAlert
+from services.notifications.replies import LOW_RATING
 from services.notifications.wording import HTML_LANGUAGE
 
-# A rating this low or lower gets where to get help as well as a thank-you.
-LOW_RATING = 3
 NOTED = {
     "done": "Well done - that step is marked done.",
     "already_done": "That step was already marked done.",
@@ -38,15 +34,9 @@ NOTED = {
     "journal": "Thanks, your coach will see this.",
     "crisis": "Thank you for telling us.",
 }
-# The alert a crisis message on the page raised (or was folded into) is this recent when
+# The alert a crisis message on the page raised, or was folded into, is this recent when
 # the page that answers it is shown.
-ALERT_RECENT = timedelta(minutes=15)
-ALERT_UNDER_WAY = ("scheduled", "deferred", "sending", "sent")
-_COACH_TOLD = re.compile(
-    r"\s*\byour coach (?:has been|was|is being|will be) (?:told|notified|alerted|informed)\b"
-    r"[.!]?",
-    re.IGNORECASE,
-)
+ALERT_RECENT = COALESCING
 
 
 @dataclass(frozen=True)
@@ -74,32 +64,24 @@ class PageNote:
     support: HelpLines | None = None
 
 
-def crisis_line(crisis_text: str) -> str:
-    """The crisis text without the sentence saying the coach has been told."""
-    line = _COACH_TOLD.sub("", crisis_text).strip()
-    return line or _COACH_TOLD.sub("", DEFAULT_CRISIS_TEXT).strip()
-
-
-def help_lines(session, tenant_id: uuid.UUID) -> HelpLines:
-    organisation = organisation_of(session, tenant_id)
+def help_lines(session, contact: Contact) -> HelpLines:
+    organisation = organisation_of(session, contact.tenant_id)
     return HelpLines(
         organisation.name if organisation and organisation.name else DEFAULT_ORGANISATION_NAME,
         organisation.help_contact if organisation and organisation.help_contact else None,
-        crisis_line(crisis_settings_of(organisation).crisis_text),
+        crisis_text_for(session, contact),
     )
 
 
 def coach_alerted(session, contact: Contact, now: datetime) -> bool:
-    """True when a crisis alert about the client to a coach or admin is under way or sent
-    (not one held back for want of anyone to send it to)."""
+    """True when a coach or admin was alerted of the client's latest crisis message (an
+    alert is opened only when there is someone to alert)."""
     alert = session.scalar(
-        select(Nudge.id)
+        select(CrisisAlert.id)
         .where(
-            Nudge.tenant_id == contact.tenant_id,
-            Nudge.client_id == contact.client_id,
-            Nudge.kind == "crisis_alert",
-            Nudge.state.in_(ALERT_UNDER_WAY),
-            Nudge.due_at >= now - ALERT_RECENT,
+            CrisisAlert.tenant_id == contact.tenant_id,
+            CrisisAlert.client_id == contact.client_id,
+            CrisisAlert.last_at >= now - ALERT_RECENT,
         )
         .limit(1)
     )
@@ -118,10 +100,10 @@ def noted_key(intent: str | None, rating: int | None) -> str | None:
 def page_note(session, contact: Contact, noted: str | None, now: datetime) -> PageNote:
     text = NOTED.get(noted or "")
     if noted == "crisis":
-        line = help_lines(session, contact.tenant_id).crisis_line
+        line = crisis_text_for(session, contact)
         return PageNote(text, crisis=CrisisAnswer(line, coach_alerted(session, contact, now)))
     if noted == "mood_low":
-        return PageNote(text, support=help_lines(session, contact.tenant_id))
+        return PageNote(text, support=help_lines(session, contact))
     return PageNote(text)
 
 

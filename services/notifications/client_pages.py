@@ -42,6 +42,7 @@ from services.notifications.client_page_answers import (
 )
 from services.notifications.client_page_wording import (
     NOTED,
+    HelpLines,
     ended_page,
     help_lines,
     invalid_form_page,
@@ -164,9 +165,14 @@ def _closed(exc: LinkClosed) -> Response:
     if exc.why == "readdressed":
         return refused_page(LinkRefused("expired"))
     if exc.why == "ended":
-        with current_runtime().session_factory() as session:
-            return ended_page(help_lines(session, exc.tenant_id))
+        return ended_page(_help_for(exc.link))
     return unknown_page()
+
+
+def _help_for(link) -> HelpLines:
+    with current_runtime().session_factory() as session:
+        contact = session.get(Contact, (link.tenant_id, link.client_id))
+        return help_lines(session, contact)
 
 
 def _read_form(schema: type[Schema]) -> dict:
@@ -228,10 +234,7 @@ def reply_link_answer(token: str):
     my_page = url_for(
         "client_pages.my_page", token=page_token_from(runtime.settings.jwt_secret, now, link)
     )
-    support = None
-    if link.intent == "mood" and is_low(link.rating):
-        with runtime.session_factory() as session:
-            support = help_lines(session, link.tenant_id)
+    support = _help_for(link) if link.intent == "mood" and is_low(link.rating) else None
     if outcome == "already":
         return message_page(
             "Already noted", "We already have this. Thank you.", page_url=my_page, support=support

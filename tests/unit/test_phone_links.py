@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 from markupsafe import Markup
 
-from services.notifications.client_page_wording import crisis_line
 from services.notifications.phone_links import linked_phone_numbers
-from services.notifications.reply_parsing import DEFAULT_CRISIS_TEXT
 
 
 @pytest.mark.parametrize(
@@ -39,14 +37,3 @@ def test_everything_but_the_link_is_escaped():
         '&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; call <a href="tel:000">000</a>'
     )
     assert isinstance(linked, Markup)
-
-
-def test_the_crisis_line_is_the_crisis_text_without_the_coach_sentence():
-    assert crisis_line(DEFAULT_CRISIS_TEXT) == (
-        "If you are in danger call 000 now, or Lifeline on 13 11 14 (24/7)."
-    )
-    assert crisis_line("Ring 116 123. Your coach was notified! We care.") == (
-        "Ring 116 123. We care."
-    )
-    # A text that says nothing else still gives a line to call.
-    assert "000" in crisis_line("Your coach has been told.")
