@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from services.notifications.client_links import LinkRefused
 from services.notifications.contacts import organisation_of
-from services.notifications.crisis_answers import COALESCING, crisis_text_for
+from services.notifications.crisis_answers import COACH_TOLD, COALESCING, crisis_text_for
 from services.notifications.dispatcher.composing import DEFAULT_ORGANISATION_NAME
 from services.notifications.models import Contact, CrisisAlert
 from services.notifications.replies import LOW_RATING
@@ -51,8 +51,10 @@ class HelpLines:
 
 @dataclass(frozen=True)
 class CrisisAnswer:
+    """Who to call now, and "Your coach has been told." when one was."""
+
     line: str
-    coach_told: bool
+    coach_told: str | None
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,8 @@ def page_note(session, contact: Contact, noted: str | None, now: datetime) -> Pa
     text = NOTED.get(noted or "")
     if noted == "crisis":
         line = crisis_text_for(session, contact)
-        return PageNote(text, crisis=CrisisAnswer(line, coach_alerted(session, contact, now)))
+        told = COACH_TOLD if coach_alerted(session, contact, now) else None
+        return PageNote(text, crisis=CrisisAnswer(line, told))
     if noted == "mood_low":
         return PageNote(text, support=help_lines(session, contact))
     return PageNote(text)

@@ -26,6 +26,8 @@ from services.notifications import replies
 from services.notifications.client_links import (
     RATINGS,
     LinkRefused,
+    PageLink,
+    ReplyLink,
     done_reply_id,
     page_token_from,
     read_page_link,
@@ -169,7 +171,7 @@ def _closed(exc: LinkClosed) -> Response:
     return unknown_page()
 
 
-def _help_for(link) -> HelpLines:
+def _help_for(link: ReplyLink | PageLink) -> HelpLines:
     with current_runtime().session_factory() as session:
         contact = session.get(Contact, (link.tenant_id, link.client_id))
         return help_lines(session, contact)
