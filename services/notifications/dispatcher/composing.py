@@ -138,6 +138,7 @@ def draft_of(
                 kind=nudge.kind,
                 subject_id=nudge.subject_id,
                 subject_occurrence=nudge.subject_occurrence,
+                email=decision.to,  # the links open only while this is the address
             )
     return Draft(
         nudge.id,
