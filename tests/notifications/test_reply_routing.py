@@ -366,7 +366,8 @@ def test_a_crisis_on_the_page_goes_by_sms_only_with_sms_consent(notifications_wi
         tenant, coach_id=n.staff(tenant), phone=PHONE, consent={"email": True, "sms": False}
     )
     n.dispatch()
-    token = page_token(n.settings.jwt_secret, n.clock(), tenant, client)
+    email = _contact(n, tenant, client).email
+    token = page_token(n.settings.jwt_secret, n.clock(), tenant, client, email=email)
     answer = n.http.post(
         f"/me/{token}/journal", data={"text": "I can't go on", "form_id": str(uuid.uuid4())}
     )
