@@ -257,7 +257,9 @@ def test_mood_done_and_journal_replies_reach_the_plan_and_are_acknowledged(
     clock.advance(minutes=1)
     text_in(system, "2 rough day")
     system.settle()
-    assert texts_out(httpserver)[-1] == (CLIENT_PHONE, "Thanks, noted 2/10.")
+    to, answer = texts_out(httpserver)[-1]
+    assert to == CLIENT_PHONE and answer.startswith("Thanks for telling us - 2/10 sounds hard.")
+    assert "000" in answer  # where to get help, not just "noted"
     progress = api.call("plans", "GET", f"/v1/plans/{plan['id']}/progress", coach_token).body
     assert [(p["wellbeing"], p["source"]) for p in progress["wellbeing"]] == [(2, "client")]
     assert progress["risk_flagged"] is True

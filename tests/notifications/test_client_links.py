@@ -223,7 +223,8 @@ def test_a_mood_prompt_email_carries_ten_rating_links_and_a_rating_is_recorded_o
 def test_a_mood_prompt_by_sms_asks_for_a_number():
     rendered = render("mood_prompt", "sms", sample_variables("mood_prompt", "sms"))
     assert rendered.text.startswith(
-        "Hi Sam. How are you feeling today, from 1 to 10? Reply with a number."
+        "Harbour Recovery Services: Hi Sam. How are you feeling today, from 1 to 10? "
+        "Reply with a number."
     )
 
 
