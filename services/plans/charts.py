@@ -22,6 +22,8 @@ matplotlib.use("Agg")
 from matplotlib import dates as mdates  # noqa: E402 - after choosing the backend
 from matplotlib.figure import Figure  # noqa: E402
 
+from services.plans.limits import GOALS_CHARTED  # noqa: E402
+
 # A glyph the font lacks is drawn as a box; matplotlib's warning would name the character
 # (of a client's goal, say) on stderr.
 warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font", category=UserWarning)
@@ -31,7 +33,6 @@ WELLBEING_LEGEND_GID = "wellbeing-legend"
 COMPLETION_GID = "weekly-completion-series"
 GOALS_GID = "goal-progress"
 DOMAINS_GID = "domain-ratings"
-MAX_GOALS_DRAWN = 12
 SOURCES = {  # how each source of a wellbeing reading is drawn, and named in the legend
     "checkin": {"marker": "o", "label": "at a check-in", "gid": WELLBEING_GID},
     "client": {"marker": "^", "label": "client's own rating", "gid": f"{WELLBEING_GID}-client"},
@@ -96,7 +97,7 @@ def describe(progress: dict) -> str:
 
 
 def _figure(progress: dict) -> Figure:
-    goals = progress.get("goals", [])[:MAX_GOALS_DRAWN]
+    goals = progress.get("goals", [])[:GOALS_CHARTED]
     lower_height = max(2.6, 0.42 * max(len(goals), len(progress.get("domain_ratings", [])), 1))
     figure = Figure(figsize=(10, 6.2 + lower_height), layout="constrained")
     grid = figure.add_gridspec(3, 2, height_ratios=(3, 2, lower_height))
