@@ -86,8 +86,11 @@ def describe(progress: dict) -> str:
     if due:
         done = sum(w["completed"] for w in weeks)
         parts.append(f"Steps completed: {done} of {due} over {len(weeks)} weeks.")
-    for goal in progress.get("goals", []):
+    goals = progress.get("goals", [])
+    for goal in goals[:GOALS_CHARTED]:
         parts.append(f"Goal '{goal['title']}': {goal['progress']}% ({goal['status']}).")
+    if len(goals) > GOALS_CHARTED:
+        parts.append(f"{len(goals) - GOALS_CHARTED} more goals are not charted.")
     for rating in progress.get("domain_ratings", []):
         parts.append(
             f"{rating['domain'].replace('_', ' ')}: baseline {rating['baseline']}, "
@@ -114,7 +117,7 @@ def _figure(progress: dict) -> Figure:
         axes.xaxis.set_major_locator(locator)
         axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
         axes.tick_params(axis="x", labelbottom=True)
-    _draw_goals(figure.add_subplot(grid[2, 0]), goals)
+    _draw_goals(figure.add_subplot(grid[2, 0]), goals, len(progress.get("goals", [])))
     _draw_domains(figure.add_subplot(grid[2, 1]), progress.get("domain_ratings", []))
     return figure
 
@@ -163,8 +166,11 @@ def _draw_completion(axes, progress: dict) -> None:
         axes.text(0.5, 0.5, "no steps due yet", ha="center", transform=axes.transAxes)
 
 
-def _draw_goals(axes, goals: list[dict]) -> None:
-    axes.set_title("Goals: progress (%)", loc="left")
+def _draw_goals(axes, goals: list[dict], total: int) -> None:
+    title = "Goals: progress (%)"
+    if total > len(goals):
+        title += f", the first {len(goals)} of {total}"
+    axes.set_title(title, loc="left")
     axes.set_xlim(0, 100)
     if not goals:
         axes.text(0.5, 0.5, "no goals yet", ha="center", transform=axes.transAxes)
