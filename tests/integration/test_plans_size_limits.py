@@ -14,7 +14,7 @@ from services.plans import limits
 from services.plans.models import CheckIn, Goal
 from shared.clock import FrozenClock
 from tests.integration.test_plans_coach_view import NOW, ONBOARDED, Org, _pdf_text
-from tests.support.plans import deliver, plan_events
+from tests.support.plans import plan_events
 
 
 @pytest.fixture
