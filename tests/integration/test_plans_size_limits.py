@@ -182,3 +182,15 @@ def test_a_report_of_a_plan_over_the_limits_draws_the_first_goals_and_the_newest
         assert "9 earlier" in shown  # the first goal's 21 notes, less the 12 newest
         assert "Session note #1." not in shown and "Session note #2." in shown
         assert "the report shows the 40 most recent of all its goals" in shown
+
+
+def test_the_plans_api_documents_its_limits(org):
+    described = org.web.get("/openapi.json").get_json()["info"]["description"]
+    for limit in (
+        f"at most {limits.GOALS_PER_PLAN} goals",
+        f"a goal at most {limits.STEPS_PER_GOAL} action steps",
+        f"at most {limits.CHECKINS_PER_PLAN} check-ins",
+        f"at most {limits.TITLE_LENGTH} characters",
+        "half of those slots",
+    ):
+        assert limit in described, limit
