@@ -230,6 +230,7 @@ To stop these emails: {{ unsubscribe_url }}
         "Reply STOP to opt out, START to opt back in.",
     },
     ("crisis_text", "sms"): {"text": "{{ crisis_text }}"},
+    ("unrouted_crisis_text", "sms"): {"text": "{{ crisis_text }}"},
     ("crisis_text", "email"): {
         "subject": "Help is there right now",
         "text": f"Hi {{{{ name }}}},\n\n{{{{ crisis_text }}}}\n\n{_SIGN_OFF_TEXT}\n\n"
@@ -239,16 +240,39 @@ To stop these emails: {{ unsubscribe_url }}
         ),
     },
     ("mood_ack", "sms"): {"text": "Thanks, noted {{ rating }}/10."},
+    ("low_mood_ack", "sms"): {
+        "text": "Thanks for telling us - {{ rating }}/10 sounds hard. Your coach will see "
+        "this. If you need someone now: {{ crisis_text }}",
+    },
+    ("phone_confirmed_ack", "sms"): {
+        "text": "Thanks - this number will now get messages from {{ organisation_name }}. "
+        "Reply STOP to opt out.",
+    },
     ("done_ack", "sms"): {"text": "Well done \u2014 '{{ action_title }}' marked done."},
     ("journal_ack", "sms"): {"text": "Thanks, your coach will see this."},
     ("crisis_alert", "email"): _alert(
-        "Urgent: crisis message from {{ client_ref }}",
-        "{{ client_ref }} has just sent a message that may mean they are in crisis. They have "
-        "been sent the crisis line details. Please contact them now; their plan's journal "
-        "has the message.",
+        "Urgent: {{ client_ref }} may be in crisis",
+        "{{ client_ref }}{% if client_phone is defined %} ({{ client_phone }}){% endif %} "
+        "sent a message at {{ received_local }} that may mean they are in crisis. They have "
+        "been sent the crisis line details. Please contact them now."
+        '{% if words is defined %}\n\nThey wrote: "{{ words }}"{% endif %}'
+        "\n\nDetails: {{ alert_url }}",
     ),
     ("crisis_alert", "sms"): {
-        "text": "Urgent: {{ client_ref }} sent a message that may mean they are in crisis. "
-        "Please contact them now; the plan's journal has it.",
+        "text": "Urgent: {{ client_ref }}{% if client_phone is defined %} ({{ client_phone }})"
+        "{% endif %} sent a message at {{ received_local }} that may mean they are in crisis. "
+        "Please contact them now. {{ alert_url }}",
+    },
+    ("crisis_followup", "email"): _alert(
+        "Urgent: {{ message_count }} more crisis messages from {{ client_ref }}",
+        "{{ client_ref }}{% if client_phone is defined %} ({{ client_phone }}){% endif %} "
+        "has sent {{ message_count }} more messages that may mean they are in crisis, the "
+        "latest at {{ received_local }}."
+        '{% if words is defined %}\n\nThe latest: "{{ words }}"{% endif %}'
+        "\n\nDetails: {{ alert_url }}",
+    ),
+    ("crisis_followup", "sms"): {
+        "text": "Urgent: {{ client_ref }} sent {{ message_count }} more crisis messages, the "
+        "latest at {{ received_local }}. Please contact them now. {{ alert_url }}",
     },
 }

@@ -95,7 +95,19 @@ def update_plan(body, plan_id: uuid.UUID):
         diff = {}
         if "status" in body:
             diff |= lifecycle.change_plan_status(uow, plan, body["status"], principal, _now())
-        if body.get("risk_flagged") is False:
+        if body.get("risk_flagged") is False and plan.risk_flagged:
+            uow.publish(
+                "client.risk_acknowledged",
+                plan.tenant_id,
+                {
+                    "plan_id": plan.id,
+                    "client_id": plan.client_id,
+                    "reason": plan.risk_reason,
+                    "acknowledged_by": principal.staff_id,
+                    "acknowledged_at": _now(),
+                },
+                aggregate_id=plan.id,
+            )
             diff |= history.apply_changes(plan, {"risk_flagged": False, "risk_reason": None})
         if diff:
             history.record(uow.session, plan, principal, "plan", plan.id, "updated", diff)

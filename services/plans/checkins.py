@@ -17,6 +17,9 @@ from shared.errors import Conflict, Unprocessable
 
 LOW_WELLBEING = 3
 
+# Check-ins of a plan in these states are announced to notifications (reminders).
+ANNOUNCED_PLAN_STATUSES = ("active", "under_review")
+
 
 def payload(checkin: CheckIn, plan: RecoveryPlan) -> dict:
     return {
@@ -43,8 +46,15 @@ def schedule(uow: UnitOfWork, plan: RecoveryPlan, fields: dict, actor: Principal
     uow.session.add(checkin)
     uow.session.flush()
     history.record(uow.session, plan, actor, "checkin", checkin.id, "scheduled", fields)
-    uow.publish("checkin.scheduled", plan.tenant_id, payload(checkin, plan), aggregate_id=plan.id)
+    if plan.status in ANNOUNCED_PLAN_STATUSES:
+        announce(uow, checkin, plan)
     return checkin
+
+
+def announce(uow: UnitOfWork, checkin: CheckIn, plan) -> None:
+    """Tell notifications of a check-in: only once the plan is active, so nothing about
+    a draft plan reaches the client (its check-ins are announced on activation)."""
+    uow.publish("checkin.scheduled", plan.tenant_id, payload(checkin, plan), aggregate_id=plan.id)
 
 
 def _require_scheduled(checkin: CheckIn) -> None:
@@ -57,6 +67,7 @@ def reschedule(uow, checkin: CheckIn, plan, fields: dict, actor: Principal) -> N
     diff = history.apply_changes(checkin, fields)
     if diff:
         history.record(uow.session, plan, actor, "checkin", checkin.id, "rescheduled", diff)
+    if diff and plan.status in ANNOUNCED_PLAN_STATUSES:
         uow.publish(
             "checkin.rescheduled", plan.tenant_id, payload(checkin, plan), aggregate_id=plan.id
         )
@@ -177,6 +188,9 @@ def flag_if_missed_twice(uow, plan: RecoveryPlan, checkin: CheckIn) -> None:
         raise_flag(uow, plan, "missed_checkins", after)
 
 
+CRISIS = "crisis_message"
+
+
 def raise_flag(
     uow, plan: RecoveryPlan, reason: str, checkin: CheckIn | None = None, *, reply_id=None
 ) -> None:
@@ -200,8 +214,11 @@ def raise_flag(
             checkin_id=source_id,
         )
     )
+    # A crisis stays the plan's reason until a coach acknowledges it: a milder flag after
+    # it (a low rating, a missed check-in) must not hide it from the caseload.
+    if not (plan.risk_flagged and plan.risk_reason == CRISIS and reason != CRISIS):
+        plan.risk_reason = reason
     plan.risk_flagged = True
-    plan.risk_reason = reason
     source = {"checkin_id": checkin.id} if checkin is not None else {"reply_id": reply_id}
     history.record(
         uow.session, plan, None, "plan", plan.id, "risk_flagged", {"reason": reason, **source}

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 from werkzeug import Response
 
 from services.notifications.webhook_signature import SIGNATURE_HEADER, compute_signature
@@ -133,9 +134,7 @@ def test_a_crisis_text_at_3am_with_the_cap_reached_is_answered_flagged_alerted_a
     # 2. The coach, at once: by SMS (the coach has a phone) and by email; once.
     assert len([body for to, body in sent if to == COACH_PHONE]) == 1
     alerts = [m for m in smtp.messages if m["To"] == coach["email"]]
-    assert [m["Subject"] for m in alerts] == [
-        f"Urgent: crisis message from client {client['id'][:8]}"
-    ]
+    assert [m["Subject"] for m in alerts] == ["Urgent: Jo Rivers may be in crisis"]
     # 3. The plan is flagged for it.
     flagged = api.call("plans", "GET", f"/v1/plans/{plan['id']}", coach_token).body
     assert (flagged["risk_flagged"], flagged["risk_reason"]) == (True, "crisis_message")
@@ -163,6 +162,41 @@ def test_a_crisis_text_at_3am_with_the_cap_reached_is_answered_flagged_alerted_a
     system.settle()
     assert len(texts_out(httpserver)) == sent_before
     assert len(_journal(api, coach_token, plan["id"])["items"]) == 1
+
+    # A low rating after it: answered kindly, and the crisis stays the plan's reason.
+    text_in(system, "2")
+    system.settle()
+    assert any(to == CLIENT_PHONE and "2/10 sounds hard" in b for to, b in texts_out(httpserver))
+    flagged = api.call("plans", "GET", f"/v1/plans/{plan['id']}", coach_token)
+    assert (flagged.body["risk_flagged"], flagged.body["risk_reason"]) == (True, "crisis_message")
+
+    # Encouragement waits until the coach acknowledges the crisis; then it may go.
+    digest = next(
+        n for n in api.nudges_of(coach_token, client["id"]) if n["kind"] == "weekly_digest"
+    )
+
+    def hold_since():
+        from services.notifications.models import Contact
+
+        with system.runtimes["notifications"].session_factory() as session:
+            contact = session.scalar(
+                select(Contact).where(Contact.client_id == uuid.UUID(client["id"]))
+            )
+            return contact.crisis_hold_since
+
+    assert hold_since() is not None
+    acknowledged = api.call(
+        "plans",
+        "PATCH",
+        f"/v1/plans/{plan['id']}",
+        coach_token,
+        json={"risk_flagged": False},
+        headers={"If-Match": flagged.headers["ETag"]},
+    )
+    assert acknowledged.status == 200, acknowledged.body
+    system.settle()
+    assert hold_since() is None
+    assert digest["state"] == "scheduled"
 
 
 def test_mood_done_and_journal_replies_reach_the_plan_and_are_acknowledged(

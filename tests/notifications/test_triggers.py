@@ -246,3 +246,19 @@ def test_a_client_onboarded_again_after_discharge_is_welcomed_again(notification
     n.dispatch()
     assert [w.state for w in n.nudges(client, "welcome")] == ["sent", "sent"]
     assert len(smtp.messages) == 2
+
+
+def test_a_check_in_booked_for_tomorrow_morning_skips_its_day_ahead_notice(notifications):
+    n = notifications
+    tenant = uuid.uuid4()
+    client = n.refer(tenant)
+    checkin = uuid.uuid4()
+    starts = n.clock() + timedelta(hours=10)  # the 24 h notice's moment was 14 h ago
+    n.event("checkin.scheduled", tenant, _checkin(client, checkin, starts))
+    assert [starts - r.due_at for r in n.nudges(client, "checkin_reminder")] == [
+        timedelta(minutes=60)
+    ]
+    # Booked within the hour: the one-hour reminder still goes, late or not.
+    soon = uuid.uuid4()
+    n.event("checkin.scheduled", tenant, _checkin(client, soon, n.clock() + timedelta(minutes=30)))
+    assert len([r for r in n.nudges(client, "checkin_reminder") if r.subject_id == soon]) == 1
