@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import literal, select, tuple_
 
-from services.plans import history
+from services.plans import history, limits
 from services.plans.models import CheckIn, RecoveryPlan, RiskFlag
 from services.plans.recurrence import local_iso
 from shared.auth import Principal
@@ -40,6 +40,7 @@ def ends_at(checkin: CheckIn) -> datetime:
 
 
 def schedule(uow: UnitOfWork, plan: RecoveryPlan, fields: dict, actor: Principal) -> CheckIn:
+    limits.require_room_for_checkin(uow.session, plan)
     checkin = CheckIn(id=uuid.uuid4(), tenant_id=plan.tenant_id, plan_id=plan.id, **fields)
     checkin.status = "scheduled"
     uow.session.add(checkin)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from services.plans import actions, checkins, history, mood_prompts
+from services.plans import actions, checkins, history, limits, mood_prompts
 from services.plans.models import ActionStep, CheckIn, Goal, RecoveryPlan
 from services.plans.organisation_settings import settings_of
 from shared.auth import Principal
@@ -110,6 +110,7 @@ def check_goal_transition(goal: Goal, status: str) -> None:
 
 
 def add_goal(uow: UnitOfWork, plan: RecoveryPlan, fields: dict, actor: Principal) -> Goal:
+    limits.require_room_for_goal(uow.session, plan)
     position = max((g.position for g in plan.goals), default=0) + 1
     goal = Goal(id=uuid.uuid4(), tenant_id=plan.tenant_id, plan_id=plan.id, position=position)
     for name, value in fields.items():
