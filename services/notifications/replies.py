@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 CHANNELS = ("sms", "email", "web")
 INTENTS = ("crisis", "mood", "done", "journal")
-# DONE counts for the action reminder sent by SMS within this long before it.
+# DONE counts for the action reminder sent (by SMS or email) within this long before it.
 DONE_WINDOW = timedelta(hours=24)
 # Read this much of a message (a crisis phrase late in a long text still counts).
 MAX_READ_LENGTH = 10 * MAX_TEXT_LENGTH
@@ -76,15 +76,15 @@ def reply_id_for(channel: str, provider_message_id: str) -> uuid.UUID:
 # -- what it means ----------------------------------------------------------------------------
 
 
-def recent_sms_reminder(session, contact: Contact, now: datetime) -> Nudge | None:
-    """The last action reminder sent to the client by SMS within ``DONE_WINDOW``."""
+def recent_reminder(session, contact: Contact, now: datetime) -> Nudge | None:
+    """The last action reminder sent to the client within ``DONE_WINDOW``, by SMS or by
+    email: "done" texted after an email reminder counts like after a text."""
     return session.scalar(
         select(Nudge)
         .where(
             Nudge.tenant_id == contact.tenant_id,
             Nudge.client_id == contact.client_id,
             Nudge.kind == "action_reminder",
-            Nudge.channel == "sms",
             Nudge.state == "sent",
             Nudge.sent_at >= now - DONE_WINDOW,
         )
@@ -95,25 +95,25 @@ def recent_sms_reminder(session, contact: Contact, now: datetime) -> Nudge | Non
 
 def yes_means_done(session, contact: Contact | None, body: str, now: datetime) -> bool:
     """YES is both an opt-in keyword and a "done". It is "done" when the number is not
-    suppressed (nothing to opt back in to) and was sent an action reminder by SMS in the
+    suppressed (nothing to opt back in to) and was sent an action reminder (SMS or email) in the
     last 24 hours; otherwise it keeps its keyword meaning."""
     if contact is None or not contact.phone or not says_done(body):
         return False
     if suppressions.suppression_of(session, contact.tenant_id, "sms", contact.phone):
         return False
-    return recent_sms_reminder(session, contact, now) is not None
+    return recent_reminder(session, contact, now) is not None
 
 
 def read_sms(
     session, contact: Contact, body: str, reply_id: uuid.UUID, received_at: datetime
 ) -> ClientReply:
     """Read an inbound text in the order crisis, mood, done, journal. DONE with no action
-    reminder sent by SMS in the last 24 hours is a journal entry."""
+    reminder sent in the last 24 hours is a journal entry."""
     phrases = crisis_settings_for(session, contact.tenant_id).phrases
     reading = read_reply(body[:MAX_READ_LENGTH], phrases)
     text = body.strip()[:MAX_TEXT_LENGTH]
     if reading.intent == "done":
-        reminder = recent_sms_reminder(session, contact, received_at)
+        reminder = recent_reminder(session, contact, received_at)
         if reminder is not None:
             return ClientReply(
                 reply_id,

@@ -271,6 +271,39 @@ def test_done_after_an_sms_reminder_names_that_occurrence_and_without_one_is_a_j
     assert n.outbox_events("client.replied")[-1]["data"]["intent"] == "journal"
 
 
+def test_done_texted_after_an_email_reminder_counts_like_after_a_text(
+    notifications_with_sms, provider, smtp
+):
+    n = notifications_with_sms
+    tenant = uuid.uuid4()
+    _coach, client = _coach_and_client(n, tenant)  # email is the preferred channel
+    n.dispatch()
+    action_id = uuid.uuid4()
+    due_at = n.clock() + timedelta(minutes=30)
+    n.event(
+        "action.scheduled",
+        tenant,
+        {
+            "action_id": action_id,
+            "goal_id": uuid.uuid4(),
+            "plan_id": uuid.uuid4(),
+            "client_id": client,
+            "title": "Morning walk",
+            "occurrence_key": "2026-07-01T02:30",
+            "due_at": due_at,
+            "timezone": "Australia/Sydney",
+            "reminder_lead_minutes": 60,
+        },
+    )
+    n.dispatch()
+    assert n.nudge(client, "action_reminder").channel == "email"
+    _text(n, "done")
+    n.dispatch()
+    [done] = [e["data"] for e in n.outbox_events("client.replied")]
+    assert (done["intent"], done["action_id"]) == ("done", str(action_id))
+    assert _texts(provider)[-1] == (NUMBER, "Well done \u2014 'Morning walk' marked done.")
+
+
 def test_yes_after_an_sms_reminder_is_done_but_from_a_suppressed_number_opts_back_in(
     notifications_with_sms, provider
 ):
