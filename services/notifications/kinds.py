@@ -39,6 +39,9 @@ class NudgeKind:
     # Encouragement (a digest, a celebration, a mood prompt, a step reminder): it waits
     # after a crisis message until a coach acknowledges the crisis (``crisis_answers``).
     encouraging: bool = False
+    # Setting up (the welcome, the plan ready): never counted against the daily cap, so
+    # that day one's reminders still go.
+    is_setup: bool = False
 
     def variables_on(self, channel: str) -> frozenset[str]:
         """The variables a message of this kind has on ``channel``: no others may be used."""
@@ -56,7 +59,7 @@ BOTH = ("email", "sms")
 KINDS: dict[str, NudgeKind] = {
     kind.name: kind
     for kind in (
-        NudgeKind("welcome", "client", 3, BOTH, frozenset()),
+        NudgeKind("welcome", "client", 3, BOTH, frozenset(), is_setup=True),
         NudgeKind(
             "plan_ready",
             "client",
@@ -64,6 +67,7 @@ KINDS: dict[str, NudgeKind] = {
             BOTH,
             frozenset({"goal_count"}),
             optional=frozenset({"goal_count"}),
+            is_setup=True,
         ),
         NudgeKind(
             "action_reminder",
@@ -219,7 +223,12 @@ SAMPLE_VARIABLES = {
 
 
 def answers_client(kind: str) -> bool:
-    """A reply or an answer to the client's own message: not a nudge, so not counted
-    towards the daily cap."""
+    """A reply or an answer to the client's own message: not a nudge."""
     spec = KINDS.get(kind)
     return spec is not None and (spec.is_reply or spec.is_answer)
+
+
+def counts_towards_cap(kind: str) -> bool:
+    """Replies, answers and setup messages (welcome, plan ready) never use the cap."""
+    spec = KINDS.get(kind)
+    return spec is not None and not (spec.is_reply or spec.is_answer or spec.is_setup)

@@ -94,7 +94,7 @@ def decide_for_client(
     if allowed_at > now:
         return _defer_or_expire(nudge, channel, "quiet_hours", allowed_at)
     # 5. the daily cap.
-    if sent_today() >= contact.daily_cap:
+    if not kind.is_setup and sent_today() >= contact.daily_cap:
         return _defer_or_expire(
             nudge, channel, "daily_cap", start_of_next_day(now, contact.timezone, windows)
         )

@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from services.notifications import plan_projection, suppressions
-from services.notifications.kinds import KINDS, answers_client
+from services.notifications.kinds import KINDS, answers_client, counts_towards_cap
 from services.notifications.models import (
     Contact,
     Nudge,
@@ -27,6 +27,8 @@ from services.notifications.weekly_digest import WeekInFacts
 
 # Replies and answers to the client's own messages are not nudges: the cap ignores them.
 ANSWER_KINDS = tuple(kind for kind in KINDS if answers_client(kind))
+# What the daily cap does not count: answers and setup messages.
+UNCAPPED_KINDS = tuple(kind for kind in KINDS if not counts_towards_cap(kind))
 
 
 @dataclass
@@ -104,7 +106,7 @@ class Facts:
                 Nudge.tenant_id.in_(tenants),
                 Nudge.client_id.in_(clients),
                 Nudge.audience == "client",
-                Nudge.kind.not_in(ANSWER_KINDS),
+                Nudge.kind.not_in(UNCAPPED_KINDS),
                 or_(
                     (Nudge.state == "sent") & (Nudge.sent_at >= now - timedelta(hours=26)),
                     (Nudge.state == "sending")

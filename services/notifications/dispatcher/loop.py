@@ -40,7 +40,7 @@ from services.notifications.dispatcher.claiming import (
     keep_verdicts,
 )
 from services.notifications.dispatcher.composing import Delivery, Draft, compose, draft_of
-from services.notifications.dispatcher.facts import ANSWER_KINDS, Facts, staff_id_of
+from services.notifications.dispatcher.facts import UNCAPPED_KINDS, Facts, staff_id_of
 from services.notifications.dispatcher.outcomes import (
     DeliveryOutcome,
     count_recorded,
@@ -274,7 +274,7 @@ class Dispatcher:
             )
             return None
         override = facts.overrides.get((nudge.tenant_id, nudge.kind, decision.channel))
-        if nudge.audience != "coach" and nudge.kind not in ANSWER_KINDS:
+        if nudge.audience != "coach" and nudge.kind not in UNCAPPED_KINDS:
             facts.planned[client_key] += 1
         nudge.channel = decision.channel
         nudge.attempts += 1
