@@ -3,6 +3,7 @@
 import phonenumbers
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from services.notifications import nudge_reasons
 from services.notifications.quiet_hours import HHMM
 from services.notifications.weekly_digest import WEEKDAYS
 from shared.pagination import page_of
@@ -45,6 +46,10 @@ class NudgeSchema(Schema):
             "nothing_to_say (a weekly digest of an empty week), rescheduled, digest_off, "
             "mood_prompts_off, ..."
         },
+    )
+    reason_text = fields.Function(
+        lambda nudge: nudge_reasons.in_words(nudge.state, nudge.reason),
+        metadata={"description": "the state and its reason in words, for a person"},
     )
     due_at = fields.DateTime()
     event_at = fields.DateTime(allow_none=True)
