@@ -75,9 +75,16 @@ def describe(progress: dict) -> str:
         points = [p for p in progress["wellbeing"] if p.get("source", "checkin") == source]
         if points:
             values = [p["wellbeing"] for p in points]
+            if len(points) == 1:
+                parts.append(
+                    f"Wellbeing {style['label']}: 1 reading, {values[0]} out of 10 on "
+                    f"{_day(points[0]['at'])}."
+                )
+                continue
             parts.append(
-                f"Wellbeing {style['label']}: {len(points)} readings from {min(values)} to "
-                f"{max(values)} out of 10, latest {values[-1]} on {_day(points[-1]['at'])}."
+                f"Wellbeing {style['label']}: {_count(len(points), 'reading')} from "
+                f"{min(values)} to {max(values)} out of 10, latest {values[-1]} on "
+                f"{_day(points[-1]['at'])}."
             )
     if not progress["wellbeing"]:
         parts.append("No wellbeing recorded yet.")
@@ -85,12 +92,13 @@ def describe(progress: dict) -> str:
     due = sum(w["due"] for w in weeks)
     if due:
         done = sum(w["completed"] for w in weeks)
-        parts.append(f"Steps completed: {done} of {due} over {len(weeks)} weeks.")
+        parts.append(f"Steps completed: {done} of {due} over {_count(len(weeks), 'week')}.")
     goals = progress.get("goals", [])
     for goal in goals[:GOALS_CHARTED]:
         parts.append(f"Goal '{goal['title']}': {goal['progress']}% ({goal['status']}).")
     if len(goals) > GOALS_CHARTED:
-        parts.append(f"{len(goals) - GOALS_CHARTED} more goals are not charted.")
+        more = len(goals) - GOALS_CHARTED
+        parts.append(f"{_count(more, 'more goal')} {'is' if more == 1 else 'are'} not charted.")
     for rating in progress.get("domain_ratings", []):
         parts.append(
             f"{rating['domain'].replace('_', ' ')}: baseline {rating['baseline']}, "
@@ -111,7 +119,11 @@ def _figure(progress: dict) -> Figure:
     _draw_completion(completion, progress)
     start, end = _period(progress)
     if start is not None:  # the whole period, so one reading is not a full-width smear
-        wellbeing.set_xlim(_moment(start) - timedelta(days=1), _moment(end) + timedelta(days=2))
+        left, right = _moment(start) - timedelta(days=1), _moment(end) + timedelta(days=2)
+        for week in progress["weekly_completion"]:  # and every week's bar whole
+            monday = _moment(_monday(week["week"]))
+            left, right = min(left, monday), max(right, monday + timedelta(days=7))
+        wellbeing.set_xlim(left, right)
     locator = mdates.AutoDateLocator(minticks=3, maxticks=9)
     for axes in (wellbeing, completion):
         axes.xaxis.set_major_locator(locator)
@@ -120,6 +132,11 @@ def _figure(progress: dict) -> Figure:
     _draw_goals(figure.add_subplot(grid[2, 0]), goals, len(progress.get("goals", [])))
     _draw_domains(figure.add_subplot(grid[2, 1]), progress.get("domain_ratings", []))
     return figure
+
+
+def _count(number: int, noun: str) -> str:
+    """ "1 reading", "3 readings"."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _draw_wellbeing(axes, progress: dict) -> None:
