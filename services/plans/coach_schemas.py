@@ -49,6 +49,12 @@ class CaseloadRowSchema(Schema):
     plan_status = fields.String()
     risk_flagged = fields.Boolean()
     risk_reason = fields.String(allow_none=True)
+    phone_confirmed = fields.Boolean(
+        metadata={
+            "description": "Whether the person with the client's phone confirmed, by replying, "
+            "that this record is theirs; until then their texts are not filed under it."
+        }
+    )
     last_contact_at = fields.DateTime(
         allow_none=True, metadata={"description": "The last attended check-in."}
     )

@@ -39,6 +39,7 @@ def _spec(type_: str, producer: str, consumers: tuple[str, ...], **versions) -> 
 P = payloads
 N, PL, IN = ("notifications",), ("plans",), ("intake",)
 PN = ("plans", "notifications")
+IP = ("intake", "plans")
 # Published for whoever subscribes later: no service handles these yet.
 NOBODY: tuple[str, ...] = ()
 
@@ -79,7 +80,7 @@ CATALOGUE: dict[str, EventSpec] = {
         _spec("contact.opted_out", "notifications", IN, v1=P.ConsentChangedV1),
         _spec("contact.opted_in", "notifications", IN, v1=P.ConsentChangedV1),
         _spec("client.replied", "notifications", PL, v1=P.ClientRepliedV1),
-        _spec("contact.phone_confirmed", "notifications", NOBODY, v1=P.PhoneConfirmedV1),
+        _spec("contact.phone_confirmed", "notifications", IP, v1=P.PhoneConfirmedV1),
     )
 }
 

@@ -370,6 +370,37 @@ def test_only_the_clients_coach_and_admins_read_the_journal(api, tenant, system,
     assert bad.status == 400 and "cursor" in bad.body["errors"]
 
 
+def test_the_coach_sees_the_phone_confirmed_by_the_first_reply_and_unconfirmed_once_changed(
+    api, tenant, system, clock
+):
+    coach, coach_token, client, plan = _client_with_coach(api, tenant, system)
+    system.settle()
+
+    def shown() -> tuple[bool, bool]:
+        """In intake's client view, and on the coach's caseload."""
+        view = api.call("intake", "GET", f"/v1/clients/{client['id']}", coach_token)
+        [row] = api.call("plans", "GET", "/v1/caseload", coach_token).body["items"]
+        return view.body["phone_confirmed"], row["phone_confirmed"]
+
+    assert shown() == (False, False)
+    text_in(system, "7")
+    system.settle()
+    assert shown() == (True, True)
+
+    view = api.call("intake", "GET", f"/v1/clients/{client['id']}", coach_token)
+    changed = api.call(
+        "intake",
+        "PATCH",
+        f"/v1/clients/{client['id']}",
+        coach_token,
+        json={"phone": "0400 111 222"},
+        headers={"If-Match": view.headers["ETag"]},
+    )
+    assert changed.status == 200, changed.body
+    system.settle()
+    assert shown() == (False, False)
+
+
 def test_a_reply_held_for_a_retry_in_plans_loses_its_words_when_the_client_is_erased(
     system, monkeypatch
 ):
