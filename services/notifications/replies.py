@@ -54,8 +54,9 @@ _REPLY_NAMESPACE = uuid.UUID("6f1d2b8e-55c3-4c55-9a51-2f1f0e3c7a10")
 
 @dataclass(frozen=True)
 class ClientReply:
-    """What a client said, in the shape of ``client.replied`` v1. ``text`` is kept only for
-    crisis and journal replies; ``action_title`` only words the acknowledgement."""
+    """What a client said, in the shape of ``client.replied`` v1. ``text`` is kept for
+    crisis and journal replies and a mood with words; ``action_title`` only words the
+    acknowledgement."""
 
     reply_id: uuid.UUID
     channel: str
@@ -125,8 +126,13 @@ def read_sms(
                 action_title=(reminder.variables or {}).get("action_title"),
             )
         return ClientReply(reply_id, "sms", received_at, "journal", text=text)
-    kept = text if reading.intent in ("crisis", "journal") else None
+    kept = text if reading.intent in ("crisis", "journal") or _has_words(text) else None
     return ClientReply(reply_id, "sms", received_at, reading.intent, reading.rating, text=kept)
+
+
+def _has_words(text: str) -> bool:
+    """ "6 bit tired today" says more than its number: the words are kept with it."""
+    return any(character.isalpha() for character in text)
 
 
 # -- acting on it -------------------------------------------------------------------------
@@ -165,7 +171,7 @@ def record_reply(uow: UnitOfWork, contact: Contact, reply: ClientReply, now: dat
             "rating": reply.rating,
             "action_id": reply.action_id,
             "occurrence_key": reply.occurrence_key,
-            "text": reply.text if reply.intent in ("crisis", "journal") else None,
+            "text": reply.text if reply.intent in ("crisis", "journal", "mood") else None,
         },
         aggregate_id=contact.client_id,
     )

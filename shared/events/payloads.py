@@ -307,7 +307,8 @@ class ConsentChangedV1(Payload):
 class ClientRepliedV1(Payload):
     """A client's reply (SMS, an email link or their own page), once per ``reply_id``.
 
-    ``text`` is health data: present only for ``crisis`` and ``journal``, never logged,
+    ``text`` is health data: present only for ``crisis``, ``journal`` and a ``mood`` with
+    words ("6 bit tired today": the rating and the note), never logged,
     erased with the client. ``rating`` for ``mood``; ``action_id`` and ``occurrence_key``
     (the occurrence's key as plans announced it) for ``done``.
     """

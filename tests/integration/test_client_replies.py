@@ -262,6 +262,9 @@ def test_mood_done_and_journal_replies_reach_the_plan_and_are_acknowledged(
     assert "000" in answer  # where to get help, not just "noted"
     progress = api.call("plans", "GET", f"/v1/plans/{plan['id']}/progress", coach_token).body
     assert [(p["wellbeing"], p["source"]) for p in progress["wellbeing"]] == [(2, "client")]
+    # The words after the number are kept with the rating, for the coach.
+    [entry] = [e for e in _journal(api, coach_token, plan["id"])["items"] if e["intent"] == "mood"]
+    assert (entry["rating"], entry["text"]) == (2, "2 rough day")
     assert progress["risk_flagged"] is True
     risk = [n for n in api.nudges_of(coach_token, client["id"]) if n["kind"] == "risk_alert"]
     assert len(risk) == 1  # a low self-rating alerts the coach like a low check-in
@@ -285,7 +288,7 @@ def test_mood_done_and_journal_replies_reach_the_plan_and_are_acknowledged(
     journal = _journal(api, coach_token, plan["id"])["items"]
     assert [(e["intent"], e["text"], e["rating"]) for e in journal] == [
         ("journal", "Met my sister for coffee", None),
-        ("mood", None, 2),
+        ("mood", "2 rough day", 2),  # the rating and the words with it
         ("done", None, None),
         ("journal", "DONE", None),
     ]

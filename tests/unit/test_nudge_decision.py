@@ -259,7 +259,9 @@ def test_quiet_hours_are_the_reason_at_night_even_over_the_cap():
 
 
 def test_a_cap_of_nought_holds_every_nudge():
-    assert decide(nudge("goal_celebration"), client(daily_cap=0), sent_today=0).reason == "daily_cap"
+    assert (
+        decide(nudge("goal_celebration"), client(daily_cap=0), sent_today=0).reason == "daily_cap"
+    )
 
 
 @pytest.mark.parametrize("kind", ["welcome", "plan_ready"])
