@@ -30,7 +30,8 @@ from services.notifications.client_links import (
     read_reply_link,
     reply_id_for,
 )
-from services.notifications.crisis_settings import crisis_settings_for
+from services.notifications.crisis import region_of
+from services.notifications.crisis_settings import crisis_settings_for, crisis_text_for
 from services.notifications.models import Contact, PlannedStep, ReceivedReply
 from services.notifications.quiet_hours import zone
 from services.notifications.reply_parsing import MAX_TEXT_LENGTH, mentions_crisis
@@ -395,7 +396,7 @@ def my_page(token: str):
         steps = _steps_of_week(session, contact, runtime.clock())
         name = contact.display_name
         crisis_text = (
-            crisis_settings_for(session, contact.tenant_id).crisis_text
+            crisis_text_for(session, contact.tenant_id, region_of(contact))
             if noted == "crisis"
             else None
         )

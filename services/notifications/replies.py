@@ -28,7 +28,8 @@ from sqlalchemy.exc import IntegrityError
 from services.notifications import suppressions
 from services.notifications.coach_alerts import client_ref
 from services.notifications.contacts import contacts_with_phone
-from services.notifications.crisis_settings import crisis_settings_for
+from services.notifications.crisis import region_of
+from services.notifications.crisis_settings import crisis_settings_for, crisis_text_for
 from services.notifications.models import Contact, Nudge, ReceivedReply, StaffMember
 from services.notifications.nudges import schedule_nudge
 from services.notifications.reply_parsing import MAX_TEXT_LENGTH, read_reply, says_done
@@ -45,6 +46,7 @@ MAX_READ_LENGTH = 10 * MAX_TEXT_LENGTH
 # Several clients of one organisation on one number is rare; this bounds the search.
 MAX_CONTACTS_PER_NUMBER = 50
 MAX_ADMINS_ALERTED = 20
+COACH_TOLD = "Your coach has been told."
 ACKNOWLEDGEMENTS = {"mood": "mood_ack", "done": "done_ack", "journal": "journal_ack"}
 _REPLY_NAMESPACE = uuid.UUID("6f1d2b8e-55c3-4c55-9a51-2f1f0e3c7a10")
 
@@ -242,8 +244,12 @@ def _acknowledge(uow: UnitOfWork, contact: Contact, reply: ClientReply, now: dat
 
 
 def _answer_crisis(uow: UnitOfWork, contact: Contact, reply: ClientReply, now: datetime) -> None:
-    """The crisis text to the client and an alert to the coach, both due now."""
-    crisis_text = crisis_settings_for(uow.session, contact.tenant_id).crisis_text
+    """The crisis text to the client (for their region) and an alert to the coach, both
+    due now. The text says the coach has been told only when the client's coach is."""
+    alerted = _staff_to_alert(uow.session, contact)
+    crisis_text = crisis_text_for(uow.session, contact.tenant_id, region_of(contact))
+    if any(staff.staff_id == contact.coach_id for staff in alerted):
+        crisis_text = f"{crisis_text} {COACH_TOLD}"
     channel = reply.channel if reply.channel != "web" else ("sms" if contact.phone else "email")
     schedule_nudge(
         uow,
@@ -254,7 +260,6 @@ def _answer_crisis(uow: UnitOfWork, contact: Contact, reply: ClientReply, now: d
         variables={"crisis_text": crisis_text},
         channel=channel,
     )
-    alerted = _staff_to_alert(uow.session, contact)
     if not alerted:
         log.warning(
             "crisis message with no coach or admin to alert",

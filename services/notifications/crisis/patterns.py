@@ -21,6 +21,8 @@ import re2
 from services.notifications.crisis.folding import CLAUSE_BREAK, Folding
 
 PATTERNS_FILE = "patterns.toml"
+# What ``categories_in`` calls a crisis term found inside one word ("wanttodie").
+GLUED = "glued"
 # NFKC maps one code point to at most 18 (U+FDFA); folding never lengthens otherwise.
 MAX_FOLDED_GROWTH = 18
 # A text naming an idiom ("cut myself some slack") more often than this is read as a
@@ -55,6 +57,8 @@ class CrisisLanguage:
         )
         self._plain: list[tuple[str, re2._Regexp]] = []
         self._idioms: list[tuple[str, re2._Regexp]] = []
+        glued = data.get("glued", {}).get("terms", [])
+        self._glued = _compile("|".join(_squeezed(term) for term in glued) or "$^")
         for category in data["category"]:
             plain = [p for p in category["patterns"] if isinstance(p, str)]
             if plain:
@@ -68,12 +72,12 @@ class CrisisLanguage:
     def program_size(self) -> int:
         """The summed size of every compiled pattern: a text's reading costs at most this
         many steps per character (RE2's guarantee)."""
-        return sum(regex.programsize for _, regex in (*self._plain, *self._idioms))
+        return sum(regex.programsize for regex in self.engines)
 
     @property
     def engines(self) -> tuple:
         """Every compiled pattern (for the tests that hold them to RE2)."""
-        return tuple(regex for _, regex in (*self._plain, *self._idioms))
+        return (*(regex for _, regex in (*self._plain, *self._idioms)), self._glued)
 
     def categories_in(self, text: str) -> list[str]:
         """The names of the categories whose patterns occur in ``text``, in file order."""
@@ -83,12 +87,17 @@ class CrisisLanguage:
             if name not in found and any(_outside_idiom(regex, r) for r in readings):
                 found.append(name)
         order = [c.name for c in self.categories]
-        return sorted(found, key=order.index)
+        found.sort(key=order.index)
+        if any(map(self._glued.search, readings)):
+            found.append(GLUED)
+        return found
 
     def mentions(self, text: str, extra_phrases: Iterable[str] = ()) -> bool:
         """True when ``text`` has crisis language or one of ``extra_phrases``."""
         readings = self.folding.readings(text)
         if any(regex.search(r) for _, regex in self._plain for r in readings):
+            return True
+        if any(map(self._glued.search, readings)):
             return True
         if any(_outside_idiom(regex, r) for _, regex in self._idioms for r in readings):
             return True
