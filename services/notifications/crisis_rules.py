@@ -42,7 +42,9 @@ def refusal_of_phrase(phrase: str) -> str | None:
 def refusal_of_crisis_text(text: str) -> str | None:
     if has_number_to_call(text):
         return None
-    return "A crisis text must give a number to call (at least 3 digits, like 000, 988 or 13 11 14)."
+    return (
+        "A crisis text must give a number to call (at least 3 digits, like 000, 988 or 13 11 14)."
+    )
 
 
 def refusal_of_region(code: str) -> str | None:

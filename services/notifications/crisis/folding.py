@@ -116,7 +116,8 @@ def _words(text: str) -> str:
     parts = _WORD.split(text)  # separator, word, separator, word, ..., separator
     words, gaps = parts[1::2], parts[2:-1:2]
     words, gaps = _spelled_out_words_joined(words, gaps)
-    out = [w + (" " if not g or g.isspace() else CLAUSE_BREAK) for w, g in zip(words, gaps)]
+    pairs = zip(words[:-1], gaps, strict=True)
+    out = [w + (" " if not g or g.isspace() else CLAUSE_BREAK) for w, g in pairs]
     joined = "".join(out) + (words[-1] if words else "")
     return _REPEATED_LETTER.sub(r"\1", joined)
 
@@ -140,7 +141,7 @@ def _spelled_out_words_joined(words: list[str], gaps: list[str]) -> tuple[list, 
             run_gaps = gaps[i:end]
             usual = Counter(run_gaps).most_common(1)[0][0]
             word = words[i]
-            for letter, gap in zip(words[i + 1 : end + 1], run_gaps):
+            for letter, gap in zip(words[i + 1 : end + 1], run_gaps, strict=True):
                 if gap == usual:
                     word += letter
                 else:

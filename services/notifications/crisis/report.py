@@ -33,8 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"crisis patterns version {language.version}, {len(language.categories)} categories")
     print(f"recall: {recall:.2%} of {len(crisis)} crisis lines ({len(missed)} missed)")
     print(
-        f"false alarms: {false_alarm_rate:.2%} of {len(everyday)} everyday replies "
-        f"({len(alarms)})"
+        f"false alarms: {false_alarm_rate:.2%} of {len(everyday)} everyday replies ({len(alarms)})"
     )
     for line in missed:
         print(f"MISSED       {line!r}")
