@@ -3,9 +3,8 @@ category, and a bound on the work any text can cost (DESIGN 5b)."""
 
 from __future__ import annotations
 
-import re2
-
 import pytest
+import re2
 
 from services.notifications.crisis import crisis_language
 from services.notifications.crisis.patterns import MAX_FOLDED_GROWTH, MAX_IDIOMS_SKIPPED
@@ -100,6 +99,11 @@ def test_digits_and_symbols_inside_words_are_read_as_letters(written, read):
     assert folded(written) == read
 
 
+def test_a_spelled_out_run_may_start_with_the_word_i():
+    assert LANGUAGE.folding.readings("I c a n t  g o  o n") == ("icant go on", "i cant go on")
+    assert mentions_crisis("I c a n t  g o  o n")
+
+
 def test_a_one_inside_a_word_may_be_an_i_or_an_l():
     assert LANGUAGE.folding.readings("ki11 myself") == ("ki myself", "kil myself")
     assert mentions_crisis("ki11 myself") and mentions_crisis("k1ll myself")
@@ -189,9 +193,7 @@ def test_each_kind_of_crisis_language_has_its_patterns(text, category):
     assert category in LANGUAGE.categories_in(text)
 
 
-@pytest.mark.parametrize(
-    "category", LANGUAGE.categories, ids=[c.name for c in LANGUAGE.categories]
-)
+@pytest.mark.parametrize("category", LANGUAGE.categories, ids=[c.name for c in LANGUAGE.categories])
 def test_every_example_of_a_category_is_found_by_it(category):
     assert category.examples
     missed = [e for e in category.examples if category.name not in LANGUAGE.categories_in(e)]
@@ -268,7 +270,7 @@ def test_every_pattern_runs_on_an_automaton_whose_work_is_bounded_by_constructio
 def test_a_hostile_16k_text_is_folded_within_a_known_bound_and_read(text):
     assert len(text) <= 16_000
     readings = LANGUAGE.folding.readings(text)
-    assert 1 <= len(readings) <= 2
+    assert 1 <= len(readings) <= 4
     assert all(len(r) <= MAX_FOLDED_GROWTH * len(text) for r in readings)
     assert read_reply(text).intent in ("crisis", "journal")
     # A crisis at the very end of a long text still counts.

@@ -1,5 +1,5 @@
 """Crisis language and who to call: what makes a client's reply a crisis message, and
-the text they get at once (DESIGN.md 5b).
+the text they get at once (DESIGN 5b).
 
 - ``patterns.toml``: the reviewed, versioned crisis patterns by category, with examples;
   ``patterns.py`` compiles them once (RE2: matching time linear in the text) and

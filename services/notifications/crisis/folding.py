@@ -50,6 +50,7 @@ _LEET_CHARS = frozenset("0123456789@$!|")
 _LONE_TWO = re.compile(r"(?<=[a-z] )2(?= [a-z])")
 _WORD = re.compile(r"([a-z0-9]+)")
 _REPEATED_LETTER = re.compile(r"([a-z])\1+")
+_PRONOUNS = frozenset("ia")
 
 
 def _code_points(*ranges: range):
@@ -89,14 +90,19 @@ class Folding:
         return text.translate(self._lookalikes)
 
     def readings(self, text: str) -> tuple[str, ...]:
-        """The text as words to match against: one reading, or two when a ``1`` or ``|``
-        inside a word may be an i or an l."""
+        """The text as words to match against: one reading, or up to four when a ``1``
+        or ``|`` inside a word may be an i or an l, and a spelled-out run may start with
+        the word "I" or "a" ("I c a n t" reads "icant" and "i cant")."""
         letters = self.letters(text)
-        as_i = _words(_LEET_TOKEN.sub(lambda m: _leet(m.group(), _ONE_AS_I), letters))
-        if not any(c in letters for c in "1|"):
-            return (as_i,)
-        as_l = _words(_LEET_TOKEN.sub(lambda m: _leet(m.group(), _ONE_AS_L), letters))
-        return (as_i,) if as_l == as_i else (as_i, as_l)
+        tables = (_ONE_AS_I, _ONE_AS_L) if any(c in letters for c in "1|") else (_ONE_AS_I,)
+        readings: list[str] = []
+        for table in tables:
+            leet = _LEET_TOKEN.sub(lambda m, table=table: _leet(m.group(), table), letters)
+            for pronoun_apart in (False, True):
+                reading = _words(leet, pronoun_apart)
+                if reading not in readings:
+                    readings.append(reading)
+        return tuple(readings)
 
 
 def _leet(token: str, table: dict) -> str:
@@ -111,20 +117,23 @@ def _leet(token: str, table: dict) -> str:
     return token[:start] + core.translate(table) + token[start + len(core) :]
 
 
-def _words(text: str) -> str:
+def _words(text: str, pronoun_apart: bool) -> str:
     text = _LONE_TWO.sub("to", text.replace(APOSTROPHE, ""))
     parts = _WORD.split(text)  # separator, word, separator, word, ..., separator
     words, gaps = parts[1::2], parts[2:-1:2]
-    words, gaps = _spelled_out_words_joined(words, gaps)
+    words, gaps = _spelled_out_words_joined(words, gaps, pronoun_apart)
     pairs = zip(words[:-1], gaps, strict=True)
     out = [w + (" " if not g or g.isspace() else CLAUSE_BREAK) for w, g in pairs]
     joined = "".join(out) + (words[-1] if words else "")
     return _REPEATED_LETTER.sub(r"\1", joined)
 
 
-def _spelled_out_words_joined(words: list[str], gaps: list[str]) -> tuple[list, list]:
+def _spelled_out_words_joined(
+    words: list[str], gaps: list[str], pronoun_apart: bool
+) -> tuple[list, list]:
     """``words`` with runs of single letters joined into words; ``gaps[i]`` is what
-    stands between ``words[i]`` and ``words[i + 1]``."""
+    stands between ``words[i]`` and ``words[i + 1]``. With ``pronoun_apart``, a run's
+    first word of four letters or more that starts with i or a is read as two."""
     joined_words: list[str] = []
     joined_gaps: list[str] = []
     i = 0
@@ -141,8 +150,12 @@ def _spelled_out_words_joined(words: list[str], gaps: list[str]) -> tuple[list, 
             run_gaps = gaps[i:end]
             usual = Counter(run_gaps).most_common(1)[0][0]
             word = words[i]
+            if pronoun_apart and word in _PRONOUNS and len(run_gaps) >= MIN_SPELLED_LETTERS:
+                joined_words.append(word)
+                joined_gaps.append(" ")
+                word = ""
             for letter, gap in zip(words[i + 1 : end + 1], run_gaps, strict=True):
-                if gap == usual:
+                if gap == usual or not word:
                     word += letter
                 else:
                     joined_words.append(word)
