@@ -329,7 +329,8 @@ def test_a_journal_note_naming_a_crisis_gets_the_crisis_text_and_alerts_the_coac
     posted = n.http.post(page + "/journal", data=note)
     assert posted.headers["Location"].endswith("noted=crisis")
     shown = n.http.get(page + "?noted=crisis").get_data(as_text=True)
-    assert "If you are in danger call 000 now" in shown
+    # No phone and a locale without a region: the platform's general crisis text.
+    assert "If you are in danger call your local emergency number now: 000 in Australia" in shown
 
     [reply] = _replied(n)
     assert (reply["intent"], reply["channel"], reply["text"]) == (
