@@ -16,8 +16,6 @@ from services.notifications.crisis import crisis_language, platform_crisis_texts
 
 # An organisation adds phrases to the platform's patterns; by default it adds none.
 DEFAULT_CRISIS_PHRASES: tuple[str, ...] = ()
-# Who to call where the client's region has no text of its own (crisis_texts.toml).
-DEFAULT_CRISIS_TEXT = platform_crisis_texts().default
 DONE_PHRASES = frozenset({"done", "did it", "yes"})
 # Longest reply kept (a long SMS is 10 segments of 160 characters).
 MAX_TEXT_LENGTH = 1600
@@ -35,6 +33,14 @@ class Reading:
 
     intent: str
     rating: int | None = None
+
+
+def __getattr__(name: str) -> str:
+    # ``DEFAULT_CRISIS_TEXT``: who to call where the client's region has no text of its
+    # own. It lives in crisis_texts.toml, read on first use rather than at import.
+    if name == "DEFAULT_CRISIS_TEXT":
+        return platform_crisis_texts().default
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def normalised(text: str) -> str:

@@ -22,6 +22,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 import unicodedata
@@ -53,25 +54,31 @@ _REPEATED_LETTER = re.compile(r"([a-z])\1+")
 _PRONOUNS = frozenset("ia")
 
 
-def _code_points(*ranges: range):
-    for block in ranges:
-        for code in block:
-            yield code, chr(code)
-
-
 # Every plane that has format characters or combining marks: the BMP, plane 1 and
 # plane 14 (tags, variation selectors).
 _PLANES = (range(0x20000), range(0xE0000, min(0xE1000, sys.maxunicode + 1)))
-_INVISIBLE = {
-    code: None for code, char in _code_points(*_PLANES) if unicodedata.category(char) == "Cf"
-}
-_INVISIBLE.update({ord(char): None for char in INVISIBLE_LETTERS})
-_INVISIBLE.update({ord(char): APOSTROPHE for char in APOSTROPHES})
-_MARKS = {
-    code: None
-    for code, char in _code_points(*_PLANES)
-    if unicodedata.category(char) in ("Mn", "Me")
-}
+
+
+@functools.cache
+def _invisible_and_apostrophes() -> dict[int, str | None]:
+    """Format characters and invisible fillers removed, apostrophes made ``'``."""
+    table: dict[int, str | None] = {
+        code: None for block in _PLANES for code in block if unicodedata.category(chr(code)) == "Cf"
+    }
+    table.update({ord(char): None for char in INVISIBLE_LETTERS})
+    table.update({ord(char): APOSTROPHE for char in APOSTROPHES})
+    return table
+
+
+@functools.cache
+def _marks() -> dict[int, None]:
+    """Combining marks (what NFD splits accents into), removed."""
+    return {
+        code: None
+        for block in _PLANES
+        for code in block
+        if unicodedata.category(chr(code)) in ("Mn", "Me")
+    }
 
 
 class Folding:
@@ -84,9 +91,9 @@ class Folding:
     def letters(self, text: str) -> str:
         """Steps 1-3: lower-case letters, look-alikes and accents folded; apostrophes,
         digits and punctuation as they were."""
-        text = unicodedata.normalize("NFKC", text.translate(_INVISIBLE))
+        text = unicodedata.normalize("NFKC", text.translate(_invisible_and_apostrophes()))
         text = text.translate(self._lookalikes).casefold()
-        text = unicodedata.normalize("NFD", text).translate(_MARKS)
+        text = unicodedata.normalize("NFD", text).translate(_marks())
         return text.translate(self._lookalikes)
 
     def readings(self, text: str) -> tuple[str, ...]:

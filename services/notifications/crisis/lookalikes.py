@@ -14,8 +14,6 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping
 
-from confusable_homoglyphs.confusables import confusables_data
-
 APOSTROPHE = "'"
 # Apostrophe look-alikes the confusables data does not fold to U+0027 on its own (left
 # and right quotation marks are punctuation to UTS #39, an apostrophe to a person typing).
@@ -42,7 +40,7 @@ def _ascii_letter(text: str) -> str | None:
     return None
 
 
-def _prototype(char: str) -> str | None:
+def _prototype(char: str, confusables_data: Mapping) -> str | None:
     """Where the confusables data leads ``char``: its one prototype, followed while that
     is itself a non-ASCII character with one prototype."""
     current = char
@@ -56,8 +54,8 @@ def _prototype(char: str) -> str | None:
     return None
 
 
-def _folded_letter(char: str) -> str | None:
-    letter = _ascii_letter(char) or _prototype(char)
+def _folded_letter(char: str, confusables_data: Mapping) -> str | None:
+    letter = _ascii_letter(char) or _prototype(char, confusables_data)
     if letter == "l" and unicodedata.category(char) == "Lu":
         return "i"  # a capital I-like stroke (Cyrillic І, Greek Ι) in a word is an I
     return letter
@@ -66,9 +64,17 @@ def _folded_letter(char: str) -> str | None:
 def lookalike_table(additions: Mapping[str, str]) -> dict[int, str]:
     """A ``str.translate`` table: every non-ASCII look-alike to its ASCII letter, every
     apostrophe variant to ``'``; ``additions`` (reviewed data) win."""
+    # Imported here: loading the confusables data is work for the first reading, not
+    # for every import of the service.
+    from confusable_homoglyphs.confusables import confusables_data
+
     table: dict[int, str] = {}
     for char in confusables_data:
-        if len(char) == 1 and not char.isascii() and (letter := _folded_letter(char)):
+        if (
+            len(char) == 1
+            and not char.isascii()
+            and (letter := _folded_letter(char, confusables_data))
+        ):
             table[ord(char)] = letter
     for char in APOSTROPHES:
         table[ord(char)] = APOSTROPHE
