@@ -222,6 +222,9 @@ def test_every_example_of_a_category_is_found_by_it(category):
         "I'm taking my life back",
         "I nearly killed myself laughing",
         "that's odd",  # "odd" is squeezed to "od", which is not an overdose
+        "blew my nose",  # nor is "nose" a noose
+        "my son overdosed on sugar lol",
+        "I should be dead tired tomorrow",
         "walked 5 kms",
         "it's 2 kms to town",
         "I can't go on Tuesday",
