@@ -11,7 +11,7 @@ the text they get at once (DESIGN 5b).
   a client's region.
 
 Entry points: :func:`crisis_language` (``.mentions(text, extra_phrases)``),
-:func:`region_of`, :func:`platform_crisis_texts`, :func:`has_number_to_call`,
+:func:`region_of`, :func:`region_of_phone`, :func:`platform_crisis_texts`, :func:`has_number_to_call`,
 :func:`everyday_share`.
 """
 
@@ -22,6 +22,7 @@ from services.notifications.crisis.regions import (
     is_region,
     platform_crisis_texts,
     region_of,
+    region_of_phone,
 )
 
 __all__ = [
@@ -33,4 +34,5 @@ __all__ = [
     "is_region",
     "platform_crisis_texts",
     "region_of",
+    "region_of_phone",
 ]

@@ -61,10 +61,11 @@ def is_region(code: str) -> bool:
 def region_of(contact: HasPhoneAndLocale) -> str | None:
     """The client's region: their phone number's country, else their locale's region
     (``en-GB`` -> ``GB``), else None."""
-    return _region_of_phone(contact.phone) or _region_of_locale(contact.locale)
+    return region_of_phone(contact.phone) or _region_of_locale(contact.locale)
 
 
-def _region_of_phone(phone: str | None) -> str | None:
+def region_of_phone(phone: str | None) -> str | None:
+    """The country of an international (E.164) phone number, else None."""
     if not phone:
         return None
     try:

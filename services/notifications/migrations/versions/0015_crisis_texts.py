@@ -1,7 +1,7 @@
 """crisis texts by region
 
 Revision ID: 0015_crisis_texts
-Revises: 0013_claim_index
+Revises: 0014_reply_routing
 Create Date: 2026-12-07 12:00:00
 
 An organisation's own crisis texts by country (ISO 3166 alpha-2 -> text), tried before
@@ -17,7 +17,7 @@ from alembic import op
 from shared.db import migration_steps
 
 revision: str = "0015_crisis_texts"
-down_revision: str | Sequence[str] | None = "0013_claim_index"
+down_revision: str | Sequence[str] | None = "0014_reply_routing"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
