@@ -279,8 +279,7 @@ def test_a_journal_note_naming_a_crisis_gets_the_crisis_text_and_alerts_the_coac
     posted = n.http.post(page + "/journal", data=note)
     assert posted.headers["Location"].endswith("noted=crisis")
     shown = n.http.get(page + "?noted=crisis").get_data(as_text=True)
-    # No phone and a locale without a region: the platform's general crisis text.
-    assert 'call your local emergency number now: <a href="tel:000">000</a> in Australia' in shown
+    assert 'If you are in danger call <a href="tel:000">000</a> now' in shown
 
     [reply] = replied(n)
     assert (reply["intent"], reply["channel"], reply["text"]) == (
