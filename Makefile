@@ -7,7 +7,7 @@ STAMP   := $(VENV)/.installed
 # workers fit two cores.
 PYTEST_WORKERS ?= 3
 
-.PHONY: run test test-long lint format bench chaos clean
+.PHONY: run test test-long lint format bench chaos crisis-report clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ bench: $(STAMP)
 ## (about 5 minutes; `make chaos CHAOS_ARGS=--quick` for the 2-minute subset CI runs).
 chaos: $(STAMP)
 	$(BIN)/python -m bench.chaos $(CHAOS_ARGS)
+
+## How the crisis patterns read the labelled corpus (tests/data/crisis): recall, false
+## alarms, and every miss and false alarm.
+crisis-report: $(STAMP)
+	$(BIN)/python -m services.notifications.crisis.report tests/data/crisis
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
