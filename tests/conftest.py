@@ -169,6 +169,34 @@ def notifications_env(request, tmp_path, smtp, monkeypatch) -> dict[str, str]:
 
 
 @pytest.fixture
+def plans_runtime(request, tmp_path, monkeypatch):
+    """Plans alone: its runtime on one fresh database, at the head revision, no broker;
+    the clock is the caller's to set (``runtime.clock``)."""
+    from services.plans.bootstrap import build_runtime
+
+    if BACKEND.startswith("rabbitmq"):
+        pool = request.getfixturevalue("databases")
+        databases = pool.create(("plans",))
+    else:
+        databases = {"plans": f"sqlite:///{tmp_path / 'plans.db'}"}
+    for key, value in {
+        "VAR_DIR": str(tmp_path / "var"),
+        "BROKER_URL": "filesystem://localhost/",
+        "JWT_SECRET": JWT_SECRET,
+        "PLANS_DATABASE_URL": databases["plans"],
+    }.items():
+        monkeypatch.setenv(key, value)
+    runtime = build_runtime(load_settings())
+    runtime.migrate()
+    try:
+        yield runtime
+    finally:
+        runtime.engine.dispose()
+        if BACKEND.startswith("rabbitmq"):
+            pool.release(databases)
+
+
+@pytest.fixture
 def notifications(notifications_env):
     from tests.support.notifications import NotificationsHarness
 

@@ -4,6 +4,12 @@ A claimed nudge carries ``claimed_until``. A dispatcher that dies strands its ba
 until then, so the lease is short (:data:`LEASE`); one that is alive but slow (a slow
 relay, many renders) keeps its batch by renewing the lease of the nudges it has not yet
 recorded every :data:`RENEW_EVERY`, from a thread of its own, one small UPDATE each time.
+
+A lease is kept on the database's clock (:func:`lease_clock_for`), not the host's: two
+dispatchers on hosts whose clocks disagree by more than the lease would otherwise each
+see the other's live lease as run out, and send the same nudges twice. The providers'
+rate slots (``rate_limits``) are on the database's clock for the same reason. Due times
+stay on the runtime's clock: a skewed host sends a nudge early or late, never twice.
 """
 
 from __future__ import annotations
@@ -12,9 +18,11 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from services.notifications.models import Nudge
 
@@ -22,6 +30,23 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=30)
 RENEW_EVERY = timedelta(seconds=10)
+
+# The time leases are measured by, read in the session that sets or compares them.
+LeaseClock = Callable[[Session], datetime]
+
+
+def database_clock(session: Session) -> datetime:
+    """The database server's time now (PostgreSQL's ``clock_timestamp()``)."""
+    return session.scalar(select(func.clock_timestamp())).astimezone(UTC)
+
+
+def lease_clock_for(engine: Engine, host_clock: Callable[[], datetime]) -> LeaseClock:
+    """PostgreSQL: the database's clock, the one every dispatcher shares whatever its
+    host's clock says. SQLite: the host's, which is the database's (one dispatcher, on
+    the machine that holds the file)."""
+    if engine.dialect.name == "postgresql":
+        return database_clock
+    return lambda _session: host_clock()
 
 
 class LeaseKeeper:
@@ -32,7 +57,7 @@ class LeaseKeeper:
         self,
         session_factory: Callable,
         nudge_ids: list[uuid.UUID],
-        clock: Callable[[], datetime],
+        clock: LeaseClock,
         renew_every: timedelta = RENEW_EVERY,
     ):
         self.session_factory = session_factory
@@ -67,7 +92,7 @@ class LeaseKeeper:
             renewed = session.execute(
                 update(Nudge)
                 .where(Nudge.id.in_(self.nudge_ids), Nudge.state == "sending")
-                .values(claimed_until=self.clock() + LEASE)
+                .values(claimed_until=self.clock(session) + LEASE)
                 .execution_options(synchronize_session=False)
             ).rowcount
             session.commit()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 _GSM7_BASIC = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
+# Written as the escape septet and the character's own: two septets each.
 _GSM7_EXTENDED = set("^{}\\[~]|€\f")
 
 
@@ -20,12 +20,32 @@ class SmsSegments:
 
 
 def sms_segments(text: str) -> SmsSegments:
-    """How many segments an SMS takes (GSM 03.38; UCS-2 when any character is outside it)."""
+    """How many segments an SMS takes (GSM 03.38; UCS-2 when any character is outside it).
+
+    One segment holds 160 septets (70 UTF-16 units); a message in several holds 153 (67)
+    in each, the rest being the concatenation header. A character is never split across
+    two segments: an escaped GSM-7 character (two septets) or a UCS-2 surrogate pair (an
+    emoji: two units) that does not fit in what is left of a segment starts the next one,
+    leaving a unit unused, so a message can take one more segment than its units divided
+    by the segment's size.
+    """
     if all(ch in _GSM7_BASIC or ch in _GSM7_EXTENDED for ch in text):
-        units = sum(2 if ch in _GSM7_EXTENDED else 1 for ch in text)
+        costs = [2 if ch in _GSM7_EXTENDED else 1 for ch in text]
         single, multi, encoding = 160, 153, "GSM-7"
     else:
-        units = len(text.encode("utf-16-le")) // 2
+        costs = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
         single, multi, encoding = 70, 67, "UCS-2"
-    segments = 1 if units <= single else math.ceil(units / multi)
-    return SmsSegments(encoding, units, segments)
+    units = sum(costs)
+    if units <= single:
+        return SmsSegments(encoding, units, 1)
+    return SmsSegments(encoding, units, _segments_of(costs, multi))
+
+
+def _segments_of(costs: list[int], capacity: int) -> int:
+    """Segments of ``capacity`` units filled in order, no character split between two."""
+    segments, used = 1, 0
+    for cost in costs:
+        if used + cost > capacity:
+            segments, used = segments + 1, 0
+        used += cost
+    return segments

@@ -4,9 +4,10 @@ Jinja2's sandbox keeps a template away from Python's internals, but not from run
 minutes or building gigabytes: two nested loops over a long string, ``'x' * 10**7``,
 ``|center(10**8)``, ``'%99999999s'|format(name)``. Here every loop step, call, filter,
 intercepted operator, ``~`` and output goes through a check against the budget of the
-render under way: a deadline, a cap on the size of any value a template builds (checked
-before the operation where its size can be known beforehand, so the memory is never
-taken), a cap on the number of bits of a number, and a cap on what the render writes.
+render under way: a deadline (of the thread's CPU time), a cap on the size of any value
+a template builds (checked before the operation where its size can be known beforehand,
+so the memory is never taken), a cap on the number of bits of a number, and a cap on
+what the render writes.
 Overrunning raises :class:`RenderLimitExceeded`, whose message names the limit.
 
 The checks are plain function calls in the compiled template, a few per output and per
@@ -77,15 +78,47 @@ def is_blocked_attribute(name: str) -> bool:
 
 
 class RenderBudget:
-    """A deadline for a whole message, and a cap on what each of its parts writes."""
+    """A deadline for a whole message, and a cap on what each of its parts writes.
 
-    __slots__ = ("deadline", "written", "written_limit", "output_limit_message")
+    The deadline is on the rendering thread's CPU clock (``time.thread_time``), not the
+    wall clock: what is limited is the work a template makes, so a loaded host, or the
+    dispatcher's other threads holding the GIL, can push no template over the limit that
+    stays under it on an idle machine. (Nothing in a sandboxed render waits: it only
+    computes.) The budget reports on itself: how much of its clock the render used
+    (:meth:`spent`), whether it ran out (``ran_out``) and by how much the check that
+    stopped it came after the deadline (``overrun``, the longest stretch a template
+    can compute unchecked)."""
 
-    def __init__(self, seconds: float):
-        self.deadline = time.monotonic() + seconds
+    __slots__ = (
+        "clock",
+        "started",
+        "ended",
+        "deadline",
+        "ran_out",
+        "overrun",
+        "written",
+        "written_limit",
+        "output_limit_message",
+    )
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.thread_time):
+        self.clock = clock
+        self.started = clock()
+        self.ended: float | None = None
+        self.deadline = self.started + seconds
+        self.ran_out = False
+        self.overrun = 0.0
         self.written = 0
         self.written_limit = 0
         self.output_limit_message = ""
+
+    def spent(self) -> float:
+        """Seconds of the budget's clock the renders used (so far, while under way).
+        The clock is the rendering thread's: ask on that thread, or once it has ended."""
+        return (self.clock() if self.ended is None else self.ended) - self.started
+
+    def end(self) -> None:
+        self.ended = self.clock()
 
     def start_part(self, output_limit: int, output_limit_message: str) -> None:
         """A new part (subject, text, HTML): at most ``output_limit`` characters out."""
@@ -94,8 +127,14 @@ class RenderBudget:
         self.output_limit_message = output_limit_message
 
     def check_time(self) -> None:
-        if time.monotonic() > self.deadline:
-            raise RenderLimitExceeded(TIME_LIMIT)
+        now = self.clock()
+        if now > self.deadline:
+            self._run_out(now)
+
+    def _run_out(self, now: float) -> None:
+        self.ran_out = True
+        self.overrun = now - self.deadline
+        raise RenderLimitExceeded(TIME_LIMIT)
 
     def write(self, characters: int) -> None:
         self.written += characters
@@ -104,10 +143,11 @@ class RenderBudget:
         self.check_time()
 
     def each(self, iterable: Iterable) -> Iterator:
-        deadline, clock = self.deadline, time.monotonic
+        deadline, clock = self.deadline, self.clock
         for item in iterable:
-            if clock() > deadline:
-                raise RenderLimitExceeded(TIME_LIMIT)
+            now = clock()
+            if now > deadline:
+                self._run_out(now)
             yield item
 
 
@@ -115,13 +155,16 @@ _BUDGET: ContextVar[RenderBudget | None] = ContextVar("render_budget", default=N
 
 
 @contextmanager
-def render_budget(seconds: float = RENDER_TIME_LIMIT_SECONDS) -> Iterator[RenderBudget]:
+def render_budget(
+    seconds: float = RENDER_TIME_LIMIT_SECONDS, clock: Callable[[], float] = time.thread_time
+) -> Iterator[RenderBudget]:
     """Renders in this block (on this thread) share one deadline."""
-    budget = RenderBudget(seconds)
+    budget = RenderBudget(seconds, clock)
     token = _BUDGET.set(budget)
     try:
         yield budget
     finally:
+        budget.end()
         _BUDGET.reset(token)
 
 

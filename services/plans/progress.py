@@ -103,7 +103,7 @@ def progress_of(
             {"id": g.id, "title": g.title, "status": g.status, "progress": g.progress}
             for g in plan.goals
         ],
-        "weekly_completion": _weekly_completion(steps, plan.timezone, now, period),
+        "weekly_completion": weekly_completion(steps, plan.timezone, now, period),
         "overdue_occurrences": sum(len(overdue(step, now)) for step in steps),
         "wellbeing": _wellbeing(checkins, ratings),
         "domain_ratings": [
@@ -132,9 +132,10 @@ def _wellbeing(checkins, ratings) -> list[dict]:
     return sorted(points, key=lambda point: point["at"])
 
 
-def _weekly_completion(steps, timezone: str, now: datetime, period: Period) -> list[dict]:
+def weekly_completion(steps, timezone: str, now: datetime, period: Period) -> list[dict]:
     """Per ISO week (client's calendar): occurrences due or done in the period, and how
-    many were done."""
+    many were done. An occurrence counts in the week it was due, or in the week it was
+    done if that came first: a step done early shows at once, in the week of the effort."""
     zone = ZoneInfo(timezone)
     weeks: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for step in steps:
@@ -142,11 +143,12 @@ def _weekly_completion(steps, timezone: str, now: datetime, period: Period) -> l
             if occurrence.status == "cancelled":
                 continue
             done = occurrence.status == "completed"
-            if not done and occurrence.due_at > now:
+            counted_at = _counted_at(occurrence) if done else occurrence.due_at
+            if not done and counted_at > now:
                 continue
-            if not period.starts_at <= occurrence.due_at < period.ends_at:
+            if not period.starts_at <= counted_at < period.ends_at:
                 continue
-            year, week, _ = occurrence.due_at.astimezone(zone).isocalendar()
+            year, week, _ = counted_at.astimezone(zone).isocalendar()
             tally = weeks[f"{year}-W{week:02d}"]
             tally[0] += 1
             tally[1] += int(done)
@@ -154,3 +156,10 @@ def _weekly_completion(steps, timezone: str, now: datetime, period: Period) -> l
         {"week": week, "due": due, "completed": completed, "rate": round(completed / due, 3)}
         for week, (due, completed) in sorted(weeks.items())
     ]
+
+
+def _counted_at(occurrence: ActionOccurrence) -> datetime:
+    """When a completed occurrence counts: when it was due, or when it was done if earlier."""
+    if occurrence.completed_at is None:
+        return occurrence.due_at
+    return min(occurrence.due_at, occurrence.completed_at)

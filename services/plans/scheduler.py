@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from services.plans import actions, checkins, history
 from services.plans.lifecycle import lifecycle_payload
-from services.plans.models import ActionStep, CheckIn, RecoveryPlan
-from services.plans.organisation_settings import settings_of
+from services.plans.models import ActionStep, CheckIn, OrganisationSettings, RecoveryPlan
+from services.plans.organisation_settings import DEFAULT_MISSED_CHECKIN_AFTER_MINUTES
+from shared.db.time_arithmetic import plus_minutes
 from shared.metrics import SCHEDULER_LAST_SUCCESS
 from shared.runtime import ServiceRuntime
 
@@ -38,22 +39,21 @@ class PlansScheduler:
         return self.reviews_due(now) + self.missed_checkins(now) + self.action_horizon(now)
 
     def reviews_due(self, now: datetime) -> int:
+        """Plans whose review date has come in their own timezone, the oldest first."""
         emitted = 0
         with self.runtime.unit_of_work() as uow:
-            # A day of slack covers every timezone; the local date decides below.
             plans = uow.session.scalars(
                 select(RecoveryPlan)
                 .where(
                     RecoveryPlan.status == "active",
                     RecoveryPlan.review_due_emitted_at.is_(None),
-                    RecoveryPlan.review_due_on <= (now + timedelta(days=1)).date(),
+                    _review_date_reached(uow.session, now),
                 )
+                .order_by(RecoveryPlan.review_due_on, RecoveryPlan.id)
                 .limit(self.batch_size)
                 .with_for_update(skip_locked=True)
             ).all()
             for plan in plans:
-                if now.astimezone(ZoneInfo(plan.timezone)).date() < plan.review_due_on:
-                    continue
                 plan.review_due_emitted_at = now
                 history.record(uow.session, plan, None, "plan", plan.id, "review_due", {})
                 uow.publish(
@@ -64,19 +64,29 @@ class PlansScheduler:
         return emitted
 
     def missed_checkins(self, now: datetime) -> int:
+        """Check-ins not recorded by their end plus the organisation's grace, the ones
+        missed longest ago first."""
         emitted = 0
         with self.runtime.unit_of_work() as uow:
+            missed_at = plus_minutes(
+                CheckIn.starts_at,
+                CheckIn.duration_minutes
+                + func.coalesce(
+                    OrganisationSettings.missed_checkin_after_minutes,
+                    DEFAULT_MISSED_CHECKIN_AFTER_MINUTES,
+                ),
+            )
             candidates = uow.session.scalars(
                 select(CheckIn)
-                .where(CheckIn.status == "scheduled", CheckIn.starts_at < now)
-                .order_by(CheckIn.starts_at)
+                .outerjoin(
+                    OrganisationSettings, OrganisationSettings.tenant_id == CheckIn.tenant_id
+                )
+                .where(CheckIn.status == "scheduled", CheckIn.starts_at < now, missed_at <= now)
+                .order_by(missed_at, CheckIn.id)
                 .limit(self.batch_size)
-                .with_for_update(skip_locked=True)
+                .with_for_update(skip_locked=True, of=CheckIn)
             ).all()
             for checkin in candidates:
-                grace = settings_of(uow.session, checkin.tenant_id).missed_checkin_after_minutes
-                if checkins.ends_at(checkin) + timedelta(minutes=grace) > now:
-                    continue
                 # Lock the plan: "two missed in a row" must see the other scheduler's work.
                 plan = uow.session.get(RecoveryPlan, checkin.plan_id, with_for_update=True)
                 checkins.mark_missed(uow, checkin, plan, now)
@@ -96,6 +106,7 @@ class PlansScheduler:
                     RecoveryPlan.status.in_(actions.ANNOUNCING_PLAN_STATUSES),
                     ActionStep.scheduled_through < now + actions.HORIZON,
                 )
+                .order_by(ActionStep.scheduled_through, ActionStep.id)
                 .limit(self.batch_size)
                 .with_for_update(skip_locked=True, of=ActionStep)
                 # The batch's occurrences and plans in one query each, not two per step.
@@ -124,3 +135,36 @@ class PlansScheduler:
                 log.error("scheduler tick failed", extra={"error": type(exc).__name__})
             stop.wait(max(interval, 1.0))
         log.info("scheduler stopped", extra={"service": self.runtime.name})
+
+
+def _review_date_reached(session: Session, now: datetime) -> ColumnElement[bool]:
+    """SQL: the plan's review date has come in the plan's own timezone at ``now``.
+
+    A local date is within a day of the UTC date, so a review dated before yesterday
+    (UTC) is due everywhere. For the dates from yesterday to tomorrow, the timezones of
+    the plans waiting on one are read first and grouped by their local date now; each
+    group's plans are due up to that date. So every row the claim takes is due, and a
+    batch is never filled with plans whose day has not yet come where they live.
+    """
+    yesterday = (now - timedelta(days=1)).date()
+    zones = session.scalars(
+        select(RecoveryPlan.timezone)
+        .where(
+            RecoveryPlan.status == "active",
+            RecoveryPlan.review_due_emitted_at.is_(None),
+            RecoveryPlan.review_due_on >= yesterday,
+            RecoveryPlan.review_due_on <= (now + timedelta(days=1)).date(),
+        )
+        .distinct()
+    ).all()
+    by_local_date: dict[date, list[str]] = {}
+    for zone in zones:
+        by_local_date.setdefault(now.astimezone(ZoneInfo(zone)).date(), []).append(zone)
+    return or_(
+        RecoveryPlan.review_due_on < yesterday,
+        *(
+            and_(RecoveryPlan.timezone.in_(group), RecoveryPlan.review_due_on <= local_date)
+            for local_date, group in by_local_date.items()
+        ),
+        false(),
+    )

@@ -7,6 +7,7 @@ import sqlite3
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -17,7 +18,13 @@ def utcnow() -> datetime:
 
 
 def make_engine(url: str, **kwargs) -> Engine:
-    """Create an engine; SQLite gets WAL and a busy timeout so several processes share it."""
+    """Create an engine; SQLite gets WAL and a busy timeout so several processes share it.
+
+    On PostgreSQL a ``prepare_threshold`` in the URL's query goes to psycopg rather than
+    to the server: ``?prepare_threshold=none`` turns prepared statements off, as PgBouncer
+    in transaction mode needs (a statement prepared on one server connection is unknown
+    on the next); a number sets after how many runs a statement is prepared (psycopg's
+    default: 5). See deploy/README.md, "PostgreSQL connection budget"."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
 
@@ -42,6 +49,13 @@ def make_engine(url: str, **kwargs) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 5)
+    parsed = make_url(url)
+    if "prepare_threshold" in parsed.query:
+        threshold = parsed.query["prepare_threshold"]
+        kwargs["connect_args"] = kwargs.get("connect_args", {}) | {
+            "prepare_threshold": None if threshold.lower() in ("none", "") else int(threshold)
+        }
+        return create_engine(parsed.difference_update_query(["prepare_threshold"]), **kwargs)
     return create_engine(url, **kwargs)
 
 

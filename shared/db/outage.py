@@ -6,6 +6,8 @@ import logging
 
 from sqlalchemy import exc as sa_exc
 
+from shared.backoff import Backoff
+
 # How long a client is asked to wait before trying again while the database is away.
 RETRY_AFTER_SECONDS = 5
 
@@ -24,18 +26,27 @@ class LoopBackoff:
 
     A database outage is expected weather, not a bug: it is logged as one warning line
     without a traceback, counted (``coaching_database_unavailable_total``), and the wait
-    doubles from :data:`FIRST_WAIT_SECONDS` up to :data:`LONGEST_WAIT_SECONDS`. Any other
-    failure is logged with its traceback and waits one second. A good round resets it.
+    doubles from :data:`FIRST_WAIT_SECONDS` up to :data:`LONGEST_WAIT_SECONDS`, jittered
+    (``shared.backoff``) so that every process does not come back at the same instant
+    when the database does. Any other failure is logged with its traceback and waits one
+    second. A good round resets it.
     """
 
     FIRST_WAIT_SECONDS = 0.5
     LONGEST_WAIT_SECONDS = 5.0
 
-    def __init__(self, logger: logging.Logger, service: str, process: str):
+    def __init__(
+        self,
+        logger: logging.Logger,
+        service: str,
+        process: str,
+        backoff: Backoff | None = None,
+    ):
         self.logger = logger
         self.service = service
         self.process = process
-        self._next_wait = self.FIRST_WAIT_SECONDS
+        self.backoff = backoff or Backoff(self.FIRST_WAIT_SECONDS, self.LONGEST_WAIT_SECONDS)
+        self._outages = 0  # rounds failed in a row for want of the database
 
     def failed(self, exc: BaseException) -> float:
         """Log ``exc`` as it deserves; return how long to wait before the next round."""
@@ -45,15 +56,13 @@ class LoopBackoff:
         from shared.metrics import DATABASE_UNAVAILABLE
 
         DATABASE_UNAVAILABLE.labels(self.service, self.process).inc()
-        wait, self._next_wait = (
-            self._next_wait,
-            min(self._next_wait * 2, self.LONGEST_WAIT_SECONDS),
-        )
+        self._outages += 1
+        wait = self.backoff.delay(self._outages)
         self.logger.warning(
             "database unavailable; backing off",
-            extra={"role": self.process, "error": type(exc).__name__, "retry_in": wait},
+            extra={"role": self.process, "error": type(exc).__name__, "retry_in": round(wait, 2)},
         )
         return wait
 
     def succeeded(self) -> None:
-        self._next_wait = self.FIRST_WAIT_SECONDS
+        self._outages = 0

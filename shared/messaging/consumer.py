@@ -17,6 +17,7 @@ import time
 from kombu import Consumer
 from kombu.mixins import ConsumerMixin
 
+from shared.backoff import Backoff
 from shared.config import Settings
 from shared.messaging.connection import broker_connection
 from shared.messaging.inbox import DatabaseUnavailable, Handler, InboxProcessor, with_prefetch
@@ -51,9 +52,15 @@ class EventWorker(ConsumerMixin):
         batch_size: int = 200,
         max_wait: float = 0.02,
         max_age: float = 0.1,
+        database_backoff: Backoff | None = None,
     ):
+        """``database_backoff``: how long a batch is held while the database is away
+        (0.5 s doubled up to 5 s, jittered)."""
         self.settings = settings
         self.processor = processor
+        self.database_backoff = database_backoff or Backoff(
+            DATABASE_BACKOFF_START_SECONDS, DATABASE_BACKOFF_MAX_SECONDS
+        )
         self.prefetch = prefetch
         self.batch_size = batch_size
         self.max_wait = max_wait
@@ -127,7 +134,7 @@ class EventWorker(ConsumerMixin):
     def flush(self) -> None:
         batch, self._pending = self._pending, []
         messages = [(m.body, m.headers) for m in batch]
-        delay = DATABASE_BACKOFF_START_SECONDS
+        outages = 0
         service = self.processor.service
         while True:
             try:
@@ -135,6 +142,8 @@ class EventWorker(ConsumerMixin):
                 break
             except DatabaseUnavailable as exc:
                 DATABASE_UNAVAILABLE.labels(service, "worker").inc()
+                outages += 1
+                delay = self.database_backoff.delay(outages)
                 if self.should_stop:
                     # Unacknowledged, they go back to the queue when the connection closes.
                     return
@@ -143,12 +152,11 @@ class EventWorker(ConsumerMixin):
                     extra={
                         "service": self.processor.service,
                         "messages": len(batch),
-                        "retry_in_seconds": delay,
+                        "retry_in_seconds": round(delay, 2),
                         "error": str(exc),
                     },
                 )
                 self._hold(delay)
-                delay = min(delay * 2, DATABASE_BACKOFF_MAX_SECONDS)
         for disposition, count in collections.Counter(outcomes).items():
             EVENTS_HANDLED.labels(service, disposition.value).inc(count)
         if self._ack_many:

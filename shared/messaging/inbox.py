@@ -26,6 +26,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared import context
+from shared.backoff import Backoff
 from shared.config import Settings
 from shared.db import UnitOfWork, utcnow
 from shared.db.outage import is_database_outage
@@ -84,7 +85,10 @@ class InboxProcessor:
         uow_factory: Callable[[], UnitOfWork],
         inbox_model: type,
         outbox_model: type,
+        retry_backoff: Backoff | None = None,
     ):
+        """``retry_backoff``: the wait before a failed handler is tried again (by default
+        ``RETRY_BASE_SECONDS`` doubled per attempt up to five minutes, jittered)."""
         self.settings = settings
         self.service = service
         self.handlers = handlers
@@ -92,6 +96,9 @@ class InboxProcessor:
         self.inbox = inbox_model
         self.outbox = outbox_model
         self.topology = Topology(settings)
+        self.retry_backoff = retry_backoff or Backoff(
+            settings.retry_base_seconds, MAX_RETRY_DELAY_SECONDS
+        )
 
     def process(self, body: bytes, headers: dict | None) -> Disposition:
         """Handle one message in its own transaction."""
@@ -236,7 +243,7 @@ class InboxProcessor:
         return Disposition.RETRY_SCHEDULED
 
     def _schedule_retry(self, body, headers, attempt, error, envelope: Envelope) -> None:
-        delay = min(self.settings.retry_base_seconds * 2 ** (attempt - 1), MAX_RETRY_DELAY_SECONDS)
+        delay = self.retry_backoff.delay(attempt)
         self._write_outbox(
             body,
             routing_key=self.topology.queue_name(self.service),

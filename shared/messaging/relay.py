@@ -16,6 +16,7 @@ from kombu import Connection
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared.backoff import Backoff
 from shared.config import Settings
 from shared.db import utcnow
 from shared.db.housekeeping import Housekeeper
@@ -39,10 +40,14 @@ class OutboxRelay:
         outbox_model: type,
         housekeeper: Housekeeper | None = None,
         service: str = "",
+        publish_backoff: Backoff | None = None,
     ):
         """``housekeeper``: run every ``HOUSEKEEPING_INTERVAL_SECONDS`` by ``run_forever``
-        (each service has a relay, so each service's old rows go)."""
+        (each service has a relay, so each service's old rows go). ``publish_backoff``:
+        the wait before a row the broker refused is tried again (2 s doubled per attempt
+        up to a minute, jittered)."""
         self.settings = settings
+        self.publish_backoff = publish_backoff or Backoff(2.0, MAX_PUBLISH_BACKOFF_SECONDS)
         self.housekeeper = housekeeper
         self._housekeeping_due = 0.0  # at once, then every interval
         self.session_factory = session_factory
@@ -125,7 +130,7 @@ class OutboxRelay:
     def _record_failure(self, row, error: str) -> None:
         row.publish_attempts += 1
         row.last_error = error[:1000]
-        delay = min(2 ** min(row.publish_attempts, 10), MAX_PUBLISH_BACKOFF_SECONDS)
+        delay = self.publish_backoff.delay(row.publish_attempts)
         row.available_at = utcnow() + timedelta(seconds=delay)
         log.warning(
             "relay could not publish",

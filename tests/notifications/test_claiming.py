@@ -51,13 +51,14 @@ def test_the_claim_takes_the_highest_priority_first_then_the_oldest(notification
         everything = [urgent_older.id, urgent_newer.id, stranded.id, deferred.id, lowest_oldest.id]
 
     with notifications.runtime.session_factory() as session:
-        assert [n.id for n in claim_due(session, now, 10)] == everything
+        assert [n.id for n in claim_due(session, now, 10, now)] == everything
     with notifications.runtime.session_factory() as session:
-        assert [n.id for n in claim_due(session, now, 3)] == everything[:3]
+        assert [n.id for n in claim_due(session, now, 3, now)] == everything[:3]
     with notifications.runtime.session_factory() as session:
-        assert [n.id for n in claim_due(session, now, 1)] == everything[:1]
-    with notifications.runtime.session_factory() as session:  # nothing due an hour ago
-        assert claim_due(session, now - timedelta(hours=5), 10) == []
+        assert [n.id for n in claim_due(session, now, 1, now)] == everything[:1]
+    with notifications.runtime.session_factory() as session:  # nothing due 5 hours ago
+        earlier = now - timedelta(hours=5)
+        assert claim_due(session, earlier, 10, earlier) == []
 
 
 def test_a_burst_is_claimed_from_the_pending_index_without_sorting_it(notifications):
@@ -94,7 +95,7 @@ def test_a_burst_is_claimed_from_the_pending_index_without_sorting_it(notificati
     with runtime.session_factory() as session:
         connection = session.connection()
         event.listen(connection, "before_cursor_execute", keep)
-        assert len(claim_due(session, now, 50)) == 50
+        assert len(claim_due(session, now, 50, now)) == 50
         event.remove(connection, "before_cursor_execute", keep)
         plans = []
         for statement, parameters in statements:

@@ -6,8 +6,11 @@ import base64
 import email
 import email.policy
 import uuid
+from datetime import timedelta
 from urllib.parse import parse_qs
 
+import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from services.notifications import suppressions
@@ -16,6 +19,9 @@ from services.notifications.channels.base import OutgoingMessage
 from services.notifications.channels.email import email_bytes
 from services.notifications.dispatcher import Dispatcher
 from services.notifications.dispatcher.recorder import OutcomeRecorder
+from services.notifications.lease import LeaseKeeper
+from shared.backoff import Backoff
+from tests.conftest import BACKEND
 
 SMS_PATH = "/2010-04-01/Accounts/AC0123456789/Messages.json"
 
@@ -40,7 +46,7 @@ def test_smtp_451_then_success_sends_one_email(notifications, smtp):
 def test_transient_errors_give_up_after_the_limit_with_backoff(notifications, smtp):
     n = notifications
     n.dispatcher.max_attempts = 3
-    n.dispatcher.retry_base = __import__("datetime").timedelta(seconds=10)
+    n.dispatcher.retry_backoff = Backoff(10, 1800, random=lambda: 0.0)  # no jitter drawn
     smtp.handler.scripted_replies.extend(["451 4.3.0 busy"] * 3)
     client = n.onboard(uuid.uuid4())
     delays = []
@@ -148,10 +154,33 @@ def test_provider_4xx_is_permanent(notifications_with_sms, httpserver):
     assert len(httpserver.log) == 1
 
 
+def test_retries_after_a_transient_error_are_jittered_within_the_backoff(notifications, smtp):
+    """Every nudge on the wire fails at once in a provider outage: their retries spread
+    over the second half of the backoff instead of all coming back at one instant."""
+    n = notifications
+    draws = iter([0.0, 0.5, 0.9])
+    n.dispatcher.retry_backoff = Backoff(60, 1800, random=lambda: next(draws))
+    smtp.handler.scripted_replies.extend(["451 4.3.0 busy"] * 3)
+    clients = [n.onboard(uuid.uuid4(), consent={"email": True, "sms": False}) for _ in range(3)]
+    n.dispatcher.run_once()
+    delays = sorted((n.nudge(c, "welcome").due_at - n.clock()).total_seconds() for c in clients)
+    assert delays == pytest.approx([33, 45, 60])
+
+
+def _with_leases_on_the_test_clock(n) -> None:
+    """A dispatcher whose leases run by the test's clock, so stepping it lets them run
+    out. (In production they run by the database's: see the next test but one.)"""
+    n.dispatcher.close()
+    n.dispatcher = Dispatcher(
+        n.runtime, channels_from_settings(n.settings), lease_clock=lambda _session: n.clock()
+    )
+
+
 def test_a_nudge_claimed_by_a_dispatcher_that_died_is_taken_again_after_its_lease(
     notifications, smtp
 ):
     n = notifications
+    _with_leases_on_the_test_clock(n)
     client = n.onboard(uuid.uuid4())
     assert len(n.dispatcher.claim()) == 1  # ... and the process dies before sending
     assert n.dispatch() == 0  # leased: nobody else takes it
@@ -162,13 +191,12 @@ def test_a_nudge_claimed_by_a_dispatcher_that_died_is_taken_again_after_its_leas
 
 
 def test_a_live_dispatcher_renews_the_lease_of_what_it_has_not_yet_recorded(notifications, smtp):
-    from services.notifications.lease import LeaseKeeper
-
     n = notifications
+    _with_leases_on_the_test_clock(n)
     client = n.onboard(uuid.uuid4())
     claimed = n.dispatcher.claim()  # a slow dispatcher, still at work on its batch
     n.clock.advance(seconds=25)
-    keeper = LeaseKeeper(n.runtime.session_factory, claimed, n.clock)
+    keeper = LeaseKeeper(n.runtime.session_factory, claimed, n.dispatcher.lease_clock)
     assert keeper.renew() == 1
     n.clock.advance(seconds=25)  # past the first lease, within the renewed one
     assert n.dispatch() == 0
@@ -177,6 +205,31 @@ def test_a_live_dispatcher_renews_the_lease_of_what_it_has_not_yet_recorded(noti
     n.dispatch()
     assert n.nudge(client, "welcome").state == "sent"
     assert keeper.renew() == 0  # nothing of it is left to hold
+
+
+@pytest.mark.skipif(not BACKEND.startswith("rabbitmq"), reason="leases on PostgreSQL's clock")
+def test_a_dispatcher_whose_host_clock_runs_ahead_leaves_live_leases_alone(notifications, smtp):
+    n = notifications
+    client = n.onboard(uuid.uuid4())
+    assert len(n.dispatcher.claim()) == 1  # a dispatcher at work on it, its lease live
+    ahead = Dispatcher(
+        n.runtime,
+        channels_from_settings(n.settings),
+        clock=lambda: n.clock() + timedelta(minutes=5),  # its host's clock is 5 min fast
+    )
+    try:
+        assert ahead.run_once() == 0
+        assert n.nudge(client, "welcome").state == "sending"
+        assert smtp.messages == []
+        with n.runtime.engine.begin() as connection:  # 31 s pass on the database's clock
+            connection.execute(
+                text("UPDATE nudges SET claimed_until = claimed_until - interval '31 seconds'")
+            )
+        assert ahead.run_once() == 1  # the lease ran out: taken over, once
+    finally:
+        ahead.close()
+    assert n.nudge(client, "welcome").state == "sent"
+    assert len(smtp.messages) == 1
 
 
 def test_outcomes_the_database_refuses_at_first_are_recorded_once_it_answers(notifications, smtp):

@@ -18,7 +18,7 @@ from services.notifications.bootstrap import build_runtime
 from services.notifications.channels import channels_from_settings
 from services.notifications.dispatcher import Dispatcher
 from services.notifications.dispatcher.recorder import RECORD_BACKLOG
-from services.notifications.lease import LEASE
+from services.notifications.lease import LEASE, database_clock
 from services.notifications.models import Contact, Nudge, Outbox
 from shared.config import load_settings
 from tests.conftest import BACKEND
@@ -137,7 +137,7 @@ def test_a_dispatcher_killed_mid_run_resends_at_most_the_nudges_it_had_not_recor
     later = Dispatcher(
         runtime,
         channels_from_settings(settings),
-        clock=lambda: datetime.now(UTC) + LEASE + timedelta(minutes=1),
+        lease_clock=lambda session: database_clock(session) + LEASE + timedelta(minutes=1),
     )
     try:
         while later.run_once():

@@ -1,5 +1,7 @@
 """The deployment files agree with the code: every process type the supervisor knows is
-run by docker compose and by the Procfile, from the one Dockerfile, without secrets."""
+run by docker compose and by the Procfile, from the one Dockerfile, without secrets; and
+compose is safe by default: infrastructure on 127.0.0.1 only, every password from the
+untracked .env the README has you create, every image pinned."""
 
 from __future__ import annotations
 
@@ -15,9 +17,14 @@ from shared.config import SERVICES, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
+COMPOSE_ENV_EXAMPLE = ROOT / "deploy" / "compose.env.example"
 PROCFILE = ROOT / "deploy" / "Procfile"
 SECRET_VARIABLES = ("JWT_SECRET", "PLATFORM_ADMIN_TOKEN")
 INFRASTRUCTURE = ("rabbitmq", "postgres")
+# Every service that is not one of the platform's processes: none is reachable from
+# beyond the host.
+THIRD_PARTY = ("rabbitmq", "postgres", "mailpit")
+REQUIRED = re.compile(r"\$\{([A-Z_]+):\?[^}]*\}")
 
 
 @pytest.fixture
@@ -89,15 +96,72 @@ def test_app_services_start_after_migrations_on_healthy_infrastructure(processes
         assert compose_services[name]["restart"] == "unless-stopped", name
 
 
-def test_compose_apis_listen_on_all_interfaces_and_publish_their_ports(
+def test_compose_apis_listen_on_all_interfaces_and_publish_their_ports_on_localhost(
     monkeypatch, tmp_path, compose_services
 ):
+    """Inside its container an API listens on every interface; on the host its port is
+    published on 127.0.0.1 unless PUBLISH_ADDRESS says otherwise."""
     monkeypatch.setenv("VAR_DIR", str(tmp_path))
     ports = load_settings().ports
     for service in SERVICES:
         api = compose_services[f"{service}-api"]
         assert _environment(api)["API_HOST"] == "0.0.0.0"
-        assert f"{ports[service]}:{ports[service]}" in [str(p) for p in api["ports"]]
+        published = f"${{PUBLISH_ADDRESS:-127.0.0.1}}:{ports[service]}:{ports[service]}"
+        assert [str(p) for p in api["ports"]] == [published]
+
+
+def test_infrastructure_ports_are_published_on_localhost_only(compose_services):
+    for name in THIRD_PARTY:
+        for port in compose_services[name].get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} beyond the host"
+
+
+# A release, not a series: major.minor.patch (PostgreSQL numbers its releases
+# major.minor), with an optional variant; or a digest.
+EXACT_TAG = re.compile(r"[a-z0-9./_-]+:v?\d+\.\d+\.\d+(-[a-z0-9.]+)?")
+EXACT_POSTGRES_TAG = re.compile(r"postgres:\d+\.\d+(-[a-z0-9.]+)?")
+DIGEST = re.compile(r"[a-z0-9./_:-]+@sha256:[0-9a-f]{64}")
+
+
+def test_every_image_pulled_is_pinned_to_an_exact_version(compose_services):
+    for name, service in compose_services.items():
+        if "build" in service:
+            continue  # built here, from this checkout
+        image = service["image"]
+        exact = EXACT_POSTGRES_TAG if image.startswith("postgres:") else EXACT_TAG
+        assert exact.fullmatch(image) or DIGEST.fullmatch(image), (
+            f"{name}: {image} is not pinned to an exact version"
+        )
+
+
+def test_no_password_is_written_in_the_compose_file(compose_services):
+    assert not re.search(r"\bguest\b", repr(compose_services)), "RabbitMQ's guest account"
+    for name, service in compose_services.items():
+        for variable, value in _environment(service).items():
+            if re.search(r"PASS|SECRET|TOKEN", variable):
+                assert REQUIRED.fullmatch(value), f"{name}: {variable} is not taken from .env"
+            for password in re.findall(r"://[^:/@]+:([^@]*)@", value):
+                assert REQUIRED.fullmatch(password), f"{name}: {variable} holds a password"
+
+
+def test_the_env_file_to_create_names_every_secret_and_holds_none(compose_services):
+    required = set(REQUIRED.findall(COMPOSE_FILE.read_text()))
+    assert {"JWT_SECRET", "PLATFORM_ADMIN_TOKEN", "POSTGRES_PASSWORD", "RABBITMQ_PASSWORD"} <= (
+        required
+    )
+    example = {
+        name: value
+        for name, _, value in (
+            line.partition("=")
+            for line in COMPOSE_ENV_EXAMPLE.read_text().splitlines()
+            if line.strip() and not line.startswith("#")
+        )
+    }
+    # Empty: compose refuses to start until each one is filled in (``:?`` refuses empty).
+    assert example == dict.fromkeys(required, "")
+    assert ".env" in (ROOT / ".gitignore").read_text().split()
+    readme = (ROOT / "deploy" / "README.md").read_text()
+    assert "cp deploy/compose.env.example .env" in readme
 
 
 def test_no_compose_service_hard_codes_a_secret(processes, compose_services):

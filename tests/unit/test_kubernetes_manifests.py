@@ -1,10 +1,18 @@
 """The Kubernetes manifests are valid against the Kubernetes schemas and agree with the
 code: a Deployment per process type running that process, probes on the APIs, resource
 requests and limits everywhere, a PodDisruptionBudget each, config from a ConfigMap and
-secrets from a Secret only, and nothing starting before its database is migrated."""
+secrets from a Secret only, and nothing starting before its database is migrated.
+
+They are hardened: every pod meets the Pod Security Standard "restricted", network
+policies refuse every connection in but the notifications API's from the ingress, the
+staff APIs' from the namespace and the staff gateway, and metrics from monitoring. The
+monitoring component scrapes every process under the job names the alerts expect and
+carries the alerting rules as they are in deploy/prometheus/alerts.yml."""
 
 from __future__ import annotations
 
+import importlib.util
+import re
 from pathlib import Path
 
 import kubernetes_validate
@@ -16,14 +24,22 @@ from shared.config import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
+PROMETHEUS = ROOT / "deploy" / "prometheus"
 KUBERNETES_VERSION = "1.30"
 SECRET_VARIABLES = ("JWT_SECRET", "PLATFORM_ADMIN_TOKEN", "SMS_AUTH_TOKEN", "SMTP_URL")
+COMPONENTS = ("components/monitoring", "components/public-ingress")
+# Kinds of the Prometheus Operator: not in the Kubernetes schemas (checked below by shape;
+# validated against the operator's CRDs, v0.93, when they were written).
+OPERATOR_KINDS = {"PodMonitor", "PrometheusRule"}
+INGRESS_NAMESPACE = {"kubernetes.io/metadata.name": "ingress-nginx"}
+MONITORING_NAMESPACE = {"kubernetes.io/metadata.name": "monitoring"}
+STAFF_GATEWAY = {"coaching.example.org/staff-gateway": "true"}
 
 
 def _documents(folder: Path) -> list[dict]:
     kustomization = yaml.safe_load((folder / "kustomization.yaml").read_text())
     documents = []
-    for resource in kustomization["resources"]:
+    for resource in kustomization.get("resources", []) + kustomization.get("components", []):
         path = folder / resource
         if path.is_dir():
             documents += _documents(path)
@@ -48,10 +64,11 @@ def _of_kind(documents, kind) -> dict[str, dict]:
     return {d["metadata"]["name"]: d for d in documents if d["kind"] == kind}
 
 
-@pytest.mark.parametrize("overlay", ["base", "overlays/production"])
+@pytest.mark.parametrize("overlay", ["base", "overlays/production", *COMPONENTS])
 def test_every_manifest_is_valid_against_the_kubernetes_schemas(overlay):
     for document in _documents(K8S / overlay):
-        kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+        if document["kind"] not in OPERATOR_KINDS:
+            kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
 
 
 def test_a_deployment_runs_each_process_type_with_its_own_command(base, processes):
@@ -112,3 +129,277 @@ def test_await_schema_waits_for_the_migration(tmp_path, monkeypatch):
     assert cmd_await_schema(settings, "plans", timeout=0) == 1
     cmd_migrate(settings, ["plans"])
     assert cmd_await_schema(settings, "plans", timeout=0) == 0
+
+
+# -- the Pod Security Standard "restricted" ----------------------------------------------
+
+RESTRICTED_VOLUMES = {
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
+}
+
+
+def restricted_violations(pod: dict) -> list[str]:
+    """How ``pod`` (a pod spec) breaks the Pod Security Standard "restricted"
+    (kubernetes.io/docs/concepts/security/pod-security-standards), the checks of the
+    baseline profile included, as a list of reasons; empty if it meets it."""
+    found = []
+    context = pod.get("securityContext", {})
+    containers = pod["containers"] + pod.get("initContainers", [])
+    for flag in ("hostNetwork", "hostPID", "hostIPC"):
+        if pod.get(flag):
+            found.append(f"pod: {flag}")
+    for volume in pod.get("volumes", []):
+        kinds = set(volume) - {"name"}
+        if not kinds <= RESTRICTED_VOLUMES:
+            found.append(f"volume {volume['name']}: {sorted(kinds)}")
+    pod_seccomp = context.get("seccompProfile", {}).get("type")
+    for container in containers:
+        name = container["name"]
+        own = container.get("securityContext", {})
+        if own.get("privileged"):
+            found.append(f"{name}: privileged")
+        if own.get("allowPrivilegeEscalation") is not False:
+            found.append(f"{name}: allowPrivilegeEscalation is not false")
+        capabilities = own.get("capabilities", {})
+        if "ALL" not in capabilities.get("drop", []):
+            found.append(f"{name}: capabilities do not drop ALL")
+        if set(capabilities.get("add", [])) - {"NET_BIND_SERVICE"}:
+            found.append(f"{name}: adds capabilities")
+        if own.get("runAsNonRoot", context.get("runAsNonRoot")) is not True:
+            found.append(f"{name}: runAsNonRoot is not true")
+        if own.get("runAsUser", context.get("runAsUser")) == 0:
+            found.append(f"{name}: runs as user 0")
+        seccomp = own.get("seccompProfile", {}).get("type", pod_seccomp)
+        if seccomp not in ("RuntimeDefault", "Localhost"):
+            found.append(f"{name}: seccompProfile is {seccomp}, not RuntimeDefault or Localhost")
+        if any(port.get("hostPort") for port in container.get("ports", [])):
+            found.append(f"{name}: hostPort")
+    return found
+
+
+def _pods(documents) -> dict[str, dict]:
+    return {
+        f"{d['kind']} {d['metadata']['name']}": d["spec"]["template"]["spec"]
+        for d in documents
+        if d["kind"] in ("Deployment", "Job")
+    }
+
+
+def test_every_pod_meets_the_restricted_pod_security_standard(base):
+    pods = _pods(base)
+    assert len(pods) == len(_of_kind(base, "Deployment")) + 1  # and the migrate Job
+    violations = {
+        name: found for name, pod in pods.items() if (found := restricted_violations(pod))
+    }
+    assert violations == {}
+
+
+def test_the_restricted_check_refuses_what_the_standard_refuses():
+    container = {
+        "name": "api",
+        "securityContext": {
+            "runAsNonRoot": True,
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+        },
+    }
+    pod = {"securityContext": {"seccompProfile": {"type": "RuntimeDefault"}}}
+    assert restricted_violations(pod | {"containers": [container]}) == []
+    assert restricted_violations({"containers": [container]}) == [
+        "api: seccompProfile is None, not RuntimeDefault or Localhost"
+    ]
+    escalating = {**container, "securityContext": {**container["securityContext"]}}
+    del escalating["securityContext"]["allowPrivilegeEscalation"]
+    assert restricted_violations(pod | {"containers": [escalating]}) == [
+        "api: allowPrivilegeEscalation is not false"
+    ]
+    root = {"name": "api", "securityContext": {**container["securityContext"], "runAsUser": 0}}
+    assert restricted_violations(pod | {"containers": [root], "hostNetwork": True}) == [
+        "pod: hostNetwork",
+        "api: runs as user 0",
+    ]
+
+
+# -- who may connect to what ---------------------------------------------------------------
+
+
+def _selects(selector: dict, labels: dict) -> bool:
+    if not all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for expression in selector.get("matchExpressions", []):
+        value, operator = labels.get(expression["key"]), expression["operator"]
+        if operator == "In" and value not in expression["values"]:
+            return False
+        if operator == "NotIn" and value in expression["values"]:
+            return False
+        if operator == "Exists" and value is None:
+            return False
+        if operator == "DoesNotExist" and value is not None:
+            return False
+    return True
+
+
+def _admitted(policies, pod_labels: dict, port: str, source: dict) -> bool:
+    """Whether a connection to ``port`` (a port name) of a pod with ``pod_labels`` from
+    ``source`` (``{"namespace": labels}``, or ``{"pod": labels}`` for a pod of this
+    namespace) is admitted. Every pod is isolated for ingress (the default deny)."""
+    for policy in policies:
+        spec = policy["spec"]
+        if not _selects(spec["podSelector"], pod_labels):
+            continue
+        for rule in spec.get("ingress", []):
+            if rule.get("ports") and port not in [p["port"] for p in rule["ports"]]:
+                continue
+            if any(_peer_matches(peer, source) for peer in rule.get("from", [{}])):
+                return True
+    return False
+
+
+def _peer_matches(peer: dict, source: dict) -> bool:
+    if peer == {}:
+        return True  # no "from": anyone
+    if "namespaceSelector" in peer:
+        return "namespace" in source and _selects(peer["namespaceSelector"], source["namespace"])
+    return "pod" in source and _selects(peer["podSelector"], source["pod"])
+
+
+def test_only_the_notifications_api_is_admitted_from_the_ingress_and_metrics_from_monitoring(
+    base,
+):
+    policies = list(_of_kind(base, "NetworkPolicy").values())
+    [deny] = [p for p in policies if p["spec"]["podSelector"] == {}]
+    assert deny["spec"]["policyTypes"] == ["Ingress"] and not deny["spec"].get("ingress")
+    ingress = {"namespace": INGRESS_NAMESPACE}
+    monitoring = {"namespace": MONITORING_NAMESPACE}
+    gateway = {"namespace": STAFF_GATEWAY}
+    elsewhere = {"namespace": {"kubernetes.io/metadata.name": "default"}}
+    neighbour = {"pod": {"app": "debug-shell"}}
+    for name, deployment in _of_kind(base, "Deployment").items():
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        [container] = deployment["spec"]["template"]["spec"]["containers"]
+        [port] = [p["name"] for p in container["ports"]]
+        assert _admitted(policies, labels, port, monitoring), f"{name}: metrics not scraped"
+        assert not _admitted(policies, labels, port, elsewhere), name
+        public = name == "notifications-api"
+        assert _admitted(policies, labels, port, ingress) == public, name
+        staff = name in ("intake-api", "plans-api")
+        assert _admitted(policies, labels, port, gateway) == staff, name
+        assert _admitted(policies, labels, port, neighbour) == (public or staff), name
+    job = next(iter(_of_kind(base, "Job").values()))["spec"]["template"]["metadata"]["labels"]
+    assert not _admitted(policies, job, "http", ingress)
+
+
+def test_the_public_ingress_routes_only_the_client_facing_paths():
+    [ingress] = _documents(K8S / "components" / "public-ingress")
+    [rule] = ingress["spec"]["rules"]
+    paths = {(p["path"], p["pathType"]) for p in rule["http"]["paths"]}
+    assert paths == {
+        ("/r", "Prefix"),
+        ("/me", "Prefix"),
+        ("/unsubscribe", "Prefix"),
+        ("/v1/webhooks", "Prefix"),
+    }
+    backends = {p["backend"]["service"]["name"] for p in rule["http"]["paths"]}
+    assert backends == {"notifications-api"}
+
+
+# -- the monitoring component -----------------------------------------------------------------
+
+
+def _relabel(rules: list[dict], labels: dict) -> dict | None:
+    """Prometheus relabelling of a target's ``labels`` (None when dropped). ``rules`` in
+    either spelling: a scrape configuration's (source_labels) or the Operator's
+    (sourceLabels)."""
+    labels = dict(labels)
+    for written in rules:
+        rule = {re.sub(r"_([a-z])", lambda m: m[1].upper(), k): v for k, v in written.items()}
+        sources = rule.get("sourceLabels", [])
+        value = rule.get("separator", ";").join(labels.get(name, "") for name in sources)
+        match = re.fullmatch(rule.get("regex", "(.*)"), value)
+        action = rule.get("action", "replace")
+        if (action == "keep" and not match) or (action == "drop" and match):
+            return None
+        if action == "replace" and match:
+            replacement = re.sub(r"\$(\d+)", r"\\\1", rule.get("replacement", "$1"))
+            labels[rule["targetLabel"]] = match.expand(replacement)
+    return labels
+
+
+def _targets(base) -> dict[str, dict]:
+    """Each Deployment's pod as Kubernetes service discovery shows it to Prometheus."""
+    targets = {}
+    for name, deployment in _of_kind(base, "Deployment").items():
+        template = deployment["spec"]["template"]
+        [container] = template["spec"]["containers"]
+        [port] = container["ports"]
+        meta = {
+            f"__meta_kubernetes_pod_label_{re.sub(r'[^a-z0-9]', '_', k)}": v
+            for k, v in template["metadata"]["labels"].items()
+        } | {
+            f"__meta_kubernetes_pod_annotation_{re.sub(r'[^a-z0-9]', '_', k)}": v
+            for k, v in template["metadata"].get("annotations", {}).items()
+        }
+        meta["__meta_kubernetes_pod_container_port_name"] = port["name"]
+        targets[name] = meta
+    return targets
+
+
+def _missing_jobs() -> set[str]:
+    rules = yaml.safe_load((PROMETHEUS / "alerts.yml").read_text())
+    [missing] = [r for g in rules["groups"] for r in g["rules"] if r["alert"] == "ProcessMissing"]
+    return set(re.findall(r'absent\(up\{job="([^"]+)"\}\)', missing["expr"]))
+
+
+def test_the_pod_monitor_scrapes_every_process_as_the_job_the_alerts_expect(base, processes):
+    monitor = _of_kind(_documents(K8S / "components" / "monitoring"), "PodMonitor")
+    [pod_monitor] = monitor.values()
+    endpoints = {e["port"]: e for e in pod_monitor["spec"]["podMetricsEndpoints"]}
+    jobs = {}
+    for name, deployment in _of_kind(base, "Deployment").items():
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert _selects(pod_monitor["spec"]["selector"], labels), name
+        target = _targets(base)[name]
+        endpoint = endpoints[target["__meta_kubernetes_pod_container_port_name"]]
+        assert endpoint["path"] == "/metrics"
+        jobs[name] = _relabel(endpoint["relabelings"], target)["job"]
+    expected = {name: f"coaching-{name}" for name in processes}
+    assert jobs == expected
+    assert set(expected.values()) == _missing_jobs()
+
+
+def test_the_plain_scrape_configuration_names_the_same_jobs(base, processes):
+    config = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())
+    [scrape] = config["scrape_configs"]
+    assert scrape["kubernetes_sd_configs"][0]["role"] == "pod"
+    jobs = {}
+    for name, target in _targets(base).items():
+        relabelled = _relabel(scrape["relabel_configs"], target)
+        assert relabelled is not None, f"{name} is not scraped"
+        jobs[name] = relabelled["job"]
+        assert relabelled["__metrics_path__"] == "/metrics"
+    assert jobs == {name: f"coaching-{name}" for name in processes}
+    stranger = {"__meta_kubernetes_pod_label_app_kubernetes_io_name": "something-else"}
+    assert _relabel(scrape["relabel_configs"], stranger) is None
+
+
+def test_the_prometheus_rule_carries_the_alerting_rules_as_they_are():
+    spec = importlib.util.spec_from_file_location(
+        "prometheusrule", PROMETHEUS / "prometheusrule.py"
+    )
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    committed = (K8S / "components" / "monitoring" / "prometheusrule.yaml").read_text()
+    assert committed == generator.prometheus_rule(), (
+        "run: python deploy/prometheus/prometheusrule.py"
+        " > deploy/k8s/components/monitoring/prometheusrule.yaml"
+    )
+    [rule] = _of_kind(_documents(K8S / "components" / "monitoring"), "PrometheusRule").values()
+    alerts = yaml.safe_load((PROMETHEUS / "alerts.yml").read_text())
+    assert rule["spec"]["groups"] == alerts["groups"]

@@ -6,12 +6,20 @@ them are in ``tests/notifications/test_template_limits.py``.
 
 from __future__ import annotations
 
-import time
+import tracemalloc
+import uuid
 
 import pytest
 from jinja2 import Environment, meta
 
 from services.notifications.kinds import KINDS
+from services.notifications.template_sandbox import (
+    RENDER_TIME_LIMIT_SECONDS,
+    VALUE_SIZE_LIMIT,
+    RenderBudget,
+    RenderLimitExceeded,
+    render_budget,
+)
 from services.notifications.templates import (
     DEFAULT_TEMPLATES,
     TemplateInvalid,
@@ -22,31 +30,75 @@ from services.notifications.templates import (
     render_parts,
     sample_variables,
 )
+from tests.support.render_budgets import watch_render_budgets
 
 LONG = "{% set s = 'x' * 40000 %}"
 NESTED_LOOPS = LONG + "{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}"
 TIME = "template exceeds the 1 s render time limit"
 VALUE = "64 KB size limit"
+# The most CPU time a template may compute between two of the budget's checks: the
+# checks are on every loop step, call, filter, operator and output, microseconds apart.
+UNCHECKED_STRETCH_SECONDS = 0.25
 
 
-def _render_text(source: str, channel: str = "email") -> tuple[TemplateRenderFailed, float]:
-    started = time.monotonic()
+@pytest.fixture
+def budgets(monkeypatch) -> list[RenderBudget]:
+    return watch_render_budgets(monkeypatch)
+
+
+def _render_text(
+    source: str, budgets: list[RenderBudget], channel: str = "email"
+) -> tuple[TemplateRenderFailed, RenderBudget]:
+    """The failure of a render of ``source``, and the budget it ran under."""
     with pytest.raises(TemplateRenderFailed) as failed:
         render_parts(
             {"subject": "Hi", "text": source}, sample_variables("welcome", channel), channel
         )
-    return failed.value, time.monotonic() - started
+    return failed.value, budgets[-1]
 
 
-def test_two_nested_loops_over_a_long_string_stop_at_the_time_limit():
-    failure, elapsed = _render_text(NESTED_LOOPS)
+def _peak_bytes_while(function) -> int:
+    """The most memory Python held at once, beyond what it held before, while ``function``
+    ran: what a template built, or was stopped before building."""
+    tracemalloc.start()
+    try:
+        function()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_the_deadline_is_checked_at_every_step_of_a_loop():
+    ticks = iter(range(10**6))
+    steps = []
+    with (
+        render_budget(0.5, clock=lambda: next(ticks) / 1000) as budget,  # 1 ms a read
+        pytest.raises(RenderLimitExceeded, match="render time limit"),
+    ):
+        steps.extend(budget.each(range(10**6)))
+    # Stopped at the first read past its half second: 500 steps, not one more.
+    assert len(steps) == 500
+    assert budget.ran_out and budget.overrun == pytest.approx(0.001)
+
+
+def test_two_nested_loops_over_a_long_string_stop_at_the_time_limit(budgets):
+    failure, budget = _render_text(NESTED_LOOPS, budgets)
     assert (failure.part, failure.reason, failure.over_limit) == ("text", TIME, True)
-    assert 0.9 < elapsed < 3
+    # In the budget's own CPU time: not before the limit, and promptly after it.
+    assert budget.ran_out and budget.spent() >= RENDER_TIME_LIMIT_SECONDS
+    assert 0 < budget.overrun < UNCHECKED_STRETCH_SECONDS
 
 
-def test_a_ten_megabyte_string_is_refused_before_it_is_built():
-    failure, elapsed = _render_text("{{ 'x' * 10000000 }}")
-    assert VALUE in failure.reason and elapsed < 0.5
+def test_a_ten_megabyte_string_is_refused_before_it_is_built(budgets):
+    failures = []
+
+    def render():
+        failures.append(_render_text("{{ 'x' * 10000000 }}", budgets)[0])
+
+    peak = _peak_bytes_while(render)
+    assert VALUE in failures[0].reason
+    assert not budgets[-1].ran_out
+    assert peak < 10 * VALUE_SIZE_LIMIT  # far below the 10 MB it asked for
 
 
 @pytest.mark.parametrize(
@@ -94,16 +146,21 @@ def test_a_ten_megabyte_string_is_refused_before_it_is_built():
         ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", TIME),
     ],
 )
-def test_every_way_to_build_too_much_is_stopped(source, limit):
-    failure, elapsed = _render_text(source)
+def test_every_way_to_build_too_much_is_stopped(source, limit, budgets):
+    failure, budget = _render_text(source, budgets)
     assert limit in failure.reason and failure.over_limit
-    assert elapsed < 3
+    # Stopped by the limit it names: the deadline only for the time limit, and never a
+    # long stretch of work between two checks.
+    assert budget.ran_out == (limit == TIME)
+    assert budget.overrun < UNCHECKED_STRETCH_SECONDS
+    if limit != TIME:
+        assert budget.spent() < RENDER_TIME_LIMIT_SECONDS
 
 
-def test_output_over_the_email_limit_and_the_sms_segment_limit_is_refused():
+def test_output_over_the_email_limit_and_the_sms_segment_limit_is_refused(budgets):
     big_output = "{% for i in range(2000) %}{{ 'y' * 60 }}{% endfor %}"
-    assert _render_text(big_output)[0].reason == "template exceeds the 64 KB output limit"
-    sms = _render_text("{{ name * 1000 }}", channel="sms")[0]
+    assert _render_text(big_output, budgets)[0].reason == "template exceeds the 64 KB output limit"
+    sms = _render_text("{{ name * 1000 }}", budgets, channel="sms")[0]
     assert sms.reason == "template exceeds the 10-segment SMS limit"
     # Nine segments are fine.
     nine = render_parts({"text": "{{ 'x' * 1370 }}"}, {}, "sms")
@@ -221,22 +278,19 @@ def test_plan_ready_without_a_goal_count_leaves_the_sentence_out_rather_than_bla
     assert "is ready. Take it one step at a time." in without
 
 
-def test_an_override_over_a_limit_gives_way_to_the_default_wording_with_the_reason():
+def test_an_override_over_a_limit_gives_way_to_the_default_wording_with_the_reason(budgets):
     variables = sample_variables("welcome", "email")
-    started = time.monotonic()
-    rendered = render(
-        "welcome", "email", variables, {"subject": "Hi", "text": NESTED_LOOPS, "html": None}
-    )
-    assert time.monotonic() - started < 3
+    slow = NESTED_LOOPS + "{# " + str(uuid.uuid4()) + " #}"  # not rendered before
+    rendered = render("welcome", "email", variables, {"subject": "Hi", "text": slow, "html": None})
+    # The organisation's template ran out of its budget once; the default then had its own.
+    assert [budget.ran_out for budget in budgets] == [True, False]
     assert rendered.subject == "Welcome to Harbour Recovery Services, Sam"
     assert rendered.fallback_reason == (
         "default wording used: the organisation's text template exceeds the 1 s render time limit"
     )
-    started = time.monotonic()  # the same template again: not given another second
-    again = render(
-        "welcome", "email", variables, {"subject": "Hi", "text": NESTED_LOOPS, "html": None}
-    )
-    assert time.monotonic() - started < 0.5
+    budgets.clear()  # the same template again: not given another second
+    again = render("welcome", "email", variables, {"subject": "Hi", "text": slow, "html": None})
+    assert [budget.ran_out for budget in budgets] == [False]  # the default's render only
     assert again.fallback_reason == rendered.fallback_reason
     fine = render("welcome", "email", variables, {"subject": "Hi {{ name }}", "text": "Hello"})
     assert (fine.subject, fine.fallback_reason) == ("Hi Sam", None)

@@ -80,14 +80,14 @@ DUE_LEVELS = (
 _PENDING = text(pending())
 
 
-def claim_due(session: Session, now: datetime, limit: int) -> list[Nudge]:
-    """Up to ``limit`` nudges due at ``now`` or whose lease ran out, in claim order
-    (priority, then due time), locked until ``session`` ends. Marking them is the
-    caller's."""
+def claim_due(session: Session, now: datetime, limit: int, leases_at: datetime) -> list[Nudge]:
+    """Up to ``limit`` nudges due at ``now`` or whose lease ran out by ``leases_at`` (the
+    time on the leases' clock: the database's, see ``lease``), in claim order (priority,
+    then due time), locked until ``session`` ends. Marking them is the caller's."""
     expired = list(
         session.scalars(
             select(Nudge)
-            .where(Nudge.state == "sending", Nudge.claimed_until < now)
+            .where(Nudge.state == "sending", Nudge.claimed_until < leases_at)
             .order_by(Nudge.priority.desc(), Nudge.due_at)
             .limit(limit)
             .with_for_update(skip_locked=True)

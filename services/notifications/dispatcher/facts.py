@@ -54,7 +54,11 @@ class Facts:
     shared_phones: set[str] = field(default_factory=set)
 
     @classmethod
-    def load(cls, session: Session, nudges: list[Nudge], now: datetime) -> Facts:
+    def load(
+        cls, session: Session, nudges: list[Nudge], now: datetime, leases_at: datetime
+    ) -> Facts:
+        """The facts of ``nudges`` at ``now``; ``leases_at``: the time on the leases'
+        clock, to tell a live lease from one that ran out."""
         tenants = {n.tenant_id for n in nudges}
         clients = {n.client_id for n in nudges}
         contacts = {
@@ -110,7 +114,7 @@ class Facts:
                 or_(
                     (Nudge.state == "sent") & (Nudge.sent_at >= now - timedelta(hours=26)),
                     (Nudge.state == "sending")
-                    & (Nudge.claimed_until >= now)
+                    & (Nudge.claimed_until >= leases_at)
                     & Nudge.id.not_in([n.id for n in nudges]),
                 ),
             )

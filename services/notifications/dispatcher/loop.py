@@ -48,7 +48,7 @@ from services.notifications.dispatcher.outcomes import (
     record_in_one_statement,
 )
 from services.notifications.dispatcher.recorder import OutcomeRecorder
-from services.notifications.lease import LEASE, LeaseKeeper
+from services.notifications.lease import LEASE, LeaseClock, LeaseKeeper, lease_clock_for
 from services.notifications.models import Nudge
 from services.notifications.rate_limits import SendRates
 from services.notifications.recurring_nudges import DIGEST, RECURRENCES, schedule_following
@@ -60,6 +60,7 @@ from services.notifications.rules import (
 )
 from services.notifications.weekly_digest import digest_variables
 from shared import metrics
+from shared.backoff import Backoff
 from shared.db.outage import LoopBackoff
 from shared.runtime import ServiceRuntime
 
@@ -127,11 +128,16 @@ class Dispatcher:
         max_attempts: int = MAX_SEND_ATTEMPTS,
         more_channels: Iterable[dict[str, Channel]] = (),
         send_rates: SendRates | None = None,
+        lease_clock: LeaseClock | None = None,
+        retry_backoff: Backoff | None = None,
     ):
         """``more_channels``: further sets of channels (each its own SMTP session and SMS
         client) to send a batch on in parallel; a mail server's replies are mostly
         waiting, so a few sessions move far more messages than one. ``send_rates``: the
-        providers' rates (by default as configured, shared by every dispatcher)."""
+        providers' rates (by default as configured, shared by every dispatcher).
+        ``lease_clock``: what leases are measured by (by default the database's clock,
+        see ``lease``). ``retry_backoff``: the wait before a failed send is tried again
+        (by default from ``RETRY_BASE_SECONDS``, doubled per attempt, jittered)."""
         self.runtime = runtime
         self.channels = channels
         self.lanes = [channels, *more_channels]
@@ -141,10 +147,13 @@ class Dispatcher:
             else None
         )
         self._clock = clock
+        self.lease_clock = lease_clock or lease_clock_for(runtime.engine, self.clock)
         self.send_rates = send_rates or SendRates.from_settings(runtime.settings, runtime.engine)
         self.batch_size = self.send_rates.batch_ceiling(batch_size)
         self.max_attempts = max_attempts
-        self.retry_base = timedelta(seconds=runtime.settings.retry_base_seconds)
+        self.retry_backoff = retry_backoff or Backoff(
+            runtime.settings.retry_base_seconds, MAX_BACKOFF.total_seconds()
+        )
         self._one_statement = (
             runtime.autocommit_engine if runtime.engine.dialect.name == "postgresql" else None
         )
@@ -154,18 +163,20 @@ class Dispatcher:
         return (self._clock or self.runtime.clock)()
 
     # -- claiming ---------------------------------------------------------------------
-    def _claim(self, session: Session, now: datetime) -> list[Nudge]:
-        """Due nudges, and ones whose lease ran out, marked ``sending`` under a lease."""
-        nudges = claim_due(session, now, self.batch_size)
+    def _claim(self, session: Session, now: datetime) -> tuple[list[Nudge], datetime]:
+        """Due nudges, and ones whose lease ran out, marked ``sending`` under a lease;
+        with the time on the leases' clock."""
+        leases_at = self.lease_clock(session)
+        nudges = claim_due(session, now, self.batch_size, leases_at)
         for nudge in nudges:
             nudge.state = "sending"
-            nudge.claimed_until = now + LEASE
-        return nudges
+            nudge.claimed_until = leases_at + LEASE
+        return nudges, leases_at
 
     def claim(self) -> list[uuid.UUID]:
         """Claim a batch without preparing it (what a dispatcher that dies next leaves)."""
         with self.runtime.session_factory() as session:
-            nudges = self._claim(session, self.clock())
+            nudges, _ = self._claim(session, self.clock())
             session.commit()
             return [nudge.id for nudge in nudges]
 
@@ -182,10 +193,10 @@ class Dispatcher:
         nudges going out is renewed from then until :meth:`deliver` has sent them."""
         now = self.clock()
         with self.runtime.unit_of_work() as uow:
-            nudges = self._claim(uow.session, now)
+            nudges, leases_at = self._claim(uow.session, now)
             if nudges and self._one_statement is not None:
                 _lock_clients(uow.session, nudges)
-            drafts = self._prepare_all(uow.session, nudges, now) if nudges else []
+            drafts = self._prepare_all(uow.session, nudges, now, leases_at) if nudges else []
             if self._one_statement is not None:  # elsewhere the session's flush writes them
                 keep_verdicts(uow.session, nudges, now)
             schedule_following(uow, _recurring_done_with(nudges, drafts), now)
@@ -198,7 +209,7 @@ class Dispatcher:
             )
         batch = Batch(len(nudges), drafts)
         ids = [draft.nudge_id for draft in drafts]
-        batch.lease.enter_context(LeaseKeeper(self.runtime.session_factory, ids, self.clock))
+        batch.lease.enter_context(LeaseKeeper(self.runtime.session_factory, ids, self.lease_clock))
         return batch
 
     def deliver(self, batch: Batch) -> None:
@@ -222,9 +233,11 @@ class Dispatcher:
             sent.result()
 
     # -- preparing a claimed batch --------------------------------------------------------
-    def _prepare_all(self, session: Session, nudges: list[Nudge], now: datetime) -> list[Draft]:
+    def _prepare_all(
+        self, session: Session, nudges: list[Nudge], now: datetime, leases_at: datetime
+    ) -> list[Draft]:
         with session.no_autoflush:  # the claim and the verdicts are written in one flush
-            facts = Facts.load(session, nudges, now)
+            facts = Facts.load(session, nudges, now, leases_at)
         drafts = []
         for nudge in nudges:
             try:
@@ -349,7 +362,7 @@ class Dispatcher:
             if delivery.attempts >= self.max_attempts and not exc.throttled:
                 outcome = DeliveryOutcome(delivery, "failed", reason=f"gave up: {exc}")
             else:
-                delay = min(self.retry_base * 2 ** (delivery.attempts - 1), MAX_BACKOFF)
+                delay = timedelta(seconds=self.retry_backoff.delay(delivery.attempts))
                 if exc.retry_after:
                     delay = max(delay, timedelta(seconds=exc.retry_after))
                 outcome = DeliveryOutcome(
