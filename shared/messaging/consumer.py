@@ -17,6 +17,7 @@ import time
 from kombu import Consumer
 from kombu.mixins import ConsumerMixin
 
+from shared import liveness
 from shared.config import Settings
 from shared.messaging.connection import broker_connection
 from shared.messaging.inbox import DatabaseUnavailable, Handler, InboxProcessor, with_prefetch
@@ -83,6 +84,11 @@ class EventWorker(ConsumerMixin):
             )
             yield connection
 
+    def on_connection_error(self, exc, interval) -> None:
+        # Waiting for the broker is the loop turning: alive (shared.liveness).
+        liveness.beat()
+        super().on_connection_error(exc, interval)
+
     def on_connection_revived(self) -> None:
         if self._connected_before:
             BROKER_RECONNECTS.labels(self.processor.service, "worker").inc()
@@ -115,6 +121,7 @@ class EventWorker(ConsumerMixin):
             self.flush()
 
     def on_iteration(self) -> None:
+        liveness.beat()
         if not self._pending:
             return
         now = time.monotonic()
@@ -165,6 +172,7 @@ class EventWorker(ConsumerMixin):
         try:
             deadline = time.monotonic() + seconds
             while (remaining := deadline - time.monotonic()) > 0 and not self.should_stop:
+                liveness.beat()
                 connection = self._active_connection
                 if connection is None:
                     time.sleep(min(remaining, 0.5))
