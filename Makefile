@@ -7,13 +7,30 @@ STAMP   := $(VENV)/.installed
 # workers fit two cores.
 PYTEST_WORKERS ?= 3
 
-.PHONY: run test test-long lint format bench chaos clean
+# pip-tools, in a venv of its own, writes the lock files (`make lock`).
+LOCK_VENV  := .venv-lock
+LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --all-build-deps --strip-extras \
+              --no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
 
-$(STAMP): pyproject.toml
+.PHONY: run test test-long lint format bench chaos clean lock
+
+# Exactly the locked versions, checked against their hashes (requirements-dev.lock: the
+# image's requirements.lock and the test tools), then the project itself, editable.
+$(STAMP): pyproject.toml requirements-dev.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+## Pin every dependency, with hashes, from pyproject.toml: requirements.lock (what the
+## image installs) and requirements-dev.lock (the same pins and the test tools).
+## Existing pins are kept; `make lock LOCK_ARGS=--upgrade` moves them all.
+lock:
+	@test -x $(LOCK_VENV)/bin/pip-compile || \
+	  ($(PYTHON) -m venv $(LOCK_VENV) && $(LOCK_VENV)/bin/pip install --quiet pip-tools==7.6.2)
+	$(LOCK_VENV)/bin/pip-compile $(LOCK_FLAGS) -o requirements.lock pyproject.toml
+	$(LOCK_VENV)/bin/pip-compile $(LOCK_FLAGS) --extra test -c requirements.lock \
+	  -o requirements-dev.lock pyproject.toml
 
 ## Start every process of the three services (embedded default unless configured).
 run: $(STAMP)

@@ -95,11 +95,8 @@ def run_everything(settings: Settings) -> int:
         if name in metrics:
             env["METRICS_PORT"] = str(metrics[name])
         if name.endswith("-api"):
-            folder = metrics_root / name
-            folder.mkdir(parents=True, exist_ok=True)
-            for stale in folder.glob("*.db"):
-                stale.unlink()
-            env["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+            # One folder per API, made and emptied by the API itself at each start.
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_root / name)
         restarting = [sys.executable, "-m", "coaching.restarting", name, "--", *argv]
         manager.add_process(name, "exec " + shlex.join(restarting), env=env)
     threading.Thread(target=_announce_when_ready, args=(settings, metrics), daemon=True).start()

@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 from shared import liveness, metrics
 from shared.config import Settings
@@ -35,8 +36,22 @@ def stop_event() -> threading.Event:
     return stop
 
 
+def _fresh_metrics_folder() -> None:
+    """gunicorn's workers write their samples into ``PROMETHEUS_MULTIPROC_DIR`` (shared by
+    them, one API per folder): make it, and empty it of a previous run's files, whose
+    workers are gone (a restarted container keeps its volumes)."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        return
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink()
+
+
 def _start_api(service: Service, settings: Settings, options: argparse.Namespace) -> None:
     port = settings.ports[service.name]
+    _fresh_metrics_folder()
     # gunicorn as a module of this interpreter: wherever the package is installed (an
     # image, a venv), its dependencies are beside it, whether or not a `gunicorn` script is.
     os.execv(
