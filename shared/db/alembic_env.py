@@ -35,7 +35,9 @@ def run_migrations(target_metadata: MetaData) -> None:
             with context.begin_transaction():
                 context.run_migrations()
                 # Which code the schema now serves (shared.db.migrate), in the same
-                # transaction as the migrations.
+                # transaction as the migrations where DDL is transactional (PostgreSQL).
                 record_compatibility(connection, context.script)
+            if connection.in_transaction():  # SQLite: each migration committed its own
+                connection.commit()
     finally:
         engine.dispose()

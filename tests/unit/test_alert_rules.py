@@ -4,13 +4,13 @@ rule checker, and every metric they name is one the processes actually serve."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import yaml
 
 from shared import metrics
+from tests.support.tools import required_tool
 
 PROMETHEUS = Path(__file__).resolve().parents[2] / "deploy" / "prometheus"
 # Served by every API (shared/web/app.py) or by Prometheus itself.
@@ -18,8 +18,7 @@ OTHER_METRICS = {"http_requests_total", "up"}
 
 
 def _promtool(*args: str) -> subprocess.CompletedProcess:
-    promtool = shutil.which("promtool")
-    assert promtool, "promtool is missing: install Debian's prometheus (.ci/system-deps does)"
+    promtool = required_tool("promtool", "checking the alerting rules (Debian's prometheus)")
     return subprocess.run(
         [promtool, *args], cwd=PROMETHEUS, capture_output=True, text=True, timeout=60
     )
