@@ -33,6 +33,10 @@ DATABASE_BACKOFF_START_SECONDS = 0.5
 DATABASE_BACKOFF_MAX_SECONDS = 5.0
 
 
+class _StopWaiting(Exception):
+    """A worker told to stop while the broker is unreachable stops trying to connect."""
+
+
 class EventWorker(ConsumerMixin):
     """Consumes this service's queue with manual acks and a prefetch limit.
 
@@ -81,13 +85,17 @@ class EventWorker(ConsumerMixin):
                 interval_start=0.2,
                 interval_step=0.5,
                 interval_max=2,
+                callback=self._waiting_for_the_broker,
             )
             yield connection
 
-    def on_connection_error(self, exc, interval) -> None:
-        # Waiting for the broker is the loop turning: alive (shared.liveness).
+    def _waiting_for_the_broker(self) -> None:
+        """Called between tries to connect (every second at least): a worker waiting out
+        a broker outage is alive (:mod:`shared.liveness`), and stops waiting once told to
+        stop, instead of trying until it is killed."""
         liveness.beat()
-        super().on_connection_error(exc, interval)
+        if self.should_stop:
+            raise _StopWaiting
 
     def on_connection_revived(self) -> None:
         if self._connected_before:
@@ -208,7 +216,8 @@ class EventWorker(ConsumerMixin):
         gc.freeze()
         log.info("worker started", extra={"service": self.processor.service})
         # A short drain timeout lets on_iteration flush a partial batch promptly.
-        self.run(safety_interval=self.max_wait)
+        with contextlib.suppress(_StopWaiting):
+            self.run(safety_interval=self.max_wait)
         if self._pending:
             self.flush()
         log.info("worker stopped", extra={"service": self.processor.service})
