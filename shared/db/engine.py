@@ -17,7 +17,11 @@ def utcnow() -> datetime:
 
 
 def make_engine(url: str, **kwargs) -> Engine:
-    """Create an engine; SQLite gets WAL and a busy timeout so several processes share it."""
+    """Create an engine; SQLite gets WAL and a busy timeout so several processes share it.
+
+    A statement's parameters (a client's name, an email address) never appear in the
+    text of a database error, hence never in a logged traceback."""
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
 
