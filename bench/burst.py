@@ -354,6 +354,7 @@ def raw_burst(tmp: Path, n: int) -> float:
                     kind=nudge["kind"],
                     subject_id=nudge["subject_id"],
                     subject_occurrence=nudge["subject_occurrence"],
+                    email=contact["email"],
                 )
                 rendered = render(
                     nudge["kind"], "email", variables | {"unsubscribe_url": url} | links

@@ -345,9 +345,8 @@ def _smtplib_baseline(n: int, settings) -> float:
             settings.public_base_url, make_token(settings.jwt_secret, tenant, client)
         )
         now = datetime.now(UTC)
-        my_page = page_url(
-            settings.public_base_url, page_token(settings.jwt_secret, now, tenant, client)
-        )
+        token = page_token(settings.jwt_secret, now, tenant, client, email=f"n{i}@example.net")
+        my_page = page_url(settings.public_base_url, token)
         rendered = render(
             "welcome",
             "email",

@@ -56,6 +56,12 @@ NUDGE_LATENESS = Histogram(
     ["channel"],
     buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600),
 )
+UNROUTED_CRISIS = Counter(
+    "coaching_unrouted_crisis_messages_total",
+    "Crisis texts from a number no confirmed client record has (answered, kept for "
+    "follow-up), by the number they were sent to: an organisation's own or the shared one",
+    ["number"],
+)
 PROVIDER_ERRORS = Counter(
     "coaching_provider_errors_total",
     "Errors from the SMTP relay or SMS provider, transient (retried) or permanent",

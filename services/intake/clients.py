@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from services.intake import audit, consent, lifecycle
+from services.intake import audit, consent, lifecycle, phone_confirmation
 from services.intake.models import Client, Organisation, StaffMember
 from services.intake.phones import normalise_phone
 from shared.auth import Principal
@@ -183,6 +183,8 @@ def update_client(uow: UnitOfWork, principal: Principal, client: Client, changes
         return client
     for name in changed:
         setattr(client, name, changes[name])
+    if "phone" in changed:
+        phone_confirmation.phone_changed(client)
     consent.require_addresses(client)
     _require_unique_reference(uow, client)
     flush_client(uow)

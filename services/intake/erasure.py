@@ -47,6 +47,7 @@ def erase_client(uow: UnitOfWork, principal: Principal, client: Client) -> None:
         setattr(client, name, None)
     client.preferred_channels = []
     client.consent_email = client.consent_sms = False
+    client.phone_confirmed_at = client.phone_confirmation_as_of = None
     client.erased_at = uow.clock()
     session.execute(delete(Assessment).where(Assessment.client_id == client.id))
     _scrub_outbox(uow, client.id)

@@ -1,11 +1,12 @@
 """Events intake consumes: consent changes the client made through notifications
-(an SMS keyword, an unsubscribe link)."""
+(an SMS keyword, an unsubscribe link), and whether the person with a client's phone has
+confirmed that the record is theirs."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from services.intake import clients, consent
+from services.intake import clients, consent, phone_confirmation
 from services.intake.models import Client
 from shared.db import UnitOfWork
 from shared.events.envelope import Envelope
@@ -43,4 +44,5 @@ def _consent_changed(granted: bool):
 HANDLERS = {
     "contact.opted_out": _consent_changed(False),
     "contact.opted_in": _consent_changed(True),
+    "contact.phone_confirmed": phone_confirmation.on_phone_confirmed,
 }

@@ -79,6 +79,12 @@ class Client(Base):
     # Current consent per channel; the history is in ConsentRecord.
     consent_email: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     consent_sms: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # When the person with this phone confirmed, by replying, that this record is theirs
+    # (from notifications' ``contact.phone_confirmed``); null until then, and again once
+    # the phone changes. ``phone_confirmation_as_of`` is the newest such event applied,
+    # so a late, older one changes nothing.
+    phone_confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    phone_confirmation_as_of: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="referred")
     coach_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"), nullable=True)
     referred_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"), nullable=False)

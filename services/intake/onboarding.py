@@ -39,6 +39,8 @@ def onboard_client(
             "contact": contact_of(client),
             "assessment": assessment_summary(assessment),
             "referred_by": client.referred_by,
+            # plans' caseload starts here, and may have missed an earlier confirmation
+            "phone_confirmed_at": client.phone_confirmed_at,
         }
         | participant_of(client),
         aggregate_id=client.id,

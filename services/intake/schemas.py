@@ -149,6 +149,12 @@ class ClientPatchSchema(ClientFieldsSchema):
             raise ValidationError("Name at least one field to change.", "_schema")
 
 
+PHONE_CONFIRMED = (
+    "Whether the person with this phone confirmed, by replying, that this record is theirs; "
+    "until then their texts are not filed under it."
+)
+
+
 class ClientSchema(Schema):
     id = fields.UUID()
     given_name = fields.String()
@@ -156,6 +162,15 @@ class ClientSchema(Schema):
     preferred_name = fields.String(allow_none=True)
     email = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
+    # A function of the row: ``GET`` reads a plain row, not the model.
+    phone_confirmed = fields.Function(
+        lambda client: client.phone_confirmed_at is not None,
+        metadata={"type": "boolean", "description": PHONE_CONFIRMED},
+    )
+    phone_confirmed_at = fields.DateTime(
+        allow_none=True,
+        metadata={"description": "When they confirmed it; null while not confirmed."},
+    )
     timezone = fields.String()
     locale = fields.String()
     preferred_channels = fields.List(fields.String())

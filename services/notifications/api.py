@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from services.notifications import schemas
+from services.notifications import reply_routing, schemas
 from services.notifications.contacts import organisation_of
 from services.notifications.kinds import KINDS
 from services.notifications.models import Contact, Nudge, TemplateOverride
@@ -145,15 +145,27 @@ def _apply_preferences(contact: Contact, body: dict) -> None:
 # -- organisation settings ----------------------------------------------------------------
 
 
-def _settings_of(org) -> dict:
+def _settings_of(session, org) -> dict:
     if org is None:
-        return {"name": None, "help_contact": None, "quiet_hours_floor": None}
+        return {
+            "name": None,
+            "help_contact": None,
+            "quiet_hours_floor": None,
+            "sender_numbers": [],
+            "alert_naming": "full_name",
+        }
     floor = (
         {"start": org.quiet_floor_start, "end": org.quiet_floor_end}
         if org.quiet_floor_start
         else None
     )
-    return {"name": org.name, "help_contact": org.help_contact, "quiet_hours_floor": floor}
+    return {
+        "name": org.name,
+        "help_contact": org.help_contact,
+        "quiet_hours_floor": floor,
+        "sender_numbers": reply_routing.sender_numbers_of(session, org.tenant_id),
+        "alert_naming": org.alert_naming or "full_name",
+    }
 
 
 @organisation.get(
@@ -162,16 +174,27 @@ def _settings_of(org) -> dict:
 def get_settings():
     """How messages name your organisation, how clients reach you, the quiet-hours floor."""
     with current_runtime().session_factory() as session:
-        return _settings_of(organisation_of(session, current_principal().tenant_id))
+        return _settings_of(session, organisation_of(session, current_principal().tenant_id))
 
 
 @organisation.put(
     "/organisation/notification-settings",
     body=schemas.OrganisationSettingsSchema,
     response=schemas.OrganisationSettingsSchema,
+    errors=(409,),
 )
 def put_settings(body):
-    """Change them; fields left out keep their value."""
+    """Change them; fields left out keep their value. A sending number another
+    organisation has is a 409."""
+    try:
+        return _put_settings(body)
+    except reply_routing.NumberTaken as exc:
+        raise Conflict(f"The sending number {exc.number} belongs to another organisation.") from exc
+    except IntegrityError as exc:  # another organisation took it at the same moment
+        raise Conflict("A sending number belongs to another organisation.") from exc
+
+
+def _put_settings(body: dict) -> dict:
     with current_runtime().unit_of_work() as uow:
         org = organisation_of(uow.session, current_principal().tenant_id, create=True)
         if "name" in body:
@@ -182,7 +205,11 @@ def put_settings(body):
             floor = body["quiet_hours_floor"] or {}
             org.quiet_floor_start = floor.get("start")
             org.quiet_floor_end = floor.get("end")
-        result = _settings_of(org)
+        if "alert_naming" in body:
+            org.alert_naming = body["alert_naming"]
+        if "sender_numbers" in body:
+            reply_routing.set_sender_numbers(uow.session, org, body["sender_numbers"] or [])
+        result = _settings_of(uow.session, org)
         uow.commit()
         return result
 
@@ -292,8 +319,10 @@ def preview_template(body, kind: str, channel: str):
 
 
 def blueprints():
+    from services.notifications.client_alert_links import alert_pages
     from services.notifications.client_pages import client_pages
     from services.notifications.crisis_api import crisis
+    from services.notifications.unrouted_api import unrouted
     from services.notifications.unsubscribe_page import unsubscribe
     from services.notifications.webhooks import webhooks
 
@@ -306,4 +335,6 @@ def blueprints():
         webhooks,
         unsubscribe,
         client_pages,
+        alert_pages,
+        unrouted,
     )

@@ -2,44 +2,68 @@
 it" and 1-10 links of an email (``/r/{token}``) and the client's own page (``/me/{token}``).
 
 Small server-rendered pages, no JavaScript. A link's GET only shows a page with a button
-(mail scanners follow links); a POST records the answer through ``replies.record_reply``,
+(mail scanners follow links); a POST records the answer through ``client_page_answers``,
 exactly as a text message would be, once per reply id. Every page is sent with headers
 that keep it out of frames, caches and Referer headers: the token in its URL is the key.
+
+A link that opens nothing shows no personal data and records nothing: a link not valid
+(400) or expired, or sent to an address that is no longer the client's (410); a client
+whose time with the service has ended (410, with where to get help); an erased or unknown
+client (404). What the pages say is in ``client_page_wording``.
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
-from collections.abc import Callable
 from datetime import datetime, time, timedelta
 
 from flask import Response, redirect, render_template, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, ValidationError, fields, validate
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from services.notifications import replies
 from services.notifications.client_links import (
     RATINGS,
     LinkRefused,
+    PageLink,
+    ReplyLink,
     done_reply_id,
-    page_token,
+    page_token_from,
     read_page_link,
     read_reply_link,
     reply_id_for,
 )
+from services.notifications.client_page_answers import (
+    LinkClosed,
+    done_answer,
+    linked_client,
+    mood_answer,
+    record_answer,
+    step_of,
+)
+from services.notifications.client_page_wording import (
+    NOTED,
+    HelpLines,
+    ended_page,
+    help_lines,
+    invalid_form_page,
+    is_low,
+    message_page,
+    noted_key,
+    page_note,
+    refused_page,
+    unknown_page,
+)
 from services.notifications.crisis_settings import crisis_settings_for
 from services.notifications.models import Contact, PlannedStep, ReceivedReply
+from services.notifications.phone_links import linked_phone_numbers
 from services.notifications.quiet_hours import zone
 from services.notifications.reply_parsing import MAX_TEXT_LENGTH, mentions_crisis
 from services.notifications.weekly_digest import local_label
 from services.notifications.wording import HTML_LANGUAGE
 from shared.runtime import current_runtime
 from shared.validation import MultilineText, Schema
-
-log = logging.getLogger(__name__)
 
 client_pages = Blueprint(
     "client_pages",
@@ -48,6 +72,7 @@ client_pages = Blueprint(
     description="The client's answers from an email link and their own page (HTML, from "
     "signed links; no staff token).",
 )
+client_pages.add_app_template_filter(linked_phone_numbers, "phone_links")
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
@@ -58,13 +83,6 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 MAX_STEPS_SHOWN = 50
-NOTED = {
-    "done": "Well done - that step is marked done.",
-    "already_done": "That step was already marked done.",
-    "mood": "Thanks, your mood is noted.",
-    "journal": "Thanks, your coach will see this.",
-    "crisis": "Thank you for telling us. Your coach has been told.",
-}
 
 
 class DoneForm(Schema):
@@ -95,7 +113,10 @@ PAGE_RESPONSES = {
     "303": {"description": "Noted; back to the client's page"},
     "400": {"description": "The link is not valid (HTML page)"},
     "404": {"description": "No such client, or no such step on the page (HTML page)"},
-    "410": {"description": "The link has expired (HTML page)"},
+    "410": {
+        "description": "The link has expired, or the client's time with the service has "
+        "ended (HTML page)"
+    },
     "422": {"description": "A form field is missing or not acceptable (HTML page)"},
 }
 TOKEN = {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -135,124 +156,37 @@ def _secured(response: Response) -> Response:
     return response
 
 
-# -- pages ---------------------------------------------------------------------------------
-
-
-def _page(title: str, *paragraphs: str, status: int = 200, **context) -> Response:
-    html = render_template(
-        "client/message.html", lang=HTML_LANGUAGE, title=title, paragraphs=paragraphs, **context
-    )
-    return Response(html, status=status, mimetype="text/html")
-
-
+@client_pages.errorhandler(LinkRefused)
 def _refused(exc: LinkRefused) -> Response:
-    if exc.why == "expired":
-        return _page(
-            "This link has expired",
-            "Links in our emails work for a limited time. Use the link in a more recent "
-            "email, or reply to any of our text messages.",
-            status=410,
-        )
-    return _page(
-        "This link is not valid",
-        "We could not read this link. Please copy the whole link from the email, or use the "
-        "link in a more recent email.",
-        status=400,
-    )
+    return refused_page(exc)
 
 
-def _gone() -> Response:
-    return _page(
-        "This link is no longer valid",
-        "We have nothing on record for this link. If you think that is wrong, please contact "
-        "your coach.",
-        status=404,
-    )
+@client_pages.errorhandler(LinkClosed)
+def _closed(exc: LinkClosed) -> Response:
+    """No personal data on any of these pages, whatever the link said."""
+    if exc.why == "readdressed":
+        return refused_page(LinkRefused("expired"))
+    if exc.why == "ended":
+        return ended_page(_help_for(exc.link))
+    return unknown_page()
 
 
-def _invalid_form(error: ValidationError, token: str) -> Response:
-    named = ", ".join(sorted(error.messages)) if isinstance(error.messages, dict) else "form"
-    return _page(
-        "Please check what you sent",
-        f"Something in the form could not be used ({named}). Go back, check it and try again.",
-        status=422,
-        page_url=url_for("client_pages.my_page", token=token),
-    )
+def _help_for(link: ReplyLink | PageLink) -> HelpLines:
+    with current_runtime().session_factory() as session:
+        contact = session.get(Contact, (link.tenant_id, link.client_id))
+        return help_lines(session, contact)
 
 
 def _read_form(schema: type[Schema]) -> dict:
     return schema().load(request.form.to_dict(), unknown=EXCLUDE)
 
 
-# -- reading and recording -------------------------------------------------------------------
-
-
-def _contact(session, tenant_id: uuid.UUID, client_id: uuid.UUID) -> Contact | None:
-    """The client a link names, unless they were erased (their links die with them)."""
-    contact = session.get(Contact, (tenant_id, client_id))
-    return None if contact is None or contact.status == "erased" else contact
-
-
-def _step(session, contact: Contact, action_id: uuid.UUID, key: str | None) -> PlannedStep | None:
-    if key is None:
-        return None
-    step = session.get(PlannedStep, (contact.tenant_id, action_id, key))
-    return step if step is not None and step.client_id == contact.client_id else None
-
-
-# Builds the reply to record, in the recording's transaction; or says why there is none.
-Answer = Callable[[object, Contact], "replies.ClientReply | str"]
-
-
-def _record(tenant_id: uuid.UUID, client_id: uuid.UUID, answer: Answer) -> tuple[str, str | None]:
-    """Record what ``answer`` builds for the client. The outcome is "recorded", "already"
-    (recorded before, or the step is done already), "gone" (no such client) or "missing"
-    (no such step); with the reply's intent when there was one."""
-    runtime = current_runtime()
-    reply = None
-    try:
-        with runtime.unit_of_work() as uow:
-            contact = _contact(uow.session, tenant_id, client_id)
-            if contact is None:
-                return "gone", None
-            reply = answer(uow.session, contact)
-            if not isinstance(reply, replies.ClientReply):
-                return reply, None
-            recorded = replies.record_reply(uow, contact, reply, runtime.clock())
-            uow.commit()
-    except IntegrityError:
-        # A double click raced the first, which recorded it.
-        return "already", reply.intent if reply is not None else None
-    if not recorded:
-        return "already", reply.intent
-    log.info(
-        "client reply recorded",
-        extra={"reply_id": str(reply.reply_id), "intent": reply.intent, "channel": reply.channel},
-    )
-    return "recorded", reply.intent
-
-
-def _done(reply_id: uuid.UUID, channel: str, action_id: uuid.UUID, key: str | None) -> Answer:
-    def answer(session, contact: Contact):
-        step = _step(session, contact, action_id, key)
-        if step is not None and step.status == "completed":
-            return "already"
-        if channel == "web" and (step is None or step.status == "cancelled"):
-            return "missing"  # the page offers only the steps it shows
-        return replies.ClientReply(
-            reply_id,
-            channel,
-            current_runtime().clock(),
-            "done",
-            action_id=action_id,
-            occurrence_key=key,
-            action_title=step.title if step is not None else None,
-        )
-
-    return answer
-
-
 # -- the email links ---------------------------------------------------------------------------
+
+
+def _reply_link(token: str):
+    runtime = current_runtime()
+    return read_reply_link(runtime.settings.jwt_secret, token, runtime.clock())
 
 
 @client_pages.route("/r/<token>", methods=["GET"])
@@ -260,30 +194,25 @@ def _done(reply_id: uuid.UUID, channel: str, action_id: uuid.UUID, key: str | No
 def reply_link_page(token: str):
     """What the link would say, with a button; records nothing (mail scanners follow links)."""
     runtime = current_runtime()
-    try:
-        link = read_reply_link(runtime.settings.jwt_secret, token, runtime.clock())
-    except LinkRefused as exc:
-        return _refused(exc)
+    link = _reply_link(token)
     with runtime.session_factory() as session:
-        contact = _contact(session, link.tenant_id, link.client_id)
-        if contact is None:
-            return _gone()
+        contact = linked_client(session, runtime.settings.jwt_secret, link)
         already = session.get(ReceivedReply, link.reply_id) is not None
         title = None
         if link.intent == "done":
-            step = _step(session, contact, link.action_id, link.occurrence_key)
+            step = step_of(session, contact, link.action_id, link.occurrence_key)
             already = already or (step is not None and step.status == "completed")
             title = step.title if step is not None else None
     if already:
-        return _page("Already noted", "We already have this. Thank you.")
+        return message_page("Already noted", "We already have this. Thank you.")
     if link.intent == "done":
-        return _page(
+        return message_page(
             "Did you do it?",
             f"Tell your coach you did: {title}." if title else "Tell your coach you did this step.",
             form_action=url_for("client_pages.reply_link_answer", token=token),
             button="Yes, I did it",
         )
-    return _page(
+    return message_page(
         "How are you feeling?",
         f"Save {link.rating} out of 10 as how you are feeling today?",
         form_action=url_for("client_pages.reply_link_answer", token=token),
@@ -294,34 +223,37 @@ def reply_link_page(token: str):
 @client_pages.route("/r/<token>", methods=["POST"])
 @client_pages.doc(**LINK_DOC)
 def reply_link_answer(token: str):
-    """Record the link's answer, once: a second POST of the same link says "already noted"."""
+    """Record the link's answer, once: a second POST of the same link says "already noted".
+    The page link it offers expires no later than this link."""
     runtime = current_runtime()
     now = runtime.clock()
-    try:
-        link = read_reply_link(runtime.settings.jwt_secret, token, now)
-    except LinkRefused as exc:
-        return _refused(exc)
+    link = _reply_link(token)
     if link.intent == "done":
-        answer = _done(link.reply_id, "email", link.action_id, link.occurrence_key)
+        answer = done_answer(link.reply_id, "email", link.action_id, link.occurrence_key, now)
     else:
-
-        def answer(_session, _contact):
-            return replies.ClientReply(link.reply_id, "email", now, "mood", rating=link.rating)
-
-    outcome, _intent = _record(link.tenant_id, link.client_id, answer)
-    if outcome == "gone":
-        return _gone()
+        answer = mood_answer(link.reply_id, "email", now, link.rating)
+    outcome = record_answer(link, answer).outcome
     my_page = url_for(
-        "client_pages.my_page",
-        token=page_token(runtime.settings.jwt_secret, now, link.tenant_id, link.client_id),
+        "client_pages.my_page", token=page_token_from(runtime.settings.jwt_secret, now, link)
     )
+    support = _help_for(link) if link.intent == "mood" and is_low(link.rating) else None
     if outcome == "already":
-        return _page("Already noted", "We already have this. Thank you.", page_url=my_page)
+        return message_page(
+            "Already noted", "We already have this. Thank you.", page_url=my_page, support=support
+        )
     if link.intent == "done":
-        return _page(
+        return message_page(
             "Well done", "That step is marked done. Your coach will see it.", page_url=my_page
         )
-    return _page("Thank you", f"Noted: {link.rating} out of 10.", page_url=my_page)
+    if support is not None:
+        return message_page(
+            "Thank you",
+            f"Noted: {link.rating} out of 10. We are sorry today is hard.",
+            "If you would like to talk to someone, you can reach:",
+            page_url=my_page,
+            support=support,
+        )
+    return message_page("Thank you", f"Noted: {link.rating} out of 10.", page_url=my_page)
 
 
 # -- the client's own page --------------------------------------------------------------------
@@ -381,30 +313,21 @@ def _page_link(token: str):
 @client_pages.route("/me/<token>", methods=["GET"])
 @client_pages.doc(**PAGE_DOC)
 def my_page(token: str):
-    """This week's steps with a Done button each, a 1-10 mood form and a journal box."""
+    """This week's steps with a Done button each, a 1-10 mood form and a journal box; after
+    an answer, what was noted (with where to get help after a low rating or a crisis)."""
     runtime = current_runtime()
-    try:
-        link = _page_link(token)
-    except LinkRefused as exc:
-        return _refused(exc)
-    noted = request.args.get("noted")
+    now = runtime.clock()
+    link = _page_link(token)
     with runtime.session_factory() as session:
-        contact = _contact(session, link.tenant_id, link.client_id)
-        if contact is None:
-            return _gone()
-        steps = _steps_of_week(session, contact, runtime.clock())
+        contact = linked_client(session, runtime.settings.jwt_secret, link)
+        steps = _steps_of_week(session, contact, now)
         name = contact.display_name
-        crisis_text = (
-            crisis_settings_for(session, contact.tenant_id).crisis_text
-            if noted == "crisis"
-            else None
-        )
+        note = page_note(session, contact, request.args.get("noted"), now)
     html = render_template(
         "client/me.html",
         lang=HTML_LANGUAGE,
         title=f"Hi {name}",
-        noted=NOTED.get(noted or ""),
-        crisis_text=crisis_text,
+        note=note,
         steps=steps,
         ratings=RATINGS,
         form_id=uuid.uuid4(),  # a double submit of one form is one answer
@@ -416,7 +339,7 @@ def my_page(token: str):
     return Response(html, mimetype="text/html")
 
 
-def _back(token: str, noted: str) -> Response:
+def _back(token: str, noted: str | None) -> Response:
     # Post/Redirect/Get: reloading the page does not send the form again.
     return redirect(url_for("client_pages.my_page", token=token, noted=noted), code=303)
 
@@ -424,27 +347,23 @@ def _back(token: str, noted: str) -> Response:
 def _page_answer(token: str, schema: type[Schema], answer_of) -> Response:
     """Read the page's link and form, record the answer ``answer_of(link, form)`` builds,
     and go back to the page saying what was noted."""
-    try:
-        link = _page_link(token)
-    except LinkRefused as exc:
-        return _refused(exc)
+    link = _page_link(token)
     try:
         form = _read_form(schema)
     except ValidationError as exc:
-        return _invalid_form(exc, token)
-    outcome, intent = _record(link.tenant_id, link.client_id, answer_of(link, form))
-    if outcome == "gone":
-        return _gone()
-    if outcome == "missing":
-        return _page(
+        return invalid_form_page(exc, token)
+    recorded = record_answer(link, answer_of(link, form))
+    if recorded.outcome == "missing":
+        return message_page(
             "That step is not on your page",
             "Go back to your page and try again.",
             status=404,
             page_url=url_for("client_pages.my_page", token=token),
         )
-    if outcome == "already" and intent in (None, "done"):
+    reply = recorded.reply
+    if recorded.outcome == "already" and (reply is None or reply.intent == "done"):
         return _back(token, "already_done")
-    return _back(token, intent)
+    return _back(token, noted_key(reply.intent, reply.rating))
 
 
 @client_pages.route("/me/<token>/done", methods=["POST"])
@@ -454,7 +373,8 @@ def page_done(token: str):
 
     def answer_of(link, form):
         reply_id = done_reply_id(link.tenant_id, form["action_id"], form["occurrence_key"])
-        return _done(reply_id, "web", form["action_id"], form["occurrence_key"])
+        now = current_runtime().clock()
+        return done_answer(reply_id, "web", form["action_id"], form["occurrence_key"], now)
 
     return _page_answer(token, DoneForm, answer_of)
 
@@ -466,10 +386,7 @@ def page_mood(token: str):
 
     def answer_of(link, form):
         reply_id = reply_id_for("page-mood", link.tenant_id, link.client_id, form["form_id"])
-        now = current_runtime().clock()
-        return lambda _session, _contact: replies.ClientReply(
-            reply_id, "web", now, "mood", rating=form["rating"]
-        )
+        return mood_answer(reply_id, "web", current_runtime().clock(), form["rating"])
 
     return _page_answer(token, MoodForm, answer_of)
 

@@ -1,17 +1,19 @@
 """Alerts to a client's coach, from plans' events: a client flagged at risk, a plan due
-for review. An alert names no client."""
+for review. An alert names the client as the caseload does, never by an id."""
 
 from __future__ import annotations
 
-from services.notifications.models import Contact
+from services.notifications.crisis_answers import client_name, lift_hold
+from services.notifications.models import Contact, Organisation
 from services.notifications.nudges import contact_of, schedule_nudge
 from shared.db import UnitOfWork
 from shared.events import Envelope
 
 
-def client_ref(client_id) -> str:
-    # Alerts name no client: the coach opens the plan to see who it is.
-    return f"client {str(client_id)[:8]}"
+def client_ref(uow: UnitOfWork, contact: Contact) -> str:
+    """How an alert names the client: as the caseload does (or by initials, as the
+    organisation chose), never by an id."""
+    return client_name(contact, uow.session.get(Organisation, contact.tenant_id))
 
 
 def on_risk_flagged(envelope: Envelope, uow: UnitOfWork) -> None:
@@ -25,10 +27,17 @@ def on_risk_flagged(envelope: Envelope, uow: UnitOfWork) -> None:
         "risk_alert",
         f"risk:{data['plan_id']}:{data['reason']}:{data['checkin_id'] or envelope.id}",
         uow.clock(),
-        variables={"client_ref": client_ref(data["client_id"]), "risk": _risk(data["reason"])},
+        variables={"client_ref": client_ref(uow, contact), "risk": _risk(data["reason"])},
         subject_id=data["plan_id"],
         staff_id=data["coach_id"],
     )
+
+
+def on_risk_acknowledged(envelope: Envelope, uow: UnitOfWork) -> None:
+    """A coach acknowledged the flag: encouragement held after a crisis may go again."""
+    contact = contact_of(uow, envelope)
+    if contact is not None:
+        lift_hold(contact, envelope.data["acknowledged_at"])
 
 
 def on_review_due(envelope: Envelope, uow: UnitOfWork) -> None:
@@ -42,7 +51,7 @@ def on_review_due(envelope: Envelope, uow: UnitOfWork) -> None:
         f"review:{data['plan_id']}:{due_on or envelope.id}",
         uow.clock(),
         variables={
-            "client_ref": client_ref(data["client_id"]),
+            "client_ref": client_ref(uow, contact),
             "review_due_on": due_on.isoformat() if due_on else "now",
         },
         subject_id=data["plan_id"],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from services.notifications.models import (
     Contact,
@@ -11,6 +11,7 @@ from services.notifications.models import (
     StaffAccess,
     StaffMember,
 )
+from services.notifications.reply_routing import phone_changed
 from shared.db import UnitOfWork
 from shared.db.staff_access import record_access_change
 from shared.events import Envelope
@@ -28,6 +29,7 @@ def upsert_contact(uow: UnitOfWork, envelope: Envelope) -> Contact:
     if contact.status == "erased":
         return contact  # a late event must not bring erased data back
     details = data["contact"]
+    phone_changed(contact, details["phone"])
     contact.given_name = details["given_name"]
     contact.preferred_name = details["preferred_name"]
     contact.email = details["email"]
@@ -44,6 +46,8 @@ def upsert_contact(uow: UnitOfWork, envelope: Envelope) -> Contact:
         contact.coach_id = data["coach_id"]
     if data.get("referred_by"):
         contact.referred_by = data["referred_by"]
+    if "family_name" in data:  # newer producers only: an older event keeps what we knew
+        contact.family_name = data["family_name"]
     project_preferred_channels(contact, details.get("preferred_channels"))
     uow.session.flush()
     return contact
@@ -110,12 +114,3 @@ def organisation_of(session, tenant_id, *, create: bool = False) -> Organisation
         organisation = Organisation(tenant_id=tenant_id)
         session.add(organisation)
     return organisation
-
-
-def contacts_with_phone(session, phone: str, *, lock: bool = False) -> list[Contact]:
-    """Every client record with that number, in every organisation; ``lock`` holds them
-    (on PostgreSQL) so that two keywords from one number are applied one after the other."""
-    stmt = select(Contact).where(Contact.phone == phone).order_by(Contact.tenant_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    return list(session.scalars(stmt))

@@ -7,6 +7,7 @@ What holds personal data here and what erasure does with it:
 - nudges: the pending ones are cancelled; every message body and its variables go, the
   bare states stay (the organisation's admins still see what was sent when);
 - the plan projection (what the weekly digest says): deleted;
+- crisis alerts (the latest words, for the coach's alert page): deleted;
 - the outbox: what the client wrote (``client.replied`` text) is cleared, published or
   not; the events themselves stay, so plans still learns of a reply it has not seen;
 - messages the embedded channels wrote to a local folder: deleted;
@@ -25,6 +26,7 @@ from services.notifications.contacts import cancel_pending
 from services.notifications.models import (
     AchievedGoal,
     Contact,
+    CrisisAlert,
     Nudge,
     Outbox,
     PlannedCheckIn,
@@ -45,6 +47,11 @@ def on_client_erased(
     _erase_contact(uow, tenant_id, client_id)
     cancel_pending(uow, tenant_id, client_id, "client_erased")
     _forget_plan(uow, tenant_id, client_id)
+    uow.session.execute(  # what the client wrote in crisis, kept for the coach's alert page
+        delete(CrisisAlert).where(
+            CrisisAlert.tenant_id == tenant_id, CrisisAlert.client_id == client_id
+        )
+    )
     uow.session.execute(
         update(Nudge)
         .where(Nudge.tenant_id == tenant_id, Nudge.client_id == client_id)
@@ -66,9 +73,9 @@ def _erase_contact(uow: UnitOfWork, tenant_id, client_id) -> None:
         uow.session.add(contact)
     contact.status = "erased"
     contact.given_name = ERASED_NAME
-    contact.preferred_name = None
+    contact.preferred_name = contact.family_name = None
     contact.email = None
-    contact.phone = None
+    contact.phone = contact.phone_code = contact.phone_confirmed_at = None
     contact.consent_email = contact.consent_sms = False
 
 

@@ -60,4 +60,5 @@ HANDLERS: dict[str, EventHandler] = {
     "checkin.cancelled": in_turn(plan_nudges.on_checkin_closed, plan_projection.on_checkin_event),
     "checkin.missed": in_turn(plan_nudges.on_checkin_missed, plan_projection.on_checkin_event),
     "client.risk_flagged": coach_alerts.on_risk_flagged,
+    "client.risk_acknowledged": coach_alerts.on_risk_acknowledged,
 }

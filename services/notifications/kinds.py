@@ -10,12 +10,15 @@ from datetime import timedelta
 CLIENT_VARIABLES = frozenset({"name", "organisation_name", "help_contact"})
 COACH_VARIABLES = frozenset({"coach_name", "organisation_name", "help_contact"})
 EMAIL_TO_CLIENT_VARIABLES = frozenset({"unsubscribe_url", "my_page_url"})
+ALERT_VARIABLES = frozenset(
+    {"coach_name", "client_ref", "client_phone", "received_local", "words", "alert_url"}
+)
 
 
 @dataclass(frozen=True)
 class NudgeKind:
     name: str
-    audience: str  # "client" or "coach"
+    audience: str  # "client", "coach", or "number" (someone we have no record of)
     priority: int  # higher goes first when several are due and the daily cap bites
     channels: tuple[str, ...]
     variables: frozenset[str]
@@ -33,6 +36,12 @@ class NudgeKind:
     optional: frozenset[str] = frozenset()
     # Variables only its emails have: the signed answer links ("I did it", 1-10).
     email_variables: frozenset[str] = frozenset()
+    # Encouragement (a digest, a celebration, a mood prompt, a step reminder): it waits
+    # after a crisis message until a coach acknowledges the crisis (``crisis_answers``).
+    encouraging: bool = False
+    # Setting up (the welcome, the plan ready): never counted against the daily cap, so
+    # that day one's reminders still go.
+    is_setup: bool = False
 
     def variables_on(self, channel: str) -> frozenset[str]:
         """The variables a message of this kind has on ``channel``: no others may be used."""
@@ -50,7 +59,7 @@ BOTH = ("email", "sms")
 KINDS: dict[str, NudgeKind] = {
     kind.name: kind
     for kind in (
-        NudgeKind("welcome", "client", 3, BOTH, frozenset()),
+        NudgeKind("welcome", "client", 3, BOTH, frozenset(), is_setup=True),
         NudgeKind(
             "plan_ready",
             "client",
@@ -58,6 +67,7 @@ KINDS: dict[str, NudgeKind] = {
             BOTH,
             frozenset({"goal_count"}),
             optional=frozenset({"goal_count"}),
+            is_setup=True,
         ),
         NudgeKind(
             "action_reminder",
@@ -67,6 +77,7 @@ KINDS: dict[str, NudgeKind] = {
             frozenset({"action_title", "due_local"}),
             is_reminder=True,
             email_variables=frozenset({"done_url"}),
+            encouraging=True,
         ),
         NudgeKind(
             "checkin_reminder",
@@ -76,7 +87,9 @@ KINDS: dict[str, NudgeKind] = {
             frozenset({"starts_local", "mode", "duration_minutes"}),
             is_reminder=True,
         ),
-        NudgeKind("goal_celebration", "client", 1, BOTH, frozenset({"goal_title"})),
+        NudgeKind(
+            "goal_celebration", "client", 1, BOTH, frozenset({"goal_title"}), encouraging=True
+        ),
         NudgeKind("checkin_missed", "client", 1, BOTH, frozenset()),
         NudgeKind("risk_alert", "coach", 5, ("email",), frozenset({"client_ref", "risk"})),
         NudgeKind(
@@ -104,6 +117,7 @@ KINDS: dict[str, NudgeKind] = {
             is_reminder=True,
             expires_after=timedelta(days=2),
             optional=frozenset({"next_checkin"}),  # a week with no check-in coming
+            encouraging=True,
         ),
         # A self check-in the coach asked for; a reply with a number is a mood rating. Late
         # by more than three hours (quiet hours, the cap, a pause) it is no longer "today's
@@ -117,6 +131,7 @@ KINDS: dict[str, NudgeKind] = {
             is_reminder=True,
             expires_after=timedelta(hours=3),
             email_variables=frozenset({"rating_urls"}),  # by email with ten links, 1 to 10
+            encouraging=True,
         ),
         NudgeKind("opt_out_confirmation", "client", 9, ("sms",), frozenset(), is_reply=True),
         NudgeKind("opt_in_confirmation", "client", 9, ("sms",), frozenset(), is_reply=True),
@@ -124,11 +139,48 @@ KINDS: dict[str, NudgeKind] = {
         # A client's reply: the crisis text first of anything, then the acknowledgements.
         NudgeKind("crisis_text", "client", 10, BOTH, frozenset({"crisis_text"}), is_answer=True),
         NudgeKind("mood_ack", "client", 9, ("sms",), frozenset({"rating"}), is_answer=True),
+        # A rating of 3 or less: a kind word and where to get help, not "noted".
+        NudgeKind(
+            "low_mood_ack",
+            "client",
+            9,
+            ("sms",),
+            frozenset({"rating", "crisis_text"}),
+            is_answer=True,
+        ),
+        # The crisis text to a number no confirmed record has (``crisis_answers``).
+        NudgeKind(
+            "unrouted_crisis_text",
+            "number",
+            10,
+            ("sms",),
+            frozenset({"crisis_text"}),
+            is_answer=True,
+        ),
+        # The person confirmed that this number is theirs for this organisation.
+        NudgeKind("phone_confirmed_ack", "client", 9, ("sms",), frozenset(), is_answer=True),
         NudgeKind("done_ack", "client", 9, ("sms",), frozenset({"action_title"}), is_answer=True),
         NudgeKind("journal_ack", "client", 9, ("sms",), frozenset(), is_answer=True),
         # The coach hears of a crisis message at once, any hour: by email, and by SMS when
-        # the coach has a phone. Names no client and quotes nothing.
-        NudgeKind("crisis_alert", "coach", 10, BOTH, frozenset({"coach_name", "client_ref"})),
+        # the coach has a phone. It names the client (as the organisation chose), their
+        # phone and the time; the email quotes the words; both link to the alert's page.
+        NudgeKind(
+            "crisis_alert",
+            "coach",
+            10,
+            BOTH,
+            ALERT_VARIABLES,
+            optional=frozenset({"client_phone", "words"}),
+        ),
+        # Further crisis messages within the coalescing window, folded into one alert.
+        NudgeKind(
+            "crisis_followup",
+            "coach",
+            10,
+            BOTH,
+            ALERT_VARIABLES | {"message_count"},
+            optional=frozenset({"client_phone", "words"}),
+        ),
     )
 }
 
@@ -145,7 +197,12 @@ SAMPLE_VARIABLES = {
     "duration_minutes": 45,
     "goal_title": "Join a community garden group",
     "coach_name": "Avery",
-    "client_ref": "client 1f3e…",
+    "client_ref": "Sam Taylor",
+    "client_phone": "+61412345678",
+    "received_local": "Tue 14 Apr, 02:10 (Australia/Sydney)",
+    "words": "I can't go on any more",
+    "alert_url": "https://notifications.example/alerts/sample-token",
+    "message_count": 3,
     "risk": "low wellbeing",
     "review_due_on": "2026-05-01",
     "steps_done": 4,
@@ -166,7 +223,12 @@ SAMPLE_VARIABLES = {
 
 
 def answers_client(kind: str) -> bool:
-    """A reply or an answer to the client's own message: not a nudge, so not counted
-    towards the daily cap."""
+    """A reply or an answer to the client's own message: not a nudge."""
     spec = KINDS.get(kind)
     return spec is not None and (spec.is_reply or spec.is_answer)
+
+
+def counts_towards_cap(kind: str) -> bool:
+    """Replies, answers and setup messages (welcome, plan ready) never use the cap."""
+    spec = KINDS.get(kind)
+    return spec is not None and not (spec.is_reply or spec.is_answer or spec.is_setup)

@@ -75,6 +75,15 @@ class Contact(Base):
     mood_prompt_weekdays: Mapped[list | None] = mapped_column(JsonType, nullable=True)
     mood_prompt_local_time: Mapped[str | None] = mapped_column(String(5), nullable=True)
     mood_prompts_set_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Named in a coach's crisis alert (newer producers send it; see ``coach_alerts``).
+    family_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # The person with ``phone`` confirmed this record by replying (``reply_routing``); until
+    # then nothing they text is filed under it. ``phone_code`` is the one-time code its
+    # opt-in text carries where the number is on more than one record.
+    phone_confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    phone_code: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    # Since a crisis message no coach has acknowledged yet: encouraging nudges wait.
+    crisis_hold_since: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(
         UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow
     )
@@ -99,6 +108,9 @@ class Organisation(Base):
     # means the defaults in ``reply_parsing``.
     crisis_phrases: Mapped[list | None] = mapped_column(JsonType, nullable=True)
     crisis_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # How a coach's crisis alert names the client: "full_name" (preferred or given name
+    # and family name, as the caseload does) or "initials".
+    alert_naming: Mapped[str | None] = mapped_column(String(12), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(
         UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow
     )
@@ -283,6 +295,53 @@ class ReceivedReply(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
 
     __table_args__ = (Index("ix_client_replies_client", "tenant_id", "client_id"),)
+
+
+class SenderNumber(Base):
+    """An organisation's own SMS sending number: everything it sends by SMS goes from
+    it, and a text to it belongs to that organisation alone. Unique across organisations."""
+
+    __tablename__ = "sender_numbers"
+
+    number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class UnroutedMessage(Base):
+    """A crisis text from a number no confirmed record has: answered with the crisis text
+    at once, kept for the organisation's admins (an organisation's own number) or the
+    platform operator (the shared number, ``tenant_id`` null) to follow up."""
+
+    __tablename__ = "unrouted_messages"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    tenant_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True, index=True)
+    to_number: Mapped[str] = mapped_column(String(32), nullable=False)
+    from_phone: Mapped[str] = mapped_column(String(32), nullable=False)
+    # unknown (no record), unconfirmed (records the person has not confirmed)
+    why: Mapped[str] = mapped_column(String(12), nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, index=True)
+
+
+class CrisisAlert(Base):
+    """The coach's alerts for one client's crisis messages: the first alerts at once, and
+    further ones within ``coalescing`` minutes fold into one follow-up alert."""
+
+    __tablename__ = "crisis_alerts"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    client_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    last_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    message_count: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # What the client last wrote (health data: erased with the client).
+    latest_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (Index("ix_crisis_alerts_client", "tenant_id", "client_id", "opened_at"),)
 
 
 class SendRate(Base):

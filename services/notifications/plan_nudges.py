@@ -13,6 +13,10 @@ from services.notifications.quiet_hours import zone
 from shared.db import UnitOfWork
 from shared.events import Envelope
 
+# A check-in booked after one of its reminders' moments: that reminder is not sent hours
+# late when a closer one is still to come.
+LATE_NOTICE = timedelta(minutes=15)
+
 
 def _pending_about(subject_id, occurrence: str | None):
     conditions = [Nudge.subject_id == subject_id]
@@ -115,13 +119,19 @@ def on_checkin_scheduled(envelope: Envelope, uow: UnitOfWork) -> None:
     if contact is None:
         return
     starts_at = data["starts_at"]
-    for lead in sorted(set(contact.checkin_reminder_leads or [])):
+    now = uow.clock()
+    leads = sorted(set(contact.checkin_reminder_leads or []))
+    late = [lead for lead in leads if starts_at - timedelta(minutes=lead) < now - LATE_NOTICE]
+    for lead in leads:
+        due = starts_at - timedelta(minutes=int(lead))
+        if lead in late and (len(late) < len(leads) or lead != late[0]):
+            continue  # booked too late for this notice: a closer reminder carries it
         schedule_nudge(
             uow,
             contact,
             "checkin_reminder",
             f"checkin:{data['checkin_id']}:{starts_at.isoformat()}:{lead}",
-            starts_at - timedelta(minutes=int(lead)),
+            due,
             variables={
                 "starts_local": _local_label(starts_at, data["timezone"], data["starts_local"]),
                 "mode": data["mode"].replace("_", " "),

@@ -25,34 +25,38 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from services.notifications import suppressions
-from services.notifications.coach_alerts import client_ref
-from services.notifications.contacts import contacts_with_phone
+from services.notifications import inbound_sms, opt_outs, reply_routing, suppressions
+from services.notifications.crisis_answers import (
+    answer_crisis,
+    answer_unrouted_crisis,
+    crisis_text_for,
+)
 from services.notifications.crisis_settings import crisis_settings_for
-from services.notifications.models import Contact, Nudge, ReceivedReply, StaffMember
+from services.notifications.models import Contact, Nudge, ReceivedReply
 from services.notifications.nudges import schedule_nudge
 from services.notifications.reply_parsing import MAX_TEXT_LENGTH, read_reply, says_done
 from shared.db import UnitOfWork
+from shared.events.payloads import phone_hash
 
 log = logging.getLogger(__name__)
 
 CHANNELS = ("sms", "email", "web")
 INTENTS = ("crisis", "mood", "done", "journal")
-# DONE counts for the action reminder sent by SMS within this long before it.
+# DONE counts for the action reminder sent (by SMS or email) within this long before it.
 DONE_WINDOW = timedelta(hours=24)
 # Read this much of a message (a crisis phrase late in a long text still counts).
 MAX_READ_LENGTH = 10 * MAX_TEXT_LENGTH
-# Several clients of one organisation on one number is rare; this bounds the search.
-MAX_CONTACTS_PER_NUMBER = 50
-MAX_ADMINS_ALERTED = 20
+# A self-rating this low is answered with a kind word and where to get help.
+LOW_RATING = 3
 ACKNOWLEDGEMENTS = {"mood": "mood_ack", "done": "done_ack", "journal": "journal_ack"}
 _REPLY_NAMESPACE = uuid.UUID("6f1d2b8e-55c3-4c55-9a51-2f1f0e3c7a10")
 
 
 @dataclass(frozen=True)
 class ClientReply:
-    """What a client said, in the shape of ``client.replied`` v1. ``text`` is kept only for
-    crisis and journal replies; ``action_title`` only words the acknowledgement."""
+    """What a client said, in the shape of ``client.replied`` v1. ``text`` is kept for
+    crisis and journal replies and a mood with words; ``action_title`` only words the
+    acknowledgement."""
 
     reply_id: uuid.UUID
     channel: str
@@ -70,44 +74,18 @@ def reply_id_for(channel: str, provider_message_id: str) -> uuid.UUID:
     return uuid.uuid5(_REPLY_NAMESPACE, f"{channel}:{provider_message_id}")
 
 
-# -- whose reply, and what it means -----------------------------------------------------
+# -- what it means ----------------------------------------------------------------------------
 
 
-def contact_for_number(session, phone: str) -> Contact | None:
-    """The client who texted from ``phone``. One shared sending number serves every
-    organisation, so a number known to several belongs to the one that texted it last."""
-    candidates = [c for c in contacts_with_phone(session, phone) if c.status != "erased"]
-    candidates = candidates[:MAX_CONTACTS_PER_NUMBER]
-    if len(candidates) <= 1:
-        return candidates[0] if candidates else None
-    by_client = {(c.tenant_id, c.client_id): c for c in candidates}
-    texted = session.execute(
-        select(Nudge.tenant_id, Nudge.client_id)
-        .where(
-            Nudge.tenant_id.in_({c.tenant_id for c in candidates}),
-            Nudge.client_id.in_([c.client_id for c in candidates]),
-            Nudge.audience == "client",
-            Nudge.channel == "sms",
-            Nudge.state == "sent",
-        )
-        .order_by(Nudge.sent_at.desc())
-        .limit(MAX_CONTACTS_PER_NUMBER)
-    )
-    for key in texted:
-        if tuple(key) in by_client:
-            return by_client[tuple(key)]
-    return max(candidates, key=lambda c: c.updated_at)
-
-
-def recent_sms_reminder(session, contact: Contact, now: datetime) -> Nudge | None:
-    """The last action reminder sent to the client by SMS within ``DONE_WINDOW``."""
+def recent_reminder(session, contact: Contact, now: datetime) -> Nudge | None:
+    """The last action reminder sent to the client within ``DONE_WINDOW``, by SMS or by
+    email: "done" texted after an email reminder counts like after a text."""
     return session.scalar(
         select(Nudge)
         .where(
             Nudge.tenant_id == contact.tenant_id,
             Nudge.client_id == contact.client_id,
             Nudge.kind == "action_reminder",
-            Nudge.channel == "sms",
             Nudge.state == "sent",
             Nudge.sent_at >= now - DONE_WINDOW,
         )
@@ -116,30 +94,27 @@ def recent_sms_reminder(session, contact: Contact, now: datetime) -> Nudge | Non
     )
 
 
-def yes_means_done(session, phone: str, body: str, now: datetime) -> bool:
+def yes_means_done(session, contact: Contact | None, body: str, now: datetime) -> bool:
     """YES is both an opt-in keyword and a "done". It is "done" when the number is not
-    suppressed (nothing to opt back in to) and was sent an action reminder by SMS in the
+    suppressed (nothing to opt back in to) and was sent an action reminder (SMS or email) in the
     last 24 hours; otherwise it keeps its keyword meaning."""
-    if not says_done(body):
-        return False
-    contact = contact_for_number(session, phone)
-    if contact is None or not contact.phone:
+    if contact is None or not contact.phone or not says_done(body):
         return False
     if suppressions.suppression_of(session, contact.tenant_id, "sms", contact.phone):
         return False
-    return recent_sms_reminder(session, contact, now) is not None
+    return recent_reminder(session, contact, now) is not None
 
 
 def read_sms(
     session, contact: Contact, body: str, reply_id: uuid.UUID, received_at: datetime
 ) -> ClientReply:
     """Read an inbound text in the order crisis, mood, done, journal. DONE with no action
-    reminder sent by SMS in the last 24 hours is a journal entry."""
+    reminder sent in the last 24 hours is a journal entry."""
     phrases = crisis_settings_for(session, contact.tenant_id).phrases
     reading = read_reply(body[:MAX_READ_LENGTH], phrases)
     text = body.strip()[:MAX_TEXT_LENGTH]
     if reading.intent == "done":
-        reminder = recent_sms_reminder(session, contact, received_at)
+        reminder = recent_reminder(session, contact, received_at)
         if reminder is not None:
             return ClientReply(
                 reply_id,
@@ -151,8 +126,13 @@ def read_sms(
                 action_title=(reminder.variables or {}).get("action_title"),
             )
         return ClientReply(reply_id, "sms", received_at, "journal", text=text)
-    kept = text if reading.intent in ("crisis", "journal") else None
+    kept = text if reading.intent in ("crisis", "journal") or _has_words(text) else None
     return ClientReply(reply_id, "sms", received_at, reading.intent, reading.rating, text=kept)
+
+
+def _has_words(text: str) -> bool:
+    """ "6 bit tired today" says more than its number: the words are kept with it."""
+    return any(character.isalpha() for character in text)
 
 
 # -- acting on it -------------------------------------------------------------------------
@@ -176,7 +156,7 @@ def record_reply(uow: UnitOfWork, contact: Contact, reply: ClientReply, now: dat
     )
     session.flush()  # a copy being recorded at this moment fails here, before any effect
     if reply.intent == "crisis":
-        _answer_crisis(uow, contact, reply, now)
+        answer_crisis(uow, contact, reply.reply_id, reply.channel, reply.text, now)
     elif reply.channel == "sms":
         _acknowledge(uow, contact, reply, now)
     uow.publish(
@@ -191,105 +171,122 @@ def record_reply(uow: UnitOfWork, contact: Contact, reply: ClientReply, now: dat
             "rating": reply.rating,
             "action_id": reply.action_id,
             "occurrence_key": reply.occurrence_key,
-            "text": reply.text if reply.intent in ("crisis", "journal") else None,
+            "text": reply.text if reply.intent in ("crisis", "journal", "mood") else None,
         },
         aggregate_id=contact.client_id,
     )
     return True
 
 
-def receive_sms(runtime, sender: str, body: str, message_sid: str) -> bool:
-    """An inbound text that is not a keyword: a reply from the client with that number.
-    True when it was recorded now; False for a blank text (a picture alone), an unknown
-    number or a copy seen before."""
-    if not body.strip():
-        return False
+@dataclass(frozen=True)
+class InboundText:
+    """A text from the provider's webhook: its id, who sent it, to which of our numbers."""
+
+    message_sid: str
+    sender: str
+    to_number: str
+    body: str
+    sent_at: datetime
+
+
+def receive_sms(runtime, text: InboundText) -> str:
+    """Act on an inbound text once (a repeat of its id changes nothing): a keyword for
+    every record of its scope, a confirmation code, or a reply for the record its sender
+    confirmed (``reply_routing``). A crisis from a number no confirmed record has is
+    still answered. Returns what it was, for the log: repeat, keyword, blank, confirmed,
+    unrouted, or the reply's intent."""
     now = runtime.clock()
-    reply_id = reply_id_for("sms", message_sid)
     try:
         with runtime.unit_of_work() as uow:
-            contact = contact_for_number(uow.session, sender)
-            if contact is None:
-                return False
-            reply = read_sms(uow.session, contact, body, reply_id, now)
-            recorded = record_reply(uow, contact, reply, now)
+            outcome = _receive(uow, text, now)
             uow.commit()
     except IntegrityError:
-        return False  # the provider's retry raced the first delivery, which recorded it
-    if recorded:
-        log.info(
-            "client reply recorded",
-            extra={"reply_id": str(reply_id), "intent": reply.intent, "channel": "sms"},
+        return "repeat"  # the provider's retry raced the first delivery, which acted on it
+    log.info("inbound sms", extra={"outcome": outcome})
+    return outcome
+
+
+def _receive(uow: UnitOfWork, text: InboundText, now: datetime) -> str:
+    session = uow.session
+    if not inbound_sms.first_receipt(session, text.message_sid, now):
+        return "repeat"
+    scope = reply_routing.scope_of(session, text.to_number)
+    keyword = opt_outs.keyword_of(text.body)
+    if keyword is not None:
+        peek = reply_routing.route(session, scope, text.sender, "", now, confirm=False)
+        if not (keyword == "start" and yes_means_done(session, peek.contact, text.body, now)):
+            for contact in reply_routing.candidates_in(session, scope, text.sender, lock=True):
+                opt_outs.handle_keyword(
+                    uow, contact, keyword, text.message_sid, now, sent_at=text.sent_at
+                )
+            return "keyword"
+    if not text.body.strip():
+        return "blank"  # a picture alone
+    routing = reply_routing.route(session, scope, text.sender, text.body, now)
+    contact = routing.contact
+    if routing.confirmed_now:
+        _announce_confirmation(uow, contact, True, now)
+        for displaced in routing.displaced:
+            _announce_confirmation(uow, displaced, False, now)
+    if routing.why == "code":
+        schedule_nudge(
+            uow, contact, "phone_confirmed_ack", f"inbound:{text.message_sid}", now, channel="sms"
         )
-    return recorded
+        return "confirmed"
+    reply_id = reply_id_for("sms", text.message_sid)
+    if contact is None:
+        tenant_id = scope.tenant_id
+        phrases = crisis_settings_for(session, tenant_id).phrases if tenant_id else None
+        reading = read_reply(text.body[:MAX_READ_LENGTH], *([phrases] if phrases else []))
+        if reading.intent == "crisis":
+            answer_unrouted_crisis(
+                uow,
+                scope,
+                text.sender,
+                text.body.strip()[:MAX_TEXT_LENGTH],
+                routing.why,
+                reply_id,
+                now,
+            )
+        return "unrouted"
+    reply = read_sms(session, contact, text.body, reply_id, now)
+    record_reply(uow, contact, reply, now)
+    return reply.intent
+
+
+def _announce_confirmation(
+    uow: UnitOfWork, contact: Contact, confirmed: bool, now: datetime
+) -> None:
+    """Intake's client view and plans' caseload show whether the phone is confirmed."""
+    uow.publish(
+        "contact.phone_confirmed",
+        contact.tenant_id,
+        {
+            "client_id": contact.client_id,
+            "confirmed": confirmed,
+            "changed_at": now,
+            "phone_hash": phone_hash(contact.tenant_id, contact.phone),
+        },
+        aggregate_id=contact.client_id,
+    )
 
 
 def _acknowledge(uow: UnitOfWork, contact: Contact, reply: ClientReply, now: datetime) -> None:
     variables = {}
+    kind = ACKNOWLEDGEMENTS[reply.intent]
     if reply.intent == "mood":
         variables["rating"] = reply.rating
+        if reply.rating is not None and reply.rating <= LOW_RATING:
+            kind = "low_mood_ack"
+            variables["crisis_text"] = crisis_text_for(uow.session, contact)
     elif reply.intent == "done":
         variables["action_title"] = reply.action_title or "your step"
     schedule_nudge(
         uow,
         contact,
-        ACKNOWLEDGEMENTS[reply.intent],
+        kind,
         f"reply:{reply.reply_id}",
         now,
         variables=variables,
         channel="sms",
-    )
-
-
-def _answer_crisis(uow: UnitOfWork, contact: Contact, reply: ClientReply, now: datetime) -> None:
-    """The crisis text to the client and an alert to the coach, both due now."""
-    crisis_text = crisis_settings_for(uow.session, contact.tenant_id).crisis_text
-    channel = reply.channel if reply.channel != "web" else ("sms" if contact.phone else "email")
-    schedule_nudge(
-        uow,
-        contact,
-        "crisis_text",
-        f"reply:{reply.reply_id}",
-        now,
-        variables={"crisis_text": crisis_text},
-        channel=channel,
-    )
-    alerted = _staff_to_alert(uow.session, contact)
-    if not alerted:
-        log.warning(
-            "crisis message with no coach or admin to alert",
-            extra={"reply_id": str(reply.reply_id), "tenant_id": str(contact.tenant_id)},
-        )
-    for staff in alerted:
-        for alert_channel in ("email", "sms") if staff.phone else ("email",):
-            schedule_nudge(
-                uow,
-                contact,
-                "crisis_alert",
-                f"crisis:{reply.reply_id}:{staff.staff_id}:{alert_channel}",
-                now,
-                variables={"client_ref": client_ref(contact.client_id)},
-                subject_id=reply.reply_id,
-                staff_id=staff.staff_id,
-                channel=alert_channel,
-            )
-
-
-def _staff_to_alert(session, contact: Contact) -> list[StaffMember]:
-    """The client's coach; with no active coach known, the organisation's admins."""
-    if contact.coach_id is not None:
-        coach = session.get(StaffMember, (contact.tenant_id, contact.coach_id))
-        if coach is not None and coach.active:
-            return [coach]
-    return list(
-        session.scalars(
-            select(StaffMember)
-            .where(
-                StaffMember.tenant_id == contact.tenant_id,
-                StaffMember.role == "org_admin",
-                StaffMember.active.is_(True),
-            )
-            .order_by(StaffMember.staff_id)
-            .limit(MAX_ADMINS_ALERTED)
-        )
     )

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from services.notifications.kinds import KINDS
 from services.notifications.models import Contact, Nudge, Organisation, StaffMember
 from services.notifications.quiet_hours import QuietHours, next_allowed, start_of_next_day
 
 DEFAULT_QUIET = ("21:00", "08:00")
+# A nudge held after a crisis is looked at again this often (a coach's acknowledgement
+# lifts the hold; a reminder whose moment passes meanwhile expires).
+CRISIS_HOLD_RECHECK = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,10 @@ def decide_for_client(
     channel, to = allowed[0]
     if kind.is_reply:
         return Decision("send", channel=channel, to=to)
-    # 3. a paused client.
+    # 3. encouragement after a crisis message, until a coach acknowledges it; then a
+    # paused client.
+    if kind.encouraging and contact.crisis_hold_since is not None:
+        return _defer_or_expire(nudge, channel, "crisis_hold", now + CRISIS_HOLD_RECHECK)
     if contact.paused_until is not None and contact.paused_until > now:
         return Decision("defer", channel=channel, reason="paused", until=contact.paused_until)
     # 4. quiet hours in the client's own timezone.
@@ -88,7 +94,7 @@ def decide_for_client(
     if allowed_at > now:
         return _defer_or_expire(nudge, channel, "quiet_hours", allowed_at)
     # 5. the daily cap.
-    if sent_today() >= contact.daily_cap:
+    if not kind.is_setup and sent_today() >= contact.daily_cap:
         return _defer_or_expire(
             nudge, channel, "daily_cap", start_of_next_day(now, contact.timezone, windows)
         )
@@ -96,6 +102,15 @@ def decide_for_client(
     if kind.is_reminder and nudge.event_at is not None and _stale_at(nudge) <= now:
         return Decision("expire", channel=channel, reason="moment_passed")
     return Decision("send", channel=channel, to=to)
+
+
+def decide_for_number(nudge: Nudge) -> Decision:
+    """The crisis text to a number no confirmed record has: at once, to the number that
+    wrote (``crisis_answers.answer_unrouted_crisis``)."""
+    to = (nudge.variables or {}).get("to")
+    if not to:
+        return Decision("cancel", channel="sms", reason="no_address")
+    return Decision("send", channel="sms", to=to)
 
 
 def _answer(

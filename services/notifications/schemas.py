@@ -1,11 +1,27 @@
 """Request and response bodies of the notifications API."""
 
+import phonenumbers
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from services.notifications import nudge_reasons
 from services.notifications.quiet_hours import HHMM
 from services.notifications.weekly_digest import WEEKDAYS
 from shared.pagination import page_of
 from shared.validation import MultilineText, Schema, WholeMatch
+
+MAX_SENDER_NUMBERS = 10
+
+
+def _e164(value: str) -> None:
+    """A full international number in E.164 form, as providers give it in ``To``."""
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError("Use the international E.164 form, e.g. +61400000000.") from exc
+    formatted = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if formatted != value or not phonenumbers.is_possible_number(number):
+        raise ValidationError("Use the international E.164 form, e.g. +61400000000.")
+
 
 HhMm = fields.String(required=True, validate=WholeMatch(HHMM, error="Use HH:MM (24-hour clock)."))
 
@@ -30,6 +46,10 @@ class NudgeSchema(Schema):
             "nothing_to_say (a weekly digest of an empty week), rescheduled, digest_off, "
             "mood_prompts_off, ..."
         },
+    )
+    reason_text = fields.Function(
+        lambda nudge: nudge_reasons.in_words(nudge.state, nudge.reason),
+        metadata={"description": "the state and its reason in words, for a person"},
     )
     due_at = fields.DateTime()
     event_at = fields.DateTime(allow_none=True)
@@ -115,6 +135,30 @@ class OrganisationSettingsSchema(Schema):
         allow_none=True,
         metadata={"description": "quiet hours every client keeps, whatever their own setting"},
     )
+    sender_numbers = fields.List(
+        fields.String(validate=_e164),
+        allow_none=True,
+        validate=validate.Length(max=MAX_SENDER_NUMBERS),
+        metadata={
+            "description": "the organisation's own SMS sending numbers (E.164, e.g. "
+            "+61400000000), unique across organisations: everything it sends by SMS goes "
+            "from the first, and texts to any of them are its clients' alone. Empty: the "
+            "platform's shared number"
+        },
+    )
+    alert_naming = fields.String(
+        validate=validate.OneOf(("full_name", "initials")),
+        metadata={
+            "description": "how a coach's crisis alert names the client: preferred (or "
+            "given) and family name, or initials"
+        },
+    )
+
+    @validates_schema
+    def _distinct_numbers(self, data, **_kwargs):
+        numbers = data.get("sender_numbers") or []
+        if len(set(numbers)) != len(numbers):
+            raise ValidationError("A number is listed twice.", "sender_numbers")
 
 
 class TemplateBodySchema(Schema):
@@ -188,3 +232,20 @@ class CrisisSettingsSchema(Schema):
 class CrisisSettingsOutSchema(CrisisSettingsSchema):
     phrases_are_default = fields.Boolean()
     text_is_default = fields.Boolean()
+
+
+class UnroutedMessageSchema(Schema):
+    """A crisis text from a number no confirmed client record has; already answered with
+    the crisis text."""
+
+    id = fields.UUID()
+    received_at = fields.AwareDateTime()
+    to_number = fields.String()
+    from_phone = fields.String()
+    why = fields.String(
+        metadata={
+            "description": "unknown: no record has the number; unconfirmed: records "
+            "have it, none confirmed by the person"
+        }
+    )
+    text = fields.String()

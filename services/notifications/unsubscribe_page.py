@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from markupsafe import escape
 
 from services.notifications import opt_outs
-from services.notifications.models import Contact
+from services.notifications.models import Contact, Organisation
 from services.notifications.unsubscribe import TokenRefused, read_token
 from shared.runtime import current_runtime
 
@@ -60,14 +60,17 @@ def _refused(exc: TokenRefused) -> Response:
 @unsubscribe.doc(**UNSUBSCRIBE_DOC)
 def unsubscribe_page(token: str):
     """A page asking to confirm (a link scanner's GET must not unsubscribe anyone)."""
+    runtime = current_runtime()
     try:
-        read_token(current_runtime().settings.jwt_secret, token)
+        wanted = read_token(runtime.settings.jwt_secret, token)
     except TokenRefused as exc:
         return _refused(exc)
+    with runtime.session_factory() as session:
+        name = _organisation_name(session, wanted.tenant_id)
     return _page(
         "Stop these emails?",
         f'<form method="post" action="/unsubscribe/{escape(token)}">'
-        "<p>You will get no more emails from your coaching service. Text messages, if you "
+        f"<p>You will get no more emails from {escape(name)}. Text messages, if you "
         "get them, are not affected.</p>"
         '<button type="submit" name="List-Unsubscribe" value="One-Click">'
         "Unsubscribe</button></form>",
@@ -89,5 +92,15 @@ def unsubscribe_confirm(token: str):
             opt_outs.opt_out(
                 uow, contact, "email", contact.email, "email_unsubscribe", runtime.clock()
             )
+        name = _organisation_name(uow.session, wanted.tenant_id)
         uow.commit()
-    return _page("You are unsubscribed", "<p>You will get no more emails from us.</p>")
+    return _page(
+        "You are unsubscribed",
+        f"<p>You will get no more emails from {escape(name)}. Text messages, if you get "
+        "them, are not affected.</p>",
+    )
+
+
+def _organisation_name(session, tenant_id) -> str:
+    organisation = session.get(Organisation, tenant_id)
+    return organisation.name if organisation is not None and organisation.name else "us"

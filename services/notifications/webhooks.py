@@ -9,8 +9,7 @@ from flask import Response, request
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from services.notifications import inbound_sms, opt_outs, replies, suppressions
-from services.notifications.contacts import contacts_with_phone
+from services.notifications import inbound_sms, replies, suppressions
 from services.notifications.models import Contact, Nudge
 from services.notifications.outcome_events import publish_outcome
 from services.notifications.webhook_signature import SIGNATURE_HEADER, signature_valid
@@ -69,11 +68,6 @@ def _verify_signature() -> None:
         raise NotAllowed("The request signature is missing or wrong.")
 
 
-def _yes_means_done(runtime, sender: str, body: str) -> bool:
-    with runtime.session_factory() as session:
-        return replies.yes_means_done(session, sender, body, runtime.clock())
-
-
 def _xml(body: str = EMPTY_REPLY) -> Response:
     return Response(body, mimetype="text/xml")
 
@@ -82,36 +76,30 @@ def _xml(body: str = EMPTY_REPLY) -> Response:
 @webhooks.doc(**WEBHOOK_DOC)
 def sms_inbound():
     """A text from a client: STOP (and its synonyms), START, HELP; any other text is a
-    reply (crisis, mood, done, journal: see ``replies``). Answers are sent as SMS.
+    reply (crisis, mood, done, journal: see ``replies``), routed by the number it was sent
+    to and the number it came from to the record its sender confirmed
+    (``reply_routing``). Answers are sent as SMS.
 
     Each message id is acted on once: a provider retry or a replayed request is answered
     200 and changes nothing. A STOP or START sent before the client's latest one is
     ignored (ordered by the provider's timestamp when it gives one, else by receipt).
     """
     _verify_signature()
-    body = request.form.get("Body", "")
-    keyword = opt_outs.keyword_of(body)
-    sender = request.form.get("From", "")
     message_sid = inbound_sms.message_sid_of(request.form)
+    sender = request.form.get("From", "").strip()
     if not sender or not message_sid:
         return _xml()
     runtime = current_runtime()
-    if keyword is None or (keyword == "start" and _yes_means_done(runtime, sender, body)):
-        # A reply is recorded once by its own id (see ``replies``).
-        replies.receive_sms(runtime, sender, body, message_sid)
-        return _xml()
-    now = runtime.clock()
-    sent_at = inbound_sms.sent_at_of(request.form, now)
-    with runtime.unit_of_work() as uow:
-        # Recorded in the same transaction as the keyword's effect: both or neither.
-        if not inbound_sms.first_receipt(uow.session, message_sid, now):
-            log.info("inbound sms repeated, ignored", extra={"keyword": keyword})
-            return _xml()
-        for contact in contacts_with_phone(uow.session, sender, lock=True):
-            if contact.status != "erased":
-                opt_outs.handle_keyword(uow, contact, keyword, message_sid, now, sent_at=sent_at)
-        uow.commit()
-    log.info("inbound sms keyword", extra={"keyword": keyword})
+    replies.receive_sms(
+        runtime,
+        replies.InboundText(
+            message_sid=message_sid,
+            sender=sender[:32],
+            to_number=request.form.get("To", "").strip()[:32],
+            body=request.form.get("Body", ""),
+            sent_at=inbound_sms.sent_at_of(request.form, runtime.clock()),
+        ),
+    )
     return _xml()
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 HTML_LANGUAGE = "en"  # the language of the default wording
 
 _OPT_OUT = "Reply STOP to opt out."
+# Every text to a client says who it is from.
+_FROM = "{{ organisation_name }}: "
 _SIGN_OFF_TEXT = "Warm regards,\n{{ organisation_name }}"
 _SIGN_OFF_HTML = "<p>Warm regards,<br>{{ organisation_name }}</p>"
 
@@ -104,8 +106,8 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], dict[str, str]] = {
         html_extra=DONE_LINK_HTML,
     ),
     ("action_reminder", "sms"): {
-        "text": f"Hi {{{{ name }}}}, a reminder: {{{{ action_title }}}}, {{{{ due_local }}}}. "
-        f"{_OPT_OUT}",
+        "text": f"{_FROM}Hi {{{{ name }}}}, a reminder: {{{{ action_title }}}}, "
+        f"{{{{ due_local }}}}. Reply DONE when done. {_OPT_OUT}",
     },
     ("checkin_reminder", "email"): _email(
         "Your check-in on {{ starts_local }}",
@@ -113,16 +115,16 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], dict[str, str]] = {
         "{{ duration_minutes }} minutes).",
     ),
     ("checkin_reminder", "sms"): {
-        "text": f"Hi {{{{ name }}}}, your check-in is {{{{ starts_local }}}} ({{{{ mode }}}}). "
-        f"{_OPT_OUT}",
+        "text": f"{_FROM}Hi {{{{ name }}}}, your check-in is {{{{ starts_local }}}} "
+        f"({{{{ mode }}}}). {_OPT_OUT}",
     },
     ("goal_celebration", "email"): _email(
         "You did it: {{ goal_title }}",
         "You reached your goal: {{ goal_title }}. That took real effort - well done.",
     ),
     ("goal_celebration", "sms"): {
-        "text": f"Well done {{{{ name }}}}! You reached your goal: {{{{ goal_title }}}}. "
-        f"{_OPT_OUT}",
+        "text": f"{_FROM}Well done {{{{ name }}}}! You reached your goal: "
+        f"{{{{ goal_title }}}}. {_OPT_OUT}",
     },
     ("checkin_missed", "email"): _email(
         "We missed you",
@@ -130,8 +132,8 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], dict[str, str]] = {
         "a time that suits you.",
     ),
     ("checkin_missed", "sms"): {
-        "text": "Hi {{ name }}, we missed you at your check-in. That's okay - your coach "
-        f"will be in touch. {_OPT_OUT}",
+        "text": f"{_FROM}Hi {{{{ name }}}}, we missed you at your check-in. That's okay - "
+        f"your coach will be in touch. {_OPT_OUT}",
     },
     ("risk_alert", "email"): _alert(
         "Check in with {{ client_ref }}",
@@ -198,7 +200,7 @@ To stop these emails: {{ unsubscribe_url }}
         ),
     },
     ("weekly_digest", "sms"): {
-        "text": "Hi {{ name }}, your week: "
+        "text": _FROM + "Hi {{ name }}, your week: "
         "{% if steps_planned %}{{ steps_done }} of {{ steps_planned }} steps done"
         "{% if steps_done == steps_planned %} - well done!{% else %}.{% endif %} {% endif %}"
         "{% if goals_achieved_count %}Goals reached: {{ goals_achieved_count }}. {% endif %}"
@@ -215,21 +217,23 @@ To stop these emails: {{ unsubscribe_url }}
         html_extra=RATING_LINKS_HTML,
     ),
     ("mood_prompt", "sms"): {
-        "text": "Hi {{ name }}. How are you feeling today, from 1 to 10? Reply with a number. "
-        f"{_OPT_OUT}",
+        "text": f"{_FROM}Hi {{{{ name }}}}. How are you feeling today, from 1 to 10? Reply "
+        f"with a number. {_OPT_OUT}",
     },
     ("opt_out_confirmation", "sms"): {
-        "text": "You will get no more messages from {{ organisation_name }}. "
+        "text": "You will get no more text messages from {{ organisation_name }}. "
         "Reply START to opt back in.",
     },
     ("opt_in_confirmation", "sms"): {
-        "text": "You will get messages from {{ organisation_name }} again. Reply STOP to opt out.",
+        "text": "You will get text messages from {{ organisation_name }} again. "
+        "Reply STOP to opt out.",
     },
     ("help_reply", "sms"): {
         "text": "{{ organisation_name }}: reach us at {{ help_contact }}. "
         "Reply STOP to opt out, START to opt back in.",
     },
     ("crisis_text", "sms"): {"text": "{{ crisis_text }}"},
+    ("unrouted_crisis_text", "sms"): {"text": "{{ crisis_text }}"},
     ("crisis_text", "email"): {
         "subject": "Help is there right now",
         "text": f"Hi {{{{ name }}}},\n\n{{{{ crisis_text }}}}\n\n{_SIGN_OFF_TEXT}\n\n"
@@ -239,16 +243,39 @@ To stop these emails: {{ unsubscribe_url }}
         ),
     },
     ("mood_ack", "sms"): {"text": "Thanks, noted {{ rating }}/10."},
+    ("low_mood_ack", "sms"): {
+        "text": "Thanks for telling us - {{ rating }}/10 sounds hard. Your coach will see "
+        "this. If you need someone now: {{ crisis_text }}",
+    },
+    ("phone_confirmed_ack", "sms"): {
+        "text": "Thanks - this number will now get messages from {{ organisation_name }}. "
+        "Reply STOP to opt out.",
+    },
     ("done_ack", "sms"): {"text": "Well done \u2014 '{{ action_title }}' marked done."},
     ("journal_ack", "sms"): {"text": "Thanks, your coach will see this."},
     ("crisis_alert", "email"): _alert(
-        "Urgent: crisis message from {{ client_ref }}",
-        "{{ client_ref }} has just sent a message that may mean they are in crisis. They have "
-        "been sent the crisis line details. Please contact them now; their plan's journal "
-        "has the message.",
+        "Urgent: {{ client_ref }} may be in crisis",
+        "{{ client_ref }}{% if client_phone is defined %} ({{ client_phone }}){% endif %} "
+        "sent a message at {{ received_local }} that may mean they are in crisis. They have "
+        "been sent the crisis line details. Please contact them now."
+        '{% if words is defined %}\n\nThey wrote: "{{ words }}"{% endif %}'
+        "\n\nDetails: {{ alert_url }}",
     ),
     ("crisis_alert", "sms"): {
-        "text": "Urgent: {{ client_ref }} sent a message that may mean they are in crisis. "
-        "Please contact them now; the plan's journal has it.",
+        "text": "Urgent: {{ client_ref }}{% if client_phone is defined %} ({{ client_phone }})"
+        "{% endif %} sent a message at {{ received_local }} that may mean they are in crisis. "
+        "Please contact them now. {{ alert_url }}",
+    },
+    ("crisis_followup", "email"): _alert(
+        "Urgent: {{ message_count }} more crisis messages from {{ client_ref }}",
+        "{{ client_ref }}{% if client_phone is defined %} ({{ client_phone }}){% endif %} "
+        "has sent {{ message_count }} more messages that may mean they are in crisis, the "
+        "latest at {{ received_local }}."
+        '{% if words is defined %}\n\nThe latest: "{{ words }}"{% endif %}'
+        "\n\nDetails: {{ alert_url }}",
+    ),
+    ("crisis_followup", "sms"): {
+        "text": "Urgent: {{ client_ref }} sent {{ message_count }} more crisis messages, the "
+        "latest at {{ received_local }}. Please contact them now. {{ alert_url }}",
     },
 }

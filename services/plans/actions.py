@@ -13,7 +13,7 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
-from services.plans import history
+from services.plans import history, limits
 from services.plans.models import ActionOccurrence, ActionStep, RecoveryPlan
 from services.plans.recurrence import (
     Occurrence,
@@ -125,6 +125,7 @@ def announce_due(uow: UnitOfWork, step: ActionStep, plan: RecoveryPlan, now: dat
 def create_step(
     uow: UnitOfWork, plan: RecoveryPlan, goal_id: uuid.UUID, fields: dict, actor, now
 ) -> ActionStep:
+    limits.require_room_for_step(uow.session, plan, goal_id)
     step = ActionStep(
         id=uuid.uuid4(),
         tenant_id=plan.tenant_id,

@@ -95,7 +95,19 @@ def update_plan(body, plan_id: uuid.UUID):
         diff = {}
         if "status" in body:
             diff |= lifecycle.change_plan_status(uow, plan, body["status"], principal, _now())
-        if body.get("risk_flagged") is False:
+        if body.get("risk_flagged") is False and plan.risk_flagged:
+            uow.publish(
+                "client.risk_acknowledged",
+                plan.tenant_id,
+                {
+                    "plan_id": plan.id,
+                    "client_id": plan.client_id,
+                    "reason": plan.risk_reason,
+                    "acknowledged_by": principal.staff_id,
+                    "acknowledged_at": _now(),
+                },
+                aggregate_id=plan.id,
+            )
             diff |= history.apply_changes(plan, {"risk_flagged": False, "risk_reason": None})
         if diff:
             history.record(uow.session, plan, principal, "plan", plan.id, "updated", diff)
@@ -186,7 +198,8 @@ def plan_progress(plan_id: uuid.UUID):
     status=201,
 )
 def create_goal(body, plan_id: uuid.UUID):
-    """Add a goal in a life domain (proposed unless said otherwise)."""
+    """Add a goal in a life domain (proposed unless said otherwise). Goals per plan are
+    limited (the API's **Limits**): a 422 naming ``goals`` beyond."""
     principal = current_principal()
     with current_runtime().unit_of_work() as uow:
         plan = scoping.open_plan_for(uow.session, principal, plan_id)
@@ -239,7 +252,8 @@ def _schedule_fields(body: dict) -> dict:
     status=201,
 )
 def create_action(body, goal_id: uuid.UUID):
-    """Add a one-off (``due_at``) or recurring (daily / weekly at a local time) step."""
+    """Add a one-off (``due_at``) or recurring (daily / weekly at a local time) step. Steps per
+    goal are limited (the API's **Limits**): a 422 naming ``actions`` beyond."""
     principal = current_principal()
     now = _now()
     with current_runtime().unit_of_work() as uow:
@@ -356,7 +370,8 @@ def reschedule_action(body, action_id: uuid.UUID):
     status=201,
 )
 def schedule_checkin(body, plan_id: uuid.UUID):
-    """Schedule a check-in: time, duration and mode (in person, phone, video)."""
+    """Schedule a check-in: time, duration and mode (in person, phone, video). Check-ins
+    per plan are limited (the API's **Limits**): a 422 naming ``checkins`` beyond."""
     principal = current_principal()
     with current_runtime().unit_of_work() as uow:
         plan = scoping.open_plan_for(uow.session, principal, plan_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.plans import api, caseload_api, handlers, models, report_api
+from services.plans import api, caseload_api, handlers, limits, models, report_api
 from services.plans.scheduler import PlansScheduler
 from shared.config import Settings
 from shared.db.staff_access import standing_reader
@@ -25,7 +25,7 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
         handlers=handlers.HANDLERS,
         blueprints=blueprints,
         staff_standing=standing_reader(models.StaffAccess),
-        description="Recovery plans, goals, actions and check-ins.",
+        description="Recovery plans, goals, actions and check-ins.\n\n" + limits.documented(),
     )
 
 

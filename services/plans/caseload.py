@@ -138,6 +138,7 @@ def _rows(plans, now: datetime):
             _PROFILES.c.given_name,
             _PROFILES.c.preferred_name,
             _PROFILES.c.family_name,
+            _PROFILES.c.phone_confirmed_at,
             _STAFF.c.name.label("coach_name"),
         )
         .select_from(
@@ -208,6 +209,7 @@ def _view(row, now: datetime) -> dict:
         "plan_status": row["plan_status"],
         "risk_flagged": row["risk_flagged"],
         "risk_reason": row["risk_reason"],
+        "phone_confirmed": row["phone_confirmed_at"] is not None,
         "last_contact_at": row["last_contact_at"],
         "next_checkin_at": row["next_checkin_at"],
         "overdue_actions": row["overdue_actions"],

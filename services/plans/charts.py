@@ -22,6 +22,8 @@ matplotlib.use("Agg")
 from matplotlib import dates as mdates  # noqa: E402 - after choosing the backend
 from matplotlib.figure import Figure  # noqa: E402
 
+from services.plans.limits import GOALS_CHARTED  # noqa: E402
+
 # A glyph the font lacks is drawn as a box; matplotlib's warning would name the character
 # (of a client's goal, say) on stderr.
 warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font", category=UserWarning)
@@ -31,7 +33,6 @@ WELLBEING_LEGEND_GID = "wellbeing-legend"
 COMPLETION_GID = "weekly-completion-series"
 GOALS_GID = "goal-progress"
 DOMAINS_GID = "domain-ratings"
-MAX_GOALS_DRAWN = 12
 SOURCES = {  # how each source of a wellbeing reading is drawn, and named in the legend
     "checkin": {"marker": "o", "label": "at a check-in", "gid": WELLBEING_GID},
     "client": {"marker": "^", "label": "client's own rating", "gid": f"{WELLBEING_GID}-client"},
@@ -74,9 +75,16 @@ def describe(progress: dict) -> str:
         points = [p for p in progress["wellbeing"] if p.get("source", "checkin") == source]
         if points:
             values = [p["wellbeing"] for p in points]
+            if len(points) == 1:
+                parts.append(
+                    f"Wellbeing {style['label']}: 1 reading, {values[0]} out of 10 on "
+                    f"{_day(points[0]['at'])}."
+                )
+                continue
             parts.append(
-                f"Wellbeing {style['label']}: {len(points)} readings from {min(values)} to "
-                f"{max(values)} out of 10, latest {values[-1]} on {_day(points[-1]['at'])}."
+                f"Wellbeing {style['label']}: {_count(len(points), 'reading')} from "
+                f"{min(values)} to {max(values)} out of 10, latest {values[-1]} on "
+                f"{_day(points[-1]['at'])}."
             )
     if not progress["wellbeing"]:
         parts.append("No wellbeing recorded yet.")
@@ -84,9 +92,13 @@ def describe(progress: dict) -> str:
     due = sum(w["due"] for w in weeks)
     if due:
         done = sum(w["completed"] for w in weeks)
-        parts.append(f"Steps completed: {done} of {due} over {len(weeks)} weeks.")
-    for goal in progress.get("goals", []):
+        parts.append(f"Steps completed: {done} of {due} over {_count(len(weeks), 'week')}.")
+    goals = progress.get("goals", [])
+    for goal in goals[:GOALS_CHARTED]:
         parts.append(f"Goal '{goal['title']}': {goal['progress']}% ({goal['status']}).")
+    if len(goals) > GOALS_CHARTED:
+        more = len(goals) - GOALS_CHARTED
+        parts.append(f"{_count(more, 'more goal')} {'is' if more == 1 else 'are'} not charted.")
     for rating in progress.get("domain_ratings", []):
         parts.append(
             f"{rating['domain'].replace('_', ' ')}: baseline {rating['baseline']}, "
@@ -96,7 +108,7 @@ def describe(progress: dict) -> str:
 
 
 def _figure(progress: dict) -> Figure:
-    goals = progress.get("goals", [])[:MAX_GOALS_DRAWN]
+    goals = progress.get("goals", [])[:GOALS_CHARTED]
     lower_height = max(2.6, 0.42 * max(len(goals), len(progress.get("domain_ratings", [])), 1))
     figure = Figure(figsize=(10, 6.2 + lower_height), layout="constrained")
     grid = figure.add_gridspec(3, 2, height_ratios=(3, 2, lower_height))
@@ -107,15 +119,24 @@ def _figure(progress: dict) -> Figure:
     _draw_completion(completion, progress)
     start, end = _period(progress)
     if start is not None:  # the whole period, so one reading is not a full-width smear
-        wellbeing.set_xlim(_moment(start) - timedelta(days=1), _moment(end) + timedelta(days=2))
+        left, right = _moment(start) - timedelta(days=1), _moment(end) + timedelta(days=2)
+        for week in progress["weekly_completion"]:  # and every week's bar whole
+            monday = _moment(_monday(week["week"]))
+            left, right = min(left, monday), max(right, monday + timedelta(days=7))
+        wellbeing.set_xlim(left, right)
     locator = mdates.AutoDateLocator(minticks=3, maxticks=9)
     for axes in (wellbeing, completion):
         axes.xaxis.set_major_locator(locator)
         axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
         axes.tick_params(axis="x", labelbottom=True)
-    _draw_goals(figure.add_subplot(grid[2, 0]), goals)
+    _draw_goals(figure.add_subplot(grid[2, 0]), goals, len(progress.get("goals", [])))
     _draw_domains(figure.add_subplot(grid[2, 1]), progress.get("domain_ratings", []))
     return figure
+
+
+def _count(number: int, noun: str) -> str:
+    """ "1 reading", "3 readings"."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _draw_wellbeing(axes, progress: dict) -> None:
@@ -162,8 +183,11 @@ def _draw_completion(axes, progress: dict) -> None:
         axes.text(0.5, 0.5, "no steps due yet", ha="center", transform=axes.transAxes)
 
 
-def _draw_goals(axes, goals: list[dict]) -> None:
-    axes.set_title("Goals: progress (%)", loc="left")
+def _draw_goals(axes, goals: list[dict], total: int) -> None:
+    title = "Goals: progress (%)"
+    if total > len(goals):
+        title += f", the first {len(goals)} of {total}"
+    axes.set_title(title, loc="left")
     axes.set_xlim(0, 100)
     if not goals:
         axes.text(0.5, 0.5, "no goals yet", ha="center", transform=axes.transAxes)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import literal, select, tuple_
 
-from services.plans import history
+from services.plans import history, limits
 from services.plans.models import CheckIn, RecoveryPlan, RiskFlag
 from services.plans.recurrence import local_iso
 from shared.auth import Principal
@@ -16,6 +16,9 @@ from shared.db import UnitOfWork
 from shared.errors import Conflict, Unprocessable
 
 LOW_WELLBEING = 3
+
+# Check-ins of a plan in these states are announced to notifications (reminders).
+ANNOUNCED_PLAN_STATUSES = ("active", "under_review")
 
 
 def payload(checkin: CheckIn, plan: RecoveryPlan) -> dict:
@@ -37,13 +40,21 @@ def ends_at(checkin: CheckIn) -> datetime:
 
 
 def schedule(uow: UnitOfWork, plan: RecoveryPlan, fields: dict, actor: Principal) -> CheckIn:
+    limits.require_room_for_checkin(uow.session, plan)
     checkin = CheckIn(id=uuid.uuid4(), tenant_id=plan.tenant_id, plan_id=plan.id, **fields)
     checkin.status = "scheduled"
     uow.session.add(checkin)
     uow.session.flush()
     history.record(uow.session, plan, actor, "checkin", checkin.id, "scheduled", fields)
-    uow.publish("checkin.scheduled", plan.tenant_id, payload(checkin, plan), aggregate_id=plan.id)
+    if plan.status in ANNOUNCED_PLAN_STATUSES:
+        announce(uow, checkin, plan)
     return checkin
+
+
+def announce(uow: UnitOfWork, checkin: CheckIn, plan) -> None:
+    """Tell notifications of a check-in: only once the plan is active, so nothing about
+    a draft plan reaches the client (its check-ins are announced on activation)."""
+    uow.publish("checkin.scheduled", plan.tenant_id, payload(checkin, plan), aggregate_id=plan.id)
 
 
 def _require_scheduled(checkin: CheckIn) -> None:
@@ -56,6 +67,7 @@ def reschedule(uow, checkin: CheckIn, plan, fields: dict, actor: Principal) -> N
     diff = history.apply_changes(checkin, fields)
     if diff:
         history.record(uow.session, plan, actor, "checkin", checkin.id, "rescheduled", diff)
+    if diff and plan.status in ANNOUNCED_PLAN_STATUSES:
         uow.publish(
             "checkin.rescheduled", plan.tenant_id, payload(checkin, plan), aggregate_id=plan.id
         )
@@ -176,6 +188,9 @@ def flag_if_missed_twice(uow, plan: RecoveryPlan, checkin: CheckIn) -> None:
         raise_flag(uow, plan, "missed_checkins", after)
 
 
+CRISIS = "crisis_message"
+
+
 def raise_flag(
     uow, plan: RecoveryPlan, reason: str, checkin: CheckIn | None = None, *, reply_id=None
 ) -> None:
@@ -199,8 +214,11 @@ def raise_flag(
             checkin_id=source_id,
         )
     )
+    # A crisis stays the plan's reason until a coach acknowledges it: a milder flag after
+    # it (a low rating, a missed check-in) must not hide it from the caseload.
+    if not (plan.risk_flagged and plan.risk_reason == CRISIS and reason != CRISIS):
+        plan.risk_reason = reason
     plan.risk_flagged = True
-    plan.risk_reason = reason
     source = {"checkin_id": checkin.id} if checkin is not None else {"reply_id": reply_id}
     history.record(
         uow.session, plan, None, "plan", plan.id, "risk_flagged", {"reason": reason, **source}

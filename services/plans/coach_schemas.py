@@ -6,11 +6,12 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from services.plans.limits import REPORT_NOTES_LENGTH
 from shared.pagination import page_of, paged
 
 # PostgreSQL text cannot hold NUL: refused here as a field error, not at the database.
 NotesText = validate.And(
-    validate.Length(max=10_000),
+    validate.Length(max=REPORT_NOTES_LENGTH),
     validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL characters."),
 )
 # Any period inside these years costs the same (the plan's own rows are read either way);
@@ -48,6 +49,12 @@ class CaseloadRowSchema(Schema):
     plan_status = fields.String()
     risk_flagged = fields.Boolean()
     risk_reason = fields.String(allow_none=True)
+    phone_confirmed = fields.Boolean(
+        metadata={
+            "description": "Whether the person with the client's phone confirmed, by replying, "
+            "that this record is theirs; until then their texts are not filed under it."
+        }
+    )
     last_contact_at = fields.DateTime(
         allow_none=True, metadata={"description": "The last attended check-in."}
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 
+from services.plans.limits import GOALS_PER_PLAN
 from services.plans.models import Goal, RecoveryPlan
 from shared.db import UnitOfWork
 from shared.events import Envelope
@@ -31,8 +32,9 @@ def _drafted(uow: UnitOfWork) -> dict[tuple, list[uuid.UUID]]:
 
 
 def draft_plan_from_onboarding(envelope: Envelope, uow: UnitOfWork) -> uuid.UUID:
-    """One proposed goal per aspiration; the domain ratings become the plan's baseline.
-    Returns the new plan's id."""
+    """One proposed goal per aspiration (the first ``GOALS_PER_PLAN``: intake accepts
+    more aspirations than a plan may have goals, and keeps them all in the assessment);
+    the domain ratings become the plan's baseline. Returns the new plan's id."""
     data = envelope.data
     assessment = data["assessment"]
     tenant_id = envelope.tenant_id
@@ -62,7 +64,7 @@ def draft_plan_from_onboarding(envelope: Envelope, uow: UnitOfWork) -> uuid.UUID
             "updated_at": now,
         },
     )
-    aspirations = assessment["aspirations"]
+    aspirations = assessment["aspirations"][:GOALS_PER_PLAN]
     for position, aspiration in enumerate(aspirations, start=1):
         uow.insert_later(
             GOALS,

@@ -1,6 +1,7 @@
 """Events plans consumes, and the domain module each one goes to: onboarding drafts a
 plan; client changes, discharge and erasure keep plans right; notification outcomes fill
-the plan's nudge timeline; the client's replies fill its journal.
+the plan's nudge timeline; the client's replies fill its journal; a confirmed phone shows
+on the caseload.
 
 Handlers that read a client's plans are marked ``with_prefetch``: in a batch of events,
 the plans (and profiles) of every client it names are read in one query first."""
@@ -57,6 +58,11 @@ def on_staff_access_changed(envelope: Envelope, uow: UnitOfWork) -> None:
     record_access_change(uow.session, StaffAccess, envelope)
 
 
+@with_prefetch(profiles.load_client_profiles)
+def on_phone_confirmed(envelope: Envelope, uow: UnitOfWork) -> None:
+    profiles.remember_phone_confirmation(uow, envelope)
+
+
 @with_prefetch(load_plans_of_clients)
 def on_client_replied(envelope: Envelope, uow: UnitOfWork) -> None:
     journal.record_reply(uow, envelope.tenant_id, envelope.data, plans_of_client(uow, envelope))
@@ -73,4 +79,5 @@ HANDLERS = {
     "notification.failed": on_notification_outcome,
     "staff.access_changed": on_staff_access_changed,
     "client.replied": on_client_replied,
+    "contact.phone_confirmed": on_phone_confirmed,
 }

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from services.plans import actions, history, mood_prompts
-from services.plans.models import ActionStep, Goal, RecoveryPlan
+from services.plans import actions, checkins, history, limits, mood_prompts
+from services.plans.models import ActionStep, CheckIn, Goal, RecoveryPlan
 from services.plans.organisation_settings import settings_of
 from shared.auth import Principal
 from shared.db import UnitOfWork
@@ -67,6 +67,7 @@ def change_plan_status(
             f"A plan cannot go from {plan.status} to {status}.",
             errors={"status": [f"Allowed from {plan.status}: {_allowed(PLAN_TRANSITIONS, plan)}"]},
         )
+    previous = plan.status
     changes: dict = {"status": status}
     if status == "active":
         weeks = settings_of(uow.session, plan.tenant_id).review_interval_weeks
@@ -82,6 +83,14 @@ def change_plan_status(
         )
         for step in uow.session.scalars(open_steps):
             actions.announce_due(uow, step, plan, now)
+        if previous == "draft":  # its check-ins were kept back until now
+            coming = select(CheckIn).where(
+                CheckIn.plan_id == plan.id,
+                CheckIn.status == "scheduled",
+                CheckIn.starts_at > now,
+            )
+            for checkin in uow.session.scalars(coming.order_by(CheckIn.starts_at)):
+                checkins.announce(uow, checkin, plan)
     elif status == "completed":
         uow.publish("plan.completed", plan.tenant_id, lifecycle_payload(plan), aggregate_id=plan.id)
         diff |= mood_prompts.stop_mood_prompts(uow, plan)
@@ -101,6 +110,7 @@ def check_goal_transition(goal: Goal, status: str) -> None:
 
 
 def add_goal(uow: UnitOfWork, plan: RecoveryPlan, fields: dict, actor: Principal) -> Goal:
+    limits.require_room_for_goal(uow.session, plan)
     position = max((g.position for g in plan.goals), default=0) + 1
     goal = Goal(id=uuid.uuid4(), tenant_id=plan.tenant_id, plan_id=plan.id, position=position)
     for name, value in fields.items():

@@ -284,6 +284,13 @@ class ClientProfile(Base):
     external_reference: Mapped[str | None] = mapped_column(String(100), nullable=True)
     # The newest event applied: an older one arriving late changes nothing.
     as_of: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    # The client's phone as ``phone_hash`` digests it (never the number; null: no phone,
+    # or a profile from before plans kept it), and whether the person with it confirmed
+    # by replying that the record is theirs (notifications' ``contact.phone_confirmed``,
+    # the newest applied as of ``phone_confirmation_as_of``).
+    phone_hash: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    phone_confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    phone_confirmation_as_of: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class StaffMember(Base):

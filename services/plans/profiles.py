@@ -1,8 +1,11 @@
 """Who is who, for the caseload and the review report: the client's name and external
-reference, the coach's and the organisation's names, kept from intake's events.
+reference, the coach's and the organisation's names, kept from intake's events; and
+whether the person with the client's phone has confirmed that the record is theirs, from
+notifications' ``contact.phone_confirmed``.
 
-Each row remembers the newest event applied (``as_of``), so a late, older event changes
-nothing. Erasure deletes the client's row.
+Each row remembers the newest event applied (``as_of``, and for the phone's confirmation
+``phone_confirmation_as_of``), so a late, older event changes nothing. Erasure deletes the
+client's row, and a confirmation never makes one.
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ from services.plans.models import ClientProfile, OrganisationProfile, StaffMembe
 from shared.db import UnitOfWork
 from shared.db.batch_keys import among
 from shared.events import Envelope
+from shared.events.payloads import phone_confirmation_applies, phone_hash
 
 CLIENT_PROFILES = ClientProfile.__table__
 _PARTICIPANT = ("family_name", "external_reference")  # sent by newer producers only
+_CONFIRMATION = ("phone_confirmed_at", "phone_confirmation_as_of")
 
 
 def _cached(uow: UnitOfWork, model, key):
@@ -77,14 +82,21 @@ def remember_client(uow: UnitOfWork, envelope: Envelope) -> None:
     if not _newer(profile, envelope.occurred_at):
         return
     names = _names_of(data)
+    phone = _phone_hash_of(envelope)
     if profile is None:
         fields = dict.fromkeys(("given_name", "preferred_name", *_PARTICIPANT), None)
         row = {"tenant_id": key[0], "client_id": key[1]} | fields | names
+        confirmed_at = data.get("phone_confirmed_at")  # on client.onboarded, intake's view
+        row |= {"phone_hash": phone} | dict.fromkeys(_CONFIRMATION, confirmed_at)
         uow.insert_later(CLIENT_PROFILES, row | {"as_of": envelope.occurred_at})
         cache[key] = row
         return
     for name, value in names.items():
         setattr(profile, name, value)
+    if profile.phone_hash != phone:  # a new number (or none) is not confirmed yet
+        profile.phone_hash, profile.phone_confirmed_at = phone, None
+    if data.get("phone_confirmed_at") is not None:
+        _confirmed_by_intake(profile, data["phone_confirmed_at"])
     profile.as_of = envelope.occurred_at
 
 
@@ -93,6 +105,36 @@ def _names_of(data: dict) -> dict:
     names = {"given_name": contact["given_name"], "preferred_name": contact.get("preferred_name")}
     # Absent from an older producer's event: keep what we know.
     return names | {name: data[name] for name in _PARTICIPANT if name in data}
+
+
+def _phone_hash_of(envelope: Envelope) -> str | None:
+    phone = envelope.data["contact"].get("phone")
+    return phone_hash(envelope.tenant_id, phone) if phone else None
+
+
+def _confirmed_by_intake(profile: ClientProfile, confirmed_at: datetime) -> None:
+    """A re-onboarding, or a profile made by an earlier ``client.updated``: intake's
+    confirmation of the phone the event names counts unless a newer change was applied."""
+    as_of = profile.phone_confirmation_as_of
+    if as_of is None or confirmed_at >= as_of:
+        profile.phone_confirmed_at = profile.phone_confirmation_as_of = confirmed_at
+
+
+def remember_phone_confirmation(uow: UnitOfWork, envelope: Envelope) -> None:
+    """From ``contact.phone_confirmed``: whether the person with the client's phone has
+    confirmed that the record is theirs. Only a client plans knows (one it has not heard
+    of yet, or an erased one, gets no row); only for their current phone."""
+    data = envelope.data
+    key = (envelope.tenant_id, _as_uuid(data["client_id"]))
+    cache, profile = _cached(uow, ClientProfile, key)
+    if isinstance(profile, dict):
+        profile = _adopt_drafted(uow, cache, key)
+    if profile is None:
+        return
+    if not phone_confirmation_applies(data, profile.phone_hash, profile.phone_confirmation_as_of):
+        return
+    profile.phone_confirmed_at = data["changed_at"] if data["confirmed"] else None
+    profile.phone_confirmation_as_of = data["changed_at"]
 
 
 def _adopt_drafted(uow: UnitOfWork, cache: dict, key: tuple) -> ClientProfile:

@@ -2,21 +2,23 @@
 ``report.html`` / ``report.pdf`` and the coach's ``report-notes``.
 
 Every view reads in a session it closes before drawing: no chart or PDF is rendered
-while a database transaction is open, and at most a few render at once per process.
+while a database transaction is open. Drawing goes through ``drawing``: a few at once
+per process, at most half of them for one organisation (a 503 with ``Retry-After``
+beyond), and a drawing made from the same values is given again without drawing.
 """
 
 from __future__ import annotations
 
-import threading
+import logging
 import uuid
-from contextlib import contextmanager
 
 from flask import Response
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from services.plans import history, review_report, scoping
+from services.plans import drawing, history, review_report, scoping
 from services.plans.coach_schemas import ReportNotesSchema, ReportQuerySchema
+from services.plans.drawing import DrawingBusy
 from services.plans.models import ReportNotes
 from services.plans.progress import progress_of
 from shared.auth import current_principal
@@ -29,6 +31,8 @@ from shared.web.problems import handle_domain_error, problem
 reports = ApiBlueprint(
     "reports", __name__, roles=STAFF, description="Progress charts and the plan-review report"
 )
+log = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = "5"
 PRIVATE = {"Cache-Control": "no-store"}  # health information: never kept by a cache
 # The report page loads nothing and runs nothing: its chart is an inline image.
 PAGE_POLICY = {
@@ -37,39 +41,17 @@ PAGE_POLICY = {
 }
 
 
-# matplotlib and reportlab are CPU-bound: a burst of chart or report requests queues
-# briefly for a slot rather than starving the API's other requests, and gives up with a
-# 503 if none frees up.
-RENDERS_AT_ONCE = 2
-RENDER_WAIT_SECONDS = 20
-_render_slots = threading.BoundedSemaphore(RENDERS_AT_ONCE)
-
-
-class RenderingBusy(Exception):
-    """Every rendering slot stayed taken for RENDER_WAIT_SECONDS."""
-
-
-@contextmanager
-def _rendering():
-    """The rendering module (imported when first needed: matplotlib and reportlab are
-    heavy, and only these views of the API process use them), inside a slot."""
-    if not _render_slots.acquire(timeout=RENDER_WAIT_SECONDS):
-        raise RenderingBusy()
-    try:
-        from services.plans import report_rendering
-
-        yield report_rendering
-    finally:
-        _render_slots.release()
-
-
-def _busy(_error):
-    return problem(
-        503,
-        "Busy rendering",
-        "Too many charts or reports are being drawn; try again shortly.",
-        headers={"Retry-After": "5"},
-    )
+def _busy(error: DrawingBusy):
+    # the organisation is named by the request's log context; nothing about the plan
+    log.warning("drawing refused", extra={"over_share": error.over_share})
+    if error.over_share:
+        detail = (
+            "Your organisation is already drawing as many charts and reports as it may at "
+            "once; try again shortly."
+        )
+    else:
+        detail = "Too many charts or reports are being drawn; try again shortly."
+    return problem(503, "Busy drawing", detail, headers={"Retry-After": RETRY_AFTER_SECONDS})
 
 
 def _stale(_error):
@@ -78,8 +60,20 @@ def _stale(_error):
     )
 
 
-reports.register_error_handler(RenderingBusy, _busy)
+reports.register_error_handler(DrawingBusy, _busy)
 reports.register_error_handler(StaleDataError, _stale)
+reports.record_once(lambda state: drawing.install(state.app))
+
+
+def _drawn(plan_id: uuid.UUID, kind: str, inputs: dict, draw, *parameters) -> bytes:
+    """Drawn in one of the caller's organisation's slots, or kept from a request that
+    drew the same (``drawing``)."""
+    key = drawing.key_for(current_principal().tenant_id, plan_id, kind, *parameters)
+    return drawing.current_drawing().output(key, inputs, draw)
+
+
+def _asked(query: dict) -> tuple:
+    return query["from_"], query["to"]
 
 
 # -- charts -------------------------------------------------------------------------------
@@ -103,8 +97,7 @@ def plan_progress_chart(plan_id: uuid.UUID):
     client's own ratings), weekly step completion, goals, domain ratings (SVG, with
     ``<title>`` and ``<desc>``)."""
     progress = _progress(plan_id)
-    with _rendering() as rendering:
-        svg = rendering.charts.progress_svg(progress)
+    svg = _drawn(plan_id, "progress.svg", progress, lambda r: r.charts.progress_svg(progress))
     return Response(svg, mimetype="image/svg+xml", headers=PRIVATE)
 
 
@@ -117,8 +110,7 @@ def plan_progress_chart(plan_id: uuid.UUID):
 def plan_progress_png(plan_id: uuid.UUID):
     """The same chart as a PNG image."""
     progress = _progress(plan_id)
-    with _rendering() as rendering:
-        png = rendering.charts.progress_png(progress)
+    png = _drawn(plan_id, "progress.png", progress, lambda r: r.charts.progress_png(progress))
     return Response(png, mimetype="image/png", headers=PRIVATE)
 
 
@@ -144,8 +136,9 @@ def plan_report_html(query, plan_id: uuid.UUID):
     """The plan-review progress report for a funder, over ``from``..``to`` (dates in the
     client's calendar; default the plan's life so far), as HTML."""
     report = _report(plan_id, query)
-    with _rendering() as rendering:
-        html = rendering.report_html(report)
+    html = _drawn(
+        plan_id, "report.html", report, lambda r: r.report_html(report).encode(), *_asked(query)
+    )
     return Response(html, mimetype="text/html", headers=PRIVATE | PAGE_POLICY)
 
 
@@ -159,8 +152,7 @@ def plan_report_html(query, plan_id: uuid.UUID):
 def plan_report_pdf(query, plan_id: uuid.UUID):
     """The same report as an A4 PDF (text extractable)."""
     report = _report(plan_id, query)
-    with _rendering() as rendering:
-        pdf = rendering.report_pdf(report)
+    pdf = _drawn(plan_id, "report.pdf", report, lambda r: r.report_pdf(report), *_asked(query))
     period = report["period"]
     filename = f"plan-review-{plan_id}-{period['from']}-{period['to']}.pdf"
     return Response(

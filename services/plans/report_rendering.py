@@ -34,6 +34,7 @@ from reportlab.platypus import (
 )
 
 from services.plans import charts
+from services.plans.limits import NOTES_PER_REPORT
 
 # -- HTML ---------------------------------------------------------------------------------
 
@@ -67,6 +68,7 @@ def report_html(report: dict) -> str:
     svg = charts.progress_svg(progress)
     return _templates.get_template("review_report.html").render(
         **report,
+        notes_per_report=NOTES_PER_REPORT,
         chart_svg_base64=base64.b64encode(svg).decode(),
         chart_title=charts.chart_title(progress),
         chart_description=charts.describe(progress),
@@ -173,7 +175,7 @@ def _story(report: dict, styles, who: str, period: str) -> list:
                 ["Coach", coach["name"] or f"Staff member {coach['id']}"],
                 ["Organisation", organisation["name"] or str(organisation["id"])],
                 ["Plan", _plan_line(plan)],
-                ["Prepared", _day(report["generated_at"])],
+                ["Prepared", _day(report["prepared_on"])],
             ],
             [45 * mm, width - 45 * mm],
             styles,
@@ -185,6 +187,14 @@ def _story(report: dict, styles, who: str, period: str) -> list:
         story.append(KeepTogether(_goal_block(goal, styles)))
     if not report["goals"]:
         story.append(Paragraph("No goals.", styles["muted"]))
+    if report["goals_not_shown"]:
+        shown, left_out = len(report["goals"]), report["goals_not_shown"]
+        story.append(
+            Paragraph(
+                f"{left_out} more goals are not shown: the report shows the first {shown}.",
+                styles["muted"],
+            )
+        )
 
     attendance, steps = report["attendance"], report["steps"]
     rate = f" ({round(100 * steps['completed'] / steps['due'])}%)" if steps["due"] else ""
@@ -263,11 +273,19 @@ def _goal_block(goal: dict, styles) -> list:
         if note["next_steps"]:
             parts.append("Next steps: " + _text(note["next_steps"]))
         block.append(Paragraph("<br/>".join(parts), styles["body"]))
-    if goal["notes_not_shown"]:
+    if goal["notes_not_shown"] and goal["notes"]:
         block.append(
             Paragraph(f"{goal['notes_not_shown']} earlier notes not shown.", styles["muted"])
         )
-    if not goal["notes"]:
+    elif goal["notes_not_shown"]:
+        block.append(
+            Paragraph(
+                f"{goal['notes_not_shown']} check-in notes about this goal are not shown: the "
+                f"report shows the {NOTES_PER_REPORT} most recent of all its goals.",
+                styles["muted"],
+            )
+        )
+    elif not goal["notes"]:
         block.append(Paragraph("No check-in notes about this goal in the period.", styles["muted"]))
     block.append(Spacer(1, 3 * mm))
     return block

@@ -11,11 +11,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.plans import scoping
+from services.plans.limits import (
+    CHECKINS_LISTED,
+    GOALS_PER_PLAN,
+    NOTES_PER_GOAL,
+    NOTES_PER_REPORT,
+)
 from services.plans.models import (
     CheckIn,
     ClientProfile,
@@ -28,9 +35,6 @@ from services.plans.profiles import display_name
 from services.plans.progress import Period, progress_of
 from shared.auth import Principal
 from shared.errors import Conflict
-
-NOTES_PER_GOAL = 12  # the most recent; the report says how many earlier ones it leaves out
-CHECKINS_LISTED = 200
 
 
 def gather(
@@ -59,8 +63,10 @@ def gather(
     ).all()
     notes = session.get(ReportNotes, plan.id)
     weeks = progress["weekly_completion"]
+    goals = plan.goals[:GOALS_PER_PLAN]  # a plan that grew larger before the limit
     return {
-        "generated_at": now,
+        # a day, not the instant: what the report shows, and all a cached copy must match
+        "prepared_on": now.astimezone(ZoneInfo(plan.timezone)).date(),
         "period": {"from": period.first, "to": period.last},
         "participant": _participant(session, plan),
         "coach": _coach(session, plan),
@@ -73,7 +79,8 @@ def gather(
             "risk_flagged": plan.risk_flagged,
             "timezone": plan.timezone,
         },
-        "goals": [_goal(goal, checkins) for goal in plan.goals],
+        "goals": _goals(goals, checkins),
+        "goals_not_shown": len(plan.goals) - len(goals),
         "attendance": _attendance(checkins, now),
         "checkins": [_checkin_line(c) for c in checkins[-CHECKINS_LISTED:]],
         "checkins_not_listed": max(0, len(checkins) - CHECKINS_LISTED),
@@ -116,13 +123,30 @@ def _organisation(session: Session, tenant_id: uuid.UUID) -> dict:
     return {"id": tenant_id, "name": organisation.name if organisation else None}
 
 
-def _goal(goal, checkins) -> dict:
-    discussed = [
-        c
-        for c in checkins
-        if str(goal.id) in {str(g) for g in (c.goals_discussed or [])}
-        and (c.notes or c.obstacles or c.next_steps)
+def _goals(goals, checkins) -> list[dict]:
+    """Each goal with the notes of the check-ins that discussed it: the
+    ``NOTES_PER_GOAL`` most recent of each goal, and the ``NOTES_PER_REPORT`` most recent
+    of the whole report; each goal says how many of its notes it leaves out."""
+    with_notes = [c for c in checkins if c.notes or c.obstacles or c.next_steps]
+    topics = {c.id: {str(g) for g in (c.goals_discussed or [])} for c in with_notes}
+    discussed = [[c for c in with_notes if str(goal.id) in topics[c.id]] for goal in goals]
+    recent = [notes[-NOTES_PER_GOAL:] for notes in discussed]
+    placed = [
+        (c.starts_at, i, place) for i, notes in enumerate(recent) for place, c in enumerate(notes)
     ]
+    newest_first = sorted(placed, reverse=True)
+    kept = {(i, place) for _, i, place in newest_first[:NOTES_PER_REPORT]}
+    return [
+        _goal(
+            goal,
+            [c for place, c in enumerate(recent[index]) if (index, place) in kept],
+            len(discussed[index]),
+        )
+        for index, goal in enumerate(goals)
+    ]
+
+
+def _goal(goal, shown, discussed: int) -> dict:
     return {
         "id": goal.id,
         "title": goal.title,
@@ -139,9 +163,9 @@ def _goal(goal, checkins) -> dict:
                 "obstacles": c.obstacles,
                 "next_steps": c.next_steps,
             }
-            for c in discussed[-NOTES_PER_GOAL:]
+            for c in shown
         ],
-        "notes_not_shown": max(0, len(discussed) - NOTES_PER_GOAL),
+        "notes_not_shown": discussed - len(shown),
     }
 
 

@@ -7,6 +7,7 @@ import re
 from marshmallow import ValidationError, fields, pre_load, validate, validates_schema
 
 from services.plans.lifecycle import GOAL_STATUSES, PLAN_STATUSES
+from services.plans.limits import TEXT_LENGTH, TITLE_LENGTH
 from services.plans.recurrence import WEEKDAYS
 from shared.pagination import page_of, paged
 from shared.validation import LifeDomain, MultilineText, Schema
@@ -14,8 +15,8 @@ from shared.validation import LifeDomain, MultilineText, Schema
 PRIORITIES = ("low", "medium", "high")
 MODES = ("in_person", "phone", "video")
 LOCAL_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-Title = validate.Length(min=1, max=500)
-LongText = validate.Length(max=5000)
+Title = validate.Length(min=1, max=TITLE_LENGTH)
+LongText = validate.Length(max=TEXT_LENGTH)
 
 
 # -- queries and pages --------------------------------------------------------------------

@@ -39,6 +39,7 @@ def _spec(type_: str, producer: str, consumers: tuple[str, ...], **versions) -> 
 P = payloads
 N, PL, IN = ("notifications",), ("plans",), ("intake",)
 PN = ("plans", "notifications")
+IP = ("intake", "plans")
 # Published for whoever subscribes later: no service handles these yet.
 NOBODY: tuple[str, ...] = ()
 
@@ -72,12 +73,14 @@ CATALOGUE: dict[str, EventSpec] = {
         _spec("checkin.recorded", "plans", N, v1=P.CheckInRecordedV1),
         _spec("checkin.missed", "plans", N, v1=P.CheckInMissedV1),
         _spec("client.risk_flagged", "plans", N, v1=P.RiskFlaggedV1),
+        _spec("client.risk_acknowledged", "plans", N, v1=P.RiskAcknowledgedV1),
         # notifications
         _spec("notification.sent", "notifications", PL, v1=P.NotificationOutcomeV1),
         _spec("notification.failed", "notifications", PL, v1=P.NotificationOutcomeV1),
         _spec("contact.opted_out", "notifications", IN, v1=P.ConsentChangedV1),
         _spec("contact.opted_in", "notifications", IN, v1=P.ConsentChangedV1),
         _spec("client.replied", "notifications", PL, v1=P.ClientRepliedV1),
+        _spec("contact.phone_confirmed", "notifications", IP, v1=P.PhoneConfirmedV1),
     )
 }
 

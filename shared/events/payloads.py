@@ -9,6 +9,9 @@ Payloads carry personal data only where the consuming service needs it (e.g.
 notifications needs an address).
 """
 
+import hashlib
+from datetime import datetime
+
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from shared.domains import LIFE_DOMAINS
@@ -113,6 +116,11 @@ class ClientOnboardedV1(ParticipantFields):
     contact = fields.Nested(ContactSchema, required=True)
     assessment = fields.Nested(AssessmentSummarySchema, required=True)
     referred_by = ReferredBy
+    # Added later, no default (absent from an older producer's event): when the person
+    # confirmed, by replying, that this record is theirs, as intake knows it (the
+    # ``changed_at`` of that ``contact.phone_confirmed``), or null. A projection that
+    # starts at onboarding missed the confirmations that came before.
+    phone_confirmed_at = fields.AwareDateTime(allow_none=True)
 
 
 class PlanCreatedV1(Payload):
@@ -299,7 +307,8 @@ class ConsentChangedV1(Payload):
 class ClientRepliedV1(Payload):
     """A client's reply (SMS, an email link or their own page), once per ``reply_id``.
 
-    ``text`` is health data: present only for ``crisis`` and ``journal``, never logged,
+    ``text`` is health data: present only for ``crisis``, ``journal`` and a ``mood`` with
+    words ("6 bit tired today": the rating and the note), never logged,
     erased with the client. ``rating`` for ``mood``; ``action_id`` and ``occurrence_key``
     (the occurrence's key as plans announced it) for ``done``.
     """
@@ -317,3 +326,44 @@ class ClientRepliedV1(Payload):
         allow_none=True, load_default=None, validate=validate.Length(max=100)
     )
     text = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=1600))
+
+
+class PhoneConfirmedV1(Payload):
+    """Whether the person with the client's phone has confirmed, by replying, that this
+    record is theirs (their texts are filed here), as of ``changed_at``. ``confirmed``
+    false: the person confirmed another record for that number. ``phone_hash`` says which
+    number (``phone_hash(tenant_id, phone)``), so a consumer ignores a confirmation of a
+    number the client no longer has; the number itself is not in the event."""
+
+    client_id = fields.UUID(required=True)
+    confirmed = fields.Boolean(required=True)
+    changed_at = fields.AwareDateTime(required=True)
+    phone_hash = fields.String(required=True, validate=validate.Length(equal=16))
+
+
+def phone_hash(tenant_id, phone: str) -> str:
+    """A short, tenant-keyed digest of a phone number, for ``contact.phone_confirmed``."""
+    return hashlib.sha256(f"{tenant_id}:{phone}".encode()).hexdigest()[:16]
+
+
+def phone_confirmation_applies(
+    confirmation: dict, current_phone_hash: str | None, applied_as_of: datetime | None
+) -> bool:
+    """Whether a loaded ``contact.phone_confirmed`` payload changes a record whose current
+    phone has the digest ``current_phone_hash`` (None: it has no phone) and which last
+    applied one as of ``applied_as_of``: not for a number the client no longer has, and
+    not when a newer one was applied already (events can arrive out of order)."""
+    if current_phone_hash is None or confirmation["phone_hash"] != current_phone_hash:
+        return False
+    return applied_as_of is None or confirmation["changed_at"] >= applied_as_of
+
+
+class RiskAcknowledgedV1(Payload):
+    """A coach cleared the plan's risk flag: they have acted on it. Encouraging nudges
+    held after a crisis message may go again."""
+
+    plan_id = fields.UUID(required=True)
+    client_id = fields.UUID(required=True)
+    reason = fields.String(allow_none=True, load_default=None)
+    acknowledged_by = fields.UUID(allow_none=True, load_default=None)
+    acknowledged_at = fields.AwareDateTime(required=True)

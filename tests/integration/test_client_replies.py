@@ -10,6 +10,7 @@ from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 from werkzeug import Response
 
 from services.notifications.webhook_signature import SIGNATURE_HEADER, compute_signature
@@ -133,9 +134,7 @@ def test_a_crisis_text_at_3am_with_the_cap_reached_is_answered_flagged_alerted_a
     # 2. The coach, at once: by SMS (the coach has a phone) and by email; once.
     assert len([body for to, body in sent if to == COACH_PHONE]) == 1
     alerts = [m for m in smtp.messages if m["To"] == coach["email"]]
-    assert [m["Subject"] for m in alerts] == [
-        f"Urgent: crisis message from client {client['id'][:8]}"
-    ]
+    assert [m["Subject"] for m in alerts] == ["Urgent: Jo Rivers may be in crisis"]
     # 3. The plan is flagged for it.
     flagged = api.call("plans", "GET", f"/v1/plans/{plan['id']}", coach_token).body
     assert (flagged["risk_flagged"], flagged["risk_reason"]) == (True, "crisis_message")
@@ -163,6 +162,41 @@ def test_a_crisis_text_at_3am_with_the_cap_reached_is_answered_flagged_alerted_a
     system.settle()
     assert len(texts_out(httpserver)) == sent_before
     assert len(_journal(api, coach_token, plan["id"])["items"]) == 1
+
+    # A low rating after it: answered kindly, and the crisis stays the plan's reason.
+    text_in(system, "2")
+    system.settle()
+    assert any(to == CLIENT_PHONE and "2/10 sounds hard" in b for to, b in texts_out(httpserver))
+    flagged = api.call("plans", "GET", f"/v1/plans/{plan['id']}", coach_token)
+    assert (flagged.body["risk_flagged"], flagged.body["risk_reason"]) == (True, "crisis_message")
+
+    # Encouragement waits until the coach acknowledges the crisis; then it may go.
+    digest = next(
+        n for n in api.nudges_of(coach_token, client["id"]) if n["kind"] == "weekly_digest"
+    )
+
+    def hold_since():
+        from services.notifications.models import Contact
+
+        with system.runtimes["notifications"].session_factory() as session:
+            contact = session.scalar(
+                select(Contact).where(Contact.client_id == uuid.UUID(client["id"]))
+            )
+            return contact.crisis_hold_since
+
+    assert hold_since() is not None
+    acknowledged = api.call(
+        "plans",
+        "PATCH",
+        f"/v1/plans/{plan['id']}",
+        coach_token,
+        json={"risk_flagged": False},
+        headers={"If-Match": flagged.headers["ETag"]},
+    )
+    assert acknowledged.status == 200, acknowledged.body
+    system.settle()
+    assert hold_since() is None
+    assert digest["state"] == "scheduled"
 
 
 def test_mood_done_and_journal_replies_reach_the_plan_and_are_acknowledged(
@@ -223,9 +257,14 @@ def test_mood_done_and_journal_replies_reach_the_plan_and_are_acknowledged(
     clock.advance(minutes=1)
     text_in(system, "2 rough day")
     system.settle()
-    assert texts_out(httpserver)[-1] == (CLIENT_PHONE, "Thanks, noted 2/10.")
+    to, answer = texts_out(httpserver)[-1]
+    assert to == CLIENT_PHONE and answer.startswith("Thanks for telling us - 2/10 sounds hard.")
+    assert "000" in answer  # where to get help, not just "noted"
     progress = api.call("plans", "GET", f"/v1/plans/{plan['id']}/progress", coach_token).body
     assert [(p["wellbeing"], p["source"]) for p in progress["wellbeing"]] == [(2, "client")]
+    # The words after the number are kept with the rating, for the coach.
+    [entry] = [e for e in _journal(api, coach_token, plan["id"])["items"] if e["intent"] == "mood"]
+    assert (entry["rating"], entry["text"]) == (2, "2 rough day")
     assert progress["risk_flagged"] is True
     risk = [n for n in api.nudges_of(coach_token, client["id"]) if n["kind"] == "risk_alert"]
     assert len(risk) == 1  # a low self-rating alerts the coach like a low check-in
@@ -249,7 +288,7 @@ def test_mood_done_and_journal_replies_reach_the_plan_and_are_acknowledged(
     journal = _journal(api, coach_token, plan["id"])["items"]
     assert [(e["intent"], e["text"], e["rating"]) for e in journal] == [
         ("journal", "Met my sister for coffee", None),
-        ("mood", None, 2),
+        ("mood", "2 rough day", 2),  # the rating and the words with it
         ("done", None, None),
         ("journal", "DONE", None),
     ]
@@ -332,6 +371,37 @@ def test_only_the_clients_coach_and_admins_read_the_journal(api, tenant, system,
     assert api.call("plans", "GET", path).status == 401
     bad = api.call("plans", "GET", f"{path}?cursor=nonsense", coach_token)
     assert bad.status == 400 and "cursor" in bad.body["errors"]
+
+
+def test_the_coach_sees_the_phone_confirmed_by_the_first_reply_and_unconfirmed_once_changed(
+    api, tenant, system, clock
+):
+    coach, coach_token, client, plan = _client_with_coach(api, tenant, system)
+    system.settle()
+
+    def shown() -> tuple[bool, bool]:
+        """In intake's client view, and on the coach's caseload."""
+        view = api.call("intake", "GET", f"/v1/clients/{client['id']}", coach_token)
+        [row] = api.call("plans", "GET", "/v1/caseload", coach_token).body["items"]
+        return view.body["phone_confirmed"], row["phone_confirmed"]
+
+    assert shown() == (False, False)
+    text_in(system, "7")
+    system.settle()
+    assert shown() == (True, True)
+
+    view = api.call("intake", "GET", f"/v1/clients/{client['id']}", coach_token)
+    changed = api.call(
+        "intake",
+        "PATCH",
+        f"/v1/clients/{client['id']}",
+        coach_token,
+        json={"phone": "0400 111 222"},
+        headers={"If-Match": view.headers["ETag"]},
+    )
+    assert changed.status == 200, changed.body
+    system.settle()
+    assert shown() == (False, False)
 
 
 def test_a_reply_held_for_a_retry_in_plans_loses_its_words_when_the_client_is_erased(

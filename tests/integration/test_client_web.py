@@ -18,6 +18,7 @@ from services.notifications.models import Contact
 from services.notifications.nudges import schedule_nudge
 from shared.clock import FrozenClock
 from shared.config import load_settings
+from tests.support.client_links import links
 from tests.support.smtp import free_port
 from tests.support.tools import required_tool
 
@@ -239,3 +240,42 @@ def test_the_clients_own_page_in_a_browser_marks_a_step_done_and_saves_a_mood(
         ("journal", "web", "Met my sister for coffee", None),
         ("mood", "web", None, 6),
     ]
+
+
+@pytest.fixture
+def served_notifications(notifications, port):
+    """The notifications app alone (the single-service harness) on a real HTTP server."""
+    server = make_server("127.0.0.1", port, notifications.app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+    thread.join()
+
+
+def test_a_crisis_note_on_the_page_in_a_browser_answers_at_once_with_numbers_to_tap(
+    notifications, smtp, served_notifications, browser
+):
+    n = notifications
+    tenant = uuid.uuid4()
+    coach = n.staff(tenant)
+    n.onboard(tenant, coach_id=coach, phone=None, consent={"email": True, "sms": False})
+    n.dispatch()
+    [my_page] = links(smtp.messages[-1], "/me/")
+
+    context = browser.new_context(viewport={"width": 375, "height": 740})  # a phone
+    page = context.new_page()
+    page.goto(served_notifications + my_page)
+    page.get_by_label("What would you like your coach to know?").fill("I want to end it all")
+    page.get_by_role("button", name="Send to my coach").click()
+    page.wait_for_url(re.compile(r"noted=crisis$"))
+
+    alert = page.get_by_role("alert")
+    assert alert.inner_text().count("Your coach has been told.") == 1
+    lifeline = alert.get_by_role("link", name="13 11 14")
+    assert lifeline.get_attribute("href") == "tel:131114"
+    assert alert.get_by_role("link", name="000").get_attribute("href") == "tel:000"
+    box = lifeline.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 375  # on screen, to tap
+    assert page.get_by_role("status").inner_text() == "Thank you for telling us."
+    context.close()

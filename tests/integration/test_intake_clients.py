@@ -297,3 +297,17 @@ def test_staff_record_consent_as_records_and_each_change_emits_client_updated(ap
         json={"channel": "email", "granted": True, "method": "form"},
     )
     assert refused.status == 422 and "email" in refused.body["errors"]
+
+
+def test_a_refused_phone_says_the_region_assumed_and_the_forms_expected(api, tenant):
+    token = tenant["token"]
+    refused = api.call("intake", "POST", "/v1/clients", token, json=_referral(phone="07911 123456"))
+    assert refused.status == 422
+    [message] = refused.body["errors"]["phone"]
+    assert "read as a number in AU" in message
+    assert "0412 345 678" in message and "+61412345678" in message
+    # The same mobile written internationally is accepted.
+    accepted = api.call(
+        "intake", "POST", "/v1/clients", token, json=_referral(phone="+44 7911 123456")
+    )
+    assert accepted.status == 201 and accepted.body["phone"] == "+447911123456"

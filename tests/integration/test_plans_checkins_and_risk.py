@@ -246,3 +246,32 @@ def test_client_events_move_close_and_erase_plans(system, settings):
         assert "Their own words" not in str(list(fields))
     erased = app.get(f"/v1/plans/{plan['id']}", headers=headers).get_json()
     assert erased["baseline_ratings"] == {}
+
+
+def test_a_draft_plans_check_ins_are_announced_only_when_it_becomes_active(system, settings):
+    tenant_id, coach_id = uuid.uuid4(), uuid.uuid4()
+    system.runtimes["plans"].clock = FrozenClock(START)
+    client = onboard(system, tenant_id, coach_id)
+    token = token_for(settings, tenant_id, coach_id)
+    plans = system.apps["plans"].test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    plan = plans.get(f"/v1/plans?client_id={client['client_id']}", headers=headers).get_json()
+    plan = plan["items"][0]
+    assert plan["status"] == "draft"
+
+    def checkin(starts):
+        body = {"starts_at": starts.isoformat(), "duration_minutes": 30, "mode": "video"}
+        reply = plans.post(f"/v1/plans/{plan['id']}/checkins", json=body, headers=headers)
+        assert reply.status_code == 201, reply.get_json()
+        return reply.get_json()["id"]
+
+    past, coming = checkin(START - timedelta(hours=1)), checkin(START + timedelta(days=2))
+    # Nothing about a draft plan reaches notifications, so no reminder can go.
+    assert plan_events(system, "checkin.scheduled") == []
+
+    activated = plans.patch(f"/v1/plans/{plan['id']}", json={"status": "active"}, headers=headers)
+    assert activated.status_code == 200
+    types = [e["type"] for e in plan_events(system, "plan.activated", "checkin.scheduled")]
+    assert types == ["plan.activated", "checkin.scheduled"]
+    [announced] = plan_events(system, "checkin.scheduled")
+    assert announced["data"]["checkin_id"] == coming != past

@@ -11,8 +11,11 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import event
 
+from services.plans.models import ClientProfile
 from services.plans.scheduler import PlansScheduler
 from shared.clock import FrozenClock
+from shared.events.payloads import phone_hash
+from tests.support.database import text_values
 from tests.support.plans import deliver, token_for
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
@@ -47,8 +50,13 @@ class Org:
         )
         return staff_id
 
-    def client(self, coach_id, given="Sam", family="Lee", reference=None, aspirations=()):
-        client_id = str(uuid.uuid4())
+    def client(
+        self, coach_id, given="Sam", family="Lee", reference=None, aspirations=(), **onboarded
+    ):
+        """A client onboarded in intake (``onboarded``: their phone, or other fields of the
+        event); returns their id."""
+        client_id = onboarded.pop("client_id", None) or str(uuid.uuid4())
+        phone = onboarded.pop("phone", None)
         clock = self.system.runtimes["plans"].clock
         now, self.onboarded = clock.now, self.onboarded + 1
         clock.set(ONBOARDED + timedelta(minutes=self.onboarded))
@@ -66,6 +74,7 @@ class Org:
                     "given_name": given,
                     "timezone": "Australia/Sydney",
                     "consent": {"email": False, "sms": False},
+                    "phone": phone,
                 },
                 "assessment": {
                     "version": 1,
@@ -74,7 +83,8 @@ class Org:
                     "k10": {"total": 31, "band": "very_high"},
                     "wemwbs": {"total": 38, "band": "low"},
                 },
-            },
+            }
+            | onboarded,
         )
         clock.set(now)
         return client_id
@@ -492,6 +502,111 @@ def test_the_participant_follows_client_updated_and_a_late_older_event_changes_n
     assert "NDIS-2" in page and "NDIS-0" not in page
     row = _caseload(org, org.token(coach))["items"][0]
     assert row["display_name"] == "Jo Rivers-Lee"
+
+
+PHONE, NEW_PHONE = "+61412345678", "+61400111222"
+CONFIRMED_AT = NOW - timedelta(days=2)
+
+
+def _phone_confirmed(org, client_id, *, confirmed=True, at=CONFIRMED_AT, phone=PHONE, tenant=None):
+    """Notifications says whether the person with ``phone`` confirmed the client's record."""
+    tenant = tenant or org.tenant_id
+    data = {
+        "client_id": client_id,
+        "confirmed": confirmed,
+        "changed_at": at.isoformat(),
+        "phone_hash": phone_hash(tenant, phone),
+    }
+    deliver(org.system, "contact.phone_confirmed", tenant, data, producer="notifications")
+
+
+def _phone_changed(org, client_id, coach_id, phone):
+    contact = {"given_name": "Sam", "timezone": "Australia/Sydney", "phone": phone}
+    deliver(
+        org.system,
+        "client.updated",
+        org.tenant_id,
+        {
+            "client_id": client_id,
+            "changed": ["phone"],
+            "coach_id": str(coach_id),
+            "contact": contact | {"consent": {"email": False, "sms": False}},
+        },
+    )
+
+
+def _phone_confirmed_on_caseload(org) -> dict[str, bool]:
+    rows = _caseload(org, org.token(role="org_admin"))["items"]
+    return {row["client_id"]: row["phone_confirmed"] for row in rows}
+
+
+def _profile(org, client_id) -> ClientProfile | None:
+    with org.system.runtimes["plans"].session_factory() as session:
+        return session.get(ClientProfile, (org.tenant_id, uuid.UUID(client_id)))
+
+
+def test_the_caseload_shows_a_confirmed_phone_until_the_number_changes(org):
+    coach = org.staff("Avery Coach")
+    client = org.client(coach, phone=PHONE)
+    no_phone = org.client(coach, given="Cy")
+    assert _phone_confirmed_on_caseload(org) == {client: False, no_phone: False}
+
+    _phone_confirmed(org, client)
+    assert _phone_confirmed_on_caseload(org) == {client: True, no_phone: False}
+    # an older event delivered late (the person chose another record before) changes nothing
+    _phone_confirmed(org, client, confirmed=False, at=CONFIRMED_AT - timedelta(hours=1))
+    assert _phone_confirmed_on_caseload(org)[client] is True
+    # plans keeps the number's digest, never the number
+    assert not [t for t in text_values(org.system, "plans") if "412345678" in t[2]]
+
+    # a new number is not confirmed, and a confirmation of the old one is not one of it
+    _phone_changed(org, client, coach, NEW_PHONE)
+    assert _phone_confirmed_on_caseload(org)[client] is False
+    _phone_confirmed(org, client, at=CONFIRMED_AT + timedelta(hours=1))
+    assert _phone_confirmed_on_caseload(org)[client] is False
+    _phone_confirmed(org, client, phone=NEW_PHONE, at=CONFIRMED_AT + timedelta(hours=2))
+    assert _phone_confirmed_on_caseload(org)[client] is True
+    # the person then confirmed another record for the number
+    _phone_confirmed(
+        org, client, phone=NEW_PHONE, confirmed=False, at=CONFIRMED_AT + timedelta(hours=3)
+    )
+    assert _phone_confirmed_on_caseload(org)[client] is False
+
+    # the same client id under another organisation changes nothing here, nor there
+    other = Org(org.system, org.settings, name="Elsewhere")
+    _phone_confirmed(
+        org, client, phone=NEW_PHONE, at=CONFIRMED_AT + timedelta(hours=4), tenant=other.tenant_id
+    )
+    assert _phone_confirmed_on_caseload(org)[client] is False
+    assert _caseload(other, other.token(role="org_admin"))["items"] == []
+
+
+def test_a_phone_confirmed_before_onboarding_reaches_the_caseload_with_the_onboarding(org):
+    coach = org.staff("Avery Coach")
+    early, unconfirmed = str(uuid.uuid4()), str(uuid.uuid4())
+    # confirmed while only referred: plans has no profile yet, and makes none for it
+    _phone_confirmed(org, early)
+    assert _profile(org, early) is None
+
+    org.client(coach, client_id=early, phone=PHONE, phone_confirmed_at=CONFIRMED_AT.isoformat())
+    org.client(coach, client_id=unconfirmed, phone=PHONE, phone_confirmed_at=None)
+    assert _phone_confirmed_on_caseload(org) == {early: True, unconfirmed: False}
+    # a later event, older than what intake told, changes nothing
+    _phone_confirmed(org, early, confirmed=False, at=CONFIRMED_AT - timedelta(minutes=1))
+    assert _phone_confirmed_on_caseload(org)[early] is True
+
+
+def test_a_confirmation_arriving_after_erasure_brings_nothing_back(org):
+    coach = org.staff("Avery Coach")
+    client = org.client(coach, phone=PHONE)
+    _phone_confirmed(org, client)
+    assert _profile(org, client).phone_confirmed_at is not None
+
+    deliver(org.system, "client.erased", org.tenant_id, {"client_id": client})
+    assert _profile(org, client) is None
+    _phone_confirmed(org, client, at=CONFIRMED_AT + timedelta(hours=1))
+    assert _profile(org, client) is None
+    assert _caseload(org, org.token(role="org_admin"))["items"] == []
 
 
 def test_a_renamed_coach_is_named_in_the_report_and_an_unknown_one_by_id(org):

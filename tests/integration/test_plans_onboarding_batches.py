@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from services.plans.bootstrap import build_runtime
 from services.plans.models import ClientProfile, Goal, Outbox, RecoveryPlan
+from shared.events.payloads import phone_hash
 from shared.messaging.inbox import Disposition
 
 CONTACT = {
@@ -204,3 +205,36 @@ def test_an_erasure_later_in_the_batch_removes_the_profile_drafted_earlier(plans
 
     assert _profile(plans, tenant, client) is None
     assert _profile(plans, tenant, other).given_name == "Sam"
+
+
+def _phone_confirmed(tenant, client, phone: str, at: str) -> bytes:
+    data = {
+        "client_id": str(client),
+        "confirmed": True,
+        "changed_at": at,
+        "phone_hash": phone_hash(tenant, phone),
+    }
+    body = json.loads(_body("contact.phone_confirmed", tenant, data))
+    return json.dumps(body | {"producer": "notifications"}).encode()
+
+
+def test_a_confirmation_in_the_batch_reaches_the_profile_drafted_earlier_not_an_erased_one(
+    plans,
+):
+    tenant, client, erased = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    phone = "+447700900123"
+    with_phone = json.loads(_onboarded(tenant, client))
+    with_phone["data"]["contact"] = CONTACT | {"phone": phone}
+    batch = [
+        (json.dumps(with_phone).encode(), {}),
+        (_phone_confirmed(tenant, client, phone, "2026-11-23T10:01:00+00:00"), {}),
+        (_onboarded(tenant, erased), {}),
+        (_body("client.erased", tenant, {"client_id": str(erased)}), {}),
+        (_phone_confirmed(tenant, erased, phone, "2026-11-23T10:02:00+00:00"), {}),
+    ]
+    assert plans.inbox_processor().process_batch(batch) == [Disposition.PROCESSED] * 5
+
+    profile = _profile(plans, tenant, client)
+    assert profile.phone_confirmed_at.isoformat() == "2026-11-23T10:01:00+00:00"
+    assert profile.phone_hash == phone_hash(tenant, phone)
+    assert _profile(plans, tenant, erased) is None

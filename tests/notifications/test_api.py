@@ -164,3 +164,16 @@ def test_preferences_validate_their_fields(notifications):
     current = n.call("GET", path, admin).json
     assert current["quiet_hours"] == {"start": "21:00", "end": "08:00"}
     assert (current["daily_cap"], current["preferred_channel"]) == (3, "email")
+
+
+def test_the_notifications_list_says_why_a_nudge_waits_in_words(notifications):
+    n = notifications
+    tenant = uuid.uuid4()
+    client = n.onboard(tenant, consent={"email": False, "sms": False})
+    n.dispatch()
+    listed = n.call("GET", f"/v1/clients/{client}/notifications", n.token(tenant)).json
+    [welcome] = [item for item in listed["items"] if item["kind"] == "welcome"]
+    assert (welcome["state"], welcome["reason"]) == ("suppressed", "no_consent")
+    assert welcome["reason_text"] == (
+        "not sent: the client has not consented to any channel it could use"
+    )

@@ -7,78 +7,20 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 import pytest
 
 from services.notifications.client_links import done_token, page_token
-from services.notifications.models import Contact
-from services.notifications.nudges import schedule_nudge
 from services.notifications.templates import render, sample_variables
 from services.notifications.unsubscribe import make_token
-
-BASE = "https://notify.harbour.example"
-LINK = re.compile(re.escape(BASE) + r"(/(?:r|me)/[A-Za-z0-9_.\-]+)")
-
-
-def _links(email, prefix: str) -> list[str]:
-    """The paths of the links in an email's plain text starting with ``prefix``, in order;
-    the same links are in its HTML part."""
-    plain = email.get_body(("plain",)).get_content()
-    html = email.get_body(("html",)).get_content()
-    found = [path for path in LINK.findall(plain) if path.startswith(prefix)]
-    assert found and all(f'href="{BASE}{path}"' in html for path in found)
-    return found
-
-
-def _reminder(n, tenant, client, title="Morning walk"):
-    """An action reminder for an occurrence due in 30 minutes, sent by email now."""
-    action_id = uuid.uuid4()
-    due_at = n.clock() + timedelta(minutes=30)
-    key = due_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
-    n.event(
-        "action.scheduled",
-        tenant,
-        {
-            "action_id": action_id,
-            "goal_id": uuid.uuid4(),
-            "plan_id": uuid.uuid4(),
-            "client_id": client,
-            "title": title,
-            "occurrence_key": key,
-            "due_at": due_at,
-            "timezone": "Australia/Sydney",
-            "reminder_lead_minutes": 60,
-        },
-    )
-    n.dispatch()
-    assert n.nudge(client, "action_reminder").state == "sent"
-    return action_id, key
-
-
-def _replied(n) -> list[dict]:
-    return [event["data"] for event in n.outbox_events("client.replied")]
-
-
-def _mood_prompt(n, tenant, client):
-    """A mood prompt, due now (scheduled as plans' mood-prompt events will schedule it)."""
-    with n.runtime.unit_of_work() as uow:
-        contact = uow.session.get(Contact, (tenant, client))
-        schedule_nudge(uow, contact, "mood_prompt", f"mood:{n.clock().isoformat()}", n.clock())
-        uow.commit()
-    n.dispatch()
-    assert n.nudge(client, "mood_prompt").state == "sent"
-
-
-def _assert_private_page(reply) -> None:
-    assert reply.content_type.startswith("text/html")
-    assert "script-src" not in reply.headers["Content-Security-Policy"]
-    assert "default-src 'none'" in reply.headers["Content-Security-Policy"]
-    assert "frame-ancestors 'none'" in reply.headers["Content-Security-Policy"]
-    assert reply.headers["X-Frame-Options"] == "DENY"
-    assert reply.headers["Referrer-Policy"] == "no-referrer"
-    assert reply.headers["Cache-Control"] == "no-store"
-    assert "<script" not in reply.get_data(as_text=True)
+from tests.support.client_links import (
+    assert_private_page,
+    links,
+    replied,
+    send_mood_prompt,
+    send_reminder,
+)
 
 
 @pytest.fixture
@@ -95,7 +37,7 @@ def client_with_email(notifications, smtp):
 def test_every_client_email_links_to_the_clients_own_page(notifications, client_with_email):
     n = notifications
     _tenant, _coach, _client, welcome = client_with_email
-    [page] = _links(welcome, "/me/")
+    [page] = links(welcome, "/me/")
     reply = n.http.get(page)
     assert reply.status_code == 200
     assert "Hi Jo" in reply.get_data(as_text=True)
@@ -106,9 +48,9 @@ def test_an_i_did_it_link_shows_a_button_on_get_and_records_once_on_post(
 ):
     n = notifications
     tenant, _coach, client, _welcome = client_with_email
-    action_id, key = _reminder(n, tenant, client)
+    action_id, key = send_reminder(n, tenant, client)
     reminder = smtp.messages[-1]
-    [done] = _links(reminder, "/r/")
+    [done] = links(reminder, "/r/")
     assert "I did it" in reminder.get_body(("html",)).get_content()
 
     # A mail scanner (or the client) opens the link: a page with a button, nothing recorded.
@@ -117,13 +59,13 @@ def test_an_i_did_it_link_shows_a_button_on_get_and_records_once_on_post(
         assert shown.status_code == 200
         assert "Morning walk" in shown.get_data(as_text=True)
         assert f'<form method="post" action="{done}">' in shown.get_data(as_text=True)
-        _assert_private_page(shown)
-    assert _replied(n) == []
+        assert_private_page(shown)
+    assert replied(n) == []
 
     pressed = n.http.post(done)
     assert pressed.status_code == 200 and "marked done" in pressed.get_data(as_text=True)
-    _assert_private_page(pressed)
-    [reply] = _replied(n)
+    assert_private_page(pressed)
+    [reply] = replied(n)
     assert (reply["intent"], reply["channel"]) == ("done", "email")
     assert (reply["action_id"], reply["occurrence_key"]) == (str(action_id), key)
     assert reply["client_id"] == str(client)
@@ -133,7 +75,7 @@ def test_an_i_did_it_link_shows_a_button_on_get_and_records_once_on_post(
     assert again.status_code == 200 and "Already noted" in again.get_data(as_text=True)
     opened = n.http.get(done).get_data(as_text=True)
     assert "Already noted" in opened and "<form" not in opened
-    assert len(_replied(n)) == 1
+    assert len(replied(n)) == 1
     # No text message answers an email link.
     assert [x.kind for x in n.nudges(client) if x.kind.endswith("_ack")] == []
 
@@ -143,9 +85,9 @@ def test_the_page_and_the_link_say_done_once_the_occurrence_is_completed(
 ):
     n = notifications
     tenant, _coach, client, _welcome = client_with_email
-    action_id, key = _reminder(n, tenant, client)
-    [done] = _links(smtp.messages[-1], "/r/")
-    [page] = _links(smtp.messages[-1], "/me/")
+    action_id, key = send_reminder(n, tenant, client)
+    [done] = links(smtp.messages[-1], "/r/")
+    [page] = links(smtp.messages[-1], "/me/")
     assert 'aria-label="Mark Morning walk' in n.http.get(page).get_data(as_text=True)
     # The coach marked it done (plans tells notifications): nothing more to record.
     n.event(
@@ -163,7 +105,7 @@ def test_the_page_and_the_link_say_done_once_the_occurrence_is_completed(
         },
     )
     assert "Already noted" in n.http.post(done).get_data(as_text=True)
-    assert _replied(n) == []
+    assert replied(n) == []
     shown = n.http.get(page).get_data(as_text=True)
     assert "Done &#10003;" in shown and "Mark Morning walk" not in shown
 
@@ -173,9 +115,9 @@ def test_a_tampered_or_foreign_token_gets_a_clear_400_page_and_records_nothing(
 ):
     n = notifications
     tenant, _coach, client, _welcome = client_with_email
-    _reminder(n, tenant, client)
-    [done] = _links(smtp.messages[-1], "/r/")
-    [page] = _links(smtp.messages[-1], "/me/")
+    send_reminder(n, tenant, client)
+    [done] = links(smtp.messages[-1], "/r/")
+    [page] = links(smtp.messages[-1], "/me/")
     token = done.removeprefix("/r/")
     tampered = token[:-3] + ("AAA" if token[-3:] != "AAA" else "BBB")
     unsubscribe = make_token(n.settings.jwt_secret, tenant, client)
@@ -193,8 +135,8 @@ def test_a_tampered_or_foreign_token_gets_a_clear_400_page_and_records_nothing(
             refused = n.http.open(path + suffix, method=method, data={"rating": "5"})
             assert refused.status_code == 400, (path, method)
             assert "This link is not valid" in refused.get_data(as_text=True)
-            _assert_private_page(refused)
-    assert _replied(n) == []
+            assert_private_page(refused)
+    assert replied(n) == []
 
 
 def test_an_expired_link_gets_a_clear_410_page_and_records_nothing(
@@ -202,9 +144,9 @@ def test_an_expired_link_gets_a_clear_410_page_and_records_nothing(
 ):
     n = notifications
     tenant, _coach, client, _welcome = client_with_email
-    _reminder(n, tenant, client)
-    [done] = _links(smtp.messages[-1], "/r/")
-    [page] = _links(smtp.messages[-1], "/me/")
+    send_reminder(n, tenant, client)
+    [done] = links(smtp.messages[-1], "/r/")
+    [page] = links(smtp.messages[-1], "/me/")
     n.clock.advance(days=7, minutes=1)
     for refused in (n.http.get(done), n.http.post(done)):
         assert refused.status_code == 410
@@ -216,7 +158,7 @@ def test_an_expired_link_gets_a_clear_410_page_and_records_nothing(
         n.http.post(page + "/mood", data={"rating": "5", "form_id": uuid.uuid4()}).status_code
         == 410
     )
-    assert _replied(n) == []
+    assert replied(n) == []
 
 
 def test_a_link_of_an_erased_or_unknown_client_gets_a_404_page(
@@ -224,12 +166,19 @@ def test_a_link_of_an_erased_or_unknown_client_gets_a_404_page(
 ):
     n = notifications
     tenant, _coach, client, _welcome = client_with_email
-    _reminder(n, tenant, client)
-    [done] = _links(smtp.messages[-1], "/r/")
-    [page] = _links(smtp.messages[-1], "/me/")
-    stranger = page_token(n.settings.jwt_secret, n.clock(), tenant, uuid.uuid4())
+    send_reminder(n, tenant, client)
+    [done] = links(smtp.messages[-1], "/r/")
+    [page] = links(smtp.messages[-1], "/me/")
+    stranger = page_token(n.settings.jwt_secret, n.clock(), tenant, uuid.uuid4(), email=None)
     other_tenant = done_token(
-        n.settings.jwt_secret, n.clock(), uuid.uuid4(), client, uuid.uuid4(), uuid.uuid4(), "k"
+        n.settings.jwt_secret,
+        n.clock(),
+        uuid.uuid4(),
+        client,
+        uuid.uuid4(),
+        uuid.uuid4(),
+        "k",
+        email=None,
     )
     for refused in (n.http.get(f"/me/{stranger}"), n.http.post(f"/r/{other_tenant}")):
         assert refused.status_code == 404
@@ -243,7 +192,7 @@ def test_a_link_of_an_erased_or_unknown_client_gets_a_404_page(
         assert refused.status_code == 404
         assert "no longer valid" in refused.get_data(as_text=True)
         assert "Jo" not in refused.get_data(as_text=True)
-    assert _replied(n) == []
+    assert replied(n) == []
 
 
 def test_a_mood_prompt_email_carries_ten_rating_links_and_a_rating_is_recorded_once(
@@ -251,21 +200,21 @@ def test_a_mood_prompt_email_carries_ten_rating_links_and_a_rating_is_recorded_o
 ):
     n = notifications
     tenant, _coach, client, _welcome = client_with_email
-    _mood_prompt(n, tenant, client)
+    send_mood_prompt(n, tenant, client)
     prompt = smtp.messages[-1]
     assert prompt["Subject"] == "How are you feeling today?"
-    ratings = _links(prompt, "/r/")
+    ratings = links(prompt, "/r/")
     assert len(ratings) == 10
     html = prompt.get_body(("html",)).get_content()
     assert [int(label) for label in re.findall(r'">(\d+)</a>', html)] == list(range(1, 11))
 
     seven = ratings[6]
     assert "Save 7 out of 10" in n.http.get(seven).get_data(as_text=True)
-    assert _replied(n) == []
+    assert replied(n) == []
     assert "Noted: 7 out of 10" in n.http.post(seven).get_data(as_text=True)
     assert "Already noted" in n.http.post(seven).get_data(as_text=True)
     n.http.post(ratings[7])  # changed their mind: 8 is another answer
-    assert [(r["intent"], r["rating"], r["channel"]) for r in _replied(n)] == [
+    assert [(r["intent"], r["rating"], r["channel"]) for r in replied(n)] == [
         ("mood", 7, "email"),
         ("mood", 8, "email"),
     ]
@@ -274,7 +223,8 @@ def test_a_mood_prompt_email_carries_ten_rating_links_and_a_rating_is_recorded_o
 def test_a_mood_prompt_by_sms_asks_for_a_number():
     rendered = render("mood_prompt", "sms", sample_variables("mood_prompt", "sms"))
     assert rendered.text.startswith(
-        "Hi Sam. How are you feeling today, from 1 to 10? Reply with a number."
+        "Harbour Recovery Services: Hi Sam. How are you feeling today, from 1 to 10? "
+        "Reply with a number."
     )
 
 
@@ -283,10 +233,10 @@ def test_the_clients_page_records_done_mood_and_journal_like_a_text_would(
 ):
     n = notifications
     tenant, _coach, client, _welcome = client_with_email
-    action_id, key = _reminder(n, tenant, client, title="Call <the> housing service")
-    [page] = _links(smtp.messages[-1], "/me/")
+    action_id, key = send_reminder(n, tenant, client, title="Call <the> housing service")
+    [page] = links(smtp.messages[-1], "/me/")
     shown = n.http.get(page)
-    _assert_private_page(shown)
+    assert_private_page(shown)
     html = shown.get_data(as_text=True)
     assert '<html lang="en">' in html
     assert "Call &lt;the&gt; housing service" in html and "<the>" not in html
@@ -307,7 +257,7 @@ def test_the_clients_page_records_done_mood_and_journal_like_a_text_would(
     note = {"text": "Met my sister for coffee", "form_id": form_id}
     assert n.http.post(page + "/journal", data=note).headers["Location"].endswith("noted=journal")
 
-    replies = _replied(n)
+    replies = replied(n)
     assert [(r["intent"], r["channel"]) for r in replies] == [
         ("done", "web"),
         ("mood", "web"),
@@ -324,14 +274,14 @@ def test_a_journal_note_naming_a_crisis_gets_the_crisis_text_and_alerts_the_coac
     caplog.set_level(logging.DEBUG)
     n = notifications
     tenant, coach, client, welcome = client_with_email
-    [page] = _links(welcome, "/me/")
+    [page] = links(welcome, "/me/")
     note = {"text": "Some days I feel I can't go on.", "form_id": uuid.uuid4()}
     posted = n.http.post(page + "/journal", data=note)
     assert posted.headers["Location"].endswith("noted=crisis")
     shown = n.http.get(page + "?noted=crisis").get_data(as_text=True)
-    assert "If you are in danger call 000 now" in shown
+    assert 'If you are in danger call <a href="tel:000">000</a> now' in shown
 
-    [reply] = _replied(n)
+    [reply] = replied(n)
     assert (reply["intent"], reply["channel"], reply["text"]) == (
         "crisis",
         "web",
@@ -343,8 +293,13 @@ def test_a_journal_note_naming_a_crisis_gets_the_crisis_text_and_alerts_the_coac
     alert = n.nudge(client, "crisis_alert")
     assert (alert.state, alert.staff_id) == ("sent", coach)
     sent_to = {m["To"]: m["Subject"] for m in smtp.messages[1:]}
-    assert sent_to["casey.coach@harbour.example"].startswith("Urgent: crisis message from")
-    assert "can't go on" not in caplog.text and "feel I can" not in caplog.text
+    assert sent_to["casey.coach@harbour.example"] == "Urgent: Jo may be in crisis"
+    ours = "\n".join(
+        f"{r.getMessage()} {r.__dict__}"
+        for r in caplog.records
+        if r.name.startswith(("services", "shared"))  # not the test's own SMTP server
+    )
+    assert "can't go on" not in ours and "feel I can" not in ours
 
 
 @pytest.mark.parametrize(
@@ -364,13 +319,13 @@ def test_a_form_that_cannot_be_used_gets_a_422_page_naming_the_field(
 ):
     n = notifications
     _tenant, _coach, _client, welcome = client_with_email
-    [page] = _links(welcome, "/me/")
+    [page] = links(welcome, "/me/")
     data = {"form_id": str(uuid.uuid4())} | form if path != "/done" else form
     refused = n.http.post(page + path, data=data)
     assert refused.status_code == 422
     assert f"({field})" in refused.get_data(as_text=True)
-    _assert_private_page(refused)
-    assert _replied(n) == []
+    assert_private_page(refused)
+    assert replied(n) == []
 
 
 def test_a_done_for_a_step_not_on_the_clients_page_gets_a_404_page(
@@ -378,21 +333,21 @@ def test_a_done_for_a_step_not_on_the_clients_page_gets_a_404_page(
 ):
     n = notifications
     tenant, _coach, _client, welcome = client_with_email
-    [page] = _links(welcome, "/me/")
+    [page] = links(welcome, "/me/")
     # Another client's step, in the same organisation.
     other = n.onboard(tenant, phone=None)
-    action_id, key = _reminder(n, tenant, other)
+    action_id, key = send_reminder(n, tenant, other)
     refused = n.http.post(page + "/done", data={"action_id": action_id, "occurrence_key": key})
     assert refused.status_code == 404
     assert "Morning walk" not in refused.get_data(as_text=True)
-    assert _replied(n) == []
+    assert replied(n) == []
 
 
 def test_a_done_for_a_cancelled_step_gets_a_404_page(notifications, client_with_email, smtp):
     n = notifications
     tenant, _coach, client, _welcome = client_with_email
-    action_id, key = _reminder(n, tenant, client)
-    [page] = _links(smtp.messages[-1], "/me/")
+    action_id, key = send_reminder(n, tenant, client)
+    [page] = links(smtp.messages[-1], "/me/")
     n.event(
         "action.cancelled",
         tenant,
@@ -410,4 +365,4 @@ def test_a_done_for_a_cancelled_step_gets_a_404_page(notifications, client_with_
     assert "Mark Morning walk" not in n.http.get(page).get_data(as_text=True)
     refused = n.http.post(page + "/done", data={"action_id": action_id, "occurrence_key": key})
     assert refused.status_code == 404
-    assert _replied(n) == []
+    assert replied(n) == []

@@ -126,6 +126,7 @@ def test_every_stop_word_is_understood(word):
 def test_one_click_unsubscribe(notifications, smtp):
     n = notifications
     tenant = uuid.uuid4()
+    n.staff(tenant, organisation_name="Harbour Recovery")
     client = n.onboard(tenant, email="jo@example.net")
     n.dispatch()
     url = smtp.messages[0]["List-Unsubscribe"].strip("<>")
@@ -134,6 +135,7 @@ def test_one_click_unsubscribe(notifications, smtp):
     page = n.http.get(path)
     assert page.status_code == 200 and page.content_type.startswith("text/html")
     assert b'<form method="post"' in page.data and b"Unsubscribe</button>" in page.data
+    assert b"no more emails from Harbour Recovery" in page.data  # who, not "your service"
     with n.runtime.session_factory() as session:  # a GET (link scanner) changes nothing
         assert suppressions.suppression_of(session, tenant, "email", "jo@example.net") is None
 

@@ -130,7 +130,7 @@ def test_an_sms_prompt_says_the_design_wording(notifications_with_sms, httpserve
     n.dispatch()
     bodies = [parse_qs(req.get_data(as_text=True))["Body"][0] for req, _ in httpserver.log]
     assert bodies[-1] == (
-        "Hi Jo. How are you feeling today, from 1 to 10? Reply with a number. "
+        "your coaching service: Hi Jo. How are you feeling today, from 1 to 10? Reply with a number. "
         "Reply STOP to opt out."
     )
     [sent] = _prompts(n, client, "sent")

@@ -36,11 +36,12 @@ def test_the_clients_pages_with_a_valid_link_never_get_a_server_error(notificati
     """The public pages behind a real signed link: generated forms reach the recording."""
     n = notifications
     tenant = uuid.uuid4()
-    client = n.onboard(tenant)
+    email = "jo.fuzz@example.net"
+    client = n.onboard(tenant, email=email)
     secret, now = n.settings.jwt_secret, n.clock()
     for token in (
-        client_links.page_token(secret, now, tenant, client),
-        client_links.rating_token(secret, now, tenant, client, uuid.uuid4(), 7),
+        client_links.page_token(secret, now, tenant, client, email=email),
+        client_links.rating_token(secret, now, tenant, client, uuid.uuid4(), 7, email=email),
     ):
         statuses = assert_no_server_errors(
             n.app, {}, max_examples=10, path_parameters={"token": token}

@@ -135,12 +135,17 @@ def test_a_crisis_at_3am_with_the_cap_reached_and_a_pause_is_answered_and_the_co
     texts = _texts(provider)
     assert (NUMBER, "If you are in danger call 000 now, or Lifeline on 13 11 14 (24/7). "
             "Your coach has been told.") in texts  # fmt: skip
-    # The coach at once, by SMS and by email, naming no client and quoting nothing.
+    # The coach at once, by SMS and by email: who (as the caseload names them), their
+    # phone, the time and a link; only the email quotes the words.
     [to_coach] = [body for to, body in texts if to == COACH_PHONE]
-    assert to_coach.startswith("Urgent:") and "can't go on" not in to_coach
+    assert to_coach.startswith("Urgent: Jo (+61412345678) sent a message at Wed 01 Jul, 03:00")
+    assert "can't go on" not in to_coach and "/alerts/" in to_coach
     [alert] = [m for m in smtp.messages if m["To"] == "casey.coach@harbour.example"]
-    assert alert["Subject"].startswith("Urgent: crisis message")
-    assert "can't go on" not in alert.as_string() and "Jordan" not in alert.as_string()
+    assert alert["Subject"] == "Urgent: Jo may be in crisis"
+    body = alert.get_body(("plain",)).get_content()
+    assert "Jo (+61412345678)" in body and "03:00 (Australia/Sydney)" in body
+    assert 'They wrote: "I really can\'t go on anymore."' in body
+    assert "client " + str(client)[:8] not in alert.as_string()
 
     # Plans hears of it once, with the words (they become a journal entry there).
     [replied] = n.outbox_events("client.replied")
@@ -181,8 +186,9 @@ def test_a_crisis_at_3am_with_the_cap_reached_and_a_pause_is_answered_and_the_co
     assert n.nudges(client, "risk_alert") == []
     assert len(n.nudges(client, "crisis_alert")) == 2
 
-    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
-    assert "client reply recorded" in logged
+    ours = [r for r in caplog.records if r.name.startswith(("services", "shared"))]
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in ours)
+    assert "inbound sms" in logged
     for secret in ("go on anymore", NUMBER, COACH_PHONE):
         assert secret not in logged
 
@@ -265,6 +271,39 @@ def test_done_after_an_sms_reminder_names_that_occurrence_and_without_one_is_a_j
     assert n.outbox_events("client.replied")[-1]["data"]["intent"] == "journal"
 
 
+def test_done_texted_after_an_email_reminder_counts_like_after_a_text(
+    notifications_with_sms, provider, smtp
+):
+    n = notifications_with_sms
+    tenant = uuid.uuid4()
+    _coach, client = _coach_and_client(n, tenant)  # email is the preferred channel
+    n.dispatch()
+    action_id = uuid.uuid4()
+    due_at = n.clock() + timedelta(minutes=30)
+    n.event(
+        "action.scheduled",
+        tenant,
+        {
+            "action_id": action_id,
+            "goal_id": uuid.uuid4(),
+            "plan_id": uuid.uuid4(),
+            "client_id": client,
+            "title": "Morning walk",
+            "occurrence_key": "2026-07-01T02:30",
+            "due_at": due_at,
+            "timezone": "Australia/Sydney",
+            "reminder_lead_minutes": 60,
+        },
+    )
+    n.dispatch()
+    assert n.nudge(client, "action_reminder").channel == "email"
+    _text(n, "done")
+    n.dispatch()
+    [done] = [e["data"] for e in n.outbox_events("client.replied")]
+    assert (done["intent"], done["action_id"]) == ("done", str(action_id))
+    assert _texts(provider)[-1] == (NUMBER, "Well done \u2014 'Morning walk' marked done.")
+
+
 def test_yes_after_an_sms_reminder_is_done_but_from_a_suppressed_number_opts_back_in(
     notifications_with_sms, provider
 ):
@@ -286,26 +325,6 @@ def test_yes_after_an_sms_reminder_is_done_but_from_a_suppressed_number_opts_bac
     assert len(n.outbox_events("contact.opted_in")) == 1
     with n.runtime.session_factory() as session:
         assert suppressions.suppression_of(session, tenant, "sms", NUMBER) is None
-
-
-def test_a_number_two_organisations_know_belongs_to_the_one_that_texted_it_last(
-    notifications_with_sms, provider
-):
-    n = notifications_with_sms
-    first, second = uuid.uuid4(), uuid.uuid4()
-    client_of_first = n.onboard(first, phone=NUMBER, preferred_name="Jo")
-    _preferences(n, first, client_of_first, preferred_channel="sms")
-    n.dispatch()
-    n.clock.advance(minutes=5)
-    client_of_second = n.onboard(second, phone=NUMBER)
-    _preferences(n, second, client_of_second, preferred_channel="sms")
-    n.dispatch()
-    _text(n, "8")
-    [replied] = n.outbox_events("client.replied")
-    assert (replied["tenant_id"], replied["data"]["client_id"]) == (
-        str(second),
-        str(client_of_second),
-    )
 
 
 def test_a_text_from_an_unknown_number_or_a_blank_one_records_nothing(
@@ -350,7 +369,9 @@ def test_crisis_settings_are_the_organisations_own(notifications_with_sms, provi
     n.dispatch()
     _text(n, "I'm in a dark place")
     n.dispatch()
-    assert n.nudge(client, "crisis_text").body == "Call Harbour's crisis line on 1800 000 111 now."
+    assert n.nudge(client, "crisis_text").body == (
+        "Call Harbour's crisis line on 1800 000 111 now. Your coach has been told."
+    )
 
     restored = n.call("PUT", path, admin, json={"phrases": None, "crisis_text": None})
     assert restored.json["phrases_are_default"] and restored.json["text_is_default"]

@@ -246,3 +246,69 @@ def test_a_client_onboarded_again_after_discharge_is_welcomed_again(notification
     n.dispatch()
     assert [w.state for w in n.nudges(client, "welcome")] == ["sent", "sent"]
     assert len(smtp.messages) == 2
+
+
+def test_a_check_in_booked_for_tomorrow_morning_skips_its_day_ahead_notice(notifications):
+    n = notifications
+    tenant = uuid.uuid4()
+    client = n.refer(tenant)
+    checkin = uuid.uuid4()
+    starts = n.clock() + timedelta(hours=10)  # the 24 h notice's moment was 14 h ago
+    n.event("checkin.scheduled", tenant, _checkin(client, checkin, starts))
+    assert [starts - r.due_at for r in n.nudges(client, "checkin_reminder")] == [
+        timedelta(minutes=60)
+    ]
+    # Booked within the hour: the one-hour reminder still goes, late or not.
+    soon = uuid.uuid4()
+    n.event("checkin.scheduled", tenant, _checkin(client, soon, n.clock() + timedelta(minutes=30)))
+    assert len([r for r in n.nudges(client, "checkin_reminder") if r.subject_id == soon]) == 1
+
+
+def test_day_one_setup_messages_leave_the_daily_cap_to_the_reminders(notifications, smtp):
+    """The default cap of 3: the welcome and plan-ready message do not use it up, so the
+    first check-in reminder, step reminder and mood prompt all go on day one."""
+    n = notifications
+    tenant = uuid.uuid4()
+    client = n.onboard(tenant)  # 12:00 in Sydney: no quiet hours now
+    plan = uuid.uuid4()
+    n.event(
+        "plan.activated",
+        tenant,
+        {"plan_id": plan, "client_id": client, "coach_id": uuid.uuid4(), "goal_count": 2},
+    )
+    n.event(
+        "checkin.scheduled",
+        tenant,
+        _checkin(client, uuid.uuid4(), n.clock() + timedelta(minutes=50)),
+    )
+    due = n.clock() + timedelta(minutes=30)
+    n.event(
+        "action.scheduled",
+        tenant,
+        {
+            "action_id": uuid.uuid4(),
+            "goal_id": uuid.uuid4(),
+            "plan_id": plan,
+            "client_id": client,
+            "title": "Call the housing service",
+            "occurrence_key": "k1",
+            "due_at": due,
+            "timezone": "Australia/Sydney",
+            "reminder_lead_minutes": 60,
+        },
+    )
+    from services.notifications.nudges import schedule_nudge
+
+    with n.runtime.unit_of_work() as uow:
+        contact = uow.session.get(Contact, (tenant, client))
+        schedule_nudge(uow, contact, "mood_prompt", "mood:day-one", n.clock())
+        uow.commit()
+    n.dispatch()
+    states = {r.kind: r.state for r in n.nudges(client) if r.kind != "weekly_digest"}
+    assert states == {
+        "welcome": "sent",
+        "plan_ready": "sent",
+        "checkin_reminder": "sent",
+        "action_reminder": "sent",
+        "mood_prompt": "sent",
+    }

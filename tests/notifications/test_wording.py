@@ -171,11 +171,27 @@ def _content(message, subtype: str) -> str:
     return message.get_body((subtype,)).get_content().replace("\r\n", "\n")
 
 
-def _inbound(n, body: str):
+def _code_of(n, tenant, client) -> str:
+    from services.notifications.models import Contact
+
+    with n.runtime.session_factory() as session:
+        return session.get(Contact, (tenant, client)).phone_code
+
+
+def _to_unknown_numbers(n) -> list:
+    from sqlalchemy import select
+
+    from services.notifications.models import Nudge
+
+    with n.runtime.session_factory() as session:
+        return list(session.scalars(select(Nudge).where(Nudge.audience == "number")))
+
+
+def _inbound(n, body: str, sender: str = "+61412345678"):
     form = {
         "MessageSid": f"SM{uuid.uuid4().hex}",
         "AccountSid": "AC0123456789",
-        "From": "+61412345678",
+        "From": sender,
         "To": "+61400000000",
         "Body": body,
     }
@@ -205,7 +221,7 @@ def test_every_kind_on_every_channel_says_every_variable(notifications_with_sms,
     for keyword in ("HELP", "STOP", "START"):  # the replies, one at a time
         _inbound(n, keyword)
         n.dispatch()
-    for reply in ("7", "DONE", "Went to the garden, felt good"):  # answered, each
+    for reply in ("7", "DONE", "Went to the garden, felt good", "2"):  # answered, each
         _inbound(n, reply)
         n.dispatch()
     # Sunday 17:00 local: the week's digest says what the week held; the mood prompt asks.
@@ -219,6 +235,12 @@ def test_every_kind_on_every_channel_says_every_variable(notifications_with_sms,
     _inbound(n, "I can't go on")
     _crisis_from_the_web(n, tenant, by_email)
     n.dispatch()
+    # Another within the quarter hour: one follow-up alert when it ends. And one from a
+    # number we have no record of: the crisis text goes back all the same.
+    _inbound(n, "I can't go on")
+    _inbound(n, "I can't go on", sender="+61400999888")
+    n.clock.advance(minutes=16)
+    n.dispatch()
 
     nudges = [nudge for client in (by_email, by_sms) for nudge in n.nudges(client)]
     waiting = [(r.kind, r.state, r.reason) for r in nudges if r.state != "sent"]
@@ -227,6 +249,13 @@ def test_every_kind_on_every_channel_says_every_variable(notifications_with_sms,
         sorted(waiting)
         == [("mood_prompt", "scheduled", None)] * 2 + [("weekly_digest", "scheduled", None)] * 2
     )
+    # A second record with the client's phone: its texts carry a code, and the person
+    # confirms it by replying with that code.
+    family = n.onboard(tenant, coach, email=None, consent={"email": False, "sms": True})
+    n.dispatch()
+    _inbound(n, f"YES {_code_of(n, tenant, family)}")
+    n.dispatch()
+    nudges += n.nudges(family, "phone_confirmed_ack") + _to_unknown_numbers(n)
     assert [(r.kind, r.reason) for r in nudges if r.reason] == []  # no fallback anywhere
     assert {(r.kind, r.channel) for r in nudges} == {
         (kind, channel) for kind, spec in KINDS.items() for channel in spec.channels

@@ -51,7 +51,9 @@ class NotificationsHarness:
         assert outcome == Disposition.PROCESSED, outcome
         return envelope
 
-    def onboard(self, tenant_id, coach_id=None, *, client_id=None, **contact) -> uuid.UUID:
+    def onboard(
+        self, tenant_id, coach_id=None, *, client_id=None, family_name=None, **contact
+    ) -> uuid.UUID:
         client_id = client_id or uuid.uuid4()
         details = contact_details(**contact)
         self.event(
@@ -63,7 +65,8 @@ class NotificationsHarness:
                 "timezone": details["timezone"],
                 "contact": details,
                 "assessment": {"version": 1, "domain_ratings": {"housing": 5}},
-            },
+            }
+            | ({"family_name": family_name} if family_name else {}),
         )
         return client_id
 

@@ -75,3 +75,28 @@ def test_the_life_domains_are_the_vocabulary_the_code_has():
 
     documented = re.findall(r"`([a-z_]+)`", _section("7").split("**Configuration**")[0])
     assert documented == list(LIFE_DOMAINS)
+
+
+def test_the_documented_plan_limits_and_drawing_slots_are_the_codes():
+    from services.plans import drawing, limits
+
+    rules = _section("5")
+    for phrase in (
+        f"{limits.GOALS_PER_PLAN} goals per plan",
+        f"the first {limits.GOALS_PER_PLAN} of intake's",
+        f"{limits.STEPS_PER_GOAL} action steps per goal",
+        f"{limits.CHECKINS_PER_PLAN} check-ins per plan",
+        f"titles up to {limits.TITLE_LENGTH} characters",
+        f"check-in notes up to {limits.TEXT_LENGTH:,}",
+        f"recommendations up to {limits.REPORT_NOTES_LENGTH:,}",
+        f"the {limits.NOTES_PER_GOAL} most",
+        f"{limits.NOTES_PER_REPORT} in all",
+        f"the {limits.CHECKINS_LISTED} most recent",
+        f"charts {limits.GOALS_CHARTED} goals",
+        f"`DRAWINGS_AT_ONCE = {drawing.DRAWINGS_AT_ONCE}`",
+        f"waits {drawing.SHARE_WAIT_SECONDS:g} s for one of its own",
+        f"waits {drawing.BUSY_WAIT_SECONDS:g} s for any slot",
+        f"({drawing.KEPT_DRAWINGS} drawings, {drawing.KEPT_BYTES // 2**20} MiB, "
+        f"{drawing.KEPT_SECONDS / 60:g} minutes",
+    ):
+        assert phrase in " ".join(rules.split()), phrase

@@ -80,7 +80,7 @@ AWKWARD = [
     "12:30\n",
     "intake",
 ]
-TEXTS = ("text", "person@example.org", "12:30")
+TEXTS = ("text", "person@example.org", "12:30", "0123456789abcdef")
 
 
 def _valid(field: fields.Field):

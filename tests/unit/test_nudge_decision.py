@@ -244,11 +244,11 @@ def test_a_half_set_organisation_floor_is_no_floor():
 
 
 def test_below_the_daily_cap_a_nudge_goes():
-    assert decide(nudge(), client(daily_cap=3), sent_today=2).action == "send"
+    assert decide(nudge("goal_celebration"), client(daily_cap=3), sent_today=2).action == "send"
 
 
 def test_at_the_daily_cap_a_nudge_waits_for_the_first_allowed_minute_of_tomorrow():
-    assert decide(nudge(), client(daily_cap=3), sent_today=3) == Decision(
+    assert decide(nudge("goal_celebration"), client(daily_cap=3), sent_today=3) == Decision(
         "defer", channel="email", reason="daily_cap", until=local("2026-07-02T08:00")
     )
 
@@ -259,7 +259,14 @@ def test_quiet_hours_are_the_reason_at_night_even_over_the_cap():
 
 
 def test_a_cap_of_nought_holds_every_nudge():
-    assert decide(nudge(), client(daily_cap=0), sent_today=0).reason == "daily_cap"
+    assert (
+        decide(nudge("goal_celebration"), client(daily_cap=0), sent_today=0).reason == "daily_cap"
+    )
+
+
+@pytest.mark.parametrize("kind", ["welcome", "plan_ready"])
+def test_setting_up_is_never_held_by_the_cap(kind):
+    assert decide(nudge(kind), client(daily_cap=1), sent_today=1).action == "send"
 
 
 # -- 6. reminders whose moment has passed ----------------------------------------------------

@@ -107,7 +107,8 @@ def test_the_svg_has_a_title_naming_the_period_and_a_description():
     root = ET.fromstring(svg)
     title, desc = root.find(f"{SVG}title"), root.find(f"{SVG}desc")
     assert title.text == "Recovery plan progress, 2 Mar 2026 to 25 May 2026"
-    assert "Wellbeing at a check-in: 1 readings" in desc.text
+    assert "Wellbeing at a check-in: 1 reading, 5 out of 10 on 3 Mar 2026." in desc.text
+    assert "Steps completed: 3 of 4 over 1 week." in desc.text
     assert "Join a <walking> group & keep going" in desc.text  # escaped in the markup
     assert b"&lt;walking&gt; group &amp; keep going" in svg
     assert root.get("aria-labelledby") == title.get("id")
@@ -147,3 +148,17 @@ def test_a_year_of_readings_and_a_single_one_both_draw(tmp_path):
     assert len(months & set(_tick_labels(root))) >= 4  # spread over the year
     png = progress_png(_readable([_point(3, 5, "checkin")]))
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_a_period_starting_midweek_shows_its_first_weeks_bar_whole():
+    import matplotlib.dates as mdates
+
+    from services.plans.charts import _figure
+
+    progress = _readable([_point(4, 5, "checkin")], first=date(2026, 3, 4))  # a Wednesday
+    figure = _figure(progress)
+    completion = figure.axes[1]
+    left, right = (mdates.num2date(x) for x in completion.get_xlim())
+    [bar] = completion.patches
+    assert left <= mdates.num2date(bar.get_x())
+    assert mdates.num2date(bar.get_x() + bar.get_width()) <= right

@@ -40,6 +40,8 @@ class OutgoingMessage:
     sender_name: str | None = None
     # The client the message is about (a coach's alert too), so erasure can find it.
     client_id: str | None = None
+    # An SMS from the organisation's own number (``reply_routing``); None: ``SMS_FROM``.
+    sender_number: str | None = None
 
 
 class Channel(Protocol):

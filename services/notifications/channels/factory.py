@@ -31,20 +31,29 @@ def _email(settings: Settings) -> Channel | None:
 def _sms(settings: Settings) -> Channel | None:
     callback = f"{settings.public_base_url}/v1/webhooks/sms/status"
     providers = [
-        HttpSmsChannel(api_url, sid or "", token or "", sender or "", status_callback=callback)
-        for api_url, sid, token, sender in (
+        HttpSmsChannel(
+            api_url,
+            sid or "",
+            token or "",
+            sender or "",
+            status_callback=callback,
+            organisation_numbers=index == 0,
+        )
+        for index, (api_url, sid, token, sender) in enumerate(
             (
-                settings.sms_api_url,
-                settings.sms_account_sid,
-                settings.sms_auth_token,
-                settings.sms_from,
-            ),
-            (
-                settings.sms_fallback_api_url,
-                settings.sms_fallback_account_sid,
-                settings.sms_fallback_auth_token,
-                settings.sms_fallback_from or settings.sms_from,
-            ),
+                (
+                    settings.sms_api_url,
+                    settings.sms_account_sid,
+                    settings.sms_auth_token,
+                    settings.sms_from,
+                ),
+                (
+                    settings.sms_fallback_api_url,
+                    settings.sms_fallback_account_sid,
+                    settings.sms_fallback_auth_token,
+                    settings.sms_fallback_from or settings.sms_from,
+                ),
+            )
         )
         if api_url
     ]

@@ -39,10 +39,20 @@ class HttpSmsChannel:
     name = "sms"
 
     def __init__(
-        self, api_url: str, account_sid: str, auth_token: str, sender: str, status_callback: str
+        self,
+        api_url: str,
+        account_sid: str,
+        auth_token: str,
+        sender: str,
+        status_callback: str,
+        *,
+        organisation_numbers: bool = True,
     ):
         self.api_url = api_url
         self.sender = sender
+        # Whether this account sends from the organisations' own numbers (the main
+        # provider's); a second provider sends from its own.
+        self.organisation_numbers = organisation_numbers
         self.status_callback = status_callback
         credentials = f"{account_sid}:{auth_token}".encode()
         self._authorization = "Basic " + base64.b64encode(credentials).decode()
@@ -53,7 +63,7 @@ class HttpSmsChannel:
         form = urllib.parse.urlencode(
             {
                 "To": message.to,
-                "From": self.sender,
+                "From": (self.organisation_numbers and message.sender_number) or self.sender,
                 "Body": message.text,
                 "StatusCallback": self.status_callback,
             }

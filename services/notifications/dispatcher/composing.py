@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.notifications import client_links
+from services.notifications import client_alert_links, client_links
 from services.notifications.channels import OutgoingMessage
 from services.notifications.models import (
     Contact,
@@ -45,6 +45,10 @@ class Draft:
     override: dict[str, str | None] | None  # the organisation's own template, if any
     sender_name: str | None
     due_at: datetime | None = None  # when it was due, for the lateness metric
+    sender_number: str | None = None  # the organisation's own SMS number, if any
+    # Added to an SMS to a record whose phone is not yet confirmed and is on another
+    # record too: how the person says this one is theirs (``reply_routing``).
+    confirm_line: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,8 @@ def draft_of(
     *,
     settings: Settings,
     clock: Clock,
+    sender_number: str | None = None,
+    confirm_code: str | None = None,
 ) -> Draft:
     """What a nudge the rules let through needs to be written and sent, as plain values:
     its variables (the organisation, the person, the email's links) and headers."""
@@ -103,6 +109,16 @@ def draft_of(
     if nudge.audience == "coach":
         if staff is not None:
             variables["coach_name"] = staff.name
+        alert_id = variables.pop("alert_id", None)
+        if alert_id and staff is not None and contact is not None:
+            variables["alert_url"] = client_alert_links.alert_url(
+                settings.jwt_secret,
+                settings.public_base_url,
+                contact,
+                alert_id,
+                staff.staff_id,
+                clock(),
+            )
     else:
         if contact is not None:
             variables["name"] = contact.display_name
@@ -122,6 +138,7 @@ def draft_of(
                 kind=nudge.kind,
                 subject_id=nudge.subject_id,
                 subject_occurrence=nudge.subject_occurrence,
+                email=decision.to,  # the links open only while this is the address
             )
     return Draft(
         nudge.id,
@@ -140,6 +157,12 @@ def draft_of(
         ),
         named,
         nudge.due_at,
+        sender_number if decision.channel == "sms" else None,
+        (
+            f"Reply YES {confirm_code} to get messages from {variables['organisation_name']}."
+            if confirm_code and decision.channel == "sms"
+            else None
+        ),
     )
 
 
@@ -164,14 +187,18 @@ def compose(draft: Draft) -> Delivery:
                 "reason": rendered.fallback_reason,
             },
         )
+    text = rendered.text
+    if draft.confirm_line:
+        text = f"{text} {draft.confirm_line}"
     message = OutgoingMessage(
         message_id=f"<{draft.nudge_id}@coaching.nudges>",
         to=draft.to,
         subject=rendered.subject,
-        text=rendered.text,
+        text=text,
         html=rendered.html,
         headers=draft.headers,
         sender_name=draft.sender_name,
         client_id=str(draft.client_id),
+        sender_number=draft.sender_number,
     )
     return Delivery.of(draft, message, rendered.fallback_reason)

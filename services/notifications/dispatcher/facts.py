@@ -7,15 +7,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from services.notifications import plan_projection, suppressions
-from services.notifications.kinds import KINDS, answers_client
+from services.notifications.kinds import KINDS, answers_client, counts_towards_cap
 from services.notifications.models import (
     Contact,
     Nudge,
     Organisation,
+    SenderNumber,
     StaffMember,
     Suppression,
     TemplateOverride,
@@ -26,6 +27,8 @@ from services.notifications.weekly_digest import WeekInFacts
 
 # Replies and answers to the client's own messages are not nudges: the cap ignores them.
 ANSWER_KINDS = tuple(kind for kind in KINDS if answers_client(kind))
+# What the daily cap does not count: answers and setup messages.
+UNCAPPED_KINDS = tuple(kind for kind in KINDS if not counts_towards_cap(kind))
 
 
 @dataclass
@@ -44,6 +47,11 @@ class Facts:
     planned: Counter = field(default_factory=Counter)
     # What each weekly digest of the batch can say, by nudge id.
     digests: dict[uuid.UUID, WeekInFacts] = field(default_factory=dict)
+    # Each organisation's own sending number, where it has one.
+    sender_numbers: dict[uuid.UUID, str] = field(default_factory=dict)
+    # The batch's phones that more than one record has (an unconfirmed one's texts carry
+    # its confirmation code: ``reply_routing``).
+    shared_phones: set[str] = field(default_factory=set)
 
     @classmethod
     def load(cls, session: Session, nudges: list[Nudge], now: datetime) -> Facts:
@@ -98,7 +106,7 @@ class Facts:
                 Nudge.tenant_id.in_(tenants),
                 Nudge.client_id.in_(clients),
                 Nudge.audience == "client",
-                Nudge.kind.not_in(ANSWER_KINDS),
+                Nudge.kind.not_in(UNCAPPED_KINDS),
                 or_(
                     (Nudge.state == "sent") & (Nudge.sent_at >= now - timedelta(hours=26)),
                     (Nudge.state == "sending")
@@ -126,8 +134,39 @@ class Facts:
             {key: contact.timezone for key, contact in contacts.items()},
             now,
         )
+        sender_numbers: dict[uuid.UUID, str] = {}
+        for number in session.scalars(
+            select(SenderNumber)
+            .where(SenderNumber.tenant_id.in_(tenants))
+            .order_by(SenderNumber.position.desc(), SenderNumber.number.desc())
+        ):
+            sender_numbers[number.tenant_id] = number.number  # the first position wins
+        unconfirmed = {
+            c.phone for c in contacts.values() if c.phone and c.phone_confirmed_at is None
+        }
+        shared_phones = (
+            set(
+                session.scalars(
+                    select(Contact.phone)
+                    .where(Contact.phone.in_(unconfirmed), Contact.status != "erased")
+                    .group_by(Contact.phone)
+                    .having(func.count() > 1)
+                )
+            )
+            if unconfirmed
+            else set()
+        )
         return cls(
-            now, contacts, organisations, staff, suppressed, sent, overrides, digests=digests
+            now,
+            contacts,
+            organisations,
+            staff,
+            suppressed,
+            sent,
+            overrides,
+            digests=digests,
+            sender_numbers=sender_numbers,
+            shared_phones=shared_phones,
         )
 
     def suppression_reason(self, tenant_id, channel: str, address: str) -> str | None:

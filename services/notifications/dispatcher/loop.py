@@ -40,7 +40,7 @@ from services.notifications.dispatcher.claiming import (
     keep_verdicts,
 )
 from services.notifications.dispatcher.composing import Delivery, Draft, compose, draft_of
-from services.notifications.dispatcher.facts import ANSWER_KINDS, Facts, staff_id_of
+from services.notifications.dispatcher.facts import UNCAPPED_KINDS, Facts, staff_id_of
 from services.notifications.dispatcher.outcomes import (
     DeliveryOutcome,
     count_recorded,
@@ -52,7 +52,12 @@ from services.notifications.lease import LEASE, LeaseKeeper
 from services.notifications.models import Nudge
 from services.notifications.rate_limits import SendRates
 from services.notifications.recurring_nudges import DIGEST, RECURRENCES, schedule_following
-from services.notifications.rules import Decision, decide_for_client, decide_for_coach
+from services.notifications.rules import (
+    Decision,
+    decide_for_client,
+    decide_for_coach,
+    decide_for_number,
+)
 from services.notifications.weekly_digest import digest_variables
 from shared import metrics
 from shared.db.outage import LoopBackoff
@@ -246,6 +251,8 @@ class Dispatcher:
             staff_id = staff_id_of(nudge, facts.contacts)
             staff = facts.staff.get((nudge.tenant_id, staff_id)) if staff_id else None
             decision = decide_for_coach(staff, nudge.channel)
+        elif nudge.audience == "number":
+            decision = decide_for_number(nudge)
         else:
             decision = decide_for_client(
                 nudge,
@@ -267,10 +274,13 @@ class Dispatcher:
             )
             return None
         override = facts.overrides.get((nudge.tenant_id, nudge.kind, decision.channel))
-        if nudge.audience != "coach" and nudge.kind not in ANSWER_KINDS:
+        if nudge.audience != "coach" and nudge.kind not in UNCAPPED_KINDS:
             facts.planned[client_key] += 1
         nudge.channel = decision.channel
         nudge.attempts += 1
+        code = None
+        if nudge.audience == "client" and contact is not None and contact.phone_code:
+            code = contact.phone_code if contact.phone in facts.shared_phones else None
         return draft_of(
             nudge,
             contact,
@@ -280,6 +290,10 @@ class Dispatcher:
             override,
             settings=self.runtime.settings,
             clock=self.clock,
+            sender_number=(nudge.variables or {}).get("from")
+            if nudge.audience == "number"
+            else facts.sender_numbers.get(nudge.tenant_id),
+            confirm_code=code,
         )
 
     @staticmethod
