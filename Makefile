@@ -12,7 +12,7 @@ LOCK_VENV  := .venv-lock
 LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --all-build-deps --strip-extras \
               --no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
 
-.PHONY: run test test-long lint format bench chaos clean lock
+.PHONY: run test test-long lint format bench chaos crisis-report clean lock
 
 # Exactly the locked versions, checked against their hashes (requirements-dev.lock: the
 # image's requirements.lock and the test tools), then the project itself, editable.
@@ -59,6 +59,11 @@ bench: $(STAMP)
 ## (about 5 minutes; `make chaos CHAOS_ARGS=--quick` for the 2-minute subset CI runs).
 chaos: $(STAMP)
 	$(BIN)/python -m bench.chaos $(CHAOS_ARGS)
+
+## How the crisis patterns read the labelled corpus (tests/data/crisis): recall, false
+## alarms, and every miss and false alarm.
+crisis-report: $(STAMP)
+	$(BIN)/python -m services.notifications.crisis.report tests/data/crisis
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

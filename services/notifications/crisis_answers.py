@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from services.notifications.crisis import region_of, region_of_phone
 from services.notifications.crisis_settings import crisis_settings_for
 from services.notifications.models import (
     Contact,
@@ -80,10 +81,10 @@ def answer_crisis(
 
 
 def crisis_text_for(session, contact: Contact) -> str:
-    """Who to call now, for the client's region (the organisation's text, else ours)."""
-    return (
-        crisis_settings_for(session, contact.tenant_id).crisis_text.replace(COACH_TOLD, "").strip()
-    )
+    """Who to call now, for the client's region (``crisis_settings.CrisisSettings.text_for``:
+    the organisation's text for it, ours, the organisation's general one, ours)."""
+    settings = crisis_settings_for(session, contact.tenant_id)
+    return settings.text_for(region_of(contact)).replace(COACH_TOLD, "").strip()
 
 
 def _consented_channel(contact: Contact) -> str | None:
@@ -263,7 +264,7 @@ def answer_unrouted_crisis(
         if tenant_id
         else crisis_settings_for(session, PLATFORM)
     )
-    crisis_text = settings.crisis_text.replace(COACH_TOLD, "").strip()
+    crisis_text = settings.text_for(region_of_phone(phone)).replace(COACH_TOLD, "").strip()
     session.add(
         Nudge(
             id=uuid.uuid4(),

@@ -1,8 +1,7 @@
-"""``/v1/organisation/crisis-settings``: the crisis phrases and crisis text (org admins)."""
+"""``/v1/organisation/crisis-settings``: the organisation's own crisis phrases and crisis
+texts, beside the platform's patterns and texts they add to (org admins)."""
 
 from __future__ import annotations
-
-from dataclasses import asdict
 
 from services.notifications import schemas
 from services.notifications.crisis_settings import change_crisis_settings, crisis_settings_for
@@ -20,9 +19,10 @@ crisis = ApiBlueprint(
 
 @crisis.get("/organisation/crisis-settings", response=schemas.CrisisSettingsOutSchema)
 def get_crisis_settings():
-    """The phrases a reply is read as a crisis by, and the crisis text (defaults if unset)."""
+    """The platform's crisis patterns and texts (``defaults``), and the organisation's own
+    additional phrases and crisis texts, apart."""
     with current_runtime().session_factory() as session:
-        return asdict(crisis_settings_for(session, current_principal().tenant_id))
+        return crisis_settings_for(session, current_principal().tenant_id).described()
 
 
 @crisis.put(
@@ -31,8 +31,9 @@ def get_crisis_settings():
     response=schemas.CrisisSettingsOutSchema,
 )
 def put_crisis_settings(body):
-    """Change them; fields left out keep their value, null goes back to the default."""
+    """Change the organisation's own settings; fields left out keep their value, null goes
+    back to none of its own. Phrases only add to the platform's patterns."""
     with current_runtime().unit_of_work() as uow:
         settings = change_crisis_settings(uow.session, current_principal().tenant_id, body)
         uow.commit()
-    return asdict(settings)
+    return settings.described()

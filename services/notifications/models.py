@@ -104,10 +104,12 @@ class Organisation(Base):
     # The organisation-wide quiet-hours floor: a client's own setting cannot loosen it.
     quiet_floor_start: Mapped[str | None] = mapped_column(String(5), nullable=True)
     quiet_floor_end: Mapped[str | None] = mapped_column(String(5), nullable=True)
-    # What a client's reply is read as a crisis by, and the text they get at once; null
-    # means the defaults in ``reply_parsing``.
+    # Phrases read as a crisis on top of the platform's patterns, and the text a client
+    # gets at once, in general and by region ({"GB": "..."}); null means none of the
+    # organisation's own (``crisis_settings``).
     crisis_phrases: Mapped[list | None] = mapped_column(JsonType, nullable=True)
     crisis_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    crisis_texts: Mapped[dict | None] = mapped_column(JsonType, nullable=True)
     # How a coach's crisis alert names the client: "full_name" (preferred or given name
     # and family name, as the caseload does) or "initials".
     alert_naming: Mapped[str | None] = mapped_column(String(12), nullable=True)

@@ -203,35 +203,84 @@ class PreviewSchema(Schema):
     sms = fields.Nested(SmsSegmentsSchema, allow_none=True)
 
 
-def _readable_phrase(value: str) -> None:
-    from services.notifications.reply_parsing import normalised
+def _crisis_phrase(value: str) -> None:
+    """An organisation's own crisis phrase: specific enough to mean a crisis."""
+    from services.notifications.crisis_rules import refusal_of_phrase
 
-    if not normalised(value):
-        raise ValidationError("A phrase needs at least one letter or digit.")
+    if problem := refusal_of_phrase(value):
+        raise ValidationError(problem)
+
+
+def _number_to_call(value: str) -> None:
+    from services.notifications.crisis_rules import refusal_of_crisis_text
+
+    if problem := refusal_of_crisis_text(value):
+        raise ValidationError(problem)
+
+
+def _region(value: str) -> None:
+    from services.notifications.crisis_rules import refusal_of_region
+
+    if problem := refusal_of_region(value):
+        raise ValidationError(problem)
 
 
 class CrisisSettingsSchema(Schema):
-    """What makes a client's reply a crisis message, and the text they get at once."""
+    """The organisation's own crisis settings: phrases read as a crisis on top of the
+    platform's patterns, and the text a client gets at once (who to call)."""
 
     phrases = fields.List(
-        fields.String(validate=[validate.Length(min=2, max=100), _readable_phrase]),
+        fields.String(validate=[validate.Length(min=2, max=100), _crisis_phrase]),
         allow_none=True,
         validate=validate.Length(max=100),
         metadata={
-            "description": "matched as whole words, whatever the case or punctuation; "
-            "null or [] restores the defaults"
+            "description": "read as a crisis IN ADDITION to the platform's patterns, as whole "
+            "words whatever the case, look-alike letters or punctuation; each at least 2 "
+            "words or 6 letters, and matching at most 1% of everyday replies; null or [] "
+            "for none"
         },
     )
     crisis_text = fields.String(
         allow_none=True,
-        validate=validate.Length(min=10, max=480),
-        metadata={"description": "sent to the client at once, any hour; null restores the default"},
+        validate=[validate.Length(min=10, max=480), _number_to_call],
+        metadata={
+            "description": "sent at once to a client whose region has no text of its own; "
+            "must give a number to call; null restores the platform's"
+        },
+    )
+    crisis_texts = fields.Dict(
+        keys=fields.String(validate=_region),
+        values=fields.String(validate=[validate.Length(min=10, max=480), _number_to_call]),
+        allow_none=True,
+        validate=validate.Length(max=250),
+        metadata={
+            "description": "crisis text by the client's country (ISO 3166 alpha-2, like GB or "
+            "AU), each with a number to call, tried before any other; null or {} for none"
+        },
     )
 
 
+class CrisisCategorySchema(Schema):
+    name = fields.String()
+    description = fields.String()
+    examples = fields.List(fields.String())
+
+
+class CrisisDefaultsSchema(Schema):
+    """The platform's crisis patterns and texts, which every organisation has."""
+
+    patterns_version = fields.String()
+    categories = fields.List(fields.Nested(CrisisCategorySchema))
+    crisis_text = fields.String(metadata={"description": "for a region without a text"})
+    crisis_texts = fields.Dict(keys=fields.String(), values=fields.String())
+    crisis_texts_version = fields.String()
+
+
 class CrisisSettingsOutSchema(CrisisSettingsSchema):
-    phrases_are_default = fields.Boolean()
-    text_is_default = fields.Boolean()
+    text_is_default = fields.Boolean(
+        metadata={"description": "true when the organisation has no general text of its own"}
+    )
+    defaults = fields.Nested(CrisisDefaultsSchema)
 
 
 class UnroutedMessageSchema(Schema):

@@ -57,7 +57,7 @@ def _text(n, body: str, sid: str | None = None, number: str = NUMBER):
 
 def _coach_and_client(n, tenant, coach_phone=COACH_PHONE, **contact):
     coach = n.staff(tenant, phone=coach_phone, email="casey.coach@harbour.example")
-    client = n.onboard(tenant, coach_id=coach, phone=NUMBER, **contact)
+    client = n.onboard(tenant, coach_id=coach, **({"phone": NUMBER} | contact))
     return coach, client
 
 
@@ -343,7 +343,11 @@ def test_crisis_settings_are_the_organisations_own(notifications_with_sms, provi
     admin = n.token(tenant)
     path = "/v1/organisation/crisis-settings"
     defaults = n.call("GET", path, admin).json
-    assert defaults["phrases_are_default"] and "kill myself" in defaults["phrases"]
+    assert (defaults["phrases"], defaults["crisis_texts"]) == ([], {})
+    assert defaults["crisis_text"] is None and defaults["text_is_default"]
+    assert defaults["defaults"]["patterns_version"]
+    assert {"kill_myself", "self_harm"} <= {c["name"] for c in defaults["defaults"]["categories"]}
+    assert "13 11 14" in defaults["defaults"]["crisis_texts"]["AU"]
 
     refused = n.call("PUT", path, admin, json={"phrases": ["ok", "!!"], "crisis_text": "x"})
     assert refused.status_code == 422
@@ -357,24 +361,93 @@ def test_crisis_settings_are_the_organisations_own(notifications_with_sms, provi
         path,
         admin,
         json={
-            "phrases": ["dark place", "Dark-place!", "kill myself"],
+            "phrases": ["dark place", "Dark-place!", "black cloud"],
             "crisis_text": "Call Harbour's crisis line on 1800 000 111 now.",
+            "crisis_texts": {"AU": "Call Harbour Sydney on 1800 000 222 now."},
         },
     )
     assert changed.status_code == 200, changed.json
-    assert changed.json["phrases"] == ["dark place", "kill myself"]
-    assert n.call("GET", path, n.token(other)).json["phrases_are_default"]
+    assert changed.json["phrases"] == ["dark place", "black cloud"]
+    assert changed.json["crisis_texts"] == {"AU": "Call Harbour Sydney on 1800 000 222 now."}
+    assert changed.json["defaults"] == defaults["defaults"]  # the platform's are untouched
+    assert n.call("GET", path, n.token(other)).json["phrases"] == []
 
     _coach, client = _coach_and_client(n, tenant)
     n.dispatch()
     _text(n, "I'm in a dark place")
     n.dispatch()
-    assert n.nudge(client, "crisis_text").body == (
-        "Call Harbour's crisis line on 1800 000 111 now. Your coach has been told."
-    )
+    [answer] = n.nudges(client, "crisis_text")
+    assert answer.body == "Call Harbour Sydney on 1800 000 222 now. Your coach has been told."
 
-    restored = n.call("PUT", path, admin, json={"phrases": None, "crisis_text": None})
-    assert restored.json["phrases_are_default"] and restored.json["text_is_default"]
+    # The organisation's phrases add to the platform's patterns: they never replace them.
+    _text(n, "I want to kill myself")
+    n.dispatch()
+    assert len(n.nudges(client, "crisis_text")) == 2
+
+    restored = n.call(
+        "PUT", path, admin, json={"phrases": None, "crisis_text": None, "crisis_texts": None}
+    )
+    assert restored.json["phrases"] == [] and restored.json["text_is_default"]
+    assert restored.json["crisis_texts"] == {}
+
+
+def test_crisis_settings_refuse_what_would_weaken_them_naming_the_value(notifications_with_sms):
+    n = notifications_with_sms
+    admin = n.token(uuid.uuid4())
+    path = "/v1/organisation/crisis-settings"
+    refused = n.call(
+        "PUT",
+        path,
+        admin,
+        json={
+            "phrases": ["dark place", "is to", "kms", "want to"],
+            "crisis_text": "Please call your coach in the morning.",
+            "crisis_texts": {"GB": "Talk to someone you trust.", "XX": "Call 999 now please."},
+        },
+    )
+    assert refused.status_code == 422 and refused.content_type == "application/problem+json"
+    errors = refused.json["errors"]
+    assert set(errors["phrases"]) == {"1", "2", "3"}, errors
+    assert "'is to'" in errors["phrases"]["1"][0] and "everyday" in errors["phrases"]["1"][0]
+    assert "'kms'" in errors["phrases"]["2"][0] and "6 letters" in errors["phrases"]["2"][0]
+    assert "number to call" in errors["crisis_text"][0]
+    assert "number to call" in errors["crisis_texts"]["GB"]["value"][0]
+    assert "'XX'" in errors["crisis_texts"]["XX"]["key"][0]
+    assert n.call("GET", path, admin).json["phrases"] == []  # nothing was kept
+
+
+@pytest.mark.parametrize(
+    ("phone", "locale", "number"),
+    [
+        ("+447700900123", "en", "116 123"),
+        ("+16135550123", "en", "988"),
+        ("+64211234567", "en", "1737"),
+    ],
+)
+def test_the_crisis_text_is_for_the_clients_country(
+    notifications_with_sms, provider, phone, locale, number
+):
+    n = notifications_with_sms
+    tenant = uuid.uuid4()
+    _coach, client = _coach_and_client(n, tenant, phone=phone, locale=locale)
+    n.dispatch()
+    _text(n, "I c a n t  g o  o n", number=phone)
+    n.dispatch()
+    [answer] = n.nudges(client, "crisis_text")
+    assert number in answer.body and answer.body.endswith("Your coach has been told.")
+
+
+def test_a_crisis_written_in_look_alike_letters_gets_the_text_for_the_clients_region(
+    notifications_with_sms, provider, smtp
+):
+    n = notifications_with_sms
+    tenant = uuid.uuid4()
+    n.staff(tenant, role="org_admin", email="admin@harbour.example")
+    client = n.refer(tenant, phone=NUMBER)
+    _text(n, "ѕuісіdе")  # Cyrillic ѕ, і, с, е
+    n.dispatch()
+    [answer] = n.nudges(client, "crisis_text")
+    assert answer.body.startswith("If you are in danger call 000 now, or Lifeline on 13 11 14")
 
 
 def test_acknowledgements_do_not_use_up_the_daily_cap(notifications_with_sms, provider):

@@ -235,7 +235,7 @@ def test_an_organisations_own_number_carries_its_texts_and_its_replies(
         "PUT",
         "/v1/organisation/crisis-settings",
         n.token(own_org),
-        json={"crisis_text": "Call our crisis line on 1800 000 111 now."},
+        json={"crisis_texts": {"AU": "Call our crisis line on 1800 000 111 now."}},
     )
     _text(n, "i want to die", sender="+61411999000", to=own_number)
     n.dispatch()

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.notifications.reply_parsing import (
-    DEFAULT_CRISIS_PHRASES,
-    normalised,
-    read_reply,
-)
+from services.notifications.reply_parsing import mentions_crisis, normalised, read_reply
 
 
 @pytest.mark.parametrize(
@@ -38,9 +34,15 @@ def test_a_phrase_must_be_whole_words(text):
     assert read_reply(text).intent != "crisis"
 
 
-def test_an_organisations_own_phrases_replace_the_defaults():
-    assert read_reply("I'm in a dark place", ["dark place"]).intent == "crisis"
-    assert read_reply("thinking about suicide", ["dark place"]).intent == "journal"
+def test_an_organisations_own_phrases_add_to_the_platforms_patterns():
+    assert read_reply("I'm in a dark place").intent == "journal"
+    assert read_reply("I'm in a DARK-place", ["dark place"]).intent == "crisis"
+    assert read_reply("thinking about suicide", ["dark place"]).intent == "crisis"
+    assert mentions_crisis("I'm in a dark place", ("dark place",))
+
+
+def test_an_organisations_phrase_is_matched_as_whole_words():
+    assert read_reply("the darkplaces tour", ["dark place"]).intent == "journal"
 
 
 @pytest.mark.parametrize(
@@ -71,4 +73,3 @@ def test_anything_else_is_a_journal_entry(text):
 
 def test_normalising_drops_apostrophes_and_folds_punctuation():
     assert normalised("  Can’t-GO   on!! ") == "cant go on"
-    assert all(normalised(phrase) for phrase in DEFAULT_CRISIS_PHRASES)
