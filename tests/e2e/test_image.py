@@ -119,6 +119,17 @@ def image(tmp_path_factory) -> Image:
         check=True,
     ).stdout
     assert where.startswith(str(site_packages)), where  # the wheel's, not the repository's
+    # Every file of the packages the image copied is installed: modules, migrations,
+    # templates, data (package-data in pyproject.toml), nothing left behind.
+    build_folder = root / "build" / build.workdir.lstrip("/")
+    packages = [p for p in build_folder.iterdir() if (p / "__init__.py").is_file()]
+    missing = [
+        str(file.relative_to(build_folder))
+        for package in packages
+        for file in package.rglob("*")
+        if file.is_file() and not (site_packages / file.relative_to(build_folder)).is_file()
+    ]
+    assert not missing, f"the wheel leaves out {missing[:5]}"
     return installed
 
 
