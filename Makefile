@@ -45,8 +45,9 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not long" $(PYTEST_ARGS)
 
 ## The long runs, kept out of `make test` so it stays under ten minutes: the fault suite's
-## quick run (its own 3-node RabbitMQ cluster) and every benchmark once at a tiny size.
-## CI runs both targets.
+## quick run (its own 3-node RabbitMQ cluster), every benchmark once at a tiny size, and
+## the image test (every pod and compose service run from the package as the image builds
+## it). CI runs both targets.
 test-long: $(STAMP)
 	@./.ci/system-deps
 	$(BIN)/python -m pytest -n 2 -m long $(PYTEST_ARGS)
