@@ -18,7 +18,7 @@ import os
 import sys
 
 from coaching import alive
-from shared.config import EMBEDDED, load_settings
+from shared.config import EMBEDDED, Settings, load_settings
 
 
 def _add_process_commands(sub) -> None:
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     _run(args, settings)
 
 
-def _run(args: argparse.Namespace, settings) -> None:
+def _run(args: argparse.Namespace, settings: Settings) -> None:
     from coaching import registry
     from coaching.operations import cmd_await_schema, cmd_housekeeping, cmd_migrate, cmd_topology
 

@@ -13,7 +13,6 @@ starts it (:meth:`Heartbeat.start`), so tests and in-process uses leave no file 
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -48,8 +47,7 @@ class Heartbeat:
             self._renew(now)
 
     def _renew(self, now: float) -> None:
-        self.path.touch()
-        os.utime(self.path)
+        self.path.touch()  # creates it, or sets its modification time to now
         self._renewed_at = now
 
 
