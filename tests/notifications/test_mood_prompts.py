@@ -263,9 +263,15 @@ def test_consent_quiet_hours_cap_and_pause_apply_and_a_late_prompt_expires(notif
 
     n.clock.set(utc("2026-07-07T12:00"))
     n.event(
-        "plan.activated",
+        "goal.achieved",
         tenant,
-        {"plan_id": uuid.uuid4(), "client_id": capped, "coach_id": uuid.uuid4()},
+        {
+            "goal_id": uuid.uuid4(),
+            "plan_id": uuid.uuid4(),
+            "client_id": capped,
+            "title": "Walk daily",
+            "domain": "physical_health",
+        },
     )
     n.dispatch()  # the capped client's one message of the day
     n.clock.set(utc("2026-07-07T18:00"))

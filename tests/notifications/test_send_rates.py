@@ -205,11 +205,20 @@ def test_the_daily_cap_holds_when_another_dispatcher_is_sending_that_clients_nud
         contact = session.get(Contact, (tenant, client))
         contact.daily_cap = 1
         session.commit()
-    n.event(
-        "plan.activated",
-        tenant,
-        {"plan_id": uuid.uuid4(), "client_id": client, "coach_id": uuid.uuid4()},
-    )
+    n.dispatch()  # the welcome: setting up, never counted by the cap
+    for title in ("Walk daily", "Call the housing service"):
+        n.event(
+            "goal.achieved",
+            tenant,
+            {
+                "goal_id": uuid.uuid4(),
+                "plan_id": uuid.uuid4(),
+                "client_id": client,
+                "title": title,
+                "domain": "physical_health",
+            },
+        )
+        n.clock.advance(seconds=1)
     email = channels_from_settings(n.settings)["email"]
     on_the_wire, let_go = threading.Event(), threading.Event()
 
@@ -234,6 +243,10 @@ def test_the_daily_cap_holds_when_another_dispatcher_is_sending_that_clients_nud
         first.close()
         second.close()
 
-    welcome, plan_ready = n.nudge(client, "welcome"), n.nudge(client, "plan_ready")
-    assert (welcome.state, plan_ready.state, plan_ready.reason) == ("sent", "deferred", "daily_cap")
-    assert len(smtp.messages) == 1
+    first_goal, second_goal = n.nudges(client, "goal_celebration")
+    assert (first_goal.state, second_goal.state, second_goal.reason) == (
+        "sent",
+        "deferred",
+        "daily_cap",
+    )
+    assert len(smtp.messages) == 2  # the welcome and one celebration

@@ -457,11 +457,17 @@ def test_consent_quiet_hours_cap_and_pause_apply_to_the_digest(notifications, sm
     n.dispatch()  # the welcomes
     n.clock.set(utc("2026-07-12T16:00"))
     n.event(
-        "plan.activated",
+        "goal.achieved",
         tenant,
-        {"plan_id": uuid.uuid4(), "client_id": capped, "coach_id": uuid.uuid4()},
+        {
+            "goal_id": uuid.uuid4(),
+            "plan_id": uuid.uuid4(),
+            "client_id": capped,
+            "title": "Walk daily",
+            "domain": "physical_health",
+        },
     )
-    n.dispatch()  # fills the capped client's one message of the day
+    n.dispatch()  # fills the capped client's one message of the day (setting up would not)
     n.clock.set(utc("2026-07-12T17:00"))
     n.dispatch()
     n.clock.set(utc("2026-07-12T22:00"))
