@@ -7,13 +7,30 @@ STAMP   := $(VENV)/.installed
 # workers fit two cores.
 PYTEST_WORKERS ?= 3
 
-.PHONY: run test test-long lint format bench chaos crisis-report clean
+# pip-tools, in a venv of its own, writes the lock files (`make lock`).
+LOCK_VENV  := .venv-lock
+LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --all-build-deps --strip-extras \
+              --no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
 
-$(STAMP): pyproject.toml
+.PHONY: run test test-long lint format bench chaos crisis-report clean lock
+
+# Exactly the locked versions, checked against their hashes (requirements-dev.lock: the
+# image's requirements.lock and the test tools), then the project itself, editable.
+$(STAMP): pyproject.toml requirements-dev.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+## Pin every dependency, with hashes, from pyproject.toml: requirements.lock (what the
+## image installs) and requirements-dev.lock (the same pins and the test tools).
+## Existing pins are kept; `make lock LOCK_ARGS=--upgrade` moves them all.
+lock:
+	@test -x $(LOCK_VENV)/bin/pip-compile || \
+	  ($(PYTHON) -m venv $(LOCK_VENV) && $(LOCK_VENV)/bin/pip install --quiet pip-tools==7.6.2)
+	$(LOCK_VENV)/bin/pip-compile $(LOCK_FLAGS) -o requirements.lock pyproject.toml
+	$(LOCK_VENV)/bin/pip-compile $(LOCK_FLAGS) --extra test -c requirements.lock \
+	  -o requirements-dev.lock pyproject.toml
 
 ## Start every process of the three services (embedded default unless configured).
 run: $(STAMP)
@@ -28,8 +45,9 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not long" $(PYTEST_ARGS)
 
 ## The long runs, kept out of `make test` so it stays under ten minutes: the fault suite's
-## quick run (its own 3-node RabbitMQ cluster) and every benchmark once at a tiny size.
-## CI runs both targets.
+## quick run (its own 3-node RabbitMQ cluster), every benchmark once at a tiny size, and
+## the image test (every pod and compose service run from the package as the image builds
+## it). CI runs both targets.
 test-long: $(STAMP)
 	@./.ci/system-deps
 	$(BIN)/python -m pytest -n 2 -m long $(PYTEST_ARGS)

@@ -2,7 +2,8 @@
 
 coaching run                          every process of the three services (make run)
 coaching migrate [SERVICE ...]        create or upgrade databases
-coaching await-schema SERVICE         wait until a database is migrated (init containers)
+coaching await-schema SERVICE         wait until a database serves this release (init containers)
+coaching alive PROCESS SERVICE        whether a worker's (relay's...) loop still turns (probes)
 coaching PROCESS SERVICE              one process: api, worker, relay (every service),
                                       scheduler (plans), dispatcher (notifications)
 coaching topology                     declare exchanges and queues
@@ -13,17 +14,19 @@ coaching deadletters list|show|replay SERVICE [--id MESSAGE_ID | --all]
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
-from coaching import registry
-from coaching.operations import cmd_await_schema, cmd_housekeeping, cmd_migrate, cmd_topology
-from shared.config import load_settings
+from coaching import alive
+from shared.config import EMBEDDED, Settings, load_settings
 
 
 def _add_process_commands(sub) -> None:
     """``coaching PROCESS SERVICE`` for every process type the services declare; the
     service may be left out where only one service runs that type (``coaching
     dispatcher``)."""
+    from coaching import registry
+
     for kind, services in registry.process_types().items():
         names = [each.name for each in services]
         parser = sub.add_parser(kind, help=services[0].process_type(kind).summary)
@@ -39,6 +42,8 @@ def _add_process_commands(sub) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from coaching import registry
+
     names = list(registry.SERVICES)
     parser = argparse.ArgumentParser(
         prog="coaching", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -48,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     migrate = sub.add_parser("migrate")
     migrate.add_argument("services", nargs="*", metavar="SERVICE", help=", ".join(names))
     sub.add_parser("topology")
+    alive.add_arguments(
+        sub.add_parser("alive", help="exit 0 if a process's loop turned lately (liveness probes)")
+    )
     await_schema = sub.add_parser(
         "await-schema", help="wait until a service's database is migrated (exit 1 on timeout)"
     )
@@ -67,20 +75,38 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["alive"]:
+        # A probe, every half minute in every pod: spared the import of every service.
+        sys.exit(alive.main(argv[1:]))
     parser = _parser()
     args = parser.parse_args(argv)
+    from coaching import registry
+
     if args.command in ("migrate", "housekeeping"):
         unknown = set(args.services) - set(registry.SERVICES)
         if unknown:
             parser.error(f"unknown service(s): {', '.join(sorted(unknown))}")
+    if args.command == "run":
+        # The laptop's command: what is not configured takes the embedded default.
+        os.environ.setdefault("COACHING_MODE", EMBEDDED)
+    try:
+        settings = load_settings()
+    except ValueError as exc:  # a missing or malformed setting: one line, no traceback
+        sys.exit(f"coaching {args.command}: {exc}")
+    _run(args, settings)
 
-    settings = load_settings()
+
+def _run(args: argparse.Namespace, settings: Settings) -> None:
+    from coaching import registry
+    from coaching.operations import cmd_await_schema, cmd_housekeeping, cmd_migrate, cmd_topology
+
     if args.command == "run":
         from coaching.supervisor import run_everything
 
         sys.exit(run_everything(settings))
     elif args.command == "migrate":
-        cmd_migrate(settings, args.services)
+        sys.exit(cmd_migrate(settings, args.services))
     elif args.command == "housekeeping":
         cmd_housekeeping(settings, args.services)
     elif args.command == "topology":

@@ -2,8 +2,15 @@
 in docs/ARCHITECTURE.md §7 and, with their defaults, in deploy/README.md).
 
 Every process calls :func:`load_settings` at start and passes the result down; nothing
-reads ``os.environ`` elsewhere. Unset variables fall back to the embedded default: SQLite
-files and Kombu's ``filesystem://`` transport under ``VAR_DIR`` (``./var``).
+reads ``os.environ`` elsewhere.
+
+A process runs in production mode unless ``COACHING_MODE=embedded`` says otherwise
+(``coaching run``, hence ``make run``, sets it). In production mode the broker, the three
+databases and both secrets must be given: a missing one stops the process at start
+(:class:`MissingConfiguration`) instead of quietly running a laptop's setup. In embedded
+mode an unset variable falls back to the embedded default: SQLite files and Kombu's
+``filesystem://`` transport under ``VAR_DIR`` (``./var``), secrets kept in
+``VAR_DIR/secrets``.
 """
 
 from __future__ import annotations
@@ -16,6 +23,25 @@ from environs import Env
 
 SERVICES = ("intake", "plans", "notifications")
 DEFAULT_PORTS = {"intake": 8001, "plans": 8002, "notifications": 8003}
+PRODUCTION, EMBEDDED = "production", "embedded"
+# What production mode will not guess.
+REQUIRED_IN_PRODUCTION = (
+    "BROKER_URL",
+    *(f"{name.upper()}_DATABASE_URL" for name in SERVICES),
+    "JWT_SECRET",
+    "PLATFORM_ADMIN_TOKEN",
+)
+
+
+class MissingConfiguration(ValueError):
+    """Production mode without a setting it needs; the message is one line naming them."""
+
+    def __init__(self, names: list[str]):
+        self.names = names
+        super().__init__(
+            f"missing configuration: {', '.join(names)} must be set "
+            f"(or COACHING_MODE={EMBEDDED} for the laptop defaults)"
+        )
 
 
 @dataclass(frozen=True)
@@ -59,6 +85,8 @@ class Settings:
     email_rate_per_second: float | None = None
     sms_rate_per_second: float | None = None
     transport_options: dict = field(default_factory=dict)
+    # ``embedded`` (defaults for what is unset) or ``production`` (nothing guessed).
+    mode: str = PRODUCTION
 
     @property
     def embedded_broker(self) -> bool:
@@ -85,6 +113,13 @@ def load_settings() -> Settings:
 
 
 def _parse(env: Env) -> Settings:
+    mode = env.str("COACHING_MODE", PRODUCTION)
+    if mode not in (PRODUCTION, EMBEDDED):
+        raise ValueError(f"COACHING_MODE must be {PRODUCTION!r} or {EMBEDDED!r}, not {mode!r}")
+    if mode == PRODUCTION:
+        missing = [name for name in REQUIRED_IN_PRODUCTION if not env.str(name, "")]
+        if missing:
+            raise MissingConfiguration(missing)
     var_dir = env.path("VAR_DIR", Path("var")).resolve()
     bus_dir = var_dir / "bus"
     database_urls = {
@@ -157,4 +192,5 @@ def _parse(env: Env) -> Settings:
         email_rate_per_second=env.float("EMAIL_RATE_PER_SECOND", None, validate=lambda r: r > 0),
         sms_rate_per_second=env.float("SMS_RATE_PER_SECOND", None, validate=lambda r: r > 0),
         transport_options=transport_options,
+        mode=mode,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -30,7 +31,8 @@ class _ContextFilter(logging.Filter):
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:
-    """Send JSON lines to stderr for this process."""
+    """Send JSON lines to stderr for this process: its log records, Python's warnings and
+    any exception nothing caught, with its traceback (``exc_info``)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         JsonFormatter(
@@ -45,3 +47,22 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     # Kombu and amqp are chatty at INFO on reconnects; warnings are what matter.
     for noisy in ("amqp", "kombu", "urllib3", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.captureWarnings(True)
+    sys.excepthook = _log_uncaught
+    threading.excepthook = _log_uncaught_in_thread
+
+
+def _log_uncaught(kind, error, traceback) -> None:
+    logging.getLogger("uncaught").critical(
+        "uncaught exception", exc_info=(kind, error, traceback), extra={"error": kind.__name__}
+    )
+
+
+def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
+    if args.exc_type is SystemExit:
+        return
+    logging.getLogger("uncaught").critical(
+        "uncaught exception in a thread",
+        exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+        extra={"error": args.exc_type.__name__, "thread": getattr(args.thread, "name", None)},
+    )

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
 import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from shared import metrics
+from shared import liveness, metrics
 from shared.config import Settings
 from shared.logging import configure_logging
 from shared.messaging.topology import Topology
@@ -37,19 +36,37 @@ def stop_event() -> threading.Event:
     return stop
 
 
+def _fresh_metrics_folder() -> None:
+    """gunicorn's workers write their samples into ``PROMETHEUS_MULTIPROC_DIR`` (shared by
+    them, one API per folder): make it, and empty it of a previous run's files, whose
+    workers are gone (a restarted container keeps its volumes)."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        return
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink()
+
+
 def _start_api(service: Service, settings: Settings, options: argparse.Namespace) -> None:
     port = settings.ports[service.name]
-    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
+    _fresh_metrics_folder()
+    # gunicorn as a module of this interpreter: wherever the package is installed (an
+    # image, a venv), its dependencies are beside it, whether or not a `gunicorn` script is.
     os.execv(
-        gunicorn,
+        sys.executable,
         [
-            gunicorn,
+            sys.executable,
+            "-m",
+            "gunicorn",
             "-c",
             "python:shared.web.gunicorn_config",
             "--bind",
             f"{options.host}:{port}",
+            # The process name, hence the `service` of every log line (shared.logging).
             "--name",
-            f"coaching-{service.name}",
+            f"{service.name}-api",
             service.app_factory,
         ],
     )
@@ -59,8 +76,14 @@ def _api_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default=os.environ.get("API_HOST", "127.0.0.1"))
 
 
+def _start_loop(name: str, settings: Settings) -> None:
+    """What every process but the API does first: JSON logs and its heartbeat."""
+    configure_logging(name, settings.log_level)
+    liveness.HEARTBEAT.start(liveness.heartbeat_file(settings.var_dir, name))
+
+
 def _start_worker(service: Service, settings: Settings, _options: argparse.Namespace) -> None:
-    configure_logging(f"{service.name}-worker", settings.log_level)
+    _start_loop(f"{service.name}-worker", settings)
     queue = Topology.queue_name(service.name)
     dead = Topology.dead_letter_queue_name(service.name)
     metrics.serve(settings, [metrics.QueueDepths(settings, {queue: queue, dead: dead})])
@@ -68,7 +91,7 @@ def _start_worker(service: Service, settings: Settings, _options: argparse.Names
 
 
 def _start_relay(service: Service, settings: Settings, _options: argparse.Namespace) -> None:
-    configure_logging(f"{service.name}-relay", settings.log_level)
+    _start_loop(f"{service.name}-relay", settings)
     runtime = service.build_runtime(settings)
     metrics.serve(
         settings,
@@ -90,7 +113,7 @@ def background_process(
     others, then ``run(runtime, stop)`` until ``stop`` is set."""
 
     def start(service: Service, settings: Settings, _options: argparse.Namespace) -> None:
-        configure_logging(f"{service.name}-{name}", settings.log_level)
+        _start_loop(f"{service.name}-{name}", settings)
         metrics.serve(settings)
         run(service.build_runtime(settings), stop_event())
 

@@ -27,7 +27,6 @@ from shared.config import Settings, load_settings
 from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.db.housekeeping import Housekeeper, Retention
 from shared.db.migrate import upgrade
-from shared.messaging.connection import broker_connection
 from shared.messaging.consumer import EventWorker
 from shared.messaging.inbox import Handler, InboxProcessor
 from shared.messaging.relay import OutboxRelay
@@ -162,11 +161,14 @@ class ServiceRuntime:
 
     # -- http ---------------------------------------------------------------------------
     def create_app(self) -> Flask:
+        # Ready means able to serve: the database. Not the broker: a write's events wait
+        # in the outbox through a broker outage, and the relays and workers, not the
+        # APIs, report it (their metrics and liveness).
         app = create_service_app(
             self.name,
             self.settings,
             self.blueprints(),
-            {"database": self._check_database, "broker": self._check_broker},
+            {"database": self._check_database},
             description=self.description,
         )
         app.extensions["runtime"] = self
@@ -180,10 +182,6 @@ class ServiceRuntime:
     def _check_database(self) -> None:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-
-    def _check_broker(self) -> None:
-        with broker_connection(self.settings) as connection:
-            connection.ensure_connection(max_retries=1, timeout=2)
 
 
 def current_runtime() -> ServiceRuntime:

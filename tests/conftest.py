@@ -119,6 +119,13 @@ def settings(env):
 
 
 @pytest.fixture
+def embedded(monkeypatch) -> None:
+    """Settings from a bare environment: the embedded defaults, chosen as ``make run``
+    chooses them (production mode, the default, refuses to guess)."""
+    monkeypatch.setenv("COACHING_MODE", "embedded")
+
+
+@pytest.fixture
 def system(settings):
     running = InProcessSystem.start(settings)
     yield running
@@ -138,8 +145,9 @@ def tenant(api):
 
 
 @pytest.fixture
-def notifications_env(request, tmp_path, smtp, monkeypatch) -> dict[str, str]:
-    """Notifications alone: one fresh database, the SMTP sink, no broker needed."""
+def notifications_env(request, tmp_path, smtp, monkeypatch, embedded) -> dict[str, str]:
+    """Notifications alone: one fresh database, the SMTP sink, no broker needed (the
+    embedded defaults for what it does not use)."""
     if BACKEND.startswith("rabbitmq"):
         pool = request.getfixturevalue("databases")
         databases = pool.create(("notifications",))

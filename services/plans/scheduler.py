@@ -21,6 +21,7 @@ from services.plans import actions, checkins, history
 from services.plans.lifecycle import lifecycle_payload
 from services.plans.models import ActionStep, CheckIn, OrganisationSettings, RecoveryPlan
 from services.plans.organisation_settings import DEFAULT_MISSED_CHECKIN_AFTER_MINUTES
+from shared import liveness
 from shared.db.time_arithmetic import plus_minutes
 from shared.metrics import SCHEDULER_LAST_SUCCESS
 from shared.runtime import ServiceRuntime
@@ -127,6 +128,7 @@ class PlansScheduler:
         interval = self.runtime.settings.poll_interval_seconds
         log.info("scheduler started", extra={"service": self.runtime.name})
         while not stop.is_set():
+            liveness.beat()
             try:
                 self.tick()
                 SCHEDULER_LAST_SUCCESS.labels(self.runtime.name).set_to_current_time()

@@ -24,7 +24,11 @@ def make_engine(url: str, **kwargs) -> Engine:
     to the server: ``?prepare_threshold=none`` turns prepared statements off, as PgBouncer
     in transaction mode needs (a statement prepared on one server connection is unknown
     on the next); a number sets after how many runs a statement is prepared (psycopg's
-    default: 5). See deploy/README.md, "PostgreSQL connection budget"."""
+    default: 5). See deploy/README.md, "PostgreSQL connection budget".
+
+    A statement's parameters (a client's name, an email address) never appear in the
+    text of a database error, hence never in a logged traceback."""
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
 

@@ -17,6 +17,7 @@ import time
 from kombu import Consumer
 from kombu.mixins import ConsumerMixin
 
+from shared import liveness
 from shared.backoff import Backoff
 from shared.config import Settings
 from shared.messaging.connection import broker_connection
@@ -31,6 +32,10 @@ log = logging.getLogger(__name__)
 
 DATABASE_BACKOFF_START_SECONDS = 0.5
 DATABASE_BACKOFF_MAX_SECONDS = 5.0
+
+
+class _StopWaiting(Exception):
+    """A worker told to stop while the broker is unreachable stops trying to connect."""
 
 
 class EventWorker(ConsumerMixin):
@@ -87,8 +92,17 @@ class EventWorker(ConsumerMixin):
                 interval_start=0.2,
                 interval_step=0.5,
                 interval_max=2,
+                callback=self._waiting_for_the_broker,
             )
             yield connection
+
+    def _waiting_for_the_broker(self) -> None:
+        """Called between tries to connect (every second at least): a worker waiting out
+        a broker outage is alive (:mod:`shared.liveness`), and stops waiting once told to
+        stop, instead of trying until it is killed."""
+        liveness.beat()
+        if self.should_stop:
+            raise _StopWaiting
 
     def on_connection_revived(self) -> None:
         if self._connected_before:
@@ -122,6 +136,7 @@ class EventWorker(ConsumerMixin):
             self.flush()
 
     def on_iteration(self) -> None:
+        liveness.beat()
         if not self._pending:
             return
         now = time.monotonic()
@@ -173,6 +188,7 @@ class EventWorker(ConsumerMixin):
         try:
             deadline = time.monotonic() + seconds
             while (remaining := deadline - time.monotonic()) > 0 and not self.should_stop:
+                liveness.beat()
                 connection = self._active_connection
                 if connection is None:
                     time.sleep(min(remaining, 0.5))
@@ -208,7 +224,8 @@ class EventWorker(ConsumerMixin):
         gc.freeze()
         log.info("worker started", extra={"service": self.processor.service})
         # A short drain timeout lets on_iteration flush a partial batch promptly.
-        self.run(safety_interval=self.max_wait)
+        with contextlib.suppress(_StopWaiting):
+            self.run(safety_interval=self.max_wait)
         if self._pending:
             self.flush()
         log.info("worker stopped", extra={"service": self.processor.service})

@@ -16,6 +16,7 @@ from kombu import Connection
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared import liveness
 from shared.backoff import Backoff
 from shared.config import Settings
 from shared.db import utcnow
@@ -159,6 +160,7 @@ class OutboxRelay:
         backoff = LoopBackoff(log, self.service, "relay")
         try:
             while not stop.is_set():
+                liveness.beat()
                 self.keep_house_if_due()
                 try:
                     published = self.run_once()

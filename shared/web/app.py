@@ -120,11 +120,12 @@ def _install_request_context(app: Flask, service: str) -> None:
         response.headers["X-Correlation-ID"] = context.correlation_id.get() or ""
         principal = g.get("principal")
         if endpoint not in ("/healthz", "/metrics"):
+            # The route's template, never the path itself (ids, tokens) nor its query.
             log.info(
                 "request",
                 extra={
                     "method": request.method,
-                    "endpoint": endpoint,
+                    "route": endpoint,
                     "status": response.status_code,
                     "duration_ms": round(elapsed * 1000, 2),
                     "request_id": g.get("request_id"),

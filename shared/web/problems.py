@@ -67,11 +67,16 @@ def handle_domain_error(error: DomainError) -> Response:
     return problem(error.status, error.title, error.detail, error.errors)
 
 
+def _route() -> str:
+    """The request's route template: a path itself may carry an id or a link's token."""
+    return request.url_rule.rule if request.url_rule else "unmatched"
+
+
 def handle_unexpected(error: Exception) -> Response:
     if is_database_outage(error):
         # Not the request's fault: a retry (with its Idempotency-Key) is safe.
         log.warning(
-            "database unavailable", extra={"path": request.path, "error": type(error).__name__}
+            "database unavailable", extra={"route": _route(), "error": type(error).__name__}
         )
         return problem(
             503,
@@ -80,5 +85,5 @@ def handle_unexpected(error: Exception) -> Response:
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
     # Never leak internals; the log has the traceback (without request bodies).
-    log.exception("unhandled error", extra={"path": request.path, "error": type(error).__name__})
+    log.exception("unhandled error", extra={"route": _route(), "error": type(error).__name__})
     return problem(500, "Internal server error", "Something went wrong on our side.")

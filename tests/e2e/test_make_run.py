@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 from pathlib import Path
 
@@ -53,6 +54,30 @@ def _processes_running(command: str, marker: str) -> list[int]:
     return found
 
 
+def _metrics_of(port: str) -> str | None:
+    try:
+        reply = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=2)
+    except requests.RequestException:
+        return None
+    return reply.text if reply.ok else None
+
+
+def _free_ports_in_a_row(count: int) -> int:
+    """A port such that it and the ``count - 1`` after it are free."""
+    for _ in range(50):
+        base = free_port()
+        if base + count >= 65536:
+            continue
+        try:
+            for port in range(base, base + count):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise AssertionError(f"no {count} free ports in a row")
+
+
 def _readme_journey_works(api: PlatformApi, ports: dict[str, int], var_dir: Path) -> None:
     """The README's curl journey, as a newcomer pastes it (only the ports and var/ moved)."""
     readme = (REPO / "README.md").read_text()
@@ -75,10 +100,12 @@ def _readme_journey_works(api: PlatformApi, ports: dict[str, int], var_dir: Path
 
 def test_make_run_serves_the_journey_on_the_embedded_default_and_stops_cleanly(tmp_path):
     var_dir = tmp_path / "var"
-    env = {k: v for k, v in os.environ.items() if k not in CONFIGURED}
+    env = {k: v for k, v in os.environ.items() if k not in CONFIGURED + ("COACHING_MODE",)}
     ports = {s: free_port() for s in ("intake", "plans", "notifications")}
     env |= {f"{s.upper()}_PORT": str(p) for s, p in ports.items()}
-    env |= {"VAR_DIR": str(var_dir), "WEB_CONCURRENCY": "1"}
+    # Eight processes serve their metrics on METRICS_PORT: each on a port of its own.
+    metrics_base = _free_ports_in_a_row(8)
+    env |= {"VAR_DIR": str(var_dir), "WEB_CONCURRENCY": "1", "METRICS_PORT": str(metrics_base)}
     log = open(tmp_path / "make-run.log", "wb")  # noqa: SIM115
     make = subprocess.Popen(
         ["make", "run"],
@@ -97,6 +124,14 @@ def test_make_run_serves_the_journey_on_the_embedded_default_and_stops_cleanly(t
         banner = (tmp_path / "make-run.log").read_text()
         for port in ports.values():
             assert f"http://127.0.0.1:{port}" in banner
+        metrics = dict(re.findall(r"metrics of (\S+) +http://127\.0\.0\.1:(\d+)/metrics", banner))
+        assert sorted(map(int, metrics.values())) == list(range(metrics_base, metrics_base + 8))
+        assert not [name for name in metrics if name.endswith("-api")]
+        for name, port in metrics.items():
+            served = wait_for(
+                lambda p=port: _metrics_of(p), timeout=30, what=f"the metrics of {name}"
+            )
+            assert "coaching_" in served, name
         # One line per service says where its database stands; Alembic says nothing more.
         for service in ("intake", "plans", "notifications"):
             assert re.search(rf"^{service}: database at revision \w+", banner, re.MULTILINE)

@@ -20,6 +20,7 @@ from shared.clock import FrozenClock
 from shared.config import load_settings
 from tests.support.client_links import links
 from tests.support.smtp import free_port
+from tests.support.tools import required_tool
 
 SYDNEY = "Australia/Sydney"
 # Wednesday 1 July, 12:00 in Sydney (AEST, UTC+10).
@@ -68,10 +69,9 @@ def served(system, port):
 
 @pytest.fixture
 def browser():
+    executable = required_tool("/usr/bin/chromium", "clicking the client's page (Debian's)")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 

@@ -78,7 +78,11 @@ def test_a_relay_process_serves_its_metrics_on_metrics_port(tmp_path):
         for k, v in os.environ.items()
         if not k.endswith("_DATABASE_URL") and k not in ("BROKER_URL",)
     }
-    env |= {"VAR_DIR": str(tmp_path / "var"), "METRICS_PORT": str(port)}
+    env |= {
+        "VAR_DIR": str(tmp_path / "var"),
+        "METRICS_PORT": str(port),
+        "COACHING_MODE": "embedded",
+    }
     coaching = [sys.executable, "-m", "coaching"]
     subprocess.run([*coaching, "migrate", "intake"], cwd=REPO, env=env, check=True, timeout=120)
     relay = subprocess.Popen(

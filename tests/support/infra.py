@@ -194,7 +194,7 @@ class DatabasePool:
         self._templates.clear()
 
     def _emptied(self, used: str, service: str) -> str:
-        """``used``, under a new name, with every table but Alembic's emptied."""
+        """``used``, under a new name, with every table but the migrations' own emptied."""
         name = f"{self._prefix}_{uuid.uuid4().hex[:8]}_{service}"
         with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as connection:
             # A test may have made it refuse connections (the outage tests).
@@ -215,8 +215,8 @@ class DatabasePool:
             tables = [
                 row[0]
                 for row in connection.execute(
-                    "SELECT tablename FROM pg_tables"
-                    " WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                    " AND tablename NOT IN ('alembic_version', 'schema_compatibility')"
                 )
             ]
             if tables:

@@ -6,13 +6,13 @@ runbook in deploy/README.md."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import yaml
 
 from shared import metrics
+from tests.support.tools import required_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMETHEUS = ROOT / "deploy" / "prometheus"
@@ -44,8 +44,7 @@ def _anchors(markdown: str) -> set[str]:
 
 
 def _promtool(*args: str) -> subprocess.CompletedProcess:
-    promtool = shutil.which("promtool")
-    assert promtool, "promtool is missing: install Debian's prometheus (.ci/system-deps does)"
+    promtool = required_tool("promtool", "checking the alerting rules (Debian's prometheus)")
     return subprocess.run(
         [promtool, *args], cwd=PROMETHEUS, capture_output=True, text=True, timeout=60
     )

@@ -1,12 +1,19 @@
 """The deployment files agree with the code: every process type the supervisor knows is
-run by docker compose and by the Procfile, from the one Dockerfile, without secrets; and
-compose is safe by default: infrastructure on 127.0.0.1 only, every password from the
-untracked .env the README has you create, every image pinned."""
+run by docker compose and by the Procfile, from the one Dockerfile, without secrets, in
+production mode; compose is safe by default: infrastructure on 127.0.0.1 only, every
+password from the untracked .env the README has you create, every image pinned; the image
+is built from the whole package and the locked dependencies, and every distribution the
+code imports is declared. (tests/e2e/test_image.py builds and runs it.)"""
 
 from __future__ import annotations
 
+import ast
+import fnmatch
+import importlib.metadata
 import re
 import shlex
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -14,6 +21,7 @@ import yaml
 
 from coaching.registry import process_table
 from shared.config import SERVICES, load_settings
+from tests.support import dockerfile
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -211,3 +219,124 @@ def test_deploy_readme_lists_every_process_with_its_command(processes):
         expected = [service if a == service else a for a in arguments]
         documented = [service if a == "SERVICE" else a for a in rows[name][1:]]
         assert documented[: len(expected)] == expected, name
+
+
+def test_compose_checks_each_background_process_is_alive(processes, compose_services):
+    """Workers, relays, the scheduler and the dispatcher: `coaching alive` on their own
+    heartbeat, as the Kubernetes liveness probe does."""
+    for name, arguments in processes.items():
+        if name.endswith("-api"):
+            continue
+        test = compose_services[name]["healthcheck"]["test"]
+        assert test[:5] == ["CMD", "coaching", "alive", *arguments[:2]], name
+
+
+def test_compose_runs_every_process_in_production_mode(processes, compose_services):
+    for name in [*processes, "migrate"]:
+        environment = _environment(compose_services[name])
+        assert environment.get("COACHING_MODE", "production") == "production", name
+
+
+# -- the image (tests/e2e/test_image.py builds and runs what these read) ----------------
+
+
+def _normalised(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def _locked(path: Path) -> dict[str, str]:
+    """Distribution -> pinned version, of a pip-compile lock file."""
+    return {
+        _normalised(name): version
+        for name, version in re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+)", path.read_text(), re.M)
+    }
+
+
+def test_the_image_copies_every_package_of_the_distribution_and_nothing_else():
+    build, _image = dockerfile.stages()
+    copied = set(dockerfile.copied_from_context(build, dockerfile.build_context()).values())
+    patterns = _pyproject()["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = {
+        path.parent.name
+        for path in ROOT.glob("*/__init__.py")
+        if any(fnmatch.fnmatch(path.parent.name, p) for p in patterns)
+    }
+    assert packages == {"coaching", "shared", "services"}
+    for package in packages:
+        sources = {p.relative_to(ROOT).as_posix() for p in (ROOT / package).rglob("*.py")}
+        sources = {s for s in sources if "__pycache__" not in s}
+        assert sources <= copied, f"the image lacks {sorted(sources - copied)[:3]}"
+    assert {"pyproject.toml", "requirements.lock"} <= copied
+    # .dockerignore keeps the rest of the repository out of the build context.
+    assert {f.split("/")[0] for f in copied} == packages | {"pyproject.toml", "requirements.lock"}
+
+
+def test_the_image_installs_the_locked_dependencies_then_the_package_alone():
+    build, image = dockerfile.stages()
+    runs = " && ".join(build.runs)
+    lock = next(c.destination for c in build.copies if c.sources == ["requirements.lock"])
+    assert f"pip install --require-hashes -r {lock}" in runs
+    assert "pip wheel --no-deps --no-build-isolation" in runs
+    assert "pip install --no-deps --no-index" in runs
+    # The image holds the venv alone, runs as its own user, and knows nothing secret.
+    assert [c.from_stage for c in image.copies] == [build.name]
+    assert image.user == "coaching"
+    assert not {"JWT_SECRET", "PLATFORM_ADMIN_TOKEN", "COACHING_MODE"} & set(image.env)
+
+
+def test_the_lock_files_pin_every_dependency_with_hashes_and_agree():
+    project = _pyproject()["project"]
+    runtime, development = (
+        _locked(ROOT / "requirements.lock"),
+        _locked(ROOT / "requirements-dev.lock"),
+    )
+    for requirement in project["dependencies"]:
+        name, version = re.match(r"([A-Za-z0-9_.\-]+)(?:\[.*\])?==(\S+)", requirement).groups()
+        assert runtime.get(_normalised(name)) == version, f"{name}: run `make lock`"
+    for requirement in project["optional-dependencies"]["test"]:
+        name, version = re.match(r"([A-Za-z0-9_.\-]+)(?:\[.*\])?==(\S+)", requirement).groups()
+        assert development.get(_normalised(name)) == version, f"{name}: run `make lock`"
+    assert {name: development.get(name) for name in runtime} == runtime
+    for lock in ("requirements.lock", "requirements-dev.lock"):
+        entries = re.split(r"\n(?=[A-Za-z0-9])", (ROOT / lock).read_text())
+        for entry in entries:
+            if "==" in entry.split("\n", 1)[0]:
+                assert "--hash=sha256:" in entry, f"{lock}: {entry.splitlines()[0]} has no hash"
+
+
+def _imported_top_level_modules(*folders: str) -> set[str]:
+    found = set()
+    for folder in folders:
+        for path in (ROOT / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Import):
+                    found |= {alias.name.split(".")[0] for alias in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    found.add(node.module.split(".")[0])
+    return (
+        found - set(sys.stdlib_module_names) - {"coaching", "shared", "services", "tests", "bench"}
+    )
+
+
+def _declared(requirements: list[str]) -> set[str]:
+    return {_normalised(re.match(r"[A-Za-z0-9_.\-]+", r).group()) for r in requirements}
+
+
+@pytest.mark.parametrize(
+    "folders, extras",
+    [(("coaching", "shared", "services"), ()), (("tests", "bench"), ("test",))],
+    ids=["the package", "the tests and benchmarks"],
+)
+def test_every_imported_distribution_is_declared(folders, extras):
+    project = _pyproject()["project"]
+    declared = _declared(project["dependencies"])
+    for extra in extras:
+        declared |= _declared(project["optional-dependencies"][extra])
+    distributions = importlib.metadata.packages_distributions()
+    for module in sorted(_imported_top_level_modules(*folders)):
+        names = {_normalised(d) for d in distributions.get(module, [module])}
+        assert names & declared, f"{module} is imported but {sorted(names)} is not declared"

@@ -26,6 +26,7 @@ def documents(tmp_path_factory) -> dict[str, dict]:
 
     with pytest.MonkeyPatch.context() as env:
         env.setenv("VAR_DIR", str(tmp_path_factory.mktemp("var")))
+        env.setenv("COACHING_MODE", "embedded")  # module-scoped: the autouse one is not yet
         settings = load_settings()
         found = {}
         for name, service in SERVICES.items():

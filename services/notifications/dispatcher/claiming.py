@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from services.notifications.contacts import PENDING_STATES
 from services.notifications.models import Nudge
+from shared import liveness
 from shared.db.outage import LoopBackoff
 
 log = logging.getLogger(__name__)
@@ -196,6 +197,7 @@ def claim_ahead(
     with ThreadPoolExecutor(1, thread_name_prefix="claimer") as claimer:
         claimed_ahead: Future | None = None
         while not stop.is_set():
+            liveness.beat()
             full = False
             try:
                 if claimed_ahead is not None:

@@ -18,6 +18,10 @@ revision: str = ${repr(up_revision)}
 down_revision: Union[str, Sequence[str], None] = ${repr(down_revision)}
 branch_labels: Union[str, Sequence[str], None] = ${repr(branch_labels)}
 depends_on: Union[str, Sequence[str], None] = ${repr(depends_on)}
+# True only if the code of the revision before this one still runs on the schema after
+# it: it adds, and removes or renames nothing that code uses (deploy/README.md, "Upgrades
+# and rollbacks"). A rollback to that code is then safe.
+backward_compatible = False
 
 
 def upgrade() -> None:
