@@ -188,6 +188,7 @@ def plans_runtime(request, tmp_path, monkeypatch):
     else:
         databases = {"plans": f"sqlite:///{tmp_path / 'plans.db'}"}
     for key, value in {
+        "COACHING_MODE": "embedded",  # the other services' settings are not needed
         "VAR_DIR": str(tmp_path / "var"),
         "BROKER_URL": "filesystem://localhost/",
         "JWT_SECRET": JWT_SECRET,
