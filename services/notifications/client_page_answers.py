@@ -18,7 +18,13 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from services.notifications import replies
-from services.notifications.client_links import PageLink, ReplyLink, still_addressed
+from services.notifications.client_links import (
+    PageLink,
+    ReplyLink,
+    done_reply_id,
+    still_addressed,
+)
+from services.notifications.client_page_view import can_undo, is_later_day, latest_done
 from services.notifications.models import Contact, PlannedStep
 from shared.runtime import current_runtime
 
@@ -62,8 +68,9 @@ Answer = Callable[[object, Contact], "replies.ClientReply | str"]
 
 @dataclass(frozen=True)
 class Recorded:
-    """``outcome`` is "recorded", "already" (recorded before, or the step is done already)
-    or "missing" (no such step); ``reply`` the reply when there was one."""
+    """``outcome`` is "recorded", "already" (recorded before, or the step is done already),
+    "missing" (no such step) or "later" (a step of a later day, not done yet); ``reply``
+    the reply when there was one."""
 
     outcome: str
     reply: replies.ClientReply | None = None
@@ -105,6 +112,8 @@ def done_answer(
             return "already"
         if channel == "web" and (step is None or step.status == "cancelled"):
             return "missing"  # the page offers only the steps it shows
+        if channel == "web" and is_later_day(step.due_at, now, contact.timezone):
+            return "later"  # the page shows it, but it cannot be done yet
         return replies.ClientReply(
             reply_id,
             channel,
@@ -122,3 +131,25 @@ def mood_answer(reply_id: uuid.UUID, channel: str, now: datetime, rating: int) -
     return lambda _session, _contact: replies.ClientReply(
         reply_id, channel, now, "mood", rating=rating
     )
+
+
+def undo_done(link: PageLink, action_id: uuid.UUID, key: str) -> bool:
+    """Take back the client's latest Done, said within ``UNDO_WINDOW``: here only (plans has
+    no event to take a completion back), so the step shows as not done and can be marked
+    again. False (and nothing changed) for any other Done."""
+    runtime = current_runtime()
+    now = runtime.clock()
+    with runtime.unit_of_work() as uow:
+        contact = linked_client(uow.session, runtime.settings.jwt_secret, link)
+        last = latest_done(uow.session, contact)
+        if last is None or last.id != done_reply_id(contact.tenant_id, action_id, key):
+            return False
+        if not can_undo(last, now):
+            return False
+        step = step_of(uow.session, contact, action_id, key)
+        if step is not None and step.status == "completed":
+            step.status = "scheduled"
+        uow.session.delete(last)
+        uow.commit()
+    log.info("client done taken back on the page", extra={"reply_id": str(last.id)})
+    return True

@@ -33,6 +33,9 @@ NOTED = {
     "mood_low": "Thank you for telling us. We are sorry today is hard.",
     "journal": "Thanks, your coach will see this.",
     "crisis": "Thank you for telling us.",
+    # Plans has no event to take a completion back: only this page forgets it.
+    "undone": "Undone - that step is no longer marked done here. If your coach already "
+    "saw it as done, you can tell them.",
 }
 # The alert a crisis message on the page raised, or was folded into, is this recent when
 # the page that answers it is shown.
@@ -159,11 +162,32 @@ def ended_page(support: HelpLines) -> Response:
     )
 
 
-def invalid_form_page(error: ValidationError, token: str) -> Response:
+def invalid_form_page(error: ValidationError, token: str | None) -> Response:
+    """``token`` is the client's page's, to link back to it, if the form was on it."""
     named = ", ".join(sorted(error.messages)) if isinstance(error.messages, dict) else "form"
     return message_page(
         "Please check what you sent",
         f"Something in the form could not be used ({named}). Go back, check it and try again.",
         status=422,
+        page_url=url_for("client_pages.my_page", token=token) if token else None,
+    )
+
+
+def later_step_page(token: str) -> Response:
+    """A Done for a step of a later day: shown on the page, not markable yet."""
+    return message_page(
+        "That step is not due yet",
+        "You can mark a step done on its day, or after. Nothing was saved.",
+        status=422,
+        page_url=url_for("client_pages.my_page", token=token),
+    )
+
+
+def undo_refused_page(token: str) -> Response:
+    return message_page(
+        "That can no longer be undone",
+        "Only your latest Done can be undone, for 10 minutes after you said it. If "
+        "something is wrong, tell your coach.",
+        status=409,
         page_url=url_for("client_pages.my_page", token=token),
     )

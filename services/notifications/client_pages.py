@@ -15,12 +15,11 @@ client (404). What the pages say is in ``client_page_wording``.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, time, timedelta
+from dataclasses import replace
 
 from flask import Response, redirect, render_template, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, ValidationError, fields, validate
-from sqlalchemy import select
 
 from services.notifications import replies
 from services.notifications.client_links import (
@@ -41,6 +40,14 @@ from services.notifications.client_page_answers import (
     mood_answer,
     record_answer,
     step_of,
+    undo_done,
+)
+from services.notifications.client_page_view import (
+    coach_name,
+    progress_of,
+    recent_ratings,
+    steps_of_week,
+    todays_rating,
 )
 from services.notifications.client_page_wording import (
     NOTED,
@@ -49,18 +56,18 @@ from services.notifications.client_page_wording import (
     help_lines,
     invalid_form_page,
     is_low,
+    later_step_page,
     message_page,
     noted_key,
     page_note,
     refused_page,
+    undo_refused_page,
     unknown_page,
 )
 from services.notifications.crisis_settings import crisis_settings_for
-from services.notifications.models import Contact, PlannedStep, ReceivedReply
+from services.notifications.models import Contact, ReceivedReply
 from services.notifications.phone_links import linked_phone_numbers
-from services.notifications.quiet_hours import zone
 from services.notifications.reply_parsing import MAX_TEXT_LENGTH, mentions_crisis
-from services.notifications.weekly_digest import local_label
 from services.notifications.wording import HTML_LANGUAGE
 from shared.runtime import current_runtime
 from shared.validation import MultilineText, Schema
@@ -82,12 +89,20 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
 }
-MAX_STEPS_SHOWN = 50
 
 
 class DoneForm(Schema):
     action_id = fields.UUID(required=True)
     occurrence_key = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class UndoForm(Schema):
+    action_id = fields.UUID(required=True)
+    occurrence_key = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class RatingChoiceForm(Schema):
+    rating = fields.Integer(load_default=None, strict=False, validate=validate.Range(1, 10))
 
 
 class MoodForm(Schema):
@@ -117,7 +132,11 @@ PAGE_RESPONSES = {
         "description": "The link has expired, or the client's time with the service has "
         "ended (HTML page)"
     },
-    "422": {"description": "A form field is missing or not acceptable (HTML page)"},
+    "409": {"description": "That Done can no longer be undone (HTML page)"},
+    "422": {
+        "description": "A form field is missing or not acceptable, or the step is not due "
+        "yet (HTML page)"
+    },
 }
 TOKEN = {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}
 
@@ -215,19 +234,36 @@ def reply_link_page(token: str):
     return message_page(
         "How are you feeling?",
         f"Save {link.rating} out of 10 as how you are feeling today?",
+        "Or choose another number, from 1 (very low) to 10 (great).",
         form_action=url_for("client_pages.reply_link_answer", token=token),
-        button=f"Save {link.rating}/10",
+        ratings=RATINGS,
+        chosen=link.rating,
     )
 
 
 @client_pages.route("/r/<token>", methods=["POST"])
-@client_pages.doc(**LINK_DOC)
+@client_pages.doc(
+    **LINK_DOC
+    | {
+        "requestBody": {
+            "required": False,
+            "content": {"application/x-www-form-urlencoded": {"schema": RatingChoiceForm}},
+        }
+    }
+)
 def reply_link_answer(token: str):
     """Record the link's answer, once: a second POST of the same link says "already noted".
     The page link it offers expires no later than this link."""
     runtime = current_runtime()
     now = runtime.clock()
     link = _reply_link(token)
+    if link.intent == "mood":
+        try:
+            chosen = _read_form(RatingChoiceForm)["rating"]
+        except ValidationError as exc:
+            return invalid_form_page(exc, None)
+        # Another number than the link's is the answer that number's link would give.
+        link = replace(link, rating=chosen or link.rating)
     if link.intent == "done":
         answer = done_answer(link.reply_id, "email", link.action_id, link.occurrence_key, now)
     else:
@@ -259,52 +295,6 @@ def reply_link_answer(token: str):
 # -- the client's own page --------------------------------------------------------------------
 
 
-def _week(now: datetime, timezone: str) -> tuple[datetime, datetime]:
-    """This local week, Monday to Monday, in the client's timezone."""
-    tz = zone(timezone)
-    monday = now.astimezone(tz).date() - timedelta(days=now.astimezone(tz).weekday())
-    starts = datetime.combine(monday, time(0), tzinfo=tz)
-    ends = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=tz)
-    return starts, ends
-
-
-def _steps_of_week(session, contact: Contact, now: datetime) -> list[dict]:
-    starts, ends = _week(now, contact.timezone)
-    steps = list(
-        session.scalars(
-            select(PlannedStep)
-            .where(
-                PlannedStep.tenant_id == contact.tenant_id,
-                PlannedStep.client_id == contact.client_id,
-                PlannedStep.due_at >= starts,
-                PlannedStep.due_at < ends,
-                PlannedStep.status != "cancelled",
-            )
-            .order_by(PlannedStep.due_at)
-            .limit(MAX_STEPS_SHOWN)
-        )
-    )
-    ids = {
-        s.occurrence_key: done_reply_id(s.tenant_id, s.action_id, s.occurrence_key) for s in steps
-    }
-    # Done here a moment ago: plans has not confirmed it yet, but the client has said so.
-    noted = (
-        set(session.scalars(select(ReceivedReply.id).where(ReceivedReply.id.in_(ids.values()))))
-        if ids
-        else set()
-    )
-    return [
-        {
-            "title": s.title,
-            "when": local_label(s.due_at, contact.timezone),
-            "action_id": s.action_id,
-            "occurrence_key": s.occurrence_key,
-            "done": s.status == "completed" or ids[s.occurrence_key] in noted,
-        }
-        for s in steps
-    ]
-
-
 def _page_link(token: str):
     runtime = current_runtime()
     return read_page_link(runtime.settings.jwt_secret, token, runtime.clock())
@@ -313,26 +303,39 @@ def _page_link(token: str):
 @client_pages.route("/me/<token>", methods=["GET"])
 @client_pages.doc(**PAGE_DOC)
 def my_page(token: str):
-    """This week's steps with a Done button each, a 1-10 mood form and a journal box; after
-    an answer, what was noted (with where to get help after a low rating or a crisis)."""
+    """This week's steps (a Done button for today's and earlier ones, an undo for the
+    latest Done), their progress and coach, where to get help, a 1-10 mood form with
+    their last four weeks of ratings and a journal box; after an answer, what was noted
+    (with where to get help after a low rating or a crisis)."""
     runtime = current_runtime()
     now = runtime.clock()
     link = _page_link(token)
     with runtime.session_factory() as session:
         contact = linked_client(session, runtime.settings.jwt_secret, link)
-        steps = _steps_of_week(session, contact, now)
+        steps = steps_of_week(session, contact, now)
+        progress = progress_of(session, contact, steps)
+        coach = coach_name(session, contact)
+        support = help_lines(session, contact)
+        ratings = recent_ratings(session, contact, now)
         name = contact.display_name
         note = page_note(session, contact, request.args.get("noted"), now)
+        today = todays_rating(ratings, now, contact.timezone)
     html = render_template(
         "client/me.html",
         lang=HTML_LANGUAGE,
         title=f"Hi {name}",
         note=note,
         steps=steps,
+        progress=progress,
+        coach_name=coach,
+        help=support,
         ratings=RATINGS,
+        recent_ratings=ratings,
+        todays_rating=today,
         form_id=uuid.uuid4(),  # a double submit of one form is one answer
         journal_limit=MAX_TEXT_LENGTH,
         done_action=url_for("client_pages.page_done", token=token),
+        undo_action=url_for("client_pages.page_undo", token=token),
         mood_action=url_for("client_pages.page_mood", token=token),
         journal_action=url_for("client_pages.page_journal", token=token),
     )
@@ -360,6 +363,8 @@ def _page_answer(token: str, schema: type[Schema], answer_of) -> Response:
             status=404,
             page_url=url_for("client_pages.my_page", token=token),
         )
+    if recorded.outcome == "later":
+        return later_step_page(token)
     reply = recorded.reply
     if recorded.outcome == "already" and (reply is None or reply.intent == "done"):
         return _back(token, "already_done")
@@ -377,6 +382,21 @@ def page_done(token: str):
         return done_answer(reply_id, "web", form["action_id"], form["occurrence_key"], now)
 
     return _page_answer(token, DoneForm, answer_of)
+
+
+@client_pages.route("/me/<token>/undo", methods=["POST"])
+@client_pages.doc(**_form_doc(UndoForm))
+def page_undo(token: str):
+    """Take back the latest Done within 10 minutes. Only on this page: plans has no event
+    to take a completion back, so what plans (and the coach) saw stays as it was."""
+    link = _page_link(token)
+    try:
+        form = _read_form(UndoForm)
+    except ValidationError as exc:
+        return invalid_form_page(exc, token)
+    if not undo_done(link, form["action_id"], form["occurrence_key"]):
+        return undo_refused_page(token)
+    return _back(token, "undone")
 
 
 @client_pages.route("/me/<token>/mood", methods=["POST"])

@@ -8,6 +8,7 @@ What holds personal data here and what erasure does with it:
   bare states stay (the organisation's admins still see what was sent when);
 - the plan projection (what the weekly digest says): deleted;
 - crisis alerts (the latest words, for the coach's alert page): deleted;
+- the client's ratings (for their own page): deleted;
 - the outbox: what the client wrote (``client.replied`` text) is cleared, published or
   not; the events themselves stay, so plans still learns of a reply it has not seen;
 - messages the embedded channels wrote to a local folder: deleted;
@@ -25,6 +26,7 @@ from services.notifications.channels.file_outbox import forget_client
 from services.notifications.contacts import cancel_pending
 from services.notifications.models import (
     AchievedGoal,
+    ClientRating,
     Contact,
     CrisisAlert,
     Nudge,
@@ -80,8 +82,8 @@ def _erase_contact(uow: UnitOfWork, tenant_id, client_id) -> None:
 
 
 def _forget_plan(uow: UnitOfWork, tenant_id, client_id) -> None:
-    """Nothing of the client's plan stays in the plan projection."""
-    for model in (PlannedStep, AchievedGoal, PlannedCheckIn):
+    """Nothing of the client's plan stays in the plan projection, nor their ratings."""
+    for model in (PlannedStep, AchievedGoal, PlannedCheckIn, ClientRating):
         uow.session.execute(
             delete(model)
             .where(model.tenant_id == tenant_id, model.client_id == client_id)

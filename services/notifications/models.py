@@ -299,6 +299,21 @@ class ReceivedReply(Base):
     __table_args__ = (Index("ix_client_replies_client", "tenant_id", "client_id"),)
 
 
+class ClientRating(Base):
+    """A client's 1-10 rating of how they feel (a mood reply), kept so their own page can
+    show their last weeks. Health data: erased with the client. The id is the reply's."""
+
+    __tablename__ = "client_ratings"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    client_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    rating: Mapped[int] = mapped_column(Integer, nullable=False)
+    rated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+    __table_args__ = (Index("ix_client_ratings_client", "tenant_id", "client_id", "rated_at"),)
+
+
 class SenderNumber(Base):
     """An organisation's own SMS sending number: everything it sends by SMS goes from
     it, and a text to it belongs to that organisation alone. Unique across organisations."""

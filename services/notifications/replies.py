@@ -32,7 +32,7 @@ from services.notifications.crisis_answers import (
     crisis_text_for,
 )
 from services.notifications.crisis_settings import crisis_settings_for
-from services.notifications.models import Contact, Nudge, ReceivedReply
+from services.notifications.models import ClientRating, Contact, Nudge, ReceivedReply
 from services.notifications.nudges import schedule_nudge
 from services.notifications.reply_parsing import MAX_TEXT_LENGTH, read_reply, says_done
 from shared.db import UnitOfWork
@@ -155,6 +155,17 @@ def record_reply(uow: UnitOfWork, contact: Contact, reply: ClientReply, now: dat
         )
     )
     session.flush()  # a copy being recorded at this moment fails here, before any effect
+    if reply.intent == "mood" and reply.rating is not None:
+        # Kept for the client's own page (their last weeks); erased with them.
+        session.add(
+            ClientRating(
+                id=reply.reply_id,
+                tenant_id=contact.tenant_id,
+                client_id=contact.client_id,
+                rating=reply.rating,
+                rated_at=reply.received_at,
+            )
+        )
     if reply.intent == "crisis":
         answer_crisis(uow, contact, reply.reply_id, reply.channel, reply.text, now)
     elif reply.channel == "sms":

@@ -1,0 +1,181 @@
+"""What the client's own page (``client_pages``' ``/me/{token}``) shows them, read from
+notifications' own tables: this week's steps (today's and earlier ones can be marked
+done, later ones are only shown), the last Done they can still undo, their progress
+(goals reached and this week's steps done of planned: goals in progress are not
+projected here), their coach's name and their ratings of the last four weeks.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+
+from services.notifications.client_links import done_reply_id
+from services.notifications.models import (
+    AchievedGoal,
+    ClientRating,
+    Contact,
+    PlannedStep,
+    ReceivedReply,
+    StaffMember,
+)
+from services.notifications.quiet_hours import zone
+from services.notifications.weekly_digest import local_label
+
+MAX_STEPS_SHOWN = 50
+MAX_GOALS_SHOWN = 10
+# A Done can be taken back this long after it was said, if it is the client's latest.
+UNDO_WINDOW = timedelta(minutes=10)
+RATING_DAYS = 28  # four weeks, today included
+
+
+@dataclass(frozen=True)
+class StepOnPage:
+    title: str
+    when: str
+    action_id: uuid.UUID
+    occurrence_key: str
+    done: bool
+    markable: bool  # today's or earlier: a later step cannot be said done yet
+    undoable: bool = False
+
+
+@dataclass(frozen=True)
+class DayRating:
+    day: str  # "Wed 01 Jul"
+    rating: int
+
+
+@dataclass(frozen=True)
+class Progress:
+    steps_done: int
+    steps_planned: int
+    goals_achieved: list[str]
+
+
+def local_day(moment: datetime, timezone: str) -> date:
+    return moment.astimezone(zone(timezone)).date()
+
+
+def is_later_day(due_at: datetime, now: datetime, timezone: str) -> bool:
+    """True for a step due on a day after the client's today."""
+    return local_day(due_at, timezone) > local_day(now, timezone)
+
+
+def week_of(now: datetime, timezone: str) -> tuple[datetime, datetime]:
+    """This local week, Monday to Monday, in the client's timezone."""
+    tz = zone(timezone)
+    today = local_day(now, timezone)
+    monday = today - timedelta(days=today.weekday())
+    starts = datetime.combine(monday, time(0), tzinfo=tz)
+    ends = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=tz)
+    return starts, ends
+
+
+def latest_done(session, contact: Contact) -> ReceivedReply | None:
+    """The client's latest "done" reply, from any channel."""
+    return session.scalar(
+        select(ReceivedReply)
+        .where(
+            ReceivedReply.tenant_id == contact.tenant_id,
+            ReceivedReply.client_id == contact.client_id,
+            ReceivedReply.intent == "done",
+        )
+        .order_by(ReceivedReply.received_at.desc())
+        .limit(1)
+    )
+
+
+def can_undo(reply: ReceivedReply | None, now: datetime) -> bool:
+    return reply is not None and now - reply.received_at <= UNDO_WINDOW
+
+
+def steps_of_week(session, contact: Contact, now: datetime) -> list[StepOnPage]:
+    starts, ends = week_of(now, contact.timezone)
+    steps = list(
+        session.scalars(
+            select(PlannedStep)
+            .where(
+                PlannedStep.tenant_id == contact.tenant_id,
+                PlannedStep.client_id == contact.client_id,
+                PlannedStep.due_at >= starts,
+                PlannedStep.due_at < ends,
+                PlannedStep.status != "cancelled",
+            )
+            .order_by(PlannedStep.due_at)
+            .limit(MAX_STEPS_SHOWN)
+        )
+    )
+    ids = {
+        s.occurrence_key: done_reply_id(s.tenant_id, s.action_id, s.occurrence_key) for s in steps
+    }
+    # Done here a moment ago: plans has not confirmed it yet, but the client has said so.
+    noted = (
+        set(session.scalars(select(ReceivedReply.id).where(ReceivedReply.id.in_(ids.values()))))
+        if ids
+        else set()
+    )
+    last = latest_done(session, contact)
+    undoable_id = last.id if can_undo(last, now) else None
+    return [
+        StepOnPage(
+            title=s.title,
+            when=local_label(s.due_at, contact.timezone),
+            action_id=s.action_id,
+            occurrence_key=s.occurrence_key,
+            done=s.status == "completed" or ids[s.occurrence_key] in noted,
+            markable=not is_later_day(s.due_at, now, contact.timezone),
+            undoable=ids[s.occurrence_key] == undoable_id,
+        )
+        for s in steps
+    ]
+
+
+def progress_of(session, contact: Contact, steps: list[StepOnPage]) -> Progress:
+    goals = session.scalars(
+        select(AchievedGoal.title)
+        .where(
+            AchievedGoal.tenant_id == contact.tenant_id,
+            AchievedGoal.client_id == contact.client_id,
+        )
+        .order_by(AchievedGoal.achieved_at.desc())
+        .limit(MAX_GOALS_SHOWN)
+    )
+    return Progress(sum(1 for s in steps if s.done), len(steps), list(goals))
+
+
+def coach_name(session, contact: Contact) -> str | None:
+    """The name of the client's coach, when notifications knows them and they are active."""
+    if contact.coach_id is None:
+        return None
+    coach = session.get(StaffMember, (contact.tenant_id, contact.coach_id))
+    return coach.name if coach is not None and coach.active and coach.name else None
+
+
+def recent_ratings(session, contact: Contact, now: datetime) -> list[DayRating]:
+    """The client's rating of each day of the last four weeks they rated, newest first; a
+    day rated twice shows the later rating (a new rating replaces the day's)."""
+    since = now - timedelta(days=RATING_DAYS)
+    rows = session.execute(
+        select(ClientRating.rating, ClientRating.rated_at)
+        .where(
+            ClientRating.tenant_id == contact.tenant_id,
+            ClientRating.client_id == contact.client_id,
+            ClientRating.rated_at > since,
+        )
+        .order_by(ClientRating.rated_at.desc())
+    )
+    by_day: dict[date, DayRating] = {}
+    for rating, rated_at in rows:
+        day = local_day(rated_at, contact.timezone)
+        if day not in by_day:
+            by_day[day] = DayRating(day.strftime("%a %d %b"), rating)
+    return list(by_day.values())
+
+
+def todays_rating(ratings: list[DayRating], now: datetime, timezone: str) -> int | None:
+    today = local_day(now, timezone).strftime("%a %d %b")
+    return next((r.rating for r in ratings if r.day == today), None)
