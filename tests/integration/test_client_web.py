@@ -202,9 +202,11 @@ def test_the_clients_own_page_in_a_browser_marks_a_step_done_and_saves_a_mood(
     page.goto(served + my_page)
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.title() == "Hi Jo"
-    # This week's steps: today's and the days to Sunday, each with its own Done button.
+    # This week's steps: today's with its Done button; the days to Sunday shown, not yet
+    # markable.
     done_buttons = page.get_by_role("button", name=re.compile(r"^Mark Morning walk"))
-    assert done_buttons.count() == 5  # Wed 1 to Sun 5 July
+    assert done_buttons.count() == 1  # Wed 1 July
+    assert page.get_by_text("Coming up: you can mark it done on the day.").count() == 4
     # Every control a person fills in has a label.
     controls = page.locator("select, textarea, input:not([type=hidden])")
     assert controls.count() == 2
@@ -220,7 +222,8 @@ def test_the_clients_own_page_in_a_browser_marks_a_step_done_and_saves_a_mood(
     page.get_by_role("button", name="Mark Morning walk (Wed 01 Jul, 12:30) done").click()
     page.wait_for_url(re.compile(r"noted=done$"))
     assert page.get_by_role("status").inner_text() == "Well done - that step is marked done."
-    assert done_buttons.count() == 4
+    assert done_buttons.count() == 0
+    assert page.get_by_role("button", name=re.compile(r"^Undo Done for Morning walk")).count() == 1
 
     mood.select_option("6")
     save.click()
