@@ -7,7 +7,10 @@ from datetime import timedelta
 
 # What every message to a client, and every alert to a coach, can say; an email to a
 # client also carries its unsubscribe link and the link to the client's own page.
-CLIENT_VARIABLES = frozenset({"name", "organisation_name", "help_contact"})
+# ``coach_name`` (the client's coach) only when the client has a coach known by name: a
+# template that names them says so with ``is defined``.
+CLIENT_VARIABLES = frozenset({"name", "organisation_name", "help_contact", "coach_name"})
+CLIENT_OPTIONAL = frozenset({"coach_name"})
 COACH_VARIABLES = frozenset({"coach_name", "organisation_name", "help_contact"})
 EMAIL_TO_CLIENT_VARIABLES = frozenset({"unsubscribe_url", "my_page_url"})
 ALERT_VARIABLES = frozenset(
@@ -59,7 +62,16 @@ BOTH = ("email", "sms")
 KINDS: dict[str, NudgeKind] = {
     kind.name: kind
     for kind in (
-        NudgeKind("welcome", "client", 3, BOTH, frozenset(), is_setup=True),
+        # Names the coach when notifications knows their name (``coach_name``).
+        NudgeKind(
+            "welcome",
+            "client",
+            3,
+            BOTH,
+            frozenset(),
+            optional=CLIENT_OPTIONAL,
+            is_setup=True,
+        ),
         NudgeKind(
             "plan_ready",
             "client",

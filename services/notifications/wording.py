@@ -6,22 +6,21 @@ not, or its own fails when a nudge is sent.
 
 from __future__ import annotations
 
-HTML_LANGUAGE = "en"  # the language of the default wording
+from services.notifications.email_layout import (
+    HTML_LANGUAGE,
+    button,
+    html_document,
+    rating_buttons,
+    small_print,
+)
+
+__all__ = ["DEFAULT_TEMPLATES", "HTML_LANGUAGE", "html_document"]
 
 _OPT_OUT = "Reply STOP to opt out."
 # Every text to a client says who it is from.
 _FROM = "{{ organisation_name }}: "
 _SIGN_OFF_TEXT = "Warm regards,\n{{ organisation_name }}"
 _SIGN_OFF_HTML = "<p>Warm regards,<br>{{ organisation_name }}</p>"
-
-
-def html_document(body: str) -> str:
-    """An HTML email part: the language and the character set declared, ``body`` inside."""
-    return (
-        f'<!DOCTYPE html>\n<html lang="{HTML_LANGUAGE}">\n'
-        '<head><meta charset="utf-8"></head>\n'
-        f"<body>{body}</body>\n</html>\n"
-    )
 
 
 # Every email to a client links to the client's own page (steps, mood, journal).
@@ -31,15 +30,14 @@ _MY_PAGE_HTML = (
     "a note to your coach.</p>"
 )
 # An action reminder's "I did it" link.
-DONE_LINK_TEXT = "Done it? Tell us here: {{ done_url }}"
-DONE_LINK_HTML = '<p><a href="{{ done_url }}">I did it</a></p>'
+DONE_LINK_TEXT = "I did it: {{ done_url }}"
+DONE_LINK_HTML = button("{{ done_url }}", "I did it")
 # A mood prompt's ten links, 1 to 10: drop these into any mood_prompt email.
 RATING_LINKS_TEXT = "{% for url in rating_urls %}{{ loop.index }}: {{ url }}\n{% endfor %}"
-RATING_LINKS_HTML = (
-    '<p>{% for url in rating_urls %}<a href="{{ url }}" aria-label="{{ loop.index }} out of 10" '
-    'style="display:inline-block;min-width:2.2em;padding:.4em;margin:.1em;text-align:center;'
-    'border:1px solid #557;border-radius:4px">{{ loop.index }}</a>{% endfor %}</p>'
-)
+RATING_LINKS_HTML = rating_buttons("rating_urls")
+# Where a client can reach the organisation: in the welcome.
+_HELP_TEXT = "If you need us, reach {{ organisation_name }} at {{ help_contact }}."
+_UNSUBSCRIBE_HTML = small_print('<a href="{{ unsubscribe_url }}">Stop these emails</a>')
 
 
 def _email(
@@ -56,8 +54,7 @@ def _email(
     paragraphs = "".join(f"<p>{line}</p>" for line in body.split("\n\n"))
     html = html_document(
         "<p>Hi {{ name }},</p>"
-        f"{paragraphs}{html_extra}{_SIGN_OFF_HTML}{_MY_PAGE_HTML}"
-        '<p style="font-size:small"><a href="{{ unsubscribe_url }}">Stop these emails</a></p>'
+        f"{paragraphs}{html_extra}{_SIGN_OFF_HTML}{_MY_PAGE_HTML}{_UNSUBSCRIBE_HTML}"
     )
     return {"subject": subject, "text": text, "html": html}
 
@@ -79,9 +76,11 @@ _ENCOURAGEMENT = (
 DEFAULT_TEMPLATES: dict[tuple[str, str], dict[str, str]] = {
     ("welcome", "email"): _email(
         "Welcome to {{ organisation_name }}, {{ name }}",
-        "Welcome aboard. Your coach will be in touch soon to start working on your "
+        # A client whose coach notifications does not know by name is not told a name.
+        "Welcome aboard. Your coach{% if coach_name is defined and coach_name %}, "
+        "{{ coach_name }},{% endif %} will be in touch soon to start working on your "
         "recovery plan together, at your pace.\n\n"
-        "We will send you the occasional reminder and note of encouragement.",
+        "We will send you the occasional reminder and note of encouragement.\n\n" + _HELP_TEXT,
     ),
     ("welcome", "sms"): {
         "text": "Hi {{ name }}, welcome to {{ organisation_name }}. Your coach will be in "
@@ -195,8 +194,7 @@ To stop these emails: {{ unsubscribe_url }}
             "{% if next_steps %}<p>Coming up:</p><ul>{% for step in next_steps %}"
             "<li>{{ step.title }}, {{ step.when }}</li>{% endfor %}</ul>{% endif %}"
             "{% if next_checkin is defined %}<p>Your next check-in: {{ next_checkin }}.</p>{% endif %}"
-            f"{_SIGN_OFF_HTML}{_MY_PAGE_HTML}"
-            '<p style="font-size:small"><a href="{{ unsubscribe_url }}">Stop these emails</a></p>'
+            f"{_SIGN_OFF_HTML}{_MY_PAGE_HTML}{_UNSUBSCRIBE_HTML}"
         ),
     },
     ("weekly_digest", "sms"): {

@@ -11,7 +11,6 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from services.notifications.models import Contact
@@ -20,20 +19,11 @@ from shared.clock import FrozenClock
 from shared.config import load_settings
 from tests.support.client_links import links
 from tests.support.smtp import free_port
-from tests.support.tools import required_tool
+from tests.support.browser import chromium
 
 SYDNEY = "Australia/Sydney"
 # Wednesday 1 July, 12:00 in Sydney (AEST, UTC+10).
 NOON = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture
@@ -69,11 +59,8 @@ def served(system, port):
 
 @pytest.fixture
 def browser():
-    executable = required_tool("/usr/bin/chromium", "clicking the client's page (Debian's)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium("clicking the client's page (Debian's)") as launched:
+        yield launched
 
 
 def _client_with_a_daily_step(api, tenant, system):

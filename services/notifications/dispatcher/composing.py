@@ -122,6 +122,8 @@ def draft_of(
     else:
         if contact is not None:
             variables["name"] = contact.display_name
+        if staff is not None and staff.active and staff.name:
+            variables["coach_name"] = staff.name  # the client's coach
         if decision.channel == "email":
             token = make_token(settings.jwt_secret, nudge.tenant_id, nudge.client_id)
             url = unsubscribe_url(settings.public_base_url, token)

@@ -69,7 +69,10 @@ class Facts:
                 )
             )
         }
-        staff_ids = {staff_id_of(n, contacts) for n in nudges if n.audience == "coach"} - {None}
+        # A coach's alerts go to them; a client's messages may name their coach.
+        staff_ids = {
+            staff_id_of(n, contacts) for n in nudges if n.audience in ("coach", "client")
+        } - {None}
         staff = (
             {
                 (m.tenant_id, m.staff_id): m
@@ -185,6 +188,7 @@ class Facts:
 
 
 def staff_id_of(nudge: Nudge, contacts: dict) -> uuid.UUID | None:
-    """The staff member a coach's nudge goes to: its own, or the client's coach."""
+    """The staff member a coach's nudge goes to (its own, or the client's coach); for a
+    client's nudge, their coach."""
     contact = contacts.get((nudge.tenant_id, nudge.client_id))
     return nudge.staff_id or (contact.coach_id if contact else None)

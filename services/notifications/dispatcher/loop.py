@@ -267,6 +267,9 @@ class Dispatcher:
         elif nudge.audience == "number":
             decision = decide_for_number(nudge)
         else:
+            if nudge.audience == "client":
+                staff_id = staff_id_of(nudge, facts.contacts)
+                staff = facts.staff.get((nudge.tenant_id, staff_id)) if staff_id else None
             decision = decide_for_client(
                 nudge,
                 contact,
