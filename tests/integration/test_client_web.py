@@ -17,9 +17,9 @@ from services.notifications.models import Contact
 from services.notifications.nudges import schedule_nudge
 from shared.clock import FrozenClock
 from shared.config import load_settings
+from tests.support.browser import chromium
 from tests.support.client_links import links
 from tests.support.smtp import free_port
-from tests.support.browser import chromium
 
 SYDNEY = "Australia/Sydney"
 # Wednesday 1 July, 12:00 in Sydney (AEST, UTC+10).

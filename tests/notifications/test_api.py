@@ -56,7 +56,8 @@ def test_template_overrides_are_checked_previewed_and_used(notifications, smtp):
     assert preview.status_code == 200
     assert preview.json["subject"] == "Kia ora Sam"
     # The organisation's fragment goes in a document that declares language and charset.
-    assert "<body><p>Welcome Sam</p></body>" in preview.json["html"]
+    assert "<p>Welcome Sam</p></div></body>" in preview.json["html"]
+    assert preview.json["html"].startswith('<!DOCTYPE html>\n<html lang="en">')
     assert (
         '<html lang="en">' in preview.json["html"]
         and '<meta charset="utf-8">' in preview.json["html"]
@@ -67,7 +68,7 @@ def test_template_overrides_are_checked_previewed_and_used(notifications, smtp):
     n.dispatch()
     [email] = smtp.messages
     assert email["Subject"] == "Kia ora <Aroha>"
-    assert "<body><p>Welcome &lt;Aroha&gt;</p></body>" in email.get_body(("html",)).get_content()
+    assert "<p>Welcome &lt;Aroha&gt;</p></div></body>" in email.get_body(("html",)).get_content()
     assert n.nudge(client, "welcome").state == "sent"
 
     # Another organisation still has the default.

@@ -15,6 +15,7 @@ NOT_KEYED = {
     ("notifications", "/unsubscribe/{token}"),
     ("notifications", "/r/{token}"),
     ("notifications", "/me/{token}/done"),
+    ("notifications", "/me/{token}/undo"),
     ("notifications", "/me/{token}/mood"),
     ("notifications", "/me/{token}/journal"),
 }
