@@ -2,7 +2,7 @@
 notifications' own tables: this week's steps (today's and earlier ones can be marked
 done, later ones are only shown), the last Done they can still undo, their progress
 (goals reached and this week's steps done of planned: goals in progress are not
-projected here), their coach's name and their ratings of the last four weeks.
+projected here) and their coach's name. Their ratings are in ``client_ratings``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from sqlalchemy import select
 from services.notifications.client_links import done_reply_id
 from services.notifications.models import (
     AchievedGoal,
-    ClientRating,
     Contact,
     PlannedStep,
     ReceivedReply,
@@ -29,7 +28,6 @@ MAX_STEPS_SHOWN = 50
 MAX_GOALS_SHOWN = 10
 # A Done can be taken back this long after it was said, if it is the client's latest.
 UNDO_WINDOW = timedelta(minutes=10)
-RATING_DAYS = 28  # four weeks, today included
 
 
 @dataclass(frozen=True)
@@ -41,12 +39,6 @@ class StepOnPage:
     done: bool
     markable: bool  # today's or earlier: a later step cannot be said done yet
     undoable: bool = False
-
-
-@dataclass(frozen=True)
-class DayRating:
-    day: str  # "Wed 01 Jul"
-    rating: int
 
 
 @dataclass(frozen=True)
@@ -153,29 +145,3 @@ def coach_name(session, contact: Contact) -> str | None:
         return None
     coach = session.get(StaffMember, (contact.tenant_id, contact.coach_id))
     return coach.name if coach is not None and coach.active and coach.name else None
-
-
-def recent_ratings(session, contact: Contact, now: datetime) -> list[DayRating]:
-    """The client's rating of each day of the last four weeks they rated, newest first; a
-    day rated twice shows the later rating (a new rating replaces the day's)."""
-    since = now - timedelta(days=RATING_DAYS)
-    rows = session.execute(
-        select(ClientRating.rating, ClientRating.rated_at)
-        .where(
-            ClientRating.tenant_id == contact.tenant_id,
-            ClientRating.client_id == contact.client_id,
-            ClientRating.rated_at > since,
-        )
-        .order_by(ClientRating.rated_at.desc())
-    )
-    by_day: dict[date, DayRating] = {}
-    for rating, rated_at in rows:
-        day = local_day(rated_at, contact.timezone)
-        if day not in by_day:
-            by_day[day] = DayRating(day.strftime("%a %d %b"), rating)
-    return list(by_day.values())
-
-
-def todays_rating(ratings: list[DayRating], now: datetime, timezone: str) -> int | None:
-    today = local_day(now, timezone).strftime("%a %d %b")
-    return next((r.rating for r in ratings if r.day == today), None)

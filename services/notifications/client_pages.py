@@ -42,13 +42,7 @@ from services.notifications.client_page_answers import (
     step_of,
     undo_done,
 )
-from services.notifications.client_page_view import (
-    coach_name,
-    progress_of,
-    recent_ratings,
-    steps_of_week,
-    todays_rating,
-)
+from services.notifications.client_page_view import coach_name, progress_of, steps_of_week
 from services.notifications.client_page_wording import (
     NOTED,
     HelpLines,
@@ -64,6 +58,7 @@ from services.notifications.client_page_wording import (
     undo_refused_page,
     unknown_page,
 )
+from services.notifications.client_ratings import recent_ratings, todays_rating
 from services.notifications.crisis_settings import crisis_settings_for
 from services.notifications.models import Contact, ReceivedReply
 from services.notifications.phone_links import linked_phone_numbers

@@ -26,13 +26,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.notifications import inbound_sms, opt_outs, reply_routing, suppressions
+from services.notifications.client_ratings import keep_rating
 from services.notifications.crisis_answers import (
     answer_crisis,
     answer_unrouted_crisis,
     crisis_text_for,
 )
 from services.notifications.crisis_settings import crisis_settings_for
-from services.notifications.models import ClientRating, Contact, Nudge, ReceivedReply
+from services.notifications.models import Contact, Nudge, ReceivedReply
 from services.notifications.nudges import schedule_nudge
 from services.notifications.reply_parsing import MAX_TEXT_LENGTH, read_reply, says_done
 from shared.db import UnitOfWork
@@ -157,15 +158,7 @@ def record_reply(uow: UnitOfWork, contact: Contact, reply: ClientReply, now: dat
     session.flush()  # a copy being recorded at this moment fails here, before any effect
     if reply.intent == "mood" and reply.rating is not None:
         # Kept for the client's own page (their last weeks); erased with them.
-        session.add(
-            ClientRating(
-                id=reply.reply_id,
-                tenant_id=contact.tenant_id,
-                client_id=contact.client_id,
-                rating=reply.rating,
-                rated_at=reply.received_at,
-            )
-        )
+        keep_rating(session, contact, reply.reply_id, reply.rating, reply.received_at)
     if reply.intent == "crisis":
         answer_crisis(uow, contact, reply.reply_id, reply.channel, reply.text, now)
     elif reply.channel == "sms":

@@ -227,3 +227,15 @@ def test_erasing_the_client_deletes_their_ratings(notifications, smtp):
             select(func.count()).select_from(ClientRating).where(ClientRating.client_id == client)
         )
     assert kept == 0
+
+
+def test_ratings_older_than_the_page_shows_are_let_go_as_a_new_one_comes(notifications, smtp):
+    n = notifications
+    _tenant, client, page = _client(n, smtp)
+    n.clock.advance(days=-29)
+    _rate(n, page, 3)
+    n.clock.advance(days=29)
+    _rate(n, page, 8)
+    with n.runtime.session_factory() as session:
+        kept = session.scalars(select(ClientRating.rating).where(ClientRating.client_id == client))
+        assert list(kept) == [8]
