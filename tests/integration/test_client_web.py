@@ -17,7 +17,7 @@ from services.notifications.models import Contact
 from services.notifications.nudges import schedule_nudge
 from shared.clock import FrozenClock
 from shared.config import load_settings
-from tests.support.browser import chromium
+from tests.support.browser import ARTEFACTS, chromium
 from tests.support.client_links import links
 from tests.support.smtp import free_port
 
@@ -216,6 +216,11 @@ def test_the_clients_own_page_in_a_browser_marks_a_step_done_and_saves_a_mood(
     save.click()
     page.wait_for_url(re.compile(r"noted=mood$"))
     assert page.get_by_role("status").inner_text() == "Thanks, your mood is noted."
+    ratings = page.get_by_role("table", name="Your ratings, last four weeks")
+    assert ratings.get_by_role("row").count() == 2  # the header and today's
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    ARTEFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTEFACTS / "client-page-375.png", full_page=True)
 
     note.fill("Met my sister for coffee")
     page.get_by_role("button", name="Send to my coach").click()
