@@ -185,7 +185,15 @@ def get_settings():
 )
 def put_settings(body):
     """Change them; fields left out keep their value. A sending number another
-    organisation has is a 409."""
+    organisation has, or the platform's shared one, is a 409."""
+    settings = current_runtime().settings
+    shared = {n for n in (settings.sms_from, settings.sms_fallback_from) if n}
+    for number in body.get("sender_numbers") or []:
+        if number in shared:  # it would take every organisation's replies
+            raise Conflict(
+                f"The sending number {number} is the platform's shared number.",
+                errors={"sender_numbers": ["The platform's shared number is no one's own."]},
+            )
     try:
         return _put_settings(body)
     except reply_routing.NumberTaken as exc:
