@@ -167,7 +167,8 @@ def test_make_run_serves_the_journey_on_the_embedded_default_and_stops_cleanly(t
             HttpTransport({s: f"http://127.0.0.1:{p}" for s, p in ports.items()}), token
         )
         organisation, access = api.new_tenant()
-        client = api.onboarded_client(access, organisation["admin"]["id"])
+        # Other phones than the README's client's: its text must have one record to go to.
+        client = api.onboarded_client(access, organisation["admin"]["id"], phone="0412 000 001")
 
         plans = wait_for(
             lambda: api.plans_of(access, client["id"]), timeout=60, what="the draft plan"
@@ -200,7 +201,9 @@ def test_make_run_serves_the_journey_on_the_embedded_default_and_stops_cleanly(t
             timeout=30,
             what="the killed worker started again",
         )
-        second = api.onboarded_client(access, organisation["admin"]["id"], email="sam@example.net")
+        second = api.onboarded_client(
+            access, organisation["admin"]["id"], email="sam@example.net", phone="0412 000 002"
+        )
         wait_for(
             lambda: len(list((var_dir / "outbox").glob("*.eml"))) == 2,
             timeout=60,
