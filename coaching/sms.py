@@ -112,7 +112,7 @@ def run(settings: Settings, args: argparse.Namespace, post: Post = _post_over_ht
             f"{settings.ports['notifications']} ({unreachable}); is `make run` going?"
         )
         return 1
-    print(f"sent to {text.to_number} from {text.sender}: HTTP {status}")
+    print(f"texted {text.to_number}: HTTP {status}")
     if status == 403:
         print("refused: the signing key is not the one notifications runs with")
     if not settings.sms_api_url:
