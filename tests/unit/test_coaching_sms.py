@@ -105,3 +105,28 @@ def test_a_platform_not_running_is_named(settings, capsys):
 
     assert sms.run(settings, _args(), post=refused) == 1
     assert "make run" in capsys.readouterr().out
+
+
+def test_the_command_line_takes_from_to_and_the_text_on_the_embedded_default(monkeypatch, tmp_path):
+    from coaching import cli
+
+    monkeypatch.delenv("COACHING_MODE", raising=False)
+    monkeypatch.delenv("SMS_AUTH_TOKEN", raising=False)
+    monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
+    seen = []
+
+    def run(settings, args):
+        seen.append((settings.mode, bool(settings.sms_auth_token), args))
+        return 0
+
+    monkeypatch.setattr(sms, "run", run)
+    with pytest.raises(SystemExit) as ended:
+        cli.main(["sms", "--from", "+61412345678", "--to", "+61400111222", "I feel 7 today"])
+    assert ended.value.code == 0
+    [(mode, signed, args)] = seen
+    assert (mode, signed) == ("embedded", True)
+    assert (args.sender, args.to_number, args.body) == (
+        "+61412345678",
+        "+61400111222",
+        "I feel 7 today",
+    )
