@@ -178,35 +178,40 @@ def _parse(env: Env) -> Settings:
         token_ttl_seconds=env.int(
             "TOKEN_TTL_SECONDS",
             DEFAULT_TOKEN_TTL_SECONDS,
-            # A validator that returns False passes under marshmallow 4: Range raises.
+            # A validator that returns False passes under marshmallow 4: Range raises
+            # (every bound below is a Range for that reason).
             validate=Range(*TOKEN_TTL_BOUNDS),
         ),
         max_delivery_attempts=env.int("MAX_DELIVERY_ATTEMPTS", 5),
         retry_base_seconds=env.float("RETRY_BASE_SECONDS", 2.0),
         relay_batch_size=env.int("RELAY_BATCH_SIZE", 100),
         poll_interval_seconds=env.float("POLL_INTERVAL_SECONDS", 0.2),
-        dispatcher_connections=env.int(
-            "DISPATCHER_CONNECTIONS", 2, validate=lambda n: 1 <= n <= 32
-        ),
+        dispatcher_connections=env.int("DISPATCHER_CONNECTIONS", 2, validate=Range(1, 32)),
         log_level=env.str("LOG_LEVEL", "INFO"),
         idempotency_key_ttl_hours=env.float(
-            "IDEMPOTENCY_KEY_TTL_HOURS", 24, validate=lambda h: h > 0
+            "IDEMPOTENCY_KEY_TTL_HOURS", 24, validate=Range(min=0, min_inclusive=False)
         ),
-        outbox_retention_days=env.float("OUTBOX_RETENTION_DAYS", 7, validate=lambda d: d > 0),
+        outbox_retention_days=env.float(
+            "OUTBOX_RETENTION_DAYS", 7, validate=Range(min=0, min_inclusive=False)
+        ),
         # Longer than any copy of an event can arrive late: the inbox forgets ids after it.
-        inbox_retention_days=env.float("INBOX_RETENTION_DAYS", 30, validate=lambda d: d >= 1),
+        inbox_retention_days=env.float("INBOX_RETENTION_DAYS", 30, validate=Range(min=1)),
         housekeeping_interval_seconds=env.float(
-            "HOUSEKEEPING_INTERVAL_SECONDS", 3600, validate=lambda s: s > 0
+            "HOUSEKEEPING_INTERVAL_SECONDS", 3600, validate=Range(min=0, min_inclusive=False)
         ),
         smtp_fallback_url=env.str("SMTP_FALLBACK_URL", None) or None,
         sms_fallback_api_url=env.str("SMS_FALLBACK_API_URL", None) or None,
         sms_fallback_account_sid=env.str("SMS_FALLBACK_ACCOUNT_SID", None) or None,
         sms_fallback_auth_token=env.str("SMS_FALLBACK_AUTH_TOKEN", None) or None,
         sms_fallback_from=env.str("SMS_FALLBACK_FROM", None) or None,
-        metrics_port=env.int("METRICS_PORT", None, validate=lambda p: 0 < p < 65536),
+        metrics_port=env.int("METRICS_PORT", None, validate=Range(1, 65535)),
         metrics_host=env.str("METRICS_HOST", "127.0.0.1"),
-        email_rate_per_second=env.float("EMAIL_RATE_PER_SECOND", None, validate=lambda r: r > 0),
-        sms_rate_per_second=env.float("SMS_RATE_PER_SECOND", None, validate=lambda r: r > 0),
+        email_rate_per_second=env.float(
+            "EMAIL_RATE_PER_SECOND", None, validate=Range(min=0, min_inclusive=False)
+        ),
+        sms_rate_per_second=env.float(
+            "SMS_RATE_PER_SECOND", None, validate=Range(min=0, min_inclusive=False)
+        ),
         transport_options=transport_options,
         mode=mode,
     )

@@ -55,3 +55,25 @@ def test_production_never_invents_an_sms_signing_key(embedded, monkeypatch):
         monkeypatch.setenv(f"{service}_DATABASE_URL", "sqlite:///configured.db")
     assert load_settings().sms_auth_token is None
     assert not (embedded / "secrets" / "sms_auth_token").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DISPATCHER_CONNECTIONS", "99"),
+        ("DISPATCHER_CONNECTIONS", "0"),
+        ("IDEMPOTENCY_KEY_TTL_HOURS", "0"),
+        ("OUTBOX_RETENTION_DAYS", "-1"),
+        ("INBOX_RETENTION_DAYS", "0.5"),
+        ("HOUSEKEEPING_INTERVAL_SECONDS", "0"),
+        ("METRICS_PORT", "70000"),
+        ("EMAIL_RATE_PER_SECOND", "0"),
+        ("SMS_RATE_PER_SECOND", "-3"),
+    ],
+)
+def test_a_setting_outside_its_documented_bounds_stops_the_process(
+    embedded, monkeypatch, name, value
+):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=name):
+        load_settings()
