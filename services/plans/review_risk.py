@@ -65,11 +65,12 @@ def _acknowledgements(session: Session, plan: RecoveryPlan) -> list[datetime]:
         .where(Revision.plan_id == plan.id, Revision.entity == "plan", Revision.change == "updated")
         .order_by(Revision.created_at)
     ).all()
-    return [
-        r.created_at
-        for r in revisions
-        if (r.fields or {}).get("risk_flagged", {}).get("to") is False
-    ]
+    return [r.created_at for r in revisions if _clears_flag(r.fields or {})]
+
+
+def _clears_flag(fields: dict) -> bool:
+    change = fields.get("risk_flagged")
+    return isinstance(change, dict) and change.get("from") is True and change.get("to") is False
 
 
 def _first_after(moments: list[datetime], since: datetime) -> datetime | None:
