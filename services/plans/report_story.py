@@ -68,9 +68,14 @@ def _table(rows, widths, styles, header=True) -> Table:
 
 
 def _heading(title: str, level: str, blocks: list, styles) -> list:
-    """The heading kept together with the first of its blocks; the rest after."""
-    first, rest = blocks[:1], blocks[1:]
-    return [KeepTogether([Paragraph(text(title), styles[level]), *first]), *rest]
+    """The heading kept together with the first of its blocks; the rest after. A block
+    is a flowable, or a list of them kept together (built here, never nested: a
+    KeepTogether measures as endless inside another and would push the heading to a new
+    page however much room is left)."""
+    first, rest = (blocks[0] if blocks else []), blocks[1:]
+    group = first if isinstance(first, list) else [first]
+    kept = [KeepTogether([Paragraph(text(title), styles[level]), *group])]
+    return kept + [KeepTogether(b) if isinstance(b, list) else b for b in rest]
 
 
 def _lines(lines: list[str], styles, empty: str) -> list:
@@ -129,7 +134,7 @@ def _plan_line(plan: dict) -> str:
 
 def _goals(report: dict, styles) -> list:
     timezone = report["plan"]["timezone"]
-    blocks = [KeepTogether(_goal_block(goal, styles, timezone)) for goal in report["goals"]]
+    blocks = [_goal_block(goal, styles, timezone) for goal in report["goals"]]
     if not report["goals"]:
         blocks.append(Paragraph("No goals.", styles["muted"]))
     if report["goals_not_shown"]:
@@ -260,12 +265,10 @@ def _risk(report: dict, styles) -> list:
 def _quotes(report: dict, styles) -> list:
     timezone = report["plan"]["timezone"]
     blocks = [
-        KeepTogether(
-            [
-                Paragraph(text(wording.quote_line(entry, timezone)), styles["muted"]),
-                Paragraph(text(entry["text"]), styles["quote"]),
-            ]
-        )
+        [
+            Paragraph(text(wording.quote_line(entry, timezone)), styles["muted"]),
+            Paragraph(text(entry["text"]), styles["quote"]),
+        ]
         for entry in report["quoted_entries"]
     ]
     return blocks or [
@@ -335,8 +338,7 @@ def _next_period(report: dict, styles) -> list:
 
 
 def _sign_off(report: dict, styles) -> list:
-    lines = [Paragraph(text(line), styles["body"]) for line in wording.sign_off_lines(report)]
-    return [KeepTogether(lines)]
+    return [[Paragraph(text(line), styles["body"]) for line in wording.sign_off_lines(report)]]
 
 
 def _blank(value) -> str:

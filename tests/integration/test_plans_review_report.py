@@ -337,6 +337,8 @@ def test_no_heading_is_left_alone_at_the_foot_of_a_pdf_page(org, monkeypatch):
     monkeypatch.setattr(report_rendering, "report_pdf", lambda r: drawn.append(r) or real(r))
     org.call("GET", f"/v1/plans/{plan['id']}/report.pdf", token)
     [report] = drawn
+    first_page = PdfReader(io.BytesIO(real(report))).pages[0].extract_text()
+    assert "Goals" in first_page  # kept with what follows, not pushed to a page of its own
 
     # a summary of every length from none to two pages moves each later heading past
     # every point of a page
