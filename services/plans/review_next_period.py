@@ -41,7 +41,7 @@ def next_period_of(session: Session, plan: RecoveryPlan, now: datetime) -> dict:
     for step in steps:
         if step.goal_id not in titles:
             continue
-        due = _due_between(step, plan.timezone, now, ends_at)
+        due = due_between(step, plan.timezone, now, ends_at)
         if due:
             planned.append(
                 {
@@ -64,7 +64,7 @@ def next_period_of(session: Session, plan: RecoveryPlan, now: datetime) -> dict:
     }
 
 
-def _due_between(step: ActionStep, timezone: str, start: datetime, end: datetime) -> list[datetime]:
+def due_between(step: ActionStep, timezone: str, start: datetime, end: datetime) -> list[datetime]:
     """When the step falls due in ``[start, end)``, in order."""
     known = {o.occurrence_key: o for o in step.occurrences}
     due = [o.due_at for o in known.values() if o.status == "scheduled" and start <= o.due_at < end]
