@@ -12,7 +12,7 @@ LOCK_VENV  := .venv-lock
 LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --all-build-deps --strip-extras \
               --no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
 
-.PHONY: run test test-long lint format bench chaos crisis-report clean lock
+.PHONY: run test test-long check lint format bench chaos crisis-report clean lock
 
 # Exactly the locked versions, checked against their hashes (requirements-dev.lock: the
 # image's requirements.lock and the test tools), then the project itself, editable.
@@ -43,6 +43,14 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not long" $(PYTEST_ARGS)
+
+## Fast feedback while you work (well under a minute): lint, the import contracts and the
+## unit tests (no broker, no database).
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) tests/unit $(PYTEST_ARGS)
 
 ## The long runs, kept out of `make test` so it stays under ten minutes: the fault suite's
 ## quick run (its own 3-node RabbitMQ cluster), every benchmark once at a tiny size, and

@@ -1,6 +1,8 @@
 """``coaching``: start any process of any service, or the whole system (``coaching run``).
 
 coaching run                          every process of the three services (make run)
+coaching sms --from NUMBER [--to NUMBER] TEXT
+                                      text the running platform as a client would (signed)
 coaching migrate [SERVICE ...]        create or upgrade databases
 coaching await-schema SERVICE         wait until a database serves this release (init containers)
 coaching alive PROCESS SERVICE        whether a worker's (relay's...) loop still turns (probes)
@@ -42,7 +44,7 @@ def _add_process_commands(sub) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from coaching import registry
+    from coaching import registry, sms
 
     names = list(registry.SERVICES)
     parser = argparse.ArgumentParser(
@@ -50,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="start every process (the embedded default unless configured)")
+    sms.add_arguments(
+        sub.add_parser("sms", help="text the running platform as a client would, signed")
+    )
     migrate = sub.add_parser("migrate")
     migrate.add_argument("services", nargs="*", metavar="SERVICE", help=", ".join(names))
     sub.add_parser("topology")
@@ -87,8 +92,9 @@ def main(argv: list[str] | None = None) -> None:
         unknown = set(args.services) - set(registry.SERVICES)
         if unknown:
             parser.error(f"unknown service(s): {', '.join(sorted(unknown))}")
-    if args.command == "run":
-        # The laptop's command: what is not configured takes the embedded default.
+    if args.command in ("run", "sms"):
+        # The laptop's commands: what is not configured takes the embedded default, so
+        # `coaching sms` signs with the key `coaching run` keeps in var/secrets.
         os.environ.setdefault("COACHING_MODE", EMBEDDED)
     try:
         settings = load_settings()
@@ -105,6 +111,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
         from coaching.supervisor import run_everything
 
         sys.exit(run_everything(settings))
+    elif args.command == "sms":
+        from coaching.sms import run as text_as_a_client
+
+        sys.exit(text_as_a_client(settings, args))
     elif args.command == "migrate":
         sys.exit(cmd_migrate(settings, args.services))
     elif args.command == "housekeeping":

@@ -35,6 +35,13 @@ def metrics_ports(settings: Settings, names: list[str]) -> dict[str, int]:
     return {name: settings.metrics_port + offset for offset, name in enumerate(serving)}
 
 
+def journey_exports(settings: Settings) -> str:
+    """The shell line the README's journey (and ``coaching sms``) starts from: the ports
+    the APIs answer on and the folder of this run's files."""
+    ports = " ".join(f"{service.upper()}_PORT={settings.ports[service]}" for service in SERVICES)
+    return f"export {ports} VAR_DIR={shlex.quote(str(settings.var_dir))}"
+
+
 def _banner(settings: Settings, metrics: dict[str, int]) -> str:
     lines = ["", "Recovery coaching platform is up:"]
     for service in SERVICES:
@@ -53,6 +60,8 @@ def _banner(settings: Settings, metrics: dict[str, int]) -> str:
         )
     if not settings.smtp_url:
         lines.append(f"  emails and SMS are written to {settings.var_dir / 'outbox'}")
+    lines.append("For the README's journey and `coaching sms`, in another terminal:")
+    lines.append(f"  {journey_exports(settings)}")
     lines.append("Press Ctrl-C to stop everything.\n")
     return "\n".join(lines)
 

@@ -10,7 +10,8 @@ databases and both secrets must be given: a missing one stops the process at sta
 (:class:`MissingConfiguration`) instead of quietly running a laptop's setup. In embedded
 mode an unset variable falls back to the embedded default: SQLite files and Kombu's
 ``filesystem://`` transport under ``VAR_DIR`` (``./var``), secrets kept in
-``VAR_DIR/secrets``.
+``VAR_DIR/secrets`` (among them a local SMS webhook signing key, so ``coaching sms`` can
+sign a reply as a provider would; production never gets one it was not given).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from environs import Env
+from marshmallow.validate import Range
 
 SERVICES = ("intake", "plans", "notifications")
 DEFAULT_PORTS = {"intake": 8001, "plans": 8002, "notifications": 8003}
@@ -31,6 +33,12 @@ REQUIRED_IN_PRODUCTION = (
     "JWT_SECRET",
     "PLATFORM_ADMIN_TOKEN",
 )
+# An access token lasts a working session by default (a coach's calls mid-task must not
+# start failing), never more than a day: a stolen token stays useful only so long.
+DEFAULT_TOKEN_TTL_SECONDS = 8 * 3600
+TOKEN_TTL_BOUNDS = (60, 24 * 3600)
+# The number texts are sent to when SMS_FROM is unset (embedded mode; `coaching sms`).
+LOCAL_SMS_NUMBER = "+61400000000"
 
 
 class MissingConfiguration(ValueError):
@@ -142,6 +150,9 @@ def _parse(env: Env) -> Settings:
     platform_token = env.str("PLATFORM_ADMIN_TOKEN", None) or _persistent_secret(
         var_dir / "secrets" / "platform_admin_token"
     )
+    sms_auth_token = env.str("SMS_AUTH_TOKEN", None) or None
+    if sms_auth_token is None and mode == EMBEDDED:
+        sms_auth_token = _persistent_secret(var_dir / "secrets" / "sms_auth_token")
     ports = {name: env.int(f"{name.upper()}_PORT", port) for name, port in DEFAULT_PORTS.items()}
     # Unsubscribe links and webhook signatures name the port notifications really runs on.
     default_public_url = f"http://127.0.0.1:{ports['notifications']}"
@@ -158,39 +169,49 @@ def _parse(env: Env) -> Settings:
         email_from=env.str("EMAIL_FROM", "coach@localhost"),
         sms_api_url=env.str("SMS_API_URL", None) or None,
         sms_account_sid=env.str("SMS_ACCOUNT_SID", None) or None,
-        sms_auth_token=env.str("SMS_AUTH_TOKEN", None) or None,
+        sms_auth_token=sms_auth_token,
         sms_from=env.str("SMS_FROM", None) or None,
         public_base_url=env.str("PUBLIC_BASE_URL", default_public_url).rstrip("/"),
         ports=ports,
         queue_type=queue_type,
         exchange_name=env.str("EXCHANGE_NAME", "coaching.events"),
-        token_ttl_seconds=env.int("TOKEN_TTL_SECONDS", 900),
+        token_ttl_seconds=env.int(
+            "TOKEN_TTL_SECONDS",
+            DEFAULT_TOKEN_TTL_SECONDS,
+            # A validator that returns False passes under marshmallow 4: Range raises
+            # (every bound below is a Range for that reason).
+            validate=Range(*TOKEN_TTL_BOUNDS),
+        ),
         max_delivery_attempts=env.int("MAX_DELIVERY_ATTEMPTS", 5),
         retry_base_seconds=env.float("RETRY_BASE_SECONDS", 2.0),
         relay_batch_size=env.int("RELAY_BATCH_SIZE", 100),
         poll_interval_seconds=env.float("POLL_INTERVAL_SECONDS", 0.2),
-        dispatcher_connections=env.int(
-            "DISPATCHER_CONNECTIONS", 2, validate=lambda n: 1 <= n <= 32
-        ),
+        dispatcher_connections=env.int("DISPATCHER_CONNECTIONS", 2, validate=Range(1, 32)),
         log_level=env.str("LOG_LEVEL", "INFO"),
         idempotency_key_ttl_hours=env.float(
-            "IDEMPOTENCY_KEY_TTL_HOURS", 24, validate=lambda h: h > 0
+            "IDEMPOTENCY_KEY_TTL_HOURS", 24, validate=Range(min=0, min_inclusive=False)
         ),
-        outbox_retention_days=env.float("OUTBOX_RETENTION_DAYS", 7, validate=lambda d: d > 0),
+        outbox_retention_days=env.float(
+            "OUTBOX_RETENTION_DAYS", 7, validate=Range(min=0, min_inclusive=False)
+        ),
         # Longer than any copy of an event can arrive late: the inbox forgets ids after it.
-        inbox_retention_days=env.float("INBOX_RETENTION_DAYS", 30, validate=lambda d: d >= 1),
+        inbox_retention_days=env.float("INBOX_RETENTION_DAYS", 30, validate=Range(min=1)),
         housekeeping_interval_seconds=env.float(
-            "HOUSEKEEPING_INTERVAL_SECONDS", 3600, validate=lambda s: s > 0
+            "HOUSEKEEPING_INTERVAL_SECONDS", 3600, validate=Range(min=0, min_inclusive=False)
         ),
         smtp_fallback_url=env.str("SMTP_FALLBACK_URL", None) or None,
         sms_fallback_api_url=env.str("SMS_FALLBACK_API_URL", None) or None,
         sms_fallback_account_sid=env.str("SMS_FALLBACK_ACCOUNT_SID", None) or None,
         sms_fallback_auth_token=env.str("SMS_FALLBACK_AUTH_TOKEN", None) or None,
         sms_fallback_from=env.str("SMS_FALLBACK_FROM", None) or None,
-        metrics_port=env.int("METRICS_PORT", None, validate=lambda p: 0 < p < 65536),
+        metrics_port=env.int("METRICS_PORT", None, validate=Range(1, 65535)),
         metrics_host=env.str("METRICS_HOST", "127.0.0.1"),
-        email_rate_per_second=env.float("EMAIL_RATE_PER_SECOND", None, validate=lambda r: r > 0),
-        sms_rate_per_second=env.float("SMS_RATE_PER_SECOND", None, validate=lambda r: r > 0),
+        email_rate_per_second=env.float(
+            "EMAIL_RATE_PER_SECOND", None, validate=Range(min=0, min_inclusive=False)
+        ),
+        sms_rate_per_second=env.float(
+            "SMS_RATE_PER_SECOND", None, validate=Range(min=0, min_inclusive=False)
+        ),
         transport_options=transport_options,
         mode=mode,
     )

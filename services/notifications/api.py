@@ -12,6 +12,7 @@ from services.notifications.contacts import organisation_of
 from services.notifications.kinds import KINDS
 from services.notifications.models import Contact, Nudge, TemplateOverride
 from services.notifications.recurring_nudges import digest_time, schedule_weekly_digest
+from services.notifications.rules import channel_it_would_use
 from services.notifications.scoping import contact_for
 from services.notifications.templates import (
     RenderedMessage,
@@ -59,11 +60,19 @@ def list_notifications(query, client_id: uuid.UUID):
     them. Any other client is a 404."""
     principal = current_principal()
     with current_runtime().session_factory() as session:
-        _contact(session, client_id)
+        contact = _contact(session, client_id)
         stmt = select(Nudge).where(
             Nudge.tenant_id == principal.tenant_id, Nudge.client_id == client_id
         )
-        return paginate(session, stmt, Nudge, query)
+        page = paginate(session, stmt, Nudge, query)
+        page["items"] = [_listed(nudge, contact) for nudge in page["items"]]
+    return page
+
+
+def _listed(nudge: Nudge, contact: Contact) -> dict:
+    """A nudge as the list shows it: its columns, and the channel it would use now."""
+    listed = {column.key: getattr(nudge, column.key) for column in Nudge.__mapper__.column_attrs}
+    return listed | {"will_use_channel": channel_it_would_use(nudge, contact)}
 
 
 # -- preferences --------------------------------------------------------------------------
@@ -185,7 +194,15 @@ def get_settings():
 )
 def put_settings(body):
     """Change them; fields left out keep their value. A sending number another
-    organisation has is a 409."""
+    organisation has, or the platform's shared one, is a 409."""
+    settings = current_runtime().settings
+    shared = {n for n in (settings.sms_from, settings.sms_fallback_from) if n}
+    for number in body.get("sender_numbers") or []:
+        if number in shared:  # it would take every organisation's replies
+            raise Conflict(
+                f"The sending number {number} is the platform's shared number.",
+                errors={"sender_numbers": ["The platform's shared number is no one's own."]},
+            )
     try:
         return _put_settings(body)
     except reply_routing.NumberTaken as exc:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from services.notifications.contacts import PENDING_STATES
 from services.notifications.kinds import KINDS
 from services.notifications.models import Contact, Nudge, Organisation, StaffMember
 from services.notifications.quiet_hours import QuietHours, next_allowed, start_of_next_day
@@ -48,6 +49,21 @@ def address_of(contact: Contact, channel: str) -> str | None:
     if channel == "email":
         return contact.email if contact.consent_email else None
     return contact.phone if contact.consent_sms else None
+
+
+def channel_it_would_use(nudge: Nudge, contact: Contact | None) -> str | None:
+    """The channel a pending nudge would go by if it fell due now, as consent and the
+    preferred channel stand (None: not pending, or no consented channel). The suppression
+    list and the other rules still have their say when it falls due."""
+    if nudge.state not in PENDING_STATES:
+        return None
+    kind = KINDS[nudge.kind]
+    if kind.audience != "client" or kind.is_reply or kind.is_answer:
+        return nudge.channel  # fixed when it was made: a coach's alert, an answer
+    if contact is None:
+        return None
+    ordered = channel_order(contact, kind.channels)
+    return next((channel for channel in ordered if address_of(contact, channel)), None)
 
 
 def decide_for_client(

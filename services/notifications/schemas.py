@@ -48,8 +48,16 @@ class NudgeSchema(Schema):
         },
     )
     reason_text = fields.Function(
-        lambda nudge: nudge_reasons.in_words(nudge.state, nudge.reason),
+        lambda nudge: nudge_reasons.in_words(nudge["state"], nudge["reason"]),
         metadata={"description": "the state and its reason in words, for a person"},
+    )
+    will_use_channel = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "while scheduled or deferred: the channel it would go by now, "
+            "given the client's consent and preferred channel (null: no consented channel, "
+            "or no longer pending)"
+        },
     )
     due_at = fields.DateTime()
     event_at = fields.DateTime(allow_none=True)

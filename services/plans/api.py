@@ -11,7 +11,16 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from services.plans import actions, checkins, history, lifecycle, mood_prompts, schemas, scoping
+from services.plans import (
+    actions,
+    checkins,
+    history,
+    lifecycle,
+    mood_prompts,
+    naming,
+    schemas,
+    scoping,
+)
 from services.plans.models import (
     ActionStep,
     CheckIn,
@@ -23,7 +32,7 @@ from services.plans.models import (
 from services.plans.organisation_settings import settings_of
 from services.plans.progress import progress_of
 from services.plans.recurrence import WEEKDAYS
-from services.plans.views import action_view, timeline_view
+from services.plans.views import action_view, journal_entry_view, revision_view, timeline_view
 from shared.auth import current_principal
 from shared.errors import PreconditionFailed
 from shared.pagination import PageQuerySchema, paginate
@@ -147,7 +156,10 @@ def plan_history(query, plan_id: uuid.UUID):
     with current_runtime().session_factory() as session:
         plan = scoping.plan_for(session, current_principal(), plan_id)
         stmt = select(Revision).where(Revision.plan_id == plan.id)
-        return paginate(session, stmt, Revision, query)
+        page = paginate(session, stmt, Revision, query)
+        names = naming.staff_names(session, plan.tenant_id, (r.actor_id for r in page["items"]))
+    page["items"] = [revision_view(r, names) for r in page["items"]]
+    return page
 
 
 @plans.get("/plans/<uuid:plan_id>/timeline", response=schemas.TimelineSchema)
@@ -166,7 +178,8 @@ def plan_timeline(plan_id: uuid.UUID):
             )
         ).all()
         replies = session.scalars(select(JournalEntry).where(JournalEntry.plan_id == plan.id)).all()
-    return timeline_view(revisions, nudges, replies)
+        names = naming.staff_names(session, plan.tenant_id, (r.actor_id for r in revisions))
+    return timeline_view(revisions, nudges, replies, names)
 
 
 @plans.get(
@@ -177,9 +190,12 @@ def plan_journal(query, plan_id: uuid.UUID):
     with current_runtime().session_factory() as session:
         plan = scoping.plan_for(session, current_principal(), plan_id)
         stmt = select(JournalEntry).where(JournalEntry.plan_id == plan.id)
-        return paginate(
+        page = paginate(
             session, stmt, JournalEntry, query, at=JournalEntry.received_at, newest_first=True
         )
+        titles = naming.action_titles(session, plan.tenant_id, (e.action_id for e in page["items"]))
+    page["items"] = [journal_entry_view(entry, titles) for entry in page["items"]]
+    return page
 
 
 @plans.get("/plans/<uuid:plan_id>/progress", response=schemas.ProgressSchema)

@@ -321,6 +321,12 @@ class RevisionSchema(Schema):
     at = fields.DateTime(attribute="created_at")
     actor = fields.String(metadata={"description": "staff or system"})
     actor_id = fields.UUID(allow_none=True)
+    actor_name = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "the staff member's name, or system (null: a member not yet known)"
+        },
+    )
     entity = fields.String()
     entity_id = fields.UUID()
     change = fields.String()
@@ -334,6 +340,13 @@ class TimelineItemSchema(Schema):
     at = fields.DateTime()
     type = fields.String(metadata={"description": "revision, nudge or reply"})
     summary = fields.String()
+    actor_name = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "who acted: the staff member's name, system or client "
+            "(null: a member not yet known; their id is in detail)"
+        },
+    )
     detail = fields.Dict()
 
 
@@ -405,6 +418,9 @@ class JournalEntrySchema(Schema):
     )
     rating = fields.Integer(allow_none=True, metadata={"description": "1-10, for mood"})
     action_id = fields.UUID(allow_none=True)
+    action_title = fields.String(
+        allow_none=True, metadata={"description": "the title of the step action_id names"}
+    )
     occurrence_key = fields.String(allow_none=True)
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
-from services.plans import actions, history
+from services.plans import actions, history, naming
 from services.plans.models import ActionStep, JournalEntry, RecoveryPlan, Revision, TimelineEntry
 from services.plans.recurrence import WEEKDAYS, local_iso
 
@@ -44,33 +45,68 @@ def action_view(step: ActionStep, plan: RecoveryPlan, now: datetime) -> dict:
 
 
 def timeline_view(
-    revisions: list[Revision], nudges: list[TimelineEntry], replies: list[JournalEntry]
+    revisions: list[Revision],
+    nudges: list[TimelineEntry],
+    replies: list[JournalEntry],
+    names: dict[uuid.UUID, str],
 ) -> dict:
     """The plan's revisions, the nudges sent (or not) to its client and the client's
-    replies, newest first."""
+    replies, newest first, each with who acted by name (``names``: staff by id)."""
     items = [
-        *(_revision_entry(r) for r in revisions),
+        *(_revision_entry(r, names) for r in revisions),
         *(_nudge_entry(n) for n in nudges),
         *(_reply_entry(r) for r in replies),
     ]
     return {"items": sorted(items, key=lambda item: item["at"], reverse=True)}
 
 
-def _revision_entry(r: Revision) -> dict:
+def revision_view(r: Revision, names: dict[uuid.UUID, str]) -> dict:
+    """A revision of the plan's history, with its actor's name beside the id."""
+    return {
+        "id": r.id,
+        "created_at": r.created_at,
+        "actor": r.actor,
+        "actor_id": r.actor_id,
+        "actor_name": naming.actor_name(r.actor, r.actor_id, names),
+        "entity": r.entity,
+        "entity_id": r.entity_id,
+        "change": r.change,
+        "fields": r.fields,
+    }
+
+
+def journal_entry_view(entry: JournalEntry, titles: dict[uuid.UUID, str]) -> dict:
+    """A reply in the plan's journal, with the title of the step it names (if any)."""
+    return {
+        "id": entry.id,
+        "received_at": entry.received_at,
+        "channel": entry.channel,
+        "intent": entry.intent,
+        "text": entry.text,
+        "rating": entry.rating,
+        "action_id": entry.action_id,
+        "action_title": titles.get(entry.action_id) if entry.action_id else None,
+        "occurrence_key": entry.occurrence_key,
+    }
+
+
+def _revision_entry(r: Revision, names: dict[uuid.UUID, str]) -> dict:
     detail = {"actor": r.actor, "actor_id": history.plain(r.actor_id)}
-    return _entry(r.created_at, "revision", f"{r.entity} {r.change}", detail)
+    actor = naming.actor_name(r.actor, r.actor_id, names)
+    return _entry(r.created_at, "revision", f"{r.entity} {r.change}", detail, actor)
 
 
 def _nudge_entry(n: TimelineEntry) -> dict:
     outcome = n.event_type.removeprefix("notification.")
     detail = {"nudge_id": str(n.nudge_id), "reason": n.reason}
-    return _entry(n.occurred_at, "nudge", f"{n.kind} {n.channel} {outcome}", detail)
+    return _entry(n.occurred_at, "nudge", f"{n.kind} {n.channel} {outcome}", detail, "system")
 
 
 def _reply_entry(r: JournalEntry) -> dict:
     detail = {"reply_id": str(r.id), "rating": r.rating}
-    return _entry(r.received_at, "reply", f"client replied by {r.channel}: {r.intent}", detail)
+    summary = f"client replied by {r.channel}: {r.intent}"
+    return _entry(r.received_at, "reply", summary, detail, "client")
 
 
-def _entry(at: datetime, kind: str, summary: str, detail: dict) -> dict:
-    return {"at": at, "type": kind, "summary": summary, "detail": detail}
+def _entry(at: datetime, kind: str, summary: str, detail: dict, actor_name: str | None) -> dict:
+    return {"at": at, "type": kind, "summary": summary, "actor_name": actor_name, "detail": detail}

@@ -467,10 +467,14 @@ def _compose_env(service: dict, variables: dict[str, str], infrastructure) -> di
 
 def test_every_compose_service_runs_from_the_image(image, infrastructure, tmp_path):
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    # The .env the README has an operator make from deploy/compose.env.example: each name
+    # it lists given a value (so the example names everything compose requires).
+    example = (ROOT / "deploy" / "compose.env.example").read_text()
     variables = {
-        "JWT_SECRET": "jwt-secret-of-the-image-test-0123456789abcdef",
-        "PLATFORM_ADMIN_TOKEN": PLATFORM_TOKEN,
+        name: f"{name.lower()}-of-the-image-test-0123456789abcdef"
+        for name in re.findall(r"^(\w+)=$", example, re.MULTILINE)
     }
+    variables["PLATFORM_ADMIN_TOKEN"] = PLATFORM_TOKEN
     logs = tmp_path / "logs"
     logs.mkdir()
     apps = {

@@ -78,24 +78,49 @@ def _free_ports_in_a_row(count: int) -> int:
     raise AssertionError(f"no {count} free ports in a row")
 
 
-def _readme_journey_works(api: PlatformApi, ports: dict[str, int], var_dir: Path) -> None:
-    """The README's curl journey, as a newcomer pastes it (only the ports and var/ moved)."""
+def _readme_journey_works(api: PlatformApi, banner: str, var_dir: Path) -> None:
+    """The README's journey, as a newcomer pastes it after the export line the banner
+    printed: the ports and var/ of this run come from that line alone."""
     readme = (REPO / "README.md").read_text()
     journey = readme.split("## Try the journey", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
-    for service, default in (("intake", 8001), ("plans", 8002), ("notifications", 8003)):
-        journey = journey.replace(f"localhost:{default}", f"127.0.0.1:{ports[service]}")
-    journey = journey.replace("var/", f"{var_dir}/")
-    script = "set -euo pipefail\n" + journey + 'echo "CLIENT_ID=$CLIENT_ID ACCESS=$ACCESS"\n'
+    [exports] = re.findall(r"^  (export INTAKE_PORT=.*)$", banner, re.MULTILINE)
+    assert f"VAR_DIR={var_dir}" in exports
+    script = (
+        "set -euo pipefail\n"
+        + exports
+        + "\n"
+        + journey
+        + 'echo "CLIENT_ID=$CLIENT_ID ACCESS=$ACCESS PLAN_ID=$PLAN_ID"\n'
+    )
+    # The newcomer's shell: none of this run's settings but what the export line gives.
+    unset = (*CONFIGURED, "COACHING_MODE", "VAR_DIR", "SMS_AUTH_TOKEN", "PUBLIC_BASE_URL")
+    shell = {k: v for k, v in os.environ.items() if not k.endswith("_PORT") and k not in unset}
     done = subprocess.run(
-        ["bash", "-c", script], capture_output=True, text=True, timeout=60, cwd=REPO
+        ["bash", "-c", script], capture_output=True, text=True, timeout=90, cwd=REPO, env=shell
     )
     assert done.returncode == 0, done.stdout + done.stderr
+    assert "HTTP 200" in done.stdout  # coaching sms: the signed text was accepted
     kept = dict(part.split("=", 1) for part in done.stdout.strip().splitlines()[-1].split())
     plans = wait_for(
         lambda: api.plans_of(kept["ACCESS"], kept["CLIENT_ID"]), timeout=60, what="its plan"
     )
     assert plans[0]["client_id"] == kept["CLIENT_ID"]
     assert len(plans[0]["goals"]) == 1  # "Join a walking group"
+    # The texted "7" reaches the plan's journal as the client's mood, and is answered.
+    journal = wait_for(
+        lambda: api.call(
+            "plans", "GET", f"/v1/plans/{kept['PLAN_ID']}/journal", kept["ACCESS"]
+        ).body["items"],
+        timeout=60,
+        what="the texted mood in the plan's journal",
+    )
+    assert [(entry["intent"], entry["rating"]) for entry in journal] == [("mood", 7)]
+    answer = wait_for(
+        lambda: list((var_dir / "outbox").glob(f"{kept['CLIENT_ID']}.*.sms.txt")),
+        timeout=60,
+        what="the answer to the text in var/outbox",
+    )
+    assert "noted 7/10" in answer[0].read_text()
 
 
 def test_make_run_serves_the_journey_on_the_embedded_default_and_stops_cleanly(tmp_path):
@@ -142,7 +167,8 @@ def test_make_run_serves_the_journey_on_the_embedded_default_and_stops_cleanly(t
             HttpTransport({s: f"http://127.0.0.1:{p}" for s, p in ports.items()}), token
         )
         organisation, access = api.new_tenant()
-        client = api.onboarded_client(access, organisation["admin"]["id"])
+        # Other phones than the README's client's: its text must have one record to go to.
+        client = api.onboarded_client(access, organisation["admin"]["id"], phone="0412 000 001")
 
         plans = wait_for(
             lambda: api.plans_of(access, client["id"]), timeout=60, what="the draft plan"
@@ -175,7 +201,9 @@ def test_make_run_serves_the_journey_on_the_embedded_default_and_stops_cleanly(t
             timeout=30,
             what="the killed worker started again",
         )
-        second = api.onboarded_client(access, organisation["admin"]["id"], email="sam@example.net")
+        second = api.onboarded_client(
+            access, organisation["admin"]["id"], email="sam@example.net", phone="0412 000 002"
+        )
         wait_for(
             lambda: len(list((var_dir / "outbox").glob("*.eml"))) == 2,
             timeout=60,
@@ -183,7 +211,7 @@ def test_make_run_serves_the_journey_on_the_embedded_default_and_stops_cleanly(t
         )
         assert make.poll() is None
         wait_for(lambda: api.plans_of(access, second["id"]), timeout=60, what="the second plan")
-        _readme_journey_works(api, ports, var_dir)
+        _readme_journey_works(api, banner, var_dir)
     finally:
         os.killpg(make.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
         make.wait(timeout=60)

@@ -660,3 +660,75 @@ def test_k10_and_wemwbs_travel_from_intakes_assessment_to_the_report(api, tenant
     assert "56 (moderate)" in page  # WEMWBS
     assert "NDIS-5150" in page and "Jordan Rivers" in page
     assert "Avery Admin" in page and "Harbour Recovery Services" in page
+
+
+# -- names, not ids -----------------------------------------------------------------------
+
+
+def _a_step_done_by_reply(org, coach) -> tuple[str, dict]:
+    """A plan whose coach added a step the client then said they did; (plan id, step)."""
+    client = org.client(coach, aspirations=[{"domain": "daily_living", "text": "Walk daily"}])
+    plan = org.plan_of(client)
+    made = org.call(
+        "POST",
+        f"/v1/goals/{plan['goals'][0]['id']}/actions",
+        org.token(coach),
+        json={
+            "title": "Morning walk",
+            "frequency": "once",
+            "due_at": (NOW + timedelta(days=1)).isoformat(),
+        },
+    )
+    assert made.status_code == 201, made.get_json()
+    step = made.get_json()
+    deliver(
+        org.system,
+        "client.replied",
+        org.tenant_id,
+        {
+            "reply_id": str(uuid.uuid4()),
+            "client_id": client,
+            "channel": "sms",
+            "received_at": NOW.isoformat(),
+            "intent": "done",
+            "action_id": step["id"],
+            "occurrence_key": None,
+        },
+        producer="notifications",
+    )
+    return plan["id"], step
+
+
+def test_the_journal_names_the_step_a_reply_is_about(org):
+    plan_id, step = _a_step_done_by_reply(org, org.staff("Avery Coach"))
+    reply = org.call("GET", f"/v1/plans/{plan_id}/journal", org.token(role="org_admin"))
+    [entry] = reply.get_json()["items"]
+    assert (entry["action_id"], entry["action_title"]) == (step["id"], "Morning walk")
+
+
+def test_history_and_timeline_name_the_coach_the_system_and_the_client(org):
+    coach = org.staff("Avery Coach")
+    plan_id, step = _a_step_done_by_reply(org, coach)
+    admin = org.token(role="org_admin")
+
+    history = org.call("GET", f"/v1/plans/{plan_id}/history", admin).get_json()["items"]
+    by_coach = [r for r in history if r["actor"] == "staff"]
+    assert by_coach and {(r["actor_id"], r["actor_name"]) for r in by_coach} == {
+        (str(coach), "Avery Coach")
+    }
+    assert {r["actor_name"] for r in history if r["actor"] == "system"} <= {"system"}
+
+    timeline = org.call("GET", f"/v1/plans/{plan_id}/timeline", admin).get_json()["items"]
+    names = {(item["type"], item["actor_name"]) for item in timeline}
+    assert ("revision", "Avery Coach") in names
+    assert ("reply", "client") in names
+    coach_items = [i for i in timeline if i["actor_name"] == "Avery Coach"]
+    assert {i["detail"]["actor_id"] for i in coach_items} == {str(coach)}
+
+
+def test_a_member_plans_has_not_heard_of_is_unnamed_but_keeps_their_id(org):
+    stranger = uuid.uuid4()  # created in intake before plans listened
+    plan_id, _step = _a_step_done_by_reply(org, stranger)
+    history = org.call("GET", f"/v1/plans/{plan_id}/history", org.token(role="org_admin"))
+    [created] = [r for r in history.get_json()["items"] if r["actor"] == "staff"]
+    assert (created["actor_id"], created["actor_name"]) == (str(stranger), None)

@@ -158,3 +158,20 @@ def test_a_member_the_projection_has_not_heard_of_is_taken_at_the_token_word(api
     with system.runtimes["plans"].session_factory() as session:
         assert session.scalar(select(func.count()).select_from(StaffAccess)) == 0
     assert _read(api, world, "plans", world["coach_token"]) == 200
+
+
+def test_a_token_lasts_a_working_session_and_the_api_key_posted_again_gives_a_new_one(api):
+    import jwt
+
+    organisation = api.create_organisation()
+    issued = api.call(
+        "intake", "POST", "/v1/auth/token", json={"api_key": organisation["api_key"]}
+    ).body
+    assert issued["expires_in"] == 8 * 3600
+    claims = jwt.decode(issued["access_token"], options={"verify_signature": False})
+    assert claims["exp"] - int(claims["iat"]) == 8 * 3600  # exp: whole seconds
+    again = api.call(
+        "intake", "POST", "/v1/auth/token", json={"api_key": organisation["api_key"]}
+    ).body
+    me = api.call("intake", "GET", "/v1/clients", again["access_token"])
+    assert me.status == 200

@@ -68,3 +68,26 @@ def test_an_event_from_before_intake_sent_its_preference_changes_nothing(notific
     assert _preferred(n, tenant, client) == "sms"
     n.update(tenant, client, ["preferred_channels"], preferred_channels=[])
     assert _preferred(n, tenant, client) == "sms"  # intake never preferred anything
+
+
+def _will_use(n, tenant, client, kind="welcome") -> list[tuple[str, str | None]]:
+    reply = n.call("GET", f"/v1/clients/{client}/notifications", n.token(tenant))
+    assert reply.status_code == 200, reply.json
+    return [(x["state"], x["will_use_channel"]) for x in reply.json["items"] if x["kind"] == kind]
+
+
+def test_a_pending_nudge_shows_the_channel_it_would_use_as_consent_now_stands(notifications):
+    n = notifications
+    tenant = uuid.uuid4()
+    client = n.onboard(tenant, preferred_channels=["sms", "email"])
+    assert _will_use(n, tenant, client) == [("scheduled", "sms")]
+
+    n.update(tenant, client, ["consent"], consent={"email": True, "sms": False})
+    assert _will_use(n, tenant, client) == [("scheduled", "email")]
+
+    n.update(tenant, client, ["consent"], consent={"email": False, "sms": False})
+    assert _will_use(n, tenant, client) == [("scheduled", None)]
+
+    n.update(tenant, client, ["consent"], consent={"email": True, "sms": True})
+    n.dispatch()
+    assert _will_use(n, tenant, client) == [("sent", None)]  # gone: nothing more to choose

@@ -460,3 +460,36 @@ def test_acknowledgements_do_not_use_up_the_daily_cap(notifications_with_sms, pr
     n.dispatch()
     assert [n.nudge(client, kind).state for kind in ("mood_ack", "journal_ack")] == ["sent"] * 2
     assert n.nudge(client, "welcome").state == "sent"  # the day's one nudge still went
+
+
+def test_a_reply_texted_with_coaching_sms_reaches_the_client_and_is_answered(
+    notifications_with_sms, provider, capsys
+):
+    """`coaching sms` signs as the provider does (over PUBLIC_BASE_URL) and the real
+    inbound webhook files the text under the client and answers it."""
+    import argparse
+    from urllib.parse import urlsplit
+
+    from coaching import sms
+
+    n = notifications_with_sms
+    _coach, _client = _coach_and_client(n, uuid.uuid4())
+    n.dispatch()
+
+    def post_in_process(url, form, headers):
+        return n.http.post(urlsplit(url).path, data=form, headers=headers).status_code
+
+    args = argparse.Namespace(body="I feel 7 today", sender=NUMBER, to_number=None)
+    assert sms.run(n.settings, args, post=post_in_process) == 0
+    assert "HTTP 200" in capsys.readouterr().out
+    n.dispatch()
+    args.body = "7"
+    assert sms.run(n.settings, args, post=post_in_process) == 0
+    n.dispatch()
+    replies = [e["data"] for e in n.outbox_events("client.replied")]
+    assert [(r["intent"], r["rating"], r["text"]) for r in replies] == [
+        ("journal", None, "I feel 7 today"),
+        ("mood", 7, None),
+    ]
+    answers = [body for to, body in _texts(provider) if to == NUMBER]
+    assert answers[-2:] == ["Thanks, your coach will see this.", "Thanks, noted 7/10."]

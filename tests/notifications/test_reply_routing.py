@@ -217,6 +217,9 @@ def test_an_organisations_own_number_carries_its_texts_and_its_replies(
     assert saved.status_code == 200 and saved.json["sender_numbers"] == [own_number]
     taken = n.call("PUT", SETTINGS, n.token(other), json={"sender_numbers": [own_number]})
     assert taken.status_code == 409 and taken.content_type == "application/problem+json"
+    # The shared number is no one's own: claiming it would take everyone's replies.
+    shared = n.call("PUT", SETTINGS, n.token(other), json={"sender_numbers": [SHARED_NUMBER]})
+    assert shared.status_code == 409 and "sender_numbers" in shared.json["errors"]
 
     client_own = _sms_client(n, own_org, n.staff(own_org))
     n.dispatch()

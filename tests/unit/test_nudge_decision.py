@@ -12,7 +12,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from services.notifications.models import Contact, Nudge, Organisation, StaffMember
-from services.notifications.rules import Decision, decide_for_client, decide_for_coach
+from services.notifications.rules import (
+    Decision,
+    channel_it_would_use,
+    decide_for_client,
+    decide_for_coach,
+)
 
 LONDON = ZoneInfo("Europe/London")
 EMAIL, PHONE = "sam@example.org", "+447700900123"
@@ -417,3 +422,46 @@ def test_a_coach_alert_with_nobody_to_reach_is_suppressed(staff, channel):
     assert decide_for_coach(staff, channel) == Decision(
         "suppress", channel=channel, reason="no_coach_contact"
     )
+
+
+# -- the channel a pending nudge would use now (shown in the list) -------------------------
+
+
+@pytest.mark.parametrize(
+    ("contact", "expected"),
+    [
+        ({}, "email"),
+        ({"preferred_channel": "sms"}, "sms"),
+        ({"consent_email": False}, "sms"),
+        ({"preferred_channel": "sms", "consent_sms": False}, "email"),
+        ({"preferred_channel": "sms", "phone": None}, "email"),
+        ({"consent_email": False, "consent_sms": False}, None),
+    ],
+)
+def test_a_pending_nudge_would_use_the_preferred_consented_channel(contact, expected):
+    for state in ("scheduled", "deferred"):
+        pending = nudge("welcome", state=state, audience="client")
+        assert channel_it_would_use(pending, client(**contact)) == expected
+
+
+def test_a_nudge_no_longer_pending_would_use_no_channel():
+    for state in ("sending", "sent", "failed", "suppressed", "expired", "cancelled", "skipped"):
+        done = nudge("welcome", state=state, audience="client", channel="email")
+        assert channel_it_would_use(done, client()) is None
+
+
+def test_a_kind_with_one_channel_would_use_it_only_with_its_consent():
+    prompt = nudge("mood_prompt", state="scheduled", audience="client")
+    assert channel_it_would_use(prompt, client(preferred_channel="sms")) == "sms"
+    assert (
+        channel_it_would_use(
+            nudge("journal_ack", state="scheduled", audience="client", channel="sms"),
+            client(consent_sms=False),
+        )
+        == "sms"
+    )  # an answer goes by the channel the client wrote on
+
+
+def test_a_coach_alert_would_use_its_own_channel():
+    alert = nudge("risk_alert", state="scheduled", audience="coach", channel="email")
+    assert channel_it_would_use(alert, None) == "email"
