@@ -118,8 +118,10 @@ def update_plan(body, plan_id: uuid.UUID):
                 aggregate_id=plan.id,
             )
             diff |= history.apply_changes(plan, {"risk_flagged": False, "risk_reason": None})
-        if diff:
-            history.record(uow.session, plan, principal, "plan", plan.id, "updated", diff)
+        if diff:  # dated on the clock: the report dates an acknowledgement by it
+            history.record(
+                uow.session, plan, principal, "plan", plan.id, "updated", diff, at=_now()
+            )
         uow.commit()
         return tagged(plan)
 

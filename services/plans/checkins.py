@@ -212,6 +212,7 @@ def raise_flag(
             plan_id=plan.id,
             reason=reason,
             checkin_id=source_id,
+            created_at=uow.clock(),
         )
     )
     # A crisis stays the plan's reason until a coach acknowledges it: a milder flag after
@@ -221,7 +222,14 @@ def raise_flag(
     plan.risk_flagged = True
     source = {"checkin_id": checkin.id} if checkin is not None else {"reply_id": reply_id}
     history.record(
-        uow.session, plan, None, "plan", plan.id, "risk_flagged", {"reason": reason, **source}
+        uow.session,
+        plan,
+        None,
+        "plan",
+        plan.id,
+        "risk_flagged",
+        {"reason": reason, **source},
+        at=uow.clock(),
     )
     uow.publish(
         "client.risk_flagged",

@@ -6,7 +6,7 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.plans.limits import REPORT_NOTES_LENGTH
+from services.plans.limits import QUOTES_PER_REPORT, REPORT_NOTES_LENGTH
 from shared.pagination import page_of, paged
 
 # PostgreSQL text cannot hold NUL: refused here as a field error, not at the database.
@@ -89,4 +89,14 @@ class ReportQuerySchema(Schema):
 class ReportNotesSchema(Schema):
     summary = fields.String(required=True, allow_none=True, validate=NotesText)
     recommendations = fields.String(required=True, allow_none=True, validate=NotesText)
+    quoted_entries = fields.List(
+        fields.UUID(),
+        validate=validate.Length(max=QUOTES_PER_REPORT),
+        metadata={
+            "description": (
+                "Ids of this plan's journal entries the report quotes, with their date (the "
+                f"participant's own words; at most {QUOTES_PER_REPORT}). Absent: unchanged."
+            )
+        },
+    )
     updated_at = fields.DateTime(dump_only=True, allow_none=True)

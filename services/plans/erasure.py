@@ -73,7 +73,12 @@ def _erase_plan(uow: UnitOfWork, plan: RecoveryPlan, erased_at: datetime) -> Non
     session.execute(
         update(ReportNotes)
         .where(ReportNotes.plan_id == plan.id)
-        .values(summary=None, recommendations=None, version=ReportNotes.version + 1)
+        .values(
+            summary=None,
+            recommendations=None,
+            quoted_entries=None,
+            version=ReportNotes.version + 1,
+        )
     )
     session.execute(
         update(Goal)

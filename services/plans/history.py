@@ -43,10 +43,14 @@ def record(
     entity_id: uuid.UUID,
     change: str,
     fields: dict | None = None,
+    at: datetime | None = None,
 ) -> None:
+    """Record a revision; ``at``: when, on the service's clock (else the database row's
+    default, the wall clock)."""
     session.add(
         Revision(
             id=uuid.uuid4(),
+            **({"created_at": at} if at is not None else {}),
             tenant_id=plan.tenant_id,
             plan_id=plan.id,
             actor_id=actor.staff_id if actor else None,

@@ -30,8 +30,9 @@ TEXT_LENGTH = 5000  # a goal's description and measure of success; check-in note
 REPORT_NOTES_LENGTH = 10_000  # the coach's summary, and recommendations, for the report
 
 # -- what one report draws ----------------------------------------------------------------
-NOTES_PER_GOAL = 12  # the most recent check-in notes about each goal
-NOTES_PER_REPORT = 40  # ... and at most this many in the whole report, the most recent
+NOTES_PER_REPORT = 40  # check-in notes, the most recent, each printed once
+QUOTES_PER_REPORT = 10  # journal entries the coach chooses for the report to quote
+NEXT_PERIOD_WEEKS = 4  # the next period's plan: check-ins and steps this far ahead
 CHECKINS_LISTED = 200  # rows of the report's check-in table, the most recent
 GOALS_CHARTED = 12  # bars of the progress chart's goal panel
 
@@ -44,9 +45,10 @@ def documented() -> str:
         f"most {CHECKINS_PER_PLAN} check-ins (a 422 names `goals`, `actions` or `checkins` "
         f"beyond). Titles are at most {TITLE_LENGTH} characters; descriptions, measures of "
         f"success and check-in notes {TEXT_LENGTH}; the report's summary and recommendations "
-        f"{REPORT_NOTES_LENGTH}. A report shows the {NOTES_PER_GOAL} most recent check-in "
-        f"notes of each goal and {NOTES_PER_REPORT} in all, lists the {CHECKINS_LISTED} most "
-        f"recent check-ins and charts {GOALS_CHARTED} goals, and says what it leaves out. "
+        f"{REPORT_NOTES_LENGTH}. A report shows the {NOTES_PER_REPORT} most recent check-in "
+        f"notes, quotes at most {QUOTES_PER_REPORT} journal entries, lists the "
+        f"{CHECKINS_LISTED} most recent check-ins and charts {GOALS_CHARTED} goals, and says "
+        "what it leaves out. "
         "Charts and reports are drawn a few at a time per server process, and one "
         "organisation holds at most half of those slots: beyond, a 503 with `Retry-After`."
     )

@@ -316,7 +316,8 @@ class OrganisationProfile(Base):
 
 
 class ReportNotes(Base):
-    """The coach's summary and recommendations for a plan's review report."""
+    """The coach's summary and recommendations for a plan's review report, and the
+    journal entries it quotes."""
 
     __tablename__ = "report_notes"
 
@@ -324,6 +325,9 @@ class ReportNotes(Base):
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
     summary: Mapped[str | None] = mapped_column(Text, nullable=True)
     recommendations: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Ids of the plan's journal entries the coach chose to quote (the participant's own
+    # words); null: none chosen.
+    quoted_entries: Mapped[list | None] = mapped_column(JsonType, nullable=True)
     updated_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     updated_at: Mapped[datetime] = mapped_column(

@@ -16,7 +16,7 @@ from flask import Response
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from services.plans import drawing, history, review_report, scoping
+from services.plans import drawing, history, review_quotes, review_report, scoping
 from services.plans.coach_schemas import ReportNotesSchema, ReportQuerySchema
 from services.plans.drawing import DrawingBusy
 from services.plans.models import ReportNotes
@@ -174,8 +174,9 @@ def _notes_etag(plan_id: uuid.UUID, notes: ReportNotes | None) -> str:
 
 def _notes_view(notes: ReportNotes | None) -> dict:
     if notes is None:
-        return {"summary": None, "recommendations": None, "updated_at": None}
-    return {name: getattr(notes, name) for name in (*NOTE_FIELDS, "updated_at")}
+        return {"summary": None, "recommendations": None, "quoted_entries": [], "updated_at": None}
+    view = {name: getattr(notes, name) for name in (*NOTE_FIELDS, "updated_at")}
+    return view | {"quoted_entries": [uuid.UUID(i) for i in notes.quoted_entries or ()]}
 
 
 @reports.get("/plans/<uuid:plan_id>/report-notes", response=ReportNotesSchema)
@@ -195,8 +196,10 @@ def get_report_notes(plan_id: uuid.UUID):
     errors=(409,),
 )
 def put_report_notes(body, plan_id: uuid.UUID):
-    """Write the summary and recommendations (``If-Match`` honoured: 412 when stale).
-    The plan's history records that they changed, never what they say."""
+    """Write the summary and recommendations, and choose the journal entries the report
+    quotes (``If-Match`` honoured: 412 when stale; 422 naming ``quoted_entries`` for an
+    entry not in this plan's journal). The plan's history records that they changed,
+    never what they say."""
     principal = current_principal()
     with current_runtime().unit_of_work() as uow:
         plan = scoping.plan_for(uow.session, principal, plan_id)
@@ -207,9 +210,14 @@ def put_report_notes(body, plan_id: uuid.UUID):
         if notes is None:
             notes = ReportNotes(plan_id=plan.id, tenant_id=plan.tenant_id)
             uow.session.add(notes)
-        changed = [name for name in NOTE_FIELDS if getattr(notes, name) != body[name]]
+        wanted = {name: body[name] for name in NOTE_FIELDS}
+        if "quoted_entries" in body:
+            wanted["quoted_entries"] = review_quotes.chosen(
+                uow.session, plan, body["quoted_entries"]
+            )
+        changed = [name for name, value in wanted.items() if getattr(notes, name) != value]
         for name in changed:
-            setattr(notes, name, body[name])
+            setattr(notes, name, wanted[name])
         if changed:
             notes.updated_by = principal.staff_id
             history.record(

@@ -16,13 +16,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.plans import scoping
-from services.plans.limits import (
-    CHECKINS_LISTED,
-    GOALS_PER_PLAN,
-    NOTES_PER_GOAL,
-    NOTES_PER_REPORT,
-)
+from services.plans import review_quotes, review_risk, scoping
+from services.plans.limits import CHECKINS_LISTED, GOALS_PER_PLAN, NOTES_PER_REPORT
 from services.plans.models import (
     CheckIn,
     ClientProfile,
@@ -33,6 +28,7 @@ from services.plans.models import (
 )
 from services.plans.profiles import display_name
 from services.plans.progress import Period, progress_of
+from services.plans.review_next_period import next_period_of
 from shared.auth import Principal
 from shared.errors import Conflict
 
@@ -62,6 +58,7 @@ def gather(
         .order_by(CheckIn.starts_at)
     ).all()
     notes = session.get(ReportNotes, plan.id)
+    with_notes = [c for c in checkins if c.notes or c.obstacles or c.next_steps]
     weeks = progress["weekly_completion"]
     goals = plan.goals[:GOALS_PER_PLAN]  # a plan that grew larger before the limit
     return {
@@ -79,11 +76,19 @@ def gather(
             "risk_flagged": plan.risk_flagged,
             "timezone": plan.timezone,
         },
-        "goals": _goals(goals, checkins),
+        "goals": [_goal(goal, checkins) for goal in goals],
         "goals_not_shown": len(plan.goals) - len(goals),
         "attendance": _attendance(checkins, now),
+        "hours_delivered": _hours_delivered(checkins),
         "checkins": [_checkin_line(c) for c in checkins[-CHECKINS_LISTED:]],
         "checkins_not_listed": max(0, len(checkins) - CHECKINS_LISTED),
+        "checkin_notes": [_note(c, goals) for c in with_notes[-NOTES_PER_REPORT:]],
+        "checkin_notes_not_shown": max(0, len(with_notes) - NOTES_PER_REPORT),
+        "risk": review_risk.risk_of(session, plan, period),
+        "quoted_entries": review_quotes.quoted(
+            session, plan, notes.quoted_entries if notes else None
+        ),
+        "next_period": next_period_of(session, plan, now),
         "steps": {
             "due": sum(w["due"] for w in weeks),
             "completed": sum(w["completed"] for w in weeks),
@@ -123,30 +128,13 @@ def _organisation(session: Session, tenant_id: uuid.UUID) -> dict:
     return {"id": tenant_id, "name": organisation.name if organisation else None}
 
 
-def _goals(goals, checkins) -> list[dict]:
-    """Each goal with the notes of the check-ins that discussed it: the
-    ``NOTES_PER_GOAL`` most recent of each goal, and the ``NOTES_PER_REPORT`` most recent
-    of the whole report; each goal says how many of its notes it leaves out."""
-    with_notes = [c for c in checkins if c.notes or c.obstacles or c.next_steps]
-    topics = {c.id: {str(g) for g in (c.goals_discussed or [])} for c in with_notes}
-    discussed = [[c for c in with_notes if str(goal.id) in topics[c.id]] for goal in goals]
-    recent = [notes[-NOTES_PER_GOAL:] for notes in discussed]
-    placed = [
-        (c.starts_at, i, place) for i, notes in enumerate(recent) for place, c in enumerate(notes)
-    ]
-    newest_first = sorted(placed, reverse=True)
-    kept = {(i, place) for _, i, place in newest_first[:NOTES_PER_REPORT]}
-    return [
-        _goal(
-            goal,
-            [c for place, c in enumerate(recent[index]) if (index, place) in kept],
-            len(discussed[index]),
-        )
-        for index, goal in enumerate(goals)
-    ]
+def _discussed(checkin: CheckIn) -> set[str]:
+    return {str(g) for g in checkin.goals_discussed or ()}
 
 
-def _goal(goal, shown, discussed: int) -> dict:
+def _goal(goal, checkins) -> dict:
+    """A goal, and the days of the period's attended check-ins that discussed it (their
+    notes are printed once, under the check-ins)."""
     return {
         "id": goal.id,
         "title": goal.title,
@@ -156,17 +144,26 @@ def _goal(goal, shown, discussed: int) -> dict:
         "target_date": goal.target_date,
         "measure_of_success": goal.measure_of_success,
         "achieved_at": goal.achieved_at,
-        "notes": [
-            {
-                "at": c.starts_at,
-                "notes": c.notes,
-                "obstacles": c.obstacles,
-                "next_steps": c.next_steps,
-            }
-            for c in shown
-        ],
-        "notes_not_shown": discussed - len(shown),
+        "discussed_at": [c.starts_at for c in checkins if str(goal.id) in _discussed(c)],
     }
+
+
+def _note(checkin: CheckIn, goals) -> dict:
+    """A check-in's notes, with the goals it discussed named (those the report shows)."""
+    topics = _discussed(checkin)
+    return {
+        "at": checkin.starts_at,
+        "goals": [g.title for g in goals if str(g.id) in topics],
+        "notes": checkin.notes,
+        "obstacles": checkin.obstacles,
+        "next_steps": checkin.next_steps,
+    }
+
+
+def _hours_delivered(checkins) -> float:
+    """Hours of support delivered: the attended check-ins' durations."""
+    minutes = sum(c.duration_minutes for c in checkins if c.status == "recorded" and c.attended)
+    return round(minutes / 60, 2)
 
 
 def _attendance(checkins, now: datetime) -> dict:
@@ -190,6 +187,7 @@ def _checkin_line(checkin: CheckIn) -> dict:
     return {
         "at": checkin.starts_at,
         "mode": checkin.mode,
+        "duration_minutes": checkin.duration_minutes,
         "outcome": outcome,
         "wellbeing": checkin.wellbeing,
     }

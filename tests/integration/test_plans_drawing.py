@@ -192,6 +192,22 @@ def test_every_change_the_report_shows_draws_it_again(org, drawing):
     drawn_anew(lambda: org.call("PATCH", f"/v1/goals/{goal['id']}", token, json={"progress": 60}))
     drawn_anew(lambda: _client_rates_their_mood(org, client, 8))
     drawn_anew(lambda: _coach_renamed(org, coach, "Avery Nguyen"))
+    # what only the risk, quotes and next-period sections show
+    crisis = str(uuid.uuid4())
+    drawn_anew(lambda: _client_replies(org, client, crisis, "crisis", "Help me"))
+    drawn_anew(lambda: _sent_to(org, client, "crisis_text"))  # the timeline alone
+    drawn_anew(
+        lambda: org.call("PATCH", f"/v1/plans/{plan['id']}", token, json={"risk_flagged": False})
+    )
+    drawn_anew(
+        lambda: org.call(
+            "PUT",
+            notes_path,
+            token,
+            json={"summary": "Steady", "recommendations": None, "quoted_entries": [crisis]},
+        )
+    )
+    drawn_anew(lambda: org.checkin(plan["id"], NOW + timedelta(days=10), token))  # next period
     clock = org.system.runtimes["plans"].clock
     drawn_anew(lambda: clock.set(NOW + timedelta(days=1)))  # a day on: the period grows
     # another period is another drawing; the first is still kept
@@ -216,6 +232,34 @@ def _client_rates_their_mood(org, client_id, rating: int) -> None:
             "rating": rating,
         },
         producer="notifications",
+    )
+
+
+def _client_replies(org, client_id, reply_id: str, intent: str, text: str) -> None:
+    deliver(
+        org.system,
+        "client.replied",
+        org.tenant_id,
+        {
+            "reply_id": reply_id,
+            "client_id": client_id,
+            "channel": "sms",
+            "received_at": (NOW - timedelta(hours=1)).isoformat(),
+            "intent": intent,
+            "text": text,
+        },
+        producer="notifications",
+    )
+
+
+def _sent_to(org, client_id, kind: str) -> None:
+    deliver(
+        org.system,
+        "notification.sent",
+        org.tenant_id,
+        {"nudge_id": str(uuid.uuid4()), "client_id": client_id, "kind": kind, "channel": "sms"},
+        producer="notifications",
+        occurred_at=NOW - timedelta(minutes=59),
     )
 
 
