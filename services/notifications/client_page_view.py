@@ -1,8 +1,8 @@
 """What the client's own page (``client_pages``' ``/me/{token}``) shows them, read from
 notifications' own tables: this week's steps (today's and earlier ones can be marked
 done, later ones are only shown), the last Done they can still undo, their progress
-(goals reached and this week's steps done of planned: goals in progress are not
-projected here) and their coach's name. Their ratings are in ``client_ratings``.
+(their open goals with how far along each is, goals reached and this week's steps done
+of planned) and their coach's name. Their ratings are in ``client_ratings``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from sqlalchemy import select
 from services.notifications.client_links import done_reply_id
 from services.notifications.models import (
     AchievedGoal,
+    ClientGoal,
     Contact,
     PlannedStep,
     ReceivedReply,
@@ -26,6 +27,9 @@ from services.notifications.weekly_digest import local_label
 
 MAX_STEPS_SHOWN = 50
 MAX_GOALS_SHOWN = 10
+MAX_OPEN_GOALS_SHOWN = 30  # as many as a plan may have
+# Goals still being worked on (plans' open statuses): shown with their progress.
+OPEN_GOAL_STATUSES = ("proposed", "active", "on_hold")
 # A Done can be taken back this long after it was said, if it is the client's latest.
 UNDO_WINDOW = timedelta(minutes=10)
 
@@ -42,10 +46,18 @@ class StepOnPage:
 
 
 @dataclass(frozen=True)
+class GoalOnPage:
+    title: str
+    progress: int  # percent, 0-100
+    on_hold: bool
+
+
+@dataclass(frozen=True)
 class Progress:
     steps_done: int
     steps_planned: int
     goals_achieved: list[str]
+    goals_open: list[GoalOnPage]
 
 
 def local_day(moment: datetime, timezone: str) -> date:
@@ -136,7 +148,24 @@ def progress_of(session, contact: Contact, steps: list[StepOnPage]) -> Progress:
         .order_by(AchievedGoal.achieved_at.desc())
         .limit(MAX_GOALS_SHOWN)
     )
-    return Progress(sum(1 for s in steps if s.done), len(steps), list(goals))
+    return Progress(
+        sum(1 for s in steps if s.done), len(steps), list(goals), open_goals(session, contact)
+    )
+
+
+def open_goals(session, contact: Contact) -> list[GoalOnPage]:
+    """The client's goals still being worked on, as plans last announced them."""
+    goals = session.scalars(
+        select(ClientGoal)
+        .where(
+            ClientGoal.tenant_id == contact.tenant_id,
+            ClientGoal.client_id == contact.client_id,
+            ClientGoal.status.in_(OPEN_GOAL_STATUSES),
+        )
+        .order_by(ClientGoal.progress.desc(), ClientGoal.title)
+        .limit(MAX_OPEN_GOALS_SHOWN)
+    )
+    return [GoalOnPage(g.title, max(0, min(100, g.progress)), g.status == "on_hold") for g in goals]
 
 
 def coach_name(session, contact: Contact) -> str | None:

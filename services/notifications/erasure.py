@@ -6,7 +6,8 @@ What holds personal data here and what erasure does with it:
   ``erased``, so that a late event cannot bring the client back;
 - nudges: the pending ones are cancelled; every message body and its variables go, the
   bare states stay (the organisation's admins still see what was sent when);
-- the plan projection (what the weekly digest says): deleted;
+- the plan projection (what the weekly digest says) and the client's goals (for their
+  own page): deleted;
 - crisis alerts (the latest words, for the coach's alert page): deleted;
 - the client's ratings (for their own page): deleted;
 - the outbox: what the client wrote (``client.replied`` text) is cleared, published or
@@ -26,6 +27,7 @@ from services.notifications.channels.file_outbox import forget_client
 from services.notifications.contacts import cancel_pending
 from services.notifications.models import (
     AchievedGoal,
+    ClientGoal,
     ClientRating,
     Contact,
     CrisisAlert,
@@ -82,8 +84,9 @@ def _erase_contact(uow: UnitOfWork, tenant_id, client_id) -> None:
 
 
 def _forget_plan(uow: UnitOfWork, tenant_id, client_id) -> None:
-    """Nothing of the client's plan stays in the plan projection, nor their ratings."""
-    for model in (PlannedStep, AchievedGoal, PlannedCheckIn, ClientRating):
+    """Nothing of the client's plan stays in the plan projection, nor their goals and
+    ratings."""
+    for model in (PlannedStep, AchievedGoal, ClientGoal, PlannedCheckIn, ClientRating):
         uow.session.execute(
             delete(model)
             .where(model.tenant_id == tenant_id, model.client_id == client_id)

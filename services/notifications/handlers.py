@@ -30,7 +30,8 @@ def in_turn(*effects: EventHandler) -> EventHandler:
     return handle
 
 
-# The plan projection (what the weekly digest says) learns from plans' events too.
+# The plan projection (what the weekly digest and the client's page say) learns from
+# plans' events too.
 HANDLERS: dict[str, EventHandler] = {
     "client.referred": client_lifecycle.on_client_referred,
     "client.onboarded": client_lifecycle.on_client_onboarded,
@@ -43,6 +44,8 @@ HANDLERS: dict[str, EventHandler] = {
     "plan.activated": plan_nudges.on_plan_activated,
     "plan.review_due": coach_alerts.on_review_due,
     "plan.mood_prompts_set": recurring_nudges.on_mood_prompts_set,
+    "goal.created": plan_projection.on_goal_changed,
+    "goal.updated": plan_projection.on_goal_changed,
     "goal.achieved": in_turn(plan_nudges.on_goal_achieved, plan_projection.on_goal_achieved),
     "action.scheduled": in_turn(plan_nudges.on_action_scheduled, plan_projection.on_action_event),
     "action.rescheduled": in_turn(

@@ -264,6 +264,25 @@ class AchievedGoal(Base):
     __table_args__ = (Index("ix_achieved_goals_client", "tenant_id", "client_id", "achieved_at"),)
 
 
+class ClientGoal(Base):
+    """A goal of the client's plan as plans last announced it (``goal.created``,
+    ``goal.updated``), for the client's own page: its title, status and progress.
+    ``changed_at`` is the announcing event's time, so an older event arriving late
+    does not undo a newer one."""
+
+    __tablename__ = "client_goals"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    goal_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    client_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    title: Mapped[str] = mapped_column(String(500), nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    progress: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+    __table_args__ = (Index("ix_client_goals_client", "tenant_id", "client_id"),)
+
+
 class PlannedCheckIn(Base):
     """A check-in, kept from plans' ``checkin.*`` events."""
 

@@ -1,10 +1,12 @@
-"""What notifications knows of a client's plan, for the weekly digest.
+"""What notifications knows of a client's plan, for the weekly digest and the client's
+own page.
 
-Kept from the events plans already sends (``action.*``, ``goal.achieved``,
-``checkin.*``); notifications never asks plans. Only what a digest says is kept: each
-step occurrence's title, time and status, each goal reached, each check-in's time and
-status. Erasure (``erasure``) deletes it all; rows older than a digest can speak of are
-pruned as each client's next digest is scheduled.
+Kept from the events plans already sends (``action.*``, ``goal.*``, ``checkin.*``);
+notifications never asks plans. Only what a digest or the page says is kept: each step
+occurrence's title, time and status, each goal reached, each goal's title, status and
+progress, each check-in's time and status. Erasure (``erasure``) deletes it all; rows
+older than a digest can speak of are pruned as each client's next digest is scheduled
+(goals stay while the plan has them).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from services.notifications.models import (
     AchievedGoal,
+    ClientGoal,
     Contact,
     Nudge,
     PlannedCheckIn,
@@ -90,6 +93,26 @@ def on_goal_achieved(envelope: Envelope, uow: UnitOfWork) -> None:
                 achieved_at=envelope.occurred_at,
             )
         )
+
+
+def on_goal_changed(envelope: Envelope, uow: UnitOfWork) -> None:
+    """Created or updated: the goal as plans now has it. An event older than what is kept
+    (a late delivery) changes nothing."""
+    data = envelope.data
+    if _erased(uow, envelope):
+        return
+    goal = uow.session.get(ClientGoal, (envelope.tenant_id, data["goal_id"]))
+    if goal is not None and goal.changed_at > envelope.occurred_at:
+        return
+    if goal is None:
+        goal = ClientGoal(tenant_id=envelope.tenant_id, goal_id=data["goal_id"])
+        uow.session.add(goal)
+    goal.client_id = data["client_id"]
+    goal.title = data["title"][:TITLE_LIMIT]
+    # goal.created from before status and progress were announced: a new goal.
+    goal.status = data["status"] or "proposed"
+    goal.progress = data["progress"] or 0
+    goal.changed_at = envelope.occurred_at
 
 
 def on_checkin_event(envelope: Envelope, uow: UnitOfWork) -> None:

@@ -28,6 +28,8 @@ GOAL_TRANSITIONS = {
 }
 GOAL_STATUSES = ("proposed", "active", "on_hold", "achieved", "cancelled")
 OPEN_GOAL_STATUSES = ("proposed", "active", "on_hold")
+# What the client's page shows of a goal: a change to any of these is ``goal.updated``.
+ANNOUNCED_GOAL_FIELDS = ("title", "status", "progress")
 PLAN_STATUSES = ("draft", "active", "under_review", "completed", "closed")
 
 
@@ -54,6 +56,9 @@ def goal_payload(goal: Goal, plan: RecoveryPlan) -> dict:
         "client_id": plan.client_id,
         "title": goal.title,
         "domain": goal.domain,
+        "status": goal.status,
+        "progress": goal.progress,
+        "target_date": goal.target_date,
     }
 
 
@@ -136,5 +141,7 @@ def update_goal(
     if not diff:
         return
     history.record(uow.session, plan, actor, "goal", goal.id, "updated", diff)
+    if set(diff) & set(ANNOUNCED_GOAL_FIELDS):
+        uow.publish("goal.updated", plan.tenant_id, goal_payload(goal, plan), aggregate_id=plan.id)
     if "status" in diff and goal.status == "achieved":
         uow.publish("goal.achieved", plan.tenant_id, goal_payload(goal, plan), aggregate_id=plan.id)

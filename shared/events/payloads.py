@@ -219,12 +219,30 @@ class MoodPromptsSetV1(Payload):
     )
 
 
+GOAL_STATUSES = ("proposed", "active", "on_hold", "achieved", "cancelled")
+
+
 class GoalV1(Payload):
+    """A goal (``goal.created``, ``goal.achieved``). ``status``, ``progress`` (0-100) and
+    ``target_date`` were added later: null in an event from before."""
+
     goal_id = fields.UUID(required=True)
     plan_id = fields.UUID(required=True)
     client_id = fields.UUID(required=True)
     title = fields.String(required=True)
     domain = fields.String(required=True, validate=Domain)
+    status = fields.String(
+        allow_none=True, load_default=None, validate=validate.OneOf(GOAL_STATUSES)
+    )
+    progress = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(0, 100))
+    target_date = fields.Date(allow_none=True, load_default=None)
+
+
+class GoalUpdatedV1(GoalV1):
+    """A goal's title, status or progress changed (``goal.updated``): the goal as it is now."""
+
+    status = fields.String(required=True, validate=validate.OneOf(GOAL_STATUSES))
+    progress = fields.Integer(required=True, validate=validate.Range(0, 100))
 
 
 class ActionOccurrenceV1(Payload):

@@ -12,7 +12,7 @@ from datetime import UTC, timedelta
 
 from sqlalchemy import func, select
 
-from services.notifications.models import ClientRating
+from services.notifications.models import ClientGoal, ClientRating
 from tests.support.client_links import (
     assert_private_page,
     links,
@@ -239,3 +239,92 @@ def test_ratings_older_than_the_page_shows_are_let_go_as_a_new_one_comes(notific
     with n.runtime.session_factory() as session:
         kept = session.scalars(select(ClientRating.rating).where(ClientRating.client_id == client))
         assert list(kept) == [8]
+
+
+def _goal(n, tenant, client, goal_id, event_type="goal.updated", **changes):
+    n.event(
+        event_type,
+        tenant,
+        {
+            "goal_id": goal_id,
+            "plan_id": uuid.uuid4(),
+            "client_id": client,
+            "title": "Walk to the shops",
+            "domain": "physical_health",
+            "status": "active",
+            "progress": 0,
+        }
+        | changes,
+    )
+
+
+def test_the_page_shows_each_open_goal_with_its_progress(notifications, smtp):
+    n = notifications
+    tenant, client, page = _client(n, smtp)
+    shops, garden, sleep = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    _goal(n, tenant, client, shops, "goal.created", status="proposed")
+    _goal(n, tenant, client, garden, "goal.created", title="Join a garden group")
+    _goal(n, tenant, client, sleep, "goal.created", title="Sleep through the night")
+    n.clock.advance(minutes=1)
+    _goal(n, tenant, client, shops, progress=40)
+    _goal(n, tenant, client, garden, title="Join the garden group", status="on_hold", progress=10)
+    _goal(n, tenant, client, sleep, title="Sleep through the night", status="cancelled")
+
+    shown = _shown(n, page)
+    assert "Goals you are working on:" in shown
+    goals = re.findall(
+        r'<span id="(goal-\d+)">(.+?)</span>(.*?):\s*'
+        r'<progress aria-labelledby="(goal-\d+)" max="100" value="(\d+)">\d+%</progress>\s*'
+        r"(\d+)% of the way",
+        shown,
+    )
+    assert [(title, note, value, text) for _, title, note, _, value, text in goals] == [
+        ("Walk to the shops", "", "40", "40"),
+        ("Join the garden group", " (on hold)", "10", "10"),
+    ]
+    assert all(label == labelled for label, _, _, labelled, _, _ in goals)
+    assert "Sleep through the night" not in shown
+
+
+def test_a_late_goal_event_does_not_undo_a_newer_one(notifications, smtp):
+    n = notifications
+    tenant, client, page = _client(n, smtp)
+    shops = uuid.uuid4()
+    n.clock.advance(minutes=5)
+    _goal(n, tenant, client, shops, progress=60)
+    n.clock.advance(minutes=-10)
+    _goal(n, tenant, client, shops, progress=20)  # sent earlier, delivered later
+    n.clock.advance(minutes=5)
+
+    assert '<progress aria-labelledby="goal-1" max="100" value="60">' in _shown(n, page)
+
+
+def test_a_reached_goal_leaves_the_open_goals_for_the_goals_reached(notifications, smtp):
+    n = notifications
+    tenant, client, page = _client(n, smtp)
+    shops = uuid.uuid4()
+    _goal(n, tenant, client, shops, progress=80)
+    n.clock.advance(minutes=1)
+    _goal(n, tenant, client, shops, status="achieved", progress=100)
+    _goal(n, tenant, client, shops, "goal.achieved", status="achieved", progress=100)
+
+    shown = _shown(n, page)
+    assert "Goals you are working on:" not in shown
+    assert "<li>Walk to the shops</li>" in shown
+
+
+def test_erasing_the_client_deletes_their_goals_and_a_late_goal_event_brings_none_back(
+    notifications, smtp
+):
+    n = notifications
+    tenant, client, _page = _client(n, smtp)
+    shops = uuid.uuid4()
+    _goal(n, tenant, client, shops, progress=40)
+    n.event("client.erased", tenant, {"client_id": client})
+    n.clock.advance(minutes=1)
+    _goal(n, tenant, client, shops, progress=50)
+    with n.runtime.session_factory() as session:
+        kept = session.scalar(
+            select(func.count()).select_from(ClientGoal).where(ClientGoal.client_id == client)
+        )
+    assert kept == 0
