@@ -134,9 +134,10 @@ def mood_answer(reply_id: uuid.UUID, channel: str, now: datetime, rating: int) -
 
 
 def undo_done(link: PageLink, action_id: uuid.UUID, key: str) -> bool:
-    """Take back the client's latest Done, said within ``UNDO_WINDOW``: here only (plans has
-    no event to take a completion back), so the step shows as not done and can be marked
-    again. False (and nothing changed) for any other Done."""
+    """Take back the client's latest Done, said within ``UNDO_WINDOW``: the step shows as
+    not done here at once and can be marked again, and plans is told
+    (``action.completion_withdrawn``) so that it reopens the occurrence that Done completed.
+    False (and nothing changed) for any other Done."""
     runtime = current_runtime()
     now = runtime.clock()
     with runtime.unit_of_work() as uow:
@@ -150,6 +151,24 @@ def undo_done(link: PageLink, action_id: uuid.UUID, key: str) -> bool:
         if step is not None and step.status == "completed":
             step.status = "scheduled"
         uow.session.delete(last)
+        _announce_withdrawn(uow, contact, last.id, action_id, key, now)
         uow.commit()
     log.info("client done taken back on the page", extra={"reply_id": str(last.id)})
     return True
+
+
+def _announce_withdrawn(
+    uow, contact: Contact, reply_id: uuid.UUID, action_id: uuid.UUID, key: str, now: datetime
+) -> None:
+    uow.publish(
+        "action.completion_withdrawn",
+        contact.tenant_id,
+        {
+            "reply_id": reply_id,
+            "client_id": contact.client_id,
+            "action_id": action_id,
+            "occurrence_key": key,
+            "withdrawn_at": now,
+        },
+        aggregate_id=contact.client_id,
+    )

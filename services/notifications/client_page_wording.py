@@ -33,9 +33,7 @@ NOTED = {
     "mood_low": "Thank you for telling us. We are sorry today is hard.",
     "journal": "Thanks, your coach will see this.",
     "crisis": "Thank you for telling us.",
-    # Plans has no event to take a completion back: only this page forgets it.
-    "undone": "Undone - that step is no longer marked done here. If your coach already "
-    "saw it as done, you can tell them.",
+    "undone": "Undone - that step is no longer marked done.",
 }
 # The alert a crisis message on the page raised, or was folded into, is this recent when
 # the page that answers it is shown.

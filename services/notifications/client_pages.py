@@ -382,8 +382,8 @@ def page_done(token: str):
 @client_pages.route("/me/<token>/undo", methods=["POST"])
 @client_pages.doc(**_form_doc(UndoForm))
 def page_undo(token: str):
-    """Take back the latest Done within 10 minutes. Only on this page: plans has no event
-    to take a completion back, so what plans (and the coach) saw stays as it was."""
+    """Take back the latest Done within 10 minutes: here at once, and in plans (and so for
+    the coach) through ``action.completion_withdrawn``."""
     link = _page_link(token)
     try:
         form = _read_form(UndoForm)

@@ -1,6 +1,7 @@
 """Nudges for a client's plan, from plans' events: the plan ready, a goal reached, a step's
 reminders, a check-in's reminders and a missed check-in. A step or check-in moved,
-done or cancelled takes its pending reminders with it."""
+done or cancelled takes its pending reminders with it; a step's occurrence announced again
+after it was done (the client took their Done back) brings its reminder back."""
 
 from __future__ import annotations
 
@@ -71,7 +72,7 @@ def on_action_scheduled(envelope: Envelope, uow: UnitOfWork) -> None:
         return
     due_at = data["due_at"]
     occurrence = data["occurrence_key"] or due_at.isoformat()
-    schedule_nudge(
+    reminder = schedule_nudge(
         uow,
         contact,
         "action_reminder",
@@ -85,6 +86,16 @@ def on_action_scheduled(envelope: Envelope, uow: UnitOfWork) -> None:
         subject_occurrence=occurrence,
         event_at=due_at,
     )
+    if reminder is not None:
+        _bring_back_if_reopened(reminder, uow.clock())
+
+
+def _bring_back_if_reopened(reminder: Nudge, now: datetime) -> None:
+    """An occurrence announced again after it was completed (the client took back their
+    Done): its reminder, cancelled by the completion, comes back if still ahead."""
+    completed = reminder.state == "cancelled" and reminder.reason == "action_completed"
+    if completed and reminder.due_at > now:
+        reminder.state, reminder.reason = "scheduled", None
 
 
 def on_action_rescheduled(envelope: Envelope, uow: UnitOfWork) -> None:

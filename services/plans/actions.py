@@ -189,10 +189,17 @@ def _require_scheduled(row: ActionOccurrence) -> None:
 
 
 def finish_occurrence(
-    uow, step, plan, key: str | None, outcome: str, actor: Principal, now: datetime
+    uow,
+    step,
+    plan,
+    key: str | None,
+    outcome: str,
+    actor: Principal,
+    now: datetime,
+    reply_id: uuid.UUID | None = None,
 ) -> None:
     """Complete or cancel one occurrence (``key``), or the whole step (``key`` None on a
-    recurring step)."""
+    recurring step). ``reply_id``: the client's Done that completed it."""
     _require_open(step)
     if key is None and step.frequency != "once":
         step.status = outcome
@@ -206,6 +213,7 @@ def finish_occurrence(
     _require_scheduled(row)
     row.status = outcome
     row.completed_at = now if outcome == "completed" else None
+    row.completed_by_reply_id = reply_id if outcome == "completed" else None
     if step.frequency == "once":
         step.status = outcome
     history.record(
@@ -218,6 +226,43 @@ def finish_occurrence(
         {"occurrence_key": row.occurrence_key},
     )
     _announce_finished(uow, outcome, step, plan, row)
+
+
+def completed_by(step: ActionStep, key: str | None, reply_id: uuid.UUID) -> ActionOccurrence | None:
+    """The occurrence ``key`` names (a one-off step's only one) if the client's Done
+    ``reply_id`` completed it and nothing has finished the whole step since."""
+    if step.frequency == "once":
+        rows = step.occurrences[:1]
+    else:
+        rows = [o for o in step.occurrences if o.occurrence_key == key]
+        if step.status != "open":
+            return None
+    return next(
+        (o for o in rows if o.status == "completed" and o.completed_by_reply_id == reply_id),
+        None,
+    )
+
+
+def reopen_occurrence(uow, step, plan, row: ActionOccurrence, reply_id: uuid.UUID) -> None:
+    """The client took back the Done that completed ``row``: it is scheduled again, in the
+    history, and announced again (``action.scheduled``) so its reminder comes back."""
+    row.status = "scheduled"
+    row.completed_at = row.completed_by_reply_id = None
+    if step.frequency == "once":
+        step.status = "open"
+    history.record(
+        uow.session,
+        plan,
+        None,
+        "action",
+        step.id,
+        "occurrence_reopened",
+        {"occurrence_key": row.occurrence_key, "reply_id": str(reply_id)},
+    )
+    if plan.status in ANNOUNCING_PLAN_STATUSES:
+        uow.publish(
+            "action.scheduled", plan.tenant_id, payload(step, plan, row), aggregate_id=plan.id
+        )
 
 
 def reschedule_occurrence(

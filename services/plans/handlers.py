@@ -1,7 +1,7 @@
 """Events plans consumes, and the domain module each one goes to: onboarding drafts a
 plan; client changes, discharge and erasure keep plans right; notification outcomes fill
-the plan's nudge timeline; the client's replies fill its journal; a confirmed phone shows
-on the caseload.
+the plan's nudge timeline; the client's replies fill its journal (and a Done they take
+back reopens its step); a confirmed phone shows on the caseload.
 
 Handlers that read a client's plans are marked ``with_prefetch``: in a batch of events,
 the plans (and profiles) of every client it names are read in one query first."""
@@ -68,6 +68,11 @@ def on_client_replied(envelope: Envelope, uow: UnitOfWork) -> None:
     journal.record_reply(uow, envelope.tenant_id, envelope.data, plans_of_client(uow, envelope))
 
 
+@with_prefetch(load_plans_of_clients)
+def on_completion_withdrawn(envelope: Envelope, uow: UnitOfWork) -> None:
+    journal.withdraw_done(uow, envelope.tenant_id, envelope.data, plans_of_client(uow, envelope))
+
+
 HANDLERS = {
     "client.onboarded": on_client_onboarded,
     "client.updated": on_client_updated,
@@ -79,5 +84,6 @@ HANDLERS = {
     "notification.failed": on_notification_outcome,
     "staff.access_changed": on_staff_access_changed,
     "client.replied": on_client_replied,
+    "action.completion_withdrawn": on_completion_withdrawn,
     "contact.phone_confirmed": on_phone_confirmed,
 }

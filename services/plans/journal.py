@@ -4,6 +4,9 @@ Every reply becomes a journal entry (what the coach reads in the plan's journal)
 rating is also a wellbeing point with source ``client``, and one of 3 or less flags the
 plan as a low check-in does; a crisis message flags it (``crisis_message``); "done"
 completes the occurrence the client was reminded of, with the usual ``action.completed``.
+A Done the client takes back on their page (``action.completion_withdrawn``) reopens the
+occurrence it completed (not one a coach completed); their Done said again afterwards
+(the same reply id) completes it again.
 """
 
 from __future__ import annotations
@@ -28,8 +31,14 @@ def current_plan(plans: list[RecoveryPlan]) -> RecoveryPlan | None:
 
 
 def record_reply(uow: UnitOfWork, tenant_id, data: dict, plans: list[RecoveryPlan]) -> None:
-    """Keep the reply as a journal entry and act on what it says (once per reply id)."""
-    if uow.session.get(JournalEntry, data["reply_id"]) is not None:
+    """Keep the reply as a journal entry and act on what it says (once per reply id, or
+    again for a Done said after it was taken back)."""
+    entry = uow.session.get(JournalEntry, data["reply_id"])
+    if entry is not None:
+        if _said_again(entry, data):
+            entry.withdrawn_at, entry.received_at = None, data["received_at"]
+            if not any(p.erased_at is not None for p in plans):
+                _complete(uow, tenant_id, data, plans)
         return
     plan = current_plan(plans)
     # A reply that arrives after the client was erased keeps no words.
@@ -69,6 +78,37 @@ def _complete(uow: UnitOfWork, tenant_id, data: dict, plans: list[RecoveryPlan])
         return
     key = data["occurrence_key"] if step.frequency != "once" else None
     try:
-        actions.finish_occurrence(uow, step, plan, key, "completed", None, data["received_at"])
+        actions.finish_occurrence(
+            uow, step, plan, key, "completed", None, data["received_at"], data["reply_id"]
+        )
     except (Conflict, Unprocessable):
         return
+
+
+def _said_again(entry: JournalEntry, data: dict) -> bool:
+    """A Done taken back, then said again: the same reply id, received after the taking
+    back (a redelivery of the first is older)."""
+    return (
+        entry.intent == "done"
+        and entry.withdrawn_at is not None
+        and data["received_at"] > entry.withdrawn_at
+    )
+
+
+def withdraw_done(uow: UnitOfWork, tenant_id, data: dict, plans: list[RecoveryPlan]) -> None:
+    """The client took back their Done ``reply_id``: reopen the occurrence it completed.
+    Once: a second delivery finds the entry withdrawn already. An occurrence a coach
+    completed, or a Done plans never heard of, stays as it is."""
+    entry = uow.session.get(JournalEntry, data["reply_id"])
+    if entry is None or entry.tenant_id != tenant_id or entry.intent != "done":
+        return
+    if entry.withdrawn_at is not None:
+        return
+    entry.withdrawn_at = data["withdrawn_at"]
+    step = uow.session.get(ActionStep, data["action_id"])
+    plan = next((p for p in plans if step is not None and p.id == step.plan_id), None)
+    if step is None or plan is None or step.tenant_id != tenant_id or plan.erased_at is not None:
+        return
+    row = actions.completed_by(step, data["occurrence_key"], data["reply_id"])
+    if row is not None:
+        actions.reopen_occurrence(uow, step, plan, row, data["reply_id"])

@@ -149,6 +149,9 @@ class ActionOccurrence(Base):
     due_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="scheduled")
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # The client's Done (``client.replied``) that completed it; null when a coach did, so
+    # the client taking their Done back reopens only what that Done completed.
+    completed_by_reply_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
 
     action: Mapped[ActionStep] = relationship(back_populates="occurrences")
 
@@ -218,6 +221,8 @@ class JournalEntry(Base):
     action_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     occurrence_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    # A Done the client took back on their page (``action.completion_withdrawn``).
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
 
     __table_args__ = (Index("ix_journal_client", "tenant_id", "client_id"),)

@@ -422,6 +422,10 @@ class JournalEntrySchema(Schema):
         allow_none=True, metadata={"description": "the title of the step action_id names"}
     )
     occurrence_key = fields.String(allow_none=True)
+    withdrawn_at = fields.DateTime(
+        allow_none=True,
+        metadata={"description": "when the client took this Done back on their page"},
+    )
 
 
 JournalPageSchema = page_of(JournalEntrySchema, "JournalPageSchema")

@@ -87,6 +87,7 @@ def journal_entry_view(entry: JournalEntry, titles: dict[uuid.UUID, str]) -> dic
         "action_id": entry.action_id,
         "action_title": titles.get(entry.action_id) if entry.action_id else None,
         "occurrence_key": entry.occurrence_key,
+        "withdrawn_at": entry.withdrawn_at,
     }
 
 

@@ -81,6 +81,7 @@ CATALOGUE: dict[str, EventSpec] = {
         _spec("contact.opted_out", "notifications", IN, v1=P.ConsentChangedV1),
         _spec("contact.opted_in", "notifications", IN, v1=P.ConsentChangedV1),
         _spec("client.replied", "notifications", PL, v1=P.ClientRepliedV1),
+        _spec("action.completion_withdrawn", "notifications", PL, v1=P.CompletionWithdrawnV1),
         _spec("contact.phone_confirmed", "notifications", IP, v1=P.PhoneConfirmedV1),
     )
 }

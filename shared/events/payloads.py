@@ -346,6 +346,18 @@ class ClientRepliedV1(Payload):
     text = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=1600))
 
 
+class CompletionWithdrawnV1(Payload):
+    """The client took back their Done (``reply_id``, a ``client.replied`` with intent
+    ``done``) on their own page, at ``withdrawn_at``: the occurrence it completed is not
+    done after all, unless someone else completed it."""
+
+    reply_id = fields.UUID(required=True)
+    client_id = fields.UUID(required=True)
+    action_id = fields.UUID(required=True)
+    occurrence_key = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    withdrawn_at = fields.AwareDateTime(required=True)
+
+
 class PhoneConfirmedV1(Payload):
     """Whether the person with the client's phone has confirmed, by replying, that this
     record is theirs (their texts are filed here), as of ``changed_at``. ``confirmed``

@@ -5,10 +5,10 @@ Done (``action.completion_withdrawn``)."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from shared.clock import FrozenClock
-from tests.support.plans import onboard, plan_events, token_for
+from tests.support.plans import deliver, onboard, plan_events, token_for
 
 NOW = datetime(2026, 10, 28, 12, 0, tzinfo=UTC)  # Wednesday, 08:00 in New York (EDT)
 
@@ -69,3 +69,124 @@ def test_a_new_goal_is_announced_with_its_status_and_progress(system, settings):
     [created] = plan_events(system, "goal.created")
     assert (created["data"]["status"], created["data"]["progress"]) == ("proposed", 10)
     assert created["data"]["target_date"] is None
+
+
+# Mondays and Thursdays at 18:30 local time: Thu 29 Oct is the first one announced.
+WEEKLY_AT_HALF_SIX = {
+    "title": "Phone a friend",
+    "frequency": "weekly",
+    "weekdays": ["mon", "thu"],
+    "local_time": "18:30",
+    "start_date": "2026-10-26",
+    "end_date": "2026-12-31",
+}
+THURSDAY = "2026-10-29T18:30"
+
+
+def _weekly_step(system, settings):
+    tenant_id, client, plan, web, auth = _active_plan(system, settings)
+    step = web.post(
+        f"/v1/goals/{plan['goals'][0]['id']}/actions", headers=auth, json=WEEKLY_AT_HALF_SIX
+    ).get_json()
+    return tenant_id, client, plan, web, auth, step
+
+
+def _done(system, tenant_id, client, step, reply_id, received_at=NOW) -> None:
+    deliver(
+        system,
+        "client.replied",
+        tenant_id,
+        {
+            "reply_id": str(reply_id),
+            "client_id": client["client_id"],
+            "channel": "web",
+            "received_at": received_at.isoformat(),
+            "intent": "done",
+            "rating": None,
+            "action_id": step["id"],
+            "occurrence_key": THURSDAY,
+            "text": None,
+        },
+        producer="notifications",
+    )
+
+
+def _withdraw(system, tenant_id, client, step, reply_id, at=NOW + timedelta(minutes=2)) -> None:
+    deliver(
+        system,
+        "action.completion_withdrawn",
+        tenant_id,
+        {
+            "reply_id": str(reply_id),
+            "client_id": client["client_id"],
+            "action_id": step["id"],
+            "occurrence_key": THURSDAY,
+            "withdrawn_at": at.isoformat(),
+        },
+        producer="notifications",
+    )
+
+
+def _thursday(web, auth, step) -> str:
+    occurrences = web.get(f"/v1/actions/{step['id']}", headers=auth).get_json()["occurrences"]
+    return {o["occurrence_key"]: o["status"] for o in occurrences}[THURSDAY]
+
+
+def _announced(system) -> list[str]:
+    return [
+        e["data"]["occurrence_key"]
+        for e in plan_events(system, "action.scheduled")
+        if e["data"]["occurrence_key"] == THURSDAY
+    ]
+
+
+def test_a_done_taken_back_reopens_its_occurrence_once_and_announces_it_again(system, settings):
+    tenant_id, client, plan, web, auth, step = _weekly_step(system, settings)
+    reply_id = uuid.uuid4()
+    _done(system, tenant_id, client, step, reply_id)
+    assert _thursday(web, auth, step) == "completed"
+    assert _announced(system) == [THURSDAY]
+
+    _withdraw(system, tenant_id, client, step, reply_id)
+    assert _thursday(web, auth, step) == "scheduled"
+    assert _announced(system) == [THURSDAY, THURSDAY]  # its reminder comes back
+    history = web.get(f"/v1/plans/{plan['id']}/history?limit=100", headers=auth).get_json()
+    [reopened] = [r for r in history["items"] if r["change"] == "occurrence_reopened"]
+    assert reopened["fields"] == {"occurrence_key": THURSDAY, "reply_id": str(reply_id)}
+    assert reopened["actor_id"] is None
+    journal = web.get(f"/v1/plans/{plan['id']}/journal", headers=auth).get_json()["items"]
+    assert [(e["intent"], e["withdrawn_at"] is not None) for e in journal] == [("done", True)]
+
+    _withdraw(system, tenant_id, client, step, reply_id)  # delivered again
+    assert _thursday(web, auth, step) == "scheduled"
+    assert _announced(system) == [THURSDAY, THURSDAY]
+
+    # Said again on the page (the same reply id, later): done again.
+    _done(system, tenant_id, client, step, reply_id, received_at=NOW + timedelta(minutes=3))
+    assert _thursday(web, auth, step) == "completed"
+    assert len(plan_events(system, "action.completed")) == 2
+
+
+def test_an_occurrence_a_coach_completed_is_not_reopened_by_the_clients_undo(system, settings):
+    tenant_id, client, _plan, web, auth, step = _weekly_step(system, settings)
+    completed = web.post(
+        f"/v1/actions/{step['id']}/complete", headers=auth, json={"occurrence_key": THURSDAY}
+    )
+    assert completed.status_code == 200, completed.get_json()
+    reply_id = uuid.uuid4()
+    _done(system, tenant_id, client, step, reply_id)  # already done: only the journal
+
+    _withdraw(system, tenant_id, client, step, reply_id)
+    assert _thursday(web, auth, step) == "completed"
+    assert _announced(system) == [THURSDAY]
+
+
+def test_a_done_taken_back_after_the_client_was_erased_changes_nothing(system, settings):
+    tenant_id, client, _plan, web, auth, step = _weekly_step(system, settings)
+    reply_id = uuid.uuid4()
+    _done(system, tenant_id, client, step, reply_id)
+    deliver(system, "client.erased", tenant_id, {"client_id": client["client_id"]})
+
+    _withdraw(system, tenant_id, client, step, reply_id)
+    assert _announced(system) == [THURSDAY]
+    assert len(plan_events(system, "action.completed")) == 1

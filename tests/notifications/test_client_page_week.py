@@ -1,8 +1,8 @@
 """The client's own page as the client lives their week: today's and earlier steps can be
 marked done, later ones are shown but refused; the latest Done can be undone for ten
-minutes (here only: plans has no event to take a completion back); a new rating replaces
-today's; their last four weeks of ratings, their progress, their coach and where to get
-help are on the page; a rating link lets them pick another number."""
+minutes (and plans is told, to reopen the step); a new rating replaces today's; their
+last four weeks of ratings, their open goals with their progress, their coach and where
+to get help are on the page; a rating link lets them pick another number."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from datetime import UTC, timedelta
 
 from sqlalchemy import func, select
 
-from services.notifications.models import ClientGoal, ClientRating
+from services.notifications.models import ClientGoal, ClientRating, Nudge
 from tests.support.client_links import (
     assert_private_page,
     links,
@@ -96,7 +96,7 @@ def test_a_later_days_step_is_shown_but_cannot_be_marked_done(notifications, smt
     assert received_replies(n) == 0 and replied(n) == []
 
 
-def test_the_latest_done_can_be_undone_for_ten_minutes_on_the_page_only(notifications, smtp):
+def test_the_latest_done_can_be_undone_for_ten_minutes_and_plans_is_told(notifications, smtp):
     n = notifications
     tenant, client, page = _client(n, smtp)
     walk = _step(n, tenant, client, "Morning walk", timedelta(hours=-2))
@@ -109,11 +109,19 @@ def test_the_latest_done_can_be_undone_for_ten_minutes_on_the_page_only(notifica
     undone = n.http.post(page + "/undo", data=walk)
     assert undone.status_code == 303 and undone.headers["Location"].endswith("noted=undone")
     shown = _shown(n, undone.headers["Location"])
-    assert "Undone - that step is no longer marked done here." in shown
+    assert "Undone - that step is no longer marked done." in shown
+    assert "your coach" not in shown.split("Undone")[1].split("</p>")[0]
     assert _done_buttons(shown) == ["Morning walk (Wed 01 Jul, 10:00)"]
     assert received_replies(n) == 0
-    # Plans was told of the Done and is told nothing more: it has no event for an undo.
-    assert [r["intent"] for r in replied(n)] == ["done"]
+    [done] = replied(n)
+    [withdrawn] = [e["data"] for e in n.outbox_events("action.completion_withdrawn")]
+    assert withdrawn == {
+        "reply_id": done["reply_id"],
+        "client_id": str(client),
+        "action_id": str(walk["action_id"]),
+        "occurrence_key": walk["occurrence_key"],
+        "withdrawn_at": n.clock().isoformat(),
+    }
 
 
 def test_a_done_older_than_ten_minutes_cannot_be_undone(notifications, smtp):
@@ -127,6 +135,7 @@ def test_a_done_older_than_ten_minutes_cannot_be_undone(notifications, smtp):
     refused = n.http.post(page + "/undo", data=walk)
     assert refused.status_code == 409
     assert received_replies(n) == 1
+    assert n.outbox_events("action.completion_withdrawn") == []
     assert _done_buttons(_shown(n, page)) == []
 
 
@@ -328,3 +337,35 @@ def test_erasing_the_client_deletes_their_goals_and_a_late_goal_event_brings_non
             select(func.count()).select_from(ClientGoal).where(ClientGoal.client_id == client)
         )
     assert kept == 0
+
+
+def test_a_step_reopened_by_plans_gets_its_reminder_back_if_still_ahead(notifications, smtp):
+    n = notifications
+    tenant, client, _page = _client(n, smtp)
+    action_id, due_at = uuid.uuid4(), n.clock() + timedelta(hours=6)  # 18:00 today
+    occurrence = {
+        "action_id": action_id,
+        "goal_id": uuid.uuid4(),
+        "plan_id": uuid.uuid4(),
+        "client_id": client,
+        "title": "Evening walk",
+        "occurrence_key": "2026-07-01T18:00",
+        "due_at": due_at,
+        "timezone": "Australia/Sydney",
+        "reminder_lead_minutes": 60,
+    }
+    n.event("action.scheduled", tenant, occurrence)
+    n.event("action.completed", tenant, occurrence)
+    assert _reminder_state(n, action_id) == "cancelled"
+
+    n.event("action.scheduled", tenant, occurrence)  # plans reopened it: the client's undo
+    assert _reminder_state(n, action_id) == "scheduled"
+
+
+def _reminder_state(n, action_id) -> str:
+    with n.runtime.session_factory() as session:
+        return session.scalar(
+            select(Nudge.state).where(
+                Nudge.kind == "action_reminder", Nudge.subject_id == action_id
+            )
+        )
