@@ -5,8 +5,8 @@ rating is also a wellbeing point with source ``client``, and one of 3 or less fl
 plan as a low check-in does; a crisis message flags it (``crisis_message``); "done"
 completes the occurrence the client was reminded of, with the usual ``action.completed``.
 A Done the client takes back on their page (``action.completion_withdrawn``) reopens the
-occurrence it completed (not one a coach completed); their Done said again afterwards
-(the same reply id) completes it again.
+occurrence it completed (not one a coach completed), whichever of the two plans hears of
+first; their Done said again afterwards (the same reply id) completes it again.
 """
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ def record_reply(uow: UnitOfWork, tenant_id, data: dict, plans: list[RecoveryPla
             entry.withdrawn_at, entry.received_at = None, data["received_at"]
             if not any(p.erased_at is not None for p in plans):
                 _complete(uow, tenant_id, data, plans)
+        elif entry.withdrawn_at is not None:
+            # The Done taken back, heard of after its taking back: kept, not acted on.
+            entry.received_at = data["received_at"]
         return
     plan = current_plan(plans)
     # A reply that arrives after the client was erased keeps no words.
@@ -100,9 +103,10 @@ def withdraw_done(uow: UnitOfWork, tenant_id, data: dict, plans: list[RecoveryPl
     Once: a second delivery finds the entry withdrawn already. An occurrence a coach
     completed, or a Done plans never heard of, stays as it is."""
     entry = uow.session.get(JournalEntry, data["reply_id"])
-    if entry is None or entry.tenant_id != tenant_id or entry.intent != "done":
+    if entry is None:
+        _withdrawn_before_heard(uow, tenant_id, data, plans)
         return
-    if entry.withdrawn_at is not None:
+    if entry.tenant_id != tenant_id or entry.intent != "done" or entry.withdrawn_at is not None:
         return
     entry.withdrawn_at = data["withdrawn_at"]
     step = uow.session.get(ActionStep, data["action_id"])
@@ -112,3 +116,27 @@ def withdraw_done(uow: UnitOfWork, tenant_id, data: dict, plans: list[RecoveryPl
     row = actions.completed_by(step, data["occurrence_key"], data["reply_id"])
     if row is not None:
         actions.reopen_occurrence(uow, step, plan, row, data["reply_id"])
+
+
+def _withdrawn_before_heard(
+    uow: UnitOfWork, tenant_id, data: dict, plans: list[RecoveryPlan]
+) -> None:
+    """The taking back overtook its Done (the Done's delivery was retried): keep the Done,
+    taken back, so that when it comes it completes nothing."""
+    if any(p.erased_at is not None for p in plans):
+        return
+    plan = current_plan(plans)
+    uow.session.add(
+        JournalEntry(
+            id=data["reply_id"],
+            tenant_id=tenant_id,
+            client_id=data["client_id"],
+            plan_id=plan.id if plan is not None else None,
+            channel="web",  # only the client's page takes a Done back
+            intent="done",
+            action_id=data["action_id"],
+            occurrence_key=data["occurrence_key"],
+            received_at=data["withdrawn_at"],  # until the Done itself says when
+            withdrawn_at=data["withdrawn_at"],
+        )
+    )

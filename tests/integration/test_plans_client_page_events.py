@@ -190,3 +190,21 @@ def test_a_done_taken_back_after_the_client_was_erased_changes_nothing(system, s
     _withdraw(system, tenant_id, client, step, reply_id)
     assert _announced(system) == [THURSDAY]
     assert len(plan_events(system, "action.completed")) == 1
+
+
+def test_a_done_taken_back_before_plans_heard_of_it_completes_nothing(system, settings):
+    tenant_id, client, plan, web, auth, step = _weekly_step(system, settings)
+    reply_id = uuid.uuid4()
+    _withdraw(system, tenant_id, client, step, reply_id)  # overtook the Done's retry
+    _done(system, tenant_id, client, step, reply_id)
+
+    assert _thursday(web, auth, step) == "scheduled"
+    assert plan_events(system, "action.completed") == []
+    journal = web.get(f"/v1/plans/{plan['id']}/journal", headers=auth).get_json()["items"]
+    assert [(e["intent"], e["received_at"], e["withdrawn_at"] is not None) for e in journal] == [
+        ("done", NOW.isoformat(), True)
+    ]
+
+    # Said again on the page afterwards: done.
+    _done(system, tenant_id, client, step, reply_id, received_at=NOW + timedelta(minutes=3))
+    assert _thursday(web, auth, step) == "completed"
