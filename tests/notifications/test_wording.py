@@ -33,9 +33,10 @@ class PlansUnitOfWork:
     """Stands in for plans' unit of work and its session: keeps what plans publishes,
     drops its rows, and finds nothing (no other check-in, no earlier flag)."""
 
-    def __init__(self):
+    def __init__(self, now=None):
         self.published: list[tuple[str, dict]] = []
         self.session = self
+        self.clock = lambda: now
 
     def add(self, row) -> None:
         pass
@@ -120,7 +121,7 @@ def _plans_events(tenant, client, coach, now) -> list[tuple[str, dict]]:
         duration_minutes=30,
         mode="phone",
     )
-    uow = PlansUnitOfWork()
+    uow = PlansUnitOfWork(now)
     checkins.mark_missed(uow, missed, plan, now)
     checkins.raise_flag(uow, plan, "missed_checkins", missed)
     mood_prompts.set_mood_prompts(uow, plan, ["sun"], "17:00")  # with the digest
