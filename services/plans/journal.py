@@ -100,13 +100,16 @@ def _said_again(entry: JournalEntry, data: dict) -> bool:
 
 def withdraw_done(uow: UnitOfWork, tenant_id, data: dict, plans: list[RecoveryPlan]) -> None:
     """The client took back their Done ``reply_id``: reopen the occurrence it completed.
-    Once: a second delivery finds the entry withdrawn already. An occurrence a coach
-    completed, or a Done plans never heard of, stays as it is."""
+    Once: a second delivery finds the entry withdrawn already, and a taking back older
+    than the Done (said again since) is not about it. An occurrence a coach completed
+    stays as it is."""
     entry = uow.session.get(JournalEntry, data["reply_id"])
     if entry is None:
         _withdrawn_before_heard(uow, tenant_id, data, plans)
         return
     if entry.tenant_id != tenant_id or entry.intent != "done" or entry.withdrawn_at is not None:
+        return
+    if data["withdrawn_at"] < entry.received_at:
         return
     entry.withdrawn_at = data["withdrawn_at"]
     step = uow.session.get(ActionStep, data["action_id"])

@@ -165,6 +165,9 @@ def test_a_done_taken_back_reopens_its_occurrence_once_and_announces_it_again(sy
     _done(system, tenant_id, client, step, reply_id, received_at=NOW + timedelta(minutes=3))
     assert _thursday(web, auth, step) == "completed"
     assert len(plan_events(system, "action.completed")) == 2
+    # The first taking back, sent again by a relay that crashed: not about this Done.
+    _withdraw(system, tenant_id, client, step, reply_id)
+    assert _thursday(web, auth, step) == "completed"
 
 
 def test_an_occurrence_a_coach_completed_is_not_reopened_by_the_clients_undo(system, settings):
