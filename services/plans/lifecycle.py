@@ -96,6 +96,15 @@ def change_plan_status(
             )
             for checkin in uow.session.scalars(coming.order_by(CheckIn.starts_at)):
                 checkins.announce(uow, checkin, plan)
+            # The goals drafted at onboarding, so the client's page shows them from day one.
+            for goal in sorted(plan.goals, key=lambda g: (g.created_at is None, g.created_at)):
+                if goal.status in OPEN_GOAL_STATUSES:
+                    uow.publish(
+                        "goal.updated",
+                        plan.tenant_id,
+                        goal_payload(goal, plan),
+                        aggregate_id=plan.id,
+                    )
     elif status == "completed":
         uow.publish("plan.completed", plan.tenant_id, lifecycle_payload(plan), aggregate_id=plan.id)
         diff |= mood_prompts.stop_mood_prompts(uow, plan)

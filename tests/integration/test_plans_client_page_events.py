@@ -45,7 +45,11 @@ def test_a_goals_title_status_or_progress_changing_is_announced_as_goal_updated(
     assert web.patch(path, headers=auth, json={"title": "See friends weekly"}).status_code == 200
     assert web.patch(path, headers=auth, json={"status": "achieved"}).status_code == 200
 
-    assert _goal_updates(system) == [
+    # Activation announces the goals drafted at onboarding (the page shows them from day
+    # one); then each change.
+    drafted = [(g["title"], g["status"], g["progress"]) for g in plan["goals"]]
+    assert _goal_updates(system)[: len(drafted)] == drafted
+    assert _goal_updates(system)[len(drafted) :] == [
         ("See friends every week", "active", 0),
         ("See friends every week", "active", 40),
         ("See friends weekly", "active", 40),
