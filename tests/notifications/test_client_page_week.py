@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -42,24 +42,7 @@ def _client(n, smtp):
 
 
 def _step(n, tenant, client, title, due_in: timedelta):
-    action_id = uuid.uuid4()
-    due_at = n.clock() + due_in
-    key = due_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
-    n.event(
-        "action.scheduled",
-        tenant,
-        {
-            "action_id": action_id,
-            "goal_id": uuid.uuid4(),
-            "plan_id": uuid.uuid4(),
-            "client_id": client,
-            "title": title,
-            "occurrence_key": key,
-            "due_at": due_at,
-            "timezone": "Australia/Sydney",
-            "reminder_lead_minutes": 60,
-        },
-    )
+    action_id, key = n.schedule_step(tenant, client, title=title, due_in=due_in)
     return {"action_id": action_id, "occurrence_key": key}
 
 

@@ -68,24 +68,7 @@ def _preferences(n, tenant, client, **body):
 
 def _sms_reminder(n, tenant, client, title="Morning walk", action_id=None, key=None):
     """An action reminder sent to the client by SMS now; returns (action id, key)."""
-    action_id = action_id or uuid.uuid4()
-    due_at = n.clock() + timedelta(minutes=30)
-    key = key or due_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
-    n.event(
-        "action.scheduled",
-        tenant,
-        {
-            "action_id": action_id,
-            "goal_id": uuid.uuid4(),
-            "plan_id": uuid.uuid4(),
-            "client_id": client,
-            "title": title,
-            "occurrence_key": key,
-            "due_at": due_at,
-            "timezone": "Australia/Sydney",
-            "reminder_lead_minutes": 60,
-        },
-    )
+    action_id, key = n.schedule_step(tenant, client, title=title, action_id=action_id, key=key)
     n.dispatch()
     assert n.nudge(client, "action_reminder").state == "sent"
     assert n.nudge(client, "action_reminder").channel == "sms"
@@ -278,23 +261,7 @@ def test_done_texted_after_an_email_reminder_counts_like_after_a_text(
     tenant = uuid.uuid4()
     _coach, client = _coach_and_client(n, tenant)  # email is the preferred channel
     n.dispatch()
-    action_id = uuid.uuid4()
-    due_at = n.clock() + timedelta(minutes=30)
-    n.event(
-        "action.scheduled",
-        tenant,
-        {
-            "action_id": action_id,
-            "goal_id": uuid.uuid4(),
-            "plan_id": uuid.uuid4(),
-            "client_id": client,
-            "title": "Morning walk",
-            "occurrence_key": "2026-07-01T02:30",
-            "due_at": due_at,
-            "timezone": "Australia/Sydney",
-            "reminder_lead_minutes": 60,
-        },
-    )
+    action_id, _ = n.schedule_step(tenant, client)
     n.dispatch()
     assert n.nudge(client, "action_reminder").channel == "email"
     _text(n, "done")

@@ -4,8 +4,6 @@ harness sends, an action reminder and a mood prompt to send, what was recorded."
 from __future__ import annotations
 
 import re
-import uuid
-from datetime import UTC, timedelta
 
 from sqlalchemy import func, select
 
@@ -28,24 +26,7 @@ def links(email, prefix: str) -> list[str]:
 
 def send_reminder(n, tenant, client, title="Morning walk"):
     """An action reminder for an occurrence due in 30 minutes, sent by email now."""
-    action_id = uuid.uuid4()
-    due_at = n.clock() + timedelta(minutes=30)
-    key = due_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
-    n.event(
-        "action.scheduled",
-        tenant,
-        {
-            "action_id": action_id,
-            "goal_id": uuid.uuid4(),
-            "plan_id": uuid.uuid4(),
-            "client_id": client,
-            "title": title,
-            "occurrence_key": key,
-            "due_at": due_at,
-            "timezone": "Australia/Sydney",
-            "reminder_lead_minutes": 60,
-        },
-    )
+    action_id, key = n.schedule_step(tenant, client, title=title)
     n.dispatch()
     assert n.nudges(client, "action_reminder")[-1].state == "sent"
     return action_id, key

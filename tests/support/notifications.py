@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -95,6 +95,39 @@ class NotificationsHarness:
                 "contact": contact_details(**contact),
             },
         )
+
+    def schedule_step(
+        self,
+        tenant_id,
+        client_id,
+        *,
+        title: str = "Morning walk",
+        due_in: timedelta = timedelta(minutes=30),
+        action_id=None,
+        key: str | None = None,
+        lead_minutes: int = 60,
+    ) -> tuple[uuid.UUID, str]:
+        """``action.scheduled`` for one occurrence of a step due ``due_in`` from now, as
+        plans announces it; returns (action id, occurrence key)."""
+        action_id = action_id or uuid.uuid4()
+        due_at = self.clock() + due_in
+        key = key or due_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+        self.event(
+            "action.scheduled",
+            tenant_id,
+            {
+                "action_id": action_id,
+                "goal_id": uuid.uuid4(),
+                "plan_id": uuid.uuid4(),
+                "client_id": client_id,
+                "title": title,
+                "occurrence_key": key,
+                "due_at": due_at,
+                "timezone": "Australia/Sydney",
+                "reminder_lead_minutes": lead_minutes,
+            },
+        )
+        return action_id, key
 
     def staff(self, tenant_id, staff_id=None, organisation_name=None, **fields) -> uuid.UUID:
         staff_id = staff_id or uuid.uuid4()
