@@ -11,6 +11,7 @@ from flask import Response, render_template
 from flask_smorest import Blueprint
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from services.notifications.crisis_answers import client_name, crisis_text_for
 from services.notifications.models import Contact, CrisisAlert, Organisation
 from services.notifications.weekly_digest import local_label
 from shared.runtime import current_runtime
@@ -68,8 +69,6 @@ def _page(title: str, status: int, template: str = "client/message.html", **cont
 def crisis_alert_page(token: str):
     """The crisis alert's details for the coach it was sent to."""
     runtime = current_runtime()
-    from services.notifications.crisis_answers import client_name, crisis_text_for
-
     try:
         tenant_id, client_id, alert_id = _read(runtime.settings.jwt_secret, token, runtime.clock())
     except (BadSignature, KeyError, TypeError, ValueError, AttributeError):
