@@ -4,10 +4,8 @@ confirmed that the record is theirs."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from services.intake import clients, consent, phone_confirmation
-from services.intake.models import Client
+from services.intake.scoping import client_of_event
 from shared.db import UnitOfWork
 from shared.events.envelope import Envelope
 
@@ -15,13 +13,7 @@ from shared.events.envelope import Envelope
 def _consent_changed(granted: bool):
     def handle(envelope: Envelope, uow: UnitOfWork) -> None:
         data = envelope.data
-        client = uow.session.scalar(
-            select(Client).where(
-                Client.id == data["client_id"],
-                Client.tenant_id == envelope.tenant_id,
-                Client.erased_at.is_(None),
-            )
-        )
+        client = client_of_event(uow.session, envelope.tenant_id, data["client_id"])
         if client is None:  # erased, or never ours: nothing to record
             return
         changed = consent.change(

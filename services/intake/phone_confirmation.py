@@ -10,10 +10,9 @@ confirmation comes.
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from services.intake import audit
 from services.intake.models import Client
+from services.intake.scoping import client_of_event
 from shared.db import UnitOfWork
 from shared.events import Envelope
 from shared.events.payloads import phone_confirmation_applies, phone_hash
@@ -22,13 +21,7 @@ from shared.events.payloads import phone_confirmation_applies, phone_hash
 def on_phone_confirmed(envelope: Envelope, uow: UnitOfWork) -> None:
     """``contact.phone_confirmed``: the client record shows whether its phone is confirmed."""
     data = envelope.data
-    client = uow.session.scalar(
-        select(Client).where(
-            Client.id == data["client_id"],
-            Client.tenant_id == envelope.tenant_id,
-            Client.erased_at.is_(None),
-        )
-    )
+    client = client_of_event(uow.session, envelope.tenant_id, data["client_id"])
     if client is None:  # erased, or never ours: nothing to record
         return
     current = phone_hash(client.tenant_id, client.phone) if client.phone else None

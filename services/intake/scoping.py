@@ -80,3 +80,15 @@ def list_query(principal: Principal, filters: dict) -> Select:
     if filters.get("updated_since"):
         stmt = stmt.where(Client.updated_at >= filters["updated_since"])
     return stmt
+
+
+def client_of_event(session: Session, tenant_id: uuid.UUID, client_id) -> Client | None:
+    """The client an event from another service names, if it is this tenant's and not
+    erased (an event about anyone else records nothing)."""
+    return session.scalar(
+        select(Client).where(
+            Client.id == client_id,
+            Client.tenant_id == tenant_id,
+            Client.erased_at.is_(None),
+        )
+    )

@@ -134,27 +134,6 @@ def phone_changed(contact: Contact, phone: str | None) -> None:
     contact.phone_code = new_code() if phone else None
 
 
-def needs_code(session, contact: Contact) -> bool:
-    """Whether texts to this record should carry its code: its phone is unconfirmed and
-    on another record its sending number serves (the person must say which is theirs)."""
-    if not contact.phone or contact.phone_confirmed_at is not None or not contact.phone_code:
-        return False
-    own_number = sender_number_of(session, contact.tenant_id)
-    scope = Scope(own_number or "", contact.tenant_id if own_number else None)
-    others = [c for c in candidates_in(session, scope, contact.phone) if c is not contact]
-    return bool(others)
-
-
-def sender_number_of(session, tenant_id: uuid.UUID) -> str | None:
-    """The organisation's own sending number (its first), or None for the shared one."""
-    return session.scalar(
-        select(SenderNumber.number)
-        .where(SenderNumber.tenant_id == tenant_id)
-        .order_by(SenderNumber.position, SenderNumber.number)
-        .limit(1)
-    )
-
-
 def set_sender_numbers(session, organisation: Organisation, numbers: list[str]) -> list[str]:
     """Replace the organisation's own numbers; a number another organisation owns raises
     ``NumberTaken``."""
