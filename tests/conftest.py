@@ -3,6 +3,7 @@ settings from the environment, and the system in-process or as real processes.""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -144,29 +145,24 @@ def tenant(api):
     return {"organisation": organisation, "token": token, "staff_id": organisation["admin"]["id"]}
 
 
-@pytest.fixture
-def notifications_env(request, tmp_path, smtp, monkeypatch, embedded) -> dict[str, str]:
-    """Notifications alone: one fresh database, the SMTP sink, no broker needed (the
-    embedded defaults for what it does not use)."""
+@contextmanager
+def _alone(request, tmp_path, monkeypatch, service: str, **extra: str):
+    """The environment of one service run on its own: its one fresh database (PostgreSQL
+    from the pool when the real backend runs, else a SQLite file), no broker, the
+    embedded defaults for what it does not use; ``extra`` adds variables."""
     if BACKEND.startswith("rabbitmq"):
         pool = request.getfixturevalue("databases")
-        databases = pool.create(("notifications",))
+        databases = pool.create((service,))
     else:
-        databases = {"notifications": f"sqlite:///{tmp_path / 'notifications.db'}"}
+        databases = {service: f"sqlite:///{tmp_path / (service + '.db')}"}
     values = {
+        "COACHING_MODE": "embedded",  # the other services' settings are not needed
         "VAR_DIR": str(tmp_path / "var"),
         "BROKER_URL": "filesystem://localhost/",
         "JWT_SECRET": JWT_SECRET,
         "PLATFORM_ADMIN_TOKEN": PLATFORM_TOKEN,
-        "SMTP_URL": smtp.url,
-        "EMAIL_FROM": "coach@harbour.example",
-        "RETRY_BASE_SECONDS": "0",
-        "NOTIFICATIONS_DATABASE_URL": databases["notifications"],
-        "SMS_ACCOUNT_SID": "AC0123456789",
-        "SMS_AUTH_TOKEN": "sms-auth-token-for-tests",
-        "SMS_FROM": "+61400000000",
-        "PUBLIC_BASE_URL": "https://notify.harbour.example",
-    }
+        f"{service.upper()}_DATABASE_URL": databases[service],
+    } | extra
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     try:
@@ -177,32 +173,65 @@ def notifications_env(request, tmp_path, smtp, monkeypatch, embedded) -> dict[st
 
 
 @pytest.fixture
+def notifications_env(request, tmp_path, smtp, monkeypatch) -> dict[str, str]:
+    """Notifications alone: one fresh database, the SMTP sink, no broker needed (the
+    embedded defaults for what it does not use)."""
+    with _alone(
+        request,
+        tmp_path,
+        monkeypatch,
+        "notifications",
+        SMTP_URL=smtp.url,
+        EMAIL_FROM="coach@harbour.example",
+        RETRY_BASE_SECONDS="0",
+        SMS_ACCOUNT_SID="AC0123456789",
+        SMS_AUTH_TOKEN="sms-auth-token-for-tests",
+        SMS_FROM="+61400000000",
+        PUBLIC_BASE_URL="https://notify.harbour.example",
+    ) as values:
+        yield values
+
+
+@pytest.fixture
 def plans_runtime(request, tmp_path, monkeypatch):
     """Plans alone: its runtime on one fresh database, at the head revision, no broker;
     the clock is the caller's to set (``runtime.clock``)."""
     from services.plans.bootstrap import build_runtime
 
-    if BACKEND.startswith("rabbitmq"):
-        pool = request.getfixturevalue("databases")
-        databases = pool.create(("plans",))
-    else:
-        databases = {"plans": f"sqlite:///{tmp_path / 'plans.db'}"}
-    for key, value in {
-        "COACHING_MODE": "embedded",  # the other services' settings are not needed
-        "VAR_DIR": str(tmp_path / "var"),
-        "BROKER_URL": "filesystem://localhost/",
-        "JWT_SECRET": JWT_SECRET,
-        "PLANS_DATABASE_URL": databases["plans"],
-    }.items():
-        monkeypatch.setenv(key, value)
-    runtime = build_runtime(load_settings())
-    runtime.migrate()
-    try:
-        yield runtime
-    finally:
-        runtime.engine.dispose()
-        if BACKEND.startswith("rabbitmq"):
-            pool.release(databases)
+    with _alone(request, tmp_path, monkeypatch, "plans"):
+        runtime = build_runtime(load_settings())
+        runtime.migrate()
+        try:
+            yield runtime
+        finally:
+            runtime.engine.dispose()
+
+
+@pytest.fixture
+def intake(request, tmp_path, monkeypatch):
+    """Intake alone (``tests/support/intake.py``): one fresh database, no broker."""
+    from tests.support.intake import IntakeHarness
+
+    with _alone(request, tmp_path, monkeypatch, "intake"):
+        harness = IntakeHarness(load_settings())
+        try:
+            yield harness
+        finally:
+            harness.close()
+
+
+@pytest.fixture
+def plans(request, tmp_path, monkeypatch):
+    """Plans alone (``PlansHarness`` in ``tests/support/plans.py``): one fresh database,
+    no broker, its clock frozen (``plans.clock``), its scheduler ticked by hand."""
+    from tests.support.plans import PlansHarness
+
+    with _alone(request, tmp_path, monkeypatch, "plans"):
+        harness = PlansHarness(load_settings())
+        try:
+            yield harness
+        finally:
+            harness.close()
 
 
 @pytest.fixture

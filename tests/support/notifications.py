@@ -2,98 +2,67 @@
 processor, an injected clock, its API through the Flask test client, its dispatcher.
 
 Cheaper than the whole system (one database, no broker) where a test is about
-notifications' own behaviour; the journey tests use the whole system.
+notifications' own behaviour; the journey tests use the whole system. The shape it
+shares with the other services' harnesses is in ``tests/support/harness.py``.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from services.notifications.bootstrap import build_runtime
 from services.notifications.channels import channels_from_settings
 from services.notifications.dispatcher import Dispatcher
-from services.notifications.models import Nudge, Outbox
+from services.notifications.models import Nudge
 from services.notifications.webhook_signature import SIGNATURE_HEADER, compute_signature
-from shared.auth import Principal, issue_token
-from shared.clock import FrozenClock
-from shared.config import Settings
-from shared.events import CATALOGUE, new_envelope
-from shared.messaging.inbox import Disposition
+from tests.support import builders
+from tests.support.builders import contact as contact_details
+from tests.support.harness import ServiceHarness
+
+__all__ = ["NotificationsHarness", "contact_details"]
 
 
-class NotificationsHarness:
-    def __init__(self, settings: Settings, now: datetime | None = None):
-        self.settings = settings
-        self.runtime = build_runtime(settings)
-        self.runtime.migrate()
-        self.clock = FrozenClock(now or datetime(2026, 7, 1, 2, 0, tzinfo=UTC))
-        self.runtime.clock = self.clock
-        self.processor = self.runtime.inbox_processor()
-        self.app = self.runtime.create_app()
-        self.http = self.app.test_client()
+class NotificationsHarness(ServiceHarness):
+    service = "notifications"
+
+    def __init__(self, settings, now=None):
+        super().__init__(settings, now)
         self.dispatcher = Dispatcher(self.runtime, channels_from_settings(settings))
+
+    @staticmethod
+    def build_runtime(settings):
+        return build_runtime(settings)
 
     def close(self) -> None:
         self.dispatcher.close()
-        self.runtime.engine.dispose()
+        super().close()
 
     # -- events in ------------------------------------------------------------------------
-    def event(self, event_type: str, tenant_id, data: dict) -> dict:
-        envelope = new_envelope(
-            event_type, tenant_id, data, producer=CATALOGUE[event_type].producer
-        )
-        envelope["occurred_at"] = self.clock().isoformat()  # it happened on the test's clock
-        outcome = self.processor.process(json.dumps(envelope).encode(), {})
-        assert outcome == Disposition.PROCESSED, outcome
-        return envelope
-
     def onboard(
         self, tenant_id, coach_id=None, *, client_id=None, family_name=None, **contact
     ) -> uuid.UUID:
-        client_id = client_id or uuid.uuid4()
-        details = contact_details(**contact)
-        self.event(
-            "client.onboarded",
-            tenant_id,
-            {
-                "client_id": client_id,
-                "coach_id": coach_id or uuid.uuid4(),
-                "timezone": details["timezone"],
-                "contact": details,
-                "assessment": {"version": 1, "domain_ratings": {"housing": 5}},
-            }
-            | ({"family_name": family_name} if family_name else {}),
-        )
-        return client_id
+        data = builders.client_onboarded(
+            client_id, coach_id, contact=contact_details(**contact)
+        ) | ({"family_name": family_name} if family_name else {})
+        self.event("client.onboarded", tenant_id, data)
+        return data["client_id"]
 
     def refer(self, tenant_id, referred_by=None, **contact) -> uuid.UUID:
-        client_id = uuid.uuid4()
-        self.event(
-            "client.referred",
-            tenant_id,
-            {
-                "client_id": client_id,
-                "referred_by": referred_by,
-                "contact": contact_details(**contact),
-            },
-        )
-        return client_id
+        data = builders.client_referred(referred_by=referred_by, contact=contact_details(**contact))
+        self.event("client.referred", tenant_id, data)
+        return data["client_id"]
 
     def update(self, tenant_id, client_id, changed, coach_id=None, **contact) -> dict:
         """``client.updated`` as intake sends it: the current coach (or none) and contact."""
         return self.event(
             "client.updated",
             tenant_id,
-            {
-                "client_id": client_id,
-                "changed": changed,
-                "coach_id": coach_id,
-                "contact": contact_details(**contact),
-            },
+            builders.client_updated(
+                client_id, changed, coach_id=coach_id, contact=contact_details(**contact)
+            ),
         )
 
     def schedule_step(
@@ -111,39 +80,25 @@ class NotificationsHarness:
         plans announces it; returns (action id, occurrence key)."""
         action_id = action_id or uuid.uuid4()
         due_at = self.clock() + due_in
-        key = key or due_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+        key = key or builders.local_key(due_at, "UTC")
         self.event(
             "action.scheduled",
             tenant_id,
-            {
-                "action_id": action_id,
-                "goal_id": uuid.uuid4(),
-                "plan_id": uuid.uuid4(),
-                "client_id": client_id,
-                "title": title,
-                "occurrence_key": key,
-                "due_at": due_at,
-                "timezone": "Australia/Sydney",
-                "reminder_lead_minutes": lead_minutes,
-            },
+            builders.action_scheduled(
+                client_id,
+                due_at,
+                action_id=action_id,
+                title=title,
+                occurrence_key=key,
+                reminder_lead_minutes=lead_minutes,
+            ),
         )
         return action_id, key
 
     def staff(self, tenant_id, staff_id=None, organisation_name=None, **fields) -> uuid.UUID:
-        staff_id = staff_id or uuid.uuid4()
-        self.event(
-            "staff.created",
-            tenant_id,
-            {
-                "staff_id": staff_id,
-                "name": "Casey Coach",
-                "email": "casey.coach@harbour.example",
-                "role": "coach",
-                "organisation_name": organisation_name,
-            }
-            | fields,
-        )
-        return staff_id
+        data = builders.staff_created(staff_id, organisation_name=organisation_name) | fields
+        self.event("staff.created", tenant_id, data)
+        return data["staff_id"]
 
     # -- the dispatcher -------------------------------------------------------------------
     def dispatch(self, rounds: int = 5) -> int:
@@ -169,23 +124,9 @@ class NotificationsHarness:
         return found[0]
 
     def outbox_events(self, routing_key: str) -> list[dict]:
-        with self.runtime.session_factory() as session:
-            rows = session.scalars(
-                select(Outbox).where(Outbox.routing_key == routing_key).order_by(Outbox.id)
-            )
-            return [json.loads(row.body) for row in rows]
+        return self.published(routing_key)
 
     # -- the API -----------------------------------------------------------------------------
-    def token(self, tenant_id, role: str = "org_admin", staff_id=None) -> str:
-        principal = Principal(staff_id or uuid.uuid4(), uuid.UUID(str(tenant_id)), role)
-        return issue_token(self.settings.jwt_secret, principal, 600)
-
-    def call(self, method: str, path: str, token: str | None = None, **kwargs):
-        headers = kwargs.pop("headers", {}) or {}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        return self.http.open(path, method=method, headers=headers, **kwargs)
-
     def provider_post(self, path: str, form: dict, *, auth_token: str | None = None):
         """POST a form as the SMS provider does, signed with the account's auth token."""
         signature = compute_signature(
@@ -194,15 +135,3 @@ class NotificationsHarness:
             list(form.items()),
         )
         return self.http.post(path, data=form, headers={SIGNATURE_HEADER: signature})
-
-
-def contact_details(**overrides) -> dict:
-    return {
-        "given_name": "Jordan",
-        "preferred_name": "Jo",
-        "email": f"jo.{uuid.uuid4().hex[:8]}@example.net",
-        "phone": "+61412345678",
-        "timezone": "Australia/Sydney",
-        "locale": "en",
-        "consent": {"email": True, "sms": True},
-    } | overrides

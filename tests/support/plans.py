@@ -1,5 +1,6 @@
-"""Helpers for plans tests: tokens for any role, events straight into plans' inbox, and
-the events plans has written to its outbox."""
+"""Plans on its own (:class:`PlansHarness`), and helpers for plans tests that run the
+whole system: tokens for any role, events straight into plans' inbox, and the events
+plans has written to its outbox."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from services.plans.bootstrap import build_runtime
 from services.plans.models import Outbox
+from services.plans.scheduler import PlansScheduler
 from shared.auth import Principal, issue_token
 from shared.events import new_envelope
 from shared.messaging.inbox import Disposition
+from tests.support.harness import ServiceHarness
 
 
 def token_for(settings, tenant_id, staff_id=None, role="coach") -> str:
@@ -38,17 +42,12 @@ ASPIRATIONS = (
 )
 
 
-def onboard(
-    system,
-    tenant_id,
-    coach_id,
-    timezone="Australia/Sydney",
-    client_id=None,
-    aspirations=ASPIRATIONS,
+def onboarded(
+    tenant_id, coach_id, timezone="Australia/Sydney", client_id=None, aspirations=ASPIRATIONS
 ) -> dict:
-    """A ``client.onboarded`` event for a new client (a goal drafted per aspiration);
-    returns its payload."""
-    data = {
+    """The payload of a ``client.onboarded`` for a new client, ids as strings (as the
+    API answers them), a goal drafted per aspiration."""
+    return {
         "client_id": str(client_id or uuid.uuid4()),
         "coach_id": str(coach_id),
         "timezone": timezone,
@@ -64,6 +63,19 @@ def onboard(
             "aspirations": list(aspirations),
         },
     }
+
+
+def onboard(
+    system,
+    tenant_id,
+    coach_id,
+    timezone="Australia/Sydney",
+    client_id=None,
+    aspirations=ASPIRATIONS,
+) -> dict:
+    """A ``client.onboarded`` event for a new client (a goal drafted per aspiration);
+    returns its payload."""
+    data = onboarded(tenant_id, coach_id, timezone, client_id, aspirations)
     deliver(system, "client.onboarded", tenant_id, data)
     return data
 
@@ -79,3 +91,37 @@ def plan_events(system, *types: str) -> list[dict]:
 
 def iso(moment: datetime) -> str:
     return moment.isoformat()
+
+
+class PlansHarness(ServiceHarness):
+    """Plans alone (``tests/support/harness.py``), with its scheduler ticked by hand."""
+
+    service = "plans"
+
+    @staticmethod
+    def build_runtime(settings):
+        return build_runtime(settings)
+
+    def onboard(
+        self,
+        tenant_id,
+        coach_id,
+        timezone="Australia/Sydney",
+        client_id=None,
+        aspirations=ASPIRATIONS,
+    ) -> dict:
+        """``client.onboarded`` for a new client (a draft plan, a goal per aspiration);
+        returns its payload."""
+        data = onboarded(tenant_id, coach_id, timezone, client_id, aspirations)
+        self.event("client.onboarded", tenant_id, data)
+        return data
+
+    def coach_token(self, tenant_id, coach_id) -> str:
+        return self.token(tenant_id, role="coach", staff_id=coach_id)
+
+    def scheduler(self, **options) -> PlansScheduler:
+        return PlansScheduler(self.runtime, **options)
+
+    def tick(self) -> int:
+        """One round of the scheduler's time-based work, on the harness's clock."""
+        return self.scheduler().tick()
