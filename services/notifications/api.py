@@ -7,14 +7,15 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from services.notifications import reply_routing, schemas
+from services.notifications import schemas
 from services.notifications.contacts import organisation_of
-from services.notifications.kinds import KINDS
+from services.notifications.digest.recurring_nudges import digest_time, schedule_weekly_digest
+from services.notifications.dispatcher.rules import channel_it_would_use
 from services.notifications.models import Contact, Nudge, TemplateOverride
-from services.notifications.recurring_nudges import digest_time, schedule_weekly_digest
-from services.notifications.rules import channel_it_would_use
+from services.notifications.replies import routing as reply_routing
 from services.notifications.scoping import contact_for
-from services.notifications.templates import (
+from services.notifications.wording.kinds import KINDS
+from services.notifications.wording.templates import (
     RenderedMessage,
     TemplateInvalid,
     check_template,
@@ -336,12 +337,12 @@ def preview_template(body, kind: str, channel: str):
 
 
 def blueprints():
-    from services.notifications.client_alert_links import alert_pages
-    from services.notifications.client_pages import client_pages
-    from services.notifications.crisis_api import crisis
-    from services.notifications.unrouted_api import unrouted
-    from services.notifications.unsubscribe_page import unsubscribe
-    from services.notifications.webhooks import webhooks
+    from services.notifications.client_web.pages import client_pages
+    from services.notifications.client_web.unsubscribe_page import unsubscribe
+    from services.notifications.replies.alert_links import alert_pages
+    from services.notifications.replies.crisis_api import crisis
+    from services.notifications.replies.unrouted_api import unrouted
+    from services.notifications.replies.webhooks import webhooks
 
     return (
         nudges,

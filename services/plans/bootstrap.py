@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.plans import api, caseload_api, handlers, limits, models, report_api
+from services.plans import api, caseload_api, handlers, limits, models
+from services.plans.reports import api as report_api
 from services.plans.scheduler import PlansScheduler
 from shared.config import Settings
 from shared.db.staff_access import standing_reader

@@ -11,8 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from services.notifications.models import AchievedGoal, Nudge, PlannedCheckIn, PlannedStep
-from services.notifications.weekly_digest import (
+from services.notifications.digest.weekly_digest import (
     DigestTime,
     UpcomingStep,
     WeekInFacts,
@@ -20,6 +19,7 @@ from services.notifications.weekly_digest import (
     next_digest_at,
     week_key,
 )
+from services.notifications.models import AchievedGoal, Nudge, PlannedCheckIn, PlannedStep
 
 SYDNEY = ZoneInfo("Australia/Sydney")
 LONDON = ZoneInfo("Europe/London")

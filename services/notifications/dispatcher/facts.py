@@ -10,8 +10,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from services.notifications import plan_projection, suppressions
-from services.notifications.kinds import KINDS, answers_client, counts_towards_cap
+from services.notifications import suppressions
+from services.notifications.digest import plan_projection
+from services.notifications.digest.recurring_nudges import DIGEST
+from services.notifications.digest.weekly_digest import WeekInFacts
+from services.notifications.dispatcher.quiet_hours import local_day_bounds
 from services.notifications.models import (
     Contact,
     Nudge,
@@ -21,9 +24,7 @@ from services.notifications.models import (
     Suppression,
     TemplateOverride,
 )
-from services.notifications.quiet_hours import local_day_bounds
-from services.notifications.recurring_nudges import DIGEST
-from services.notifications.weekly_digest import WeekInFacts
+from services.notifications.wording.kinds import KINDS, answers_client, counts_towards_cap
 
 # Replies and answers to the client's own messages are not nudges: the cap ignores them.
 ANSWER_KINDS = tuple(kind for kind in KINDS if answers_client(kind))

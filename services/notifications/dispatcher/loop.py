@@ -32,6 +32,8 @@ from services.notifications.channels import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
+from services.notifications.digest.recurring_nudges import DIGEST, RECURRENCES, schedule_following
+from services.notifications.digest.weekly_digest import digest_variables
 from services.notifications.dispatcher.claiming import (
     SWITCH_INTERVAL_SECONDS,
     Batch,
@@ -41,24 +43,22 @@ from services.notifications.dispatcher.claiming import (
 )
 from services.notifications.dispatcher.composing import Delivery, Draft, compose, draft_of
 from services.notifications.dispatcher.facts import UNCAPPED_KINDS, Facts, staff_id_of
+from services.notifications.dispatcher.lease import LEASE, LeaseClock, LeaseKeeper, lease_clock_for
 from services.notifications.dispatcher.outcomes import (
     DeliveryOutcome,
     count_recorded,
     record_in_a_unit_of_work,
     record_in_one_statement,
 )
+from services.notifications.dispatcher.rate_limits import SendRates
 from services.notifications.dispatcher.recorder import OutcomeRecorder
-from services.notifications.lease import LEASE, LeaseClock, LeaseKeeper, lease_clock_for
-from services.notifications.models import Nudge
-from services.notifications.rate_limits import SendRates
-from services.notifications.recurring_nudges import DIGEST, RECURRENCES, schedule_following
-from services.notifications.rules import (
+from services.notifications.dispatcher.rules import (
     Decision,
     decide_for_client,
     decide_for_coach,
     decide_for_number,
 )
-from services.notifications.weekly_digest import digest_variables
+from services.notifications.models import Nudge
 from shared import metrics
 from shared.backoff import Backoff
 from shared.db.outage import LoopBackoff
