@@ -72,7 +72,7 @@ chaos: $(STAMP)
 ## How the crisis patterns read the labelled corpus (tests/data/crisis): recall, false
 ## alarms, and every miss and false alarm.
 crisis-report: $(STAMP)
-	$(BIN)/python -m services.notifications.crisis.report tests/data/crisis
+	$(BIN)/python -m services.notifications.replies.crisis.report tests/data/crisis
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -317,9 +317,9 @@ def raw_burst(tmp: Path, n: int) -> float:
     messages, rendered and built beforehand, and a bare HTTP POST each for the SMS."""
     from services.notifications.channels.base import OutgoingMessage
     from services.notifications.channels.email import build_email
-    from services.notifications.client_links import email_link_variables
-    from services.notifications.templates import render
-    from services.notifications.unsubscribe import make_token, unsubscribe_url
+    from services.notifications.client_web.links import email_link_variables
+    from services.notifications.client_web.unsubscribe_tokens import make_token, unsubscribe_url
+    from services.notifications.wording.templates import render
 
     organisations, contacts, nudges = plan_burst(n)
     by_client = {(c["tenant_id"], c["client_id"]): c for c in contacts}

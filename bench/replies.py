@@ -17,8 +17,8 @@ from sqlalchemy import bindparam, create_engine, text
 
 from bench.harness import Row, real_infrastructure, summarise
 from bench.system import _system
-from services.notifications.replies import reply_id_for
-from services.notifications.webhook_signature import SIGNATURE_HEADER, compute_signature
+from services.notifications.replies.recording import reply_id_for
+from services.notifications.replies.webhook_signature import SIGNATURE_HEADER, compute_signature
 from tests.support.api import HttpTransport, PlatformApi
 from tests.support.smtp import SmtpSink
 from tests.support.waiting import wait_for

@@ -332,9 +332,9 @@ def _smtplib_baseline(n: int, settings) -> float:
 
     from services.notifications.channels.base import OutgoingMessage
     from services.notifications.channels.email import build_email
-    from services.notifications.client_links import page_token, page_url
-    from services.notifications.templates import render
-    from services.notifications.unsubscribe import make_token, unsubscribe_url
+    from services.notifications.client_web.links import page_token, page_url
+    from services.notifications.client_web.unsubscribe_tokens import make_token, unsubscribe_url
+    from services.notifications.wording.templates import render
 
     sink = SmtpSink().start()
     messages = []

@@ -1,7 +1,7 @@
 """``coaching sms``: text the running platform as a client would, to try replies locally.
 
 It builds the form an SMS provider posts for an inbound text, signs it as the provider
-does (``services.notifications.webhook_signature``, keyed with ``SMS_AUTH_TOKEN``, which
+does (``services.notifications.replies.webhook_signature``, keyed with ``SMS_AUTH_TOKEN``, which
 ``coaching run`` generates under ``var/secrets`` on the embedded default) and posts it to
 the notifications API's ``/v1/webhooks/sms/inbound``. The answer, if any, is an SMS the
 dispatcher writes to ``var/outbox`` (or sends through the configured provider).
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from services.notifications.channels.file_outbox import outbox_folder
-from services.notifications.webhook_signature import SIGNATURE_HEADER, compute_signature
+from services.notifications.replies.webhook_signature import SIGNATURE_HEADER, compute_signature
 from shared.config import LOCAL_SMS_NUMBER, Settings
 
 INBOUND_PATH = "/v1/webhooks/sms/inbound"

@@ -5,11 +5,11 @@ discharged (pending nudges stop)."""
 from __future__ import annotations
 
 from services.notifications.contacts import cancel_pending, upsert_contact
-from services.notifications.nudges import contact_of, schedule_nudge
-from services.notifications.recurring_nudges import (
+from services.notifications.digest.recurring_nudges import (
     reschedule_pending_recurring,
     schedule_weekly_digest,
 )
+from services.notifications.nudges import contact_of, schedule_nudge
 from shared.db import UnitOfWork
 from shared.events import Envelope
 

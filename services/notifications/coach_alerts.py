@@ -3,9 +3,9 @@ for review. An alert names the client as the caseload does, never by an id."""
 
 from __future__ import annotations
 
-from services.notifications.crisis_answers import client_name, lift_hold
 from services.notifications.models import Contact, Organisation
 from services.notifications.nudges import contact_of, schedule_nudge
+from services.notifications.replies.crisis_answers import client_name, lift_hold
 from shared.db import UnitOfWork
 from shared.events import Envelope
 

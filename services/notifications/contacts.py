@@ -11,7 +11,7 @@ from services.notifications.models import (
     StaffAccess,
     StaffMember,
 )
-from services.notifications.reply_routing import phone_changed
+from services.notifications.replies.routing import phone_changed
 from shared.db import UnitOfWork
 from shared.db.staff_access import record_access_change
 from shared.events import Envelope

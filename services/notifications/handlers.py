@@ -4,15 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from services.notifications import (
-    client_lifecycle,
-    coach_alerts,
-    contacts,
-    erasure,
-    plan_nudges,
-    plan_projection,
-    recurring_nudges,
-)
+from services.notifications import client_lifecycle, coach_alerts, contacts, erasure, plan_nudges
+from services.notifications.digest import plan_projection, recurring_nudges
 from shared.db import UnitOfWork
 from shared.events import Envelope
 

@@ -13,9 +13,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from services.notifications.kinds import KINDS
+from services.notifications.dispatcher.rules import address_of, channel_order
 from services.notifications.models import Contact, Nudge
-from services.notifications.rules import address_of, channel_order
+from services.notifications.wording.kinds import KINDS
 from shared.db import UnitOfWork
 from shared.events import Envelope
 

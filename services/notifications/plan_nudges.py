@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from services.notifications.contacts import cancel_pending
+from services.notifications.dispatcher.quiet_hours import zone
 from services.notifications.models import Nudge
 from services.notifications.nudges import contact_of, schedule_nudge
-from services.notifications.quiet_hours import zone
 from shared.db import UnitOfWork
 from shared.events import Envelope
 

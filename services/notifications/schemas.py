@@ -3,9 +3,9 @@
 import phonenumbers
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from services.notifications import nudge_reasons
-from services.notifications.quiet_hours import HHMM
-from services.notifications.weekly_digest import WEEKDAYS
+from services.notifications.digest.weekly_digest import WEEKDAYS
+from services.notifications.dispatcher.quiet_hours import HHMM
+from services.notifications.wording import nudge_reasons
 from shared.pagination import page_of
 from shared.validation import MultilineText, Schema, WholeMatch
 
@@ -213,21 +213,21 @@ class PreviewSchema(Schema):
 
 def _crisis_phrase(value: str) -> None:
     """An organisation's own crisis phrase: specific enough to mean a crisis."""
-    from services.notifications.crisis_rules import refusal_of_phrase
+    from services.notifications.replies.crisis_rules import refusal_of_phrase
 
     if problem := refusal_of_phrase(value):
         raise ValidationError(problem)
 
 
 def _number_to_call(value: str) -> None:
-    from services.notifications.crisis_rules import refusal_of_crisis_text
+    from services.notifications.replies.crisis_rules import refusal_of_crisis_text
 
     if problem := refusal_of_crisis_text(value):
         raise ValidationError(problem)
 
 
 def _region(value: str) -> None:
-    from services.notifications.crisis_rules import refusal_of_region
+    from services.notifications.replies.crisis_rules import refusal_of_region
 
     if problem := refusal_of_region(value):
         raise ValidationError(problem)

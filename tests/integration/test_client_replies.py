@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug import Response
 
-from services.notifications.webhook_signature import SIGNATURE_HEADER, compute_signature
+from services.notifications.replies.webhook_signature import SIGNATURE_HEADER, compute_signature
 from services.plans import journal
 from services.plans.recurrence import WEEKDAYS
 from shared.clock import FrozenClock

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from services.notifications.webhook_signature import SIGNATURE_HEADER, compute_signature
+from services.notifications.replies.webhook_signature import SIGNATURE_HEADER, compute_signature
 from shared.config import SERVICES, load_settings
 from tests.conftest import PLATFORM_TOKEN
 from tests.support.api import InProcessTransport, PlatformApi

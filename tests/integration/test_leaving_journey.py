@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from services.notifications.webhook_signature import SIGNATURE_HEADER, compute_signature
+from services.notifications.replies.webhook_signature import SIGNATURE_HEADER, compute_signature
 from shared.config import load_settings
 from shared.messaging.connection import broker_connection
 from shared.messaging.topology import Topology

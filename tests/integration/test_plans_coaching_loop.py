@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
-from services.plans.charts import WELLBEING_GID
+from services.plans.reports.charts import WELLBEING_GID
 from services.plans.scheduler import PlansScheduler
 from shared.clock import FrozenClock
 from tests.support.plans import deliver, plan_events, token_for

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.plans import report_rendering
+from services.plans.reports import rendering as report_rendering
 from shared.clock import FrozenClock
 from tests.integration.test_plans_coach_view import NOW, Org, _report_setup
 from tests.support.plans import deliver

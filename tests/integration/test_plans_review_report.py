@@ -16,8 +16,8 @@ from html.parser import HTMLParser
 import pytest
 from pypdf import PdfReader
 
-from services.plans import report_rendering
-from services.plans.report_wording import CHECKIN_NOTES, CHECKINS_TABLE, SECTIONS
+from services.plans.reports import rendering as report_rendering
+from services.plans.reports.wording import CHECKIN_NOTES, CHECKINS_TABLE, SECTIONS
 from shared.clock import FrozenClock
 from tests.integration.test_plans_coach_view import NOW, Org, _pdf_text, _report_setup
 from tests.support.plans import deliver

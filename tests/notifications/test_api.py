@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from services.notifications.kinds import KINDS
-from services.notifications.templates import sms_segments
+from services.notifications.wording.kinds import KINDS
+from services.notifications.wording.templates import sms_segments
 
 
 def test_template_overrides_are_checked_previewed_and_used(notifications, smtp):

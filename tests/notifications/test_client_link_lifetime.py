@@ -11,7 +11,7 @@ import uuid
 import pytest
 from itsdangerous import URLSafeSerializer
 
-from services.notifications.client_links import PAGE_SALT, REPLY_SALT, page_token
+from services.notifications.client_web.links import PAGE_SALT, REPLY_SALT, page_token
 from tests.support.client_links import (
     assert_private_page,
     links,

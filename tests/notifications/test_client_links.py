@@ -11,9 +11,9 @@ from datetime import timedelta
 
 import pytest
 
-from services.notifications.client_links import done_token, page_token
-from services.notifications.templates import render, sample_variables
-from services.notifications.unsubscribe import make_token
+from services.notifications.client_web.links import done_token, page_token
+from services.notifications.client_web.unsubscribe_tokens import make_token
+from services.notifications.wording.templates import render, sample_variables
 from tests.support.client_links import (
     assert_private_page,
     links,

@@ -18,8 +18,8 @@ from services.notifications.channels import channels_from_settings
 from services.notifications.channels.base import OutgoingMessage
 from services.notifications.channels.email import email_bytes
 from services.notifications.dispatcher import Dispatcher
+from services.notifications.dispatcher.lease import LeaseKeeper
 from services.notifications.dispatcher.recorder import OutcomeRecorder
-from services.notifications.lease import LeaseKeeper
 from shared.backoff import Backoff
 from tests.conftest import BACKEND
 

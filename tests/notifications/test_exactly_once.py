@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from services.notifications.bootstrap import build_runtime
 from services.notifications.channels import channels_from_settings
 from services.notifications.dispatcher import Dispatcher
+from services.notifications.dispatcher.lease import LEASE, database_clock
 from services.notifications.dispatcher.recorder import RECORD_BACKLOG
-from services.notifications.lease import LEASE, database_clock
 from services.notifications.models import Contact, Nudge, Outbox
 from shared.config import load_settings
 from tests.conftest import BACKEND

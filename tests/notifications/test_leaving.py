@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from services.notifications import suppressions
-from services.notifications.unsubscribe import make_token
+from services.notifications.client_web.unsubscribe_tokens import make_token
 
 INBOUND = "/v1/webhooks/sms/inbound"
 STATUS = "/v1/webhooks/sms/status"
@@ -116,7 +116,7 @@ def test_stop_start_help_with_signature_verification(notifications_with_sms, htt
 
 @pytest.mark.parametrize("word", ["STOPALL", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"])
 def test_every_stop_word_is_understood(word):
-    from services.notifications.opt_outs import keyword_of
+    from services.notifications.replies.opt_outs import keyword_of
 
     assert keyword_of(word.lower()) == "stop"
     assert keyword_of("UNSTOP") == keyword_of("yes") == "start"

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.notifications.recurring import LocalSchedule, day_key, next_local_moment
+from services.notifications.digest.recurring import LocalSchedule, day_key, next_local_moment
 from shared.events import CATALOGUE, new_envelope
 
 SYDNEY = ZoneInfo("Australia/Sydney")

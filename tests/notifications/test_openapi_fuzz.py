@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from services.notifications import client_links
+from services.notifications.client_web import links as client_links
 from tests.support.schemathesis_check import (
     assert_hostile_text_never_fails,
     assert_no_server_errors,

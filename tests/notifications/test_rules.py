@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.notifications.quiet_hours import QuietHours, next_allowed
+from services.notifications.dispatcher.quiet_hours import QuietHours, next_allowed
 
 SYDNEY = ZoneInfo("Australia/Sydney")
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 from services.notifications.bootstrap import build_runtime
 from services.notifications.channels import channels_from_settings
 from services.notifications.dispatcher import Dispatcher
-from services.notifications.rate_limits import LocalSlots, SendRates, SharedSlots
+from services.notifications.dispatcher.rate_limits import LocalSlots, SendRates, SharedSlots
 from shared.config import load_settings
 
 SMS_PATH = "/2010-04-01/Accounts/AC0123456789/Messages.json"

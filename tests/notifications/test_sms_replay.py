@@ -15,7 +15,7 @@ import pytest
 import werkzeug
 
 from services.notifications import suppressions
-from services.notifications.inbound_sms import sent_at_of
+from services.notifications.replies.inbound_sms import sent_at_of
 
 INBOUND = "/v1/webhooks/sms/inbound"
 SMS_PATH = "/2010-04-01/Accounts/AC0123456789/Messages.json"
@@ -120,7 +120,7 @@ def test_a_keyword_sent_before_the_latest_one_is_ignored(n, httpserver):
 def test_the_same_stop_arriving_twice_at_once_is_acted_on_once(n, httpserver):
     tenant = _client(n)
     form = _form("STOP", "SM-concurrent")
-    from services.notifications.webhook_signature import SIGNATURE_HEADER, compute_signature
+    from services.notifications.replies.webhook_signature import SIGNATURE_HEADER, compute_signature
 
     signature = compute_signature(
         n.settings.sms_auth_token, n.settings.public_base_url + INBOUND, list(form.items())

@@ -10,8 +10,9 @@ from sqlalchemy import text, update
 from sqlalchemy.exc import OperationalError
 
 from services.notifications.dispatcher import composing
-from services.notifications.models import Nudge, TemplateOverride
-from services.notifications.template_sandbox import RENDER_TIME_LIMIT_SECONDS
+from services.notifications.models import Nudge
+from services.notifications.wording.models import TemplateOverride
+from services.notifications.wording.sandbox import RENDER_TIME_LIMIT_SECONDS
 from shared.db import utcnow
 from tests.support.render_budgets import watch_render_budgets
 

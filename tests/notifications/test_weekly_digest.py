@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from services.notifications.models import AchievedGoal, Nudge, PlannedCheckIn, PlannedStep
-from services.notifications.weekly_digest import (
+from services.notifications.digest.models import AchievedGoal, PlannedCheckIn, PlannedStep
+from services.notifications.digest.weekly_digest import (
     DigestTime,
     UpcomingStep,
     WeekInFacts,
@@ -20,6 +20,7 @@ from services.notifications.weekly_digest import (
     next_digest_at,
     week_key,
 )
+from services.notifications.models import Nudge
 
 SYDNEY = ZoneInfo("Australia/Sydney")
 LONDON = ZoneInfo("Europe/London")

@@ -16,7 +16,7 @@ from werkzeug import Response
 
 from services.notifications.channels.base import OutgoingMessage
 from services.notifications.channels.email import email_bytes
-from services.notifications.kinds import KINDS
+from services.notifications.wording.kinds import KINDS
 from services.plans import actions, checkins, mood_prompts
 from services.plans.lifecycle import activated_payload, goal_payload, lifecycle_payload
 from services.plans.models import ActionOccurrence, ActionStep, CheckIn, Goal, RecoveryPlan
@@ -148,7 +148,7 @@ def _next_digest_time(now):
 
 def _crisis_from_the_web(n, tenant, client) -> None:
     from services.notifications.models import Contact
-    from services.notifications.replies import ClientReply, record_reply
+    from services.notifications.replies.recording import ClientReply, record_reply
 
     with n.runtime.unit_of_work() as uow:
         contact = uow.session.get(Contact, (tenant, client))

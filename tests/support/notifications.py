@@ -17,7 +17,7 @@ from services.notifications.bootstrap import build_runtime
 from services.notifications.channels import channels_from_settings
 from services.notifications.dispatcher import Dispatcher
 from services.notifications.models import Nudge
-from services.notifications.webhook_signature import SIGNATURE_HEADER, compute_signature
+from services.notifications.replies.webhook_signature import SIGNATURE_HEADER, compute_signature
 from tests.support import builders
 from tests.support.builders import contact as contact_details
 from tests.support.harness import ServiceHarness

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from services.notifications import templates
-from services.notifications.template_sandbox import RenderBudget
+from services.notifications.wording import templates
+from services.notifications.wording.sandbox import RenderBudget
 
 
 def watch_render_budgets(monkeypatch) -> list[RenderBudget]:

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from coaching import sms
-from services.notifications.webhook_signature import SIGNATURE_HEADER, signature_valid
+from services.notifications.replies.webhook_signature import SIGNATURE_HEADER, signature_valid
 from shared.config import LOCAL_SMS_NUMBER, load_settings
 
 

@@ -6,13 +6,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.notifications.crisis import crisis_language
-from services.notifications.crisis.corpus import everyday_replies, read_corpus
-from services.notifications.crisis.report import main as crisis_report
+from services.notifications.replies.crisis import crisis_language
+from services.notifications.replies.crisis.corpus import everyday_replies, read_corpus
+from services.notifications.replies.crisis.report import main as crisis_report
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "crisis"
 PACKAGE_EVERYDAY = (
-    Path(__file__).resolve().parents[2] / "services" / "notifications" / "crisis" / "everyday.txt"
+    Path(__file__).resolve().parents[2]
+    / "services"
+    / "notifications"
+    / "replies"
+    / "crisis"
+    / "everyday.txt"
 )
 CRISIS_LINES = read_corpus(CORPUS / "crisis.txt")
 EVERYDAY_LINES = read_corpus(CORPUS / "everyday.txt")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import re2
 
-from services.notifications.crisis import crisis_language
-from services.notifications.crisis.patterns import MAX_FOLDED_GROWTH, MAX_IDIOMS_SKIPPED
-from services.notifications.reply_parsing import mentions_crisis, read_reply
+from services.notifications.replies.crisis import crisis_language
+from services.notifications.replies.crisis.patterns import MAX_FOLDED_GROWTH, MAX_IDIOMS_SKIPPED
+from services.notifications.replies.reading import mentions_crisis, read_reply
 
 LANGUAGE = crisis_language()
 

@@ -8,13 +8,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from services.notifications.crisis import platform_crisis_texts, region_of
-from services.notifications.crisis_rules import (
+from services.notifications.replies.crisis import platform_crisis_texts, region_of
+from services.notifications.replies.crisis_rules import (
     refusal_of_crisis_text,
     refusal_of_phrase,
     refusal_of_region,
 )
-from services.notifications.crisis_settings import CrisisSettings
+from services.notifications.replies.crisis_settings import CrisisSettings
 
 
 @pytest.mark.parametrize("phrase", ["dark place", "black cloud", "hopeless", "Dark-Place!"])

@@ -1,5 +1,5 @@
 """The drawing slots' share per organisation and the kept drawings' bounds, as plain
-objects (``services/plans/drawing``); the service's wiring is in
+objects (``services/plans/reports/drawing``); the service's wiring is in
 ``tests/integration/test_plans_drawing.py``."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from services.plans.drawing.cache import DrawnCache, DrawnKey, fingerprint
-from services.plans.drawing.slots import DrawingBusy, OrganisationSlots
+from services.plans.reports.drawing.cache import DrawnCache, DrawnKey, fingerprint
+from services.plans.reports.drawing.slots import DrawingBusy, OrganisationSlots
 from tests.support.waiting import wait_for
 
 A, B, C = (uuid.uuid4() for _ in range(3))

@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.notifications.models import Contact, Nudge, Organisation, StaffMember
-from services.notifications.rules import (
+from services.notifications.dispatcher.rules import (
     Decision,
     channel_it_would_use,
     decide_for_client,
     decide_for_coach,
 )
+from services.notifications.models import Contact, Nudge, Organisation, StaffMember
 
 LONDON = ZoneInfo("Europe/London")
 EMAIL, PHONE = "sam@example.org", "+447700900123"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from markupsafe import Markup
 
-from services.notifications.phone_links import linked_phone_numbers
+from services.notifications.client_web.phone_links import linked_phone_numbers
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta
 
-from services.plans.charts import (
+from services.plans.reports.charts import (
     COMPLETION_GID,
     WELLBEING_GID,
     WELLBEING_LEGEND_GID,
@@ -153,7 +153,7 @@ def test_a_year_of_readings_and_a_single_one_both_draw(tmp_path):
 def test_a_period_starting_midweek_shows_its_first_weeks_bar_whole():
     import matplotlib.dates as mdates
 
-    from services.plans.charts import _figure
+    from services.plans.reports.charts import _figure
 
     progress = _readable([_point(4, 5, "checkin")], first=date(2026, 3, 4))  # a Wednesday
     figure = _figure(progress)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.notifications.quiet_hours import (
+from services.notifications.dispatcher.quiet_hours import (
     QuietHours,
     local_day_bounds,
     next_allowed,

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.notifications.recurring import LocalSchedule, day_key, next_local_moment
-from services.notifications.weekly_digest import DigestTime, Week, next_digest_at, week_key
+from services.notifications.digest.recurring import LocalSchedule, day_key, next_local_moment
+from services.notifications.digest.weekly_digest import DigestTime, Week, next_digest_at, week_key
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")

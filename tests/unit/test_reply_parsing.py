@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.notifications.reply_parsing import mentions_crisis, normalised, read_reply
+from services.notifications.replies.reading import mentions_crisis, normalised, read_reply
 
 
 @pytest.mark.parametrize(

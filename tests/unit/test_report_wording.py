@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
-from services.plans import report_wording as wording
-from services.plans.review_next_period import due_between
+from services.plans.reports import wording
+from services.plans.reports.next_period import due_between
 
 SYDNEY = "Australia/Sydney"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.notifications.sms_segments import sms_segments
+from services.notifications.wording.segments import sms_segments
 
 EMOJI = "\U0001f33f"  # outside the Basic Multilingual Plane: a surrogate pair in UTF-16
 

@@ -12,15 +12,15 @@ import uuid
 import pytest
 from jinja2 import Environment, meta
 
-from services.notifications.kinds import KINDS
-from services.notifications.template_sandbox import (
+from services.notifications.wording.kinds import KINDS
+from services.notifications.wording.sandbox import (
     RENDER_TIME_LIMIT_SECONDS,
     VALUE_SIZE_LIMIT,
     RenderBudget,
     RenderLimitExceeded,
     render_budget,
 )
-from services.notifications.templates import (
+from services.notifications.wording.templates import (
     DEFAULT_TEMPLATES,
     TemplateInvalid,
     TemplateRenderFailed,

@@ -8,18 +8,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.notifications import client_alert_links, client_links
 from services.notifications.channels import OutgoingMessage
-from services.notifications.models import (
-    Contact,
-    Nudge,
-    Organisation,
-    StaffMember,
-    TemplateOverride,
-)
-from services.notifications.rules import Decision
-from services.notifications.templates import TemplateRenderFailed, render
-from services.notifications.unsubscribe import make_token, unsubscribe_url
+from services.notifications.client_web import links as client_links
+from services.notifications.client_web.unsubscribe_tokens import make_token, unsubscribe_url
+from services.notifications.dispatcher.rules import Decision
+from services.notifications.models import Contact, Nudge, Organisation, StaffMember
+from services.notifications.replies import alert_links as client_alert_links
+from services.notifications.wording.models import TemplateOverride
+from services.notifications.wording.templates import TemplateRenderFailed, render
 from shared.clock import Clock
 from shared.config import Settings
 

@@ -12,8 +12,8 @@ from sqlalchemy import Engine, bindparam, case, func, text, update
 
 from services.notifications import suppressions
 from services.notifications.dispatcher.composing import Delivery
+from services.notifications.dispatcher.outcome_events import outcome_event
 from services.notifications.models import Nudge
-from services.notifications.outcome_events import outcome_event
 from shared import metrics
 from shared.db import UnitOfWork
 

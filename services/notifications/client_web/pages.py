@@ -1,0 +1,428 @@
+"""The client's answers on the web, from signed links (see ``client_links``): the "I did
+it" and 1-10 links of an email (``/r/{token}``) and the client's own page (``/me/{token}``).
+
+Small server-rendered pages, no JavaScript. A link's GET only shows a page with a button
+(mail scanners follow links); a POST records the answer through ``client_page_answers``,
+exactly as a text message would be, once per reply id. Every page is sent with headers
+that keep it out of frames, caches and Referer headers: the token in its URL is the key.
+
+A link that opens nothing shows no personal data and records nothing: a link not valid
+(400) or expired, or sent to an address that is no longer the client's (410); a client
+whose time with the service has ended (410, with where to get help); an erased or unknown
+client (404). What the pages say is in ``client_page_wording``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+
+from flask import Response, redirect, render_template, request, url_for
+from flask_smorest import Blueprint
+from marshmallow import EXCLUDE, ValidationError, fields, validate
+
+from services.notifications.client_web.answers import (
+    LinkClosed,
+    done_answer,
+    linked_client,
+    mood_answer,
+    record_answer,
+    step_of,
+    undo_done,
+)
+from services.notifications.client_web.links import (
+    RATINGS,
+    LinkRefused,
+    PageLink,
+    ReplyLink,
+    done_reply_id,
+    page_token_from,
+    read_page_link,
+    read_reply_link,
+    reply_id_for,
+)
+from services.notifications.client_web.page_wording import (
+    NOTED,
+    HelpLines,
+    ended_page,
+    help_lines,
+    invalid_form_page,
+    is_low,
+    later_step_page,
+    message_page,
+    noted_key,
+    page_note,
+    refused_page,
+    undo_refused_page,
+    unknown_page,
+)
+from services.notifications.client_web.phone_links import linked_phone_numbers
+from services.notifications.client_web.ratings import recent_ratings, todays_rating
+from services.notifications.client_web.view import coach_name, progress_of, steps_of_week
+from services.notifications.models import Contact
+from services.notifications.replies import recording as replies
+from services.notifications.replies.crisis_settings import crisis_settings_for
+from services.notifications.replies.models import ReceivedReply
+from services.notifications.replies.reading import MAX_TEXT_LENGTH, mentions_crisis
+from services.notifications.wording.defaults import HTML_LANGUAGE
+from shared.runtime import current_runtime
+from shared.validation import MultilineText, Schema
+
+client_pages = Blueprint(
+    "client_pages",
+    __name__,
+    template_folder="templates",
+    description="The client's answers from an email link and their own page (HTML, from "
+    "signed links; no staff token).",
+)
+client_pages.add_app_template_filter(linked_phone_numbers, "phone_links")
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+class DoneForm(Schema):
+    action_id = fields.UUID(required=True)
+    occurrence_key = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class UndoForm(Schema):
+    action_id = fields.UUID(required=True)
+    occurrence_key = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class RatingChoiceForm(Schema):
+    rating = fields.Integer(load_default=None, strict=False, validate=validate.Range(1, 10))
+
+
+class MoodForm(Schema):
+    form_id = fields.UUID(required=True)
+    rating = fields.Integer(required=True, strict=False, validate=validate.Range(1, 10))
+
+
+def _not_blank(text: str) -> None:
+    if not text.strip():
+        raise ValidationError("Write something first.")
+
+
+class JournalForm(Schema):
+    form_id = fields.UUID(required=True)
+    text = MultilineText(
+        required=True,
+        validate=[validate.Length(max=MAX_TEXT_LENGTH), _not_blank],
+    )
+
+
+PAGE_RESPONSES = {
+    "200": {"description": "A small HTML page", "content": {"text/html": {}}},
+    "303": {"description": "Noted; back to the client's page"},
+    "400": {"description": "The link is not valid (HTML page)"},
+    "404": {"description": "No such client, or no such step on the page (HTML page)"},
+    "410": {
+        "description": "The link has expired, or the client's time with the service has "
+        "ended (HTML page)"
+    },
+    "409": {"description": "That Done can no longer be undone (HTML page)"},
+    "422": {
+        "description": "A form field is missing or not acceptable, or the step is not due "
+        "yet (HTML page)"
+    },
+}
+TOKEN = {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _form_doc(schema: type[Schema]) -> dict:
+    return {
+        "security": [],
+        "parameters": [TOKEN],
+        "requestBody": {
+            "required": True,
+            "content": {"application/x-www-form-urlencoded": {"schema": schema}},
+        },
+        "responses": PAGE_RESPONSES,
+    }
+
+
+LINK_DOC = {"security": [], "parameters": [TOKEN], "responses": PAGE_RESPONSES}
+PAGE_DOC = {
+    "security": [],
+    "parameters": [
+        TOKEN,
+        {
+            "name": "noted",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string", "enum": sorted(NOTED)},
+        },
+    ],
+    "responses": PAGE_RESPONSES,
+}
+
+
+@client_pages.after_request
+def _secured(response: Response) -> Response:
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+@client_pages.errorhandler(LinkRefused)
+def _refused(exc: LinkRefused) -> Response:
+    return refused_page(exc)
+
+
+@client_pages.errorhandler(LinkClosed)
+def _closed(exc: LinkClosed) -> Response:
+    """No personal data on any of these pages, whatever the link said."""
+    if exc.why == "readdressed":
+        return refused_page(LinkRefused("expired"))
+    if exc.why == "ended":
+        return ended_page(_help_for(exc.link))
+    return unknown_page()
+
+
+def _help_for(link: ReplyLink | PageLink) -> HelpLines:
+    with current_runtime().session_factory() as session:
+        contact = session.get(Contact, (link.tenant_id, link.client_id))
+        return help_lines(session, contact)
+
+
+def _read_form(schema: type[Schema]) -> dict:
+    return schema().load(request.form.to_dict(), unknown=EXCLUDE)
+
+
+# -- the email links ---------------------------------------------------------------------------
+
+
+def _reply_link(token: str):
+    runtime = current_runtime()
+    return read_reply_link(runtime.settings.jwt_secret, token, runtime.clock())
+
+
+@client_pages.route("/r/<token>", methods=["GET"])
+@client_pages.doc(**LINK_DOC)
+def reply_link_page(token: str):
+    """What the link would say, with a button; records nothing (mail scanners follow links)."""
+    runtime = current_runtime()
+    link = _reply_link(token)
+    with runtime.session_factory() as session:
+        contact = linked_client(session, runtime.settings.jwt_secret, link)
+        already = session.get(ReceivedReply, link.reply_id) is not None
+        title = None
+        if link.intent == "done":
+            step = step_of(session, contact, link.action_id, link.occurrence_key)
+            already = already or (step is not None and step.status == "completed")
+            title = step.title if step is not None else None
+    if already:
+        return message_page("Already noted", "We already have this. Thank you.")
+    if link.intent == "done":
+        return message_page(
+            "Did you do it?",
+            f"Tell your coach you did: {title}." if title else "Tell your coach you did this step.",
+            form_action=url_for("client_pages.reply_link_answer", token=token),
+            button="Yes, I did it",
+        )
+    return message_page(
+        "How are you feeling?",
+        f"Save {link.rating} out of 10 as how you are feeling today?",
+        "Or choose another number, from 1 (very low) to 10 (great).",
+        form_action=url_for("client_pages.reply_link_answer", token=token),
+        ratings=RATINGS,
+        chosen=link.rating,
+    )
+
+
+@client_pages.route("/r/<token>", methods=["POST"])
+@client_pages.doc(
+    **LINK_DOC
+    | {
+        "requestBody": {
+            "required": False,
+            "content": {"application/x-www-form-urlencoded": {"schema": RatingChoiceForm}},
+        }
+    }
+)
+def reply_link_answer(token: str):
+    """Record the link's answer, once: a second POST of the same link says "already noted".
+    The page link it offers expires no later than this link."""
+    runtime = current_runtime()
+    now = runtime.clock()
+    link = _reply_link(token)
+    if link.intent == "mood":
+        try:
+            chosen = _read_form(RatingChoiceForm)["rating"]
+        except ValidationError as exc:
+            return invalid_form_page(exc, None)
+        # Another number than the link's is the answer that number's link would give.
+        link = replace(link, rating=chosen or link.rating)
+    if link.intent == "done":
+        answer = done_answer(link.reply_id, "email", link.action_id, link.occurrence_key, now)
+    else:
+        answer = mood_answer(link.reply_id, "email", now, link.rating)
+    outcome = record_answer(link, answer).outcome
+    my_page = url_for(
+        "client_pages.my_page", token=page_token_from(runtime.settings.jwt_secret, now, link)
+    )
+    support = _help_for(link) if link.intent == "mood" and is_low(link.rating) else None
+    if outcome == "already":
+        return message_page(
+            "Already noted", "We already have this. Thank you.", page_url=my_page, support=support
+        )
+    if link.intent == "done":
+        return message_page(
+            "Well done", "That step is marked done. Your coach will see it.", page_url=my_page
+        )
+    if support is not None:
+        return message_page(
+            "Thank you",
+            f"Noted: {link.rating} out of 10. We are sorry today is hard.",
+            "If you would like to talk to someone, you can reach:",
+            page_url=my_page,
+            support=support,
+        )
+    return message_page("Thank you", f"Noted: {link.rating} out of 10.", page_url=my_page)
+
+
+# -- the client's own page --------------------------------------------------------------------
+
+
+def _page_link(token: str):
+    runtime = current_runtime()
+    return read_page_link(runtime.settings.jwt_secret, token, runtime.clock())
+
+
+@client_pages.route("/me/<token>", methods=["GET"])
+@client_pages.doc(**PAGE_DOC)
+def my_page(token: str):
+    """This week's steps (a Done button for today's and earlier ones, an undo for the
+    latest Done), their progress and coach, where to get help, a 1-10 mood form with
+    their last four weeks of ratings and a journal box; after an answer, what was noted
+    (with where to get help after a low rating or a crisis)."""
+    runtime = current_runtime()
+    now = runtime.clock()
+    link = _page_link(token)
+    with runtime.session_factory() as session:
+        contact = linked_client(session, runtime.settings.jwt_secret, link)
+        steps = steps_of_week(session, contact, now)
+        progress = progress_of(session, contact, steps)
+        coach = coach_name(session, contact)
+        support = help_lines(session, contact)
+        ratings = recent_ratings(session, contact, now)
+        name = contact.display_name
+        note = page_note(session, contact, request.args.get("noted"), now)
+        today = todays_rating(ratings, now, contact.timezone)
+    html = render_template(
+        "client/me.html",
+        lang=HTML_LANGUAGE,
+        title=f"Hi {name}",
+        note=note,
+        steps=steps,
+        progress=progress,
+        coach_name=coach,
+        help=support,
+        ratings=RATINGS,
+        recent_ratings=ratings,
+        todays_rating=today,
+        form_id=uuid.uuid4(),  # a double submit of one form is one answer
+        journal_limit=MAX_TEXT_LENGTH,
+        done_action=url_for("client_pages.page_done", token=token),
+        undo_action=url_for("client_pages.page_undo", token=token),
+        mood_action=url_for("client_pages.page_mood", token=token),
+        journal_action=url_for("client_pages.page_journal", token=token),
+    )
+    return Response(html, mimetype="text/html")
+
+
+def _back(token: str, noted: str | None) -> Response:
+    # Post/Redirect/Get: reloading the page does not send the form again.
+    return redirect(url_for("client_pages.my_page", token=token, noted=noted), code=303)
+
+
+def _page_answer(token: str, schema: type[Schema], answer_of) -> Response:
+    """Read the page's link and form, record the answer ``answer_of(link, form)`` builds,
+    and go back to the page saying what was noted."""
+    link = _page_link(token)
+    try:
+        form = _read_form(schema)
+    except ValidationError as exc:
+        return invalid_form_page(exc, token)
+    recorded = record_answer(link, answer_of(link, form))
+    if recorded.outcome == "missing":
+        return message_page(
+            "That step is not on your page",
+            "Go back to your page and try again.",
+            status=404,
+            page_url=url_for("client_pages.my_page", token=token),
+        )
+    if recorded.outcome == "later":
+        return later_step_page(token)
+    reply = recorded.reply
+    if recorded.outcome == "already" and (reply is None or reply.intent == "done"):
+        return _back(token, "already_done")
+    return _back(token, noted_key(reply.intent, reply.rating))
+
+
+@client_pages.route("/me/<token>/done", methods=["POST"])
+@client_pages.doc(**_form_doc(DoneForm))
+def page_done(token: str):
+    """A step done (once per occurrence: a second Done says it already is)."""
+
+    def answer_of(link, form):
+        reply_id = done_reply_id(link.tenant_id, form["action_id"], form["occurrence_key"])
+        now = current_runtime().clock()
+        return done_answer(reply_id, "web", form["action_id"], form["occurrence_key"], now)
+
+    return _page_answer(token, DoneForm, answer_of)
+
+
+@client_pages.route("/me/<token>/undo", methods=["POST"])
+@client_pages.doc(**_form_doc(UndoForm))
+def page_undo(token: str):
+    """Take back the latest Done within 10 minutes: here at once, and in plans (and so for
+    the coach) through ``action.completion_withdrawn``."""
+    link = _page_link(token)
+    try:
+        form = _read_form(UndoForm)
+    except ValidationError as exc:
+        return invalid_form_page(exc, token)
+    if not undo_done(link, form["action_id"], form["occurrence_key"]):
+        return undo_refused_page(token)
+    return _back(token, "undone")
+
+
+@client_pages.route("/me/<token>/mood", methods=["POST"])
+@client_pages.doc(**_form_doc(MoodForm))
+def page_mood(token: str):
+    """A 1-10 self-rating: a wellbeing point with source ``client`` in plans."""
+
+    def answer_of(link, form):
+        reply_id = reply_id_for("page-mood", link.tenant_id, link.client_id, form["form_id"])
+        return mood_answer(reply_id, "web", current_runtime().clock(), form["rating"])
+
+    return _page_answer(token, MoodForm, answer_of)
+
+
+@client_pages.route("/me/<token>/journal", methods=["POST"])
+@client_pages.doc(**_form_doc(JournalForm))
+def page_journal(token: str):
+    """A note for the coach. Read for the organisation's crisis phrases first, as a text
+    message is: one naming a crisis gets the crisis text and the coach is alerted."""
+
+    def answer_of(link, form):
+        reply_id = reply_id_for("page-journal", link.tenant_id, link.client_id, form["form_id"])
+        text = form["text"].strip()
+        now = current_runtime().clock()
+
+        def answer(session, contact):
+            phrases = crisis_settings_for(session, contact.tenant_id).phrases
+            intent = "crisis" if mentions_crisis(text, phrases) else "journal"
+            return replies.ClientReply(reply_id, "web", now, intent, text=text)
+
+        return answer
+
+    return _page_answer(token, JournalForm, answer_of)

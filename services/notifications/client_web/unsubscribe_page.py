@@ -1,0 +1,106 @@
+"""The one-click unsubscribe page (RFC 8058), reached from the signed link in every email
+(no staff token)."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask_smorest import Blueprint
+from markupsafe import escape
+
+from services.notifications.client_web.unsubscribe_tokens import TokenRefused, read_token
+from services.notifications.models import Contact, Organisation
+from services.notifications.replies import opt_outs
+from shared.runtime import current_runtime
+
+unsubscribe = Blueprint(
+    "unsubscribe", __name__, description="One-click unsubscribe (RFC 8058), from a signed link."
+)
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;
+line-height:1.5}}button{{font-size:1rem;padding:.6rem 1.2rem}}</style></head>
+<body><h1>{title}</h1>{body}</body></html>"""
+
+UNSUBSCRIBE_DOC = {
+    "security": [],
+    "parameters": [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}],
+    "responses": {
+        "200": {"description": "A small HTML page", "content": {"text/html": {}}},
+        "400": {"description": "The link is not valid or has expired (HTML page)"},
+    },
+}
+
+
+def _page(title: str, body: str, status: int = 200) -> Response:
+    return Response(
+        PAGE.format(title=escape(title), body=body), status=status, mimetype="text/html"
+    )
+
+
+def _refused(exc: TokenRefused) -> Response:
+    if exc.why == "expired":
+        return _page(
+            "This link has expired",
+            "<p>This unsubscribe link is too old. Use the link in a more recent email, "
+            "or reply to any of our messages and we will stop them.</p>",
+            400,
+        )
+    return _page(
+        "This link is not valid",
+        "<p>We could not read this unsubscribe link. Please copy the whole link from the "
+        "email, or use the link in a more recent email.</p>",
+        400,
+    )
+
+
+@unsubscribe.route("/unsubscribe/<path:token>", methods=["GET"])
+@unsubscribe.doc(**UNSUBSCRIBE_DOC)
+def unsubscribe_page(token: str):
+    """A page asking to confirm (a link scanner's GET must not unsubscribe anyone)."""
+    runtime = current_runtime()
+    try:
+        wanted = read_token(runtime.settings.jwt_secret, token)
+    except TokenRefused as exc:
+        return _refused(exc)
+    with runtime.session_factory() as session:
+        name = _organisation_name(session, wanted.tenant_id)
+    return _page(
+        "Stop these emails?",
+        f'<form method="post" action="/unsubscribe/{escape(token)}">'
+        f"<p>You will get no more emails from {escape(name)}. Text messages, if you "
+        "get them, are not affected.</p>"
+        '<button type="submit" name="List-Unsubscribe" value="One-Click">'
+        "Unsubscribe</button></form>",
+    )
+
+
+@unsubscribe.route("/unsubscribe/<path:token>", methods=["POST"])
+@unsubscribe.doc(**UNSUBSCRIBE_DOC)
+def unsubscribe_confirm(token: str):
+    """Unsubscribe (RFC 8058 one-click, or the page's button); doing it twice is harmless."""
+    runtime = current_runtime()
+    try:
+        wanted = read_token(runtime.settings.jwt_secret, token)
+    except TokenRefused as exc:
+        return _refused(exc)
+    with runtime.unit_of_work() as uow:
+        contact = uow.session.get(Contact, (wanted.tenant_id, wanted.client_id))
+        if contact is not None and contact.email:
+            opt_outs.opt_out(
+                uow, contact, "email", contact.email, "email_unsubscribe", runtime.clock()
+            )
+        name = _organisation_name(uow.session, wanted.tenant_id)
+        uow.commit()
+    return _page(
+        "You are unsubscribed",
+        f"<p>You will get no more emails from {escape(name)}. Text messages, if you get "
+        "them, are not affected.</p>",
+    )
+
+
+def _organisation_name(session, tenant_id) -> str:
+    organisation = session.get(Organisation, tenant_id)
+    return organisation.name if organisation is not None and organisation.name else "us"

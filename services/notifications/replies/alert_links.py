@@ -1,0 +1,98 @@
+"""The signed link in a coach's crisis alert, and the small page it opens: who, their
+phone, when, the latest words. For the coach the alert was sent to; it expires."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from datetime import datetime, timedelta
+
+from flask import Response, render_template
+from flask_smorest import Blueprint
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from services.notifications.digest.weekly_digest import local_label
+from services.notifications.models import Contact, Organisation
+from services.notifications.replies.crisis_answers import client_name, crisis_text_for
+from services.notifications.replies.models import CrisisAlert
+from shared.runtime import current_runtime
+
+ALERT_SALT = "crisis-alert"
+ALERT_LINK_DAYS = 7
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
+
+alert_pages = Blueprint(
+    "alert_pages",
+    __name__,
+    template_folder="templates",
+    description="The page a coach's crisis alert links to (HTML, from a signed link).",
+)
+
+
+@functools.lru_cache(maxsize=4)
+def _serializer(secret: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret, salt=ALERT_SALT)
+
+
+def alert_token(secret: str, contact: Contact, alert_id, staff_id, now: datetime) -> str:
+    expires = int((now + timedelta(days=ALERT_LINK_DAYS)).timestamp())
+    claims = {"t": str(contact.tenant_id), "c": str(contact.client_id), "a": str(alert_id)}
+    return _serializer(secret).dumps(claims | {"s": str(staff_id), "e": expires})
+
+
+def alert_url(secret: str, base_url: str, contact: Contact, alert_id, staff_id, now) -> str:
+    return f"{base_url}/alerts/{alert_token(secret, contact, alert_id, staff_id, now)}"
+
+
+def _read(secret: str, token: str, now: datetime) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
+    claims = _serializer(secret).loads(token)
+    if not isinstance(claims, dict) or claims.get("e", 0) < now.timestamp():
+        raise BadSignature("expired")
+    return uuid.UUID(claims["t"]), uuid.UUID(claims["c"]), uuid.UUID(claims["a"])
+
+
+def _page(title: str, status: int, template: str = "client/message.html", **context) -> Response:
+    html = render_template(template, lang="en", title=title, **context)
+    response = Response(html, status=status, mimetype="text/html")
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+@alert_pages.route("/alerts/<string:token>", methods=["GET"])
+@alert_pages.doc(security=[], responses={"200": {"description": "The alert"}})
+def crisis_alert_page(token: str):
+    """The crisis alert's details for the coach it was sent to."""
+    runtime = current_runtime()
+    try:
+        tenant_id, client_id, alert_id = _read(runtime.settings.jwt_secret, token, runtime.clock())
+    except (BadSignature, KeyError, TypeError, ValueError, AttributeError):
+        return _page("This link is not valid or has expired", 404, paragraphs=())
+    with runtime.session_factory() as session:
+        contact = session.get(Contact, (tenant_id, client_id))
+        alert = session.get(CrisisAlert, alert_id)
+        if contact is None or contact.status == "erased" or alert is None:
+            return _page("This link is not valid or has expired", 404, paragraphs=())
+        if alert.tenant_id != tenant_id or alert.client_id != client_id:
+            return _page("This link is not valid or has expired", 404, paragraphs=())
+        organisation = session.get(Organisation, tenant_id)
+        name = client_name(contact, organisation)
+        return _page(
+            f"Crisis alert: {name}",
+            200,
+            "alert/alert.html",
+            client_name=name,
+            count=alert.message_count,
+            first_local=f"{local_label(alert.opened_at, contact.timezone)} ({contact.timezone})",
+            last_local=f"{local_label(alert.last_at, contact.timezone)} ({contact.timezone})",
+            phone=contact.phone,
+            email=contact.email,
+            words=alert.latest_text,
+            crisis_text=crisis_text_for(session, contact),
+        )
