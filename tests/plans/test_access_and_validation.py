@@ -10,25 +10,23 @@ import pytest
 from sqlalchemy import func, select
 
 from services.plans.models import Outbox, Revision
-from shared.clock import FrozenClock
-from tests.support.plans import onboard, token_for
 
 NOW = datetime(2026, 9, 1, 0, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def world(system, settings):
+def world(plans):
     """A plan with a goal, a one-off action and a check-in, and people around it."""
-    system.runtimes["plans"].clock = FrozenClock(NOW)
+    plans.clock.set(NOW)
     tenant_id, coach_id = uuid.uuid4(), uuid.uuid4()
-    client = onboard(system, tenant_id, coach_id, timezone="America/New_York")
-    app = system.apps["plans"].test_client()
+    client = plans.onboard(tenant_id, coach_id, timezone="America/New_York")
+    app = plans.http
     tokens = {
-        "coach": token_for(settings, tenant_id, coach_id),
-        "admin": token_for(settings, tenant_id, role="org_admin"),
-        "other_coach": token_for(settings, tenant_id),
-        "other_tenant_admin": token_for(settings, uuid.uuid4(), role="org_admin"),
-        "other_tenant_coach": token_for(settings, uuid.uuid4(), coach_id),
+        "coach": plans.coach_token(tenant_id, coach_id),
+        "admin": plans.token(tenant_id, "org_admin"),
+        "other_coach": plans.token(tenant_id, "coach"),
+        "other_tenant_admin": plans.token(uuid.uuid4(), "org_admin"),
+        "other_tenant_coach": plans.coach_token(uuid.uuid4(), coach_id),
     }
 
     def call(who, method, path, **kwargs):
@@ -65,7 +63,7 @@ def world(system, settings):
         "goal": goal,
         "action": action,
         "checkin": checkin,
-        "system": system,
+        "plans": plans,
     }
 
 
@@ -106,8 +104,8 @@ def _endpoints(w) -> list[tuple[str, str, dict | None]]:
     ]
 
 
-def _written(system) -> tuple[int, int]:
-    with system.runtimes["plans"].session_factory() as session:
+def _written(plans) -> tuple[int, int]:
+    with plans.runtime.session_factory() as session:
         return (
             session.scalar(select(func.count()).select_from(Outbox)),
             session.scalar(select(func.count()).select_from(Revision)),
@@ -115,8 +113,8 @@ def _written(system) -> tuple[int, int]:
 
 
 def test_outsiders_get_404_anonymous_401_and_nothing_is_written(world):
-    call, system = world["call"], world["system"]
-    before = _written(system)
+    call, plans = world["call"], world["plans"]
+    before = _written(plans)
     for method, path, body in _endpoints(world):
         for who, expected in (
             (None, 401),
@@ -130,7 +128,7 @@ def test_outsiders_get_404_anonymous_401_and_nothing_is_written(world):
     plans_list = f"/v1/plans?client_id={world['plan']['client_id']}"
     assert call("other_coach", "GET", plans_list).get_json()["items"] == []
     assert call("other_tenant_admin", "GET", plans_list).get_json()["items"] == []
-    assert _written(system) == before
+    assert _written(plans) == before
 
     # the plan's coach and the organisation's admin may do all of it
     for who in ("admin", "coach"):
@@ -265,14 +263,14 @@ INVALID = {
 
 
 def test_every_write_refuses_invalid_fields_by_name_and_writes_nothing(world):
-    call, system = world["call"], world["system"]
+    call, plans = world["call"], world["plans"]
     ids = {
         "p": world["plan"]["id"],
         "g": world["goal"]["id"],
         "a": world["action"]["id"],
         "c": world["checkin"]["id"],
     }
-    before = _written(system)
+    before = _written(plans)
     for route, cases in INVALID.items():
         method, template = route.split(" ")
         path = template.format(**ids)
@@ -291,4 +289,4 @@ def test_every_write_refuses_invalid_fields_by_name_and_writes_nothing(world):
         content_type="application/json",
     )
     assert malformed.status_code in (400, 422)
-    assert _written(system) == before
+    assert _written(plans) == before

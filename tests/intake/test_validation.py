@@ -59,7 +59,7 @@ def _cases(referred: str, assessed: str, discharged: str, coach_id: str):
     ]  # fmt: skip
 
 
-def test_bad_input_and_malformed_json_name_the_problem_and_write_nothing(api, tenant, system):
+def test_bad_input_and_malformed_json_name_the_problem_and_write_nothing(api, tenant, intake):
     token = tenant["token"]
     referred = api.refer_client(token)
     assessed = api.refer_client(token, external_reference="A-1")
@@ -68,7 +68,7 @@ def test_bad_input_and_malformed_json_name_the_problem_and_write_nothing(api, te
     api.call("intake", "POST", f"/v1/clients/{discharged['id']}/discharge", token,
              json={"reason": "declined service"})  # fmt: skip
     coach, _ = api.add_staff(token)
-    before = snapshot(system, "intake")
+    before = snapshot(intake, "intake")
 
     failures = []
     for method, path, body, status, field in _cases(
@@ -94,4 +94,4 @@ def test_bad_input_and_malformed_json_name_the_problem_and_write_nothing(api, te
         if reply.status != 400 or not reply.content_type.startswith("application/problem+json"):
             failures.append((method, path, "malformed JSON", reply.status, reply.body))
     assert failures == []
-    assert snapshot(system, "intake") == before
+    assert snapshot(intake, "intake") == before

@@ -7,18 +7,17 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from shared.clock import FrozenClock
-from tests.support.plans import deliver, onboard, plan_events, token_for
+from tests.support import builders
 
 NOW = datetime(2026, 10, 28, 12, 0, tzinfo=UTC)  # Wednesday, 08:00 in New York (EDT)
 
 
-def _active_plan(system, settings):
-    system.runtimes["plans"].clock = FrozenClock(NOW)
+def _active_plan(plans):
+    plans.clock.set(NOW)
     tenant_id, coach_id = uuid.uuid4(), uuid.uuid4()
-    client = onboard(system, tenant_id, coach_id, timezone="America/New_York")
-    web = system.apps["plans"].test_client()
-    auth = {"Authorization": f"Bearer {token_for(settings, tenant_id, coach_id)}"}
+    client = plans.onboard(tenant_id, coach_id, timezone="America/New_York")
+    web = plans.http
+    auth = {"Authorization": f"Bearer {plans.coach_token(tenant_id, coach_id)}"}
     listed = web.get(f"/v1/plans?client_id={client['client_id']}", headers=auth).get_json()
     plan = listed["items"][0]
     activated = web.patch(f"/v1/plans/{plan['id']}", headers=auth, json={"status": "active"})
@@ -26,15 +25,15 @@ def _active_plan(system, settings):
     return tenant_id, client, plan, web, auth
 
 
-def _goal_updates(system) -> list[tuple]:
+def _goal_updates(plans) -> list[tuple]:
     return [
         (e["data"]["title"], e["data"]["status"], e["data"]["progress"])
-        for e in plan_events(system, "goal.updated")
+        for e in plans.published("goal.updated")
     ]
 
 
-def test_a_goals_title_status_or_progress_changing_is_announced_as_goal_updated(system, settings):
-    _, client, plan, web, auth = _active_plan(system, settings)
+def test_a_goals_title_status_or_progress_changing_is_announced_as_goal_updated(plans):
+    _, client, plan, web, auth = _active_plan(plans)
     goal = plan["goals"][0]
     path = f"/v1/goals/{goal['id']}"
 
@@ -48,29 +47,29 @@ def test_a_goals_title_status_or_progress_changing_is_announced_as_goal_updated(
     # Activation announces the goals drafted at onboarding (the page shows them from day
     # one); then each change.
     drafted = [(g["title"], g["status"], g["progress"]) for g in plan["goals"]]
-    assert _goal_updates(system)[: len(drafted)] == drafted
-    assert _goal_updates(system)[len(drafted) :] == [
+    assert _goal_updates(plans)[: len(drafted)] == drafted
+    assert _goal_updates(plans)[len(drafted) :] == [
         ("See friends every week", "active", 0),
         ("See friends every week", "active", 40),
         ("See friends weekly", "active", 40),
         ("See friends weekly", "achieved", 100),
     ]
-    [last] = plan_events(system, "goal.updated")[-1:]
+    [last] = plans.published("goal.updated")[-1:]
     assert last["data"]["client_id"] == client["client_id"]
     assert last["data"]["plan_id"] == plan["id"]
     assert last["data"]["domain"] == goal["domain"]
-    assert len(plan_events(system, "goal.achieved")) == 1
+    assert len(plans.published("goal.achieved")) == 1
 
 
-def test_a_new_goal_is_announced_with_its_status_and_progress(system, settings):
-    _, _, plan, web, auth = _active_plan(system, settings)
+def test_a_new_goal_is_announced_with_its_status_and_progress(plans):
+    _, _, plan, web, auth = _active_plan(plans)
     added = web.post(
         f"/v1/plans/{plan['id']}/goals",
         headers=auth,
         json={"title": "Walk to the shops", "domain": "physical_health", "progress": 10},
     )
     assert added.status_code == 201, added.get_json()
-    [created] = plan_events(system, "goal.created")
+    [created] = plans.published("goal.created")
     assert (created["data"]["status"], created["data"]["progress"]) == ("proposed", 10)
     assert created["data"]["target_date"] is None
 
@@ -87,48 +86,30 @@ WEEKLY_AT_HALF_SIX = {
 THURSDAY = "2026-10-29T18:30"
 
 
-def _weekly_step(system, settings):
-    tenant_id, client, plan, web, auth = _active_plan(system, settings)
+def _weekly_step(plans):
+    tenant_id, client, plan, web, auth = _active_plan(plans)
     step = web.post(
         f"/v1/goals/{plan['goals'][0]['id']}/actions", headers=auth, json=WEEKLY_AT_HALF_SIX
     ).get_json()
     return tenant_id, client, plan, web, auth, step
 
 
-def _done(system, tenant_id, client, step, reply_id, received_at=NOW) -> None:
-    deliver(
-        system,
-        "client.replied",
-        tenant_id,
-        {
-            "reply_id": str(reply_id),
-            "client_id": client["client_id"],
-            "channel": "web",
-            "received_at": received_at.isoformat(),
-            "intent": "done",
-            "rating": None,
-            "action_id": step["id"],
-            "occurrence_key": THURSDAY,
-            "text": None,
-        },
-        producer="notifications",
+def _done(plans, tenant_id, client, step, reply_id, received_at=NOW) -> None:
+    done = builders.client_replied(
+        client["client_id"],
+        received_at,
+        reply_id=reply_id,
+        action_id=step["id"],
+        occurrence_key=THURSDAY,
     )
+    plans.event("client.replied", tenant_id, done)
 
 
-def _withdraw(system, tenant_id, client, step, reply_id, at=NOW + timedelta(minutes=2)) -> None:
-    deliver(
-        system,
-        "action.completion_withdrawn",
-        tenant_id,
-        {
-            "reply_id": str(reply_id),
-            "client_id": client["client_id"],
-            "action_id": step["id"],
-            "occurrence_key": THURSDAY,
-            "withdrawn_at": at.isoformat(),
-        },
-        producer="notifications",
+def _withdraw(plans, tenant_id, client, step, reply_id, at=NOW + timedelta(minutes=2)) -> None:
+    withdrawn = builders.completion_withdrawn(
+        client["client_id"], reply_id, step["id"], THURSDAY, at
     )
+    plans.event("action.completion_withdrawn", tenant_id, withdrawn)
 
 
 def _thursday(web, auth, step) -> str:
@@ -136,24 +117,24 @@ def _thursday(web, auth, step) -> str:
     return {o["occurrence_key"]: o["status"] for o in occurrences}[THURSDAY]
 
 
-def _announced(system) -> list[str]:
+def _announced(plans) -> list[str]:
     return [
         e["data"]["occurrence_key"]
-        for e in plan_events(system, "action.scheduled")
+        for e in plans.published("action.scheduled")
         if e["data"]["occurrence_key"] == THURSDAY
     ]
 
 
-def test_a_done_taken_back_reopens_its_occurrence_once_and_announces_it_again(system, settings):
-    tenant_id, client, plan, web, auth, step = _weekly_step(system, settings)
+def test_a_done_taken_back_reopens_its_occurrence_once_and_announces_it_again(plans):
+    tenant_id, client, plan, web, auth, step = _weekly_step(plans)
     reply_id = uuid.uuid4()
-    _done(system, tenant_id, client, step, reply_id)
+    _done(plans, tenant_id, client, step, reply_id)
     assert _thursday(web, auth, step) == "completed"
-    assert _announced(system) == [THURSDAY]
+    assert _announced(plans) == [THURSDAY]
 
-    _withdraw(system, tenant_id, client, step, reply_id)
+    _withdraw(plans, tenant_id, client, step, reply_id)
     assert _thursday(web, auth, step) == "scheduled"
-    assert _announced(system) == [THURSDAY, THURSDAY]  # its reminder comes back
+    assert _announced(plans) == [THURSDAY, THURSDAY]  # its reminder comes back
     history = web.get(f"/v1/plans/{plan['id']}/history?limit=100", headers=auth).get_json()
     [reopened] = [r for r in history["items"] if r["change"] == "occurrence_reopened"]
     assert reopened["fields"] == {"occurrence_key": THURSDAY, "reply_id": str(reply_id)}
@@ -161,57 +142,57 @@ def test_a_done_taken_back_reopens_its_occurrence_once_and_announces_it_again(sy
     journal = web.get(f"/v1/plans/{plan['id']}/journal", headers=auth).get_json()["items"]
     assert [(e["intent"], e["withdrawn_at"] is not None) for e in journal] == [("done", True)]
 
-    _withdraw(system, tenant_id, client, step, reply_id)  # delivered again
+    _withdraw(plans, tenant_id, client, step, reply_id)  # delivered again
     assert _thursday(web, auth, step) == "scheduled"
-    assert _announced(system) == [THURSDAY, THURSDAY]
+    assert _announced(plans) == [THURSDAY, THURSDAY]
 
     # Said again on the page (the same reply id, later): done again.
-    _done(system, tenant_id, client, step, reply_id, received_at=NOW + timedelta(minutes=3))
+    _done(plans, tenant_id, client, step, reply_id, received_at=NOW + timedelta(minutes=3))
     assert _thursday(web, auth, step) == "completed"
-    assert len(plan_events(system, "action.completed")) == 2
+    assert len(plans.published("action.completed")) == 2
     # The first taking back, sent again by a relay that crashed: not about this Done.
-    _withdraw(system, tenant_id, client, step, reply_id)
+    _withdraw(plans, tenant_id, client, step, reply_id)
     assert _thursday(web, auth, step) == "completed"
 
 
-def test_an_occurrence_a_coach_completed_is_not_reopened_by_the_clients_undo(system, settings):
-    tenant_id, client, _plan, web, auth, step = _weekly_step(system, settings)
+def test_an_occurrence_a_coach_completed_is_not_reopened_by_the_clients_undo(plans):
+    tenant_id, client, _plan, web, auth, step = _weekly_step(plans)
     completed = web.post(
         f"/v1/actions/{step['id']}/complete", headers=auth, json={"occurrence_key": THURSDAY}
     )
     assert completed.status_code == 200, completed.get_json()
     reply_id = uuid.uuid4()
-    _done(system, tenant_id, client, step, reply_id)  # already done: only the journal
+    _done(plans, tenant_id, client, step, reply_id)  # already done: only the journal
 
-    _withdraw(system, tenant_id, client, step, reply_id)
+    _withdraw(plans, tenant_id, client, step, reply_id)
     assert _thursday(web, auth, step) == "completed"
-    assert _announced(system) == [THURSDAY]
+    assert _announced(plans) == [THURSDAY]
 
 
-def test_a_done_taken_back_after_the_client_was_erased_changes_nothing(system, settings):
-    tenant_id, client, _plan, web, auth, step = _weekly_step(system, settings)
+def test_a_done_taken_back_after_the_client_was_erased_changes_nothing(plans):
+    tenant_id, client, _plan, web, auth, step = _weekly_step(plans)
     reply_id = uuid.uuid4()
-    _done(system, tenant_id, client, step, reply_id)
-    deliver(system, "client.erased", tenant_id, {"client_id": client["client_id"]})
+    _done(plans, tenant_id, client, step, reply_id)
+    plans.event("client.erased", tenant_id, {"client_id": client["client_id"]})
 
-    _withdraw(system, tenant_id, client, step, reply_id)
-    assert _announced(system) == [THURSDAY]
-    assert len(plan_events(system, "action.completed")) == 1
+    _withdraw(plans, tenant_id, client, step, reply_id)
+    assert _announced(plans) == [THURSDAY]
+    assert len(plans.published("action.completed")) == 1
 
 
-def test_a_done_taken_back_before_plans_heard_of_it_completes_nothing(system, settings):
-    tenant_id, client, plan, web, auth, step = _weekly_step(system, settings)
+def test_a_done_taken_back_before_plans_heard_of_it_completes_nothing(plans):
+    tenant_id, client, plan, web, auth, step = _weekly_step(plans)
     reply_id = uuid.uuid4()
-    _withdraw(system, tenant_id, client, step, reply_id)  # overtook the Done's retry
-    _done(system, tenant_id, client, step, reply_id)
+    _withdraw(plans, tenant_id, client, step, reply_id)  # overtook the Done's retry
+    _done(plans, tenant_id, client, step, reply_id)
 
     assert _thursday(web, auth, step) == "scheduled"
-    assert plan_events(system, "action.completed") == []
+    assert plans.published("action.completed") == []
     journal = web.get(f"/v1/plans/{plan['id']}/journal", headers=auth).get_json()["items"]
     assert [(e["intent"], e["received_at"], e["withdrawn_at"] is not None) for e in journal] == [
         ("done", NOW.isoformat(), True)
     ]
 
     # Said again on the page afterwards: done.
-    _done(system, tenant_id, client, step, reply_id, received_at=NOW + timedelta(minutes=3))
+    _done(plans, tenant_id, client, step, reply_id, received_at=NOW + timedelta(minutes=3))
     assert _thursday(web, auth, step) == "completed"

@@ -49,10 +49,10 @@ def _setup(api, tenant):
     return coach, coach_token, client, keys[0]["id"]
 
 
-def test_another_organisation_gets_404_for_every_id_and_changes_nothing(api, tenant, system):
+def test_another_organisation_gets_404_for_every_id_and_changes_nothing(api, tenant, intake):
     coach, _, client, key_id = _setup(api, tenant)
     other_org, other_admin = api.new_tenant("Another Provider")
-    before = snapshot(system, "intake")
+    before = snapshot(intake, "intake")
 
     endpoints = (
         _client_endpoints(client["id"], other_org["admin"]["id"])
@@ -73,7 +73,7 @@ def test_another_organisation_gets_404_for_every_id_and_changes_nothing(api, ten
     # Their references are theirs: ours does not clash with it.
     api.refer_client(other_admin, external_reference="REF-1")
 
-    after = snapshot(system, "intake")
+    after = snapshot(intake, "intake")
     for table in ("clients", "staff", "api_keys", "assessments", "consent_records"):
         mine = [
             row

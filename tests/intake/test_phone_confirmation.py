@@ -1,6 +1,7 @@
 """The client record shows whether the person with its phone has confirmed, by replying,
-that the record is theirs: intake consumes contact.phone_confirmed from notifications,
-delivered through the real broker. Only for the client's current phone, never an older
+that the record is theirs: intake consumes contact.phone_confirmed from notifications
+(handed to intake's inbox here; the journey in ``tests/integration/test_client_replies.py``
+takes it through the broker). Only for the client's current phone, never an older
 event over a newer one, cleared when the phone changes, tenant-scoped, and never for an
 erased client."""
 
@@ -12,27 +13,22 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from shared.events.payloads import phone_hash
-from tests.support.outbox import events
 
 PHONE = "+61412345678"  # the fixture's "0412 345 678", as intake stores it
 NEW_PHONE = "+61400111222"
 AT = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 
 
-def _confirmation(system, tenant_id, client_id, *, confirmed=True, at=AT, phone=PHONE):
-    """Notifications announces a confirmation (or its loss), as ``replies.py`` does: the
-    event in its outbox, relayed; then intake's worker consumes it."""
+def _confirmation(intake, tenant_id, client_id, *, confirmed=True, at=AT, phone=PHONE):
+    """Notifications announces a confirmation (or its loss), as ``replies.py`` does;
+    intake's worker hands it to the inbox."""
     data = {
         "client_id": client_id,
         "confirmed": confirmed,
         "changed_at": at,
         "phone_hash": phone_hash(uuid.UUID(str(tenant_id)), phone),
     }
-    with system.runtimes["notifications"].unit_of_work() as uow:
-        uow.publish("contact.phone_confirmed", tenant_id, data, aggregate_id=data["client_id"])
-        uow.commit()
-    system.relay()
-    assert system.consume("intake") >= 1
+    intake.event("contact.phone_confirmed", tenant_id, data)
 
 
 def _shown(api, token, client_id) -> tuple[bool, str | None]:
@@ -47,7 +43,7 @@ def _listed(api, token, client_id) -> bool:
 
 
 def test_a_confirmation_shows_on_the_client_and_in_the_list_until_the_phone_changes(
-    api, tenant, system
+    api, tenant, intake
 ):
     token, tenant_id = tenant["token"], tenant["organisation"]["organisation"]["id"]
     client = api.refer_client(token)
@@ -56,7 +52,7 @@ def test_a_confirmation_shows_on_the_client_and_in_the_list_until_the_phone_chan
     )
     assert (client["phone_confirmed"], client["phone_confirmed_at"]) == (False, None)
 
-    _confirmation(system, tenant_id, client["id"])
+    _confirmation(intake, tenant_id, client["id"])
     confirmed, confirmed_at = _shown(api, token, client["id"])
     assert confirmed is True and confirmed_at.startswith("2026-12-01T09:30")
     assert _listed(api, token, client["id"]) is True
@@ -66,7 +62,7 @@ def test_a_confirmation_shows_on_the_client_and_in_the_list_until_the_phone_chan
         (e["action"], e["fields"], e["actor_id"]) for e in trail
     ]
     # Nothing is announced in turn: plans and notifications learn it from the same event.
-    assert events(system, "intake", "client.updated") == []
+    assert intake.published("client.updated") == []
 
     # The coach changes the phone: the new number is not confirmed.
     etag = api.call("intake", "GET", f"/v1/clients/{client['id']}", token).headers["ETag"]
@@ -82,26 +78,26 @@ def test_a_confirmation_shows_on_the_client_and_in_the_list_until_the_phone_chan
     assert (changed.body["phone_confirmed"], changed.body["phone_confirmed_at"]) == (False, None)
 
     # A confirmation of the old number, however recent, is not one of the new number.
-    _confirmation(system, tenant_id, client["id"], at=AT + timedelta(hours=1))
+    _confirmation(intake, tenant_id, client["id"], at=AT + timedelta(hours=1))
     assert _shown(api, token, client["id"]) == (False, None)
-    _confirmation(system, tenant_id, client["id"], at=AT + timedelta(hours=2), phone=NEW_PHONE)
+    _confirmation(intake, tenant_id, client["id"], at=AT + timedelta(hours=2), phone=NEW_PHONE)
     assert _shown(api, token, client["id"])[0] is True
 
 
-def test_an_older_confirmation_arriving_late_never_overrides_a_newer_one(api, tenant, system):
+def test_an_older_confirmation_arriving_late_never_overrides_a_newer_one(api, tenant, intake):
     token, tenant_id = tenant["token"], tenant["organisation"]["organisation"]["id"]
     client = api.refer_client(token)
 
-    _confirmation(system, tenant_id, client["id"], at=AT)
+    _confirmation(intake, tenant_id, client["id"], at=AT)
     # The person confirmed another record for the number an hour before: older, ignored.
-    _confirmation(system, tenant_id, client["id"], confirmed=False, at=AT - timedelta(hours=1))
+    _confirmation(intake, tenant_id, client["id"], confirmed=False, at=AT - timedelta(hours=1))
     assert _shown(api, token, client["id"])[0] is True
 
     # ... and an hour after: newer, so this record is no longer theirs.
-    _confirmation(system, tenant_id, client["id"], confirmed=False, at=AT + timedelta(hours=1))
+    _confirmation(intake, tenant_id, client["id"], confirmed=False, at=AT + timedelta(hours=1))
     assert _shown(api, token, client["id"]) == (False, None)
     # The first confirmation delivered again (a new event of the same moment) changes nothing.
-    _confirmation(system, tenant_id, client["id"], at=AT)
+    _confirmation(intake, tenant_id, client["id"], at=AT)
     assert _shown(api, token, client["id"]) == (False, None)
     trail = api.call("intake", "GET", f"/v1/clients/{client['id']}/audit", token).body["items"]
     assert [e["action"] for e in trail if e["action"].startswith("phone_")] == [
@@ -110,46 +106,46 @@ def test_an_older_confirmation_arriving_late_never_overrides_a_newer_one(api, te
     ]
 
 
-def test_another_organisations_confirmation_of_the_same_id_changes_nothing(api, tenant, system):
+def test_another_organisations_confirmation_of_the_same_id_changes_nothing(api, tenant, intake):
     token = tenant["token"]
     client = api.refer_client(token)
     other_org, other_token = api.new_tenant("Another Provider")
     other_tenant = other_org["organisation"]["id"]
 
     # Under the other tenant, even with that tenant's digest of the very same number.
-    _confirmation(system, other_tenant, client["id"])
+    _confirmation(intake, other_tenant, client["id"])
     assert _shown(api, token, client["id"]) == (False, None)
     assert api.call("intake", "GET", f"/v1/clients/{client['id']}", other_token).status == 404
 
 
-def test_onboarding_tells_plans_whether_the_phone_was_confirmed_before(api, tenant, system):
+def test_onboarding_tells_plans_whether_the_phone_was_confirmed_before(api, tenant, intake):
     token, tenant_id = tenant["token"], tenant["organisation"]["organisation"]["id"]
     confirmed = api.refer_client(token)
     unconfirmed = api.refer_client(token, given_name="Morgan", email="m@example.net")
-    _confirmation(system, tenant_id, confirmed["id"])
+    _confirmation(intake, tenant_id, confirmed["id"])
     for client in (confirmed, unconfirmed):
         api.assess(token, client["id"])
         assert api.onboard(token, client["id"], tenant["staff_id"]).status == 200
 
     onboarded = {
         e["data"]["client_id"]: e["data"]["phone_confirmed_at"]
-        for e in events(system, "intake", "client.onboarded")
+        for e in intake.published("client.onboarded")
     }
     assert onboarded[confirmed["id"]].startswith("2026-12-01T09:30")
     assert onboarded[unconfirmed["id"]] is None
 
 
-def test_a_confirmation_arriving_after_erasure_leaves_the_client_erased(api, tenant, system):
+def test_a_confirmation_arriving_after_erasure_leaves_the_client_erased(api, tenant, intake):
     from services.intake.models import Client
 
     token, tenant_id = tenant["token"], tenant["organisation"]["organisation"]["id"]
     client = api.refer_client(token)
-    _confirmation(system, tenant_id, client["id"])
+    _confirmation(intake, tenant_id, client["id"])
     assert api.call("intake", "DELETE", f"/v1/clients/{client['id']}", token).status == 204
 
-    _confirmation(system, tenant_id, client["id"], at=AT + timedelta(hours=1))
+    _confirmation(intake, tenant_id, client["id"], at=AT + timedelta(hours=1))
     assert api.call("intake", "GET", f"/v1/clients/{client['id']}", token).status == 404
-    with system.runtimes["intake"].session_factory() as session:
+    with intake.runtime.session_factory() as session:
         row = session.scalar(select(Client).where(Client.id == uuid.UUID(client["id"])))
     assert row.erased_at is not None and row.phone is None
     assert (row.phone_confirmed_at, row.phone_confirmation_as_of) == (None, None)

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.support.outbox import events
-
 
 def test_org_admin_adds_a_coach_whose_key_is_shown_once_stored_hashed_and_works(
-    api, tenant, system
+    api, tenant, intake
 ):
     from services.intake.models import ApiKey
 
@@ -38,14 +36,14 @@ def test_org_admin_adds_a_coach_whose_key_is_shown_once_stored_hashed_and_works(
     keys = api.call("intake", "GET", f"/v1/staff/{staff['id']}/keys", admin)
     assert keys.status == 200 and len(keys.body["items"]) == 1
     assert api_key not in str(keys.body)
-    with system.runtimes["intake"].session_factory() as session:
+    with intake.runtime.session_factory() as session:
         digests = session.scalars(select(ApiKey.secret_digest)).all()
     assert all(api_key.rsplit("_", 1)[1] not in digest for digest in digests)
 
     # A coach cannot manage staff.
     assert api.call("intake", "GET", "/v1/staff", coach_token).status == 403
 
-    created = events(system, "intake", "staff.created")
+    created = intake.published("staff.created")
     # The organisation's first admin, then the new coach.
     assert [e["data"]["staff_id"] for e in created] == [tenant["staff_id"], staff["id"]]
     assert created[1]["data"]["role"] == "coach"
@@ -61,7 +59,7 @@ def test_org_admin_adds_a_coach_whose_key_is_shown_once_stored_hashed_and_works(
     assert duplicate.status == 409 and "email" in duplicate.body["errors"]
 
 
-def test_a_replayed_staff_creation_does_not_show_the_key_again_nor_store_it(api, tenant, system):
+def test_a_replayed_staff_creation_does_not_show_the_key_again_nor_store_it(api, tenant, intake):
     from services.intake.models import IdempotencyKey
 
     body = {"name": "Dana Coach", "email": "dana@example.org", "role": "coach"}
@@ -75,7 +73,7 @@ def test_a_replayed_staff_creation_does_not_show_the_key_again_nor_store_it(api,
     assert again.body["staff"] == first.body["staff"]
     assert first.body["api_key"] and again.body["api_key"] is None
     api.token_for(first.body["api_key"])
-    with system.runtimes["intake"].session_factory() as session:
+    with intake.runtime.session_factory() as session:
         stored = b"".join(session.scalars(select(IdempotencyKey.body)))
     assert first.body["api_key"].encode() not in stored
 
@@ -109,7 +107,7 @@ def test_keys_are_issued_rotated_and_revoked_and_old_keys_stop_working(api, tena
 
 
 def test_role_change_and_deactivation_emit_staff_updated_and_lock_the_member_out(
-    api, tenant, system
+    api, tenant, intake
 ):
     admin = tenant["token"]
     reply = api.call(
@@ -128,7 +126,7 @@ def test_role_change_and_deactivation_emit_staff_updated_and_lock_the_member_out
     assert deactivated.status == 200 and deactivated.body["active"] is False
     assert api.call("intake", "POST", "/v1/auth/token", json={"api_key": api_key}).status == 401
 
-    updates = [e["data"] for e in events(system, "intake", "staff.updated")]
+    updates = [e["data"] for e in intake.published("staff.updated")]
     assert [(u["role"], u["active"]) for u in updates] == [
         ("org_admin", True),
         ("org_admin", False),

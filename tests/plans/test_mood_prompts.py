@@ -11,24 +11,22 @@ import pytest
 from sqlalchemy import func, select
 
 from services.plans.models import Outbox, Revision
-from shared.clock import FrozenClock
-from tests.support.plans import deliver, onboard, plan_events, token_for
 
 NOW = datetime(2026, 9, 1, 0, 0, tzinfo=UTC)
 MON_THU = {"weekdays": ["thu", "mon"], "local_time": "18:00"}
 
 
 @pytest.fixture
-def world(system, settings):
-    system.runtimes["plans"].clock = FrozenClock(NOW)
+def world(plans):
+    plans.clock.set(NOW)
     tenant_id, coach_id = uuid.uuid4(), uuid.uuid4()
-    client = onboard(system, tenant_id, coach_id)
-    app = system.apps["plans"].test_client()
+    client = plans.onboard(tenant_id, coach_id)
+    app = plans.http
     tokens = {
-        "coach": token_for(settings, tenant_id, coach_id),
-        "admin": token_for(settings, tenant_id, role="org_admin"),
-        "other_coach": token_for(settings, tenant_id),
-        "other_tenant_admin": token_for(settings, uuid.uuid4(), role="org_admin"),
+        "coach": plans.coach_token(tenant_id, coach_id),
+        "admin": plans.token(tenant_id, "org_admin"),
+        "other_coach": plans.token(tenant_id, "coach"),
+        "other_tenant_admin": plans.token(uuid.uuid4(), "org_admin"),
     }
 
     def call(who, method, path, **kwargs):
@@ -46,19 +44,19 @@ def _activate(w) -> None:
     assert reply.status_code == 200, reply.get_json()
 
 
-def _written(system) -> tuple[int, int]:
-    with system.runtimes["plans"].session_factory() as session:
+def _written(plans) -> tuple[int, int]:
+    with plans.runtime.session_factory() as session:
         return (
             session.scalar(select(func.count()).select_from(Outbox)),
             session.scalar(select(func.count()).select_from(Revision)),
         )
 
 
-def _announced(system) -> list[dict]:
-    return [e["data"] for e in plan_events(system, "plan.mood_prompts_set")]
+def _announced(plans) -> list[dict]:
+    return [e["data"] for e in plans.published("plan.mood_prompts_set")]
 
 
-def test_the_coach_sets_them_the_plan_shows_them_and_notifications_hears(world, system):
+def test_the_coach_sets_them_the_plan_shows_them_and_notifications_hears(world, plans):
     w = world
     call, prompts = w["call"], f"{w['path']}/mood-prompts"
     _activate(w)
@@ -70,7 +68,7 @@ def test_the_coach_sets_them_the_plan_shows_them_and_notifications_hears(world, 
     plan = call("coach", "GET", w["path"])
     assert plan.get_json()["mood_prompts"] == {"weekdays": ["mon", "thu"], "local_time": "18:00"}
     assert plan.headers["ETag"] == reply.headers["ETag"]
-    [event] = _announced(system)
+    [event] = _announced(plans)
     assert event == {
         "plan_id": w["plan"]["id"],
         "client_id": w["client"]["client_id"],
@@ -82,7 +80,7 @@ def test_the_coach_sets_them_the_plan_shows_them_and_notifications_hears(world, 
 
     # The same setting again changes nothing and announces nothing.
     assert call("coach", "PUT", prompts, json=MON_THU).status_code == 200
-    assert len(_announced(system)) == 1
+    assert len(_announced(plans)) == 1
 
     # An org admin may change it; an out-of-date If-Match is refused.
     stale = call("admin", "PUT", prompts, json=MON_THU, headers={"If-Match": '"stale.1"'})
@@ -101,7 +99,7 @@ def test_the_coach_sets_them_the_plan_shows_them_and_notifications_hears(world, 
     assert stopped.status_code == 200, stopped.get_json()
     assert stopped.get_json() == {"weekdays": None, "local_time": None}
     assert call("coach", "GET", w["path"]).get_json()["mood_prompts"] is None
-    assert _announced(system)[-1] | {"plan_id": None} == {
+    assert _announced(plans)[-1] | {"plan_id": None} == {
         "plan_id": None,
         "client_id": w["client"]["client_id"],
         "weekdays": None,
@@ -110,7 +108,7 @@ def test_the_coach_sets_them_the_plan_shows_them_and_notifications_hears(world, 
     # So do both fields null.
     call("coach", "PUT", prompts, json=MON_THU)
     off = call("coach", "PUT", prompts, json={"weekdays": None, "local_time": None})
-    assert off.status_code == 200 and _announced(system)[-1]["weekdays"] is None
+    assert off.status_code == 200 and _announced(plans)[-1]["weekdays"] is None
 
 
 @pytest.mark.parametrize(
@@ -132,34 +130,34 @@ def test_the_coach_sets_them_the_plan_shows_them_and_notifications_hears(world, 
     ],
 )
 def test_a_bad_setting_is_refused_naming_the_field_and_nothing_is_written(
-    world, system, body, field
+    world, plans, body, field
 ):
     _activate(world)
-    before = _written(system)
+    before = _written(plans)
     reply = world["call"]("coach", "PUT", f"{world['path']}/mood-prompts", json=body)
     assert reply.status_code == 422, reply.get_json()
     assert reply.content_type == "application/problem+json"
     assert field in reply.get_json()["errors"], reply.get_json()
-    assert _written(system) == before
+    assert _written(plans) == before
     assert world["call"]("coach", "GET", world["path"]).get_json()["mood_prompts"] is None
 
 
-def test_another_coach_or_organisation_gets_404_and_nothing_is_written(world, system):
+def test_another_coach_or_organisation_gets_404_and_nothing_is_written(world, plans):
     _activate(world)
-    before = _written(system)
+    before = _written(plans)
     for who in ("other_coach", "other_tenant_admin"):
         reply = world["call"](who, "PUT", f"{world['path']}/mood-prompts", json=MON_THU)
         assert reply.status_code == 404, who
         assert reply.content_type == "application/problem+json"
-    assert _written(system) == before
+    assert _written(plans) == before
 
 
-def test_only_an_active_plan_or_one_under_review_prompts_and_completion_stops_them(world, system):
+def test_only_an_active_plan_or_one_under_review_prompts_and_completion_stops_them(world, plans):
     w = world
     call, prompts = w["call"], f"{w['path']}/mood-prompts"
     draft = call("coach", "PUT", prompts, json=MON_THU)
     assert draft.status_code == 409 and draft.content_type == "application/problem+json"
-    assert _announced(system) == []
+    assert _announced(plans) == []
 
     _activate(w)
     assert call("coach", "PUT", prompts, json=MON_THU).status_code == 200
@@ -172,16 +170,15 @@ def test_only_an_active_plan_or_one_under_review_prompts_and_completion_stops_th
     completed = call("coach", "PATCH", w["path"], json={"status": "completed"})
     assert completed.status_code == 200
     assert completed.get_json()["mood_prompts"] is None
-    assert [e["weekdays"] for e in _announced(system)] == [["mon", "thu"], ["fri"], None]
+    assert [e["weekdays"] for e in _announced(plans)] == [["mon", "thu"], ["fri"], None]
     assert call("coach", "PUT", prompts, json=MON_THU).status_code == 409
 
 
-def test_discharge_closes_the_plan_and_clears_its_prompts(world, system):
+def test_discharge_closes_the_plan_and_clears_its_prompts(world, plans):
     w = world
     _activate(w)
     assert w["call"]("coach", "PUT", f"{w['path']}/mood-prompts", json=MON_THU).status_code == 200
-    deliver(
-        system,
+    plans.event(
         "client.discharged",
         w["tenant"],
         {

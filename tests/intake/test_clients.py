@@ -3,8 +3,6 @@ versions, discharge, consent records and the audit trail."""
 
 from __future__ import annotations
 
-from tests.support.outbox import events
-
 K10 = [2, 3, 1, 2, 2, 1, 3, 2, 2, 2]  # 20, moderate
 WEMWBS = [3, 4, 3, 3, 4, 3, 3, 4, 3, 3, 3, 4, 3, 3]  # 46
 
@@ -73,7 +71,7 @@ def test_external_reference_is_unique_within_an_organisation_only(api, tenant):
 
 
 def test_patch_with_the_current_etag_emits_client_updated_naming_the_changed_fields(
-    api, tenant, system
+    api, tenant, intake
 ):
     token = tenant["token"]
     client = api.refer_client(token)
@@ -100,13 +98,13 @@ def test_patch_with_the_current_etag_emits_client_updated_naming_the_changed_fie
     assert api.call("intake", "GET", path, token).body["locale"] == "en"
 
     # A write that loses the race after its If-Match check is refused too.
-    _patch_racing_another_writer(api, system, tenant, client["id"])
+    _patch_racing_another_writer(api, intake, tenant, client["id"])
 
     # Changing nothing emits nothing.
     same = api.call("intake", "PATCH", path, token, json={"locale": "en"})
     assert same.status == 200
 
-    updates = events(system, "intake", "client.updated")
+    updates = intake.published("client.updated")
     assert [u["data"]["changed"] for u in updates] == [["phone", "timezone"], ["referral_source"]]
     assert updates[0]["data"]["contact"]["timezone"] == "Australia/Perth"
 
@@ -120,7 +118,7 @@ def test_patch_with_the_current_etag_emits_client_updated_naming_the_changed_fie
     assert "+61400111222" not in str(trail.body) and "Jordan" not in str(trail.body)
 
 
-def _patch_racing_another_writer(api, system, tenant, client_id):
+def _patch_racing_another_writer(api, intake, tenant, client_id):
     import uuid
 
     import pytest
@@ -134,7 +132,7 @@ def _patch_racing_another_writer(api, system, tenant, client_id):
         uuid.UUID(tenant["organisation"]["organisation"]["id"]),
         "org_admin",
     )
-    with system.runtimes["intake"].unit_of_work() as uow:
+    with intake.runtime.unit_of_work() as uow:
         mine = scoping.client_for(uow.session, principal, uuid.UUID(client_id))
         path = f"/v1/clients/{client_id}"
         theirs = api.call(
@@ -195,7 +193,7 @@ def test_a_coach_sees_the_clients_assigned_to_or_referred_by_them_and_no_others(
 
 
 def test_reassessment_keeps_versions_scores_measures_and_onboarding_carries_the_latest(
-    api, tenant, system
+    api, tenant, intake
 ):
     token = tenant["token"]
     client = api.refer_client(token)
@@ -235,13 +233,13 @@ def test_reassessment_keeps_versions_scores_measures_and_onboarding_carries_the_
     assert history[1]["k10"]["total"] == 20
 
     assert api.onboard(token, client["id"], tenant["staff_id"]).status == 200
-    onboarded = events(system, "intake", "client.onboarded")[0]["data"]
+    onboarded = intake.published("client.onboarded")[0]["data"]
     assert onboarded["assessment"]["version"] == 2
     assert onboarded["assessment"]["domain_ratings"] == {"mental_health": 5, "housing": 6}
     assert "risk_notes" not in str(onboarded)
 
 
-def test_discharge_emits_client_discharged_and_a_discharged_client_is_final(api, tenant, system):
+def test_discharge_emits_client_discharged_and_a_discharged_client_is_final(api, tenant, intake):
     token = tenant["token"]
     client = api.onboarded_client(token, tenant["staff_id"])
     path = f"/v1/clients/{client['id']}"
@@ -253,7 +251,7 @@ def test_discharge_emits_client_discharged_and_a_discharged_client_is_final(api,
     assert discharged.body["status"] == "discharged"
     assert discharged.body["discharge_reason"] == "Goals achieved"
 
-    event = events(system, "intake", "client.discharged")[0]["data"]
+    event = intake.published("client.discharged")[0]["data"]
     assert (event["client_id"], event["reason"]) == (client["id"], "Goals achieved")
 
     again = api.call("intake", "POST", f"{path}/discharge", token, json={"reason": "again"})
@@ -266,7 +264,7 @@ def test_discharge_emits_client_discharged_and_a_discharged_client_is_final(api,
     assert api.call("intake", "PATCH", path, token, json={"locale": "fr"}).status == 409
 
 
-def test_staff_record_consent_as_records_and_each_change_emits_client_updated(api, tenant, system):
+def test_staff_record_consent_as_records_and_each_change_emits_client_updated(api, tenant, intake):
     token = tenant["token"]
     client = api.refer_client(token, consent={"email": False, "sms": False})
     path = f"/v1/clients/{client['id']}/consent"
@@ -284,7 +282,7 @@ def test_staff_record_consent_as_records_and_each_change_emits_client_updated(ap
         (True, "verbal"),
         (False, "form"),
     ]
-    updates = events(system, "intake", "client.updated")
+    updates = intake.published("client.updated")
     assert [u["data"]["contact"]["consent"]["sms"] for u in updates] == [True, False]
     assert {tuple(u["data"]["changed"]) for u in updates} == {("consent",)}
 

@@ -10,20 +10,17 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from services.plans.models import CheckIn, Goal, Revision
-from services.plans.scheduler import PlansScheduler
-from shared.clock import FrozenClock
-from tests.support.plans import deliver, onboard, plan_events, token_for
 
 START = datetime(2026, 7, 1, 0, 0, tzinfo=UTC)
 
 
-def _setup(system, settings):
+def _setup(plans):
     tenant_id, coach_id = uuid.uuid4(), uuid.uuid4()
-    clock = FrozenClock(START)
-    system.runtimes["plans"].clock = clock
-    client = onboard(system, tenant_id, coach_id)
-    token = token_for(settings, tenant_id, coach_id)
-    client_plans = system.apps["plans"].test_client()
+    clock = plans.clock
+    clock.set(START)
+    client = plans.onboard(tenant_id, coach_id)
+    token = plans.coach_token(tenant_id, coach_id)
+    client_plans = plans.http
 
     def call(method, path, **kwargs):
         headers = {"Authorization": f"Bearer {token}"} | kwargs.pop("headers", {})
@@ -44,9 +41,9 @@ def _checkin(call, plan, starts: datetime) -> str:
     return reply.get_json()["id"]
 
 
-def test_missed_checkins_and_risk_flags_fire_exactly_once(system, settings):
-    _, _, plan, call, clock = _setup(system, settings)
-    scheduler = PlansScheduler(system.runtimes["plans"])
+def test_missed_checkins_and_risk_flags_fire_exactly_once(plans):
+    _, _, plan, call, clock = _setup(plans)
+    scheduler = plans.scheduler()
     # the organisation counts a check-in as missed two hours after it ends
     admin_token = None  # coaches may read settings but not change them
     assert (
@@ -65,20 +62,20 @@ def test_missed_checkins_and_risk_flags_fire_exactly_once(system, settings):
     # within the grace period nothing happens; after it, checkin.missed once
     clock.set(START + timedelta(days=1, hours=12))
     scheduler.tick()
-    assert plan_events(system, "checkin.missed") == []
+    assert plans.published("checkin.missed") == []
     clock.set(START + timedelta(days=2, minutes=31))
     scheduler.tick()
     scheduler.tick()
-    assert [e["data"]["checkin_id"] for e in plan_events(system, "checkin.missed")] == [first]
-    assert plan_events(system, "client.risk_flagged") == []
+    assert [e["data"]["checkin_id"] for e in plans.published("checkin.missed")] == [first]
+    assert plans.published("client.risk_flagged") == []
 
     # a second missed check-in in a row raises the flag, once
     clock.set(START + timedelta(days=20))
     scheduler.tick()
     scheduler.tick()
-    missed = [e["data"]["checkin_id"] for e in plan_events(system, "checkin.missed")]
+    missed = [e["data"]["checkin_id"] for e in plans.published("checkin.missed")]
     assert missed[:2] == [first, second] and len(missed) == 3
-    flags = [e["data"] for e in plan_events(system, "client.risk_flagged")]
+    flags = [e["data"] for e in plans.published("client.risk_flagged")]
     # second and third each end a run of two missed check-ins
     assert [(f["reason"], f["checkin_id"]) for f in flags][:1] == [("missed_checkins", second)]
     assert len(flags) == 2
@@ -107,7 +104,7 @@ def test_missed_checkins_and_risk_flags_fire_exactly_once(system, settings):
     )
     low = [
         f
-        for f in (e["data"] for e in plan_events(system, "client.risk_flagged"))
+        for f in (e["data"] for e in plans.published("client.risk_flagged"))
         if f["reason"] == "low_wellbeing"
     ]
     assert [f["checkin_id"] for f in low] == [first]
@@ -117,12 +114,12 @@ def test_missed_checkins_and_risk_flags_fire_exactly_once(system, settings):
     assert cleared.status_code == 200 and cleared.get_json()["risk_flagged"] is False
 
 
-def test_two_schedulers_racing_emit_each_missed_checkin_once(system, settings):
-    _, _, plan, call, clock = _setup(system, settings)
+def test_two_schedulers_racing_emit_each_missed_checkin_once(plans):
+    _, _, plan, call, clock = _setup(plans)
     for day in range(1, 11):
         _checkin(call, plan, START + timedelta(days=day))
     clock.set(START + timedelta(days=30))
-    schedulers = [PlansScheduler(system.runtimes["plans"], batch_size=3) for _ in range(2)]
+    schedulers = [plans.scheduler(batch_size=3) for _ in range(2)]
     barrier = threading.Barrier(2)
 
     def run(scheduler):
@@ -135,15 +132,15 @@ def test_two_schedulers_racing_emit_each_missed_checkin_once(system, settings):
         thread.start()
     for thread in threads:
         thread.join(60)
-    missed = [e["data"]["checkin_id"] for e in plan_events(system, "checkin.missed")]
+    missed = [e["data"]["checkin_id"] for e in plans.published("checkin.missed")]
     assert len(missed) == 10 and len(set(missed)) == 10
-    flagged = [e["data"]["checkin_id"] for e in plan_events(system, "client.risk_flagged")]
+    flagged = [e["data"]["checkin_id"] for e in plans.published("client.risk_flagged")]
     # each check-in flags at most once, whichever scheduler marked it
     assert flagged and len(flagged) == len(set(flagged)) and set(flagged) <= set(missed)
 
 
-def test_two_in_a_row_flag_whichever_of_the_pair_concludes_first(system, settings):
-    _, _, plan, call, clock = _setup(system, settings)
+def test_two_in_a_row_flag_whichever_of_the_pair_concludes_first(plans):
+    _, _, plan, call, clock = _setup(plans)
     first = _checkin(call, plan, START + timedelta(days=1))
     second = _checkin(call, plan, START + timedelta(days=8))
     clock.set(START + timedelta(days=8, hours=1))
@@ -153,14 +150,14 @@ def test_two_in_a_row_flag_whichever_of_the_pair_concludes_first(system, setting
         reply = call("POST", f"/v1/checkins/{checkin}/record", json={"attended": False})
         assert reply.status_code == 200, reply.get_json()
         if checkin == second:
-            assert plan_events(system, "client.risk_flagged") == []
+            assert plans.published("client.risk_flagged") == []
 
-    flags = [e["data"] for e in plan_events(system, "client.risk_flagged")]
+    flags = [e["data"] for e in plans.published("client.risk_flagged")]
     assert [(f["reason"], f["checkin_id"]) for f in flags] == [("missed_checkins", second)]
 
 
-def test_client_events_move_close_and_erase_plans(system, settings):
-    tenant_id, client, plan, call, _ = _setup(system, settings)
+def test_client_events_move_close_and_erase_plans(plans):
+    tenant_id, client, plan, call, _ = _setup(plans)
     goal_id = plan["goals"][0]["id"]
     checkin = _checkin(call, plan, START + timedelta(days=1))
     call(
@@ -185,15 +182,14 @@ def test_client_events_move_close_and_erase_plans(system, settings):
     )
     assert call("POST", f"/v1/checkins/{later}/cancel").status_code == 200
     assert call("POST", f"/v1/checkins/{later}/cancel").status_code == 409
-    [rescheduled] = [e["data"] for e in plan_events(system, "checkin.rescheduled")]
+    [rescheduled] = [e["data"] for e in plans.published("checkin.rescheduled")]
     assert rescheduled["starts_local"] == "2026-07-05T09:30:00+10:00"
     assert rescheduled["mode"] == "in_person"
-    assert [e["data"]["checkin_id"] for e in plan_events(system, "checkin.cancelled")] == [later]
+    assert [e["data"]["checkin_id"] for e in plans.published("checkin.cancelled")] == [later]
 
     # client.updated: the plan follows the new coach; the old coach no longer sees it
     new_coach = uuid.uuid4()
-    deliver(
-        system,
+    plans.event(
         "client.updated",
         tenant_id,
         {
@@ -204,17 +200,12 @@ def test_client_events_move_close_and_erase_plans(system, settings):
         },
     )
     assert call("GET", f"/v1/plans/{plan['id']}").status_code == 404
-    new = token_for(settings, tenant_id, new_coach)
-    seen = (
-        system.apps["plans"]
-        .test_client()
-        .get(f"/v1/plans/{plan['id']}", headers={"Authorization": f"Bearer {new}"})
-    )
+    new = plans.coach_token(tenant_id, new_coach)
+    seen = plans.http.get(f"/v1/plans/{plan['id']}", headers={"Authorization": f"Bearer {new}"})
     assert seen.status_code == 200 and seen.get_json()["timezone"] == "Europe/London"
 
     # discharge closes the plan; nothing more can change
-    deliver(
-        system,
+    plans.event(
         "client.discharged",
         tenant_id,
         {
@@ -224,7 +215,7 @@ def test_client_events_move_close_and_erase_plans(system, settings):
         },
     )
     headers = {"Authorization": f"Bearer {new}"}
-    app = system.apps["plans"].test_client()
+    app = plans.http
     closed = app.get(f"/v1/plans/{plan['id']}", headers=headers).get_json()
     assert closed["status"] == "closed" and closed["closed_reason"] == "discharged"
     assert (
@@ -237,8 +228,8 @@ def test_client_events_move_close_and_erase_plans(system, settings):
     )
 
     # erasure removes the words that came from the client
-    deliver(system, "client.erased", tenant_id, {"client_id": client["client_id"]})
-    with system.runtimes["plans"].session_factory() as session:
+    plans.event("client.erased", tenant_id, {"client_id": client["client_id"]})
+    with plans.runtime.session_factory() as session:
         titles = session.scalars(select(Goal.title).where(Goal.plan_id == plan["id"])).all()
         notes = session.scalars(select(CheckIn.notes).where(CheckIn.plan_id == plan["id"])).all()
         fields = session.scalars(select(Revision.fields).where(Revision.plan_id == plan["id"]))
@@ -248,30 +239,30 @@ def test_client_events_move_close_and_erase_plans(system, settings):
     assert erased["baseline_ratings"] == {}
 
 
-def test_a_draft_plans_check_ins_are_announced_only_when_it_becomes_active(system, settings):
+def test_a_draft_plans_check_ins_are_announced_only_when_it_becomes_active(plans):
     tenant_id, coach_id = uuid.uuid4(), uuid.uuid4()
-    system.runtimes["plans"].clock = FrozenClock(START)
-    client = onboard(system, tenant_id, coach_id)
-    token = token_for(settings, tenant_id, coach_id)
-    plans = system.apps["plans"].test_client()
+    plans.clock.set(START)
+    client = plans.onboard(tenant_id, coach_id)
+    token = plans.coach_token(tenant_id, coach_id)
+    web = plans.http
     headers = {"Authorization": f"Bearer {token}"}
-    plan = plans.get(f"/v1/plans?client_id={client['client_id']}", headers=headers).get_json()
+    plan = web.get(f"/v1/plans?client_id={client['client_id']}", headers=headers).get_json()
     plan = plan["items"][0]
     assert plan["status"] == "draft"
 
     def checkin(starts):
         body = {"starts_at": starts.isoformat(), "duration_minutes": 30, "mode": "video"}
-        reply = plans.post(f"/v1/plans/{plan['id']}/checkins", json=body, headers=headers)
+        reply = web.post(f"/v1/plans/{plan['id']}/checkins", json=body, headers=headers)
         assert reply.status_code == 201, reply.get_json()
         return reply.get_json()["id"]
 
     past, coming = checkin(START - timedelta(hours=1)), checkin(START + timedelta(days=2))
     # Nothing about a draft plan reaches notifications, so no reminder can go.
-    assert plan_events(system, "checkin.scheduled") == []
+    assert plans.published("checkin.scheduled") == []
 
-    activated = plans.patch(f"/v1/plans/{plan['id']}", json={"status": "active"}, headers=headers)
+    activated = web.patch(f"/v1/plans/{plan['id']}", json={"status": "active"}, headers=headers)
     assert activated.status_code == 200
-    types = [e["type"] for e in plan_events(system, "plan.activated", "checkin.scheduled")]
+    types = [e["type"] for e in plans.published("plan.activated", "checkin.scheduled")]
     assert types == ["plan.activated", "checkin.scheduled"]
-    [announced] = plan_events(system, "checkin.scheduled")
+    [announced] = plans.published("checkin.scheduled")
     assert announced["data"]["checkin_id"] == coming != past
