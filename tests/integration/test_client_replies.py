@@ -20,6 +20,7 @@ from shared.clock import FrozenClock
 from shared.config import load_settings
 from shared.events import new_envelope
 from shared.messaging.inbox import Disposition
+from tests.support import builders
 from tests.support.database import text_values
 from tests.support.plans import deliver, onboard
 
@@ -413,14 +414,9 @@ def test_a_reply_held_for_a_retry_in_plans_loses_its_words_when_the_client_is_er
     envelope = new_envelope(
         "client.replied",
         tenant,
-        {
-            "reply_id": uuid.uuid4(),
-            "client_id": client_id,
-            "channel": "sms",
-            "received_at": NOON,
-            "intent": "journal",
-            "text": "Walked by the river at dawn",
-        },
+        builders.client_replied(
+            client_id, NOON, "journal", channel="sms", text="Walked by the river at dawn"
+        ),
         producer="notifications",
     )
     outcome = system.processors["plans"].process(json.dumps(envelope).encode(), {})

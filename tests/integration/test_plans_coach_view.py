@@ -15,6 +15,7 @@ from services.plans.models import ClientProfile
 from services.plans.scheduler import PlansScheduler
 from shared.clock import FrozenClock
 from shared.events.payloads import phone_hash
+from tests.support import builders
 from tests.support.database import text_values
 from tests.support.plans import deliver, token_for
 
@@ -685,15 +686,7 @@ def _a_step_done_by_reply(org, coach) -> tuple[str, dict]:
         org.system,
         "client.replied",
         org.tenant_id,
-        {
-            "reply_id": str(uuid.uuid4()),
-            "client_id": client,
-            "channel": "sms",
-            "received_at": NOW.isoformat(),
-            "intent": "done",
-            "action_id": step["id"],
-            "occurrence_key": None,
-        },
+        builders.client_replied(client, NOW, "done", channel="sms", action_id=step["id"]),
         producer="notifications",
     )
     return plan["id"], step

@@ -17,6 +17,7 @@ import pytest
 from services.plans.reports import rendering as report_rendering
 from shared.clock import FrozenClock
 from tests.integration.test_plans_coach_view import NOW, Org, _report_setup
+from tests.support import builders
 from tests.support.plans import deliver
 from tests.support.waiting import wait_for
 
@@ -223,14 +224,9 @@ def _client_rates_their_mood(org, client_id, rating: int) -> None:
         org.system,
         "client.replied",
         org.tenant_id,
-        {
-            "reply_id": str(uuid.uuid4()),
-            "client_id": client_id,
-            "channel": "sms",
-            "received_at": (NOW - timedelta(hours=2)).isoformat(),
-            "intent": "mood",
-            "rating": rating,
-        },
+        builders.client_replied(
+            client_id, NOW - timedelta(hours=2), "mood", channel="sms", rating=rating
+        ),
         producer="notifications",
     )
 
@@ -240,14 +236,9 @@ def _client_replies(org, client_id, reply_id: str, intent: str, text: str) -> No
         org.system,
         "client.replied",
         org.tenant_id,
-        {
-            "reply_id": reply_id,
-            "client_id": client_id,
-            "channel": "sms",
-            "received_at": (NOW - timedelta(hours=1)).isoformat(),
-            "intent": intent,
-            "text": text,
-        },
+        builders.client_replied(
+            client_id, NOW - timedelta(hours=1), intent, reply_id=reply_id, channel="sms", text=text
+        ),
         producer="notifications",
     )
 

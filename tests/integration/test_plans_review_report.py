@@ -20,6 +20,7 @@ from services.plans.reports import rendering as report_rendering
 from services.plans.reports.wording import CHECKIN_NOTES, CHECKINS_TABLE, SECTIONS
 from shared.clock import FrozenClock
 from tests.integration.test_plans_coach_view import NOW, Org, _pdf_text, _report_setup
+from tests.support import builders
 from tests.support.plans import deliver
 
 CRISIS_WORDS = "I cannot do this any more, tonight is the night"
@@ -37,15 +38,9 @@ def _reply(org, client_id, at: datetime, intent: str, text=None, rating=None) ->
         org.system,
         "client.replied",
         org.tenant_id,
-        {
-            "reply_id": reply_id,
-            "client_id": client_id,
-            "channel": "sms",
-            "received_at": at.isoformat(),
-            "intent": intent,
-            "text": text,
-            "rating": rating,
-        },
+        builders.client_replied(
+            client_id, at, intent, reply_id=reply_id, channel="sms", text=text, rating=rating
+        ),
         producer="notifications",
     )
     return reply_id

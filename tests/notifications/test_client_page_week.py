@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from services.notifications.client_web.models import ClientRating
 from services.notifications.digest.models import ClientGoal
 from services.notifications.models import Nudge
+from tests.support import builders
 from tests.support.client_links import (
     assert_private_page,
     links,
@@ -328,17 +329,9 @@ def test_a_step_reopened_by_plans_gets_its_reminder_back_if_still_ahead(notifica
     n = notifications
     tenant, client, _page = _client(n, smtp)
     action_id, due_at = uuid.uuid4(), n.clock() + timedelta(hours=6)  # 18:00 today
-    occurrence = {
-        "action_id": action_id,
-        "goal_id": uuid.uuid4(),
-        "plan_id": uuid.uuid4(),
-        "client_id": client,
-        "title": "Evening walk",
-        "occurrence_key": "2026-07-01T18:00",
-        "due_at": due_at,
-        "timezone": "Australia/Sydney",
-        "reminder_lead_minutes": 60,
-    }
+    occurrence = builders.action_scheduled(
+        client, due_at, action_id=action_id, title="Evening walk", occurrence_key="2026-07-01T18:00"
+    )
     n.event("action.scheduled", tenant, occurrence)
     n.event("action.completed", tenant, occurrence)
     assert _reminder_state(n, action_id) == "cancelled"

@@ -22,6 +22,7 @@ from services.notifications.dispatcher.lease import LeaseKeeper
 from services.notifications.dispatcher.recorder import OutcomeRecorder
 from shared.backoff import Backoff
 from tests.conftest import BACKEND
+from tests.support import builders
 
 SMS_PATH = "/2010-04-01/Accounts/AC0123456789/Messages.json"
 
@@ -79,11 +80,7 @@ def test_smtp_550_fails_suppresses_the_address_and_is_not_retried(notifications,
         found = suppressions.suppression_of(session, tenant, "email", "gone@example.net")
         assert found.reason == "bounce"
 
-    n.event(
-        "plan.activated",
-        tenant,
-        {"plan_id": uuid.uuid4(), "client_id": client, "coach_id": uuid.uuid4()},
-    )
+    n.event("plan.activated", tenant, builders.plan_activated(client))
     n.dispatch()
     assert n.nudge(client, "plan_ready").reason == "suppressed:bounce"
     assert smtp.messages == []

@@ -11,6 +11,7 @@ import pytest
 
 from services.notifications import suppressions
 from services.notifications.client_web.unsubscribe_tokens import make_token
+from tests.support import builders
 
 INBOUND = "/v1/webhooks/sms/inbound"
 STATUS = "/v1/webhooks/sms/status"
@@ -68,11 +69,7 @@ def test_stop_start_help_with_signature_verification(notifications_with_sms, htt
     assert [e["data"]["method"] for e in n.outbox_events("contact.opted_out")] == ["sms_keyword"]
     assert len(_sms_bodies(httpserver)) == 1 and "START" in _sms_bodies(httpserver)[0]
 
-    n.event(
-        "plan.activated",
-        tenant,
-        {"plan_id": uuid.uuid4(), "client_id": client, "coach_id": uuid.uuid4()},
-    )
+    n.event("plan.activated", tenant, builders.plan_activated(client))
     n.dispatch()
     assert n.nudge(client, "plan_ready").reason == "suppressed:stop"
 

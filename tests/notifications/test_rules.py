@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from services.notifications.dispatcher.quiet_hours import QuietHours, next_allowed
+from tests.support import builders
 
 SYDNEY = ZoneInfo("Australia/Sydney")
 
@@ -18,17 +19,14 @@ def sydney(text: str) -> datetime:
 
 
 def _action(client_id, due_at: datetime, lead: int, **extra) -> dict:
-    return {
-        "action_id": extra.pop("action_id", uuid.uuid4()),
-        "goal_id": uuid.uuid4(),
-        "plan_id": uuid.uuid4(),
-        "client_id": client_id,
-        "title": "Walk to the community garden",
-        "occurrence_key": extra.pop("occurrence_key", due_at.isoformat()),
-        "due_at": due_at,
-        "timezone": "Australia/Sydney",
-        "reminder_lead_minutes": lead,
-    } | extra
+    return builders.action_scheduled(
+        client_id,
+        due_at,
+        title="Walk to the community garden",
+        occurrence_key=extra.pop("occurrence_key", due_at.isoformat()),
+        reminder_lead_minutes=lead,
+        **extra,
+    )
 
 
 @pytest.mark.parametrize(
@@ -110,11 +108,11 @@ def test_every_rule_holds_a_nudge_back_with_its_reason(notifications, smtp):
     ):
         reply = n.call("PUT", f"/v1/clients/{client}/preferences", admin, json=body)
         assert reply.status_code == 200, reply.json
-    n.event("goal.achieved", tenant, _goal(capped) | {"title": "Walk daily"})
+    n.event("goal.achieved", tenant, builders.goal(capped, title="Walk daily"))
     n.dispatch()  # the capped client's one message of the day
     for client in (paused, night_owl, capped):
-        n.event("plan.activated", tenant, _plan(client))
-    n.event("goal.achieved", tenant, _goal(capped))
+        n.event("plan.activated", tenant, builders.plan_activated(client))
+    n.event("goal.achieved", tenant, builders.goal(capped))
     late = n.refer(tenant)
     n.event("action.scheduled", tenant, _action(late, n.clock() + timedelta(minutes=5), lead=60))
     n.clock.advance(minutes=10)  # the dispatcher was down: the action's moment has passed
@@ -154,7 +152,7 @@ def test_preferred_channel_first_and_fallback_only_with_consent(notifications, s
     no_phone_sms = n.refer(tenant, consent={"email": False, "sms": True}, phone=None)
     for client in (prefers_sms, email_only, sms_only, no_phone_sms):
         n.call("PUT", f"/v1/clients/{client}/preferences", admin, json={"preferred_channel": "sms"})
-        n.event("plan.activated", tenant, _plan(client))
+        n.event("plan.activated", tenant, builders.plan_activated(client))
     n.dispatch()
     channels = {
         client: (n.nudge(client, "plan_ready").channel, n.nudge(client, "plan_ready").state)
@@ -187,7 +185,7 @@ def test_organisation_floor_cannot_be_loosened_by_a_client(notifications):
     )
     assert reply.json["organisation_quiet_hours_floor"] == {"start": "21:00", "end": "08:00"}
     n.clock.set(sydney("2026-07-01T22:00").astimezone(UTC))
-    n.event("plan.activated", tenant, _plan(client))
+    n.event("plan.activated", tenant, builders.plan_activated(client))
     n.dispatch()
     nudge = n.nudge(client, "plan_ready")
     assert (nudge.state, nudge.reason) == ("deferred", "quiet_hours")
@@ -207,7 +205,7 @@ def test_discharge_cancels_pending_and_coach_alerts_ignore_the_pause(notificatio
         admin,
         json={"paused_until": "2026-08-01T00:00:00+00:00"},
     )
-    plan = _plan(client) | {"coach_id": coach}
+    plan = builders.plan_activated(client, coach_id=coach)
     n.event("client.risk_flagged", tenant, plan | {"reason": "low_wellbeing", "checkin_id": None})
     n.event("action.scheduled", tenant, _action(client, n.clock() + timedelta(days=2), lead=60))
     n.dispatch()
@@ -223,7 +221,7 @@ def test_discharge_cancels_pending_and_coach_alerts_ignore_the_pause(notificatio
         {"client_id": client, "reason": "completed", "discharged_at": n.clock()},
     )
     assert n.nudge(client, "action_reminder").state == "cancelled"
-    n.event("goal.achieved", tenant, _goal(client))
+    n.event("goal.achieved", tenant, builders.goal(client))
     assert n.nudges(client, "goal_celebration") == []
 
 
@@ -231,20 +229,6 @@ def _contact(**overrides) -> dict:
     from tests.support.notifications import contact_details
 
     return contact_details(**overrides)
-
-
-def _plan(client_id) -> dict:
-    return {"plan_id": uuid.uuid4(), "client_id": client_id, "coach_id": uuid.uuid4()}
-
-
-def _goal(client_id) -> dict:
-    return {
-        "goal_id": uuid.uuid4(),
-        "plan_id": uuid.uuid4(),
-        "client_id": client_id,
-        "title": "Join a community garden group",
-        "domain": "social_connection",
-    }
 
 
 def _email_of(n, client_id) -> str:

@@ -6,35 +6,23 @@ import uuid
 from datetime import timedelta
 
 from services.notifications.models import Contact, StaffMember
+from tests.support import builders
 from tests.support.notifications import contact_details
 
 
 def _action(client_id, action_id, due_at, occurrence_key, lead=60) -> dict:
-    return {
-        "action_id": action_id,
-        "goal_id": uuid.uuid4(),
-        "plan_id": uuid.uuid4(),
-        "client_id": client_id,
-        "title": "Call the housing office",
-        "occurrence_key": occurrence_key,
-        "due_at": due_at,
-        "timezone": "Australia/Sydney",
-        "reminder_lead_minutes": lead,
-    }
+    return builders.action_scheduled(
+        client_id,
+        due_at,
+        action_id=action_id,
+        title="Call the housing office",
+        occurrence_key=occurrence_key,
+        reminder_lead_minutes=lead,
+    )
 
 
 def _checkin(client_id, checkin_id, starts_at) -> dict:
-    return {
-        "checkin_id": checkin_id,
-        "plan_id": uuid.uuid4(),
-        "client_id": client_id,
-        "coach_id": uuid.uuid4(),
-        "starts_at": starts_at,
-        "starts_local": "Thu 02 Jul, 14:00",
-        "timezone": "Australia/Sydney",
-        "duration_minutes": 45,
-        "mode": "in_person",
-    }
+    return builders.checkin_scheduled(client_id, starts_at, checkin_id=checkin_id)
 
 
 def test_action_reminders_are_moved_and_cancelled_with_their_occurrence(notifications, smtp):
@@ -271,11 +259,7 @@ def test_day_one_setup_messages_leave_the_daily_cap_to_the_reminders(notificatio
     tenant = uuid.uuid4()
     client = n.onboard(tenant)  # 12:00 in Sydney: no quiet hours now
     plan = uuid.uuid4()
-    n.event(
-        "plan.activated",
-        tenant,
-        {"plan_id": plan, "client_id": client, "coach_id": uuid.uuid4(), "goal_count": 2},
-    )
+    n.event("plan.activated", tenant, builders.plan_activated(client, plan_id=plan, goal_count=2))
     n.event(
         "checkin.scheduled",
         tenant,
@@ -285,17 +269,9 @@ def test_day_one_setup_messages_leave_the_daily_cap_to_the_reminders(notificatio
     n.event(
         "action.scheduled",
         tenant,
-        {
-            "action_id": uuid.uuid4(),
-            "goal_id": uuid.uuid4(),
-            "plan_id": plan,
-            "client_id": client,
-            "title": "Call the housing service",
-            "occurrence_key": "k1",
-            "due_at": due,
-            "timezone": "Australia/Sydney",
-            "reminder_lead_minutes": 60,
-        },
+        builders.action_scheduled(
+            client, due, plan_id=plan, title="Call the housing service", occurrence_key="k1"
+        ),
     )
     from services.notifications.nudges import schedule_nudge
 

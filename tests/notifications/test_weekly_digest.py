@@ -21,6 +21,7 @@ from services.notifications.digest.weekly_digest import (
     week_key,
 )
 from services.notifications.models import Nudge
+from tests.support import builders
 
 SYDNEY = ZoneInfo("Australia/Sydney")
 LONDON = ZoneInfo("Europe/London")
@@ -36,42 +37,35 @@ def utc(text: str, tz: ZoneInfo = SYDNEY) -> datetime:
 
 
 def _step(client_id, action_id, title: str, due: datetime, **extra) -> dict:
-    return {
-        "action_id": action_id,
-        "goal_id": uuid.uuid4(),
-        "plan_id": uuid.uuid4(),
-        "client_id": client_id,
-        "title": title,
-        "occurrence_key": due.replace(tzinfo=None).isoformat(),
-        "due_at": due,
-        "due_local": due.replace(tzinfo=None).isoformat(),
-        "timezone": str(due.tzinfo),
-        "reminder_lead_minutes": 60,
-    } | extra
+    """A step's occurrence as plans announces it, keyed by its local time ``due``."""
+    wall = due.replace(tzinfo=None).isoformat()
+    return builders.action_scheduled(
+        client_id,
+        due,
+        **{
+            "action_id": action_id,
+            "title": title,
+            "occurrence_key": wall,
+            "due_local": wall,
+            "timezone": str(due.tzinfo),
+        }
+        | extra,
+    )
 
 
 def _checkin(client_id, checkin_id, starts: datetime) -> dict:
-    return {
-        "checkin_id": checkin_id,
-        "plan_id": uuid.uuid4(),
-        "client_id": client_id,
-        "coach_id": uuid.uuid4(),
-        "starts_at": starts,
-        "starts_local": starts.replace(tzinfo=None).isoformat(),
-        "timezone": str(starts.tzinfo),
-        "duration_minutes": 45,
-        "mode": "video",
-    }
+    return builders.checkin_scheduled(
+        client_id,
+        starts,
+        checkin_id=checkin_id,
+        starts_local=starts.replace(tzinfo=None).isoformat(),
+        timezone=str(starts.tzinfo),
+        mode="video",
+    )
 
 
 def _goal(client_id, title: str) -> dict:
-    return {
-        "goal_id": uuid.uuid4(),
-        "plan_id": uuid.uuid4(),
-        "client_id": client_id,
-        "title": title,
-        "domain": "social_connection",
-    }
+    return builders.goal(client_id, title=title)
 
 
 def _digests(n, client_id, state: str | None = None):

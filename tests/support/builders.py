@@ -102,10 +102,10 @@ def goal(client_id, **overrides) -> dict:
     } | overrides
 
 
-def action_scheduled(client_id, due_at: datetime, **overrides) -> dict:
+def action_scheduled(client_id, due_at: datetime | None, **overrides) -> dict:
     """``action.scheduled`` for one occurrence of a step (also the shape of
     ``action.rescheduled``, ``.completed`` and ``.cancelled``). The occurrence key is
-    its local time in ``timezone`` unless given."""
+    its local time in ``timezone`` unless given (none without a ``due_at``)."""
     timezone = overrides.get("timezone", SYDNEY)
     return {
         "action_id": uuid.uuid4(),
@@ -113,7 +113,7 @@ def action_scheduled(client_id, due_at: datetime, **overrides) -> dict:
         "plan_id": uuid.uuid4(),
         "client_id": client_id,
         "title": "Morning walk",
-        "occurrence_key": local_key(due_at, timezone),
+        "occurrence_key": local_key(due_at, timezone) if due_at else None,
         "due_at": due_at,
         "timezone": timezone,
         "reminder_lead_minutes": 60,
