@@ -221,6 +221,54 @@ def test_the_operations_endpoints_are_the_routes_outside_the_openapi_documents(a
         assert outside == documented, name
 
 
+# --- nudges --------------------------------------------------------------------------
+
+
+def _kind_rows() -> dict[str, list[str]]:
+    rows = {}
+    for line in _section(DOCS / "notifications.md", "Kinds").splitlines():
+        if line.startswith("| `"):
+            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+            rows[cells[0].strip("`")] = cells[1:]
+    return rows
+
+
+def test_the_kinds_table_is_the_kinds_the_service_has():
+    from services.notifications.kinds import KINDS
+
+    documented = {
+        name: (to, tuple(sorted(by.split(", "))), set(re.findall(r"`([a-z_]+)`", own)))
+        for name, (to, by, _, own) in _kind_rows().items()
+    }
+    expected = {
+        kind.name: (
+            kind.audience,
+            tuple(sorted(kind.channels)),
+            set(kind.variables | kind.email_variables),
+        )
+        for kind in KINDS.values()
+    }
+    assert documented == expected
+
+
+def test_every_template_variable_is_documented():
+    from services.notifications.kinds import KINDS
+
+    text = _section(DOCS / "notifications.md", "Kinds") + _section(
+        DOCS / "notifications.md", "Templates"
+    )
+    named = set(re.findall(r"`([a-z_]+)`", text))
+    usable = {v for kind in KINDS.values() for c in kind.channels for v in kind.variables_on(c)}
+    assert usable - named == set()
+
+
+def test_the_sms_keywords_are_the_ones_the_service_reads():
+    from services.notifications import opt_outs
+
+    documented = set(re.findall(r"`([A-Z]+)`", _section(DOCS / "notifications.md", "SMS keywords")))
+    assert documented == opt_outs.STOP_WORDS | opt_outs.START_WORDS | opt_outs.HELP_WORDS
+
+
 # --- make targets and coaching commands ----------------------------------------------
 
 
