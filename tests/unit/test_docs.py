@@ -1,8 +1,10 @@
 """The README and docs/ stay true where they list things: the configuration table is the
 variables the code reads, the API reference is the services' OpenAPI documents, the
 `make` targets and `coaching` commands they name exist, and every relative link resolves.
-Facts are read from the code at test time (settings parsed, apps built, sources walked),
-never copied here, so a new variable, route or module layout needs no edit of this file."""
+The nudge kinds, SMS keywords and link lifetimes of docs/notifications.md and docs/api.md
+are the notifications service's. Facts are read from the code at test time (settings
+parsed, apps built, sources walked, the CLI's help), never copied here, so a new variable,
+route, target or command needs no edit of this file, only of the doc."""
 
 from __future__ import annotations
 
@@ -267,6 +269,23 @@ def test_the_sms_keywords_are_the_ones_the_service_reads():
 
     documented = set(re.findall(r"`([A-Z]+)`", _section(DOCS / "notifications.md", "SMS keywords")))
     assert documented == opt_outs.STOP_WORDS | opt_outs.START_WORDS | opt_outs.HELP_WORDS
+
+
+def test_the_signed_links_last_as_documented():
+    from services.notifications import client_alert_links, client_links
+
+    rows = {
+        _first_cells(line)[0]: line
+        for line in _section(DOCS / "api.md", "Notifications").splitlines()
+        if line.startswith("| `")
+    }
+    for route, days in (
+        ("`GET/POST /r/{token}`", client_links.REPLY_LINK_DAYS),
+        ("`GET /me/{token}`", client_links.PAGE_LINK_DAYS),
+        ("`GET /alerts/{token}`", client_alert_links.ALERT_LINK_DAYS),
+    ):
+        [row] = [line for cell, line in rows.items() if cell.startswith(route)]
+        assert f"signed link, {days} days" in row, route
 
 
 # --- make targets and coaching commands ----------------------------------------------
