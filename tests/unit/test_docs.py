@@ -364,6 +364,20 @@ def test_the_readme_walks_the_journey_end_to_end():
         assert step in block, step
 
 
+def test_the_readme_map_names_folders_that_exist():
+    """The repository map under the README's first paragraph: each folder is there (and
+    `services/<name>/` is every service's), the test suites too."""
+    block = README.read_text().split("\n```\n", 1)[1].split("\n```", 1)[0]
+    folders = re.findall(r"^(\S+/)", block, re.MULTILINE)
+    assert folders
+    for folder in folders:
+        for name in SERVICES if "<name>" in folder else [""]:
+            assert (ROOT / folder.replace("<name>", name)).is_dir(), folder
+    [suites] = re.findall(r"^tests/\s+(.*)$", block, re.MULTILINE)
+    for suite in re.findall(r"(\w+)/", suites):
+        assert (ROOT / "tests" / suite).is_dir(), suite
+
+
 def _anchors(markdown: str) -> set[str]:
     """GitHub's anchors of a file's headings."""
     anchors = set()
