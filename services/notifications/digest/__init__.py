@@ -6,7 +6,7 @@ prompts on the weekdays a plan sets (``recurring_nudges``: scheduling each recur
 and its next occurrence once one goes; ``recurring``: local weekdays and times across
 daylight-saving changes), and what notifications knows of a client's plan
 (``plan_projection``: steps, check-ins and goals from plans' events, which the digest and
-the client's page read). Its tables are in ``digest.models``.
+the client's page read). Its tables are in ``models``.
 
 Entry points: ``schedule_weekly_digest``, ``reschedule_pending_recurring``,
 ``schedule_following``, ``on_mood_prompts_set`` (``plan.mood_prompts_set``), and

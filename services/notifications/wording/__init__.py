@@ -6,7 +6,7 @@ its templates may use), the platform's default wording of each kind on each chan
 rendered in a bounded sandbox, ``sandbox``: a time and a size budget for each render),
 SMS segments (``segments``, GSM 03.38 and UCS-2), the email layout (``email_layout``),
 and a nudge's state in words a coach reads (``nudge_reasons``). Its table (an
-organisation's template overrides) is in ``wording.models``.
+organisation's template overrides) is in ``models``.
 
 Entry points: ``KINDS``, ``render`` (a kind's message, with the organisation's template or
 the default), ``sms_segments``.
