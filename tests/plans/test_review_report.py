@@ -18,8 +18,7 @@ from pypdf import PdfReader
 
 from services.plans.reports import rendering as report_rendering
 from services.plans.reports.wording import CHECKIN_NOTES, CHECKINS_TABLE, SECTIONS
-from shared.clock import FrozenClock
-from tests.integration.test_plans_coach_view import NOW, Org, _pdf_text, _report_setup
+from tests.plans.test_coach_view import NOW, Org, _pdf_text, _report_setup
 from tests.support import builders
 from tests.support.plans import deliver
 
@@ -27,9 +26,9 @@ CRISIS_WORDS = "I cannot do this any more, tonight is the night"
 
 
 @pytest.fixture
-def org(system, settings):
-    system.runtimes["plans"].clock = FrozenClock(NOW)
-    return Org(system, settings)
+def org(plans):
+    plans.clock.set(NOW)
+    return Org(plans, plans.settings)
 
 
 def _reply(org, client_id, at: datetime, intent: str, text=None, rating=None) -> str:

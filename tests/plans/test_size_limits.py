@@ -12,15 +12,13 @@ import pytest
 
 from services.plans import limits
 from services.plans.models import CheckIn, Goal
-from shared.clock import FrozenClock
-from tests.integration.test_plans_coach_view import NOW, ONBOARDED, Org, _pdf_text
-from tests.support.plans import plan_events
+from tests.plans.test_coach_view import NOW, ONBOARDED, Org, _pdf_text
 
 
 @pytest.fixture
-def org(system, settings):
-    system.runtimes["plans"].clock = FrozenClock(NOW)
-    return Org(system, settings)
+def org(plans):
+    plans.clock.set(NOW)
+    return Org(plans, plans.settings)
 
 
 @pytest.fixture
@@ -103,7 +101,7 @@ def test_each_text_is_taken_up_to_its_limit_and_refused_beyond_naming_the_field(
     assert refused.status_code == 422 and field in refused.get_json()["errors"]
 
 
-def test_onboarding_drafts_at_most_the_goal_limit_from_intakes_aspirations(org, system):
+def test_onboarding_drafts_at_most_the_goal_limit_from_intakes_aspirations(org, plans):
     aspirations = [
         {"domain": "social_connection", "text": f"Aspiration {n}"}
         for n in range(limits.GOALS_PER_PLAN + 5)
@@ -112,7 +110,7 @@ def test_onboarding_drafts_at_most_the_goal_limit_from_intakes_aspirations(org, 
     assert [g["title"] for g in plan["goals"]] == [
         f"Aspiration {n}" for n in range(limits.GOALS_PER_PLAN)
     ]
-    created = plan_events(system, "plan.created")[-1]
+    created = plans.published("plan.created")[-1]
     assert created["data"]["goal_count"] == limits.GOALS_PER_PLAN
 
 

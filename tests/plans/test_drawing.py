@@ -15,22 +15,21 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.plans.reports import rendering as report_rendering
-from shared.clock import FrozenClock
-from tests.integration.test_plans_coach_view import NOW, Org, _report_setup
+from tests.plans.test_coach_view import NOW, Org, _report_setup
 from tests.support import builders
 from tests.support.plans import deliver
 from tests.support.waiting import wait_for
 
 
 @pytest.fixture
-def org(system, settings):
-    system.runtimes["plans"].clock = FrozenClock(NOW)
-    return Org(system, settings)
+def org(plans):
+    plans.clock.set(NOW)
+    return Org(plans, plans.settings)
 
 
 @pytest.fixture
-def drawing(system):
-    return system.apps["plans"].extensions["plans.drawing"]
+def drawing(plans):
+    return plans.app.extensions["plans.drawing"]
 
 
 class HeldReports:
