@@ -422,6 +422,7 @@ def test_a_reply_held_for_a_retry_in_plans_loses_its_words_when_the_client_is_er
             "text": "Walked by the river at dawn",
         },
         producer="notifications",
+        occurred_at=system.runtimes["notifications"].now(),
     )
     outcome = system.processors["plans"].process(json.dumps(envelope).encode(), {})
     assert outcome == Disposition.RETRY_SCHEDULED

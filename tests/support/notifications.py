@@ -24,6 +24,8 @@ from shared.config import Settings
 from shared.events import CATALOGUE, new_envelope
 from shared.messaging.inbox import Disposition
 
+TOKEN_TTL_SECONDS = 366 * 24 * 3600
+
 
 class NotificationsHarness:
     def __init__(self, settings: Settings, now: datetime | None = None):
@@ -44,9 +46,12 @@ class NotificationsHarness:
     # -- events in ------------------------------------------------------------------------
     def event(self, event_type: str, tenant_id, data: dict) -> dict:
         envelope = new_envelope(
-            event_type, tenant_id, data, producer=CATALOGUE[event_type].producer
+            event_type,
+            tenant_id,
+            data,
+            producer=CATALOGUE[event_type].producer,
+            occurred_at=self.clock(),  # it happened on the test's clock
         )
-        envelope["occurred_at"] = self.clock().isoformat()  # it happened on the test's clock
         outcome = self.processor.process(json.dumps(envelope).encode(), {})
         assert outcome == Disposition.PROCESSED, outcome
         return envelope
@@ -178,7 +183,10 @@ class NotificationsHarness:
     # -- the API -----------------------------------------------------------------------------
     def token(self, tenant_id, role: str = "org_admin", staff_id=None) -> str:
         principal = Principal(staff_id or uuid.uuid4(), uuid.UUID(str(tenant_id)), role)
-        return issue_token(self.settings.jwt_secret, principal, 600)
+        # Issued on the test's clock, valid for all the frozen time a test moves through.
+        return issue_token(
+            self.settings.jwt_secret, principal, TOKEN_TTL_SECONDS, issued_at=self.clock()
+        )
 
     def call(self, method: str, path: str, token: str | None = None, **kwargs):
         headers = kwargs.pop("headers", {}) or {}
