@@ -31,10 +31,10 @@ from services.plans.models import (
 )
 from services.plans.organisation_settings import settings_of
 from services.plans.progress import progress_of
-from services.plans.recurrence import WEEKDAYS
 from services.plans.views import action_view, journal_entry_view, revision_view, timeline_view
 from shared.auth import current_principal
 from shared.errors import PreconditionFailed
+from shared.localtime import WEEKDAYS
 from shared.pagination import PageQuerySchema, paginate
 from shared.runtime import current_runtime
 from shared.web.endpoints import ADMIN, STAFF, ApiBlueprint

@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 from services.notifications.client_web.links import done_reply_id
 from services.notifications.digest.weekly_digest import local_label
-from services.notifications.dispatcher.quiet_hours import zone
 from services.notifications.models import (
     AchievedGoal,
     ClientGoal,
@@ -24,6 +23,7 @@ from services.notifications.models import (
     ReceivedReply,
     StaffMember,
 )
+from shared.localtime import zone
 
 MAX_STEPS_SHOWN = 50
 MAX_GOALS_SHOWN = 10

@@ -14,7 +14,6 @@ from services.notifications import suppressions
 from services.notifications.digest import plan_projection
 from services.notifications.digest.recurring_nudges import DIGEST
 from services.notifications.digest.weekly_digest import WeekInFacts
-from services.notifications.dispatcher.quiet_hours import local_day_bounds
 from services.notifications.models import (
     Contact,
     Nudge,
@@ -25,6 +24,7 @@ from services.notifications.models import (
     TemplateOverride,
 )
 from services.notifications.wording.kinds import KINDS, answers_client, counts_towards_cap
+from shared.localtime import local_day_bounds
 
 # Replies and answers to the client's own messages are not nudges: the cap ignores them.
 ANSWER_KINDS = tuple(kind for kind in KINDS if answers_client(kind))
