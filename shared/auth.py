@@ -24,6 +24,7 @@ from flask import current_app, g, request
 from shared import context
 from shared.domains import ROLES
 from shared.errors import NotAllowed, Unauthorized
+from shared.principals import Principal, StaffStanding
 
 ALGORITHM = "HS256"
 ISSUER = "coaching-intake"
@@ -36,23 +37,6 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Where an app keeps its service's clock (``app.extensions``), set by the service's
 # runtime: a token's expiry is judged on it (ARCHITECTURE.md §5.9).
 CLOCK_EXTENSION = "clock"
-
-
-@dataclass(frozen=True)
-class Principal:
-    staff_id: uuid.UUID
-    tenant_id: uuid.UUID
-    role: str
-
-
-@dataclass(frozen=True)
-class StaffStanding:
-    """What a service knows now of a staff member, whatever their token says."""
-
-    active: bool
-    role: str
-    # Tokens issued before this moment are refused (a key revoked, the member deactivated).
-    tokens_valid_after: datetime | None
 
 
 # (tenant_id, staff_id) -> the member's standing, or None for a member not known here.

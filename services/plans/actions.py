@@ -21,10 +21,10 @@ from services.plans.recurrence import (
     occurrence_key,
     occurrences_between,
 )
-from shared.auth import Principal
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Unprocessable
 from shared.localtime import local_iso, to_utc
+from shared.principals import Principal
 
 HORIZON = timedelta(days=8)
 ANNOUNCING_PLAN_STATUSES = ("active", "under_review")
