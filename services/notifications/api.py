@@ -11,10 +11,11 @@ from services.notifications import schemas
 from services.notifications.contacts import organisation_of
 from services.notifications.digest.recurring_nudges import digest_time, schedule_weekly_digest
 from services.notifications.dispatcher.rules import channel_it_would_use
-from services.notifications.models import Contact, Nudge, TemplateOverride
+from services.notifications.models import Contact, Nudge
 from services.notifications.replies import routing as reply_routing
 from services.notifications.scoping import contact_for
 from services.notifications.wording.kinds import KINDS
+from services.notifications.wording.models import TemplateOverride
 from services.notifications.wording.templates import (
     RenderedMessage,
     TemplateInvalid,
@@ -337,22 +338,13 @@ def preview_template(body, kind: str, channel: str):
 
 
 def blueprints():
-    from services.notifications.client_web.pages import client_pages
-    from services.notifications.client_web.unsubscribe_page import unsubscribe
-    from services.notifications.replies.alert_links import alert_pages
-    from services.notifications.replies.crisis_api import crisis
-    from services.notifications.replies.unrouted_api import unrouted
-    from services.notifications.replies.webhooks import webhooks
+    from services.notifications import client_web, replies
 
     return (
         nudges,
         preferences,
         organisation,
         templates,
-        crisis,
-        webhooks,
-        unsubscribe,
-        client_pages,
-        alert_pages,
-        unrouted,
+        *replies.blueprints(),
+        *client_web.blueprints(),
     )

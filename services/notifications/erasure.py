@@ -24,18 +24,16 @@ from pathlib import Path
 from sqlalchemy import delete, select, update
 
 from services.notifications.channels.file_outbox import forget_client
+from services.notifications.client_web.models import ClientRating
 from services.notifications.contacts import cancel_pending
-from services.notifications.models import (
+from services.notifications.digest.models import (
     AchievedGoal,
     ClientGoal,
-    ClientRating,
-    Contact,
-    CrisisAlert,
-    Nudge,
-    Outbox,
     PlannedCheckIn,
     PlannedStep,
 )
+from services.notifications.models import Contact, Nudge, Outbox
+from services.notifications.replies.models import CrisisAlert
 from shared.db import UnitOfWork
 from shared.events import Envelope
 

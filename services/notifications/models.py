@@ -1,4 +1,4 @@
-"""Notifications' tables: the contact and staff projections, preferences, templates,
+"""Notifications' core tables: the contact and staff projections, preferences, organisations,
 the suppression list and every nudge with its state."""
 
 from __future__ import annotations
@@ -135,22 +135,6 @@ class StaffMember(Base):
     )
 
 
-class TemplateOverride(Base):
-    """An organisation's own wording of one kind of nudge on one channel."""
-
-    __tablename__ = "template_overrides"
-
-    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
-    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
-    subject: Mapped[str | None] = mapped_column(Text, nullable=True)
-    text: Mapped[str] = mapped_column(Text, nullable=False)
-    html: Mapped[str | None] = mapped_column(Text, nullable=True)
-    updated_at: Mapped[datetime] = mapped_column(
-        UtcDateTime, nullable=False, default=clock_now, onupdate=clock_now
-    )
-
-
 class Suppression(Base):
     """An address or number that must not be messaged: STOP, unsubscribe, hard bounce.
 
@@ -165,17 +149,6 @@ class Suppression(Base):
     address_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     reason: Mapped[str] = mapped_column(String(20), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=clock_now)
-
-
-class InboundMessage(Base):
-    """A text the SMS provider delivered to our webhook, by its message id, so that a
-    repeat (a provider retry, or a captured request replayed) changes nothing. Nothing
-    personal is kept: no number, no text."""
-
-    __tablename__ = "inbound_messages"
-
-    message_sid: Mapped[str] = mapped_column(String(80), primary_key=True)
-    received_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
 class Nudge(Base):
@@ -233,153 +206,6 @@ class Nudge(Base):
 # -- what notifications knows of a client's plan, for the weekly digest -------------------
 
 
-class PlannedStep(Base):
-    """One occurrence of an action step, kept from plans' ``action.*`` events."""
-
-    __tablename__ = "planned_steps"
-
-    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    action_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    occurrence_key: Mapped[str] = mapped_column(String(100), primary_key=True)
-    client_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
-    title: Mapped[str] = mapped_column(String(500), nullable=False)
-    due_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
-    # scheduled, completed or cancelled
-    status: Mapped[str] = mapped_column(String(12), nullable=False)
-
-    __table_args__ = (Index("ix_planned_steps_client", "tenant_id", "client_id", "due_at"),)
-
-
-class AchievedGoal(Base):
-    """A goal the client reached, kept from ``goal.achieved``."""
-
-    __tablename__ = "achieved_goals"
-
-    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    goal_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    client_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
-    title: Mapped[str] = mapped_column(String(500), nullable=False)
-    achieved_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
-
-    __table_args__ = (Index("ix_achieved_goals_client", "tenant_id", "client_id", "achieved_at"),)
-
-
-class ClientGoal(Base):
-    """A goal of the client's plan as plans last announced it (``goal.created``,
-    ``goal.updated``), for the client's own page: its title, status and progress.
-    ``changed_at`` is the announcing event's time, so an older event arriving late
-    does not undo a newer one."""
-
-    __tablename__ = "client_goals"
-
-    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    goal_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    client_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
-    title: Mapped[str] = mapped_column(String(500), nullable=False)
-    status: Mapped[str] = mapped_column(String(20), nullable=False)
-    progress: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    changed_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
-
-    __table_args__ = (Index("ix_client_goals_client", "tenant_id", "client_id"),)
-
-
-class PlannedCheckIn(Base):
-    """A check-in, kept from plans' ``checkin.*`` events."""
-
-    __tablename__ = "planned_checkins"
-
-    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    checkin_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    client_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
-    starts_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
-    # scheduled, recorded, cancelled or missed
-    status: Mapped[str] = mapped_column(String(12), nullable=False)
-
-    __table_args__ = (Index("ix_planned_checkins_client", "tenant_id", "client_id", "starts_at"),)
-
-
-class ReceivedReply(Base):
-    """A reply the client sent (SMS, an email link, their page), recorded once.
-
-    The id is the reply's idempotency key (from the provider's message id); what the reply
-    said travels to plans in ``client.replied`` and is not kept here.
-    """
-
-    __tablename__ = "client_replies"
-
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
-    client_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
-    channel: Mapped[str] = mapped_column(String(10), nullable=False)
-    intent: Mapped[str] = mapped_column(String(10), nullable=False)
-    received_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=clock_now)
-
-    __table_args__ = (Index("ix_client_replies_client", "tenant_id", "client_id"),)
-
-
-class ClientRating(Base):
-    """A client's 1-10 rating of how they feel (a mood reply), kept so their own page can
-    show their last weeks. Health data: erased with the client. The id is the reply's."""
-
-    __tablename__ = "client_ratings"
-
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
-    client_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
-    rating: Mapped[int] = mapped_column(Integer, nullable=False)
-    rated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
-
-    __table_args__ = (Index("ix_client_ratings_client", "tenant_id", "client_id", "rated_at"),)
-
-
-class SenderNumber(Base):
-    """An organisation's own SMS sending number: everything it sends by SMS goes from
-    it, and a text to it belongs to that organisation alone. Unique across organisations."""
-
-    __tablename__ = "sender_numbers"
-
-    number: Mapped[str] = mapped_column(String(32), primary_key=True)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
-    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=clock_now)
-
-
-class UnroutedMessage(Base):
-    """A crisis text from a number no confirmed record has: answered with the crisis text
-    at once, kept for the organisation's admins (an organisation's own number) or the
-    platform operator (the shared number, ``tenant_id`` null) to follow up."""
-
-    __tablename__ = "unrouted_messages"
-
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    tenant_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True, index=True)
-    to_number: Mapped[str] = mapped_column(String(32), nullable=False)
-    from_phone: Mapped[str] = mapped_column(String(32), nullable=False)
-    # unknown (no record), unconfirmed (records the person has not confirmed)
-    why: Mapped[str] = mapped_column(String(12), nullable=False)
-    text: Mapped[str] = mapped_column(Text, nullable=False)
-    received_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, index=True)
-
-
-class CrisisAlert(Base):
-    """The coach's alerts for one client's crisis messages: the first alerts at once, and
-    further ones within ``coalescing`` minutes fold into one follow-up alert."""
-
-    __tablename__ = "crisis_alerts"
-
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
-    client_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
-    opened_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
-    last_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
-    message_count: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
-    # What the client last wrote (health data: erased with the client).
-    latest_text: Mapped[str | None] = mapped_column(Text, nullable=True)
-
-    __table_args__ = (Index("ix_crisis_alerts_client", "tenant_id", "client_id", "opened_at"),)
-
-
 class SendRate(Base):
     """A provider's send rate, shared by every dispatcher (``rate_limits.py``): the next
     free slot, in seconds since the epoch on the database's clock."""
@@ -404,3 +230,10 @@ class IdempotencyKey(IdempotencyRecord, Base):
 
 class StaffAccess(StaffAccessRecord, Base):
     """Each staff member's standing from intake, checked against every token (``shared.auth``)."""
+
+
+# The feature packages' own tables, so that the metadata is whole wherever it is read.
+from services.notifications.client_web import models as _client_web_tables  # noqa: E402, F401
+from services.notifications.digest import models as _digest_tables  # noqa: E402, F401
+from services.notifications.replies import models as _replies_tables  # noqa: E402, F401
+from services.notifications.wording import models as _wording_tables  # noqa: E402, F401

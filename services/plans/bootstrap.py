@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.plans import api, caseload_api, handlers, limits, models
-from services.plans.reports import api as report_api
+from services.plans import api, caseload_api, handlers, limits, models, reports
 from services.plans.scheduler import PlansScheduler
 from shared.config import Settings
 from shared.db.staff_access import standing_reader
@@ -15,7 +14,7 @@ from shared.service import Service
 
 
 def blueprints():
-    return (*api.blueprints(), caseload_api.caseload_routes, *report_api.blueprints())
+    return (*api.blueprints(), caseload_api.caseload_routes, *reports.blueprints())
 
 
 def build_runtime(settings: Settings | None = None) -> ServiceRuntime:

@@ -12,7 +12,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from services.notifications.models import ClientGoal, ClientRating, Nudge
+from services.notifications.client_web.models import ClientRating
+from services.notifications.digest.models import ClientGoal
+from services.notifications.models import Nudge
 from tests.support.client_links import (
     assert_private_page,
     links,

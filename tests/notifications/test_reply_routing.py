@@ -14,7 +14,8 @@ from sqlalchemy import select
 from werkzeug import Response
 
 from services.notifications.client_web.links import page_token
-from services.notifications.models import Contact, Nudge, UnroutedMessage
+from services.notifications.models import Contact, Nudge
+from services.notifications.replies.models import UnroutedMessage
 from shared import metrics
 from tests.conftest import PLATFORM_TOKEN
 

@@ -11,7 +11,8 @@ from sqlalchemy import text, update
 from sqlalchemy.exc import OperationalError
 
 from services.notifications.dispatcher import composing
-from services.notifications.models import Nudge, TemplateOverride
+from services.notifications.models import Nudge
+from services.notifications.wording.models import TemplateOverride
 from services.notifications.wording.sandbox import RENDER_TIME_LIMIT_SECONDS
 from tests.support.render_budgets import watch_render_budgets
 

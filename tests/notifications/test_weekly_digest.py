@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from services.notifications.digest.models import AchievedGoal, PlannedCheckIn, PlannedStep
 from services.notifications.digest.weekly_digest import (
     DigestTime,
     UpcomingStep,
@@ -19,7 +20,7 @@ from services.notifications.digest.weekly_digest import (
     next_digest_at,
     week_key,
 )
-from services.notifications.models import AchievedGoal, Nudge, PlannedCheckIn, PlannedStep
+from services.notifications.models import Nudge
 
 SYDNEY = ZoneInfo("Australia/Sydney")
 LONDON = ZoneInfo("Europe/London")

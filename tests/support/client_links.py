@@ -7,8 +7,9 @@ import re
 
 from sqlalchemy import func, select
 
-from services.notifications.models import Contact, ReceivedReply
+from services.notifications.models import Contact
 from services.notifications.nudges import schedule_nudge
+from services.notifications.replies.models import ReceivedReply
 
 BASE = "https://notify.harbour.example"
 LINK = re.compile(re.escape(BASE) + r"(/(?:r|me)/[A-Za-z0-9_.\-]+)")

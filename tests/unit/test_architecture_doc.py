@@ -101,3 +101,26 @@ def test_the_documented_plan_limits_and_drawing_slots_are_the_codes():
         f"{drawing.KEPT_SECONDS / 60:g} minutes",
     ):
         assert phrase in " ".join(rules.split()), phrase
+
+
+def test_every_file_the_architecture_names_exists():
+    """A file or folder the doc names (``replies/routing.py``, ``wording/``) is one the
+    repository has: a module that moved cannot leave the map pointing at nothing."""
+    tracked = [
+        path.relative_to(ROOT).as_posix()
+        for package in ("coaching", "shared", "services", "tests", "bench", "deploy")
+        if (ROOT / package).exists()
+        for path in (ROOT / package).rglob("*")
+        if "__pycache__" not in path.parts
+    ]
+    tracked += [p.name for p in ROOT.iterdir()]
+    names = set(re.findall(r"`([A-Za-z0-9_./-]+(?:\.py|\.toml|\.txt|/))`", DOC.read_text()))
+    missing = [
+        name
+        for name in sorted(names)
+        if not name.startswith("var/")
+        and not any(
+            path == name.rstrip("/") or path.endswith("/" + name.rstrip("/")) for path in tracked
+        )
+    ]
+    assert missing == []

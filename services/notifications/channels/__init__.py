@@ -1,4 +1,10 @@
-"""Delivery channels behind one interface: SMTP email, an SMS HTTP API, a file outbox."""
+"""Delivery channels behind one interface (``base``: a message out, and the two ways a
+send can fail): SMTP email (``email``), an SMS HTTP API (``sms``), a file outbox for the
+embedded default (``file_outbox``), a second provider taking over (``failover``), and the
+channels the settings ask for (``factory``).
+
+Entry point: ``channels_from_settings``.
+"""
 
 from services.notifications.channels.base import (
     Channel,

@@ -24,7 +24,8 @@ from services.notifications.client_web.links import (
     still_addressed,
 )
 from services.notifications.client_web.view import can_undo, is_later_day, latest_done
-from services.notifications.models import Contact, PlannedStep
+from services.notifications.digest.models import PlannedStep
+from services.notifications.models import Contact
 from services.notifications.replies import recording as replies
 from shared.runtime import current_runtime
 

@@ -21,8 +21,9 @@ from sqlalchemy import select
 from services.notifications.client_web.links import LinkRefused
 from services.notifications.contacts import organisation_of
 from services.notifications.dispatcher.composing import DEFAULT_ORGANISATION_NAME
-from services.notifications.models import Contact, CrisisAlert
+from services.notifications.models import Contact
 from services.notifications.replies.crisis_answers import COACH_TOLD, COALESCING, crisis_text_for
+from services.notifications.replies.models import CrisisAlert
 from services.notifications.replies.recording import LOW_RATING
 from services.notifications.wording.defaults import HTML_LANGUAGE
 

@@ -59,9 +59,10 @@ from services.notifications.client_web.page_wording import (
 from services.notifications.client_web.phone_links import linked_phone_numbers
 from services.notifications.client_web.ratings import recent_ratings, todays_rating
 from services.notifications.client_web.view import coach_name, progress_of, steps_of_week
-from services.notifications.models import Contact, ReceivedReply
+from services.notifications.models import Contact
 from services.notifications.replies import recording as replies
 from services.notifications.replies.crisis_settings import crisis_settings_for
+from services.notifications.replies.models import ReceivedReply
 from services.notifications.replies.reading import MAX_TEXT_LENGTH, mentions_crisis
 from services.notifications.wording.defaults import HTML_LANGUAGE
 from shared.runtime import current_runtime

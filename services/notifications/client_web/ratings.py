@@ -11,7 +11,8 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, select
 
-from services.notifications.models import ClientRating, Contact
+from services.notifications.client_web.models import ClientRating
+from services.notifications.models import Contact
 from shared.localtime import zone
 
 RATING_DAYS = 28  # four weeks, today included

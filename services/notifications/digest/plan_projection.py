@@ -18,15 +18,14 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from services.notifications.digest.weekly_digest import UpcomingStep, Week, WeekInFacts
-from services.notifications.models import (
+from services.notifications.digest.models import (
     AchievedGoal,
     ClientGoal,
-    Contact,
-    Nudge,
     PlannedCheckIn,
     PlannedStep,
 )
+from services.notifications.digest.weekly_digest import UpcomingStep, Week, WeekInFacts
+from services.notifications.models import Contact, Nudge
 from shared.db import UnitOfWork
 from shared.events import Envelope
 

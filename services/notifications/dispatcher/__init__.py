@@ -2,8 +2,8 @@
 
 Owns: claiming due nudges under a lease (``claiming``, ``lease``), the rules that decide
 whether a nudge goes now and on which channel (``rules``, ``quiet_hours``), the providers'
-shared send rates (``rate_limits``), writing each message (``composing``, with each kind's
-own content from its hook in ``wording.kinds``), and recording the outcome
+shared send rates (``rate_limits``), writing each message (``composing``, with a kind's own
+content from its hook: ``kind_content``), and recording the outcome
 (``outcomes``, ``recorder``, ``outcome_events``). ``facts`` reads what the rules need for
 a batch in a few queries.
 

@@ -115,8 +115,8 @@ def claim_due(session: Session, now: datetime, limit: int, leases_at: datetime) 
 # PostgreSQL: a claimed batch's verdicts (sending under a lease, or held back and why), as
 # the rules left its nudges, in one statement from one JSON document, instead of the
 # session's flush, which compared every column of each nudge and wrote them in a
-# statement per shape: a quarter of the claim's CPU. A digest's variables are the week it
-# speaks of; other nudges' are written back as they were read (a NULL stays NULL).
+# statement per shape: a quarter of the claim's CPU. A hooked kind's variables (a digest's week,
+# see kind_content) are written; the others go back as they were read (a NULL stays NULL).
 KEEP_VERDICTS_ON_POSTGRESQL = text(
     """
     UPDATE nudges SET

@@ -12,14 +12,9 @@ from services.notifications.channels import OutgoingMessage
 from services.notifications.client_web import links as client_links
 from services.notifications.client_web.unsubscribe_tokens import make_token, unsubscribe_url
 from services.notifications.dispatcher.rules import Decision
-from services.notifications.models import (
-    Contact,
-    Nudge,
-    Organisation,
-    StaffMember,
-    TemplateOverride,
-)
+from services.notifications.models import Contact, Nudge, Organisation, StaffMember
 from services.notifications.replies import alert_links as client_alert_links
+from services.notifications.wording.models import TemplateOverride
 from services.notifications.wording.templates import TemplateRenderFailed, render
 from shared.clock import Clock
 from shared.config import Settings

@@ -6,24 +6,17 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from services.notifications import suppressions
-from services.notifications.digest import plan_projection
-from services.notifications.digest.recurring_nudges import DIGEST
-from services.notifications.digest.weekly_digest import WeekInFacts
-from services.notifications.models import (
-    Contact,
-    Nudge,
-    Organisation,
-    SenderNumber,
-    StaffMember,
-    Suppression,
-    TemplateOverride,
-)
+from services.notifications.dispatcher.kind_content import gather_content
+from services.notifications.models import Contact, Nudge, Organisation, StaffMember, Suppression
+from services.notifications.replies.models import SenderNumber
 from services.notifications.wording.kinds import KINDS, answers_client, counts_towards_cap
+from services.notifications.wording.models import TemplateOverride
 from shared.localtime import local_day_bounds
 
 # Replies and answers to the client's own messages are not nudges: the cap ignores them.
@@ -46,8 +39,8 @@ class Facts:
     overrides: dict[tuple, TemplateOverride]
     # Sends already decided in this batch, per client, for the daily cap.
     planned: Counter = field(default_factory=Counter)
-    # What each weekly digest of the batch can say, by nudge id.
-    digests: dict[uuid.UUID, WeekInFacts] = field(default_factory=dict)
+    # Each hooked kind's facts, by nudge id (``kind_content``): a digest's week.
+    content: dict[uuid.UUID, Any] = field(default_factory=dict)
     # Each organisation's own sending number, where it has one.
     sender_numbers: dict[uuid.UUID, str] = field(default_factory=dict)
     # The batch's phones that more than one record has (an unconfirmed one's texts carry
@@ -136,11 +129,8 @@ class Facts:
                 select(Organisation).where(Organisation.tenant_id.in_(tenants))
             )
         }
-        digests = plan_projection.weeks_of(
-            session,
-            [n for n in nudges if n.kind == DIGEST],
-            {key: contact.timezone for key, contact in contacts.items()},
-            now,
+        content = gather_content(
+            session, nudges, {key: contact.timezone for key, contact in contacts.items()}, now
         )
         sender_numbers: dict[uuid.UUID, str] = {}
         for number in session.scalars(
@@ -172,7 +162,7 @@ class Facts:
             suppressed,
             sent,
             overrides,
-            digests=digests,
+            content=content,
             sender_numbers=sender_numbers,
             shared_phones=shared_phones,
         )

@@ -32,8 +32,7 @@ from services.notifications.channels import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
-from services.notifications.digest.recurring_nudges import DIGEST, RECURRENCES, schedule_following
-from services.notifications.digest.weekly_digest import digest_variables
+from services.notifications.digest.recurring_nudges import RECURRENCES, schedule_following
 from services.notifications.dispatcher.claiming import (
     SWITCH_INTERVAL_SECONDS,
     Batch,
@@ -43,6 +42,7 @@ from services.notifications.dispatcher.claiming import (
 )
 from services.notifications.dispatcher.composing import Delivery, Draft, compose, draft_of
 from services.notifications.dispatcher.facts import UNCAPPED_KINDS, Facts, staff_id_of
+from services.notifications.dispatcher.kind_content import content_of, has_content_hook
 from services.notifications.dispatcher.lease import LEASE, LeaseClock, LeaseKeeper, lease_clock_for
 from services.notifications.dispatcher.outcomes import (
     DeliveryOutcome,
@@ -76,9 +76,10 @@ HELD_BACK_STATES = {
 }
 
 
-def _with_digest_content(nudge: Nudge, decision: Decision, facts: Facts, timezone: str) -> Decision:
-    """A digest says what the client's week holds, composed now; an empty week is skipped."""
-    said = digest_variables(facts.digests[nudge.id], timezone)
+def _with_kind_content(nudge: Nudge, decision: Decision, facts: Facts, timezone: str) -> Decision:
+    """The kind's own content, computed as it goes (``kind_content``); a kind with nothing
+    to say (a digest's empty week) is skipped."""
+    said = content_of(nudge, facts.content, timezone)
     if said is None:
         return Decision("skip", channel=decision.channel, reason="nothing_to_say")
     nudge.variables = said
@@ -280,8 +281,8 @@ class Dispatcher:
                 ),
                 sent_today=lambda: facts.sent_today(contact),
             )
-            if nudge.kind == DIGEST and decision.action == "send":
-                decision = _with_digest_content(nudge, decision, facts, contact.timezone)
+            if decision.action == "send" and has_content_hook(nudge):
+                decision = _with_kind_content(nudge, decision, facts, contact.timezone)
         if decision.action != "send":
             self._hold_back(nudge, decision)
             log.debug(

@@ -12,8 +12,9 @@ from flask_smorest import Blueprint
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from services.notifications.digest.weekly_digest import local_label
-from services.notifications.models import Contact, CrisisAlert, Organisation
+from services.notifications.models import Contact, Organisation
 from services.notifications.replies.crisis_answers import client_name, crisis_text_for
+from services.notifications.replies.models import CrisisAlert
 from shared.runtime import current_runtime
 
 ALERT_SALT = "crisis-alert"

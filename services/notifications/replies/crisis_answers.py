@@ -24,17 +24,11 @@ from sqlalchemy import select
 
 from services.notifications.digest.weekly_digest import local_label
 from services.notifications.dispatcher.rules import address_of, channel_order
-from services.notifications.models import (
-    Contact,
-    CrisisAlert,
-    Nudge,
-    Organisation,
-    StaffMember,
-    UnroutedMessage,
-)
+from services.notifications.models import Contact, Nudge, Organisation, StaffMember
 from services.notifications.nudges import schedule_nudge
 from services.notifications.replies.crisis import region_of, region_of_phone
 from services.notifications.replies.crisis_settings import crisis_settings_for
+from services.notifications.replies.models import CrisisAlert, UnroutedMessage
 from services.notifications.replies.routing import Scope
 from shared import metrics
 from shared.db import UnitOfWork

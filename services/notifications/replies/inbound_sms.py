@@ -15,7 +15,7 @@ from email.utils import parsedate_to_datetime
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from services.notifications.models import InboundMessage
+from services.notifications.replies.models import InboundMessage
 
 MESSAGE_SID_FIELDS = ("MessageSid", "SmsSid")
 MAX_SID_LENGTH = 80

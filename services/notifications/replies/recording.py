@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.notifications import suppressions
 from services.notifications.client_web.ratings import keep_rating
-from services.notifications.models import Contact, Nudge, ReceivedReply
+from services.notifications.models import Contact, Nudge
 from services.notifications.nudges import schedule_nudge
 from services.notifications.replies import inbound_sms, opt_outs
 from services.notifications.replies import routing as reply_routing
@@ -37,6 +37,7 @@ from services.notifications.replies.crisis_answers import (
     crisis_text_for,
 )
 from services.notifications.replies.crisis_settings import crisis_settings_for
+from services.notifications.replies.models import ReceivedReply
 from services.notifications.replies.reading import MAX_TEXT_LENGTH, read_reply, says_done
 from shared.db import UnitOfWork
 from shared.events.payloads import phone_hash

@@ -29,7 +29,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from services.notifications.models import Contact, Organisation, SenderNumber
+from services.notifications.models import Contact, Organisation
+from services.notifications.replies.models import SenderNumber
 
 # A number on more records than this in one scope is not routed at all (bounded work).
 MAX_CANDIDATES = 50

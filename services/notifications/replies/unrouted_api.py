@@ -11,7 +11,7 @@ from flask import request
 from sqlalchemy import select
 
 from services.notifications import schemas
-from services.notifications.models import UnroutedMessage
+from services.notifications.replies.models import UnroutedMessage
 from shared.auth import current_principal
 from shared.errors import Unauthorized
 from shared.runtime import current_runtime
