@@ -115,14 +115,13 @@ class FakeSmsProvider:
 
 def plan_burst(n: int) -> tuple[list[dict], list[dict], list[dict]]:
     """Organisations, contacts and nudges of the burst (due in a day until released)."""
-    from shared.db import utcnow
 
     tenants = [
         (uuid.uuid4(), "Harbour Recovery", "Australia/Sydney"),
         (uuid.uuid4(), "Whānau Recovery", "Pacific/Auckland"),
     ]
     organisations = [{"tenant_id": t, "name": name} for t, name, _ in tenants]
-    later = utcnow() + timedelta(days=1)
+    later = datetime.now(UTC) + timedelta(days=1)
     contacts, nudges = [], []
     client = 0
     while len(nudges) < n:
@@ -198,10 +197,9 @@ def _store(runtime, organisations, contacts, nudges) -> None:
 def _release(runtime):
     """Every nudge of the burst due now, in one commit; returns that moment."""
     from services.notifications.models import Nudge
-    from shared.db import utcnow
 
     with runtime.session_factory() as session:
-        due = utcnow()
+        due = runtime.now()
         session.execute(update(Nudge).values(due_at=due))
         session.commit()
     return due

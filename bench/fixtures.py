@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
 
 from shared.events import new_envelope
 
@@ -25,6 +26,7 @@ def referred_bodies(n: int, tenant_id: uuid.UUID | None = None) -> list[bytes]:
                     },
                 },
                 producer="intake",
+                occurred_at=datetime.now(UTC),
             )
         ).encode()
         for i in range(n)
@@ -58,6 +60,7 @@ def onboarded_bodies(n: int, tenant_id: uuid.UUID | None = None) -> list[bytes]:
                 },
             },
             producer="intake",
+            occurred_at=datetime.now(UTC),
         )
         bodies.append(json.dumps(envelope).encode())
     return bodies
@@ -79,6 +82,7 @@ def sent_bodies(n: int, tenant_id: uuid.UUID | None = None) -> list[bytes]:
                     "reason": None,
                 },
                 producer="notifications",
+                occurred_at=datetime.now(UTC),
             )
         ).encode()
         for _ in range(n)

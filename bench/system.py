@@ -249,10 +249,9 @@ def _responds(url: str) -> bool:
 
 def _due_nudges(runtime, n: int) -> None:
     from services.notifications.models import Contact, Nudge
-    from shared.db import utcnow
 
     tenant = uuid.uuid4()
-    now = utcnow()
+    now = runtime.now()
     with runtime.session_factory() as session:
         for i in range(n):
             client_id = uuid.uuid4()

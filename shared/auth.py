@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import jwt
 from flask import current_app, g, request
@@ -24,6 +24,7 @@ from flask import current_app, g, request
 from shared import context
 from shared.domains import ROLES
 from shared.errors import NotAllowed, Unauthorized
+from shared.principals import Principal, StaffStanding
 
 ALGORITHM = "HS256"
 ISSUER = "coaching-intake"
@@ -33,38 +34,23 @@ ISSUER = "coaching-intake"
 STANDING_TTL_SECONDS = 1.0
 STANDING_CACHE_SIZE = 4096
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-@dataclass(frozen=True)
-class Principal:
-    staff_id: uuid.UUID
-    tenant_id: uuid.UUID
-    role: str
-
-
-@dataclass(frozen=True)
-class StaffStanding:
-    """What a service knows now of a staff member, whatever their token says."""
-
-    active: bool
-    role: str
-    # Tokens issued before this moment are refused (a key revoked, the member deactivated).
-    tokens_valid_after: datetime | None
+# Where an app keeps its service's clock (``app.extensions``), set by the service's
+# runtime: a token's expiry is judged on it (ARCHITECTURE.md §5.9).
+CLOCK_EXTENSION = "clock"
 
 
 # (tenant_id, staff_id) -> the member's standing, or None for a member not known here.
 StandingLookup = Callable[[uuid.UUID, uuid.UUID], StaffStanding | None]
 
 
-def issue_token(
-    secret: str, principal: Principal, ttl_seconds: int, *, issued_at: datetime | None = None
-) -> str:
-    """Sign a short-lived access token for a staff member.
+def issue_token(secret: str, principal: Principal, ttl_seconds: int, *, issued_at: datetime) -> str:
+    """Sign a short-lived access token for a staff member, issued at ``issued_at`` (on the
+    issuing service's clock).
 
     ``iat`` keeps its fraction of a second: a token issued just after a member's tokens
     were cut off must count as newer than the cut-off.
     """
-    now = issued_at or datetime.now(UTC)
+    now = issued_at
     claims = {
         "sub": str(principal.staff_id),
         "tid": str(principal.tenant_id),
@@ -83,22 +69,23 @@ class VerifiedToken:
     expires_at: float
 
 
-def verify_token(secret: str, token: str, *, at: float | None = None) -> Principal:
+def verify_token(secret: str, token: str, *, at: float) -> Principal:
     """Check signature, expiry and claims; raise :class:`Unauthorized` otherwise."""
     return verified_token(secret, token, at=at).principal
 
 
-def verified_token(secret: str, token: str, *, at: float | None = None) -> VerifiedToken:
+def verified_token(secret: str, token: str, *, at: float) -> VerifiedToken:
     """As :func:`verify_token`, with the token's issue and expiry times.
 
     A token's signature and claims are checked once per process and remembered (a staff
     member sends the same token with every request for its lifetime); its expiry is
-    checked on every call, against ``at`` (seconds since the epoch, now by default).
+    checked on every call, against ``at`` (seconds since the epoch: now, on the service's
+    clock), and only there.
     What is remembered is only what the token says: the member's standing is checked
     on every request by :func:`current_principal`.
     """
     verified = _checked(secret, token)
-    if verified.expires_at <= (time.time() if at is None else at):
+    if verified.expires_at <= at:
         raise Unauthorized("The access token has expired.")
     return verified
 
@@ -113,13 +100,18 @@ def _checked(secret: str, token: str) -> VerifiedToken:
             secret,
             algorithms=[ALGORITHM],
             issuer=ISSUER,
-            options={"require": ["sub", "tid", "role", "exp", "iss"]},
+            # Expiry is judged by verified_token, on the service's clock, not the host's;
+            # the issue time only against the member's cut-off (admit): an issuer's clock
+            # a little ahead of this service's does not make its tokens "not yet valid".
+            options={
+                "require": ["sub", "tid", "role", "exp", "iss"],
+                "verify_exp": False,
+                "verify_iat": False,
+            },
         )
         principal = Principal(uuid.UUID(claims["sub"]), uuid.UUID(claims["tid"]), claims["role"])
         issued_at = float(claims["iat"]) if "iat" in claims else None
         expires_at = float(claims["exp"])
-    except jwt.ExpiredSignatureError as exc:
-        raise Unauthorized("The access token has expired.") from exc
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise Unauthorized("The access token is invalid.") from exc
     if principal.role not in ROLES:
@@ -183,7 +175,10 @@ def current_principal() -> Principal:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("A Bearer access token is required.")
-        verified = verified_token(current_app.config["JWT_SECRET"], token.strip())
+        now = current_app.extensions[CLOCK_EXTENSION]()
+        verified = verified_token(
+            current_app.config["JWT_SECRET"], token.strip(), at=now.timestamp()
+        )
         standings: StandingCache | None = current_app.extensions.get("staff_standing")
         standing = None
         if standings is not None:

@@ -4,21 +4,20 @@ dispatcher, the scheduler), the ones an operator pages on (deploy/prometheus/ale
 Each such process serves them on ``METRICS_PORT`` when it is set. Counters are updated
 where the thing happens; backlogs (outbox rows not yet published, messages waiting in a
 queue or parked as dead letters) are read when Prometheus scrapes, so they cost nothing
-between scrapes and are never stale.
+between scrapes and are never stale (their collectors are in
+:mod:`shared.messaging.backlogs`: this module sits below the database and messaging code
+that counts here, ARCHITECTURE.md §1).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 
 from shared.config import Settings
-from shared.db import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -75,69 +74,6 @@ def reason_kind(reason: str | None) -> str:
     if not reason:
         return "none"
     return reason.split(" ", 1)[0].rstrip(":")[:40]
-
-
-class OutboxBacklog(Collector):
-    """Unpublished outbox rows of one service and the age of the oldest, read at scrape."""
-
-    def __init__(self, service: str, session_factory: Callable, outbox_model: type):
-        self.service = service
-        self.session_factory = session_factory
-        self.outbox = outbox_model
-
-    def collect(self) -> Iterable[GaugeMetricFamily]:
-        backlog = GaugeMetricFamily(
-            "coaching_outbox_backlog", "Outbox rows not yet published", labels=["service"]
-        )
-        age = GaugeMetricFamily(
-            "coaching_outbox_oldest_age_seconds",
-            "Age of the oldest unpublished outbox row (0 when there is none)",
-            labels=["service"],
-        )
-        try:
-            with self.session_factory() as session:
-                count, oldest = session.execute(
-                    select(func.count(), func.min(self.outbox.created_at)).where(
-                        self.outbox.published_at.is_(None)
-                    )
-                ).one()
-        except Exception as exc:  # a scrape reports what it can; never raises
-            log.warning("outbox backlog unavailable", extra={"error": type(exc).__name__})
-            return
-        backlog.add_metric([self.service], count)
-        age.add_metric(
-            [self.service], (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
-        )
-        yield backlog
-        yield age
-
-
-class QueueDepths(Collector):
-    """Messages waiting in a service's queue and in its dead-letter queue, read at scrape
-    with a passive declare (which never creates anything)."""
-
-    def __init__(self, settings: Settings, queues: dict[str, str]):
-        """``queues``: the metric's ``queue`` label -> the broker's queue name."""
-        self.settings = settings
-        self.queues = queues
-
-    def collect(self) -> Iterable[GaugeMetricFamily]:
-        from shared.messaging.connection import broker_connection
-
-        depth = GaugeMetricFamily(
-            "coaching_queue_messages", "Messages ready in a queue", labels=["queue"]
-        )
-        try:
-            with broker_connection(self.settings) as connection:
-                connection.ensure_connection(max_retries=1, timeout=2)
-                channel = connection.channel()
-                for label, name in self.queues.items():
-                    _name, messages, _consumers = channel.queue_declare(queue=name, passive=True)
-                    depth.add_metric([label], messages)
-        except Exception as exc:
-            log.warning("queue depths unavailable", extra={"error": type(exc).__name__})
-            return
-        yield depth
 
 
 def serve(settings: Settings, collectors: Iterable[Collector] = ()) -> None:

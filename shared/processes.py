@@ -19,6 +19,7 @@ from pathlib import Path
 from shared import liveness, metrics
 from shared.config import Settings
 from shared.logging import configure_logging
+from shared.messaging.backlogs import OutboxBacklog, QueueDepths
 from shared.messaging.topology import Topology
 from shared.runtime import ServiceRuntime
 from shared.service import ProcessType, Service
@@ -86,7 +87,7 @@ def _start_worker(service: Service, settings: Settings, _options: argparse.Names
     _start_loop(f"{service.name}-worker", settings)
     queue = Topology.queue_name(service.name)
     dead = Topology.dead_letter_queue_name(service.name)
-    metrics.serve(settings, [metrics.QueueDepths(settings, {queue: queue, dead: dead})])
+    metrics.serve(settings, [QueueDepths(settings, {queue: queue, dead: dead})])
     service.build_runtime(settings).worker().run_until(stop_event())
 
 
@@ -95,7 +96,11 @@ def _start_relay(service: Service, settings: Settings, _options: argparse.Namesp
     runtime = service.build_runtime(settings)
     metrics.serve(
         settings,
-        [metrics.OutboxBacklog(service.name, runtime.session_factory, runtime.outbox_model)],
+        [
+            OutboxBacklog(
+                service.name, runtime.session_factory, runtime.outbox_model, clock=runtime.now
+            )
+        ],
     )
     runtime.relay().run_forever(stop_event())
 

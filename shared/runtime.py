@@ -21,7 +21,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import Connection, Engine, MetaData, text
 from sqlalchemy.exc import DBAPIError
 
-from shared.auth import StaffStanding, StandingCache
+from shared.auth import CLOCK_EXTENSION, StaffStanding, StandingCache
 from shared.clock import Clock, system_clock
 from shared.config import Settings, load_settings
 from shared.db import UnitOfWork, make_engine, make_session_factory
@@ -31,6 +31,8 @@ from shared.messaging.consumer import EventWorker
 from shared.messaging.inbox import Handler, InboxProcessor
 from shared.messaging.relay import OutboxRelay
 from shared.web import create_service_app
+from shared.web.idempotency import EXTENSION as IDEMPOTENCY
+from shared.web.idempotency import IdempotencyStore
 
 T = TypeVar("T")
 
@@ -76,11 +78,19 @@ class ServiceRuntime:
             **wiring,
         )
 
+    def now(self):
+        """The time on :attr:`clock`, the service's one clock (ARCHITECTURE.md §5.9):
+        what its engines stamp rows with, its units of work, relay and inbox read. Read
+        at each call, so a test that swaps the clock after building the runtime is heard."""
+        return self.clock()
+
     # -- database -----------------------------------------------------------------------
     @functools.cached_property
     def engine(self):
         return make_engine(
-            self.settings.database_url(self.name), pool_pre_ping=self.ping_connections
+            self.settings.database_url(self.name),
+            clock=self.now,
+            pool_pre_ping=self.ping_connections,
         )
 
     @functools.cached_property
@@ -94,7 +104,7 @@ class ServiceRuntime:
         url = self.settings.database_url(self.name)
         if url.startswith("sqlite"):
             return self.engine
-        return make_engine(url, pool_pre_ping=False, isolation_level="AUTOCOMMIT")
+        return make_engine(url, clock=self.now, pool_pre_ping=False, isolation_level="AUTOCOMMIT")
 
     def read(self, query: Callable[[Connection], T]) -> T:
         """Run ``query`` on a connection of :attr:`autocommit_engine`. A read that meets a
@@ -120,7 +130,7 @@ class ServiceRuntime:
             self.outbox_model,
             producer=self.name,
             exchange=self.settings.exchange_name,
-            clock=self.clock,
+            clock=self.now,
         )
 
     def migrate(self) -> tuple[str | None, str | None]:
@@ -136,6 +146,7 @@ class ServiceRuntime:
             self.unit_of_work,
             self.inbox_model,
             self.outbox_model,
+            clock=self.now,
         )
 
     def worker(self) -> EventWorker:
@@ -146,7 +157,8 @@ class ServiceRuntime:
             self.settings,
             self.session_factory,
             self.outbox_model,
-            self.housekeeper(),
+            clock=self.now,
+            housekeeper=self.housekeeper(),
             service=self.name,
         )
 
@@ -157,6 +169,7 @@ class ServiceRuntime:
             outbox_model=self.outbox_model,
             inbox_model=self.inbox_model,
             idempotency_model=self.idempotency_model,
+            clock=self.now,
         )
 
     # -- http ---------------------------------------------------------------------------
@@ -172,6 +185,10 @@ class ServiceRuntime:
             description=self.description,
         )
         app.extensions["runtime"] = self
+        app.extensions[CLOCK_EXTENSION] = self.now
+        app.extensions[IDEMPOTENCY] = IdempotencyStore(
+            lambda: self.session_factory(), self.idempotency_model, self.now
+        )
         if self.staff_standing is not None:
             app.extensions["staff_standing"] = StandingCache(self._standing_of)
         return app

@@ -7,26 +7,15 @@ import hmac
 import uuid
 
 from flask import request, url_for
-from sqlalchemy import select
 
-from services.intake import (
-    assessments,
-    audit,
-    clients,
-    consent,
-    erasure,
-    onboarding,
-    schemas,
-    scoping,
-)
-from services.intake import staff as staffing
-from services.intake.models import Client, ClientAuditEntry, StaffMember
+from services.intake import schemas, scoping, use_cases
 from shared.auth import Principal, current_principal, issue_token
 from shared.errors import Unauthorized
-from shared.pagination import PageQuerySchema, paginate
+from shared.pagination import PageQuerySchema
 from shared.runtime import current_runtime
+from shared.use_case import as_caller
 from shared.web.endpoints import ADMIN, STAFF, ApiBlueprint
-from shared.web.etag import etag_of, require_fresh, tagged
+from shared.web.etag import if_match, tagged
 
 PLATFORM_TOKEN = {
     "in": "header",
@@ -63,12 +52,9 @@ def create_organisation(body):
     token = request.headers.get("X-Platform-Token", "")
     if not hmac.compare_digest(token.encode(), runtime.settings.platform_admin_token.encode()):
         raise Unauthorized("A valid X-Platform-Token header is required.")
-    with runtime.unit_of_work() as uow:
-        organisation, admin, api_key = staffing.create_organisation(
-            uow, body["name"], body["default_region"], body["admin"]
-        )
-        uow.commit()
-    return {"organisation": organisation, "admin": admin, "api_key": api_key}
+    return use_cases.create_organisation(
+        runtime.unit_of_work(), body["name"], body["default_region"], body["admin"]
+    )
 
 
 @auth.post(
@@ -84,8 +70,7 @@ def create_token(body):
     # Stamped before the key is read: a revocation committed after that read must find
     # the token older than its cut-off.
     issued_at = runtime.clock()
-    with runtime.session_factory() as session:
-        principal = staffing.principal_for_api_key(session, body["api_key"])
+    principal = use_cases.principal_for_api_key(runtime.unit_of_work(), body["api_key"])
     ttl = runtime.settings.token_ttl_seconds
     return {
         "access_token": issue_token(
@@ -104,10 +89,7 @@ def create_token(body):
 )
 def create_staff(body):
     """Add a coach or org admin; their first API key is shown once. Emits ``staff.created``."""
-    principal = current_principal()
-    with current_runtime().unit_of_work() as uow:
-        staff, api_key = staffing.create_staff(uow, principal, body)
-        uow.commit()
+    staff, api_key = as_caller(use_cases.create_staff, body)
     location = url_for("staff.get_staff", staff_id=staff.id)
     return {"staff": staff, "api_key": api_key}, 201, {"Location": location}
 
@@ -115,21 +97,13 @@ def create_staff(body):
 @staff_routes.get("/staff", query=schemas.StaffQuerySchema, response=schemas.StaffPageSchema)
 def list_staff(query):
     """Coaches and admins of your organisation."""
-    principal = current_principal()
-    stmt = select(StaffMember).where(StaffMember.tenant_id == principal.tenant_id)
-    if "role" in query:
-        stmt = stmt.where(StaffMember.role == query["role"])
-    if "active" in query:
-        stmt = stmt.where(StaffMember.active.is_(query["active"]))
-    with current_runtime().session_factory() as session:
-        return paginate(session, stmt, StaffMember, query)
+    return as_caller(use_cases.list_staff, query)
 
 
 @staff_routes.get("/staff/<uuid:staff_id>", response=schemas.StaffSchema)
 def get_staff(staff_id: uuid.UUID):
     """One staff member of your organisation."""
-    with current_runtime().session_factory() as session:
-        return staffing.get_staff(session, current_principal(), staff_id)
+    return as_caller(use_cases.get_staff, staff_id)
 
 
 @staff_routes.patch(
@@ -143,30 +117,19 @@ def update_staff(body, staff_id: uuid.UUID):
     ``staff.access_changed`` for a role or activation change. A deactivated member's
     access tokens stop working on every service within seconds, and stay refused after
     a reactivation (new ones work); a new role applies to tokens already issued."""
-    principal = current_principal()
-    with current_runtime().unit_of_work() as uow:
-        staff = staffing.get_staff(uow.session, principal, staff_id)
-        staffing.update_staff(uow, principal, staff, body)
-        uow.commit()
-    return staff
+    return as_caller(use_cases.update_staff, staff_id, body)
 
 
 @staff_routes.get("/staff/<uuid:staff_id>/keys", response=schemas.ApiKeyListSchema)
 def list_keys(staff_id: uuid.UUID):
     """A staff member's API keys (never their secrets)."""
-    with current_runtime().session_factory() as session:
-        staff = staffing.get_staff(session, current_principal(), staff_id)
-        return {"items": staffing.keys_of(session, staff)}
+    return {"items": as_caller(use_cases.keys_of, staff_id)}
 
 
 @staff_routes.post("/staff/<uuid:staff_id>/keys", response=schemas.ApiKeyIssuedSchema, status=201)
 def issue_key(staff_id: uuid.UUID):
     """Issue another API key; the key is shown once."""
-    with current_runtime().unit_of_work() as uow:
-        staff = staffing.get_staff(uow.session, current_principal(), staff_id)
-        key, api_key = staffing.new_api_key(uow.session, staff)
-        uow.commit()
-    return _issued(key, api_key)
+    return _issued(*as_caller(use_cases.issue_key, staff_id))
 
 
 @staff_routes.delete("/staff/<uuid:staff_id>/keys/<uuid:key_id>", status=204)
@@ -174,10 +137,7 @@ def revoke_key(staff_id: uuid.UUID, key_id: uuid.UUID):
     """Revoke an API key. The member's access tokens stop working on every service within
     seconds (a token does not say which key bought it); their other keys buy new ones.
     Emits ``staff.access_changed``."""
-    with current_runtime().unit_of_work() as uow:
-        staff = staffing.get_staff(uow.session, current_principal(), staff_id)
-        staffing.revoke_key(uow, staff, staffing.get_key(uow.session, staff, key_id))
-        uow.commit()
+    as_caller(use_cases.revoke_key, staff_id, key_id)
 
 
 @staff_routes.post(
@@ -188,12 +148,7 @@ def revoke_key(staff_id: uuid.UUID, key_id: uuid.UUID):
 def rotate_key(staff_id: uuid.UUID, key_id: uuid.UUID):
     """Revoke a key and issue its replacement (shown once); as with a revocation, the
     member's access tokens stop working. Emits ``staff.access_changed``."""
-    with current_runtime().unit_of_work() as uow:
-        staff = staffing.get_staff(uow.session, current_principal(), staff_id)
-        old = staffing.get_key(uow.session, staff, key_id)
-        key, api_key = staffing.rotate_key(uow, staff, old)
-        uow.commit()
-    return _issued(key, api_key)
+    return _issued(*as_caller(use_cases.rotate_key, staff_id, key_id))
 
 
 def _issued(key, api_key: str) -> tuple[dict, int]:
@@ -218,10 +173,7 @@ def _issued(key, api_key: str) -> tuple[dict, int]:
 )
 def refer_client(body):
     """Refer a new client: contact details, timezone and channel consent."""
-    principal = current_principal()
-    with current_runtime().unit_of_work() as uow:
-        client = clients.refer_client(uow, principal, body)
-        uow.commit()
+    client = as_caller(use_cases.refer_client, body)
     location = url_for("clients.get_client", client_id=client.id)
     return tagged(client, status=201, Location=location)
 
@@ -229,9 +181,7 @@ def refer_client(body):
 @client_routes.get("/clients", query=schemas.ClientQuerySchema, response=schemas.ClientPageSchema)
 def list_clients(query):
     """Clients you may see: a coach's own (assigned or referred), or all for an admin."""
-    stmt = scoping.list_query(current_principal(), query)
-    with current_runtime().session_factory() as session:
-        return paginate(session, stmt, Client, query)
+    return as_caller(use_cases.list_clients, query)
 
 
 @client_routes.get("/clients/<uuid:client_id>", response=schemas.ClientSchema)
@@ -250,23 +200,13 @@ def get_client(client_id: uuid.UUID):
 )
 def update_client(body, client_id: uuid.UUID):
     """Change contact details, timezone, references or coach; emits ``client.updated``."""
-    principal = current_principal()
-    with current_runtime().unit_of_work() as uow:
-        client = scoping.client_for(uow.session, principal, client_id)
-        require_fresh(etag_of(client.id, client.version))
-        clients.update_client(uow, principal, client, body)
-        uow.commit()
-    return tagged(client)
+    return tagged(as_caller(use_cases.update_client, client_id, body, if_match=if_match()))
 
 
 @client_routes.delete("/clients/<uuid:client_id>", roles=ADMIN, status=204)
 def erase_client(client_id: uuid.UUID):
     """Erase the client's personal data here and, through ``client.erased``, everywhere."""
-    principal = current_principal()
-    with current_runtime().unit_of_work() as uow:
-        client = scoping.client_for(uow.session, principal, client_id)
-        erasure.erase_client(uow, principal, client)
-        uow.commit()
+    as_caller(use_cases.erase_client, client_id)
 
 
 @client_routes.get(
@@ -277,18 +217,13 @@ def erase_client(client_id: uuid.UUID):
 )
 def client_audit(query, client_id: uuid.UUID):
     """Who changed which fields of a client, and when (never the values); kept after erasure."""
-    principal = current_principal()
-    with current_runtime().unit_of_work() as uow:
-        client = scoping.any_client_for(uow.session, principal, client_id)
-        return paginate(uow.session, audit.trail_query(client), ClientAuditEntry, query)
+    return as_caller(use_cases.audit_trail, client_id, query)
 
 
 @client_routes.get("/clients/<uuid:client_id>/consent", response=schemas.ConsentStateSchema)
 def get_consent(client_id: uuid.UUID):
     """Current consent per channel and every grant and withdrawal behind it."""
-    with current_runtime().unit_of_work() as uow:
-        client = scoping.client_for(uow.session, current_principal(), client_id)
-        return {"current": consent.current(client), "records": consent.history(uow, client)}
+    return as_caller(use_cases.consent_state, client_id)
 
 
 @client_routes.post(
@@ -299,14 +234,9 @@ def get_consent(client_id: uuid.UUID):
 )
 def change_consent(body, client_id: uuid.UUID):
     """Record consent given or withdrawn (form or verbal); emits ``client.updated``."""
-    principal = current_principal()
-    with current_runtime().unit_of_work() as uow:
-        client = scoping.client_for(uow.session, principal, client_id)
-        clients.change_consent(
-            uow, principal, client, body["channel"], body["granted"], body["method"]
-        )
-        uow.commit()
-        return {"current": consent.current(client), "records": consent.history(uow, client)}
+    return as_caller(
+        use_cases.change_consent, client_id, body["channel"], body["granted"], body["method"]
+    )
 
 
 @client_routes.put(
@@ -317,12 +247,7 @@ def change_consent(body, client_id: uuid.UUID):
 )
 def put_assessment(body, client_id: uuid.UUID):
     """Record the client's assessment (K10 and WEMWBS scored here); earlier versions stay."""
-    principal = current_principal()
-    with current_runtime().unit_of_work() as uow:
-        client = scoping.client_for(uow.session, principal, client_id)
-        assessment = assessments.record_assessment(uow, principal, client, body)
-        uow.commit()
-    return assessment
+    return as_caller(use_cases.record_assessment, client_id, body)
 
 
 @client_routes.get(
@@ -330,9 +255,7 @@ def put_assessment(body, client_id: uuid.UUID):
 )
 def assessment_history(client_id: uuid.UUID):
     """Every version of the client's assessment, latest first."""
-    with current_runtime().unit_of_work() as uow:
-        client = scoping.client_for(uow.session, current_principal(), client_id)
-        return {"items": assessments.assessment_history(uow, client)}
+    return {"items": as_caller(use_cases.assessment_history, client_id)}
 
 
 @client_routes.post(
@@ -343,12 +266,7 @@ def assessment_history(client_id: uuid.UUID):
 )
 def onboard(body, client_id: uuid.UUID):
     """Onboard an assessed client with a coach; emits ``client.onboarded``."""
-    principal = current_principal()
-    with current_runtime().unit_of_work() as uow:
-        client = scoping.client_for(uow.session, principal, client_id)
-        onboarding.onboard_client(uow, principal, client, body["coach_id"])
-        uow.commit()
-    return tagged(client)
+    return tagged(as_caller(use_cases.onboard, client_id, body["coach_id"]))
 
 
 @client_routes.post(
@@ -360,12 +278,7 @@ def onboard(body, client_id: uuid.UUID):
 )
 def discharge(body, client_id: uuid.UUID):
     """Discharge a client with a reason; emits ``client.discharged``."""
-    principal = current_principal()
-    with current_runtime().unit_of_work() as uow:
-        client = scoping.client_for(uow.session, principal, client_id)
-        clients.discharge_client(uow, principal, client, body["reason"])
-        uow.commit()
-    return tagged(client)
+    return tagged(as_caller(use_cases.discharge, client_id, body["reason"]))
 
 
 def blueprints():

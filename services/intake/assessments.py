@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from services.intake import audit, lifecycle, measures
 from services.intake.clients import flush_client
 from services.intake.models import Assessment, Client
-from shared.auth import Principal
 from shared.db import UnitOfWork
 from shared.errors import Conflict
+from shared.principals import Principal
 
 
 def latest_assessment(uow: UnitOfWork, client: Client) -> Assessment | None:

@@ -14,9 +14,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from services.intake import audit, consent, lifecycle, phone_confirmation
 from services.intake.models import Client, Organisation, StaffMember
 from services.intake.phones import normalise_phone
-from shared.auth import Principal
 from shared.db import UnitOfWork
 from shared.errors import Conflict, PreconditionFailed, Unprocessable
+from shared.principals import Principal
 
 # Fields a PATCH may change; coach_id is checked against the organisation's staff.
 EDITABLE = (

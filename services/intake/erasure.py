@@ -26,8 +26,8 @@ from sqlalchemy import delete, or_, select
 
 from services.intake import audit
 from services.intake.models import Assessment, Client, IdempotencyKey, Outbox
-from shared.auth import Principal
 from shared.db import UnitOfWork
+from shared.principals import Principal
 
 ERASED = "erased"
 CLEARED = (

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import InboxRecord, OutboxRecord, utcnow
+from shared.db import InboxRecord, OutboxRecord, clock_now
 from shared.db.idempotency import IdempotencyRecord
 from shared.db.types import JsonType, UtcDateTime
 
@@ -24,7 +24,7 @@ class Organisation(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     default_region: Mapped[str] = mapped_column(String(2), nullable=False, default="AU")
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=clock_now)
 
 
 class StaffMember(Base):
@@ -40,9 +40,9 @@ class StaffMember(Base):
     # Access tokens issued before this moment are refused (a key revoked or rotated, the
     # member deactivated); every service learns it from ``staff.access_changed``.
     tokens_valid_after: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=clock_now)
     updated_at: Mapped[datetime] = mapped_column(
-        UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow
+        UtcDateTime, nullable=False, default=clock_now, onupdate=clock_now
     )
 
     __table_args__ = (UniqueConstraint("tenant_id", "email", name="uq_staff_tenant_email"),)
@@ -57,7 +57,7 @@ class ApiKey(Base):
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
     staff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"), index=True)
     secret_digest: Mapped[str] = mapped_column(String(64), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=clock_now)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
@@ -92,9 +92,9 @@ class Client(Base):
     discharged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     # Set when personal data was erased: the row stays as an anonymous tombstone.
     erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=clock_now)
     updated_at: Mapped[datetime] = mapped_column(
-        UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow
+        UtcDateTime, nullable=False, default=clock_now, onupdate=clock_now
     )
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
@@ -119,7 +119,7 @@ class ConsentRecord(Base):
     recorded_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"), nullable=True)
     source_event_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=clock_now)
 
 
 class ClientAuditEntry(Base):
@@ -134,7 +134,7 @@ class ClientAuditEntry(Base):
     fields: Mapped[list] = mapped_column(JsonType, nullable=False, default=list)
     # Null when the change came from an event (e.g. the client texted STOP).
     actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=clock_now)
 
 
 class Assessment(Base):
@@ -159,7 +159,7 @@ class Assessment(Base):
     wemwbs_items: Mapped[list | None] = mapped_column(JsonType, nullable=True)
     wemwbs_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
     assessed_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=clock_now)
 
     __table_args__ = (UniqueConstraint("client_id", "version", name="uq_assessment_version"),)
 

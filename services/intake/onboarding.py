@@ -9,9 +9,9 @@ from services.intake import audit, lifecycle
 from services.intake.assessments import assessment_summary, latest_assessment
 from services.intake.clients import active_coach, contact_of, flush_client, participant_of
 from services.intake.models import Client
-from shared.auth import Principal
 from shared.db import UnitOfWork
 from shared.errors import Conflict
+from shared.principals import Principal
 
 
 def onboard_client(

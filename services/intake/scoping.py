@@ -13,8 +13,8 @@ from sqlalchemy import Connection, Row, Select, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from services.intake.models import Client
-from shared.auth import Principal
 from shared.errors import NotFound
+from shared.principals import Principal
 
 
 def scoped_clients(principal: Principal) -> Select:

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from services.intake.models import ApiKey, Organisation, StaffMember
 from services.intake.phones import normalise_phone
-from shared.auth import Principal, StaffStanding
 from shared.db import UnitOfWork
 from shared.errors import Conflict, NotFound, Unauthorized
+from shared.principals import Principal, StaffStanding
 
 KEY_PREFIX = "rck"
 

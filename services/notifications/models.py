@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import InboxRecord, OutboxRecord, utcnow
+from shared.db import InboxRecord, OutboxRecord, clock_now
 from shared.db.idempotency import IdempotencyRecord
 from shared.db.staff_access import StaffAccessRecord
 from shared.db.types import JsonType, UtcDateTime
@@ -85,7 +85,7 @@ class Contact(Base):
     # Since a crisis message no coach has acknowledged yet: encouraging nudges wait.
     crisis_hold_since: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(
-        UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow
+        UtcDateTime, nullable=False, default=clock_now, onupdate=clock_now
     )
 
     @property
@@ -114,7 +114,7 @@ class Organisation(Base):
     # and family name, as the caseload does) or "initials".
     alert_naming: Mapped[str | None] = mapped_column(String(12), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(
-        UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow
+        UtcDateTime, nullable=False, default=clock_now, onupdate=clock_now
     )
 
 
@@ -131,7 +131,7 @@ class StaffMember(Base):
     role: Mapped[str] = mapped_column(String(20), nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     updated_at: Mapped[datetime] = mapped_column(
-        UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow
+        UtcDateTime, nullable=False, default=clock_now, onupdate=clock_now
     )
 
 
@@ -148,7 +148,7 @@ class Suppression(Base):
     channel: Mapped[str] = mapped_column(String(10), primary_key=True)
     address_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     reason: Mapped[str] = mapped_column(String(20), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=clock_now)
 
 
 class Nudge(Base):
@@ -181,9 +181,9 @@ class Nudge(Base):
     provider_message_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     delivery_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=clock_now)
     updated_at: Mapped[datetime] = mapped_column(
-        UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow
+        UtcDateTime, nullable=False, default=clock_now, onupdate=clock_now
     )
 
     __table_args__ = (

@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from services.notifications.contacts import cancel_pending
-from services.notifications.dispatcher.quiet_hours import zone
 from services.notifications.models import Nudge
 from services.notifications.nudges import contact_of, schedule_nudge
 from shared.db import UnitOfWork
 from shared.events import Envelope
+from shared.localtime import zone
 
 # A check-in booked after one of its reminders' moments: that reminder is not sent hours
 # late when a closer one is still to come.

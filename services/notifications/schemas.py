@@ -3,9 +3,8 @@
 import phonenumbers
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from services.notifications.digest.weekly_digest import WEEKDAYS
-from services.notifications.dispatcher.quiet_hours import HHMM
 from services.notifications.wording import nudge_reasons
+from shared.localtime import HHMM, WEEKDAYS
 from shared.pagination import page_of
 from shared.validation import MultilineText, Schema, WholeMatch
 

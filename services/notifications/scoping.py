@@ -14,8 +14,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from services.notifications.models import Contact
-from shared.auth import Principal
 from shared.errors import NotFound
+from shared.principals import Principal
 
 
 def _scope(principal: Principal) -> list:

@@ -18,14 +18,13 @@ from services.plans.models import ActionOccurrence, ActionStep, RecoveryPlan
 from services.plans.recurrence import (
     Occurrence,
     Recurrence,
-    local_iso,
     occurrence_key,
     occurrences_between,
-    to_utc,
 )
-from shared.auth import Principal
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Unprocessable
+from shared.localtime import local_iso, to_utc
+from shared.principals import Principal
 
 HORIZON = timedelta(days=8)
 ANNOUNCING_PLAN_STATUSES = ("active", "under_review")

@@ -1,44 +1,25 @@
 """Plans' HTTP API: recovery plans, goals, action steps, check-ins, progress, settings.
 
-Every view scopes by the caller (``scoping``), changes state through the domain modules
-inside one unit of work, and answers with an ``ETag`` where the resource can be updated.
+Every view parses, runs one use case (``use_cases``: it opens the unit of work, scopes by
+the caller, changes state through the domain modules and commits) and renders, with an
+``ETag`` where the resource can be updated.
 """
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from services.plans import (
-    actions,
-    checkins,
-    history,
-    lifecycle,
-    mood_prompts,
-    naming,
-    schemas,
-    scoping,
-)
-from services.plans.models import (
-    ActionStep,
-    CheckIn,
-    JournalEntry,
-    OrganisationSettings,
-    Revision,
-    TimelineEntry,
-)
-from services.plans.organisation_settings import settings_of
-from services.plans.progress import progress_of
-from services.plans.recurrence import WEEKDAYS
-from services.plans.views import action_view, journal_entry_view, revision_view, timeline_view
+from services.plans import schemas, scoping, use_cases
 from shared.auth import current_principal
 from shared.errors import PreconditionFailed
-from shared.pagination import PageQuerySchema, paginate
+from shared.localtime import WEEKDAYS
+from shared.pagination import PageQuerySchema
 from shared.runtime import current_runtime
+from shared.use_case import as_caller
 from shared.web.endpoints import ADMIN, STAFF, ApiBlueprint
-from shared.web.etag import etag_of, require_fresh, tagged
+from shared.web.etag import etag_of, if_match, tagged
 from shared.web.problems import handle_domain_error
 
 
@@ -63,21 +44,13 @@ for _routes in (plans, goals, action_steps, checkin_routes, org_settings):
     _routes.register_error_handler(StaleDataError, _stale)
 
 
-def _now():
-    return current_runtime().clock()
-
-
 # -- plans --------------------------------------------------------------------------------
 
 
 @plans.get("/plans", query=schemas.PlanQuerySchema, response=schemas.PlanPageSchema)
 def list_plans(query):
     """Plans of a client: the draft appears after onboarding (coaches see their own)."""
-    stmt = scoping.scoped_plans(current_principal()).where(
-        scoping.RecoveryPlan.client_id == query["client_id"]
-    )
-    with current_runtime().session_factory() as session:
-        return paginate(session, stmt, scoping.RecoveryPlan, query)
+    return as_caller(use_cases.list_plans, query)
 
 
 @plans.get("/plans/<uuid:plan_id>", response=schemas.PlanSchema)
@@ -97,33 +70,7 @@ def get_plan(plan_id: uuid.UUID):
 )
 def update_plan(body, plan_id: uuid.UUID):
     """Move the plan along draft → active ⇄ under_review → completed; clear a risk flag."""
-    principal = current_principal()
-    with current_runtime().unit_of_work() as uow:
-        plan = scoping.open_plan_for(uow.session, principal, plan_id)
-        require_fresh(etag_of(plan.id, plan.version))
-        diff = {}
-        if "status" in body:
-            diff |= lifecycle.change_plan_status(uow, plan, body["status"], principal, _now())
-        if body.get("risk_flagged") is False and plan.risk_flagged:
-            uow.publish(
-                "client.risk_acknowledged",
-                plan.tenant_id,
-                {
-                    "plan_id": plan.id,
-                    "client_id": plan.client_id,
-                    "reason": plan.risk_reason,
-                    "acknowledged_by": principal.staff_id,
-                    "acknowledged_at": _now(),
-                },
-                aggregate_id=plan.id,
-            )
-            diff |= history.apply_changes(plan, {"risk_flagged": False, "risk_reason": None})
-        if diff:  # dated on the clock: the report dates an acknowledgement by it
-            history.record(
-                uow.session, plan, principal, "plan", plan.id, "updated", diff, at=_now()
-            )
-        uow.commit()
-        return tagged(plan)
+    return tagged(as_caller(use_cases.update_plan, plan_id, body, if_match=if_match()))
 
 
 @plans.put(
@@ -137,15 +84,14 @@ def put_mood_prompts(body, plan_id: uuid.UUID):
     """Ask the client how they feel (1-10, by SMS or email) on these local weekdays at
     this local time; ``null`` stops. Only for an active plan or one under review (409
     otherwise). Honours ``If-Match`` with the plan's ``ETag``."""
-    principal = current_principal()
-    with current_runtime().unit_of_work() as uow:
-        plan = scoping.plan_for(uow.session, principal, plan_id)
-        require_fresh(etag_of(plan.id, plan.version))
-        diff = mood_prompts.set_mood_prompts(uow, plan, body["weekdays"], body["local_time"])
-        if diff:
-            history.record(uow.session, plan, principal, "plan", plan.id, "updated", diff)
-        uow.commit()
-        return tagged(plan, plan.mood_prompts or {"weekdays": None, "local_time": None})
+    plan = as_caller(
+        use_cases.set_mood_prompts,
+        plan_id,
+        body["weekdays"],
+        body["local_time"],
+        if_match=if_match(),
+    )
+    return tagged(plan, plan.mood_prompts or {"weekdays": None, "local_time": None})
 
 
 @plans.get(
@@ -153,33 +99,14 @@ def put_mood_prompts(body, plan_id: uuid.UUID):
 )
 def plan_history(query, plan_id: uuid.UUID):
     """Every revision of the plan, oldest first: who changed what, when."""
-    with current_runtime().session_factory() as session:
-        plan = scoping.plan_for(session, current_principal(), plan_id)
-        stmt = select(Revision).where(Revision.plan_id == plan.id)
-        page = paginate(session, stmt, Revision, query)
-        names = naming.staff_names(session, plan.tenant_id, (r.actor_id for r in page["items"]))
-    page["items"] = [revision_view(r, names) for r in page["items"]]
-    return page
+    return as_caller(use_cases.plan_history, plan_id, query)
 
 
 @plans.get("/plans/<uuid:plan_id>/timeline", response=schemas.TimelineSchema)
 def plan_timeline(plan_id: uuid.UUID):
     """The plan's revisions, the nudges sent (or not) to its client and the client's
     replies, newest first."""
-    with current_runtime().session_factory() as session:
-        plan = scoping.plan_for(session, current_principal(), plan_id)
-        revisions = session.scalars(
-            select(Revision).where(Revision.plan_id == plan.id).order_by(Revision.created_at)
-        ).all()
-        nudges = session.scalars(
-            select(TimelineEntry).where(
-                TimelineEntry.tenant_id == plan.tenant_id,
-                TimelineEntry.client_id == plan.client_id,
-            )
-        ).all()
-        replies = session.scalars(select(JournalEntry).where(JournalEntry.plan_id == plan.id)).all()
-        names = naming.staff_names(session, plan.tenant_id, (r.actor_id for r in revisions))
-    return timeline_view(revisions, nudges, replies, names)
+    return as_caller(use_cases.plan_timeline, plan_id)
 
 
 @plans.get(
@@ -187,23 +114,13 @@ def plan_timeline(plan_id: uuid.UUID):
 )
 def plan_journal(query, plan_id: uuid.UUID):
     """The client's replies, newest first: moods, steps done, journal and crisis messages."""
-    with current_runtime().session_factory() as session:
-        plan = scoping.plan_for(session, current_principal(), plan_id)
-        stmt = select(JournalEntry).where(JournalEntry.plan_id == plan.id)
-        page = paginate(
-            session, stmt, JournalEntry, query, at=JournalEntry.received_at, newest_first=True
-        )
-        titles = naming.action_titles(session, plan.tenant_id, (e.action_id for e in page["items"]))
-    page["items"] = [journal_entry_view(entry, titles) for entry in page["items"]]
-    return page
+    return as_caller(use_cases.plan_journal, plan_id, query)
 
 
 @plans.get("/plans/<uuid:plan_id>/progress", response=schemas.ProgressSchema)
 def plan_progress(plan_id: uuid.UUID):
     """Goals by status, weekly action completion, wellbeing trend, domain ratings."""
-    with current_runtime().session_factory() as session:
-        plan = scoping.plan_for(session, current_principal(), plan_id)
-        return progress_of(session, plan, _now())
+    return as_caller(use_cases.plan_progress, plan_id)
 
 
 # -- goals --------------------------------------------------------------------------------
@@ -218,20 +135,13 @@ def plan_progress(plan_id: uuid.UUID):
 def create_goal(body, plan_id: uuid.UUID):
     """Add a goal in a life domain (proposed unless said otherwise). Goals per plan are
     limited (the API's **Limits**): a 422 naming ``goals`` beyond."""
-    principal = current_principal()
-    with current_runtime().unit_of_work() as uow:
-        plan = scoping.open_plan_for(uow.session, principal, plan_id)
-        goal = lifecycle.add_goal(uow, plan, body, principal)
-        uow.commit()
-        return tagged(goal, status=201)
+    return tagged(as_caller(use_cases.create_goal, plan_id, body), status=201)
 
 
 @goals.get("/goals/<uuid:goal_id>", response=schemas.GoalSchema)
 def get_goal(goal_id: uuid.UUID):
     """One goal."""
-    with current_runtime().session_factory() as session:
-        goal, _plan = scoping.goal_for(session, current_principal(), goal_id)
-        return tagged(goal)
+    return tagged(as_caller(use_cases.get_goal, goal_id))
 
 
 @goals.patch(
@@ -243,14 +153,7 @@ def get_goal(goal_id: uuid.UUID):
 )
 def update_goal(body, goal_id: uuid.UUID):
     """Edit a goal; status moves proposed → active ⇄ on_hold → achieved (or cancelled)."""
-    principal = current_principal()
-    with current_runtime().unit_of_work() as uow:
-        goal, plan = scoping.goal_for(uow.session, principal, goal_id)
-        scoping.require_open(plan)
-        require_fresh(etag_of(goal.id, goal.version))
-        lifecycle.update_goal(uow, goal, plan, body, principal, _now())
-        uow.commit()
-        return tagged(goal)
+    return tagged(as_caller(use_cases.update_goal, goal_id, body, if_match=if_match()))
 
 
 # -- action steps -------------------------------------------------------------------------
@@ -272,34 +175,20 @@ def _schedule_fields(body: dict) -> dict:
 def create_action(body, goal_id: uuid.UUID):
     """Add a one-off (``due_at``) or recurring (daily / weekly at a local time) step. Steps per
     goal are limited (the API's **Limits**): a 422 naming ``actions`` beyond."""
-    principal = current_principal()
-    now = _now()
-    with current_runtime().unit_of_work() as uow:
-        goal, plan = scoping.goal_for(uow.session, principal, goal_id)
-        scoping.require_open(plan)
-        step = actions.create_step(uow, plan, goal.id, _schedule_fields(body), principal, now)
-        uow.commit()
-        return tagged(step, action_view(step, plan, now), 201)
+    step, view = as_caller(use_cases.create_action, goal_id, _schedule_fields(body))
+    return tagged(step, view, 201)
 
 
 @action_steps.get("/plans/<uuid:plan_id>/actions", response=schemas.ActionListSchema)
 def list_actions(plan_id: uuid.UUID):
     """The plan's action steps with their occurrences; overdue ones are marked."""
-    now = _now()
-    with current_runtime().session_factory() as session:
-        plan = scoping.plan_for(session, current_principal(), plan_id)
-        steps = session.scalars(
-            select(ActionStep).where(ActionStep.plan_id == plan.id).order_by(ActionStep.created_at)
-        ).all()
-        return {"items": [action_view(step, plan, now) for step in steps]}
+    return {"items": as_caller(use_cases.list_actions, plan_id)}
 
 
 @action_steps.get("/actions/<uuid:action_id>", response=schemas.ActionSchema)
 def get_action(action_id: uuid.UUID):
     """One action step with its occurrences."""
-    with current_runtime().session_factory() as session:
-        step, plan = scoping.action_for(session, current_principal(), action_id)
-        return tagged(step, action_view(step, plan, _now()))
+    return tagged(*as_caller(use_cases.get_action, action_id))
 
 
 @action_steps.patch(
@@ -311,36 +200,13 @@ def get_action(action_id: uuid.UUID):
 )
 def update_action(body, action_id: uuid.UUID):
     """Edit a step; a new schedule reschedules the whole step."""
-    principal = current_principal()
-    now = _now()
-    with current_runtime().unit_of_work() as uow:
-        step, plan = scoping.action_for(uow.session, principal, action_id)
-        scoping.require_open(plan)
-        require_fresh(etag_of(step.id, step.version))
-        actions.check_schedule_kind(step.frequency, body)
-        actions.update_step(uow, step, plan, _schedule_fields(body), principal, now)
-        uow.commit()
-        return tagged(step, action_view(step, plan, now))
-
-
-def _occurrence_view(action_id: uuid.UUID, change):
-    principal = current_principal()
-    now = _now()
-    with current_runtime().unit_of_work() as uow:
-        step, plan = scoping.action_for(uow.session, principal, action_id)
-        scoping.require_open(plan)
-        change(uow, step, plan, principal, now)
-        uow.commit()
-        return tagged(step, action_view(step, plan, now))
+    return tagged(
+        *as_caller(use_cases.update_action, action_id, _schedule_fields(body), if_match=if_match())
+    )
 
 
 def _finish(action_id: uuid.UUID, key: str | None, outcome: str):
-    return _occurrence_view(
-        action_id,
-        lambda uow, step, plan, who, now: actions.finish_occurrence(
-            uow, step, plan, key, outcome, who, now
-        ),
-    )
+    return tagged(*as_caller(use_cases.finish_occurrence, action_id, key, outcome))
 
 
 @action_steps.post(
@@ -370,11 +236,10 @@ def cancel_action(body, action_id: uuid.UUID):
 )
 def reschedule_action(body, action_id: uuid.UUID):
     """Move one occurrence (or a one-off step) to another time."""
-    return _occurrence_view(
-        action_id,
-        lambda uow, step, plan, who, now: actions.reschedule_occurrence(
-            uow, step, plan, body["occurrence_key"], body["due_at"], who
-        ),
+    return tagged(
+        *as_caller(
+            use_cases.reschedule_occurrence, action_id, body["occurrence_key"], body["due_at"]
+        )
     )
 
 
@@ -390,42 +255,19 @@ def reschedule_action(body, action_id: uuid.UUID):
 def schedule_checkin(body, plan_id: uuid.UUID):
     """Schedule a check-in: time, duration and mode (in person, phone, video). Check-ins
     per plan are limited (the API's **Limits**): a 422 naming ``checkins`` beyond."""
-    principal = current_principal()
-    with current_runtime().unit_of_work() as uow:
-        plan = scoping.open_plan_for(uow.session, principal, plan_id)
-        checkin = checkins.schedule(uow, plan, body, principal)
-        uow.commit()
-        return tagged(checkin, status=201)
+    return tagged(as_caller(use_cases.schedule_checkin, plan_id, body), status=201)
 
 
 @checkin_routes.get("/plans/<uuid:plan_id>/checkins", response=schemas.CheckInListSchema)
 def list_checkins(plan_id: uuid.UUID):
     """The plan's check-ins in time order."""
-    with current_runtime().session_factory() as session:
-        plan = scoping.plan_for(session, current_principal(), plan_id)
-        rows = session.scalars(
-            select(CheckIn).where(CheckIn.plan_id == plan.id).order_by(CheckIn.starts_at)
-        ).all()
-        return {"items": rows}
+    return {"items": as_caller(use_cases.list_checkins, plan_id)}
 
 
 @checkin_routes.get("/checkins/<uuid:checkin_id>", response=schemas.CheckInSchema)
 def get_checkin(checkin_id: uuid.UUID):
     """One check-in with its progress notes."""
-    with current_runtime().session_factory() as session:
-        checkin, _plan = scoping.checkin_for(session, current_principal(), checkin_id)
-        return tagged(checkin)
-
-
-def _checkin_change(checkin_id: uuid.UUID, change):
-    principal = current_principal()
-    with current_runtime().unit_of_work() as uow:
-        checkin, plan = scoping.checkin_for(uow.session, principal, checkin_id)
-        scoping.require_open(plan)
-        require_fresh(etag_of(checkin.id, checkin.version))
-        change(uow, checkin, plan, principal)
-        uow.commit()
-        return tagged(checkin)
+    return tagged(as_caller(use_cases.get_checkin, checkin_id))
 
 
 @checkin_routes.post(
@@ -436,10 +278,7 @@ def _checkin_change(checkin_id: uuid.UUID, change):
 )
 def record_checkin(body, checkin_id: uuid.UUID):
     """Record attendance, wellbeing 1-10 and progress notes (notes never leave plans)."""
-    now = _now()
-    return _checkin_change(
-        checkin_id, lambda uow, c, plan, who: checkins.record(uow, c, plan, body, who, now)
-    )
+    return tagged(as_caller(use_cases.record_checkin, checkin_id, body, if_match=if_match()))
 
 
 @checkin_routes.post(
@@ -450,9 +289,7 @@ def record_checkin(body, checkin_id: uuid.UUID):
 )
 def reschedule_checkin(body, checkin_id: uuid.UUID):
     """Move a scheduled check-in (and optionally change its duration or mode)."""
-    return _checkin_change(
-        checkin_id, lambda uow, c, plan, who: checkins.reschedule(uow, c, plan, body, who)
-    )
+    return tagged(as_caller(use_cases.reschedule_checkin, checkin_id, body, if_match=if_match()))
 
 
 @checkin_routes.post(
@@ -460,7 +297,7 @@ def reschedule_checkin(body, checkin_id: uuid.UUID):
 )
 def cancel_checkin(checkin_id: uuid.UUID):
     """Cancel a scheduled check-in."""
-    return _checkin_change(checkin_id, lambda uow, c, plan, who: checkins.cancel(uow, c, plan, who))
+    return tagged(as_caller(use_cases.cancel_checkin, checkin_id, if_match=if_match()))
 
 
 # -- settings -----------------------------------------------------------------------------
@@ -469,10 +306,7 @@ def cancel_checkin(checkin_id: uuid.UUID):
 @org_settings.get("/settings", response=schemas.OrganisationSettingsSchema)
 def get_settings():
     """Review interval (weeks) and when an unrecorded check-in counts as missed."""
-    principal = current_principal()
-    with current_runtime().session_factory() as session:
-        current = settings_of(session, principal.tenant_id)
-        return current, 200, {"ETag": etag_of(principal.tenant_id, current.version)}
+    return _settings_answer(as_caller(use_cases.get_settings))
 
 
 @org_settings.put(
@@ -484,17 +318,11 @@ def get_settings():
 )
 def put_settings(body):
     """Set the organisation's plan settings (org admins)."""
-    principal = current_principal()
-    with current_runtime().unit_of_work() as uow:
-        current = settings_of(uow.session, principal.tenant_id)
-        require_fresh(etag_of(principal.tenant_id, current.version))
-        if current.version == 0:
-            current = OrganisationSettings(tenant_id=principal.tenant_id)
-            uow.session.add(current)
-        for name, value in body.items():
-            setattr(current, name, value)
-        uow.commit()
-        return current, 200, {"ETag": etag_of(principal.tenant_id, current.version)}
+    return _settings_answer(as_caller(use_cases.put_settings, body, if_match=if_match()))
+
+
+def _settings_answer(current) -> tuple:
+    return current, 200, {"ETag": etag_of(current_principal().tenant_id, current.version)}
 
 
 def blueprints():

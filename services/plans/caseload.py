@@ -23,9 +23,9 @@ from services.plans.models import (
 )
 from services.plans.profiles import display_name
 from services.plans.scoping import OPEN_STATUSES
-from shared.auth import Principal
 from shared.errors import Unprocessable
 from shared.pagination import encode_position, read_position
+from shared.principals import Principal
 
 WEEK = timedelta(days=7)
 _PLANS, _CHECKINS = RecoveryPlan.__table__, CheckIn.__table__

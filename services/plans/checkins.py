@@ -10,10 +10,10 @@ from sqlalchemy import literal, select, tuple_
 
 from services.plans import history, limits
 from services.plans.models import CheckIn, RecoveryPlan, RiskFlag
-from services.plans.recurrence import local_iso
-from shared.auth import Principal
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Unprocessable
+from shared.localtime import local_iso
+from shared.principals import Principal
 
 LOW_WELLBEING = 3
 

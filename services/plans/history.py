@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from services.plans.models import RecoveryPlan, Revision
-from shared.auth import Principal
+from shared.principals import Principal
 
 
 def plain(value: Any) -> Any:

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from services.plans import actions, checkins, history, limits, mood_prompts
 from services.plans.models import ActionStep, CheckIn, Goal, RecoveryPlan
 from services.plans.organisation_settings import settings_of
-from shared.auth import Principal
 from shared.db import UnitOfWork
 from shared.errors import Conflict
+from shared.principals import Principal
 
 PLAN_TRANSITIONS = {
     "draft": {"active"},

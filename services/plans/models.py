@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from shared.db import InboxRecord, OutboxRecord, utcnow
+from shared.db import InboxRecord, OutboxRecord, clock_now
 from shared.db.idempotency import IdempotencyRecord
 from shared.db.staff_access import StaffAccessRecord
 from shared.db.types import JsonType, UtcDateTime
@@ -59,9 +59,9 @@ class RecoveryPlan(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     # The onboarding that drafted this plan: a second delivery cannot draft another.
     source_event_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=clock_now)
     updated_at: Mapped[datetime] = mapped_column(
-        UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow
+        UtcDateTime, nullable=False, default=clock_now, onupdate=clock_now
     )
 
     goals: Mapped[list[Goal]] = relationship(
@@ -100,7 +100,7 @@ class Goal(Base):
     progress: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     achieved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=clock_now)
 
     plan: Mapped[RecoveryPlan] = relationship(back_populates="goals")
 
@@ -128,7 +128,7 @@ class ActionStep(Base):
     # Occurrences starting before this instant have been materialised (and announced).
     scheduled_through: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=clock_now)
 
     occurrences: Mapped[list[ActionOccurrence]] = relationship(
         back_populates="action", order_by="ActionOccurrence.due_at", lazy="selectin"
@@ -177,7 +177,7 @@ class CheckIn(Base):
     recorded_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     missed_emitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=clock_now)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -193,7 +193,7 @@ class RiskFlag(Base):
     plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("recovery_plans.id"), index=True)
     reason: Mapped[str] = mapped_column(String(40), nullable=False)
     checkin_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=clock_now)
 
     __table_args__ = (
         UniqueConstraint("plan_id", "reason", "checkin_id", name="uq_risk_flag_once"),
@@ -223,7 +223,7 @@ class JournalEntry(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     # A Done the client took back on their page (``action.completion_withdrawn``).
     withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=clock_now)
 
     __table_args__ = (Index("ix_journal_client", "tenant_id", "client_id"),)
 
@@ -242,7 +242,7 @@ class Revision(Base):
     entity_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
     change: Mapped[str] = mapped_column(String(40), nullable=False)
     fields: Mapped[dict] = mapped_column(JsonType, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=clock_now)
 
 
 class TimelineEntry(Base):
@@ -259,7 +259,7 @@ class TimelineEntry(Base):
     channel: Mapped[str] = mapped_column(String(20), nullable=False)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=clock_now)
 
 
 class OrganisationSettings(Base):
@@ -336,7 +336,7 @@ class ReportNotes(Base):
     updated_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     updated_at: Mapped[datetime] = mapped_column(
-        UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow
+        UtcDateTime, nullable=False, default=clock_now, onupdate=clock_now
     )
 
     __mapper_args__ = {"version_id_col": version}

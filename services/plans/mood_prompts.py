@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from services.plans import history
 from services.plans.models import RecoveryPlan
-from services.plans.recurrence import WEEKDAYS
 from shared.db import UnitOfWork
 from shared.errors import Conflict
+from shared.localtime import WEEKDAYS
 
 # A draft plan has not reached the client yet; a finished one has nothing more to ask.
 PROMPTING_STATUSES = ("active", "under_review")

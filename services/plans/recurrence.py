@@ -3,16 +3,17 @@
 A recurring step happens at a wall-clock time in the client's timezone (09:00 stays
 09:00 across daylight-saving changes), so occurrences are computed in local time and
 only then converted to UTC. An occurrence's key is its original local date-time, stable
-whatever later happens to it.
+whatever later happens to it. Local time and its daylight-saving rule are
+:mod:`shared.localtime`'s.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from shared.localtime import to_utc
 
 
 @dataclass(frozen=True)
@@ -43,12 +44,6 @@ def occurrence_key(local: datetime) -> str:
     return local.replace(tzinfo=None).isoformat(timespec="minutes")
 
 
-def to_utc(day: date, at: time, timezone: str) -> datetime:
-    """A local wall-clock time as UTC; a time skipped by a clock change moves forward."""
-    local = datetime.combine(day, at, tzinfo=ZoneInfo(timezone))
-    return local.astimezone(UTC)
-
-
 def occurrences_between(
     rule: Recurrence, timezone: str, start: datetime, end: datetime
 ) -> list[Occurrence]:
@@ -68,8 +63,3 @@ def occurrences_between(
                 found.append(Occurrence(key, due_at))
         day += timedelta(days=1)
     return found
-
-
-def local_iso(moment: datetime, timezone: str) -> str:
-    """``2026-04-06T09:00:00+10:00``: a UTC instant as the client reads it."""
-    return moment.astimezone(ZoneInfo(timezone)).isoformat()

@@ -8,7 +8,7 @@ from marshmallow import ValidationError, fields, pre_load, validate, validates_s
 
 from services.plans.lifecycle import GOAL_STATUSES, PLAN_STATUSES
 from services.plans.limits import TEXT_LENGTH, TITLE_LENGTH
-from services.plans.recurrence import WEEKDAYS
+from shared.localtime import WEEKDAYS
 from shared.pagination import page_of, paged
 from shared.validation import LifeDomain, MultilineText, Schema
 

@@ -11,8 +11,8 @@ from sqlalchemy import Connection, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from services.plans.models import ActionStep, CheckIn, Goal, RecoveryPlan, mood_prompts_view
-from shared.auth import Principal
 from shared.errors import Conflict, NotFound
+from shared.principals import Principal
 
 OPEN_STATUSES = ("draft", "active", "under_review")
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from services.plans import actions, history, naming
 from services.plans.models import ActionStep, JournalEntry, RecoveryPlan, Revision, TimelineEntry
-from services.plans.recurrence import WEEKDAYS, local_iso
+from shared.localtime import WEEKDAYS, local_iso
 
 
 def action_view(step: ActionStep, plan: RecoveryPlan, now: datetime) -> dict:

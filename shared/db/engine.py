@@ -4,21 +4,36 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.engine.interfaces import ExecutionContext
 from sqlalchemy.orm import Session, sessionmaker
+
+from shared.clock import Clock
 
 log = logging.getLogger(__name__)
 
+# The execution option that carries the service's clock to every statement of an engine.
+CLOCK_OPTION = "coaching_clock"
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+
+def clock_now(context: ExecutionContext) -> datetime:
+    """A column's default (``created_at``, ``updated_at``...): the time on the clock of the
+    engine that runs the statement, the service's one clock (ARCHITECTURE.md §5.9), never
+    the host's. An engine made without a clock cannot stamp a row: it raises."""
+    clock = context.execution_options.get(CLOCK_OPTION)
+    if clock is None:
+        raise RuntimeError("this engine has no clock: make_engine(url, clock=...)")
+    return clock()
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def make_engine(url: str, *, clock: Clock | None = None, **kwargs) -> Engine:
     """Create an engine; SQLite gets WAL and a busy timeout so several processes share it.
+
+    ``clock`` stamps the rows its statements write (:func:`clock_now`); an engine that only
+    migrates or reads may go without.
 
     On PostgreSQL a ``prepare_threshold`` in the URL's query goes to psycopg rather than
     to the server: ``?prepare_threshold=none`` turns prepared statements off, as PgBouncer
@@ -29,6 +44,13 @@ def make_engine(url: str, **kwargs) -> Engine:
     A statement's parameters (a client's name, an email address) never appear in the
     text of a database error, hence never in a logged traceback."""
     kwargs.setdefault("hide_parameters", True)
+    engine = _create_engine(url, **kwargs)
+    if clock is not None:
+        engine.update_execution_options(**{CLOCK_OPTION: clock})
+    return engine
+
+
+def _create_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
 

@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, delete, inspect, select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared.clock import Clock
 from shared.config import Settings
-from shared.db.engine import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +53,11 @@ class Housekeeper:
         outbox_model: type,
         inbox_model: type,
         idempotency_model: type | None,
+        clock: Clock,
         batch_size: int = BATCH_SIZE,
     ):
         self.session_factory = session_factory
+        self.clock = clock
         self.retention = retention
         self.outbox = outbox_model
         self.inbox = inbox_model
@@ -64,7 +66,7 @@ class Housekeeper:
 
     def run_once(self, now: datetime | None = None) -> dict[str, int]:
         """Delete what has been kept long enough; return how many rows went, per table."""
-        now = now or utcnow()
+        now = now or self.clock()
         outbox, inbox = self.outbox, self.inbox
         removed = {
             "outbox": self._delete(

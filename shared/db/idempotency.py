@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db.engine import utcnow
+from shared.db.engine import clock_now
 from shared.db.types import JsonType, UtcDateTime
 
 
@@ -22,4 +22,4 @@ class IdempotencyRecord:
     status: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: in progress
     body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     headers: Mapped[dict] = mapped_column(JsonType, nullable=False, default=dict)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=clock_now)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text, Uuid
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from shared.db.engine import utcnow
+from shared.db.engine import clock_now
 from shared.db.types import JsonType, UtcDateTime
 
 
@@ -31,8 +31,8 @@ class OutboxRecord:
     body: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     headers: Mapped[dict] = mapped_column(JsonType, nullable=False, default=dict)
     aggregate_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
-    available_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=clock_now)
+    available_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=clock_now)
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     publish_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -52,5 +52,5 @@ class InboxRecord:
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
     # Indexed for housekeeping, which forgets ids after INBOX_RETENTION_DAYS.
     processed_at: Mapped[datetime] = mapped_column(
-        UtcDateTime, nullable=False, default=utcnow, index=True
+        UtcDateTime, nullable=False, default=clock_now, index=True
     )

@@ -14,9 +14,9 @@ from datetime import datetime
 from sqlalchemy import Boolean, Connection, String, Uuid, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from shared.auth import StaffStanding
 from shared.db.types import UtcDateTime
 from shared.events import Envelope
+from shared.principals import StaffStanding
 
 
 class StaffAccessRecord:

@@ -11,9 +11,9 @@ from sqlalchemy import Table
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared import context
-from shared.clock import Clock, system_clock
+from shared.clock import Clock
 from shared.db.bulk_insert import insert_rows
-from shared.db.engine import utcnow, wipe_write_ahead_log
+from shared.db.engine import wipe_write_ahead_log
 from shared.events import new_envelope
 
 
@@ -33,7 +33,7 @@ class UnitOfWork:
         *,
         producer: str,
         exchange: str,
-        clock: Clock = system_clock,
+        clock: Clock,
     ):
         self._session_factory = session_factory
         # The service's one clock (injected by its bootstrap; tests freeze it): handlers
@@ -130,6 +130,7 @@ class UnitOfWork:
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """The envelope of an event (validated) and the outbox row that carries it."""
         event_id = uuid.uuid4()
+        now = self.clock()
         envelope = new_envelope(
             event_type,
             tenant_id,
@@ -138,8 +139,8 @@ class UnitOfWork:
             correlation_id=context.correlation_id.get(),
             causation_id=context.causation_id.get(),
             event_id=event_id,
+            occurred_at=now,
         )
-        now = utcnow()
         return envelope, {
             "message_id": event_id,
             "tenant_id": tenant_id if type(tenant_id) is uuid.UUID else uuid.UUID(str(tenant_id)),

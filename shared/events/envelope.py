@@ -62,9 +62,13 @@ def new_envelope(
     correlation_id: str | None = None,
     causation_id: str | None = None,
     event_id: uuid.UUID | None = None,
+    occurred_at: datetime,
 ) -> dict[str, Any]:
-    """Build a validated, JSON-ready envelope (with a new id unless ``event_id`` is given).
-    A payload that fails its schema is a bug."""
+    """Build a validated, JSON-ready envelope (with a new id unless ``event_id`` is given)
+    of an event that happened at ``occurred_at`` (on the producer's clock, ARCHITECTURE.md
+    §5.9). A payload that fails its schema is a bug."""
+    if occurred_at.tzinfo is None:
+        raise ValueError("occurred_at must be an aware datetime")
     spec = CATALOGUE[event_type]
     version = version or spec.latest_version
     schema = _payload_schema(event_type, version)
@@ -77,7 +81,7 @@ def new_envelope(
         "type": event_type,
         "version": version,
         "tenant_id": str(tenant_id),
-        "occurred_at": datetime.now(UTC).isoformat(),
+        "occurred_at": occurred_at.isoformat(),
         "producer": producer,
         "correlation_id": correlation_id,
         "causation_id": causation_id,

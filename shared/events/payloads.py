@@ -15,6 +15,7 @@ from datetime import datetime
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from shared.domains import LIFE_DOMAINS
+from shared.localtime import WEEKDAYS
 from shared.validation import WholeMatch
 
 Domain = validate.OneOf(LIFE_DOMAINS)
@@ -28,7 +29,6 @@ class Payload(Schema):
 
 
 CHANNELS = ("email", "sms")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class ConsentSchema(Payload):

@@ -27,8 +27,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from shared import context
 from shared.backoff import Backoff
+from shared.clock import Clock
 from shared.config import Settings
-from shared.db import UnitOfWork, utcnow
+from shared.db import UnitOfWork
 from shared.db.outage import is_database_outage
 from shared.events import Envelope, InvalidEvent, parse_envelope
 from shared.messaging.topology import Topology
@@ -85,11 +86,16 @@ class InboxProcessor:
         uow_factory: Callable[[], UnitOfWork],
         inbox_model: type,
         outbox_model: type,
+        *,
+        clock: Clock,
         retry_backoff: Backoff | None = None,
     ):
-        """``retry_backoff``: the wait before a failed handler is tried again (by default
-        ``RETRY_BASE_SECONDS`` doubled per attempt up to five minutes, jittered)."""
+        """``clock``: the service's clock (a dead letter's stamp, a retry's due time; the
+        units of work carry the same). ``retry_backoff``: the wait before a failed handler
+        is tried again (by default ``RETRY_BASE_SECONDS`` doubled per attempt up to five
+        minutes, jittered)."""
         self.settings = settings
+        self.clock = clock
         self.service = service
         self.handlers = handlers
         self.uow_factory = uow_factory
@@ -203,7 +209,7 @@ class InboxProcessor:
             return set()
         table = self.inbox.__table__
         dialect = uow.session.get_bind().dialect.name
-        now = utcnow()
+        now = uow.clock()
         if dialect == "postgresql":
             # One statement whatever the batch's size, with three arrays for parameters:
             # the same text every time (prepared once), nothing to render per row.
@@ -270,7 +276,7 @@ class InboxProcessor:
             | {
                 "x-attempt": attempt,
                 "x-death-reason": error[:ERROR_HEADER_LIMIT],
-                "x-dead-lettered-at": utcnow().isoformat(),
+                "x-dead-lettered-at": self.clock().isoformat(),
                 "x-dead-lettered-by": self.service,
             },
             message_id=message_id or uuid.uuid4(),
@@ -303,7 +309,7 @@ class InboxProcessor:
                     routing_key=routing_key,
                     body=body if isinstance(body, bytes) else str(body).encode(),
                     headers=_json_safe(headers),
-                    available_at=utcnow() + timedelta(seconds=available_in),
+                    available_at=uow.clock() + timedelta(seconds=available_in),
                 )
             )
             uow.commit()

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared import liveness
 from shared.backoff import Backoff
+from shared.clock import Clock
 from shared.config import Settings
-from shared.db import utcnow
 from shared.db.housekeeping import Housekeeper
 from shared.db.outage import LoopBackoff, is_database_outage
 from shared.events import CATALOGUE, consumers_of
@@ -39,6 +39,8 @@ class OutboxRelay:
         settings: Settings,
         session_factory: sessionmaker[Session],
         outbox_model: type,
+        *,
+        clock: Clock,
         housekeeper: Housekeeper | None = None,
         service: str = "",
         publish_backoff: Backoff | None = None,
@@ -48,6 +50,7 @@ class OutboxRelay:
         the wait before a row the broker refused is tried again (2 s doubled per attempt
         up to a minute, jittered)."""
         self.settings = settings
+        self.clock = clock
         self.publish_backoff = publish_backoff or Backoff(2.0, MAX_PUBLISH_BACKOFF_SECONDS)
         self.housekeeper = housekeeper
         self._housekeeping_due = 0.0  # at once, then every interval
@@ -92,7 +95,7 @@ class OutboxRelay:
     def _claim(self, session: Session) -> list:
         stmt = (
             select(self.outbox)
-            .where(self.outbox.published_at.is_(None), self.outbox.available_at <= utcnow())
+            .where(self.outbox.published_at.is_(None), self.outbox.available_at <= self.clock())
             .order_by(self.outbox.id)
             .limit(self.batch_size)
             .with_for_update(skip_locked=True)
@@ -114,7 +117,7 @@ class OutboxRelay:
                 # later; consumers' inboxes absorb the copies that did arrive.
                 self.close()
                 raise
-            now = utcnow()
+            now = self.clock()
             published = 0
             for row, error in zip(rows, outcomes, strict=True):
                 if error is None:
@@ -132,7 +135,7 @@ class OutboxRelay:
         row.publish_attempts += 1
         row.last_error = error[:1000]
         delay = self.publish_backoff.delay(row.publish_attempts)
-        row.available_at = utcnow() + timedelta(seconds=delay)
+        row.available_at = self.clock() + timedelta(seconds=delay)
         log.warning(
             "relay could not publish",
             extra={

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import request
 
-from shared.errors import PreconditionFailed
+from shared.preconditions import check_if_match, etag_of
+
+__all__ = ["IF_MATCH_PARAMETER", "etag_of", "if_match", "require_fresh", "tagged"]
 
 # How a write that honours If-Match documents the header in its API's OpenAPI document.
 IF_MATCH_PARAMETER = {
@@ -16,11 +18,6 @@ IF_MATCH_PARAMETER = {
 }
 
 
-def etag_of(resource_id, version: int) -> str:
-    """The ``ETag`` of version ``version`` of a resource."""
-    return f'"{resource_id}.{version}"'
-
-
 def tagged(row, body=None, status: int = 200, **headers: str) -> tuple:
     """A view's answer with the ``ETag`` of ``row`` (its ``id`` and ``version``): ``body``
     if given, else the row itself."""
@@ -28,14 +25,11 @@ def tagged(row, body=None, status: int = 200, **headers: str) -> tuple:
     return answer, status, {"ETag": etag_of(row.id, row.version), **headers}
 
 
+def if_match() -> str | None:
+    """The request's ``If-Match`` header, as a use case takes it (``None``: absent)."""
+    return request.headers.get("If-Match")
+
+
 def require_fresh(current_etag: str) -> None:
     """Refuse a write whose ``If-Match`` names another version (absent means no check)."""
-    header = request.headers.get("If-Match")
-    if header is None:
-        return
-    candidates = {tag.strip().removeprefix("W/") for tag in header.split(",")}
-    if "*" not in candidates and current_etag not in candidates:
-        raise PreconditionFailed(
-            "The resource has changed since you read it; fetch it again and retry.",
-            errors={"If-Match": [f"Current ETag is {current_etag}."]},
-        )
+    check_if_match(if_match(), current_etag)

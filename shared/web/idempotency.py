@@ -28,23 +28,26 @@ import hashlib
 import json
 import logging
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import Response, g, make_response, request
+from flask import Response, current_app, g, make_response, request
 from sqlalchemy import delete, or_, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from shared import context
-from shared.db.engine import utcnow
+from shared.clock import Clock
 from shared.errors import Conflict, DomainError, Unprocessable
-from shared.runtime import current_runtime
 from shared.web.problems import handle_domain_error, handle_http_exception
 
 log = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
+# Where a service's app keeps its :class:`IdempotencyStore` (``app.extensions``).
+EXTENSION = "idempotency"
 REPLAYED_HEADERS = ("Location", "Content-Type", "ETag")
 MAX_KEY_LENGTH = 200
 SECRET_FIELDS = ("api_key", "access_token")
@@ -82,6 +85,16 @@ def _digest() -> str:
     ).hexdigest()
 
 
+@dataclass(frozen=True)
+class IdempotencyStore:
+    """Where a service keeps its keys, and its clock: given to its app by the service's
+    runtime (``app.extensions[EXTENSION]``), so this module needs no runtime."""
+
+    session_factory: Callable[[], Session]
+    model: type | None
+    clock: Clock
+
+
 def idempotent(view):
     """Decorator for a POST view (inside authentication, outside body parsing)."""
 
@@ -95,8 +108,8 @@ def idempotent(view):
                 "The Idempotency-Key is too long.",
                 errors={HEADER: [f"At most {MAX_KEY_LENGTH} characters."]},
             )
-        runtime = current_runtime()
-        reservation = _Reservation(runtime, _scope(), key, _digest())
+        store: IdempotencyStore = current_app.extensions[EXTENSION]
+        reservation = _Reservation(store, _scope(), key, _digest())
         refusal = reservation.take()
         if refusal is not None:
             return refusal
@@ -124,11 +137,11 @@ def idempotent(view):
 class _Reservation:
     """One request's hold on its key: the row ``(scope, key)`` stamped ``reserved_at``."""
 
-    def __init__(self, runtime, scope: str, key: str, digest: str):
-        self.session_factory = runtime.session_factory
-        self.model = runtime.idempotency_model
+    def __init__(self, store: IdempotencyStore, scope: str, key: str, digest: str):
+        self.session_factory = store.session_factory
+        self.model = store.model
         self.scope, self.key, self.digest = scope, key, digest
-        self.reserved_at = utcnow()
+        self.reserved_at = store.clock()
 
     def _mine(self):
         model = self.model

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -154,14 +155,17 @@ def test_expired_or_foreign_signed_token_is_a_401(api, tenant):
         uuid.UUID(tenant["organisation"]["organisation"]["id"]),
         "org_admin",
     )
-    expired = issue_token(JWT_SECRET, principal, ttl_seconds=-5)
+    now = datetime.now(UTC)
+    expired = issue_token(JWT_SECRET, principal, ttl_seconds=-5, issued_at=now)
     assert (
         "expired"
         in _is_problem(api.call("intake", "GET", f"/v1/clients/{uuid.uuid4()}", expired), 401)[
             "detail"
         ]
     )
-    forged = issue_token("some-other-secret-0123456789abcdef", principal, ttl_seconds=60)
+    forged = issue_token(
+        "some-other-secret-0123456789abcdef", principal, ttl_seconds=60, issued_at=now
+    )
     _is_problem(api.call("intake", "GET", f"/v1/clients/{uuid.uuid4()}", forged), 401)
 
 

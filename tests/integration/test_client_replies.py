@@ -15,10 +15,10 @@ from werkzeug import Response
 
 from services.notifications.replies.webhook_signature import SIGNATURE_HEADER, compute_signature
 from services.plans import journal
-from services.plans.recurrence import WEEKDAYS
 from shared.clock import FrozenClock
 from shared.config import load_settings
 from shared.events import new_envelope
+from shared.localtime import WEEKDAYS
 from shared.messaging.inbox import Disposition
 from tests.support import builders
 from tests.support.database import text_values
@@ -418,6 +418,7 @@ def test_a_reply_held_for_a_retry_in_plans_loses_its_words_when_the_client_is_er
             client_id, NOON, "journal", channel="sms", text="Walked by the river at dawn"
         ),
         producer="notifications",
+        occurred_at=system.runtimes["notifications"].now(),
     )
     outcome = system.processors["plans"].process(json.dumps(envelope).encode(), {})
     assert outcome == Disposition.RETRY_SCHEDULED

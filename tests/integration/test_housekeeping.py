@@ -12,7 +12,6 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from shared.db import utcnow
 from shared.db.housekeeping import Housekeeper, Retention
 from tests.support.waiting import wait_for
 
@@ -92,7 +91,7 @@ def _counts(runtime) -> dict[str, int]:
 
 def test_old_rows_go_in_batches_and_recent_or_unpublished_rows_stay(system, settings):
     runtime = system.runtimes["intake"]
-    now = utcnow()
+    now = runtime.now()
     _add_rows(runtime, now=now)
     m = _intake()
     housekeeper = Housekeeper(
@@ -101,6 +100,7 @@ def test_old_rows_go_in_batches_and_recent_or_unpublished_rows_stay(system, sett
         outbox_model=m.Outbox,
         inbox_model=m.ProcessedEvent,
         idempotency_model=m.IdempotencyKey,
+        clock=runtime.now,
         batch_size=2,
     )
 
@@ -117,7 +117,9 @@ def test_a_retry_after_its_key_expired_is_a_new_request(api, tenant, system):
     first = api.call("intake", "POST", "/v1/clients", tenant["token"], json=BODY, headers=headers)
     runtime = system.runtimes["intake"]
     with runtime.session_factory() as session:
-        session.execute(update(m.IdempotencyKey).values(created_at=utcnow() - timedelta(hours=25)))
+        session.execute(
+            update(m.IdempotencyKey).values(created_at=runtime.now() - timedelta(hours=25))
+        )
         session.commit()
     runtime.housekeeper().run_once()
 
@@ -137,7 +139,7 @@ def test_the_relay_keeps_house_on_its_interval(system, settings):
     thread = threading.Thread(target=relay.run_forever, args=(stop,), daemon=True)
     thread.start()
     try:
-        _add_rows(runtime, now=utcnow())  # after its first round: the next one takes them
+        _add_rows(runtime, now=runtime.now())  # after its first round: the next one takes them
         wait_for(
             lambda: (c := _counts(runtime))["inbox"] == 1 and c["keys"] == {"new"},
             timeout=10,
@@ -150,7 +152,7 @@ def test_the_relay_keeps_house_on_its_interval(system, settings):
 
 
 def test_the_housekeeping_command_runs_it_once_per_service(system):
-    _add_rows(system.runtimes["intake"], now=utcnow())
+    _add_rows(system.runtimes["intake"], now=system.runtimes["intake"].now())
 
     done = subprocess.run(
         [sys.executable, "-m", "coaching", "housekeeping", "intake"],

@@ -13,8 +13,9 @@ import requests
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from shared.messaging.backlogs import OutboxBacklog, QueueDepths
 from shared.messaging.topology import Topology
-from shared.metrics import OutboxBacklog, QueueDepths, reason_kind
+from shared.metrics import reason_kind
 from tests.integration.test_dead_letters import _onboarded_envelope, _publish
 from tests.support.smtp import free_port
 from tests.support.waiting import wait_for
@@ -35,7 +36,9 @@ def _samples(collector) -> dict:
 
 def test_outbox_backlog_and_the_age_of_its_oldest_row(api, tenant, system):
     runtime = system.runtimes["intake"]
-    collector = OutboxBacklog("intake", runtime.session_factory, runtime.outbox_model)
+    collector = OutboxBacklog(
+        "intake", runtime.session_factory, runtime.outbox_model, clock=runtime.now
+    )
     api.refer_client(tenant["token"])
 
     before = _samples(collector)

@@ -27,6 +27,7 @@ def test_a_failed_handler_is_retried_after_a_jittered_wait(plans_runtime):
         runtime.unit_of_work,
         ProcessedEvent,
         Outbox,
+        clock=runtime.now,
         retry_backoff=Backoff(100, 300, random=lambda: 1.0),  # the widest draw: half
     )
     staff = {
@@ -35,7 +36,9 @@ def test_a_failed_handler_is_retried_after_a_jittered_wait(plans_runtime):
         "email": "casey.coach@harbour.example",
         "role": "coach",
     }
-    envelope = new_envelope("staff.created", uuid.uuid4(), staff, producer="intake")
+    envelope = new_envelope(
+        "staff.created", uuid.uuid4(), staff, producer="intake", occurred_at=runtime.now()
+    )
     assert processor.process(json.dumps(envelope).encode(), {}) == Disposition.RETRY_SCHEDULED
 
     with runtime.session_factory() as session:

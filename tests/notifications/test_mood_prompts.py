@@ -190,9 +190,12 @@ def test_a_late_older_setting_does_not_undo_a_newer_one(notifications):
     n.clock.set(utc("2026-07-06T10:00"))
     _set(n, tenant, client, None, None)  # the newer word: stop
     envelope = new_envelope(
-        "plan.mood_prompts_set", tenant, older, producer=CATALOGUE["plan.mood_prompts_set"].producer
+        "plan.mood_prompts_set",
+        tenant,
+        older,
+        producer=CATALOGUE["plan.mood_prompts_set"].producer,
+        occurred_at=utc("2026-07-06T09:30"),
     )
-    envelope["occurred_at"] = utc("2026-07-06T09:30").isoformat()
     n.processor.process(json.dumps(envelope).encode(), {})
     assert _prompts(n, client) == []
 

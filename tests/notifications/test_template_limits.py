@@ -4,6 +4,7 @@ when one gets into the database anyway, it spoils only its own nudge's wording."
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text, update
@@ -13,7 +14,6 @@ from services.notifications.dispatcher import composing
 from services.notifications.models import Nudge
 from services.notifications.wording.models import TemplateOverride
 from services.notifications.wording.sandbox import RENDER_TIME_LIMIT_SECONDS
-from shared.db import utcnow
 from tests.support.render_budgets import watch_render_budgets
 
 NESTED_LOOPS = "{% set s = 'x' * 40000 %}{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}"
@@ -105,7 +105,7 @@ def _row_is_writable(engine, nudge_id) -> bool:
             connection.execute(
                 update(Nudge.__table__)
                 .where(Nudge.__table__.c.id == nudge_id)
-                .values(updated_at=utcnow())
+                .values(updated_at=datetime.now(UTC))
             )
             return True
         except OperationalError:

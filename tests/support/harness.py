@@ -32,6 +32,9 @@ from shared.runtime import ServiceRuntime
 
 # Where a harness's clock starts unless a test says otherwise: 12:00 in Sydney (AEST).
 START = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)
+# A token's expiry is judged on the service's clock: a harness's tokens are issued on it
+# and last for all the frozen time a test moves through.
+TOKEN_TTL_SECONDS = 366 * 24 * 3600
 
 
 class ServiceHarness:
@@ -81,9 +84,12 @@ class ServiceHarness:
         happened on the harness's clock unless ``occurred_at`` says when. Returns the
         envelope; anything but a processed event fails the test."""
         envelope = new_envelope(
-            event_type, tenant_id, data, producer=producer or CATALOGUE[event_type].producer
+            event_type,
+            tenant_id,
+            data,
+            producer=producer or CATALOGUE[event_type].producer,
+            occurred_at=occurred_at or self.clock(),
         )
-        envelope["occurred_at"] = (occurred_at or self.clock()).isoformat()
         outcome = self.processor.process(json.dumps(envelope).encode(), {})
         assert outcome == Disposition.PROCESSED, outcome
         return envelope
@@ -104,12 +110,15 @@ class ServiceHarness:
         return [envelope["data"] for envelope in self.published(*types)]
 
     # -- the API -----------------------------------------------------------------------------
-    def token(self, tenant_id, role: str = "org_admin", staff_id=None, ttl: int = 600) -> str:
-        """A bearer token of a staff member (a new one unless ``staff_id``) of ``tenant_id``."""
+    def token(
+        self, tenant_id, role: str = "org_admin", staff_id=None, ttl: int = TOKEN_TTL_SECONDS
+    ) -> str:
+        """A bearer token of a staff member (a new one unless ``staff_id``) of ``tenant_id``,
+        issued now on the harness's clock."""
         principal = Principal(
             uuid.UUID(str(staff_id or uuid.uuid4())), uuid.UUID(str(tenant_id)), role
         )
-        return issue_token(self.settings.jwt_secret, principal, ttl)
+        return issue_token(self.settings.jwt_secret, principal, ttl, issued_at=self.clock())
 
     def call(self, method: str, path: str, token: str | None = None, **kwargs):
         """One request through the Flask test client (``json=``, ``data=``, ``headers=`` as

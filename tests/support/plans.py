@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -19,18 +19,22 @@ from shared.messaging.inbox import Disposition
 from tests.support.harness import ServiceHarness
 
 
-def token_for(settings, tenant_id, staff_id=None, role="coach") -> str:
+def token_for(settings, tenant_id, staff_id=None, role="coach", issued_at=None) -> str:
+    """A token issued ``issued_at`` (by default now, on the host's clock: give a frozen
+    service clock's time when it is ahead of the host's, or the token is not yet valid)."""
     principal = Principal(uuid.UUID(str(staff_id or uuid.uuid4())), uuid.UUID(str(tenant_id)), role)
-    return issue_token(settings.jwt_secret, principal, 900)
+    issued_at = issued_at or datetime.now(UTC)
+    return issue_token(settings.jwt_secret, principal, 900, issued_at=issued_at)
 
 
 def deliver(
     system, event_type: str, tenant_id, data: dict, producer="intake", occurred_at=None
 ) -> dict:
     """Hand an event to plans' inbox processor, as its worker would."""
-    envelope = new_envelope(event_type, tenant_id, data, producer=producer)
-    if occurred_at is not None:  # when it happened, on a test's frozen clock
-        envelope["occurred_at"] = occurred_at.isoformat()
+    if occurred_at is None:  # when it happened: by default, on its producer's clock
+        producing = system.runtimes.get(producer) or system.runtimes["plans"]
+        occurred_at = producing.now()
+    envelope = new_envelope(event_type, tenant_id, data, producer=producer, occurred_at=occurred_at)
     outcome = system.processors["plans"].process(json.dumps(envelope).encode(), {})
     assert outcome == Disposition.PROCESSED, outcome
     return envelope

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -21,33 +20,49 @@ from shared.auth import (
 from shared.errors import Unauthorized
 
 SECRET = "unit-test-secret-0123456789abcdef"
+# The service's clock, not the host's: tokens are issued and judged on it.
+NOW = datetime(2031, 5, 17, 3, 14, 15, 250000, tzinfo=UTC)
+AT = NOW.timestamp()
 
 
 def test_token_round_trip_keeps_staff_tenant_and_role():
     principal = Principal(uuid.uuid4(), uuid.uuid4(), "coach")
-    assert verify_token(SECRET, issue_token(SECRET, principal, 60)) == principal
+    token = issue_token(SECRET, principal, 60, issued_at=NOW)
+    assert verify_token(SECRET, token, at=AT) == principal
 
 
 def test_expired_token_is_refused():
-    token = issue_token(SECRET, Principal(uuid.uuid4(), uuid.uuid4(), "coach"), -1)
+    token = issue_token(SECRET, Principal(uuid.uuid4(), uuid.uuid4(), "coach"), -1, issued_at=NOW)
     with pytest.raises(Unauthorized, match="expired"):
-        verify_token(SECRET, token)
+        verify_token(SECRET, token, at=AT)
 
 
 def test_a_token_already_accepted_is_refused_once_it_expires():
     principal = Principal(uuid.uuid4(), uuid.uuid4(), "coach")
-    token = issue_token(SECRET, principal, 60)
-    assert verify_token(SECRET, token) == principal
-    assert verify_token(SECRET, token, at=time.time() + 59) == principal
+    token = issue_token(SECRET, principal, 60, issued_at=NOW)
+    assert verify_token(SECRET, token, at=AT) == principal
+    assert verify_token(SECRET, token, at=AT + 59) == principal
     with pytest.raises(Unauthorized, match="expired"):
-        verify_token(SECRET, token, at=time.time() + 61)
+        verify_token(SECRET, token, at=AT + 61)
+
+
+def test_a_token_is_judged_on_the_service_clock_not_the_host_one():
+    principal = Principal(uuid.uuid4(), uuid.uuid4(), "coach")
+    long_ago = datetime(2001, 1, 1, tzinfo=UTC)
+    token = issue_token(SECRET, principal, 60, issued_at=long_ago)
+    assert verify_token(SECRET, token, at=long_ago.timestamp() + 30) == principal
+    with pytest.raises(Unauthorized, match="expired"):
+        verify_token(SECRET, token, at=AT)
+    # An issuer whose clock is a little ahead of this service's: its tokens hold at once.
+    later = issue_token(SECRET, principal, 60, issued_at=NOW + timedelta(seconds=5))
+    assert verify_token(SECRET, later, at=AT) == principal
 
 
 def test_a_token_accepted_under_one_secret_is_refused_under_another():
-    token = issue_token(SECRET, Principal(uuid.uuid4(), uuid.uuid4(), "coach"), 60)
-    verify_token(SECRET, token)
+    token = issue_token(SECRET, Principal(uuid.uuid4(), uuid.uuid4(), "coach"), 60, issued_at=NOW)
+    verify_token(SECRET, token, at=AT)
     with pytest.raises(Unauthorized, match="invalid"):
-        verify_token("another-secret-0123456789abcdef0123", token)
+        verify_token("another-secret-0123456789abcdef0123", token, at=AT)
 
 
 @pytest.mark.parametrize(
@@ -63,7 +78,7 @@ def test_tokens_with_bad_claims_are_refused(claims):
         claims | {"exp": 4102444800, "iss": "coaching-intake"}, SECRET, algorithm="HS256"
     )
     with pytest.raises(Unauthorized):
-        verify_token(SECRET, token)
+        verify_token(SECRET, token, at=AT)
 
 
 def test_unsigned_token_is_refused():
@@ -79,7 +94,7 @@ def test_unsigned_token_is_refused():
         algorithm="none",
     )
     with pytest.raises(Unauthorized):
-        verify_token(SECRET, token)
+        verify_token(SECRET, token, at=AT)
 
 
 # -- a token's member as they stand now -----------------------------------------------------
@@ -87,8 +102,8 @@ def test_unsigned_token_is_refused():
 ADMIN = Principal(uuid.uuid4(), uuid.uuid4(), "org_admin")
 
 
-def _verified(principal=ADMIN, issued_at=None):
-    return verified_token(SECRET, issue_token(SECRET, principal, 60, issued_at=issued_at))
+def _verified(principal=ADMIN, issued_at=NOW):
+    return verified_token(SECRET, issue_token(SECRET, principal, 60, issued_at=issued_at), at=AT)
 
 
 def test_a_member_not_known_to_the_service_is_taken_at_the_token_word():
@@ -106,7 +121,7 @@ def test_a_demoted_admin_acts_with_the_role_they_have_now():
 
 
 def test_a_token_issued_before_the_cut_off_is_refused_and_one_issued_after_it_works():
-    cut_off = datetime.now(UTC)
+    cut_off = NOW
     standing = StaffStanding(True, "org_admin", cut_off)
     with pytest.raises(Unauthorized, match="revoked"):
         admit(_verified(issued_at=cut_off - timedelta(milliseconds=1)), standing)
@@ -126,10 +141,10 @@ def test_a_token_without_an_issue_time_is_refused_once_its_member_has_a_cut_off(
         SECRET,
         algorithm="HS256",
     )
-    verified = verified_token(SECRET, token)
+    verified = verified_token(SECRET, token, at=AT)
     assert admit(verified, StaffStanding(True, "org_admin", None)) == ADMIN
     with pytest.raises(Unauthorized, match="revoked"):
-        admit(verified, StaffStanding(True, "org_admin", datetime.now(UTC)))
+        admit(verified, StaffStanding(True, "org_admin", NOW))
 
 
 class CountingLookup:

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import logging
 import random
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
 from sqlalchemy.exc import OperationalError
 
 from shared.backoff import Backoff
+from shared.clock import FrozenClock
 from shared.config import load_settings
-from shared.db import utcnow
 from shared.db.outage import LoopBackoff
 from shared.messaging.consumer import EventWorker
 from shared.messaging.inbox import DatabaseUnavailable, Disposition
@@ -80,17 +81,16 @@ def test_a_worker_holds_its_batch_through_a_database_outage_with_jittered_waits(
 
 def test_a_row_the_broker_refused_is_retried_after_a_jittered_wait(monkeypatch, tmp_path):
     monkeypatch.setenv("VAR_DIR", str(tmp_path))
+    clock = FrozenClock(datetime(2031, 5, 17, 3, 14, 15, tzinfo=UTC))
     relay = OutboxRelay(
-        load_settings(), None, None, publish_backoff=Backoff(2, 60, random=lambda: 0.5)
+        load_settings(),
+        None,
+        None,
+        clock=clock,
+        publish_backoff=Backoff(2, 60, random=lambda: 0.5),
     )
     row = SimpleNamespace(id=1, routing_key="plan.created", publish_attempts=2, last_error=None)
-    before = utcnow()
     relay._record_failure(row, "nacked")
-    after = utcnow()
     assert row.publish_attempts == 3
     # The third attempt's plain wait is 8 s; the draw takes a quarter of it off.
-    assert (
-        (row.available_at - after).total_seconds()
-        <= 6
-        <= (row.available_at - before).total_seconds()
-    )
+    assert (row.available_at - clock()).total_seconds() == 6

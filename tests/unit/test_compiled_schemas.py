@@ -234,6 +234,7 @@ def test_an_event_published_and_consumed_goes_through_compiled_schemas_unchanged
             },
         },
         producer="intake",
+        occurred_at=dt.datetime.now(dt.UTC),
     )
     import json
 

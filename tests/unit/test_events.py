@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 
 from shared.events import CATALOGUE, InvalidEvent, new_envelope, parse_envelope, routing_keys_for
+
+AT = datetime(2031, 5, 17, 3, 14, 15, tzinfo=UTC)  # when the events happened
 
 
 def _referred(**contact):
@@ -25,7 +28,12 @@ def _referred(**contact):
 def test_envelope_round_trips_through_json():
     tenant = uuid.uuid4()
     envelope = new_envelope(
-        "client.referred", tenant, _referred(), producer="intake", correlation_id="req-1"
+        "client.referred",
+        tenant,
+        _referred(),
+        producer="intake",
+        correlation_id="req-1",
+        occurred_at=AT,
     )
     parsed = parse_envelope(json.dumps(envelope).encode())
     assert parsed.type == "client.referred" and parsed.version == 1
@@ -38,21 +46,31 @@ def test_envelope_round_trips_through_json():
 def test_producer_cannot_emit_an_invalid_payload():
     with pytest.raises(Exception, match="email"):
         new_envelope(
-            "client.referred", uuid.uuid4(), _referred(email="not-an-email"), producer="intake"
+            "client.referred",
+            uuid.uuid4(),
+            _referred(email="not-an-email"),
+            producer="intake",
+            occurred_at=AT,
         )
 
 
 def test_a_producer_cannot_emit_a_field_its_schema_lacks():
     with pytest.raises(ValueError, match="no field"):
         new_envelope(
-            "client.referred", uuid.uuid4(), _referred() | {"nickname": "A"}, producer="intake"
+            "client.referred",
+            uuid.uuid4(),
+            _referred() | {"nickname": "A"},
+            producer="intake",
+            occurred_at=AT,
         )
 
 
 def test_a_consumer_reads_an_event_from_a_newer_producer_ignoring_fields_it_does_not_know():
     """A rolling deploy: the producer adds optional fields, at the top and nested, before
     this consumer is upgraded; the event is read, not dead-lettered."""
-    envelope = new_envelope("client.referred", uuid.uuid4(), _referred(), producer="intake")
+    envelope = new_envelope(
+        "client.referred", uuid.uuid4(), _referred(), producer="intake", occurred_at=AT
+    )
     envelope["data"]["pronouns"] = "they/them"
     envelope["data"]["contact"]["second_phone"] = "+61400000000"
     parsed = parse_envelope(json.dumps(envelope).encode())
@@ -72,7 +90,9 @@ def test_a_consumer_reads_an_event_from_a_newer_producer_ignoring_fields_it_does
     ],
 )
 def test_invalid_envelopes_are_rejected_with_a_reason(mutate, reason):
-    envelope = new_envelope("client.referred", uuid.uuid4(), _referred(), producer="intake")
+    envelope = new_envelope(
+        "client.referred", uuid.uuid4(), _referred(), producer="intake", occurred_at=AT
+    )
     mutate(envelope)
     with pytest.raises(InvalidEvent, match=reason):
         parse_envelope(json.dumps(envelope))
@@ -92,6 +112,7 @@ def test_a_mood_prompt_time_with_a_trailing_newline_is_an_invalid_payload():
             uuid.uuid4(),
             data | {"weekdays": ["mon"], "local_time": "18:00"},
             producer="plans",
+            occurred_at=AT,
         )
         envelope["data"]["local_time"] = local_time  # as a faulty producer might send it
         return json.dumps(envelope)
@@ -102,7 +123,9 @@ def test_a_mood_prompt_time_with_a_trailing_newline_is_an_invalid_payload():
 
 
 def test_unknown_event_type_parses_as_unknown():
-    envelope = new_envelope("client.referred", uuid.uuid4(), _referred(), producer="intake")
+    envelope = new_envelope(
+        "client.referred", uuid.uuid4(), _referred(), producer="intake", occurred_at=AT
+    )
     envelope["type"] = "client.teleported"
     assert parse_envelope(json.dumps(envelope)).known is False
 
@@ -123,6 +146,7 @@ def test_staff_access_changes_reach_every_service_that_checks_tokens_without_per
         uuid.uuid4(),
         {"staff_id": uuid.uuid4(), "role": "coach", "active": False, "tokens_valid_after": None},
         producer="intake",
+        occurred_at=AT,
     )
     assert set(envelope["data"]) == {"staff_id", "role", "active", "tokens_valid_after"}
     assert parse_envelope(json.dumps(envelope)).data["active"] is False

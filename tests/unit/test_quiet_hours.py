@@ -10,12 +10,11 @@ import pytest
 
 from services.notifications.dispatcher.quiet_hours import (
     QuietHours,
-    local_day_bounds,
     next_allowed,
-    parse_hhmm,
     start_of_next_day,
 )
 from services.notifications.schemas import QuietHoursSchema, WeeklyDigestSchema
+from shared.localtime import local_day_bounds, parse_hhmm
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")

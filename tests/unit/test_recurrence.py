@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from services.plans.recurrence import Recurrence, local_iso, occurrences_between
+from services.plans.recurrence import Recurrence, occurrences_between
+from shared.localtime import local_iso
 
 MONDAY = 0
 

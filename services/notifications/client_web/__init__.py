@@ -6,7 +6,8 @@ the 1-10 ratings, the page), the pages they open (``pages``, phone-sized, no Jav
 ``templates/client``), recording an answer from a link as a reply (``answers``, through
 ``replies.record_reply``), the client's own ratings kept for their page (``ratings``),
 phone numbers made tappable (``phone_links``), and the one-click unsubscribe (RFC 8058:
-``unsubscribe_tokens``, ``unsubscribe_page``). Its table is in ``models``.
+``unsubscribe_tokens``, ``unsubscribe_page``). What its pages read and change, each in
+the unit of work it owns, is in ``use_cases``. Its table is in ``models``.
 
 Entry points: ``blueprints()`` (the pages' routes), ``email_link_variables`` and
 ``page_url`` (the links a message carries), ``unsubscribe_url``.

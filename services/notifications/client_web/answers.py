@@ -27,7 +27,7 @@ from services.notifications.client_web.view import can_undo, is_later_day, lates
 from services.notifications.digest.models import PlannedStep
 from services.notifications.models import Contact
 from services.notifications.replies import recording as replies
-from shared.runtime import current_runtime
+from shared.db import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -77,18 +77,20 @@ class Recorded:
     reply: replies.ClientReply | None = None
 
 
-def record_answer(link: ReplyLink | PageLink, answer: Answer) -> Recorded:
-    """Record what ``answer`` builds for the link's client, in one unit of work; raises
-    ``LinkClosed`` (recording nothing) when the link no longer opens anything."""
-    runtime = current_runtime()
+def record_answer(
+    uow: UnitOfWork, secret: str, link: ReplyLink | PageLink, answer: Answer
+) -> Recorded:
+    """Record what ``answer`` builds for the link's client, in the unit of work ``uow``
+    (new: opened and committed here); raises ``LinkClosed`` (recording nothing) when the
+    link no longer opens anything. ``secret`` signs the service's links."""
     reply = None
     try:
-        with runtime.unit_of_work() as uow:
-            contact = linked_client(uow.session, runtime.settings.jwt_secret, link)
+        with uow:
+            contact = linked_client(uow.session, secret, link)
             reply = answer(uow.session, contact)
             if not isinstance(reply, replies.ClientReply):
                 return Recorded(reply)
-            recorded = replies.record_reply(uow, contact, reply, runtime.clock())
+            recorded = replies.record_reply(uow, contact, reply, uow.clock())
             uow.commit()
     except IntegrityError:
         # A double click raced the first, which recorded it.
@@ -134,15 +136,15 @@ def mood_answer(reply_id: uuid.UUID, channel: str, now: datetime, rating: int) -
     )
 
 
-def undo_done(link: PageLink, action_id: uuid.UUID, key: str) -> bool:
+def undo_done(uow: UnitOfWork, secret: str, link: PageLink, action_id: uuid.UUID, key: str) -> bool:
     """Take back the client's latest Done, said within ``UNDO_WINDOW``: the step shows as
     not done here at once and can be marked again, and plans is told
     (``action.completion_withdrawn``) so that it reopens the occurrence that Done completed.
-    False (and nothing changed) for any other Done."""
-    runtime = current_runtime()
-    now = runtime.clock()
-    with runtime.unit_of_work() as uow:
-        contact = linked_client(uow.session, runtime.settings.jwt_secret, link)
+    False (and nothing changed) for any other Done. In the unit of work ``uow`` (new:
+    opened and committed here)."""
+    now = uow.clock()
+    with uow:
+        contact = linked_client(uow.session, secret, link)
         last = latest_done(uow.session, contact)
         if last is None or last.id != done_reply_id(contact.tenant_id, action_id, key):
             return False

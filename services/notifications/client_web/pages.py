@@ -21,13 +21,13 @@ from flask import Response, redirect, render_template, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, ValidationError, fields, validate
 
+from services.notifications.client_web import use_cases
 from services.notifications.client_web.answers import (
     LinkClosed,
+    Recorded,
     done_answer,
-    linked_client,
     mood_answer,
     record_answer,
-    step_of,
     undo_done,
 )
 from services.notifications.client_web.links import (
@@ -45,24 +45,18 @@ from services.notifications.client_web.page_wording import (
     NOTED,
     HelpLines,
     ended_page,
-    help_lines,
     invalid_form_page,
     is_low,
     later_step_page,
     message_page,
     noted_key,
-    page_note,
     refused_page,
     undo_refused_page,
     unknown_page,
 )
 from services.notifications.client_web.phone_links import linked_phone_numbers
-from services.notifications.client_web.ratings import recent_ratings, todays_rating
-from services.notifications.client_web.view import coach_name, progress_of, steps_of_week
-from services.notifications.models import Contact
 from services.notifications.replies import recording as replies
 from services.notifications.replies.crisis_settings import crisis_settings_for
-from services.notifications.replies.models import ReceivedReply
 from services.notifications.replies.reading import MAX_TEXT_LENGTH, mentions_crisis
 from services.notifications.wording.defaults import HTML_LANGUAGE
 from shared.runtime import current_runtime
@@ -187,9 +181,13 @@ def _closed(exc: LinkClosed) -> Response:
 
 
 def _help_for(link: ReplyLink | PageLink) -> HelpLines:
-    with current_runtime().session_factory() as session:
-        contact = session.get(Contact, (link.tenant_id, link.client_id))
-        return help_lines(session, contact)
+    return use_cases.help_for(current_runtime().unit_of_work(), link)
+
+
+def _record(link: ReplyLink | PageLink, answer) -> Recorded:
+    """The answer recorded in a unit of work of its own (``record_answer`` commits it)."""
+    runtime = current_runtime()
+    return record_answer(runtime.unit_of_work(), runtime.settings.jwt_secret, link, answer)
 
 
 def _read_form(schema: type[Schema]) -> dict:
@@ -210,14 +208,9 @@ def reply_link_page(token: str):
     """What the link would say, with a button; records nothing (mail scanners follow links)."""
     runtime = current_runtime()
     link = _reply_link(token)
-    with runtime.session_factory() as session:
-        contact = linked_client(session, runtime.settings.jwt_secret, link)
-        already = session.get(ReceivedReply, link.reply_id) is not None
-        title = None
-        if link.intent == "done":
-            step = step_of(session, contact, link.action_id, link.occurrence_key)
-            already = already or (step is not None and step.status == "completed")
-            title = step.title if step is not None else None
+    already, title = use_cases.reply_link_state(
+        runtime.unit_of_work(), runtime.settings.jwt_secret, link
+    )
     if already:
         return message_page("Already noted", "We already have this. Thank you.")
     if link.intent == "done":
@@ -264,7 +257,7 @@ def reply_link_answer(token: str):
         answer = done_answer(link.reply_id, "email", link.action_id, link.occurrence_key, now)
     else:
         answer = mood_answer(link.reply_id, "email", now, link.rating)
-    outcome = record_answer(link, answer).outcome
+    outcome = _record(link, answer).outcome
     my_page = url_for(
         "client_pages.my_page", token=page_token_from(runtime.settings.jwt_secret, now, link)
     )
@@ -306,28 +299,21 @@ def my_page(token: str):
     runtime = current_runtime()
     now = runtime.clock()
     link = _page_link(token)
-    with runtime.session_factory() as session:
-        contact = linked_client(session, runtime.settings.jwt_secret, link)
-        steps = steps_of_week(session, contact, now)
-        progress = progress_of(session, contact, steps)
-        coach = coach_name(session, contact)
-        support = help_lines(session, contact)
-        ratings = recent_ratings(session, contact, now)
-        name = contact.display_name
-        note = page_note(session, contact, request.args.get("noted"), now)
-        today = todays_rating(ratings, now, contact.timezone)
+    page = use_cases.week_page(
+        runtime.unit_of_work(), runtime.settings.jwt_secret, link, request.args.get("noted"), now
+    )
     html = render_template(
         "client/me.html",
         lang=HTML_LANGUAGE,
-        title=f"Hi {name}",
-        note=note,
-        steps=steps,
-        progress=progress,
-        coach_name=coach,
-        help=support,
+        title=f"Hi {page.name}",
+        note=page.note,
+        steps=page.steps,
+        progress=page.progress,
+        coach_name=page.coach,
+        help=page.support,
         ratings=RATINGS,
-        recent_ratings=ratings,
-        todays_rating=today,
+        recent_ratings=page.ratings,
+        todays_rating=page.today,
         form_id=uuid.uuid4(),  # a double submit of one form is one answer
         journal_limit=MAX_TEXT_LENGTH,
         done_action=url_for("client_pages.page_done", token=token),
@@ -351,7 +337,7 @@ def _page_answer(token: str, schema: type[Schema], answer_of) -> Response:
         form = _read_form(schema)
     except ValidationError as exc:
         return invalid_form_page(exc, token)
-    recorded = record_answer(link, answer_of(link, form))
+    recorded = _record(link, answer_of(link, form))
     if recorded.outcome == "missing":
         return message_page(
             "That step is not on your page",
@@ -390,7 +376,11 @@ def page_undo(token: str):
         form = _read_form(UndoForm)
     except ValidationError as exc:
         return invalid_form_page(exc, token)
-    if not undo_done(link, form["action_id"], form["occurrence_key"]):
+    runtime = current_runtime()
+    secret = runtime.settings.jwt_secret
+    if not undo_done(
+        runtime.unit_of_work(), secret, link, form["action_id"], form["occurrence_key"]
+    ):
         return undo_refused_page(token)
     return _back(token, "undone")
 

@@ -12,8 +12,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, select
 
 from services.notifications.client_web.models import ClientRating
-from services.notifications.dispatcher.quiet_hours import zone
 from services.notifications.models import Contact
+from shared.localtime import zone
 
 RATING_DAYS = 28  # four weeks, today included
 MAX_RATINGS_READ = 500  # a page reads no more, however often someone rated

@@ -7,9 +7,8 @@ from flask import Response
 from flask_smorest import Blueprint
 from markupsafe import escape
 
+from services.notifications.client_web import use_cases
 from services.notifications.client_web.unsubscribe_tokens import TokenRefused, read_token
-from services.notifications.models import Contact, Organisation
-from services.notifications.replies import opt_outs
 from shared.runtime import current_runtime
 
 unsubscribe = Blueprint(
@@ -65,8 +64,7 @@ def unsubscribe_page(token: str):
         wanted = read_token(runtime.settings.jwt_secret, token)
     except TokenRefused as exc:
         return _refused(exc)
-    with runtime.session_factory() as session:
-        name = _organisation_name(session, wanted.tenant_id)
+    name = use_cases.organisation_name(runtime.unit_of_work(), wanted.tenant_id)
     return _page(
         "Stop these emails?",
         f'<form method="post" action="/unsubscribe/{escape(token)}">'
@@ -86,21 +84,9 @@ def unsubscribe_confirm(token: str):
         wanted = read_token(runtime.settings.jwt_secret, token)
     except TokenRefused as exc:
         return _refused(exc)
-    with runtime.unit_of_work() as uow:
-        contact = uow.session.get(Contact, (wanted.tenant_id, wanted.client_id))
-        if contact is not None and contact.email:
-            opt_outs.opt_out(
-                uow, contact, "email", contact.email, "email_unsubscribe", runtime.clock()
-            )
-        name = _organisation_name(uow.session, wanted.tenant_id)
-        uow.commit()
+    name = use_cases.unsubscribe(runtime.unit_of_work(), wanted.tenant_id, wanted.client_id)
     return _page(
         "You are unsubscribed",
         f"<p>You will get no more emails from {escape(name)}. Text messages, if you get "
         "them, are not affected.</p>",
     )
-
-
-def _organisation_name(session, tenant_id) -> str:
-    organisation = session.get(Organisation, tenant_id)
-    return organisation.name if organisation is not None and organisation.name else "us"

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from services.notifications.client_web.links import done_reply_id
 from services.notifications.digest.models import AchievedGoal, ClientGoal, PlannedStep
 from services.notifications.digest.weekly_digest import local_label
-from services.notifications.dispatcher.quiet_hours import zone
 from services.notifications.models import Contact, StaffMember
 from services.notifications.replies.models import ReceivedReply
+from shared.localtime import zone
 
 MAX_STEPS_SHOWN = 50
 MAX_GOALS_SHOWN = 10

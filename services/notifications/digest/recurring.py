@@ -3,7 +3,7 @@
 Pure rules, no database. A recurring nudge goes on chosen local weekdays at a local
 "HH:MM", kept at that wall-clock time across daylight-saving changes; a time the
 spring-forward gap skips moves forward by the gap (02:30 becomes 03:30), and a time the
-autumn change repeats is taken at its first showing.
+autumn change repeats is taken at its first showing (:mod:`shared.localtime`).
 """
 
 from __future__ import annotations
@@ -11,9 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from services.notifications.dispatcher.quiet_hours import parse_hhmm, wall_clock, zone
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from shared.localtime import WEEKDAYS, parse_hhmm, wall_clock, zone
 
 
 @dataclass(frozen=True)

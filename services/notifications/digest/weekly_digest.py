@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from services.notifications.digest.recurring import WEEKDAYS, LocalSchedule, next_local_moment
-from services.notifications.dispatcher.quiet_hours import parse_hhmm, wall_clock, zone
+from services.notifications.digest.recurring import LocalSchedule, next_local_moment
+from shared.localtime import WEEKDAYS, parse_hhmm, wall_clock, zone
 
 DEFAULT_WEEKDAY, DEFAULT_LOCAL_TIME = "sun", "17:00"
 # How much a digest may say, whatever the plan holds.

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from services.notifications import suppressions
 from services.notifications.dispatcher.kind_content import gather_content
-from services.notifications.dispatcher.quiet_hours import local_day_bounds
 from services.notifications.models import Contact, Nudge, Organisation, StaffMember, Suppression
 from services.notifications.replies.models import SenderNumber
 from services.notifications.wording.kinds import KINDS, answers_client, counts_towards_cap
 from services.notifications.wording.models import TemplateOverride
+from shared.localtime import local_day_bounds
 
 # Replies and answers to the client's own messages are not nudges: the cap ignores them.
 ANSWER_KINDS = tuple(kind for kind in KINDS if answers_client(kind))

@@ -1,28 +1,12 @@
-"""Quiet hours in the client's own timezone, correct across daylight-saving changes."""
+"""Quiet hours in the client's own timezone, correct across daylight-saving changes
+(the local-time rules are :mod:`shared.localtime`'s)."""
 
 from __future__ import annotations
 
-import functools
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-
-
-def parse_hhmm(value: str) -> time:
-    match = HHMM.fullmatch(value)  # not match: its $ lets "08:00\n" by
-    if not match:
-        raise ValueError(f"not a HH:MM time: {value!r}")
-    return time(int(match.group(1)), int(match.group(2)))
-
-
-def zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+from shared.localtime import parse_hhmm, wall_clock, zone
 
 
 @dataclass(frozen=True)
@@ -55,17 +39,6 @@ class QuietHours:
         return wall_clock(day, self.end, local.tzinfo)
 
 
-def wall_clock(day, at: time, tz) -> datetime:
-    """``day`` at ``at`` local time; a time skipped by a DST change moves forward by the
-    length of the gap (02:30 on a spring-forward night becomes 03:30)."""
-    candidate = datetime.combine(day, at, tzinfo=tz)
-    round_trip = candidate.astimezone(UTC).astimezone(tz)
-    if round_trip.replace(tzinfo=None) != candidate.replace(tzinfo=None):
-        # In a spring-forward gap: as long after midnight as the wall-clock time would be.
-        return round_trip
-    return candidate
-
-
 def next_allowed(moment: datetime, timezone: str, windows: list[QuietHours]) -> datetime:
     """The first minute at or after ``moment`` (UTC) outside every quiet window."""
     tz = zone(timezone)
@@ -83,14 +56,3 @@ def start_of_next_day(moment: datetime, timezone: str, windows: list[QuietHours]
     tz = zone(timezone)
     tomorrow = moment.astimezone(tz).date() + timedelta(days=1)
     return next_allowed(wall_clock(tomorrow, time(0, 0), tz).astimezone(UTC), timezone, windows)
-
-
-# The dispatcher asks for every nudge of a batch, at one moment, in a few timezones.
-@functools.lru_cache(maxsize=256)
-def local_day_bounds(moment: datetime, timezone: str) -> tuple[datetime, datetime]:
-    """The UTC start and end of the client's local day containing ``moment``."""
-    tz = zone(timezone)
-    day = moment.astimezone(tz).date()
-    start = wall_clock(day, time(0, 0), tz).astimezone(UTC)
-    end = wall_clock(day + timedelta(days=1), time(0, 0), tz).astimezone(UTC)
-    return start, end

@@ -10,7 +10,8 @@ telling plans (``recording``: ``client.replied``; where YES is a keyword and whe
 (``crisis_answers``, the alert's page ``alert_links``), an organisation's crisis settings
 (``crisis_settings``, the rules they must keep ``crisis_rules``, their API
 ``crisis_api``), and crisis texts from numbers no confirmed record has
-(``unrouted_api``). Its tables are in ``models``.
+(``unrouted_api``). What its routes do, each in the unit of work it owns, is in
+``use_cases``. Its tables are in ``models``.
 
 Entry points: ``receive_sms`` (an inbound text), ``record_reply`` (a reply from any
 channel), ``read_reply`` (what a reply says), ``answer_crisis``, and ``blueprints()`` (its

@@ -11,10 +11,8 @@ from flask import Response, render_template
 from flask_smorest import Blueprint
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from services.notifications.digest.weekly_digest import local_label
-from services.notifications.models import Contact, Organisation
-from services.notifications.replies.crisis_answers import client_name, crisis_text_for
-from services.notifications.replies.models import CrisisAlert
+from services.notifications.models import Contact
+from services.notifications.replies import use_cases
 from shared.runtime import current_runtime
 
 ALERT_SALT = "crisis-alert"
@@ -74,25 +72,7 @@ def crisis_alert_page(token: str):
         tenant_id, client_id, alert_id = _read(runtime.settings.jwt_secret, token, runtime.clock())
     except (BadSignature, KeyError, TypeError, ValueError, AttributeError):
         return _page("This link is not valid or has expired", 404, paragraphs=())
-    with runtime.session_factory() as session:
-        contact = session.get(Contact, (tenant_id, client_id))
-        alert = session.get(CrisisAlert, alert_id)
-        if contact is None or contact.status == "erased" or alert is None:
-            return _page("This link is not valid or has expired", 404, paragraphs=())
-        if alert.tenant_id != tenant_id or alert.client_id != client_id:
-            return _page("This link is not valid or has expired", 404, paragraphs=())
-        organisation = session.get(Organisation, tenant_id)
-        name = client_name(contact, organisation)
-        return _page(
-            f"Crisis alert: {name}",
-            200,
-            "alert/alert.html",
-            client_name=name,
-            count=alert.message_count,
-            first_local=f"{local_label(alert.opened_at, contact.timezone)} ({contact.timezone})",
-            last_local=f"{local_label(alert.last_at, contact.timezone)} ({contact.timezone})",
-            phone=contact.phone,
-            email=contact.email,
-            words=alert.latest_text,
-            crisis_text=crisis_text_for(session, contact),
-        )
+    shown = use_cases.crisis_alert(runtime.unit_of_work(), tenant_id, client_id, alert_id)
+    if shown is None:
+        return _page("This link is not valid or has expired", 404, paragraphs=())
+    return _page(f"Crisis alert: {shown['client_name']}", 200, "alert/alert.html", **shown)

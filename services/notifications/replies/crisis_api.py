@@ -4,12 +4,8 @@ texts, beside the platform's patterns and texts they add to (org admins)."""
 from __future__ import annotations
 
 from services.notifications import schemas
-from services.notifications.replies.crisis_settings import (
-    change_crisis_settings,
-    crisis_settings_for,
-)
-from shared.auth import current_principal
-from shared.runtime import current_runtime
+from services.notifications.replies import use_cases
+from shared.use_case import as_caller
 from shared.web.endpoints import ADMIN, ApiBlueprint
 
 crisis = ApiBlueprint(
@@ -24,8 +20,7 @@ crisis = ApiBlueprint(
 def get_crisis_settings():
     """The platform's crisis patterns and texts (``defaults``), and the organisation's own
     additional phrases and crisis texts, apart."""
-    with current_runtime().session_factory() as session:
-        return crisis_settings_for(session, current_principal().tenant_id).described()
+    return as_caller(use_cases.crisis_settings)
 
 
 @crisis.put(
@@ -36,7 +31,4 @@ def get_crisis_settings():
 def put_crisis_settings(body):
     """Change the organisation's own settings; fields left out keep their value, null goes
     back to none of its own. Phrases only add to the platform's patterns."""
-    with current_runtime().unit_of_work() as uow:
-        settings = change_crisis_settings(uow.session, current_principal().tenant_id, body)
-        uow.commit()
-    return settings.described()
+    return as_caller(use_cases.change_crisis, body)

@@ -10,7 +10,7 @@ from sqlalchemy import Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.notifications.models import Base
-from shared.db import utcnow
+from shared.db import clock_now
 from shared.db.types import UtcDateTime
 
 
@@ -40,7 +40,7 @@ class ReceivedReply(Base):
     channel: Mapped[str] = mapped_column(String(10), nullable=False)
     intent: Mapped[str] = mapped_column(String(10), nullable=False)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=clock_now)
 
     __table_args__ = (Index("ix_client_replies_client", "tenant_id", "client_id"),)
 
@@ -54,7 +54,7 @@ class SenderNumber(Base):
     number: Mapped[str] = mapped_column(String(32), primary_key=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=clock_now)
 
 
 class UnroutedMessage(Base):

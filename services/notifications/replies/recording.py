@@ -196,15 +196,16 @@ class InboundText:
     sent_at: datetime
 
 
-def receive_sms(runtime, text: InboundText) -> str:
+def receive_sms(uow: UnitOfWork, text: InboundText) -> str:
     """Act on an inbound text once (a repeat of its id changes nothing): a keyword for
     every record of its scope, a confirmation code, or a reply for the record its sender
     confirmed (``reply_routing``). A crisis from a number no confirmed record has is
     still answered. Returns what it was, for the log: repeat, keyword, blank, confirmed,
-    unrouted, or the reply's intent."""
-    now = runtime.clock()
+    unrouted, or the reply's intent. In the unit of work ``uow`` (new: opened and
+    committed here)."""
+    now = uow.clock()
     try:
-        with runtime.unit_of_work() as uow:
+        with uow:
             outcome = _receive(uow, text, now)
             uow.commit()
     except IntegrityError:

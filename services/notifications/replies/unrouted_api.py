@@ -8,16 +8,14 @@ from __future__ import annotations
 import hmac
 
 from flask import request
-from sqlalchemy import select
 
 from services.notifications import schemas
-from services.notifications.replies.models import UnroutedMessage
-from shared.auth import current_principal
+from services.notifications.replies import use_cases
 from shared.errors import Unauthorized
 from shared.runtime import current_runtime
+from shared.use_case import as_caller
 from shared.web.endpoints import ADMIN, ApiBlueprint
 
-MAX_LISTED = 100
 PLATFORM_TOKEN = {
     "in": "header",
     "name": "X-Platform-Token",
@@ -33,21 +31,11 @@ unrouted = ApiBlueprint(
 )
 
 
-def _newest(session, tenant_id) -> list[UnroutedMessage]:
-    stmt = select(UnroutedMessage).order_by(UnroutedMessage.received_at.desc()).limit(MAX_LISTED)
-    if tenant_id is None:
-        stmt = stmt.where(UnroutedMessage.tenant_id.is_(None))
-    else:
-        stmt = stmt.where(UnroutedMessage.tenant_id == tenant_id)
-    return list(session.scalars(stmt))
-
-
 @unrouted.get("/organisation/unrouted-messages", response=schemas.UnroutedMessageSchema(many=True))
 def organisation_unrouted_messages():
     """The newest 100 crisis texts sent to your organisation's own numbers from numbers
     no confirmed client record has."""
-    with current_runtime().session_factory() as session:
-        return _newest(session, current_principal().tenant_id)
+    return as_caller(use_cases.organisation_unrouted)
 
 
 @unrouted.get(
@@ -64,5 +52,4 @@ def platform_unrouted_messages():
     token = request.headers.get("X-Platform-Token", "")
     if not hmac.compare_digest(token.encode(), runtime.settings.platform_admin_token.encode()):
         raise Unauthorized("A valid X-Platform-Token header is required.")
-    with runtime.session_factory() as session:
-        return _newest(session, None)
+    return use_cases.newest_unrouted(runtime.unit_of_work(), None)

@@ -7,12 +7,8 @@ import logging
 
 from flask import Response, request
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
-from services.notifications import suppressions
-from services.notifications.dispatcher.outcome_events import publish_outcome
-from services.notifications.models import Contact, Nudge
-from services.notifications.replies import inbound_sms
+from services.notifications.replies import inbound_sms, use_cases
 from services.notifications.replies import recording as replies
 from services.notifications.replies.webhook_signature import SIGNATURE_HEADER, signature_valid
 from shared.errors import NotAllowed
@@ -28,9 +24,6 @@ webhooks = Blueprint(
 )
 
 EMPTY_REPLY = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
-FAILED_STATUSES = ("failed", "undelivered")
-# Provider error codes meaning the number cannot receive texts.
-UNREACHABLE_CODES = ("21211", "21610", "21614", "30005", "30006")
 WEBHOOK_DOC = {
     "security": [],
     "parameters": [
@@ -93,7 +86,7 @@ def sms_inbound():
         return _xml()
     runtime = current_runtime()
     replies.receive_sms(
-        runtime,
+        runtime.unit_of_work(),
         replies.InboundText(
             message_sid=message_sid,
             sender=sender[:32],
@@ -114,22 +107,7 @@ def sms_status():
     status = (request.form.get("MessageStatus") or request.form.get("SmsStatus") or "").lower()
     if not sid or not status:
         return _xml()
-    with current_runtime().unit_of_work() as uow:
-        nudge = uow.session.scalar(select(Nudge).where(Nudge.provider_message_id == sid))
-        if nudge is not None:
-            _apply_status(uow, nudge, status[:20], request.form.get("ErrorCode"))
-        uow.commit()
+    use_cases.record_delivery_status(
+        current_runtime().unit_of_work(), sid, status[:20], request.form.get("ErrorCode")
+    )
     return _xml()
-
-
-def _apply_status(uow, nudge: Nudge, status: str, error_code: str | None) -> None:
-    nudge.delivery_status = status
-    if status not in FAILED_STATUSES or nudge.state != "sent":
-        return
-    nudge.state = "failed"
-    nudge.reason = f"undelivered: provider error {error_code or 'unknown'}"[:200]
-    if error_code in UNREACHABLE_CODES:
-        contact = uow.session.get(Contact, (nudge.tenant_id, nudge.client_id))
-        if contact is not None and contact.phone:
-            suppressions.suppress(uow.session, nudge.tenant_id, "sms", contact.phone, "bounce")
-    publish_outcome(uow, nudge)

@@ -9,7 +9,7 @@ from sqlalchemy import String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.notifications.models import Base
-from shared.db import utcnow
+from shared.db import clock_now
 from shared.db.types import UtcDateTime
 
 
@@ -25,5 +25,5 @@ class TemplateOverride(Base):
     text: Mapped[str] = mapped_column(Text, nullable=False)
     html: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(
-        UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow
+        UtcDateTime, nullable=False, default=clock_now, onupdate=clock_now
     )

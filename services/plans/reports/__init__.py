@@ -6,7 +6,8 @@ with the client's own words ``quotes``, risk and safety ``risk``, the next perio
 ``next_period``), its sentences written once for HTML and PDF (``wording``), rendering
 (``rendering``: HTML through Jinja2 from ``templates/``, an A4 PDF from ``pdf_story``),
 the chart (``charts``, matplotlib), and drawing them on a bounded pool of slots with a
-cache (``drawing/``).
+cache (``drawing/``). What its routes read, in the unit of work each owns (closed
+before anything is drawn), is in ``use_cases``.
 
 Entry points: ``blueprints()`` (its routes), ``gather`` (the report's facts),
 ``report_html`` and ``report_pdf``.

@@ -13,22 +13,18 @@ import logging
 import uuid
 
 from flask import Response
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from services.plans import history, scoping
+from services.plans import use_cases
 from services.plans.coach_schemas import ReportNotesSchema, ReportQuerySchema
-from services.plans.models import ReportNotes
-from services.plans.progress import progress_of
 from services.plans.reports import drawing
-from services.plans.reports import quotes as review_quotes
-from services.plans.reports import review as review_report
+from services.plans.reports import use_cases as report_use_cases
 from services.plans.reports.drawing import DrawingBusy
 from shared.auth import current_principal
-from shared.errors import Conflict, PreconditionFailed
-from shared.runtime import current_runtime
+from shared.errors import PreconditionFailed
+from shared.use_case import as_caller
 from shared.web.endpoints import STAFF, ApiBlueprint
-from shared.web.etag import etag_of, require_fresh
+from shared.web.etag import if_match
 from shared.web.problems import handle_domain_error, problem
 
 reports = ApiBlueprint(
@@ -83,10 +79,7 @@ def _asked(query: dict) -> tuple:
 
 
 def _progress(plan_id: uuid.UUID) -> dict:
-    runtime = current_runtime()
-    with runtime.session_factory() as session:
-        plan = scoping.plan_for(session, current_principal(), plan_id)
-        return progress_of(session, plan, runtime.clock())
+    return as_caller(use_cases.plan_progress, plan_id)
 
 
 @reports.get(
@@ -121,11 +114,7 @@ def plan_progress_png(plan_id: uuid.UUID):
 
 
 def _report(plan_id: uuid.UUID, query: dict) -> dict:
-    runtime = current_runtime()
-    with runtime.session_factory() as session:
-        return review_report.gather(
-            session, current_principal(), plan_id, runtime.clock(), query["from_"], query["to"]
-        )
+    return as_caller(report_use_cases.report_of, plan_id, query["from_"], query["to"])
 
 
 @reports.get(
@@ -167,28 +156,11 @@ def plan_report_pdf(query, plan_id: uuid.UUID):
 
 # -- the coach's notes for the report -----------------------------------------------------
 
-NOTE_FIELDS = ("summary", "recommendations")
-
-
-def _notes_etag(plan_id: uuid.UUID, notes: ReportNotes | None) -> str:
-    # not the plan's own ETag: an If-Match meant for the plan must not pass here
-    return etag_of(f"{plan_id}-report-notes", notes.version if notes else 0)
-
-
-def _notes_view(notes: ReportNotes | None) -> dict:
-    if notes is None:
-        return {"summary": None, "recommendations": None, "quoted_entries": [], "updated_at": None}
-    view = {name: getattr(notes, name) for name in (*NOTE_FIELDS, "updated_at")}
-    return view | {"quoted_entries": [uuid.UUID(i) for i in notes.quoted_entries or ()]}
-
 
 @reports.get("/plans/<uuid:plan_id>/report-notes", response=ReportNotesSchema)
 def get_report_notes(plan_id: uuid.UUID):
     """The coach's summary and recommendations for the report, with an ``ETag``."""
-    with current_runtime().session_factory() as session:
-        plan = scoping.plan_for(session, current_principal(), plan_id)
-        notes = session.get(ReportNotes, plan.id)
-        return _notes_view(notes), 200, {"ETag": _notes_etag(plan.id, notes)}
+    return _notes_answer(*as_caller(report_use_cases.report_notes, plan_id))
 
 
 @reports.put(
@@ -203,37 +175,13 @@ def put_report_notes(body, plan_id: uuid.UUID):
     quotes (``If-Match`` honoured: 412 when stale; 422 naming ``quoted_entries`` for an
     entry not in this plan's journal). The plan's history records that they changed,
     never what they say."""
-    principal = current_principal()
-    with current_runtime().unit_of_work() as uow:
-        plan = scoping.plan_for(uow.session, principal, plan_id)
-        if plan.erased_at is not None:
-            raise Conflict("The client's personal data was erased.")
-        notes = uow.session.get(ReportNotes, plan.id)
-        require_fresh(_notes_etag(plan.id, notes))
-        if notes is None:
-            notes = ReportNotes(plan_id=plan.id, tenant_id=plan.tenant_id)
-            uow.session.add(notes)
-        wanted = {name: body[name] for name in NOTE_FIELDS}
-        if "quoted_entries" in body:
-            wanted["quoted_entries"] = review_quotes.chosen(
-                uow.session, plan, body["quoted_entries"]
-            )
-        changed = [name for name, value in wanted.items() if getattr(notes, name) != value]
-        for name in changed:
-            setattr(notes, name, wanted[name])
-        if changed:
-            notes.updated_by = principal.staff_id
-            history.record(
-                uow.session, plan, principal, "report_notes", plan.id, "updated",
-                {name: "changed" for name in changed},
-            )  # fmt: skip
-        try:
-            uow.commit()
-        except IntegrityError as exc:  # another writer created them first
-            raise PreconditionFailed(
-                "The notes changed while you were writing; fetch them and retry."
-            ) from exc
-        return _notes_view(notes), 200, {"ETag": _notes_etag(plan.id, notes)}
+    return _notes_answer(
+        *as_caller(report_use_cases.write_report_notes, plan_id, body, if_match=if_match())
+    )
+
+
+def _notes_answer(view: dict, etag: str) -> tuple:
+    return view, 200, {"ETag": etag}
 
 
 def blueprints():

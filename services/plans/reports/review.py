@@ -31,8 +31,8 @@ from services.plans.progress import Period, progress_of
 from services.plans.reports import quotes as review_quotes
 from services.plans.reports import risk as review_risk
 from services.plans.reports.next_period import next_period_of
-from shared.auth import Principal
 from shared.errors import Conflict
+from shared.principals import Principal
 
 
 def gather(
