@@ -17,7 +17,7 @@ from shared.clock import FrozenClock
 from shared.events.payloads import phone_hash
 from tests.support import builders
 from tests.support.database import text_values
-from tests.support.plans import deliver, token_for
+from tests.support.plans import deliver
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 # Plans are drafted a minute apart, in order, well before NOW.
@@ -92,10 +92,8 @@ class Org:
         return client_id
 
     def token(self, staff_id=None, role="coach") -> str:
-        # Issued on plans' clock, ahead of the host's.
-        return token_for(
-            self.settings, self.tenant_id, staff_id or self.admin_id, role, issued_at=NOW
-        )
+        # Issued on plans' clock (the harness's), valid for all the time a test moves through.
+        return self.system.token(self.tenant_id, role, staff_id or self.admin_id)
 
     def call(self, method, path, token, **kwargs):
         headers = {"Authorization": f"Bearer {token}"} | kwargs.pop("headers", {})

@@ -39,12 +39,15 @@ TOKEN_TTL_SECONDS = 366 * 24 * 3600
 
 class ServiceHarness:
     service: ClassVar[str]
+    # Whether an event from another service happened on this harness's clock, or on the
+    # wall clock its producer runs on in the whole system (``tests/support/system.py``).
+    events_on_own_clock: ClassVar[bool] = True
 
     def __init__(self, settings: Settings, now: datetime | None = None):
         self.settings = settings
         self.runtime = self.build_runtime(settings)
         self.runtime.migrate()
-        self.clock = FrozenClock(now or START)
+        self.clock = self.make_clock(now)
         self.runtime.clock = self.clock
         self.processor = self.runtime.inbox_processor()
         self.app = self.runtime.create_app()
@@ -53,6 +56,9 @@ class ServiceHarness:
     @staticmethod
     def build_runtime(settings: Settings) -> ServiceRuntime:
         raise NotImplementedError
+
+    def make_clock(self, now: datetime | None):
+        return FrozenClock(now or START)
 
     def close(self) -> None:
         self.runtime.engine.dispose()
@@ -88,11 +94,14 @@ class ServiceHarness:
             tenant_id,
             data,
             producer=producer or CATALOGUE[event_type].producer,
-            occurred_at=occurred_at or self.clock(),
+            occurred_at=occurred_at or self._occurred_now(),
         )
         outcome = self.processor.process(json.dumps(envelope).encode(), {})
         assert outcome == Disposition.PROCESSED, outcome
         return envelope
+
+    def _occurred_now(self) -> datetime:
+        return self.clock() if self.events_on_own_clock else datetime.now(UTC)
 
     # -- events out -----------------------------------------------------------------------
     def published(self, *types: str) -> list[dict]:

@@ -32,8 +32,8 @@ def deliver(
 ) -> dict:
     """Hand an event to plans' inbox processor, as its worker would."""
     if occurred_at is None:  # when it happened: by default, on its producer's clock
-        producing = system.runtimes.get(producer) or system.runtimes["plans"]
-        occurred_at = producing.now()
+        producing = system.runtimes.get(producer)  # absent from the plans harness
+        occurred_at = producing.now() if producing else datetime.now(UTC)
     envelope = new_envelope(event_type, tenant_id, data, producer=producer, occurred_at=occurred_at)
     outcome = system.processors["plans"].process(json.dumps(envelope).encode(), {})
     assert outcome == Disposition.PROCESSED, outcome
@@ -101,6 +101,7 @@ class PlansHarness(ServiceHarness):
     """Plans alone (``tests/support/harness.py``), with its scheduler ticked by hand."""
 
     service = "plans"
+    events_on_own_clock = False
 
     @staticmethod
     def build_runtime(settings):
