@@ -200,6 +200,10 @@ def test_a_crisis_text_at_3am_with_the_cap_reached_is_answered_flagged_alerted_a
     assert digest["state"] == "scheduled"
 
 
+def _by_due_time(nudges) -> list[dict]:
+    return sorted(nudges, key=lambda n: datetime.fromisoformat(n["due_at"]))
+
+
 def test_mood_done_and_journal_replies_reach_the_plan_and_are_acknowledged(
     api, tenant, system, clock, httpserver
 ):
@@ -230,9 +234,10 @@ def test_mood_done_and_journal_replies_reach_the_plan_and_are_acknowledged(
         },
     ).body
     system.settle()
-    reminders = [
+    # By due time: on the frozen clock every nudge was created at the same moment.
+    reminders = _by_due_time(
         n for n in api.nudges_of(coach_token, client["id"]) if n["kind"] == "action_reminder"
-    ]
+    )
     assert [r["state"] for r in reminders[:2]] == ["sent", "scheduled"]
     assert texts_out(httpserver)[-1][0] == CLIENT_PHONE
 
@@ -250,7 +255,7 @@ def test_mood_done_and_journal_replies_reach_the_plan_and_are_acknowledged(
     # Only that occurrence: tomorrow's reminder still waits.
     states = [
         n["state"]
-        for n in api.nudges_of(coach_token, client["id"])
+        for n in _by_due_time(api.nudges_of(coach_token, client["id"]))
         if n["kind"] == "action_reminder"
     ]
     assert states[:2] == ["sent", "scheduled"]
@@ -329,7 +334,9 @@ def test_a_mood_prompt_goes_by_sms_at_six_local_and_the_answer_is_a_wellbeing_po
     system.settle()
 
     def prompts():
-        return [n for n in api.nudges_of(coach_token, client["id"]) if n["kind"] == "mood_prompt"]
+        return _by_due_time(
+            n for n in api.nudges_of(coach_token, client["id"]) if n["kind"] == "mood_prompt"
+        )
 
     [today] = prompts()
     assert (today["state"], datetime.fromisoformat(today["due_at"])) == ("scheduled", at(0, 18))
