@@ -90,10 +90,7 @@ class Org:
         return client_id
 
     def token(self, staff_id=None, role="coach") -> str:
-        # Issued on plans' clock, ahead of the host's.
-        return token_for(
-            self.settings, self.tenant_id, staff_id or self.admin_id, role, issued_at=NOW
-        )
+        return token_for(self.settings, self.tenant_id, staff_id or self.admin_id, role)
 
     def call(self, method, path, token, **kwargs):
         headers = {"Authorization": f"Bearer {token}"} | kwargs.pop("headers", {})
