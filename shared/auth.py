@@ -34,9 +34,6 @@ ISSUER = "coaching-intake"
 STANDING_TTL_SECONDS = 1.0
 STANDING_CACHE_SIZE = 4096
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Where an app keeps its service's clock (``app.extensions``), set by the service's
-# runtime: a token's expiry is judged on it (ARCHITECTURE.md §5.9).
-CLOCK_EXTENSION = "clock"
 
 
 # (tenant_id, staff_id) -> the member's standing, or None for a member not known here.
@@ -69,23 +66,23 @@ class VerifiedToken:
     expires_at: float
 
 
-def verify_token(secret: str, token: str, *, at: float) -> Principal:
+def verify_token(secret: str, token: str, *, at: float | None = None) -> Principal:
     """Check signature, expiry and claims; raise :class:`Unauthorized` otherwise."""
     return verified_token(secret, token, at=at).principal
 
 
-def verified_token(secret: str, token: str, *, at: float) -> VerifiedToken:
+def verified_token(secret: str, token: str, *, at: float | None = None) -> VerifiedToken:
     """As :func:`verify_token`, with the token's issue and expiry times.
 
     A token's signature and claims are checked once per process and remembered (a staff
     member sends the same token with every request for its lifetime); its expiry is
-    checked on every call, against ``at`` (seconds since the epoch: now, on the service's
-    clock), and only there.
+    checked on every call, against ``at`` (seconds since the epoch, now by default: by the
+    host's clock, as every service judges a token whatever its own clock says).
     What is remembered is only what the token says: the member's standing is checked
     on every request by :func:`current_principal`.
     """
     verified = _checked(secret, token)
-    if verified.expires_at <= at:
+    if verified.expires_at <= (time.time() if at is None else at):
         raise Unauthorized("The access token has expired.")
     return verified
 
@@ -100,18 +97,13 @@ def _checked(secret: str, token: str) -> VerifiedToken:
             secret,
             algorithms=[ALGORITHM],
             issuer=ISSUER,
-            # Expiry is judged by verified_token, on the service's clock, not the host's;
-            # the issue time only against the member's cut-off (admit): an issuer's clock
-            # a little ahead of this service's does not make its tokens "not yet valid".
-            options={
-                "require": ["sub", "tid", "role", "exp", "iss"],
-                "verify_exp": False,
-                "verify_iat": False,
-            },
+            options={"require": ["sub", "tid", "role", "exp", "iss"]},
         )
         principal = Principal(uuid.UUID(claims["sub"]), uuid.UUID(claims["tid"]), claims["role"])
         issued_at = float(claims["iat"]) if "iat" in claims else None
         expires_at = float(claims["exp"])
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("The access token has expired.") from exc
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise Unauthorized("The access token is invalid.") from exc
     if principal.role not in ROLES:
@@ -175,10 +167,7 @@ def current_principal() -> Principal:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("A Bearer access token is required.")
-        now = current_app.extensions[CLOCK_EXTENSION]()
-        verified = verified_token(
-            current_app.config["JWT_SECRET"], token.strip(), at=now.timestamp()
-        )
+        verified = verified_token(current_app.config["JWT_SECRET"], token.strip())
         standings: StandingCache | None = current_app.extensions.get("staff_standing")
         standing = None
         if standings is not None:

@@ -21,7 +21,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import Connection, Engine, MetaData, text
 from sqlalchemy.exc import DBAPIError
 
-from shared.auth import CLOCK_EXTENSION, StaffStanding, StandingCache
+from shared.auth import StaffStanding, StandingCache
 from shared.clock import Clock, system_clock
 from shared.config import Settings, load_settings
 from shared.db import UnitOfWork, make_engine, make_session_factory
@@ -185,7 +185,6 @@ class ServiceRuntime:
             description=self.description,
         )
         app.extensions["runtime"] = self
-        app.extensions[CLOCK_EXTENSION] = self.now
         app.extensions[IDEMPOTENCY] = IdempotencyStore(
             lambda: self.session_factory(), self.idempotency_model, self.now
         )

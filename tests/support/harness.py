@@ -123,11 +123,14 @@ class ServiceHarness:
         self, tenant_id, role: str = "org_admin", staff_id=None, ttl: int = TOKEN_TTL_SECONDS
     ) -> str:
         """A bearer token of a staff member (a new one unless ``staff_id``) of ``tenant_id``,
-        issued now on the harness's clock."""
+        issued now on the harness's clock, or the host's where that clock is ahead of it:
+        the host's clock judges a token's expiry and its issue time (``shared/auth.py``),
+        and a token issued after the host's now is not valid yet."""
         principal = Principal(
             uuid.UUID(str(staff_id or uuid.uuid4())), uuid.UUID(str(tenant_id)), role
         )
-        return issue_token(self.settings.jwt_secret, principal, ttl, issued_at=self.clock())
+        issued_at = min(self.clock(), datetime.now(UTC))
+        return issue_token(self.settings.jwt_secret, principal, ttl, issued_at=issued_at)
 
     def call(self, method: str, path: str, token: str | None = None, **kwargs):
         """One request through the Flask test client (``json=``, ``data=``, ``headers=`` as

@@ -20,8 +20,8 @@ from tests.support.harness import ServiceHarness
 
 
 def token_for(settings, tenant_id, staff_id=None, role="coach", issued_at=None) -> str:
-    """A token issued ``issued_at`` (by default now, on the host's clock: give a frozen
-    service clock's time when it is ahead of the host's, or the token is not yet valid)."""
+    """A token issued ``issued_at`` (by default now, by the host's clock, which judges a
+    token's expiry)."""
     principal = Principal(uuid.UUID(str(staff_id or uuid.uuid4())), uuid.UUID(str(tenant_id)), role)
     issued_at = issued_at or datetime.now(UTC)
     return issue_token(settings.jwt_secret, principal, 900, issued_at=issued_at)

@@ -30,6 +30,10 @@ WALL_CLOCK_CALLS = {
 ALLOWED = {
     "shared/clock.py": "the one reading of the host's clock (system_clock)",
     "shared/runtime.py": "a service's clock is system_clock unless a test gives another",
+    "shared/auth.py": (
+        "a token's expiry is judged by the host's clock (as PyJWT judges it): tokens cross "
+        "services whose clocks tests set apart; its issue time is the issuer's clock's"
+    ),
     "shared/liveness.py": "a heartbeat file's age, against its mtime: the file system's clock",
     "services/notifications/channels/sms.py": (
         "a provider's Retry-After date is by the wall clock, whatever the service's clock"
