@@ -11,7 +11,6 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from shared.config import SERVICES
 from shared.events.catalogue import CATALOGUE
 from shared.events.compiled import CompiledSchema
 
@@ -26,7 +25,8 @@ class EnvelopeSchema(Schema):
     version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     tenant_id = fields.UUID(required=True)
     occurred_at = fields.AwareDateTime(required=True, default_timezone=UTC)
-    producer = fields.String(required=True, validate=validate.OneOf(SERVICES))
+    # A service's name (the composition root's; this package names none).
+    producer = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_-]{0,62}$"))
     correlation_id = fields.String(allow_none=True, load_default=None)
     causation_id = fields.String(allow_none=True, load_default=None)
     data = fields.Dict(required=True)

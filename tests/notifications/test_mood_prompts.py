@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from coaching.registry import producers
 from services.notifications.digest.recurring import LocalSchedule, day_key, next_local_moment
-from shared.events import CATALOGUE, new_envelope
+from shared.events import new_envelope
 
 SYDNEY = ZoneInfo("Australia/Sydney")
 LONDON = ZoneInfo("Europe/London")
@@ -190,7 +191,7 @@ def test_a_late_older_setting_does_not_undo_a_newer_one(notifications):
     n.clock.set(utc("2026-07-06T10:00"))
     _set(n, tenant, client, None, None)  # the newer word: stop
     envelope = new_envelope(
-        "plan.mood_prompts_set", tenant, older, producer=CATALOGUE["plan.mood_prompts_set"].producer
+        "plan.mood_prompts_set", tenant, older, producer=producers()["plan.mood_prompts_set"]
     )
     envelope["occurred_at"] = utc("2026-07-06T09:30").isoformat()
     n.processor.process(json.dumps(envelope).encode(), {})

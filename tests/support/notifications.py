@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from coaching.registry import producers
 from services.notifications.bootstrap import build_runtime
 from services.notifications.channels import channels_from_settings
 from services.notifications.dispatcher import Dispatcher
@@ -21,7 +22,7 @@ from services.notifications.replies.webhook_signature import SIGNATURE_HEADER, c
 from shared.auth import Principal, issue_token
 from shared.clock import FrozenClock
 from shared.config import Settings
-from shared.events import CATALOGUE, new_envelope
+from shared.events import new_envelope
 from shared.messaging.inbox import Disposition
 
 
@@ -43,9 +44,7 @@ class NotificationsHarness:
 
     # -- events in ------------------------------------------------------------------------
     def event(self, event_type: str, tenant_id, data: dict) -> dict:
-        envelope = new_envelope(
-            event_type, tenant_id, data, producer=CATALOGUE[event_type].producer
-        )
+        envelope = new_envelope(event_type, tenant_id, data, producer=producers()[event_type])
         envelope["occurred_at"] = self.clock().isoformat()  # it happened on the test's clock
         outcome = self.processor.process(json.dumps(envelope).encode(), {})
         assert outcome == Disposition.PROCESSED, outcome

@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from coaching.registry import load_settings
 from shared.backoff import Backoff
-from shared.config import load_settings
 from shared.db import utcnow
 from shared.db.outage import LoopBackoff
 from shared.messaging.consumer import EventWorker

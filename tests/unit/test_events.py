@@ -7,7 +7,8 @@ import uuid
 
 import pytest
 
-from shared.events import CATALOGUE, InvalidEvent, new_envelope, parse_envelope, routing_keys_for
+from coaching.registry import SERVICES, producers
+from shared.events import CATALOGUE, InvalidEvent, new_envelope, parse_envelope
 
 
 def _referred(**contact):
@@ -68,7 +69,7 @@ def test_a_consumer_reads_an_event_from_a_newer_producer_ignoring_fields_it_does
         (lambda e: e.update(version=9), "unknown version 9"),
         (lambda e: e.update(id="nope"), "invalid envelope"),
         (lambda e: e["data"].pop("client_id"), "invalid client.referred v1 payload"),
-        (lambda e: e.update(producer="billing"), "invalid envelope"),
+        (lambda e: e.update(producer="Billing Dept."), "invalid envelope"),
     ],
 )
 def test_invalid_envelopes_are_rejected_with_a_reason(mutate, reason):
@@ -107,17 +108,23 @@ def test_unknown_event_type_parses_as_unknown():
     assert parse_envelope(json.dumps(envelope)).known is False
 
 
-def test_catalogue_routes_onboarding_to_plans_and_notifications():
-    assert "client.onboarded" in routing_keys_for("plans")
-    assert "client.onboarded" in routing_keys_for("notifications")
-    assert "client.onboarded" not in routing_keys_for("intake")
-    for spec in CATALOGUE.values():
-        assert spec.producer not in spec.consumers
+def test_onboarding_reaches_plans_and_notifications_and_no_service_consumes_its_own_events():
+    assert "client.onboarded" in SERVICES["plans"].subscriptions
+    assert "client.onboarded" in SERVICES["notifications"].subscriptions
+    assert "client.onboarded" not in SERVICES["intake"].subscriptions
+    for service in SERVICES.values():
+        assert not set(service.publishes) & set(service.subscriptions), service.name
+
+
+def test_every_catalogued_event_has_exactly_one_producer_and_producers_publish_catalogued_events():
+    published = [event for service in SERVICES.values() for event in service.publishes]
+    assert sorted(published) == sorted(CATALOGUE)
+    assert producers().keys() == CATALOGUE.keys()
 
 
 def test_staff_access_changes_reach_every_service_that_checks_tokens_without_personal_data():
-    assert "staff.access_changed" in routing_keys_for("plans")
-    assert "staff.access_changed" in routing_keys_for("notifications")
+    assert "staff.access_changed" in SERVICES["plans"].subscriptions
+    assert "staff.access_changed" in SERVICES["notifications"].subscriptions
     envelope = new_envelope(
         "staff.access_changed",
         uuid.uuid4(),
