@@ -9,20 +9,26 @@ objects for a later event of the same batch that touches the client's plans.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 from services.plans.limits import GOALS_PER_PLAN
 from services.plans.models import Goal, RecoveryPlan
 from shared.db import UnitOfWork
 from shared.events import Envelope
+from shared.events.data import AssessmentSummary
 
 PLANS = RecoveryPlan.__table__
 GOALS = Goal.__table__
 
 
-def measures_of(assessment: dict) -> dict | None:
+def measures_of(assessment: AssessmentSummary) -> dict | None:
     """K10 and WEMWBS of an assessment summary, when it carries any."""
-    scored = {name: assessment[name] for name in ("k10", "wemwbs") if assessment.get(name)}
+    scored = {
+        name: dataclasses.asdict(measure)
+        for name in ("k10", "wemwbs")
+        if (measure := getattr(assessment, name))
+    }
     return scored or None
 
 

@@ -26,7 +26,7 @@ from services.plans.models import StaffAccess
 from shared.db import UnitOfWork
 from shared.db.staff_access import record_access_change
 from shared.events import Envelope
-from shared.messaging.consumer import with_prefetch
+from shared.messaging.inbox import subscriptions, with_prefetch
 
 
 @with_prefetch(load_clients_and_plans)
@@ -73,17 +73,17 @@ def on_completion_withdrawn(envelope: Envelope, uow: UnitOfWork) -> None:
     journal.withdraw_done(uow, envelope.tenant_id, envelope.data, plans_of_client(uow, envelope))
 
 
-HANDLERS = {
-    "client.onboarded": on_client_onboarded,
-    "client.updated": on_client_updated,
-    "client.discharged": on_client_discharged,
-    "client.erased": on_client_erased,
-    "staff.created": profiles.on_staff_changed,
-    "staff.updated": profiles.on_staff_changed,
-    "notification.sent": on_notification_outcome,
-    "notification.failed": on_notification_outcome,
-    "staff.access_changed": on_staff_access_changed,
-    "client.replied": on_client_replied,
-    "action.completion_withdrawn": on_completion_withdrawn,
-    "contact.phone_confirmed": on_phone_confirmed,
-}
+HANDLERS = subscriptions(
+    ("client.onboarded", on_client_onboarded),
+    ("client.updated", on_client_updated),
+    ("client.discharged", on_client_discharged),
+    ("client.erased", on_client_erased),
+    ("staff.created", profiles.on_staff_changed),
+    ("staff.updated", profiles.on_staff_changed),
+    ("notification.sent", on_notification_outcome),
+    ("notification.failed", on_notification_outcome),
+    ("staff.access_changed", on_staff_access_changed),
+    ("client.replied", on_client_replied),
+    ("action.completion_withdrawn", on_completion_withdrawn),
+    ("contact.phone_confirmed", on_phone_confirmed),
+)
