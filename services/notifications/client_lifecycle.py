@@ -11,14 +11,14 @@ from services.notifications.digest.recurring_nudges import (
 )
 from services.notifications.nudges import contact_of, schedule_nudge
 from shared.db import UnitOfWork
-from shared.events import Envelope
+from shared.events import Event
 
 
-def on_client_referred(envelope: Envelope, uow: UnitOfWork) -> None:
+def on_client_referred(envelope: Event, uow: UnitOfWork) -> None:
     upsert_contact(uow, envelope)
 
 
-def on_client_onboarded(envelope: Envelope, uow: UnitOfWork) -> None:
+def on_client_onboarded(envelope: Event, uow: UnitOfWork) -> None:
     now = uow.clock()
     contact = upsert_contact(uow, envelope)
     if contact.status == "discharged":
@@ -28,7 +28,7 @@ def on_client_onboarded(envelope: Envelope, uow: UnitOfWork) -> None:
     schedule_weekly_digest(uow, contact, now)
 
 
-def on_client_updated(envelope: Envelope, uow: UnitOfWork) -> None:
+def on_client_updated(envelope: Event, uow: UnitOfWork) -> None:
     """Keep the contact right; a client who moved timezone has their digest and mood prompt
     moved too."""
     known = contact_of(uow, envelope)
@@ -38,7 +38,7 @@ def on_client_updated(envelope: Envelope, uow: UnitOfWork) -> None:
         reschedule_pending_recurring(uow, contact, uow.clock())
 
 
-def on_client_discharged(envelope: Envelope, uow: UnitOfWork) -> None:
+def on_client_discharged(envelope: Event, uow: UnitOfWork) -> None:
     contact = contact_of(uow, envelope)
     if contact is not None and contact.status == "active":
         contact.status = "discharged"
@@ -46,4 +46,4 @@ def on_client_discharged(envelope: Envelope, uow: UnitOfWork) -> None:
         # The plan closes with the discharge: its mood prompts do not outlive it, even if
         # the client is onboarded again later.
         contact.mood_prompt_weekdays = contact.mood_prompt_local_time = None
-    cancel_pending(uow, envelope.tenant_id, envelope.data["client_id"], "client_discharged")
+    cancel_pending(uow, envelope.tenant_id, envelope.data.client_id, "client_discharged")

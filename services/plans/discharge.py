@@ -9,10 +9,10 @@ from services.plans import history
 from services.plans.client_plans import plans_of_client
 from services.plans.models import ActionStep, CheckIn, RecoveryPlan
 from shared.db import UnitOfWork
-from shared.events import Envelope
+from shared.events import Event
 
 
-def close_plans(uow: UnitOfWork, envelope: Envelope) -> None:
+def close_plans(uow: UnitOfWork, envelope: Event) -> None:
     """Close open plans; their steps and check-ins stop (notifications cancels its nudges
     on the same event, so no per-step events are needed)."""
     for plan in plans_of_client(uow, envelope):

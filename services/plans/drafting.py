@@ -15,7 +15,7 @@ import uuid
 from services.plans.limits import GOALS_PER_PLAN
 from services.plans.models import Goal, RecoveryPlan
 from shared.db import UnitOfWork
-from shared.events import Envelope
+from shared.events import Event
 from shared.events.data import AssessmentSummary
 
 PLANS = RecoveryPlan.__table__
@@ -37,14 +37,14 @@ def _drafted(uow: UnitOfWork) -> dict[tuple, list[uuid.UUID]]:
     return uow.session.info.setdefault("drafted_plans", {})
 
 
-def draft_plan_from_onboarding(envelope: Envelope, uow: UnitOfWork) -> uuid.UUID:
+def draft_plan_from_onboarding(envelope: Event, uow: UnitOfWork) -> uuid.UUID:
     """One proposed goal per aspiration (the first ``GOALS_PER_PLAN``: intake accepts
     more aspirations than a plan may have goals, and keeps them all in the assessment);
     the domain ratings become the plan's baseline. Returns the new plan's id."""
     data = envelope.data
-    assessment = data["assessment"]
+    assessment = data.assessment
     tenant_id = envelope.tenant_id
-    client_id = data["client_id"]  # as the handlers key a client's plans
+    client_id = data.client_id  # as the handlers key a client's plans
     plan_id = uuid.uuid4()
     now = uow.clock()
     measures = measures_of(assessment)
@@ -54,13 +54,13 @@ def draft_plan_from_onboarding(envelope: Envelope, uow: UnitOfWork) -> uuid.UUID
             "id": plan_id,
             "tenant_id": tenant_id,
             "client_id": client_id,
-            "coach_id": data["coach_id"],
+            "coach_id": data.coach_id,
             "status": "draft",
-            "timezone": data["timezone"],
-            "baseline_ratings": assessment["domain_ratings"],
-            "assessment_version": assessment["version"],
-            "latest_ratings": assessment["domain_ratings"],
-            "latest_assessment_version": assessment["version"],
+            "timezone": data.timezone,
+            "baseline_ratings": assessment.domain_ratings,
+            "assessment_version": assessment.version,
+            "latest_ratings": assessment.domain_ratings,
+            "latest_assessment_version": assessment.version,
             "baseline_measures": measures,
             "latest_measures": measures,
             "risk_flagged": False,
@@ -70,7 +70,7 @@ def draft_plan_from_onboarding(envelope: Envelope, uow: UnitOfWork) -> uuid.UUID
             "updated_at": now,
         },
     )
-    aspirations = assessment["aspirations"][:GOALS_PER_PLAN]
+    aspirations = assessment.aspirations[:GOALS_PER_PLAN]
     for position, aspiration in enumerate(aspirations, start=1):
         uow.insert_later(
             GOALS,
@@ -79,8 +79,8 @@ def draft_plan_from_onboarding(envelope: Envelope, uow: UnitOfWork) -> uuid.UUID
                 "tenant_id": tenant_id,
                 "plan_id": plan_id,
                 "position": position,
-                "title": aspiration["text"],
-                "domain": aspiration["domain"],
+                "title": aspiration.text,
+                "domain": aspiration.domain,
                 "status": "proposed",
                 "priority": "medium",
                 "progress": 0,
@@ -95,7 +95,7 @@ def draft_plan_from_onboarding(envelope: Envelope, uow: UnitOfWork) -> uuid.UUID
         {
             "plan_id": plan_id,
             "client_id": client_id,
-            "coach_id": data["coach_id"],
+            "coach_id": data.coach_id,
             "goal_count": len(aspirations),
         },
         aggregate_id=plan_id,

@@ -25,51 +25,51 @@ from services.plans.client_plans import (
 from services.plans.models import StaffAccess
 from shared.db import UnitOfWork
 from shared.db.staff_access import record_access_change
-from shared.events import Envelope
+from shared.events import Event
 from shared.messaging.inbox import subscriptions, with_prefetch
 
 
 @with_prefetch(load_clients_and_plans)
-def on_client_onboarded(envelope: Envelope, uow: UnitOfWork) -> None:
+def on_client_onboarded(envelope: Event, uow: UnitOfWork) -> None:
     onboarding.start_plan(uow, envelope)
 
 
 @with_prefetch(load_clients_and_plans)
-def on_client_updated(envelope: Envelope, uow: UnitOfWork) -> None:
+def on_client_updated(envelope: Event, uow: UnitOfWork) -> None:
     client_changes.follow_client(uow, envelope)
 
 
 @with_prefetch(load_plans_of_clients)
-def on_client_discharged(envelope: Envelope, uow: UnitOfWork) -> None:
+def on_client_discharged(envelope: Event, uow: UnitOfWork) -> None:
     discharge.close_plans(uow, envelope)
 
 
 @with_prefetch(load_plans_of_clients)
-def on_client_erased(envelope: Envelope, uow: UnitOfWork) -> None:
+def on_client_erased(envelope: Event, uow: UnitOfWork) -> None:
     erasure.erase_client(uow, envelope)
 
 
-def on_notification_outcome(envelope: Envelope, uow: UnitOfWork) -> None:
+def on_notification_outcome(envelope: Event, uow: UnitOfWork) -> None:
     timeline.record_notification_outcome(uow, envelope)
 
 
-def on_staff_access_changed(envelope: Envelope, uow: UnitOfWork) -> None:
+def on_staff_access_changed(envelope: Event, uow: UnitOfWork) -> None:
     """A key revoked, a member deactivated or given another role: their tokens follow."""
     record_access_change(uow.session, StaffAccess, envelope)
 
 
 @with_prefetch(profiles.load_client_profiles)
-def on_phone_confirmed(envelope: Envelope, uow: UnitOfWork) -> None:
+def on_phone_confirmed(envelope: Event, uow: UnitOfWork) -> None:
     profiles.remember_phone_confirmation(uow, envelope)
 
 
 @with_prefetch(load_plans_of_clients)
-def on_client_replied(envelope: Envelope, uow: UnitOfWork) -> None:
+def on_client_replied(envelope: Event, uow: UnitOfWork) -> None:
     journal.record_reply(uow, envelope.tenant_id, envelope.data, plans_of_client(uow, envelope))
 
 
 @with_prefetch(load_plans_of_clients)
-def on_completion_withdrawn(envelope: Envelope, uow: UnitOfWork) -> None:
+def on_completion_withdrawn(envelope: Event, uow: UnitOfWork) -> None:
     journal.withdraw_done(uow, envelope.tenant_id, envelope.data, plans_of_client(uow, envelope))
 
 

@@ -26,21 +26,6 @@ Absent = type(missing)
 class Data:
     """A loaded payload, or a part of one."""
 
-    # Transitional: read as the dict it replaces (``data["client_id"]``, ``.get``, ``in``),
-    # until every reader uses attributes.
-    def __getitem__(self, name: str):
-        value = getattr(self, name)
-        if value is ABSENT:
-            raise KeyError(name)
-        return value
-
-    def get(self, name: str, default=None):
-        value = getattr(self, name, ABSENT)
-        return default if value is ABSENT else value
-
-    def __contains__(self, name: str) -> bool:
-        return getattr(self, name, ABSENT) is not ABSENT
-
 
 @dataclass(frozen=True)
 class Consent(Data):

@@ -446,15 +446,15 @@ def phone_hash(tenant_id, phone: str) -> str:
 
 
 def phone_confirmation_applies(
-    confirmation: dict, current_phone_hash: str | None, applied_as_of: datetime | None
+    confirmation: D.PhoneConfirmedV1, current_phone_hash: str | None, applied_as_of: datetime | None
 ) -> bool:
     """Whether a loaded ``contact.phone_confirmed`` payload changes a record whose current
     phone has the digest ``current_phone_hash`` (None: it has no phone) and which last
     applied one as of ``applied_as_of``: not for a number the client no longer has, and
     not when a newer one was applied already (events can arrive out of order)."""
-    if current_phone_hash is None or confirmation["phone_hash"] != current_phone_hash:
+    if current_phone_hash is None or confirmation.phone_hash != current_phone_hash:
         return False
-    return applied_as_of is None or confirmation["changed_at"] >= applied_as_of
+    return applied_as_of is None or confirmation.changed_at >= applied_as_of
 
 
 class RiskAcknowledgedV1(Payload):

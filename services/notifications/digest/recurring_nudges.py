@@ -16,7 +16,7 @@ from services.notifications.digest.weekly_digest import DigestTime, shifted_by_w
 from services.notifications.models import Contact, Nudge
 from services.notifications.nudges import contact_of, schedule_nudge
 from shared.db import UnitOfWork
-from shared.events import Envelope
+from shared.events import Event
 
 DIGEST = "weekly_digest"
 MOOD_PROMPT = "mood_prompt"
@@ -153,7 +153,7 @@ def schedule_following(uow: UnitOfWork, done_with: list[Nudge], now: datetime) -
             )
 
 
-def on_mood_prompts_set(envelope: Envelope, uow: UnitOfWork) -> None:
+def on_mood_prompts_set(envelope: Event, uow: UnitOfWork) -> None:
     """The coach set (or cleared) the client's mood prompts: the pending one follows.
 
     A late event (older than the setting kept) changes nothing: the coach's latest word
@@ -167,7 +167,7 @@ def on_mood_prompts_set(envelope: Envelope, uow: UnitOfWork) -> None:
     ):
         return
     data = envelope.data
-    contact.mood_prompt_weekdays = data["weekdays"]
-    contact.mood_prompt_local_time = data["local_time"]
+    contact.mood_prompt_weekdays = data.weekdays
+    contact.mood_prompt_local_time = data.local_time
     contact.mood_prompts_set_at = envelope.occurred_at
     schedule_recurring(uow, contact, uow.clock(), RECURRENCES[MOOD_PROMPT])
