@@ -15,13 +15,14 @@ from services.intake.models import Client
 from services.intake.scoping import client_of_event
 from shared.db import UnitOfWork
 from shared.events import Event
+from shared.events.data import PhoneConfirmedV1
 from shared.events.payloads import phone_confirmation_applies, phone_hash
 
 
-def on_phone_confirmed(envelope: Event, uow: UnitOfWork) -> None:
+def on_phone_confirmed(event: Event[PhoneConfirmedV1], uow: UnitOfWork) -> None:
     """``contact.phone_confirmed``: the client record shows whether its phone is confirmed."""
-    data = envelope.data
-    client = client_of_event(uow.session, envelope.tenant_id, data.client_id)
+    data = event.data
+    client = client_of_event(uow.session, event.tenant_id, data.client_id)
     if client is None:  # erased, or never ours: nothing to record
         return
     current = phone_hash(client.tenant_id, client.phone) if client.phone else None

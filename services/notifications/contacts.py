@@ -15,17 +15,17 @@ from services.notifications.replies.routing import phone_changed
 from shared.db import UnitOfWork
 from shared.db.staff_access import record_access_change
 from shared.events import Event
-from shared.events.data import ABSENT
+from shared.events.data import ABSENT, StaffAccessChangedV1, StaffV1
 
 PENDING_STATES = ("scheduled", "deferred")
 DEFAULT_CHANNEL = "email"
 
 
-def upsert_contact(uow: UnitOfWork, envelope: Event) -> Contact:
-    data = envelope.data
-    contact = uow.session.get(Contact, (envelope.tenant_id, data.client_id))
+def upsert_contact(uow: UnitOfWork, event: Event) -> Contact:
+    data = event.data
+    contact = uow.session.get(Contact, (event.tenant_id, data.client_id))
     if contact is None:
-        contact = Contact(tenant_id=envelope.tenant_id, client_id=data.client_id)
+        contact = Contact(tenant_id=event.tenant_id, client_id=data.client_id)
         uow.session.add(contact)
     if contact.status == "erased":
         return contact  # a late event must not bring erased data back
@@ -40,7 +40,7 @@ def upsert_contact(uow: UnitOfWork, envelope: Event) -> Contact:
     contact.locale = details.locale
     contact.consent_email = details.consent.email
     contact.consent_sms = details.consent.sms
-    if envelope.type == "client.updated":
+    if event.type == "client.updated":
         # Intake names the current coach, or none: a reassigned client leaves the old
         # coach's sight at once.
         contact.coach_id = data.coach_id
@@ -90,11 +90,11 @@ def cancel_pending(uow: UnitOfWork, tenant_id, client_id, reason: str, *conditio
     return result.rowcount or 0
 
 
-def on_staff_changed(envelope: Event, uow: UnitOfWork) -> None:
-    data = envelope.data
-    staff = uow.session.get(StaffMember, (envelope.tenant_id, data.staff_id))
+def on_staff_changed(event: Event[StaffV1], uow: UnitOfWork) -> None:
+    data = event.data
+    staff = uow.session.get(StaffMember, (event.tenant_id, data.staff_id))
     if staff is None:
-        staff = StaffMember(tenant_id=envelope.tenant_id, staff_id=data.staff_id)
+        staff = StaffMember(tenant_id=event.tenant_id, staff_id=data.staff_id)
         uow.session.add(staff)
     staff.name = data.name
     staff.email = data.email
@@ -102,13 +102,13 @@ def on_staff_changed(envelope: Event, uow: UnitOfWork) -> None:
     staff.role = data.role
     staff.active = data.active
     if data.organisation_name:
-        organisation = organisation_of(uow.session, envelope.tenant_id, create=True)
+        organisation = organisation_of(uow.session, event.tenant_id, create=True)
         organisation.name = data.organisation_name
 
 
-def on_staff_access_changed(envelope: Event, uow: UnitOfWork) -> None:
+def on_staff_access_changed(event: Event[StaffAccessChangedV1], uow: UnitOfWork) -> None:
     """A key revoked, a member deactivated or given another role: their tokens follow."""
-    record_access_change(uow.session, StaffAccess, envelope)
+    record_access_change(uow.session, StaffAccess, event)
 
 
 def organisation_of(session, tenant_id, *, create: bool = False) -> Organisation | None:

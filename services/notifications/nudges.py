@@ -76,6 +76,6 @@ def schedule_nudge(
     return nudge
 
 
-def contact_of(uow: UnitOfWork, envelope: Event) -> Contact | None:
+def contact_of(uow: UnitOfWork, event: Event) -> Contact | None:
     """The contact of the client an event is about, if intake has told us of them."""
-    return uow.session.get(Contact, (envelope.tenant_id, envelope.data.client_id))
+    return uow.session.get(Contact, (event.tenant_id, event.data.client_id))

@@ -13,6 +13,14 @@ from services.notifications.models import Nudge
 from services.notifications.nudges import contact_of, schedule_nudge
 from shared.db import UnitOfWork
 from shared.events import Event
+from shared.events.data import (
+    ActionOccurrenceV1,
+    CheckInMissedV1,
+    CheckInRecordedV1,
+    CheckInV1,
+    GoalV1,
+    PlanActivatedV1,
+)
 
 # A check-in booked after one of its reminders' moments: that reminder is not sent hours
 # late when a closer one is still to come.
@@ -26,11 +34,11 @@ def _pending_about(subject_id, occurrence: str | None):
     return conditions
 
 
-def on_plan_activated(envelope: Event, uow: UnitOfWork) -> None:
-    contact = contact_of(uow, envelope)
+def on_plan_activated(event: Event[PlanActivatedV1], uow: UnitOfWork) -> None:
+    contact = contact_of(uow, event)
     if contact is None:
         return
-    data = envelope.data
+    data = event.data
     goal_count = data.goal_count
     schedule_nudge(
         uow,
@@ -43,11 +51,11 @@ def on_plan_activated(envelope: Event, uow: UnitOfWork) -> None:
     )
 
 
-def on_goal_achieved(envelope: Event, uow: UnitOfWork) -> None:
-    contact = contact_of(uow, envelope)
+def on_goal_achieved(event: Event[GoalV1], uow: UnitOfWork) -> None:
+    contact = contact_of(uow, event)
     if contact is None:
         return
-    data = envelope.data
+    data = event.data
     schedule_nudge(
         uow,
         contact,
@@ -65,9 +73,9 @@ def _local_label(moment: datetime, timezone: str, local: str | None) -> str:
     return at.strftime("%a %d %b, %H:%M") if not local or "T" in local else local
 
 
-def on_action_scheduled(envelope: Event, uow: UnitOfWork) -> None:
-    data = envelope.data
-    contact = contact_of(uow, envelope)
+def on_action_scheduled(event: Event[ActionOccurrenceV1], uow: UnitOfWork) -> None:
+    data = event.data
+    contact = contact_of(uow, event)
     if contact is None or data.due_at is None:
         return
     due_at = data.due_at
@@ -98,35 +106,35 @@ def _bring_back_if_reopened(reminder: Nudge, now: datetime) -> None:
         reminder.state, reminder.reason = "scheduled", None
 
 
-def on_action_rescheduled(envelope: Event, uow: UnitOfWork) -> None:
+def on_action_rescheduled(event: Event[ActionOccurrenceV1], uow: UnitOfWork) -> None:
     """Move the occurrence's pending reminder: cancel it, schedule one for the new time."""
-    data = envelope.data
+    data = event.data
     cancel_pending(
         uow,
-        envelope.tenant_id,
+        event.tenant_id,
         data.client_id,
         "rescheduled",
         *_pending_about(data.action_id, data.occurrence_key),
     )
-    on_action_scheduled(envelope, uow)
+    on_action_scheduled(event, uow)
 
 
-def on_action_closed(envelope: Event, uow: UnitOfWork) -> None:
+def on_action_closed(event: Event[ActionOccurrenceV1], uow: UnitOfWork) -> None:
     """Completed or cancelled: one occurrence, or the whole step when the key is null."""
-    data = envelope.data
-    reason = "action_completed" if envelope.type == "action.completed" else "action_cancelled"
+    data = event.data
+    reason = "action_completed" if event.type == "action.completed" else "action_cancelled"
     cancel_pending(
         uow,
-        envelope.tenant_id,
+        event.tenant_id,
         data.client_id,
         reason,
         *_pending_about(data.action_id, data.occurrence_key),
     )
 
 
-def on_checkin_scheduled(envelope: Event, uow: UnitOfWork) -> None:
-    data = envelope.data
-    contact = contact_of(uow, envelope)
+def on_checkin_scheduled(event: Event[CheckInV1], uow: UnitOfWork) -> None:
+    data = event.data
+    contact = contact_of(uow, event)
     if contact is None:
         return
     starts_at = data.starts_at
@@ -153,25 +161,25 @@ def on_checkin_scheduled(envelope: Event, uow: UnitOfWork) -> None:
         )
 
 
-def on_checkin_rescheduled(envelope: Event, uow: UnitOfWork) -> None:
-    data = envelope.data
+def on_checkin_rescheduled(event: Event[CheckInV1], uow: UnitOfWork) -> None:
+    data = event.data
     cancel_pending(
         uow,
-        envelope.tenant_id,
+        event.tenant_id,
         data.client_id,
         "rescheduled",
         Nudge.subject_id == data.checkin_id,
     )
-    on_checkin_scheduled(envelope, uow)
+    on_checkin_scheduled(event, uow)
 
 
-def on_checkin_closed(envelope: Event, uow: UnitOfWork) -> None:
+def on_checkin_closed(event: Event[CheckInRecordedV1 | CheckInV1], uow: UnitOfWork) -> None:
     """Recorded or cancelled: its reminders are no longer needed."""
-    data = envelope.data
-    reason = "checkin_recorded" if envelope.type == "checkin.recorded" else "checkin_cancelled"
+    data = event.data
+    reason = "checkin_recorded" if event.type == "checkin.recorded" else "checkin_cancelled"
     cancel_pending(
         uow,
-        envelope.tenant_id,
+        event.tenant_id,
         data.client_id,
         reason,
         Nudge.subject_id == data.checkin_id,
@@ -179,14 +187,14 @@ def on_checkin_closed(envelope: Event, uow: UnitOfWork) -> None:
     )
 
 
-def on_checkin_missed(envelope: Event, uow: UnitOfWork) -> None:
-    data = envelope.data
-    contact = contact_of(uow, envelope)
+def on_checkin_missed(event: Event[CheckInMissedV1], uow: UnitOfWork) -> None:
+    data = event.data
+    contact = contact_of(uow, event)
     if contact is None:
         return
     cancel_pending(
         uow,
-        envelope.tenant_id,
+        event.tenant_id,
         data.client_id,
         "checkin_missed",
         Nudge.subject_id == data.checkin_id,

@@ -12,10 +12,10 @@ from shared.db import UnitOfWork
 from shared.events import Event
 
 
-def close_plans(uow: UnitOfWork, envelope: Event) -> None:
+def close_plans(uow: UnitOfWork, event: Event) -> None:
     """Close open plans; their steps and check-ins stop (notifications cancels its nudges
     on the same event, so no per-step events are needed)."""
-    for plan in plans_of_client(uow, envelope):
+    for plan in plans_of_client(uow, event):
         if plan.status in ("completed", "closed"):
             continue
         previous = plan.status

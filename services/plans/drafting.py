@@ -37,13 +37,13 @@ def _drafted(uow: UnitOfWork) -> dict[tuple, list[uuid.UUID]]:
     return uow.session.info.setdefault("drafted_plans", {})
 
 
-def draft_plan_from_onboarding(envelope: Event, uow: UnitOfWork) -> uuid.UUID:
+def draft_plan_from_onboarding(event: Event, uow: UnitOfWork) -> uuid.UUID:
     """One proposed goal per aspiration (the first ``GOALS_PER_PLAN``: intake accepts
     more aspirations than a plan may have goals, and keeps them all in the assessment);
     the domain ratings become the plan's baseline. Returns the new plan's id."""
-    data = envelope.data
+    data = event.data
     assessment = data.assessment
-    tenant_id = envelope.tenant_id
+    tenant_id = event.tenant_id
     client_id = data.client_id  # as the handlers key a client's plans
     plan_id = uuid.uuid4()
     now = uow.clock()
@@ -65,7 +65,7 @@ def draft_plan_from_onboarding(envelope: Event, uow: UnitOfWork) -> uuid.UUID:
             "latest_measures": measures,
             "risk_flagged": False,
             "version": 1,
-            "source_event_id": envelope.id,
+            "source_event_id": event.id,
             "created_at": now,
             "updated_at": now,
         },

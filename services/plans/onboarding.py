@@ -13,11 +13,11 @@ from shared.events import Event
 from shared.events.data import AssessmentSummary
 
 
-def start_plan(uow: UnitOfWork, envelope: Event) -> None:
+def start_plan(uow: UnitOfWork, event: Event) -> None:
     """Draft a plan; the assessment becomes the newest one known for earlier plans too."""
-    note_newest_assessment(plans_of_client(uow, envelope), envelope.data.assessment)
-    draft_plan_from_onboarding(envelope, uow)  # written at commit, adopted if needed
-    profiles.remember_client(uow, envelope)
+    note_newest_assessment(plans_of_client(uow, event), event.data.assessment)
+    draft_plan_from_onboarding(event, uow)  # written at commit, adopted if needed
+    profiles.remember_client(uow, event)
 
 
 def note_newest_assessment(plans: list[RecoveryPlan], assessment: AssessmentSummary) -> None:
