@@ -13,7 +13,7 @@ from coaching.registry import SERVICES, load_settings, producers
 from shared.events import CATALOGUE, Event, new_envelope, parse_envelope
 from shared.events.compiled import CompiledSchema
 from shared.events.data import ABSENT, Data
-from shared.messaging.inbox import Disposition, InboxProcessor
+from shared.messaging.inbox import Disposition, InboxProcessor, subscriptions, with_prefetch
 from tests.unit.test_compiled_schemas import _valid_object
 
 VERSIONS = {
@@ -124,3 +124,29 @@ def test_every_handler_receives_the_typed_event_never_a_dict(name, tmp_path, mon
         assert isinstance(event, Event)
         assert not isinstance(event.data, dict)
         assert type(event.data) is CATALOGUE[event_type].versions[event.version].loads_into
+
+
+def test_one_table_style_effects_in_turn_and_their_shared_reads_once_per_batch():
+    calls = []
+
+    def load_plans(uow, events):
+        calls.append(("prefetch", [e for e in events]))
+
+    @with_prefetch(load_plans)
+    def first(event, uow):
+        calls.append(("first", event))
+
+    def second(event, uow):
+        calls.append(("second", event))
+
+    table = subscriptions(("goal.achieved", first, second), ("goal.created", first))
+    assert table["goal.created"] is first
+    table["goal.achieved"]("an event", None)
+    assert calls == [("first", "an event"), ("second", "an event")]
+    calls.clear()
+    InboxProcessor._prefetch(
+        None, [("one", table["goal.achieved"]), ("two", table["goal.created"]), ("three", second)]
+    )
+    assert calls == [("prefetch", ["one", "two"])]  # once for the batch, for those that read
+    with pytest.raises(ValueError, match="handled twice"):
+        subscriptions(("goal.created", first), ("goal.created", second))
