@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from shared.config import SERVICES, Settings, load_settings
+from coaching.registry import SERVICES, load_settings
+from shared.config import Settings
 from tests.support import infra
 
 RESULTS_DIR = Path(__file__).parent / "results"

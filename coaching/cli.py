@@ -20,7 +20,8 @@ import os
 import sys
 
 from coaching import alive
-from shared.config import EMBEDDED, Settings, load_settings
+from coaching.registry import load_settings
+from shared.config import EMBEDDED, Settings
 
 
 def _add_process_commands(sub) -> None:

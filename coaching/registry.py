@@ -1,5 +1,9 @@
 """The services of the system and every process they run: the one list.
 
+The common package names no service: the services' names, their ports, the variables
+naming their databases, who subscribes to what (each service's handler table) and who
+produces what reach it from here, as :func:`load_settings`'s settings.
+
 ``make run``'s process table, the Procfile, ``docker-compose.yml``, the Kubernetes
 manifests and the tests' roles are all derived from or checked against
 :func:`process_table`.
@@ -12,11 +16,41 @@ import sys
 from services.intake.bootstrap import SERVICE as INTAKE
 from services.notifications.bootstrap import SERVICE as NOTIFICATIONS
 from services.plans.bootstrap import SERVICE as PLANS
-from shared.config import SERVICES as CONFIGURED
+from shared import config
+from shared.config import ServiceConfig, Settings
 from shared.service import ProcessType, Service
 
 SERVICES: dict[str, Service] = {service.name: service for service in (INTAKE, PLANS, NOTIFICATIONS)}
-assert tuple(SERVICES) == CONFIGURED, "every service has its settings (shared.config)"
+# Each API's port when ``<SERVICE>_PORT`` is unset.
+DEFAULT_PORTS = {"intake": 8001, "plans": 8002, "notifications": 8003}
+# The service whose address ``PUBLIC_BASE_URL`` defaults to: the pages and links clients open.
+PUBLIC_PAGES = "notifications"
+assert set(DEFAULT_PORTS) == set(SERVICES), "every service has its port"
+REQUIRED_IN_PRODUCTION = config.required_in_production(SERVICES)
+
+
+def service_configs() -> tuple[ServiceConfig, ...]:
+    """What the settings are told of each service: its port, its queue's bindings."""
+    return tuple(
+        ServiceConfig(
+            name=name,
+            port=DEFAULT_PORTS[name],
+            subscriptions=each.subscriptions,
+            serves_public_pages=name == PUBLIC_PAGES,
+        )
+        for name, each in SERVICES.items()
+    )
+
+
+def load_settings() -> Settings:
+    """The settings of a process of this system (``shared.config.load_settings`` told
+    of every service)."""
+    return config.load_settings(service_configs())
+
+
+def producers() -> dict[str, str]:
+    """Each event type -> the service that publishes it."""
+    return {event: each.name for each in SERVICES.values() for event in each.publishes}
 
 
 def service(name: str) -> Service:

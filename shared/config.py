@@ -16,23 +16,53 @@ sign a reply as a provider would; production never gets one it was not given).
 
 from __future__ import annotations
 
+import os
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from environs import Env
 from marshmallow.validate import Range
 
-SERVICES = ("intake", "plans", "notifications")
-DEFAULT_PORTS = {"intake": 8001, "plans": 8002, "notifications": 8003}
 PRODUCTION, EMBEDDED = "production", "embedded"
-# What production mode will not guess.
-REQUIRED_IN_PRODUCTION = (
-    "BROKER_URL",
-    *(f"{name.upper()}_DATABASE_URL" for name in SERVICES),
-    "JWT_SECRET",
-    "PLATFORM_ADMIN_TOKEN",
-)
+DATABASE_URL_SUFFIX = "_DATABASE_URL"
+
+
+def database_variable(service: str) -> str:
+    """The variable that names a service's database: ``<SERVICE>_DATABASE_URL``."""
+    return f"{service.upper()}{DATABASE_URL_SUFFIX}"
+
+
+def port_variable(service: str) -> str:
+    """The variable that names the port a service's API listens on: ``<SERVICE>_PORT``."""
+    return f"{service.upper()}_PORT"
+
+
+def required_in_production(services: Iterable[str]) -> tuple[str, ...]:
+    """What production mode will not guess, for a system of ``services``."""
+    return (
+        "BROKER_URL",
+        *(database_variable(name) for name in services),
+        "JWT_SECRET",
+        "PLATFORM_ADMIN_TOKEN",
+    )
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """What the composition root (``coaching/registry.py``) says of one service: this
+    module names none of them."""
+
+    name: str
+    # The API's port when ``<SERVICE>_PORT`` is unset.
+    port: int
+    # The event types its handler table handles: its queue is bound to these.
+    subscriptions: tuple[str, ...] = ()
+    # ``PUBLIC_BASE_URL`` defaults to this service's address (the pages clients open).
+    serves_public_pages: bool = False
+
+
 # An access token lasts a working session by default (a coach's calls mid-task must not
 # start failing), never more than a day: a stolen token stays useful only so long.
 DEFAULT_TOKEN_TTL_SECONDS = 8 * 3600
@@ -56,6 +86,8 @@ class MissingConfiguration(ValueError):
 class Settings:
     var_dir: Path
     broker_url: str
+    # By service name: every ``<SERVICE>_DATABASE_URL`` set, and the embedded defaults
+    # of the services the settings were loaded for.
     database_urls: dict[str, str]
     jwt_secret: str
     platform_admin_token: str
@@ -66,6 +98,7 @@ class Settings:
     sms_auth_token: str | None
     sms_from: str | None
     public_base_url: str
+    # By service name, for the services the settings were loaded for.
     ports: dict[str, int]
     queue_type: str
     exchange_name: str
@@ -95,13 +128,31 @@ class Settings:
     transport_options: dict = field(default_factory=dict)
     # ``embedded`` (defaults for what is unset) or ``production`` (nothing guessed).
     mode: str = PRODUCTION
+    # The services of the system, in order, and each one's queue bindings (the event
+    # types its handler table handles), as the composition root gave them.
+    services: tuple[str, ...] = ()
+    subscriptions: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def embedded_broker(self) -> bool:
         return self.broker_url.startswith("filesystem://")
 
     def database_url(self, service: str) -> str:
-        return self.database_urls[service]
+        """``<SERVICE>_DATABASE_URL``; unset, the embedded SQLite file (embedded mode)."""
+        url = self.database_urls.get(service)
+        if url:
+            return url
+        if self.mode == EMBEDDED:
+            return _embedded_database(self.var_dir, service)
+        raise MissingConfiguration([database_variable(service)])
+
+    def subscribers_of(self, event_type: str) -> tuple[str, ...]:
+        """The services whose queue is bound to ``event_type``."""
+        return tuple(name for name, keys in self.subscriptions.items() if event_type in keys)
+
+
+def _embedded_database(var_dir: Path, service: str) -> str:
+    return f"sqlite:///{var_dir / (service + '.db')}"
 
 
 def _persistent_secret(path: Path) -> str:
@@ -115,25 +166,33 @@ def _persistent_secret(path: Path) -> str:
     return value
 
 
-def load_settings() -> Settings:
-    """Parse the configuration from the environment, once per process."""
-    return _parse(Env(eager=True))
+def load_settings(services: Iterable[ServiceConfig] = ()) -> Settings:
+    """Parse the configuration from the environment, once per process, for a system of
+    ``services`` (the composition root's; a service's own process may name none: it
+    reads only its own database's variable, and its API the ``PUBLIC_BASE_URL`` the
+    ``api`` process hands it)."""
+    return _parse(Env(eager=True), tuple(services))
 
 
-def _parse(env: Env) -> Settings:
+def _parse(env: Env, services: tuple[ServiceConfig, ...]) -> Settings:
     mode = env.str("COACHING_MODE", PRODUCTION)
     if mode not in (PRODUCTION, EMBEDDED):
         raise ValueError(f"COACHING_MODE must be {PRODUCTION!r} or {EMBEDDED!r}, not {mode!r}")
     if mode == PRODUCTION:
-        missing = [name for name in REQUIRED_IN_PRODUCTION if not env.str(name, "")]
+        required = required_in_production(service.name for service in services)
+        missing = [name for name in required if not env.str(name, "")]
         if missing:
             raise MissingConfiguration(missing)
     var_dir = env.path("VAR_DIR", Path("var")).resolve()
     bus_dir = var_dir / "bus"
     database_urls = {
-        name: env.str(f"{name.upper()}_DATABASE_URL", f"sqlite:///{var_dir / (name + '.db')}")
-        for name in SERVICES
+        name.removesuffix(DATABASE_URL_SUFFIX).lower(): url
+        for name, url in os.environ.items()
+        if name.endswith(DATABASE_URL_SUFFIX) and url
     }
+    for service in services:
+        url = env.str(database_variable(service.name), "")
+        database_urls[service.name] = url or _embedded_database(var_dir, service.name)
     broker_url = env.str("BROKER_URL", "filesystem://localhost/")
     transport_options: dict = {}
     if broker_url.startswith("filesystem://"):
@@ -153,9 +212,14 @@ def _parse(env: Env) -> Settings:
     sms_auth_token = env.str("SMS_AUTH_TOKEN", None) or None
     if sms_auth_token is None and mode == EMBEDDED:
         sms_auth_token = _persistent_secret(var_dir / "secrets" / "sms_auth_token")
-    ports = {name: env.int(f"{name.upper()}_PORT", port) for name, port in DEFAULT_PORTS.items()}
-    # Unsubscribe links and webhook signatures name the port notifications really runs on.
-    default_public_url = f"http://127.0.0.1:{ports['notifications']}"
+    ports = {
+        service.name: env.int(port_variable(service.name), service.port) for service in services
+    }
+    # Unsubscribe links and webhook signatures name the port the public pages really run on.
+    default_public_url = "http://127.0.0.1"
+    for service in services:
+        if service.serves_public_pages:
+            default_public_url = f"http://127.0.0.1:{ports[service.name]}"
     queue_type = env.str("QUEUE_TYPE", "classic")
     if queue_type not in ("classic", "quorum"):
         raise ValueError(f"QUEUE_TYPE must be 'classic' or 'quorum', not {queue_type!r}")
@@ -214,4 +278,6 @@ def _parse(env: Env) -> Settings:
         ),
         transport_options=transport_options,
         mode=mode,
+        services=tuple(service.name for service in services),
+        subscriptions={service.name: tuple(service.subscriptions) for service in services},
     )

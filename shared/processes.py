@@ -53,6 +53,9 @@ def _fresh_metrics_folder() -> None:
 def _start_api(service: Service, settings: Settings, options: argparse.Namespace) -> None:
     port = settings.ports[service.name]
     _fresh_metrics_folder()
+    # The application reads its settings again in each gunicorn worker, knowing only its
+    # own service: the public address it links to is handed down as this process knows it.
+    os.environ["PUBLIC_BASE_URL"] = settings.public_base_url
     # gunicorn as a module of this interpreter: wherever the package is installed (an
     # image, a venv), its dependencies are beside it, whether or not a `gunicorn` script is.
     os.execv(

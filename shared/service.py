@@ -1,7 +1,8 @@
 """What a service is made of, as its own ``bootstrap.py`` declares it.
 
-A :class:`Service` names its runtime (tables, handlers, routes) and the process types it
-runs: the three every service has (:data:`shared.processes.STANDARD_PROCESS_TYPES`: api,
+A :class:`Service` names its runtime (tables, handlers, routes), the events it consumes
+(the keys of its handler table: its queue is bound to those) and publishes, and the
+process types it runs: the three every service has (:data:`shared.processes.STANDARD_PROCESS_TYPES`: api,
 worker, relay) and any of its own (plans' scheduler, notifications' dispatcher). The
 composition root, the top-level ``coaching`` package, lists the services and starts
 their processes; the process table of ``make run``, the Procfile, the compose file and
@@ -12,8 +13,8 @@ knows this shape and never a particular service.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from shared.config import Settings
@@ -44,6 +45,15 @@ class Service:
     # ``services.plans.bootstrap:create_app()``.
     app_factory: str
     process_types: tuple[ProcessType, ...]
+    # Its handler table (event type -> handler): what it consumes, declared once.
+    handlers: Mapping[str, Callable] = field(default_factory=dict)
+    # The event types it produces (``uow.publish``): each catalogued event has one producer.
+    publishes: tuple[str, ...] = ()
+
+    @property
+    def subscriptions(self) -> tuple[str, ...]:
+        """The event types its queue is bound to: its handler table's keys."""
+        return tuple(sorted(self.handlers))
 
     def __post_init__(self) -> None:
         names = [process.name for process in self.process_types]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from shared.config import SERVICES, load_settings
+from coaching.registry import SERVICES, load_settings
 from tests.support import infra as infra_mod
 from tests.support.api import InProcessTransport, PlatformApi
 from tests.support.smtp import SmtpSink

@@ -37,7 +37,7 @@ from bench.chaos.cluster import Cluster, ClusterError
 from bench.chaos.faults import FAULTS, Fault
 from bench.chaos.journeys import Journey, Stream
 from bench.chaos.providers import FaultySmtp, SmsProvider
-from shared.config import SERVICES
+from coaching.registry import SERVICES
 from tests.support import infra
 from tests.support.api import HttpTransport, PlatformApi
 from tests.support.processes import ROLES, ProcessSystem
@@ -230,7 +230,7 @@ class ChaosSystem:
         exchange: str | None = None,
         headers: dict | None = None,
     ) -> None:
-        from shared.config import load_settings
+        from coaching.registry import load_settings
         from shared.messaging.connection import broker_connection, ensure_connected
         from shared.messaging.publisher import ConfirmingPublisher, OutgoingMessage
 
@@ -252,7 +252,7 @@ class ChaosSystem:
 
     def dead_letters(self) -> list[bytes]:
         """The body of every parked message of every service."""
-        from shared.config import load_settings
+        from coaching.registry import load_settings
         from shared.messaging import deadletters
 
         settings = load_settings()

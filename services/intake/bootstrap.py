@@ -32,5 +32,16 @@ SERVICE = Service(
     name="intake",
     build_runtime=build_runtime,
     app_factory="services.intake.bootstrap:create_app()",
+    handlers=handlers.HANDLERS,
+    publishes=(
+        "client.referred",
+        "client.onboarded",
+        "client.updated",
+        "client.discharged",
+        "client.erased",
+        "staff.created",
+        "staff.updated",
+        "staff.access_changed",
+    ),
     process_types=STANDARD_PROCESS_TYPES,
 )

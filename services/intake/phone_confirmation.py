@@ -14,24 +14,25 @@ from services.intake import audit
 from services.intake.models import Client
 from services.intake.scoping import client_of_event
 from shared.db import UnitOfWork
-from shared.events import Envelope
+from shared.events import Event
+from shared.events.data import PhoneConfirmedV1
 from shared.events.payloads import phone_confirmation_applies, phone_hash
 
 
-def on_phone_confirmed(envelope: Envelope, uow: UnitOfWork) -> None:
+def on_phone_confirmed(event: Event[PhoneConfirmedV1], uow: UnitOfWork) -> None:
     """``contact.phone_confirmed``: the client record shows whether its phone is confirmed."""
-    data = envelope.data
-    client = client_of_event(uow.session, envelope.tenant_id, data["client_id"])
+    data = event.data
+    client = client_of_event(uow.session, event.tenant_id, data.client_id)
     if client is None:  # erased, or never ours: nothing to record
         return
     current = phone_hash(client.tenant_id, client.phone) if client.phone else None
     if not phone_confirmation_applies(data, current, client.phone_confirmation_as_of):
         return
     was_confirmed = client.phone_confirmed_at is not None
-    client.phone_confirmed_at = data["changed_at"] if data["confirmed"] else None
-    client.phone_confirmation_as_of = data["changed_at"]
-    if data["confirmed"] != was_confirmed:
-        action = "phone_confirmed" if data["confirmed"] else "phone_unconfirmed"
+    client.phone_confirmed_at = data.changed_at if data.confirmed else None
+    client.phone_confirmation_as_of = data.changed_at
+    if data.confirmed != was_confirmed:
+        action = "phone_confirmed" if data.confirmed else "phone_unconfirmed"
         audit.record(uow, client, action, ["phone_confirmed_at"])
 
 

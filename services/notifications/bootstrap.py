@@ -57,6 +57,16 @@ SERVICE = Service(
     name="notifications",
     build_runtime=build_runtime,
     app_factory="services.notifications.bootstrap:create_app()",
+    handlers=handlers.HANDLERS,
+    publishes=(
+        "notification.sent",
+        "notification.failed",
+        "contact.opted_out",
+        "contact.opted_in",
+        "client.replied",
+        "action.completion_withdrawn",
+        "contact.phone_confirmed",
+    ),
     process_types=(
         *STANDARD_PROCESS_TYPES,
         background_process("dispatcher", "sends due nudges by email and SMS", _send_nudges),

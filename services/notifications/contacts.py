@@ -14,41 +14,44 @@ from services.notifications.models import (
 from services.notifications.replies.routing import phone_changed
 from shared.db import UnitOfWork
 from shared.db.staff_access import record_access_change
-from shared.events import Envelope
+from shared.events import Event
+from shared.events.data import ABSENT, StaffAccessChangedV1, StaffV1
 
 PENDING_STATES = ("scheduled", "deferred")
 DEFAULT_CHANNEL = "email"
 
 
-def upsert_contact(uow: UnitOfWork, envelope: Envelope) -> Contact:
-    data = envelope.data
-    contact = uow.session.get(Contact, (envelope.tenant_id, data["client_id"]))
+def upsert_contact(uow: UnitOfWork, event: Event) -> Contact:
+    data = event.data
+    contact = uow.session.get(Contact, (event.tenant_id, data.client_id))
     if contact is None:
-        contact = Contact(tenant_id=envelope.tenant_id, client_id=data["client_id"])
+        contact = Contact(tenant_id=event.tenant_id, client_id=data.client_id)
         uow.session.add(contact)
     if contact.status == "erased":
         return contact  # a late event must not bring erased data back
-    details = data["contact"]
-    phone_changed(contact, details["phone"])
-    contact.given_name = details["given_name"]
-    contact.preferred_name = details["preferred_name"]
-    contact.email = details["email"]
-    contact.phone = details["phone"]
-    contact.timezone = data.get("timezone") or details["timezone"]
-    contact.locale = details["locale"]
-    contact.consent_email = details["consent"]["email"]
-    contact.consent_sms = details["consent"]["sms"]
-    if envelope.type == "client.updated":
+    details = data.contact
+    phone_changed(contact, details.phone)
+    contact.given_name = details.given_name
+    contact.preferred_name = details.preferred_name
+    contact.email = details.email
+    contact.phone = details.phone
+    # Only ``client.onboarded`` names the client's own timezone beside the contact's.
+    contact.timezone = getattr(data, "timezone", None) or details.timezone
+    contact.locale = details.locale
+    contact.consent_email = details.consent.email
+    contact.consent_sms = details.consent.sms
+    if event.type == "client.updated":
         # Intake names the current coach, or none: a reassigned client leaves the old
         # coach's sight at once.
-        contact.coach_id = data["coach_id"]
-    elif data.get("coach_id"):
-        contact.coach_id = data["coach_id"]
-    if data.get("referred_by"):
-        contact.referred_by = data["referred_by"]
-    if "family_name" in data:  # newer producers only: an older event keeps what we knew
-        contact.family_name = data["family_name"]
-    project_preferred_channels(contact, details.get("preferred_channels"))
+        contact.coach_id = data.coach_id
+    elif getattr(data, "coach_id", None):  # client.referred has none
+        contact.coach_id = data.coach_id
+    if data.referred_by:
+        contact.referred_by = data.referred_by
+    # Newer producers only (and not client.referred): an older event keeps what we knew.
+    if getattr(data, "family_name", ABSENT) is not ABSENT:
+        contact.family_name = data.family_name
+    project_preferred_channels(contact, details.preferred_channels)
     uow.session.flush()
     return contact
 
@@ -87,25 +90,25 @@ def cancel_pending(uow: UnitOfWork, tenant_id, client_id, reason: str, *conditio
     return result.rowcount or 0
 
 
-def on_staff_changed(envelope: Envelope, uow: UnitOfWork) -> None:
-    data = envelope.data
-    staff = uow.session.get(StaffMember, (envelope.tenant_id, data["staff_id"]))
+def on_staff_changed(event: Event[StaffV1], uow: UnitOfWork) -> None:
+    data = event.data
+    staff = uow.session.get(StaffMember, (event.tenant_id, data.staff_id))
     if staff is None:
-        staff = StaffMember(tenant_id=envelope.tenant_id, staff_id=data["staff_id"])
+        staff = StaffMember(tenant_id=event.tenant_id, staff_id=data.staff_id)
         uow.session.add(staff)
-    staff.name = data["name"]
-    staff.email = data["email"]
-    staff.phone = data["phone"]
-    staff.role = data["role"]
-    staff.active = data["active"]
-    if data.get("organisation_name"):
-        organisation = organisation_of(uow.session, envelope.tenant_id, create=True)
-        organisation.name = data["organisation_name"]
+    staff.name = data.name
+    staff.email = data.email
+    staff.phone = data.phone
+    staff.role = data.role
+    staff.active = data.active
+    if data.organisation_name:
+        organisation = organisation_of(uow.session, event.tenant_id, create=True)
+        organisation.name = data.organisation_name
 
 
-def on_staff_access_changed(envelope: Envelope, uow: UnitOfWork) -> None:
+def on_staff_access_changed(event: Event[StaffAccessChangedV1], uow: UnitOfWork) -> None:
     """A key revoked, a member deactivated or given another role: their tokens follow."""
-    record_access_change(uow.session, StaffAccess, envelope)
+    record_access_change(uow.session, StaffAccess, event)
 
 
 def organisation_of(session, tenant_id, *, create: bool = False) -> Organisation | None:

@@ -35,17 +35,18 @@ from services.notifications.digest.models import (
 from services.notifications.models import Contact, Nudge, Outbox
 from services.notifications.replies.models import CrisisAlert
 from shared.db import UnitOfWork
-from shared.events import Envelope
+from shared.events import Event
+from shared.events.data import ClientErasedV1
 
 ERASED_NAME = "[erased]"
 
 
 def on_client_erased(
-    envelope: Envelope, uow: UnitOfWork, *, local_outbox: Path | None = None
+    event: Event[ClientErasedV1], uow: UnitOfWork, *, local_outbox: Path | None = None
 ) -> None:
     """Remove the client's personal data and every message body; keep bare nudge states.
     Messages the embedded channels wrote to ``local_outbox`` go too."""
-    tenant_id, client_id = envelope.tenant_id, envelope.data["client_id"]
+    tenant_id, client_id = event.tenant_id, event.data.client_id
     _erase_contact(uow, tenant_id, client_id)
     cancel_pending(uow, tenant_id, client_id, "client_erased")
     _forget_plan(uow, tenant_id, client_id)

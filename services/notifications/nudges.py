@@ -17,7 +17,7 @@ from services.notifications.dispatcher.rules import address_of, channel_order
 from services.notifications.models import Contact, Nudge
 from services.notifications.wording.kinds import KINDS
 from shared.db import UnitOfWork
-from shared.events import Envelope
+from shared.events import Event
 
 
 def schedule_nudge(
@@ -76,6 +76,6 @@ def schedule_nudge(
     return nudge
 
 
-def contact_of(uow: UnitOfWork, envelope: Envelope) -> Contact | None:
+def contact_of(uow: UnitOfWork, event: Event) -> Contact | None:
     """The contact of the client an event is about, if intake has told us of them."""
-    return uow.session.get(Contact, (envelope.tenant_id, envelope.data["client_id"]))
+    return uow.session.get(Contact, (event.tenant_id, event.data.client_id))

@@ -11,7 +11,15 @@ from services.notifications.contacts import cancel_pending
 from services.notifications.models import Nudge
 from services.notifications.nudges import contact_of, schedule_nudge
 from shared.db import UnitOfWork
-from shared.events import Envelope
+from shared.events import Event
+from shared.events.data import (
+    ActionOccurrenceV1,
+    CheckInMissedV1,
+    CheckInRecordedV1,
+    CheckInV1,
+    GoalV1,
+    PlanActivatedV1,
+)
 from shared.localtime import zone
 
 # A check-in booked after one of its reminders' moments: that reminder is not sent hours
@@ -26,36 +34,36 @@ def _pending_about(subject_id, occurrence: str | None):
     return conditions
 
 
-def on_plan_activated(envelope: Envelope, uow: UnitOfWork) -> None:
-    contact = contact_of(uow, envelope)
+def on_plan_activated(event: Event[PlanActivatedV1], uow: UnitOfWork) -> None:
+    contact = contact_of(uow, event)
     if contact is None:
         return
-    data = envelope.data
-    goal_count = data.get("goal_count")
+    data = event.data
+    goal_count = data.goal_count
     schedule_nudge(
         uow,
         contact,
         "plan_ready",
-        f"plan:{data['plan_id']}",
+        f"plan:{data.plan_id}",
         uow.clock(),
         variables={"goal_count": goal_count} if goal_count is not None else {},
-        subject_id=data["plan_id"],
+        subject_id=data.plan_id,
     )
 
 
-def on_goal_achieved(envelope: Envelope, uow: UnitOfWork) -> None:
-    contact = contact_of(uow, envelope)
+def on_goal_achieved(event: Event[GoalV1], uow: UnitOfWork) -> None:
+    contact = contact_of(uow, event)
     if contact is None:
         return
-    data = envelope.data
+    data = event.data
     schedule_nudge(
         uow,
         contact,
         "goal_celebration",
-        f"goal:{data['goal_id']}",
+        f"goal:{data.goal_id}",
         uow.clock(),
-        variables={"goal_title": data["title"]},
-        subject_id=data["goal_id"],
+        variables={"goal_title": data.title},
+        subject_id=data.goal_id,
     )
 
 
@@ -65,24 +73,24 @@ def _local_label(moment: datetime, timezone: str, local: str | None) -> str:
     return at.strftime("%a %d %b, %H:%M") if not local or "T" in local else local
 
 
-def on_action_scheduled(envelope: Envelope, uow: UnitOfWork) -> None:
-    data = envelope.data
-    contact = contact_of(uow, envelope)
-    if contact is None or data["due_at"] is None:
+def on_action_scheduled(event: Event[ActionOccurrenceV1], uow: UnitOfWork) -> None:
+    data = event.data
+    contact = contact_of(uow, event)
+    if contact is None or data.due_at is None:
         return
-    due_at = data["due_at"]
-    occurrence = data["occurrence_key"] or due_at.isoformat()
+    due_at = data.due_at
+    occurrence = data.occurrence_key or due_at.isoformat()
     reminder = schedule_nudge(
         uow,
         contact,
         "action_reminder",
-        f"action:{data['action_id']}:{occurrence}:{due_at.isoformat()}",
-        due_at - timedelta(minutes=data["reminder_lead_minutes"]),
+        f"action:{data.action_id}:{occurrence}:{due_at.isoformat()}",
+        due_at - timedelta(minutes=data.reminder_lead_minutes),
         variables={
-            "action_title": data["title"],
-            "due_local": _local_label(due_at, data["timezone"], data["due_local"]),
+            "action_title": data.title,
+            "due_local": _local_label(due_at, data.timezone, data.due_local),
         },
-        subject_id=data["action_id"],
+        subject_id=data.action_id,
         subject_occurrence=occurrence,
         event_at=due_at,
     )
@@ -98,38 +106,38 @@ def _bring_back_if_reopened(reminder: Nudge, now: datetime) -> None:
         reminder.state, reminder.reason = "scheduled", None
 
 
-def on_action_rescheduled(envelope: Envelope, uow: UnitOfWork) -> None:
+def on_action_rescheduled(event: Event[ActionOccurrenceV1], uow: UnitOfWork) -> None:
     """Move the occurrence's pending reminder: cancel it, schedule one for the new time."""
-    data = envelope.data
+    data = event.data
     cancel_pending(
         uow,
-        envelope.tenant_id,
-        data["client_id"],
+        event.tenant_id,
+        data.client_id,
         "rescheduled",
-        *_pending_about(data["action_id"], data["occurrence_key"]),
+        *_pending_about(data.action_id, data.occurrence_key),
     )
-    on_action_scheduled(envelope, uow)
+    on_action_scheduled(event, uow)
 
 
-def on_action_closed(envelope: Envelope, uow: UnitOfWork) -> None:
+def on_action_closed(event: Event[ActionOccurrenceV1], uow: UnitOfWork) -> None:
     """Completed or cancelled: one occurrence, or the whole step when the key is null."""
-    data = envelope.data
-    reason = "action_completed" if envelope.type == "action.completed" else "action_cancelled"
+    data = event.data
+    reason = "action_completed" if event.type == "action.completed" else "action_cancelled"
     cancel_pending(
         uow,
-        envelope.tenant_id,
-        data["client_id"],
+        event.tenant_id,
+        data.client_id,
         reason,
-        *_pending_about(data["action_id"], data["occurrence_key"]),
+        *_pending_about(data.action_id, data.occurrence_key),
     )
 
 
-def on_checkin_scheduled(envelope: Envelope, uow: UnitOfWork) -> None:
-    data = envelope.data
-    contact = contact_of(uow, envelope)
+def on_checkin_scheduled(event: Event[CheckInV1], uow: UnitOfWork) -> None:
+    data = event.data
+    contact = contact_of(uow, event)
     if contact is None:
         return
-    starts_at = data["starts_at"]
+    starts_at = data.starts_at
     now = uow.clock()
     leads = sorted(set(contact.checkin_reminder_leads or []))
     late = [lead for lead in leads if starts_at - timedelta(minutes=lead) < now - LATE_NOTICE]
@@ -141,62 +149,62 @@ def on_checkin_scheduled(envelope: Envelope, uow: UnitOfWork) -> None:
             uow,
             contact,
             "checkin_reminder",
-            f"checkin:{data['checkin_id']}:{starts_at.isoformat()}:{lead}",
+            f"checkin:{data.checkin_id}:{starts_at.isoformat()}:{lead}",
             due,
             variables={
-                "starts_local": _local_label(starts_at, data["timezone"], data["starts_local"]),
-                "mode": data["mode"].replace("_", " "),
-                "duration_minutes": data["duration_minutes"],
+                "starts_local": _local_label(starts_at, data.timezone, data.starts_local),
+                "mode": data.mode.replace("_", " "),
+                "duration_minutes": data.duration_minutes,
             },
-            subject_id=data["checkin_id"],
+            subject_id=data.checkin_id,
             event_at=starts_at,
         )
 
 
-def on_checkin_rescheduled(envelope: Envelope, uow: UnitOfWork) -> None:
-    data = envelope.data
+def on_checkin_rescheduled(event: Event[CheckInV1], uow: UnitOfWork) -> None:
+    data = event.data
     cancel_pending(
         uow,
-        envelope.tenant_id,
-        data["client_id"],
+        event.tenant_id,
+        data.client_id,
         "rescheduled",
-        Nudge.subject_id == data["checkin_id"],
+        Nudge.subject_id == data.checkin_id,
     )
-    on_checkin_scheduled(envelope, uow)
+    on_checkin_scheduled(event, uow)
 
 
-def on_checkin_closed(envelope: Envelope, uow: UnitOfWork) -> None:
+def on_checkin_closed(event: Event[CheckInRecordedV1 | CheckInV1], uow: UnitOfWork) -> None:
     """Recorded or cancelled: its reminders are no longer needed."""
-    data = envelope.data
-    reason = "checkin_recorded" if envelope.type == "checkin.recorded" else "checkin_cancelled"
+    data = event.data
+    reason = "checkin_recorded" if event.type == "checkin.recorded" else "checkin_cancelled"
     cancel_pending(
         uow,
-        envelope.tenant_id,
-        data["client_id"],
+        event.tenant_id,
+        data.client_id,
         reason,
-        Nudge.subject_id == data["checkin_id"],
+        Nudge.subject_id == data.checkin_id,
         Nudge.kind == "checkin_reminder",
     )
 
 
-def on_checkin_missed(envelope: Envelope, uow: UnitOfWork) -> None:
-    data = envelope.data
-    contact = contact_of(uow, envelope)
+def on_checkin_missed(event: Event[CheckInMissedV1], uow: UnitOfWork) -> None:
+    data = event.data
+    contact = contact_of(uow, event)
     if contact is None:
         return
     cancel_pending(
         uow,
-        envelope.tenant_id,
-        data["client_id"],
+        event.tenant_id,
+        data.client_id,
         "checkin_missed",
-        Nudge.subject_id == data["checkin_id"],
+        Nudge.subject_id == data.checkin_id,
         Nudge.kind == "checkin_reminder",
     )
     schedule_nudge(
         uow,
         contact,
         "checkin_missed",
-        f"checkin:{data['checkin_id']}",
+        f"checkin:{data.checkin_id}",
         uow.clock(),
-        subject_id=data["checkin_id"],
+        subject_id=data.checkin_id,
     )

@@ -15,7 +15,7 @@ from services.plans.drafting import adopt_drafted
 from services.plans.models import RecoveryPlan
 from shared.db import UnitOfWork
 from shared.db.batch_keys import among
-from shared.events import Envelope
+from shared.events import Event
 
 
 def _known_plans(uow: UnitOfWork) -> dict[tuple, list[RecoveryPlan]]:
@@ -23,7 +23,7 @@ def _known_plans(uow: UnitOfWork) -> dict[tuple, list[RecoveryPlan]]:
     return uow.session.info.setdefault("plans_by_client", {})
 
 
-def load_plans_of_clients(uow: UnitOfWork, envelopes: list[Envelope]) -> None:
+def load_plans_of_clients(uow: UnitOfWork, events: list[Event]) -> None:
     """Read the plans of every client in a batch of events in one query.
 
     No autoflush here: the consumer handles events in batches, and letting the ORM write a
@@ -32,7 +32,7 @@ def load_plans_of_clients(uow: UnitOfWork, envelopes: list[Envelope]) -> None:
     """
     known = _known_plans(uow)
     # Not ``- known.keys()``: that hashes every key known, for each event of a batch.
-    missing = {key for e in envelopes if (key := (e.tenant_id, e.data["client_id"])) not in known}
+    missing = {key for e in events if (key := (e.tenant_id, e.data.client_id)) not in known}
     if not missing:
         return
     for key in missing:
@@ -48,17 +48,17 @@ def load_plans_of_clients(uow: UnitOfWork, envelopes: list[Envelope]) -> None:
                 known[key].append(plan)
 
 
-def load_clients_and_plans(uow: UnitOfWork, envelopes: list[Envelope]) -> None:
+def load_clients_and_plans(uow: UnitOfWork, events: list[Event]) -> None:
     """A batch's plans and client profiles, one query each."""
-    load_plans_of_clients(uow, envelopes)
-    profiles.load_client_profiles(uow, envelopes)
+    load_plans_of_clients(uow, events)
+    profiles.load_client_profiles(uow, events)
 
 
-def plans_of_client(uow: UnitOfWork, envelope: Envelope) -> list[RecoveryPlan]:
+def plans_of_client(uow: UnitOfWork, event: Event) -> list[RecoveryPlan]:
     """The client's plans as ORM objects, a plan drafted earlier in this transaction too
     (so an update, discharge or erasure later in the same batch reaches it)."""
-    load_plans_of_clients(uow, [envelope])
-    key = (envelope.tenant_id, envelope.data["client_id"])
+    load_plans_of_clients(uow, [event])
+    key = (event.tenant_id, event.data.client_id)
     plans = _known_plans(uow)[key]
     adopt_drafted(uow, key, plans)
     return plans

@@ -9,13 +9,13 @@ from services.plans import history
 from services.plans.client_plans import plans_of_client
 from services.plans.models import ActionStep, CheckIn, RecoveryPlan
 from shared.db import UnitOfWork
-from shared.events import Envelope
+from shared.events import Event
 
 
-def close_plans(uow: UnitOfWork, envelope: Envelope) -> None:
+def close_plans(uow: UnitOfWork, event: Event) -> None:
     """Close open plans; their steps and check-ins stop (notifications cancels its nudges
     on the same event, so no per-step events are needed)."""
-    for plan in plans_of_client(uow, envelope):
+    for plan in plans_of_client(uow, event):
         if plan.status in ("completed", "closed"):
             continue
         previous = plan.status

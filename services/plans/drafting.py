@@ -9,20 +9,26 @@ objects for a later event of the same batch that touches the client's plans.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 from services.plans.limits import GOALS_PER_PLAN
 from services.plans.models import Goal, RecoveryPlan
 from shared.db import UnitOfWork
-from shared.events import Envelope
+from shared.events import Event
+from shared.events.data import AssessmentSummary
 
 PLANS = RecoveryPlan.__table__
 GOALS = Goal.__table__
 
 
-def measures_of(assessment: dict) -> dict | None:
+def measures_of(assessment: AssessmentSummary) -> dict | None:
     """K10 and WEMWBS of an assessment summary, when it carries any."""
-    scored = {name: assessment[name] for name in ("k10", "wemwbs") if assessment.get(name)}
+    scored = {
+        name: dataclasses.asdict(measure)
+        for name in ("k10", "wemwbs")
+        if (measure := getattr(assessment, name))
+    }
     return scored or None
 
 
@@ -31,14 +37,14 @@ def _drafted(uow: UnitOfWork) -> dict[tuple, list[uuid.UUID]]:
     return uow.session.info.setdefault("drafted_plans", {})
 
 
-def draft_plan_from_onboarding(envelope: Envelope, uow: UnitOfWork) -> uuid.UUID:
+def draft_plan_from_onboarding(event: Event, uow: UnitOfWork) -> uuid.UUID:
     """One proposed goal per aspiration (the first ``GOALS_PER_PLAN``: intake accepts
     more aspirations than a plan may have goals, and keeps them all in the assessment);
     the domain ratings become the plan's baseline. Returns the new plan's id."""
-    data = envelope.data
-    assessment = data["assessment"]
-    tenant_id = envelope.tenant_id
-    client_id = data["client_id"]  # as the handlers key a client's plans
+    data = event.data
+    assessment = data.assessment
+    tenant_id = event.tenant_id
+    client_id = data.client_id  # as the handlers key a client's plans
     plan_id = uuid.uuid4()
     now = uow.clock()
     measures = measures_of(assessment)
@@ -48,23 +54,23 @@ def draft_plan_from_onboarding(envelope: Envelope, uow: UnitOfWork) -> uuid.UUID
             "id": plan_id,
             "tenant_id": tenant_id,
             "client_id": client_id,
-            "coach_id": data["coach_id"],
+            "coach_id": data.coach_id,
             "status": "draft",
-            "timezone": data["timezone"],
-            "baseline_ratings": assessment["domain_ratings"],
-            "assessment_version": assessment["version"],
-            "latest_ratings": assessment["domain_ratings"],
-            "latest_assessment_version": assessment["version"],
+            "timezone": data.timezone,
+            "baseline_ratings": assessment.domain_ratings,
+            "assessment_version": assessment.version,
+            "latest_ratings": assessment.domain_ratings,
+            "latest_assessment_version": assessment.version,
             "baseline_measures": measures,
             "latest_measures": measures,
             "risk_flagged": False,
             "version": 1,
-            "source_event_id": envelope.id,
+            "source_event_id": event.id,
             "created_at": now,
             "updated_at": now,
         },
     )
-    aspirations = assessment["aspirations"][:GOALS_PER_PLAN]
+    aspirations = assessment.aspirations[:GOALS_PER_PLAN]
     for position, aspiration in enumerate(aspirations, start=1):
         uow.insert_later(
             GOALS,
@@ -73,8 +79,8 @@ def draft_plan_from_onboarding(envelope: Envelope, uow: UnitOfWork) -> uuid.UUID
                 "tenant_id": tenant_id,
                 "plan_id": plan_id,
                 "position": position,
-                "title": aspiration["text"],
-                "domain": aspiration["domain"],
+                "title": aspiration.text,
+                "domain": aspiration.domain,
                 "status": "proposed",
                 "priority": "medium",
                 "progress": 0,
@@ -89,7 +95,7 @@ def draft_plan_from_onboarding(envelope: Envelope, uow: UnitOfWork) -> uuid.UUID
         {
             "plan_id": plan_id,
             "client_id": client_id,
-            "coach_id": data["coach_id"],
+            "coach_id": data.coach_id,
             "goal_count": len(aspirations),
         },
         aggregate_id=plan_id,

@@ -37,20 +37,20 @@ from services.plans.models import (
     TimelineEntry,
 )
 from shared.db import UnitOfWork
-from shared.events import Envelope
+from shared.events import Event
 from shared.messaging.topology import Topology
 
 ERASED = "[erased]"
 
 
-def erase_client(uow: UnitOfWork, envelope: Envelope) -> None:
+def erase_client(uow: UnitOfWork, event: Event) -> None:
     """Remove the client's personal data: name and reference, goal and step wording (from
     their aspirations), check-in notes, the report's notes, assessment ratings and
     measures, history values and nudge reasons."""
-    tenant_id, client_id = envelope.tenant_id, envelope.data["client_id"]
+    tenant_id, client_id = event.tenant_id, event.data.client_id
     profiles.forget_client(uow, tenant_id, client_id)
-    for plan in plans_of_client(uow, envelope):
-        _erase_plan(uow, plan, envelope.occurred_at)
+    for plan in plans_of_client(uow, event):
+        _erase_plan(uow, plan, event.occurred_at)
     uow.session.execute(
         update(TimelineEntry)
         .where(TimelineEntry.tenant_id == tenant_id, TimelineEntry.client_id == client_id)

@@ -25,65 +25,76 @@ from services.plans.client_plans import (
 from services.plans.models import StaffAccess
 from shared.db import UnitOfWork
 from shared.db.staff_access import record_access_change
-from shared.events import Envelope
-from shared.messaging.consumer import with_prefetch
+from shared.events import Event
+from shared.events.data import (
+    ClientDischargedV1,
+    ClientErasedV1,
+    ClientOnboardedV1,
+    ClientRepliedV1,
+    ClientUpdatedV1,
+    CompletionWithdrawnV1,
+    NotificationOutcomeV1,
+    PhoneConfirmedV1,
+    StaffAccessChangedV1,
+)
+from shared.messaging.inbox import subscriptions, with_prefetch
 
 
 @with_prefetch(load_clients_and_plans)
-def on_client_onboarded(envelope: Envelope, uow: UnitOfWork) -> None:
-    onboarding.start_plan(uow, envelope)
+def on_client_onboarded(event: Event[ClientOnboardedV1], uow: UnitOfWork) -> None:
+    onboarding.start_plan(uow, event)
 
 
 @with_prefetch(load_clients_and_plans)
-def on_client_updated(envelope: Envelope, uow: UnitOfWork) -> None:
-    client_changes.follow_client(uow, envelope)
+def on_client_updated(event: Event[ClientUpdatedV1], uow: UnitOfWork) -> None:
+    client_changes.follow_client(uow, event)
 
 
 @with_prefetch(load_plans_of_clients)
-def on_client_discharged(envelope: Envelope, uow: UnitOfWork) -> None:
-    discharge.close_plans(uow, envelope)
+def on_client_discharged(event: Event[ClientDischargedV1], uow: UnitOfWork) -> None:
+    discharge.close_plans(uow, event)
 
 
 @with_prefetch(load_plans_of_clients)
-def on_client_erased(envelope: Envelope, uow: UnitOfWork) -> None:
-    erasure.erase_client(uow, envelope)
+def on_client_erased(event: Event[ClientErasedV1], uow: UnitOfWork) -> None:
+    erasure.erase_client(uow, event)
 
 
-def on_notification_outcome(envelope: Envelope, uow: UnitOfWork) -> None:
-    timeline.record_notification_outcome(uow, envelope)
+def on_notification_outcome(event: Event[NotificationOutcomeV1], uow: UnitOfWork) -> None:
+    timeline.record_notification_outcome(uow, event)
 
 
-def on_staff_access_changed(envelope: Envelope, uow: UnitOfWork) -> None:
+def on_staff_access_changed(event: Event[StaffAccessChangedV1], uow: UnitOfWork) -> None:
     """A key revoked, a member deactivated or given another role: their tokens follow."""
-    record_access_change(uow.session, StaffAccess, envelope)
+    record_access_change(uow.session, StaffAccess, event)
 
 
 @with_prefetch(profiles.load_client_profiles)
-def on_phone_confirmed(envelope: Envelope, uow: UnitOfWork) -> None:
-    profiles.remember_phone_confirmation(uow, envelope)
+def on_phone_confirmed(event: Event[PhoneConfirmedV1], uow: UnitOfWork) -> None:
+    profiles.remember_phone_confirmation(uow, event)
 
 
 @with_prefetch(load_plans_of_clients)
-def on_client_replied(envelope: Envelope, uow: UnitOfWork) -> None:
-    journal.record_reply(uow, envelope.tenant_id, envelope.data, plans_of_client(uow, envelope))
+def on_client_replied(event: Event[ClientRepliedV1], uow: UnitOfWork) -> None:
+    journal.record_reply(uow, event.tenant_id, event.data, plans_of_client(uow, event))
 
 
 @with_prefetch(load_plans_of_clients)
-def on_completion_withdrawn(envelope: Envelope, uow: UnitOfWork) -> None:
-    journal.withdraw_done(uow, envelope.tenant_id, envelope.data, plans_of_client(uow, envelope))
+def on_completion_withdrawn(event: Event[CompletionWithdrawnV1], uow: UnitOfWork) -> None:
+    journal.withdraw_done(uow, event.tenant_id, event.data, plans_of_client(uow, event))
 
 
-HANDLERS = {
-    "client.onboarded": on_client_onboarded,
-    "client.updated": on_client_updated,
-    "client.discharged": on_client_discharged,
-    "client.erased": on_client_erased,
-    "staff.created": profiles.on_staff_changed,
-    "staff.updated": profiles.on_staff_changed,
-    "notification.sent": on_notification_outcome,
-    "notification.failed": on_notification_outcome,
-    "staff.access_changed": on_staff_access_changed,
-    "client.replied": on_client_replied,
-    "action.completion_withdrawn": on_completion_withdrawn,
-    "contact.phone_confirmed": on_phone_confirmed,
-}
+HANDLERS = subscriptions(
+    ("client.onboarded", on_client_onboarded),
+    ("client.updated", on_client_updated),
+    ("client.discharged", on_client_discharged),
+    ("client.erased", on_client_erased),
+    ("staff.created", profiles.on_staff_changed),
+    ("staff.updated", profiles.on_staff_changed),
+    ("notification.sent", on_notification_outcome),
+    ("notification.failed", on_notification_outcome),
+    ("staff.access_changed", on_staff_access_changed),
+    ("client.replied", on_client_replied),
+    ("action.completion_withdrawn", on_completion_withdrawn),
+    ("contact.phone_confirmed", on_phone_confirmed),
+)

@@ -9,21 +9,22 @@ from services.plans.client_plans import plans_of_client
 from services.plans.drafting import draft_plan_from_onboarding, measures_of
 from services.plans.models import RecoveryPlan
 from shared.db import UnitOfWork
-from shared.events import Envelope
+from shared.events import Event
+from shared.events.data import AssessmentSummary
 
 
-def start_plan(uow: UnitOfWork, envelope: Envelope) -> None:
+def start_plan(uow: UnitOfWork, event: Event) -> None:
     """Draft a plan; the assessment becomes the newest one known for earlier plans too."""
-    note_newest_assessment(plans_of_client(uow, envelope), envelope.data["assessment"])
-    draft_plan_from_onboarding(envelope, uow)  # written at commit, adopted if needed
-    profiles.remember_client(uow, envelope)
+    note_newest_assessment(plans_of_client(uow, event), event.data.assessment)
+    draft_plan_from_onboarding(event, uow)  # written at commit, adopted if needed
+    profiles.remember_client(uow, event)
 
 
-def note_newest_assessment(plans: list[RecoveryPlan], assessment: dict) -> None:
+def note_newest_assessment(plans: list[RecoveryPlan], assessment: AssessmentSummary) -> None:
     """Each plan keeps the newest ratings and measures it has heard of (a late, older
     assessment changes nothing)."""
     for plan in plans:
-        if assessment["version"] >= (plan.latest_assessment_version or plan.assessment_version):
-            plan.latest_ratings = assessment["domain_ratings"]
-            plan.latest_assessment_version = assessment["version"]
+        if assessment.version >= (plan.latest_assessment_version or plan.assessment_version):
+            plan.latest_ratings = assessment.domain_ratings
+            plan.latest_assessment_version = assessment.version
             plan.latest_measures = measures_of(assessment)

@@ -7,22 +7,22 @@ import uuid
 
 from services.plans.models import TimelineEntry
 from shared.db import UnitOfWork
-from shared.events import Envelope
+from shared.events import Event
 
 
-def record_notification_outcome(uow: UnitOfWork, envelope: Envelope) -> None:
+def record_notification_outcome(uow: UnitOfWork, event: Event) -> None:
     """One timeline entry per outcome, under the event's own type."""
-    data = envelope.data
+    data = event.data
     uow.session.add(
         TimelineEntry(
             id=uuid.uuid4(),
-            tenant_id=envelope.tenant_id,
-            client_id=data["client_id"],
-            event_type=envelope.type,
-            nudge_id=data["nudge_id"],
-            kind=data["kind"],
-            channel=data["channel"],
-            reason=data.get("reason"),
-            occurred_at=envelope.occurred_at,
+            tenant_id=event.tenant_id,
+            client_id=data.client_id,
+            event_type=event.type,
+            nudge_id=data.nudge_id,
+            kind=data.kind,
+            channel=data.channel,
+            reason=data.reason,
+            occurred_at=event.occurred_at,
         )
     )

@@ -15,7 +15,8 @@ from sqlalchemy import Boolean, Connection, String, Uuid, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared.db.types import UtcDateTime
-from shared.events import Envelope
+from shared.events import Event
+from shared.events.data import StaffAccessChangedV1
 from shared.principals import StaffStanding
 
 
@@ -31,18 +32,20 @@ class StaffAccessRecord:
     changed_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
-def record_access_change(session: Session, model: type, envelope: Envelope) -> None:
+def record_access_change(
+    session: Session, model: type, envelope: Event[StaffAccessChangedV1]
+) -> None:
     """Apply a ``staff.access_changed`` event to the projection ``model``."""
     data = envelope.data
-    row = session.get(model, (envelope.tenant_id, data["staff_id"]))
+    row = session.get(model, (envelope.tenant_id, data.staff_id))
     if row is None:
-        row = model(tenant_id=envelope.tenant_id, staff_id=data["staff_id"])
+        row = model(tenant_id=envelope.tenant_id, staff_id=data.staff_id)
         session.add(row)
     elif row.changed_at > envelope.occurred_at:
         return
-    row.role = data["role"]
-    row.active = data["active"]
-    row.tokens_valid_after = _later(row.tokens_valid_after, data["tokens_valid_after"])
+    row.role = data.role
+    row.active = data.active
+    row.tokens_valid_after = _later(row.tokens_valid_after, data.tokens_valid_after)
     row.changed_at = envelope.occurred_at
 
 

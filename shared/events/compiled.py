@@ -9,7 +9,9 @@ same rules in straight-line code, but only for the plain JSON each field expects
 value of another type, a validator saying no, a field kind it does not know) it hands the
 whole input to marshmallow, which stays the judge: what is accepted, what comes out and
 every error message are marshmallow's own. ``tests/unit/test_compiled_schemas.py``
-compares the two on every schema of the catalogue.
+compares the two on every schema of the catalogue. A payload schema's one hook, the
+``post_load`` that builds its dataclass (``loads_into``), is compiled too, and a dump takes
+that dataclass as it takes a dict.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, missing
+from marshmallow.decorators import POST_LOAD
 
 # Field kinds whose deserialisation is left to the field itself (dates and times parse
 # strings); the schema around them is still compiled.
@@ -59,12 +62,25 @@ class CompiledSchema:
         return self.schema.dump(obj)
 
 
+# The hook of ``shared.events.payloads.Payload`` that builds the schema's dataclass.
+_INTO_DATACLASS = "_into_dataclass"
+
+
+def _loads_into(schema: Schema) -> type | None:
+    """The dataclass the schema's one ``post_load`` builds, if that is its only hook."""
+    return getattr(schema, "loads_into", None)
+
+
 def _plain(schema: Schema) -> bool:
-    """A schema with no behaviour of its own beyond its fields."""
+    """A schema with no behaviour of its own beyond its fields (and the building of its
+    dataclass, if it has one)."""
+    hooks = {tag: list(found) for tag, found in schema._hooks.items() if found}
+    if hooks.get(POST_LOAD) == [(_INTO_DATACLASS, False, {"pass_original": False})]:
+        del hooks[POST_LOAD]
     return (
         not schema.many
         and not schema.partial
-        and not any(schema._hooks.values())  # pre/post load and dump, validates(_schema)
+        and not hooks  # pre/post load and dump, validates(_schema)
         and schema.dict_class is dict
         and type(schema).get_attribute is Schema.get_attribute
     )
@@ -83,8 +99,9 @@ def _schema_loader(schema: Schema) -> Callable[[Any], dict] | None:
         steps.append((key, target, field.required, field.load_default, load_value))
     known = frozenset(step[0] for step in steps)
     refuse_unknown = schema.unknown == RAISE
+    into = _loads_into(schema)
 
-    def load(data: Any) -> dict:
+    def load(data: Any) -> Any:
         if type(data) is not dict or (refuse_unknown and not known.issuperset(data)):
             raise _Unsure
         result = {}
@@ -95,7 +112,7 @@ def _schema_loader(schema: Schema) -> Callable[[Any], dict] | None:
                 raise _Unsure
             elif default is not missing:
                 result[target] = default() if callable(default) else default
-        return result
+        return result if into is None else into(**result)
 
     return load
 
@@ -222,8 +239,17 @@ def _schema_dumper(schema: Schema) -> Callable[[Any], dict] | None:
         key = field.data_key if field.data_key is not None else name
         # A key missing from a dict would be looked up as an attribute of the dict.
         steps.append((source, key, dump_value, hasattr(dict, source)))
+    into = _loads_into(schema)
 
     def dump(obj: Any) -> dict:
+        if into is not None and type(obj) is into:
+            # A loaded payload: its fields are attributes; one it left out is ``missing``.
+            attributes = vars(obj)
+            return {
+                key: dump_value(attributes[source])
+                for source, key, dump_value, _shadowed in steps
+                if attributes.get(source, missing) is not missing
+            }
         if type(obj) is not dict:
             raise _Unsure
         result = {}

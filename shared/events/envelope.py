@@ -1,17 +1,18 @@
-"""The JSON envelope every event travels in (docs/ARCHITECTURE.md §2)."""
+"""The JSON envelope every event travels in (docs/ARCHITECTURE.md §2), and the typed
+:class:`Event` a handler receives: its payload loaded into the frozen dataclass of its
+(type, version) (``shared/events/data.py``)."""
 
 from __future__ import annotations
 
 import functools
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, is_dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from shared.config import SERVICES
 from shared.events.catalogue import CATALOGUE
 from shared.events.compiled import CompiledSchema
 
@@ -26,7 +27,8 @@ class EnvelopeSchema(Schema):
     version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     tenant_id = fields.UUID(required=True)
     occurred_at = fields.AwareDateTime(required=True, default_timezone=UTC)
-    producer = fields.String(required=True, validate=validate.OneOf(SERVICES))
+    # A service's name (the composition root's; this package names none).
+    producer = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_-]{0,62}$"))
     correlation_id = fields.String(allow_none=True, load_default=None)
     causation_id = fields.String(allow_none=True, load_default=None)
     data = fields.Dict(required=True)
@@ -35,8 +37,15 @@ class EnvelopeSchema(Schema):
 _ENVELOPE = CompiledSchema(EnvelopeSchema())
 
 
+PayloadT = TypeVar("PayloadT")
+
+
 @dataclass(frozen=True)
-class Envelope:
+class Event(Generic[PayloadT]):
+    """An event as a handler receives it. ``data`` is the payload's frozen dataclass (a
+    plain dict only for an event type the catalogue does not know, which no handler
+    handles)."""
+
     id: uuid.UUID
     type: str
     version: int
@@ -45,17 +54,21 @@ class Envelope:
     producer: str
     correlation_id: str | None
     causation_id: str | None
-    data: dict[str, Any]
+    data: PayloadT
 
     @property
     def known(self) -> bool:
         return self.type in CATALOGUE
 
 
+# The transport's name for it: a parsed envelope is the event.
+Envelope = Event
+
+
 def new_envelope(
     event_type: str,
     tenant_id: uuid.UUID | str,
-    data: dict[str, Any],
+    data: Any,
     *,
     producer: str,
     version: int | None = None,
@@ -66,12 +79,18 @@ def new_envelope(
 ) -> dict[str, Any]:
     """Build a validated, JSON-ready envelope (with a new id unless ``event_id`` is given)
     of an event that happened at ``occurred_at`` (on the producer's clock, ARCHITECTURE.md
-    §5.9). A payload that fails its schema is a bug."""
+    §5.9). ``data`` is a dict or the payload's own dataclass (``shared/events/data.py``).
+    A payload that fails its schema is a bug."""
     if occurred_at.tzinfo is None:
         raise ValueError("occurred_at must be an aware datetime")
     spec = CATALOGUE[event_type]
     version = version or spec.latest_version
     schema = _payload_schema(event_type, version)
+    if is_dataclass(data):
+        expected = schema.schema.loads_into
+        if type(data) is not expected:
+            raise ValueError(f"{event_type} v{version} carries a {expected.__name__}")
+        data = schema.dump(data)
     unknown = set(data) - schema.keys
     if unknown:
         raise ValueError(f"{event_type} v{version} has no field(s) {sorted(unknown)}")

@@ -5,16 +5,20 @@ is a new version. An optional field may be added to a version: every payload sch
 :class:`Payload`, which ignores fields it does not know, so a consumer not yet upgraded
 reads a newer producer's event (a rolling deploy) instead of dead-lettering it. The
 producer stays strict: building an envelope with a field its schema lacks is a bug.
+What a schema loads is its frozen dataclass (``loads_into``, ``shared/events/data.py``),
+built by the ``post_load`` of :class:`Payload`: consumers read attributes, never a dict.
 Payloads carry personal data only where the consuming service needs it (e.g.
 notifications needs an address).
 """
 
 import hashlib
 from datetime import datetime
+from typing import Any, ClassVar
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, post_load, validate
 
 from shared.domains import LIFE_DOMAINS
+from shared.events import data as D
 from shared.localtime import WEEKDAYS
 from shared.validation import WholeMatch
 
@@ -22,22 +26,33 @@ Domain = validate.OneOf(LIFE_DOMAINS)
 
 
 class Payload(Schema):
-    """An event payload (or a part of one): fields this version does not know are ignored."""
+    """An event payload (or a part of one): fields this version does not know are ignored,
+    and what is loaded is the frozen dataclass ``loads_into`` names."""
+
+    loads_into: ClassVar[type[D.Data] | None] = None
 
     class Meta:
         unknown = EXCLUDE
+
+    @post_load
+    def _into_dataclass(self, data: dict[str, Any], **_kwargs) -> Any:
+        return data if self.loads_into is None else self.loads_into(**data)
 
 
 CHANNELS = ("email", "sms")
 
 
 class ConsentSchema(Payload):
+    loads_into = D.Consent
+
     email = fields.Boolean(required=True)
     sms = fields.Boolean(required=True)
 
 
 class ContactSchema(Payload):
     """What notifications needs to reach a client."""
+
+    loads_into = D.Contact
 
     given_name = fields.String(required=True)
     preferred_name = fields.String(allow_none=True, load_default=None)
@@ -57,21 +72,29 @@ class ContactSchema(Payload):
 
 
 class AspirationSchema(Payload):
+    loads_into = D.Aspiration
+
     domain = fields.String(required=True, validate=Domain)
     text = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
 class K10SummarySchema(Payload):
+    loads_into = D.K10Summary
+
     total = fields.Integer(required=True, validate=validate.Range(10, 50))
     band = fields.String(required=True)
 
 
 class WemwbsSummarySchema(Payload):
+    loads_into = D.WemwbsSummary
+
     total = fields.Integer(required=True, validate=validate.Range(14, 70))
     band = fields.String(allow_none=True, load_default=None)
 
 
 class AssessmentSummarySchema(Payload):
+    loads_into = D.AssessmentSummary
+
     version = fields.Integer(required=True)
     domain_ratings = fields.Dict(
         keys=fields.String(validate=Domain),
@@ -92,6 +115,8 @@ ReferredBy = fields.UUID(allow_none=True, load_default=None)
 
 
 class ClientReferredV1(Payload):
+    loads_into = D.ClientReferredV1
+
     client_id = fields.UUID(required=True)
     contact = fields.Nested(ContactSchema, required=True)
     referred_by = ReferredBy
@@ -110,6 +135,8 @@ class ParticipantFields(Payload):
 
 
 class ClientOnboardedV1(ParticipantFields):
+    loads_into = D.ClientOnboardedV1
+
     client_id = fields.UUID(required=True)
     coach_id = fields.UUID(required=True)
     timezone = fields.String(required=True)
@@ -124,6 +151,8 @@ class ClientOnboardedV1(ParticipantFields):
 
 
 class PlanCreatedV1(Payload):
+    loads_into = D.PlanCreatedV1
+
     plan_id = fields.UUID(required=True)
     client_id = fields.UUID(required=True)
     coach_id = fields.UUID(required=True)
@@ -131,6 +160,8 @@ class PlanCreatedV1(Payload):
 
 
 class NotificationOutcomeV1(Payload):
+    loads_into = D.NotificationOutcomeV1
+
     nudge_id = fields.UUID(required=True)
     client_id = fields.UUID(required=True)
     kind = fields.String(required=True)
@@ -145,6 +176,8 @@ class ClientUpdatedV1(ParticipantFields):
     """``changed`` names the fields that changed (never their values); ``contact`` is the
     current contact so projections can simply overwrite."""
 
+    loads_into = D.ClientUpdatedV1
+
     client_id = fields.UUID(required=True)
     changed = fields.List(fields.String(), required=True)
     coach_id = fields.UUID(allow_none=True, load_default=None)
@@ -153,16 +186,22 @@ class ClientUpdatedV1(ParticipantFields):
 
 
 class ClientDischargedV1(Payload):
+    loads_into = D.ClientDischargedV1
+
     client_id = fields.UUID(required=True)
     reason = fields.String(required=True)
     discharged_at = fields.AwareDateTime(required=True)
 
 
 class ClientErasedV1(Payload):
+    loads_into = D.ClientErasedV1
+
     client_id = fields.UUID(required=True)
 
 
 class StaffV1(Payload):
+    loads_into = D.StaffV1
+
     staff_id = fields.UUID(required=True)
     name = fields.String(required=True)
     email = fields.Email(required=True)
@@ -178,6 +217,8 @@ class StaffAccessChangedV1(Payload):
     """Who may still act as a staff member, and as what: every service checks a token's
     member against it. No personal data, so every service may receive it."""
 
+    loads_into = D.StaffAccessChangedV1
+
     staff_id = fields.UUID(required=True)
     role = fields.String(required=True, validate=validate.OneOf(("org_admin", "coach")))
     active = fields.Boolean(required=True)
@@ -190,6 +231,8 @@ class StaffAccessChangedV1(Payload):
 
 
 class PlanLifecycleV1(Payload):
+    loads_into = D.PlanLifecycleV1
+
     plan_id = fields.UUID(required=True)
     client_id = fields.UUID(required=True)
     coach_id = fields.UUID(required=True)
@@ -199,12 +242,16 @@ class PlanLifecycleV1(Payload):
 class PlanActivatedV1(PlanLifecycleV1):
     # Optional: the goals the client starts with (neither achieved nor cancelled), so the
     # plan-ready message can say how many. Absent from events sent before it was added.
+    loads_into = D.PlanActivatedV1
+
     goal_count = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=0))
 
 
 class MoodPromptsSetV1(Payload):
     """The client's self check-in prompts: local weekdays and "HH:MM", both null for none
     (cleared by the coach, or by the plan's completion)."""
+
+    loads_into = D.MoodPromptsSetV1
 
     plan_id = fields.UUID(required=True)
     client_id = fields.UUID(required=True)
@@ -226,6 +273,8 @@ class GoalV1(Payload):
     """A goal (``goal.created``, ``goal.achieved``). ``status``, ``progress`` (0-100) and
     ``target_date`` were added later: null in an event from before."""
 
+    loads_into = D.GoalV1
+
     goal_id = fields.UUID(required=True)
     plan_id = fields.UUID(required=True)
     client_id = fields.UUID(required=True)
@@ -241,6 +290,8 @@ class GoalV1(Payload):
 class GoalUpdatedV1(GoalV1):
     """A goal's title, status or progress changed (``goal.updated``): the goal as it is now."""
 
+    loads_into = D.GoalUpdatedV1
+
     status = fields.String(required=True, validate=validate.OneOf(GOAL_STATUSES))
     progress = fields.Integer(required=True, validate=validate.Range(0, 100))
 
@@ -250,6 +301,8 @@ class ActionOccurrenceV1(Payload):
     (its original local date-time), so reminders can be found, moved or cancelled.
     ``occurrence_key`` null on ``action.completed``/``action.cancelled`` means the whole
     step."""
+
+    loads_into = D.ActionOccurrenceV1
 
     action_id = fields.UUID(required=True)
     goal_id = fields.UUID(required=True)
@@ -265,6 +318,8 @@ class ActionOccurrenceV1(Payload):
 
 
 class CheckInV1(Payload):
+    loads_into = D.CheckInV1
+
     checkin_id = fields.UUID(required=True)
     plan_id = fields.UUID(required=True)
     client_id = fields.UUID(required=True)
@@ -279,6 +334,8 @@ class CheckInV1(Payload):
 class CheckInRecordedV1(Payload):
     """No notes: they stay in plans."""
 
+    loads_into = D.CheckInRecordedV1
+
     checkin_id = fields.UUID(required=True)
     plan_id = fields.UUID(required=True)
     client_id = fields.UUID(required=True)
@@ -287,6 +344,8 @@ class CheckInRecordedV1(Payload):
 
 
 class CheckInMissedV1(Payload):
+    loads_into = D.CheckInMissedV1
+
     checkin_id = fields.UUID(required=True)
     plan_id = fields.UUID(required=True)
     client_id = fields.UUID(required=True)
@@ -298,6 +357,8 @@ class RiskFlaggedV1(Payload):
     """Raised by a check-in (``checkin_id``) or by the client's own reply (``reply_id``):
     a low self-rated mood is ``low_wellbeing``, a crisis message ``crisis_message`` (whose
     coach notifications has already alerted)."""
+
+    loads_into = D.RiskFlaggedV1
 
     plan_id = fields.UUID(required=True)
     client_id = fields.UUID(required=True)
@@ -314,6 +375,8 @@ class RiskFlaggedV1(Payload):
 
 
 class ConsentChangedV1(Payload):
+    loads_into = D.ConsentChangedV1
+
     client_id = fields.UUID(required=True)
     channel = fields.String(required=True, validate=validate.OneOf(("email", "sms")))
     method = fields.String(
@@ -330,6 +393,8 @@ class ClientRepliedV1(Payload):
     erased with the client. ``rating`` for ``mood``; ``action_id`` and ``occurrence_key``
     (the occurrence's key as plans announced it) for ``done``.
     """
+
+    loads_into = D.ClientRepliedV1
 
     reply_id = fields.UUID(required=True)
     client_id = fields.UUID(required=True)
@@ -351,6 +416,8 @@ class CompletionWithdrawnV1(Payload):
     ``done``) on their own page, at ``withdrawn_at``: the occurrence it completed is not
     done after all, unless someone else completed it."""
 
+    loads_into = D.CompletionWithdrawnV1
+
     reply_id = fields.UUID(required=True)
     client_id = fields.UUID(required=True)
     action_id = fields.UUID(required=True)
@@ -365,6 +432,8 @@ class PhoneConfirmedV1(Payload):
     number (``phone_hash(tenant_id, phone)``), so a consumer ignores a confirmation of a
     number the client no longer has; the number itself is not in the event."""
 
+    loads_into = D.PhoneConfirmedV1
+
     client_id = fields.UUID(required=True)
     confirmed = fields.Boolean(required=True)
     changed_at = fields.AwareDateTime(required=True)
@@ -377,20 +446,22 @@ def phone_hash(tenant_id, phone: str) -> str:
 
 
 def phone_confirmation_applies(
-    confirmation: dict, current_phone_hash: str | None, applied_as_of: datetime | None
+    confirmation: D.PhoneConfirmedV1, current_phone_hash: str | None, applied_as_of: datetime | None
 ) -> bool:
     """Whether a loaded ``contact.phone_confirmed`` payload changes a record whose current
     phone has the digest ``current_phone_hash`` (None: it has no phone) and which last
     applied one as of ``applied_as_of``: not for a number the client no longer has, and
     not when a newer one was applied already (events can arrive out of order)."""
-    if current_phone_hash is None or confirmation["phone_hash"] != current_phone_hash:
+    if current_phone_hash is None or confirmation.phone_hash != current_phone_hash:
         return False
-    return applied_as_of is None or confirmation["changed_at"] >= applied_as_of
+    return applied_as_of is None or confirmation.changed_at >= applied_as_of
 
 
 class RiskAcknowledgedV1(Payload):
     """A coach cleared the plan's risk flag: they have acted on it. Encouraging nudges
     held after a crisis message may go again."""
+
+    loads_into = D.RiskAcknowledgedV1
 
     plan_id = fields.UUID(required=True)
     client_id = fields.UUID(required=True)

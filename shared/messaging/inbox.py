@@ -31,13 +31,14 @@ from shared.clock import Clock
 from shared.config import Settings
 from shared.db import UnitOfWork
 from shared.db.outage import is_database_outage
-from shared.events import Envelope, InvalidEvent, parse_envelope
+from shared.events import Envelope, Event, InvalidEvent, parse_envelope
 from shared.messaging.topology import Topology
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Envelope, UnitOfWork], None]
-Prefetch = Callable[[UnitOfWork, list[Envelope]], None]
+# A handler receives the typed event (``event.data`` is its payload's frozen dataclass).
+Handler = Callable[[Event, UnitOfWork], None]
+Prefetch = Callable[[UnitOfWork, list[Event]], None]
 MAX_RETRY_DELAY_SECONDS = 300
 ERROR_HEADER_LIMIT = 1000
 
@@ -51,15 +52,50 @@ class DatabaseUnavailable(Exception):
 
 
 def with_prefetch(prefetch: Prefetch) -> Callable[[Handler], Handler]:
-    """Mark a handler whose events can share reads: in a batch, ``prefetch(uow, envelopes)``
+    """Mark a handler whose events can share reads: in a batch, ``prefetch(uow, events)``
     runs once, before the handler runs for each of its events, so a handler that reads
     per event (say, a client's plans) can find them already loaded."""
 
     def mark(handler: Handler) -> Handler:
-        handler.prefetch = prefetch  # type: ignore[attr-defined]
+        handler.prefetches = (*_prefetches_of(handler), prefetch)  # type: ignore[attr-defined]
         return handler
 
     return mark
+
+
+def subscriptions(*entries: tuple) -> dict[str, Handler]:
+    """A service's handler table, written the same way in every service:
+    ``subscriptions(("client.onboarded", effect, ...), ...)``. An event with several
+    effects runs them in turn, in the event's one transaction; the reads they share
+    (``with_prefetch``) are prefetched once per batch. The table's keys are the service's
+    subscriptions: its queue is bound to them and nothing else."""
+    table: dict[str, Handler] = {}
+    for event_type, *effects in entries:
+        if event_type in table:
+            raise ValueError(f"{event_type} is handled twice: give its effects in one entry")
+        if not effects:
+            raise ValueError(f"{event_type} has no effect")
+        table[event_type] = effects[0] if len(effects) == 1 else in_turn(*effects)
+    return table
+
+
+def in_turn(*effects: Handler) -> Handler:
+    """One event with several effects, all in the event's one transaction."""
+
+    def handle(event: Event, uow: UnitOfWork) -> None:
+        for effect in effects:
+            effect(event, uow)
+
+    handle.__name__ = effects[0].__name__
+    handle.effects = effects  # type: ignore[attr-defined]
+    handle.prefetches = tuple(  # type: ignore[attr-defined]
+        dict.fromkeys(prefetch for effect in effects for prefetch in _prefetches_of(effect))
+    )
+    return handle
+
+
+def _prefetches_of(handler: Handler) -> tuple[Prefetch, ...]:
+    return getattr(handler, "prefetches", ())
 
 
 _DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
@@ -191,8 +227,7 @@ class InboxProcessor:
     def _prefetch(uow: UnitOfWork, parsed: list[tuple[Envelope, Handler]]) -> None:
         batches: dict[Prefetch, list[Envelope]] = {}
         for envelope, handler in parsed:
-            prefetch = getattr(handler, "prefetch", None)
-            if prefetch is not None:
+            for prefetch in _prefetches_of(handler):
                 batches.setdefault(prefetch, []).append(envelope)
         for prefetch, envelopes in batches.items():
             prefetch(uow, envelopes)

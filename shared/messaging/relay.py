@@ -22,7 +22,7 @@ from shared.clock import Clock
 from shared.config import Settings
 from shared.db.housekeeping import Housekeeper
 from shared.db.outage import LoopBackoff, is_database_outage
-from shared.events import CATALOGUE, consumers_of
+from shared.events import CATALOGUE
 from shared.messaging.connection import broker_connection, ensure_connected, keep_alive
 from shared.messaging.publisher import OutgoingMessage, PublishTimeout, publisher_for
 from shared.messaging.topology import Topology
@@ -191,11 +191,11 @@ class OutboxRelay:
         )
 
     def _must_reach_a_queue(self, row) -> bool:
-        """An event the catalogue routes to nobody yet (``plan.created``) is published for
+        """An event no service subscribes to yet (``plan.created``) is published for
         whoever subscribes later, and reaching no queue is then no failure; anything else
         that reaches none (a misrouted event, a replay to a missing queue) is one."""
         return not (
             row.exchange == self.settings.exchange_name
             and row.routing_key in CATALOGUE
-            and not consumers_of(row.routing_key)
+            and not self.settings.subscribers_of(row.routing_key)
         )

@@ -3,16 +3,16 @@
 - one durable topic exchange for events (routing key = event type);
 - one durable direct exchange addressing a queue by its name, used for the consumer
   runner's own retries, dead letters and operator replays;
-- per consuming service: ``<service>.events`` bound to the event types the catalogue
-  routes to it, and ``<service>.dead`` for messages that can never be processed.
+- per service: ``<service>.events`` bound to the event types its handler table handles
+  (``settings.subscriptions``, from the composition root), and ``<service>.dead`` for
+  messages that can never be processed.
 """
 
 from __future__ import annotations
 
 from kombu import Connection, Exchange, Queue, binding
 
-from shared.config import SERVICES, Settings
-from shared.events import routing_keys_for
+from shared.config import Settings
 
 # RabbitMQ's own dead-lettering is a second line of defence behind the runner's.
 QUORUM_DELIVERY_LIMIT = 20
@@ -43,7 +43,10 @@ class Topology:
 
     def queue(self, service: str) -> Queue:
         name = self.queue_name(service)
-        bindings = [binding(self.events, routing_key=key) for key in routing_keys_for(service)]
+        bindings = [
+            binding(self.events, routing_key=key)
+            for key in sorted(self.settings.subscriptions.get(service, ()))
+        ]
         bindings.append(binding(self.direct, routing_key=name))
         return Queue(
             name,
@@ -65,7 +68,7 @@ class Topology:
 
     def all_queues(self) -> list[Queue]:
         queues = []
-        for service in SERVICES:
+        for service in self.settings.services:
             queues += [self.queue(service), self.dead_letter_queue(service)]
         return queues
 

@@ -6,8 +6,7 @@ import signal
 import sys
 import threading
 
-from coaching.registry import service
-from shared.config import load_settings
+from coaching.registry import load_settings, service
 from shared.messaging.publisher import ConfirmingPublisher
 
 _publish_batch = ConfirmingPublisher.publish_batch

@@ -34,7 +34,7 @@ import pytest
 import requests
 import yaml
 
-from shared.config import REQUIRED_IN_PRODUCTION, SERVICES
+from coaching.registry import REQUIRED_IN_PRODUCTION, SERVICES
 from tests.support import dockerfile, infra
 from tests.support.api import HttpTransport, PlatformApi
 from tests.support.kubernetes import of_kind, rendered

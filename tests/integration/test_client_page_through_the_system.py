@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from coaching.registry import load_settings
 from shared.clock import FrozenClock
-from shared.config import load_settings
 
 SYDNEY = "Australia/Sydney"
 BASE_URL = "https://notify.harbour.example"

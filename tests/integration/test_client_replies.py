@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import select
 from werkzeug import Response
 
+from coaching.registry import load_settings
 from services.notifications.replies.webhook_signature import SIGNATURE_HEADER, compute_signature
 from services.plans import journal
 from shared.clock import FrozenClock
-from shared.config import load_settings
 from shared.events import new_envelope
 from shared.localtime import WEEKDAYS
 from shared.messaging.inbox import Disposition

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 import pytest
 from werkzeug.serving import make_server
 
+from coaching.registry import load_settings
 from services.notifications.models import Contact
 from services.notifications.nudges import schedule_nudge
 from shared.clock import FrozenClock
-from shared.config import load_settings
 from tests.support.browser import ARTEFACTS, chromium
 from tests.support.client_links import links
 from tests.support.smtp import free_port

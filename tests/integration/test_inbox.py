@@ -120,6 +120,6 @@ def test_a_copy_handled_by_a_second_consumer_at_the_same_moment_waits_and_is_ski
     assert second == [Disposition.DUPLICATE]
     with runtime.session_factory() as session:
         entries = session.scalars(
-            select(TimelineEntry).where(TimelineEntry.nudge_id == envelope.data["nudge_id"])
+            select(TimelineEntry).where(TimelineEntry.nudge_id == envelope.data.nudge_id)
         ).all()
     assert len(entries) == 1

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from coaching.registry import SERVICES, load_settings
 from services.notifications.replies.webhook_signature import SIGNATURE_HEADER, compute_signature
-from shared.config import SERVICES, load_settings
 from tests.conftest import PLATFORM_TOKEN
 from tests.support.api import InProcessTransport, PlatformApi
 from tests.support.database import text_values

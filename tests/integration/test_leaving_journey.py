@@ -8,8 +8,8 @@ import json
 
 import pytest
 
+from coaching.registry import load_settings
 from services.notifications.replies.webhook_signature import SIGNATURE_HEADER, compute_signature
-from shared.config import load_settings
 from shared.messaging.connection import broker_connection
 from shared.messaging.topology import Topology
 

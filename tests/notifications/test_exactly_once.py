@@ -14,13 +14,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from coaching.registry import load_settings
 from services.notifications.bootstrap import build_runtime
 from services.notifications.channels import channels_from_settings
 from services.notifications.dispatcher import Dispatcher
 from services.notifications.dispatcher.lease import LEASE, database_clock
 from services.notifications.dispatcher.recorder import RECORD_BACKLOG
 from services.notifications.models import Contact, Nudge, Outbox
-from shared.config import load_settings
 from tests.conftest import BACKEND
 from tests.support.waiting import wait_for
 

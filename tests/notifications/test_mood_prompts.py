@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from coaching.registry import producers
 from services.notifications.digest.recurring import LocalSchedule, day_key, next_local_moment
-from shared.events import CATALOGUE, new_envelope
+from shared.events import new_envelope
 
 SYDNEY = ZoneInfo("Australia/Sydney")
 LONDON = ZoneInfo("Europe/London")
@@ -193,7 +194,7 @@ def test_a_late_older_setting_does_not_undo_a_newer_one(notifications):
         "plan.mood_prompts_set",
         tenant,
         older,
-        producer=CATALOGUE["plan.mood_prompts_set"].producer,
+        producer=producers()["plan.mood_prompts_set"],
         occurred_at=utc("2026-07-06T09:30"),
     )
     n.processor.process(json.dumps(envelope).encode(), {})

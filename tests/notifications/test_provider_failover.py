@@ -7,10 +7,10 @@ import uuid
 
 from werkzeug import Response
 
+from coaching.registry import load_settings
 from services.notifications.channels import channels_from_settings
 from services.notifications.channels.base import OutgoingMessage, TransientDeliveryError
 from services.notifications.channels.failover import FailoverChannel
-from shared.config import load_settings
 from tests.support.notifications import NotificationsHarness
 from tests.support.smtp import SmtpSink
 

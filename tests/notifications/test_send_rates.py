@@ -10,11 +10,11 @@ import threading
 import uuid
 from datetime import timedelta
 
+from coaching.registry import load_settings
 from services.notifications.bootstrap import build_runtime
 from services.notifications.channels import channels_from_settings
 from services.notifications.dispatcher import Dispatcher
 from services.notifications.dispatcher.rate_limits import LocalSlots, SendRates, SharedSlots
-from shared.config import load_settings
 
 SMS_PATH = "/2010-04-01/Accounts/AC0123456789/Messages.json"
 SMS_KEY = "sms:+61400000000"

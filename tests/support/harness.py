@@ -23,10 +23,11 @@ from typing import ClassVar
 
 from sqlalchemy import select
 
+from coaching.registry import producers
 from shared.auth import Principal, issue_token
 from shared.clock import FrozenClock
 from shared.config import Settings
-from shared.events import CATALOGUE, new_envelope
+from shared.events import new_envelope
 from shared.messaging.inbox import Disposition
 from shared.runtime import ServiceRuntime
 
@@ -93,7 +94,7 @@ class ServiceHarness:
             event_type,
             tenant_id,
             data,
-            producer=producer or CATALOGUE[event_type].producer,
+            producer=producer or producers()[event_type],
             occurred_at=occurred_at or self._occurred_now(),
         )
         outcome = self.processor.process(json.dumps(envelope).encode(), {})

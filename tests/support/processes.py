@@ -12,8 +12,7 @@ from pathlib import Path
 
 import requests
 
-from coaching.registry import process_table
-from shared.config import SERVICES
+from coaching.registry import SERVICES, process_table
 from tests.support.smtp import free_port
 from tests.support.waiting import wait_for
 

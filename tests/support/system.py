@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from shared.config import SERVICES, Settings
+from coaching.registry import SERVICES
+from shared.config import Settings
 from shared.messaging.connection import broker_connection
 from shared.messaging.consumer import drain
 from shared.messaging.topology import Topology

@@ -12,9 +12,9 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from coaching.registry import load_settings
 from shared.backoff import Backoff
 from shared.clock import FrozenClock
-from shared.config import load_settings
 from shared.db.outage import LoopBackoff
 from shared.messaging.consumer import EventWorker
 from shared.messaging.inbox import DatabaseUnavailable, Disposition

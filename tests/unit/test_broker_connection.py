@@ -7,7 +7,7 @@ import dataclasses
 
 from kombu.connection import failover_strategies
 
-from shared.config import load_settings
+from coaching.registry import load_settings
 from shared.messaging.connection import HEARTBEAT_SECONDS, broker_connection
 
 NODES = [

@@ -9,8 +9,9 @@ from dataclasses import replace
 import pytest
 
 from coaching import sms
+from coaching.registry import load_settings
 from services.notifications.replies.webhook_signature import SIGNATURE_HEADER, signature_valid
-from shared.config import LOCAL_SMS_NUMBER, load_settings
+from shared.config import LOCAL_SMS_NUMBER
 
 
 @pytest.fixture

@@ -19,8 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from coaching.registry import process_table
-from shared.config import SERVICES, load_settings
+from coaching.registry import SERVICES, load_settings, process_table
 from tests.support import dockerfile
 
 ROOT = Path(__file__).resolve().parents[2]

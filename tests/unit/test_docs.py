@@ -78,7 +78,7 @@ class _RecordingEnviron(dict):
 
 
 def _names_load_settings_reads(tmp_path: Path, monkeypatch) -> set[str]:
-    from shared.config import REQUIRED_IN_PRODUCTION, load_settings
+    from coaching.registry import REQUIRED_IN_PRODUCTION, load_settings
 
     asked: set[str] = set()
     embedded = {"COACHING_MODE": "embedded", "VAR_DIR": str(tmp_path / "embedded")}
@@ -144,7 +144,7 @@ def test_the_configuration_table_is_every_variable_the_code_reads(tmp_path, monk
 
 
 def test_the_required_rows_are_what_production_mode_requires():
-    from shared.config import REQUIRED_IN_PRODUCTION
+    from coaching.registry import REQUIRED_IN_PRODUCTION
 
     required = set()
     for line in _section(DOCS / "configuration.md", "Variables").splitlines():
@@ -158,7 +158,7 @@ def test_the_required_rows_are_what_production_mode_requires():
 
 @pytest.fixture(scope="module")
 def apps(tmp_path_factory) -> dict[str, object]:
-    from shared.config import load_settings
+    from coaching.registry import load_settings
 
     with pytest.MonkeyPatch.context() as env:
         env.setenv("VAR_DIR", str(tmp_path_factory.mktemp("var")))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kombu import Exchange, Queue
 
-from shared.config import load_settings
+from coaching.registry import load_settings
 from shared.messaging import embedded
 from shared.messaging.connection import broker_connection
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared.config import DEFAULT_TOKEN_TTL_SECONDS, load_settings
+from coaching.registry import load_settings
+from shared.config import DEFAULT_TOKEN_TTL_SECONDS
 
 
 @pytest.fixture

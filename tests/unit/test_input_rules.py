@@ -155,7 +155,7 @@ def test_bodies_within_the_limits_parse():
 
 
 def test_public_base_url_follows_the_notifications_port(monkeypatch, tmp_path):
-    from shared.config import load_settings
+    from coaching.registry import load_settings
 
     monkeypatch.setenv("VAR_DIR", str(tmp_path))
     monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
@@ -203,7 +203,7 @@ def test_an_email_header_never_carries_a_line_break_from_stored_text():
 
 
 def test_metrics_name_one_charset(monkeypatch, tmp_path):
-    from shared.config import load_settings
+    from coaching.registry import load_settings
 
     monkeypatch.setenv("VAR_DIR", str(tmp_path))
     settings = load_settings()

@@ -21,8 +21,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from coaching.registry import process_table
-from shared.config import load_settings
+from coaching.registry import load_settings, process_table
 from tests.support.kubernetes import K8S, base_documents, rendered
 from tests.support.kubernetes import of_kind as _of_kind
 

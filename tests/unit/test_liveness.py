@@ -11,9 +11,8 @@ import time
 import pytest
 
 from coaching import alive
-from coaching.registry import service
+from coaching.registry import load_settings, service
 from shared import liveness
-from shared.config import load_settings
 from tests.support.waiting import wait_for
 
 LONG_AGO = 600  # seconds: far past any --max-age

@@ -23,7 +23,7 @@ NOT_KEYED = {
 
 @pytest.fixture(scope="module")
 def documents(tmp_path_factory) -> dict[str, dict]:
-    from shared.config import load_settings
+    from coaching.registry import load_settings
 
     with pytest.MonkeyPatch.context() as env:
         env.setenv("VAR_DIR", str(tmp_path_factory.mktemp("var")))

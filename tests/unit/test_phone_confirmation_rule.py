@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from shared.events.data import PhoneConfirmedV1
 from shared.events.payloads import phone_confirmation_applies, phone_hash
 
 TENANT = uuid.UUID("6bd4b936-1611-4e3a-b246-ea526bb468ab")
@@ -14,8 +15,10 @@ AT = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 CURRENT = phone_hash(TENANT, PHONE)
 
 
-def _event(phone=PHONE, at=AT, tenant=TENANT) -> dict:
-    return {"confirmed": True, "changed_at": at, "phone_hash": phone_hash(tenant, phone)}
+def _event(phone=PHONE, at=AT, tenant=TENANT) -> PhoneConfirmedV1:
+    return PhoneConfirmedV1(
+        client_id=uuid.uuid4(), confirmed=True, changed_at=at, phone_hash=phone_hash(tenant, phone)
+    )
 
 
 def test_a_first_confirmation_of_the_current_phone_applies():

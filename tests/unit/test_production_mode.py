@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.config import REQUIRED_IN_PRODUCTION, MissingConfiguration, load_settings
+from coaching.registry import REQUIRED_IN_PRODUCTION, load_settings
+from shared.config import MissingConfiguration
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGURED = {

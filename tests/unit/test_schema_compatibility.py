@@ -12,7 +12,7 @@ import pytest
 from alembic.script import ScriptDirectory
 
 from coaching.operations import cmd_await_schema, cmd_migrate
-from shared.config import load_settings
+from coaching.registry import load_settings
 from shared.db.migrate import alembic_config, current_revision, schema_state, upgrade
 
 PLANS_MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "plans" / "migrations"

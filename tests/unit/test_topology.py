@@ -1,10 +1,10 @@
-"""The topology module: one queue per consumer, bound from the catalogue."""
+"""The topology module: one queue per service, bound from its handler table."""
 
 from __future__ import annotations
 
 import pytest
 
-from shared.config import load_settings
+from coaching.registry import load_settings
 from shared.messaging.topology import Topology
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.config import load_settings
+from coaching.registry import load_settings
 from shared.messaging import consumer
 from shared.messaging.consumer import EventWorker
 from shared.messaging.inbox import Disposition

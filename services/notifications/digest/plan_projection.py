@@ -27,7 +27,15 @@ from services.notifications.digest.models import (
 from services.notifications.digest.weekly_digest import UpcomingStep, Week, WeekInFacts
 from services.notifications.models import Contact, Nudge
 from shared.db import UnitOfWork
-from shared.events import Envelope
+from shared.events import Event
+from shared.events.data import (
+    ActionOccurrenceV1,
+    CheckInMissedV1,
+    CheckInRecordedV1,
+    CheckInV1,
+    GoalUpdatedV1,
+    GoalV1,
+)
 
 TITLE_LIMIT = 500  # what plans allows; an event is not trusted to keep to it
 STEP_STATUS = {"action.completed": "completed", "action.cancelled": "cancelled"}
@@ -38,97 +46,99 @@ CHECKIN_STATUS = {
 }
 
 
-def _erased(uow: UnitOfWork, envelope: Envelope) -> bool:
-    contact = uow.session.get(Contact, (envelope.tenant_id, envelope.data["client_id"]))
+def _erased(uow: UnitOfWork, event: Event) -> bool:
+    contact = uow.session.get(Contact, (event.tenant_id, event.data.client_id))
     return contact is not None and contact.status == "erased"
 
 
-def on_action_event(envelope: Envelope, uow: UnitOfWork) -> None:
+def on_action_event(event: Event[ActionOccurrenceV1], uow: UnitOfWork) -> None:
     """Scheduled, rescheduled, completed or cancelled: one occurrence, or a whole step."""
-    data = envelope.data
-    if _erased(uow, envelope):
+    data = event.data
+    if _erased(uow, event):
         return  # a late event must not bring erased data back
-    if data["occurrence_key"] is None and envelope.type in STEP_STATUS:
+    if data.occurrence_key is None and event.type in STEP_STATUS:
         # The whole step finished: plans cancels its occurrences still to come.
         uow.session.execute(
             update(PlannedStep)
             .where(
-                PlannedStep.tenant_id == envelope.tenant_id,
-                PlannedStep.action_id == data["action_id"],
+                PlannedStep.tenant_id == event.tenant_id,
+                PlannedStep.action_id == data.action_id,
                 PlannedStep.status == "scheduled",
-                PlannedStep.due_at > envelope.occurred_at,
+                PlannedStep.due_at > event.occurred_at,
             )
             .values(status="cancelled")
             .execution_options(synchronize_session=False)
         )
         return
-    if data["due_at"] is None:
+    if data.due_at is None:
         return
-    key = data["occurrence_key"] or data["due_at"].isoformat()
-    step = uow.session.get(PlannedStep, (envelope.tenant_id, data["action_id"], key))
+    key = data.occurrence_key or data.due_at.isoformat()
+    step = uow.session.get(PlannedStep, (event.tenant_id, data.action_id, key))
     if step is None:
-        step = PlannedStep(
-            tenant_id=envelope.tenant_id, action_id=data["action_id"], occurrence_key=key
-        )
+        step = PlannedStep(tenant_id=event.tenant_id, action_id=data.action_id, occurrence_key=key)
         uow.session.add(step)
-    step.client_id = data["client_id"]
-    step.title = data["title"][:TITLE_LIMIT]
-    step.due_at = data["due_at"]
-    step.status = STEP_STATUS.get(envelope.type, "scheduled")
+    step.client_id = data.client_id
+    step.title = data.title[:TITLE_LIMIT]
+    step.due_at = data.due_at
+    step.status = STEP_STATUS.get(event.type, "scheduled")
 
 
-def on_goal_achieved(envelope: Envelope, uow: UnitOfWork) -> None:
-    data = envelope.data
-    if _erased(uow, envelope):
+def on_goal_achieved(event: Event[GoalV1], uow: UnitOfWork) -> None:
+    data = event.data
+    if _erased(uow, event):
         return
-    key = (envelope.tenant_id, data["goal_id"])
+    key = (event.tenant_id, data.goal_id)
     if uow.session.get(AchievedGoal, key) is None:
         uow.session.add(
             AchievedGoal(
-                tenant_id=envelope.tenant_id,
-                goal_id=data["goal_id"],
-                client_id=data["client_id"],
-                title=data["title"][:TITLE_LIMIT],
-                achieved_at=envelope.occurred_at,
+                tenant_id=event.tenant_id,
+                goal_id=data.goal_id,
+                client_id=data.client_id,
+                title=data.title[:TITLE_LIMIT],
+                achieved_at=event.occurred_at,
             )
         )
 
 
-def on_goal_changed(envelope: Envelope, uow: UnitOfWork) -> None:
+def on_goal_changed(event: Event[GoalUpdatedV1 | GoalV1], uow: UnitOfWork) -> None:
     """Created or updated: the goal as plans now has it. An event older than what is kept
     (a late delivery) changes nothing."""
-    data = envelope.data
-    if _erased(uow, envelope):
+    data = event.data
+    if _erased(uow, event):
         return
-    goal = uow.session.get(ClientGoal, (envelope.tenant_id, data["goal_id"]))
-    if goal is not None and goal.changed_at > envelope.occurred_at:
+    goal = uow.session.get(ClientGoal, (event.tenant_id, data.goal_id))
+    if goal is not None and goal.changed_at > event.occurred_at:
         return
     if goal is None:
-        goal = ClientGoal(tenant_id=envelope.tenant_id, goal_id=data["goal_id"])
+        goal = ClientGoal(tenant_id=event.tenant_id, goal_id=data.goal_id)
         uow.session.add(goal)
-    goal.client_id = data["client_id"]
-    goal.title = data["title"][:TITLE_LIMIT]
+    goal.client_id = data.client_id
+    goal.title = data.title[:TITLE_LIMIT]
     # goal.created from before status and progress were announced: a new goal.
-    goal.status = data["status"] or "proposed"
-    goal.progress = data["progress"] or 0
-    goal.changed_at = envelope.occurred_at
+    goal.status = data.status or "proposed"
+    goal.progress = data.progress or 0
+    goal.changed_at = event.occurred_at
 
 
-def on_checkin_event(envelope: Envelope, uow: UnitOfWork) -> None:
+def on_checkin_event(
+    event: Event[CheckInMissedV1 | CheckInRecordedV1 | CheckInV1], uow: UnitOfWork
+) -> None:
     """Scheduled or rescheduled (with its time), recorded, cancelled or missed."""
-    data = envelope.data
-    if _erased(uow, envelope):
+    data = event.data
+    if _erased(uow, event):
         return
-    checkin = uow.session.get(PlannedCheckIn, (envelope.tenant_id, data["checkin_id"]))
+    # checkin.recorded has no time; the others do.
+    starts_at = getattr(data, "starts_at", None)
+    checkin = uow.session.get(PlannedCheckIn, (event.tenant_id, data.checkin_id))
     if checkin is None:
-        if "starts_at" not in data:
+        if starts_at is None:
             return  # recorded before we heard of it: nothing ahead to tell
-        checkin = PlannedCheckIn(tenant_id=envelope.tenant_id, checkin_id=data["checkin_id"])
+        checkin = PlannedCheckIn(tenant_id=event.tenant_id, checkin_id=data.checkin_id)
         uow.session.add(checkin)
-    checkin.client_id = data["client_id"]
-    if "starts_at" in data:
-        checkin.starts_at = data["starts_at"]
-    checkin.status = CHECKIN_STATUS.get(envelope.type, "scheduled")
+    checkin.client_id = data.client_id
+    if starts_at is not None:
+        checkin.starts_at = starts_at
+    checkin.status = CHECKIN_STATUS.get(event.type, "scheduled")
 
 
 def forget_before(session: Session, tenant_id, client_id, cutoff: datetime) -> None:

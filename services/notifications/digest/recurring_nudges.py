@@ -16,7 +16,8 @@ from services.notifications.digest.weekly_digest import DigestTime, shifted_by_w
 from services.notifications.models import Contact, Nudge
 from services.notifications.nudges import contact_of, schedule_nudge
 from shared.db import UnitOfWork
-from shared.events import Envelope
+from shared.events import Event
+from shared.events.data import MoodPromptsSetV1
 
 DIGEST = "weekly_digest"
 MOOD_PROMPT = "mood_prompt"
@@ -153,21 +154,18 @@ def schedule_following(uow: UnitOfWork, done_with: list[Nudge], now: datetime) -
             )
 
 
-def on_mood_prompts_set(envelope: Envelope, uow: UnitOfWork) -> None:
+def on_mood_prompts_set(event: Event[MoodPromptsSetV1], uow: UnitOfWork) -> None:
     """The coach set (or cleared) the client's mood prompts: the pending one follows.
 
     A late event (older than the setting kept) changes nothing: the coach's latest word
     stands whatever order the events arrive in."""
-    contact = contact_of(uow, envelope)
+    contact = contact_of(uow, event)
     if contact is None or contact.status == "erased":
         return
-    if (
-        contact.mood_prompts_set_at is not None
-        and envelope.occurred_at < contact.mood_prompts_set_at
-    ):
+    if contact.mood_prompts_set_at is not None and event.occurred_at < contact.mood_prompts_set_at:
         return
-    data = envelope.data
-    contact.mood_prompt_weekdays = data["weekdays"]
-    contact.mood_prompt_local_time = data["local_time"]
-    contact.mood_prompts_set_at = envelope.occurred_at
+    data = event.data
+    contact.mood_prompt_weekdays = data.weekdays
+    contact.mood_prompt_local_time = data.local_time
+    contact.mood_prompts_set_at = event.occurred_at
     schedule_recurring(uow, contact, uow.clock(), RECURRENCES[MOOD_PROMPT])
