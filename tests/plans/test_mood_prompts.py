@@ -36,12 +36,22 @@ def world(plans):
 
     plan = call("coach", "GET", f"/v1/plans?client_id={client['client_id']}").get_json()["items"][0]
     path = f"/v1/plans/{plan['id']}"
-    return {"call": call, "plan": plan, "path": path, "client": client, "tenant": tenant_id}
+    return {
+        "call": call,
+        "plan": plan,
+        "path": path,
+        "client": client,
+        "tenant": tenant_id,
+        "clock": plans.clock,
+    }
 
 
 def _activate(w) -> None:
     reply = w["call"]("coach", "PATCH", w["path"], json={"status": "active"})
     assert reply.status_code == 200, reply.get_json()
+    # The coach's next change comes later: on a frozen clock the history's order (oldest
+    # first) is the order of its moments.
+    w["clock"].advance(minutes=1)
 
 
 def _written(plans) -> tuple[int, int]:

@@ -24,11 +24,14 @@ SECRET = "unit-test-secret-0123456789abcdef"
 # host's clock (PyJWT) and, each time, at ``at``.
 NOW = datetime.now(UTC)
 AT = NOW.timestamp()
+# Long enough that a token made when the module was imported is still good when a loaded
+# machine runs the test minutes later (PyJWT checks the expiry on the host's clock).
+TTL = 3600
 
 
 def test_token_round_trip_keeps_staff_tenant_and_role():
     principal = Principal(uuid.uuid4(), uuid.uuid4(), "coach")
-    token = issue_token(SECRET, principal, 60, issued_at=NOW)
+    token = issue_token(SECRET, principal, TTL, issued_at=NOW)
     assert verify_token(SECRET, token, at=AT) == principal
 
 
@@ -40,15 +43,15 @@ def test_expired_token_is_refused():
 
 def test_a_token_already_accepted_is_refused_once_it_expires():
     principal = Principal(uuid.uuid4(), uuid.uuid4(), "coach")
-    token = issue_token(SECRET, principal, 60, issued_at=NOW)
+    token = issue_token(SECRET, principal, TTL, issued_at=NOW)
     assert verify_token(SECRET, token, at=AT) == principal
-    assert verify_token(SECRET, token, at=AT + 59) == principal
+    assert verify_token(SECRET, token, at=AT + TTL - 1) == principal
     with pytest.raises(Unauthorized, match="expired"):
-        verify_token(SECRET, token, at=AT + 61)
+        verify_token(SECRET, token, at=AT + TTL + 1)
 
 
 def test_a_token_accepted_under_one_secret_is_refused_under_another():
-    token = issue_token(SECRET, Principal(uuid.uuid4(), uuid.uuid4(), "coach"), 60, issued_at=NOW)
+    token = issue_token(SECRET, Principal(uuid.uuid4(), uuid.uuid4(), "coach"), TTL, issued_at=NOW)
     verify_token(SECRET, token, at=AT)
     with pytest.raises(Unauthorized, match="invalid"):
         verify_token("another-secret-0123456789abcdef0123", token, at=AT)
@@ -92,7 +95,7 @@ ADMIN = Principal(uuid.uuid4(), uuid.uuid4(), "org_admin")
 
 
 def _verified(principal=ADMIN, issued_at=NOW):
-    return verified_token(SECRET, issue_token(SECRET, principal, 60, issued_at=issued_at), at=AT)
+    return verified_token(SECRET, issue_token(SECRET, principal, TTL, issued_at=issued_at), at=AT)
 
 
 def test_a_member_not_known_to_the_service_is_taken_at_the_token_word():
