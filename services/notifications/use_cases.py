@@ -29,7 +29,7 @@ from shared.errors import Conflict
 from shared.pagination import paginate
 
 if TYPE_CHECKING:
-    from shared.auth import Principal
+    from shared.principals import Principal
 
 # -- nudges -------------------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ from shared.pagination import paginate
 from shared.preconditions import check_if_match, etag_of
 
 if TYPE_CHECKING:
-    from shared.auth import Principal
+    from shared.principals import Principal
 
 # -- plans --------------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from services.notifications.replies.models import CrisisAlert, UnroutedMessage
 from shared.db import UnitOfWork
 
 if TYPE_CHECKING:
-    from shared.auth import Principal
+    from shared.principals import Principal
 
 MAX_LISTED = 100
 FAILED_STATUSES = ("failed", "undelivered")

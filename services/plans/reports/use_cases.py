@@ -19,7 +19,7 @@ from shared.errors import Conflict, PreconditionFailed
 from shared.preconditions import check_if_match, etag_of
 
 if TYPE_CHECKING:
-    from shared.auth import Principal
+    from shared.principals import Principal
 
 NOTE_FIELDS = ("summary", "recommendations")
 
