@@ -50,8 +50,5 @@ def has_content_hook(nudge: Nudge) -> bool:
 
 
 def content_of(nudge: Nudge, gathered: Mapping[uuid.UUID, Any], timezone: str) -> dict | None:
-    """The variables the nudge goes with: its hook's, or the ones it was scheduled with."""
-    hook = CONTENT_HOOKS.get(nudge.kind)
-    if hook is None:
-        return nudge.variables
-    return hook.variables(nudge, gathered[nudge.id], timezone)
+    """The variables a hooked nudge goes with (see :func:`has_content_hook`)."""
+    return CONTENT_HOOKS[nudge.kind].variables(nudge, gathered[nudge.id], timezone)
