@@ -18,12 +18,17 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import requests
 
 from tests.support.api import daytime_timezone
 
 GIVE_UP_SECONDS = 180.0
+
+
+class AnswerLost(RuntimeError):
+    """The request was carried out but its answer was lost (409 without Retry-After)."""
 
 
 @dataclass
@@ -103,6 +108,10 @@ class Stream:
                 )
                 if reply.status_code < 300:
                     return reply.json()
+                if reply.status_code == 409 and "Retry-After" not in reply.headers:
+                    # Carried out, but its answer was lost in an outage: look for the
+                    # result, as the answer says, instead of sending it again.
+                    raise AnswerLost(reply.text[:300])
                 # 409 with Retry-After: the key's first request still holds it (or held it
                 # when the database went away); any other 4xx is an answer.
                 retryable = reply.status_code in (408, 429) or (
@@ -119,13 +128,46 @@ class Stream:
             time.sleep(min(wait, 5.0))
             pause = min(pause * 2, 2.0)
 
-    def _travel(self, journey: Journey) -> None:
+    def _client_referred(self, reference: str, since: str) -> dict:
+        """The client a POST whose answer was lost created: found by its reference among
+        the clients changed since the journey began."""
+        cursor = None
+        while True:
+            query = {"updated_since": since, "limit": 100} | ({"cursor": cursor} if cursor else {})
+            reply = requests.get(
+                self.base_urls["intake"] + "/v1/clients",
+                params=query,
+                headers={"Authorization": f"Bearer {self.token}"},
+                timeout=10,
+            )
+            reply.raise_for_status()
+            page = reply.json()
+            for client in page["items"]:
+                if client.get("external_reference") == reference:
+                    return client
+            cursor = page.get("next_cursor")
+            if not cursor:
+                raise RuntimeError(f"POST /v1/clients: answer lost, and no client {reference}")
+
+    def _refer(self, journey: Journey, body: dict) -> dict:
+        reference = f"chaos-{journey.number}-{uuid.uuid4().hex[:8]}"
+        since = datetime.fromtimestamp(journey.started - 60, UTC).isoformat()
         try:
-            contact = {"email" if journey.channel == "email" else "phone": journey.address}
-            client = self._call(
+            return self._call(
                 "POST",
                 "intake",
                 "/v1/clients",
+                body | {"external_reference": reference},
+                str(uuid.uuid4()),
+            )
+        except AnswerLost:
+            return self._client_referred(reference, since)
+
+    def _travel(self, journey: Journey) -> None:
+        try:
+            contact = {"email" if journey.channel == "email" else "phone": journey.address}
+            client = self._refer(
+                journey,
                 {
                     "given_name": "Jordan",
                     "family_name": "Rivers",
@@ -134,7 +176,6 @@ class Stream:
                     "preferred_channels": [journey.channel],
                     **contact,
                 },
-                str(uuid.uuid4()),
             )
             journey.client_id = client["id"]
             self._call(
