@@ -109,7 +109,8 @@ def put_settings(body):
 
 def _template_key(kind: str, channel: str) -> None:
     spec = KINDS.get(kind)
-    if spec is None or channel not in spec.channels:
+    if spec is None or channel not in spec.channels or spec.fixed:
+        # What a supporter is told is fixed: no organisation's template for it.
         raise NotFound(f"No template for kind {kind!r} on channel {channel!r}.")
 
 
@@ -177,7 +178,7 @@ def preview_template(body, kind: str, channel: str):
 
 
 def blueprints():
-    from services.notifications import client_web, replies
+    from services.notifications import client_web, replies, supporters
 
     return (
         nudges,
@@ -186,4 +187,5 @@ def blueprints():
         templates,
         *replies.blueprints(),
         *client_web.blueprints(),
+        *supporters.blueprints(),
     )

@@ -66,6 +66,11 @@ SERVICE = Service(
         "client.replied",
         "action.completion_withdrawn",
         "contact.phone_confirmed",
+        "supporter.invited",
+        "supporter.confirmed",
+        "supporter.removed",
+        "supporter.alerted",
+        "supporter.all_clear",
     ),
     process_types=(
         *STANDARD_PROCESS_TYPES,

@@ -68,5 +68,11 @@ CATALOGUE: dict[str, EventSpec] = {
         _spec("client.replied", v1=P.ClientRepliedV1),
         _spec("action.completion_withdrawn", v1=P.CompletionWithdrawnV1),
         _spec("contact.phone_confirmed", v1=P.PhoneConfirmedV1),
+        _spec("plan.escalation_set", v1=P.EscalationSetV1),
+        _spec("supporter.invited", v1=P.SupporterChangedV1),
+        _spec("supporter.confirmed", v1=P.SupporterChangedV1),
+        _spec("supporter.removed", v1=P.SupporterRemovedV1),
+        _spec("supporter.alerted", v1=P.SupporterAlertedV1),
+        _spec("supporter.all_clear", v1=P.SupporterAllClearV1),
     )
 }

@@ -59,6 +59,7 @@ from services.notifications.dispatcher.rules import (
     decide_for_number,
 )
 from services.notifications.models import Nudge
+from services.notifications.supporters.claim_hook import after_claim as supporters_after_claim
 from shared import metrics
 from shared.backoff import Backoff
 from shared.db.outage import LoopBackoff
@@ -201,6 +202,7 @@ class Dispatcher:
             if self._one_statement is not None:  # elsewhere the session's flush writes them
                 keep_verdicts(uow.session, nudges, now)
             schedule_following(uow, _recurring_done_with(nudges, drafts), now)
+            supporters_after_claim(uow, nudges, now)  # prompts watched, disclosures logged
             uow.commit()  # nothing leaves before the claim and the rules' verdicts are kept
         if nudges:  # one line a batch: each nudge's own are at DEBUG
             held_back = Counter(n.state for n in nudges if n.state != "sending")

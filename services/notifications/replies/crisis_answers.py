@@ -30,6 +30,7 @@ from services.notifications.replies.crisis import region_of, region_of_phone
 from services.notifications.replies.crisis_settings import crisis_settings_for
 from services.notifications.replies.models import CrisisAlert, UnroutedMessage
 from services.notifications.replies.routing import Scope
+from services.notifications.supporters.membership import tell_crisis_supporters
 from shared import metrics
 from shared.db import UnitOfWork
 
@@ -55,6 +56,7 @@ def answer_crisis(
     """Alert the coach (coalesced), hold encouragement, and send the crisis text; returns
     who was alerted (empty: nobody could be)."""
     alerted = _alert_staff(uow, contact, reply_id, text, now)
+    tell_crisis_supporters(uow, contact, reply_id, now)  # crisis scope, with its consent
     if contact.crisis_hold_since is None:
         contact.crisis_hold_since = now
     crisis_text = crisis_text_for(uow.session, contact)

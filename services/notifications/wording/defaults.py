@@ -14,6 +14,17 @@ from services.notifications.wording.email_layout import (
     small_print,
 )
 
+# What a supporter is told is fixed (``supporters.rules``): the text is written there, the
+# link lets them confirm or leave.
+SUPPORTER_KINDS = (
+    "supporter_invite",
+    "supporter_alert",
+    "supporter_all_clear",
+    "supporter_crisis",
+    "supporter_confirmed_ack",
+    "supporter_left_ack",
+)
+
 __all__ = ["DEFAULT_TEMPLATES", "HTML_LANGUAGE", "html_document"]
 
 _OPT_OUT = "Reply STOP to opt out."
@@ -275,5 +286,33 @@ To stop these emails: {{ unsubscribe_url }}
     ("crisis_followup", "sms"): {
         "text": "Urgent: {{ client_ref }} sent {{ message_count }} more crisis messages, the "
         "latest at {{ received_local }}. Please contact them now. {{ alert_url }}",
+    },
+    # A mood prompt not answered within the plan's window: one reminder (``supporters``).
+    ("mood_prompt_reminder", "email"): _email(
+        "Just checking in",
+        "We haven't heard from you today. How are you feeling, from 1 to 10? You can "
+        "answer on your page.",
+    ),
+    ("mood_prompt_reminder", "sms"): {
+        "text": f"{_FROM}Hi {{{{ name }}}}, just checking in: how are you feeling today, from 1 "
+        f"to 10? Reply with a number. {_OPT_OUT}",
+    },
+    **{
+        (kind, channel): template
+        for kind in SUPPORTER_KINDS
+        for channel, template in (
+            ("sms", {"text": "{{ supporter_text }} {{ link_url }}"}),
+            (
+                "email",
+                {
+                    "subject": "A message from {{ organisation_name }}",
+                    "text": "{{ supporter_text }}\n\n{{ link_url }}\n",
+                    "html": html_document(
+                        '<p>{{ supporter_text }}</p><p><a href="{{ link_url }}">'
+                        "Your choice as a supporter</a></p>"
+                    ),
+                },
+            ),
+        )
     },
 }
