@@ -18,6 +18,7 @@ NOT_KEYED = {
     ("notifications", "/me/{token}/undo"),
     ("notifications", "/me/{token}/mood"),
     ("notifications", "/me/{token}/journal"),
+    ("notifications", "/supporters/{token}"),
 }
 
 

@@ -306,10 +306,10 @@ To stop these emails: {{ unsubscribe_url }}
                 "email",
                 {
                     "subject": "A message from {{ organisation_name }}",
-                    "text": "{{ supporter_text }}\n\n{{ link_url }}\n",
+                    "text": f"{{{{ supporter_text }}}}\n\n{{{{ link_url }}}}\n\n{_SIGN_OFF_TEXT}\n",
                     "html": html_document(
                         '<p>{{ supporter_text }}</p><p><a href="{{ link_url }}">'
-                        "Your choice as a supporter</a></p>"
+                        f"Your choice as a supporter</a></p>{_SIGN_OFF_HTML}"
                     ),
                 },
             ),
