@@ -55,7 +55,8 @@ def supporter_page(token: str):
     shown = use_cases.supporter_view(current_runtime().unit_of_work(), *ids) if ids else None
     if shown is None:
         return _not_valid()
-    return _page(shown["title"], 200, form_action=request.path, **shown)
+    title = shown.pop("title")
+    return _page(title, 200, form_action=request.path, **shown)
 
 
 @supporter_pages.route("/supporters/<string:token>", methods=["POST"])
