@@ -107,7 +107,7 @@ class Setting:
 def _confirmed(s: Setting, provider, **add):
     supporter = s.add(**add)
     s.n.dispatch()
-    _text(s.n, "YES", SUPPORTER_PHONE)
+    _text(s.n, "YES", add.get("phone", SUPPORTER_PHONE))
     s.n.dispatch()
     return supporter
 
@@ -189,9 +189,7 @@ def test_a_supporter_who_left_or_was_removed_is_never_alerted_again(
     if how == "stop":
         _text(s.n, "STOP", SUPPORTER_PHONE)
     elif how == "removed":
-        answer = s.n.call(
-            "DELETE", f"/v1/clients/{s.client}/supporters/{supporter['id']}", s.token
-        )
+        answer = s.n.call("DELETE", f"/v1/clients/{s.client}/supporters/{supporter['id']}", s.token)
         assert answer.status_code == 204
     else:
         from services.notifications.supporters.tokens import token_for
@@ -229,7 +227,7 @@ def test_the_link_shows_without_changing_anything_and_its_post_confirms(
 def test_the_crisis_scope_needs_its_own_consent(notifications_with_sms, provider):
     s = Setting(notifications_with_sms)
     refused = s.add(scopes=["crisis"], expect=422)
-    assert "crisis_consent" in refused["errors"]["json"]
+    assert "crisis_consent" in refused["errors"]
 
 
 def test_a_crisis_reaches_only_supporters_with_the_crisis_scope_and_its_consent_at_any_hour(
@@ -261,8 +259,9 @@ def test_the_alert_says_nothing_of_the_plan_journal_or_scores(notifications_with
     s = Setting(notifications_with_sms)
     _confirmed(s, provider)
     s.prompts()
-    s.at(PROMPT_AT - timedelta(minutes=30))
+    s.at(PROMPT_AT)
     _text(s.n, "2 feeling awful about the methadone programme", CLIENT_PHONE)
+    s.at(PROMPT_AT + timedelta(minutes=10))
     s.at(PROMPT_AT + timedelta(days=1))  # Tuesday's prompt, missed
     s.at(PROMPT_AT + timedelta(days=1, minutes=120))
     [alert] = [d for d in _disclosures(s) if d["kind"] == "supporter_alert"]
@@ -273,9 +272,7 @@ def test_the_alert_says_nothing_of_the_plan_journal_or_scores(notifications_with
         assert word not in body.split(" https://")[0]
 
 
-def test_the_disclosure_log_lists_every_message_with_its_consent(
-    notifications_with_sms, provider
-):
+def test_the_disclosure_log_lists_every_message_with_its_consent(notifications_with_sms, provider):
     s = Setting(notifications_with_sms)
     supporter = _confirmed(s, provider)
     s.prompts()
@@ -335,9 +332,10 @@ def test_quiet_hours_of_the_supporters_timezone_hold_the_alert(notifications_wit
     s.prompts()
     s.at(PROMPT_AT)
     s.at(PROMPT_AT + timedelta(minutes=120))
-    assert _texts(provider, SUPPORTER_PHONE)[texts_before:] == []
+    assert not [t for t in _texts(provider, SUPPORTER_PHONE) if t.startswith(ALERT_TEXT)]
     s.at(datetime(2026, 7, 6, 7, 0, tzinfo=UTC))  # 08:00 in London
-    assert len(_texts(provider, SUPPORTER_PHONE)[texts_before:]) == 1
+    alerts = [t for t in _texts(provider, SUPPORTER_PHONE) if t.startswith(ALERT_TEXT)]
+    assert len(alerts) == 1
 
 
 def test_discharge_stops_every_alert(notifications_with_sms, provider):
@@ -362,7 +360,7 @@ def test_erasure_removes_the_supporters_and_the_logs_personal_data(
 ):
     s = Setting(notifications_with_sms)
     _confirmed(s, provider)
-    s.n.event("client.erased", s.tenant, {"client_id": s.client, "erased_at": s.n.clock()})
+    s.n.event("client.erased", s.tenant, {"client_id": s.client})
     admin = s.n.token(s.tenant)
     answer = s.n.call("GET", f"/v1/clients/{s.client}/supporters", admin)
     assert answer.status_code == 200 and answer.json["items"] == []
@@ -388,15 +386,17 @@ def test_other_coaches_and_organisations_see_nothing(notifications_with_sms, pro
         base = f"/v1/clients/{s.client}"
         assert s.n.call("GET", f"{base}/supporters", token).status_code == 404
         assert s.n.call("GET", f"{base}/disclosures", token).status_code == 404
-        assert (
-            s.n.call("DELETE", f"{base}/supporters/{supporter['id']}", token).status_code == 404
-        )
+        assert s.n.call("DELETE", f"{base}/supporters/{supporter['id']}", token).status_code == 404
         added = s.n.call(
             "POST",
             f"{base}/supporters",
             token,
-            json={"name": "X", "phone": "+61411222444", "scopes": ["celebrations"],
-                  "consent": {"method": "form"}},
+            json={
+                "name": "X",
+                "phone": "+61411222444",
+                "scopes": ["celebrations"],
+                "consent": {"method": "form"},
+            },
         )
         assert added.status_code == 404
     assert s.supporters()[0]["state"] == "invited"
@@ -412,7 +412,7 @@ def test_bad_input_is_a_422_naming_the_field(notifications_with_sms, provider):
         ({"timezone": "Mars/Olympus"}, "timezone"),
     ):
         refused = s.add(expect=422, **body)
-        assert field in refused["errors"]["json"], (body, refused)
+        assert field in refused["errors"], (body, refused)
 
 
 def test_no_organisation_may_override_what_a_supporter_is_told(notifications_with_sms):

@@ -29,9 +29,9 @@ def channel_of(supporter: Supporter) -> str:
 
 
 def due_for(supporter: Supporter, kind: str, moment: datetime) -> datetime:
-    """When a message to the supporter may go: at once for the crisis scope, otherwise
-    outside the night of their own timezone."""
-    if kind == rules.CRISIS:
+    """When a message to the supporter may go: at once for the crisis scope and an
+    answer to their own text, otherwise outside the night of their own timezone."""
+    if kind in rules.AT_ONCE:
         return moment
     return next_allowed(moment, supporter.timezone, [SUPPORTER_QUIET_HOURS])
 

@@ -23,6 +23,8 @@ ALL_CLEAR = "supporter_all_clear"
 CRISIS = "supporter_crisis"
 CONFIRMED_ACK = "supporter_confirmed_ack"
 LEFT_ACK = "supporter_left_ack"
+# Sent at any hour: the crisis scope, and answers to the supporter's own YES or STOP.
+AT_ONCE = (CRISIS, CONFIRMED_ACK, LEFT_ACK)
 KINDS = (INVITE, ALERT, ALL_CLEAR, CRISIS, CONFIRMED_ACK, LEFT_ACK)
 
 MISSED_CHECKIN_TEXT = (
