@@ -328,7 +328,6 @@ def test_supporters_are_told_only_after_n_missed_in_a_row(notifications_with_sms
 def test_quiet_hours_of_the_supporters_timezone_hold_the_alert(notifications_with_sms, provider):
     s = Setting(notifications_with_sms)
     _confirmed(s, provider, timezone="Europe/London")  # 10:00 Sydney is 01:00 in London
-    texts_before = len(_texts(provider, SUPPORTER_PHONE))
     s.prompts()
     s.at(PROMPT_AT)
     s.at(PROMPT_AT + timedelta(minutes=120))
