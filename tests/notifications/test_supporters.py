@@ -421,3 +421,78 @@ def test_no_organisation_may_override_what_a_supporter_is_told(notifications_wit
     assert answer.status_code == 404
     answer = n.call("PUT", "/v1/templates/supporter_alert/sms", admin, json={"text": "{{ name }}"})
     assert answer.status_code == 404
+
+
+# -- the client's own page ---------------------------------------------------------------------
+
+
+def _page_token(s: Setting) -> str:
+    from services.notifications.client_web import links as client_links
+    from services.notifications.models import Contact
+
+    with s.n.runtime.session_factory() as session:
+        email = session.get(Contact, (s.tenant, s.client)).email
+    return client_links.page_token(
+        s.n.settings.jwt_secret, s.n.clock(), s.tenant, s.client, email=email
+    )
+
+
+def test_the_client_adds_and_removes_a_supporter_on_their_own_page(
+    notifications_with_sms, provider
+):
+    s = Setting(notifications_with_sms)
+    token = _page_token(s)
+    page = s.n.http.get(f"/me/{token}")
+    assert f"/me/{token}/supporters" in page.get_data(as_text=True)
+    mine = s.n.http.get(f"/me/{token}/supporters")
+    assert mine.status_code == 200 and "<script" not in mine.get_data(as_text=True)
+    form = {
+        "form_id": str(uuid.uuid4()),
+        "name": "Sam Rivers",
+        "phone": SUPPORTER_PHONE,
+        "scopes": ["missed_checkins", "crisis"],
+        "crisis_consent": "yes",
+    }
+    added = s.n.http.post(f"/me/{token}/supporters", data=form)
+    assert added.status_code == 303
+    again = s.n.http.post(f"/me/{token}/supporters", data=form)  # sent twice: one supporter
+    assert again.status_code == 303
+    [supporter] = s.supporters()
+    assert supporter["state"] == "invited"
+    assert supporter["consent"] == {
+        "method": "client_page",
+        "recorded_by": None,
+        "at": supporter["consent"]["at"],
+    }
+    assert supporter["crisis_consent"]["method"] == "client_page"
+    assert "Sam Rivers" in s.n.http.get(f"/me/{token}/supporters").get_data(as_text=True)
+    removed = s.n.http.post(f"/me/{token}/supporters/{supporter['id']}/remove")
+    assert removed.status_code == 303
+    [supporter] = s.supporters()
+    assert supporter["state"] == "removed" and supporter["removed_by"] == "client"
+
+
+def test_the_crisis_scope_on_the_page_needs_its_own_tick(notifications_with_sms, provider):
+    s = Setting(notifications_with_sms)
+    token = _page_token(s)
+    refused = s.n.http.post(
+        f"/me/{token}/supporters",
+        data={
+            "form_id": str(uuid.uuid4()),
+            "name": "Sam",
+            "phone": SUPPORTER_PHONE,
+            "scopes": ["crisis"],
+        },
+    )
+    assert refused.status_code == 422
+    assert s.supporters() == []
+
+
+def test_the_page_of_another_client_or_a_bad_link_changes_nothing(notifications_with_sms, provider):
+    s = Setting(notifications_with_sms)
+    supporter = s.add()
+    other = Setting(notifications_with_sms)
+    token = _page_token(other)
+    assert s.n.http.post(f"/me/{token}/supporters/{supporter['id']}/remove").status_code == 404
+    assert s.n.http.get("/me/not-a-token/supporters").status_code in (400, 404, 410)
+    assert s.supporters()[0]["state"] == "invited"

@@ -19,6 +19,8 @@ NOT_KEYED = {
     ("notifications", "/me/{token}/mood"),
     ("notifications", "/me/{token}/journal"),
     ("notifications", "/supporters/{token}"),
+    ("notifications", "/me/{token}/supporters"),
+    ("notifications", "/me/{token}/supporters/{supporter_id}/remove"),
 }
 
 

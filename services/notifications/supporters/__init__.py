@@ -38,9 +38,10 @@ __all__ = [
 
 def blueprints() -> tuple:
     from services.notifications.supporters.api import supporters
+    from services.notifications.supporters.client_page import supporter_client_pages
     from services.notifications.supporters.links import supporter_pages
 
-    return (supporters, supporter_pages)
+    return (supporters, supporter_pages, supporter_client_pages)
 
 
 def __getattr__(name: str):

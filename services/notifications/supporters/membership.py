@@ -20,6 +20,10 @@ from shared.errors import Conflict, Unprocessable
 CRISIS_COALESCING = timedelta(hours=1)
 
 
+class TooMany(Conflict):
+    """The client has ``MAX_SUPPORTERS`` already."""
+
+
 def supporters_of(session, tenant_id: uuid.UUID, client_id: uuid.UUID) -> list[Supporter]:
     """The client's supporters, removed ones included, oldest first."""
     return list(
@@ -73,12 +77,12 @@ def add_supporter(
         )
     )
     if current >= rules.MAX_SUPPORTERS:
-        raise Conflict(
+        raise TooMany(
             f"A client may have at most {rules.MAX_SUPPORTERS} supporters.",
             errors={"supporters": [f"At most {rules.MAX_SUPPORTERS}."]},
         )
     supporter = Supporter(
-        id=uuid.uuid4(),
+        id=details.get("id") or uuid.uuid4(),
         tenant_id=contact.tenant_id,
         client_id=contact.client_id,
         name=details["name"],

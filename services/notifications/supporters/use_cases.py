@@ -8,6 +8,7 @@ import uuid
 
 from sqlalchemy import select
 
+from services.notifications.client_web.links import PageLink, still_addressed
 from services.notifications.models import Contact, Organisation
 from services.notifications.scoping import contact_for
 from services.notifications.supporters import membership, rules
@@ -165,3 +166,76 @@ def supporter_chose(
             title = "You are no longer a supporter"
         uow.commit()
         return title
+
+
+# -- the client's own page -----------------------------------------------------------------
+
+STATE_LABELS = {"invited": "invited, not yet agreed", "active": "agreed", "removed": "removed"}
+_FORM_NAMESPACE = uuid.UUID("0c6f0f7e-4a51-4d1e-9c1b-5b0f2a8d7e31")
+
+
+def _linked_contact(session, secret: str, link: PageLink) -> Contact | None:
+    """The client the page's link is for, while it is still theirs and they are with us."""
+    contact = session.get(Contact, (link.tenant_id, link.client_id))
+    if contact is None or contact.status != "active":
+        return None
+    return contact if still_addressed(secret, link, contact.email) else None
+
+
+def client_supporters(uow: UnitOfWork, secret: str, link: PageLink) -> dict | None:
+    with uow:
+        contact = _linked_contact(uow.session, secret, link)
+        if contact is None:
+            return None
+        current = [
+            s
+            for s in membership.supporters_of(uow.session, contact.tenant_id, contact.client_id)
+            if s.state != "removed"
+        ]
+        return {
+            "supporters": [
+                {
+                    "id": s.id,
+                    "name": s.name,
+                    "relationship": s.relationship,
+                    "state_label": STATE_LABELS[s.state],
+                }
+                for s in current
+            ],
+            "can_add": len(current) < rules.MAX_SUPPORTERS,
+        }
+
+
+def client_adds(uow: UnitOfWork, secret: str, link: PageLink, form: dict) -> str | None:
+    """The client adds a supporter on their page, with their own consent: "added",
+    "full", or None for a link that opens nothing. A form sent twice adds one."""
+    with uow:
+        contact = _linked_contact(uow.session, secret, link)
+        if contact is None:
+            return None
+        supporter_id = uuid.uuid5(_FORM_NAMESPACE, f"{link.tenant_id}:{form['form_id']}")
+        if uow.session.get(Supporter, supporter_id) is not None:
+            return "added"
+        consent = {"method": rules.CLIENT_CONSENT_METHOD, "recorded_by": None}
+        crisis = consent if form.get("crisis_consent") == "yes" else None
+        details = form | {"id": supporter_id, "crisis_consent": crisis}
+        try:
+            membership.add_supporter(uow, contact, details, consent, uow.clock())
+        except membership.TooMany:
+            return "full"
+        uow.commit()
+        return "added"
+
+
+def client_removes(uow: UnitOfWork, secret: str, link: PageLink, supporter_id: uuid.UUID) -> bool:
+    with uow:
+        contact = _linked_contact(uow.session, secret, link)
+        if contact is None:
+            return False
+        try:
+            supporter = _supporter_of(uow.session, contact, supporter_id)
+        except NotFound:
+            return False
+        membership.remove(uow, supporter, "client", uow.clock())
+        uow.commit()
+        return True
