@@ -107,6 +107,7 @@ class Setting:
 def _confirmed(s: Setting, provider, **add):
     supporter = s.add(**add)
     s.n.dispatch()
+    s.n.clock.advance(minutes=1)  # the log's order is the order of its moments
     _text(s.n, "YES", add.get("phone", SUPPORTER_PHONE))
     s.n.dispatch()
     return supporter
@@ -278,6 +279,7 @@ def test_the_disclosure_log_lists_every_message_with_its_consent(notifications_w
     s.prompts()
     s.at(PROMPT_AT)
     s.at(PROMPT_AT + timedelta(minutes=120))
+    s.n.clock.advance(minutes=5)
     _text(s.n, "7", CLIENT_PHONE)
     s.n.dispatch()
     logged = _disclosures(s)
@@ -496,3 +498,60 @@ def test_the_page_of_another_client_or_a_bad_link_changes_nothing(notifications_
     assert s.n.http.post(f"/me/{token}/supporters/{supporter['id']}/remove").status_code == 404
     assert s.n.http.get("/me/not-a-token/supporters").status_code in (400, 404, 410)
     assert s.supporters()[0]["state"] == "invited"
+
+
+def test_every_message_to_a_supporter_goes_by_email_too_in_its_fixed_words(
+    notifications_with_sms, provider, smtp
+):
+    from services.notifications.supporters.tokens import token_for
+
+    s = Setting(notifications_with_sms)
+    address = "sam.rivers@example.org"
+    supporter = s.add(
+        phone=None,
+        email=address,
+        scopes=["missed_checkins", "crisis"],
+        crisis_consent={"method": "verbal"},
+    )
+    s.n.dispatch()
+    link = token_for(s.n.settings.jwt_secret, s.tenant, supporter["id"], s.n.clock())
+    assert s.n.http.post(f"/supporters/{link}", data={"action": "confirm"}).status_code == 200
+    s.prompts()
+    s.at(PROMPT_AT)
+    s.at(PROMPT_AT + timedelta(minutes=120))
+    _text(s.n, "7", CLIENT_PHONE)
+    s.n.dispatch()
+    _text(s.n, "I want to kill myself", CLIENT_PHONE)
+    s.n.dispatch()
+    assert s.n.http.post(f"/supporters/{link}", data={"action": "leave"}).status_code == 200
+    s.n.dispatch()
+
+    to_supporter = [m for m in smtp.messages if m["To"] == address]
+    plains = [m.get_body(("plain",)).get_content().replace("\r\n", "\n") for m in to_supporter]
+    assert [p.split("\n")[0] for p in plains] == [
+        "Jo would like you as a supporter with Harbour Recovery: you would get a short message "
+        "if they miss a check-in. Follow the link to agree or to decline.",
+        "Thank you: you are now one of Jo's supporters. Follow the link to leave at any time.",
+        ALERT_TEXT,
+        "All clear: Jo has replied to today's check-in. Thank you.",
+        "Jo may need support right now. Please get in touch with them if you can. If you "
+        "think they are in danger, call emergency services.",
+        "You are no longer one of Jo's supporters. You will get no more messages.",
+    ]
+    for message, plain in zip(to_supporter, plains, strict=True):
+        assert "Warm regards,\nHarbour Recovery" in plain
+        assert "https://notify.harbour.example/supporters/" in plain
+        assert "unsubscribe" not in plain.lower() and "/me/" not in plain
+        assert "List-Unsubscribe" not in message
+    sent = [n for n in s.n.nudges(s.client) if n.kind.startswith("supporter_")]
+    assert {(n.kind, n.channel, n.state, n.reason) for n in sent} == {
+        (kind, "email", "sent", None)
+        for kind in (
+            "supporter_invite",
+            "supporter_confirmed_ack",
+            "supporter_alert",
+            "supporter_all_clear",
+            "supporter_crisis",
+            "supporter_left_ack",
+        )
+    }

@@ -66,7 +66,7 @@ def send_to_supporter(
         "supporter_id": str(supporter.id),
         "first_name": first,
         "supporter_text": rules.text_of(
-            kind, first, organisation.name if organisation is not None else None
+            kind, first, organisation.name if organisation is not None else None, channel
         ),
         **(extra or {}),
     }

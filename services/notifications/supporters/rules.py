@@ -51,6 +51,13 @@ TEXTS = {
     CONFIRMED_ACK: CONFIRMED_TEXT,
     LEFT_ACK: LEFT_TEXT,
 }
+# By email there is nothing to reply to: the link confirms or leaves.
+EMAIL_TEXTS = {
+    INVITE: "{first_name} would like you as a supporter with {organisation}: you would get a "
+    "short message if they miss a check-in. Follow the link to agree or to decline.",
+    CONFIRMED_ACK: "Thank you: you are now one of {first_name}'s supporters. Follow the link "
+    "to leave at any time.",
+}
 # The scope a message is sent under (None: about the supporter's own membership).
 SCOPE_OF = {ALERT: "missed_checkins", ALL_CLEAR: "missed_checkins", CRISIS: "crisis"}
 
@@ -75,8 +82,9 @@ def first_name(preferred_name: str | None, given_name: str | None) -> str:
     return name.split()[0] if name else "Your friend"
 
 
-def text_of(kind: str, first: str, organisation: str | None = None) -> str:
-    return TEXTS[kind].format(first_name=first, organisation=organisation or "their coach")
+def text_of(kind: str, first: str, organisation: str | None = None, channel: str = "sms") -> str:
+    text = EMAIL_TEXTS.get(kind, TEXTS[kind]) if channel == "email" else TEXTS[kind]
+    return text.format(first_name=first, organisation=organisation or "their coach")
 
 
 def may_receive(state: str, scopes: list[str], scope: str, has_crisis_consent: bool) -> bool:

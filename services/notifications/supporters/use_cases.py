@@ -159,10 +159,10 @@ def supporter_chose(
         if action == "confirm":
             if supporter.state == "removed":
                 return "You are not a supporter"
-            membership.confirm(uow, supporter, now, acknowledge=False)
+            membership.confirm(uow, supporter, now, acknowledge=True)
             title = "Thank you: you are a supporter"
         else:
-            membership.remove(uow, supporter, "supporter", now)
+            membership.remove(uow, supporter, "supporter", now, acknowledge=True)
             title = "You are no longer a supporter"
         uow.commit()
         return title
