@@ -25,7 +25,12 @@ HANDLERS = subscriptions(
     ("plan.escalation_set", supporter_handlers.on_escalation_set),
     ("goal.created", plan_projection.on_goal_changed),
     ("goal.updated", plan_projection.on_goal_changed),
-    ("goal.achieved", plan_nudges.on_goal_achieved, plan_projection.on_goal_achieved),
+    (
+        "goal.achieved",
+        plan_nudges.on_goal_achieved,
+        plan_projection.on_goal_achieved,
+        supporter_handlers.on_goal_achieved,
+    ),
     ("action.scheduled", plan_nudges.on_action_scheduled, plan_projection.on_action_event),
     ("action.rescheduled", plan_nudges.on_action_rescheduled, plan_projection.on_action_event),
     ("action.completed", plan_nudges.on_action_closed, plan_projection.on_action_event),

@@ -555,3 +555,53 @@ def test_every_message_to_a_supporter_goes_by_email_too_in_its_fixed_words(
             "supporter_left_ack",
         )
     }
+
+
+def test_a_goal_achieved_tells_supporters_with_celebrations_never_which_goal(
+    notifications_with_sms, provider
+):
+    s = Setting(notifications_with_sms)
+    celebrating = "+61411555666"
+    _confirmed(s, provider, scopes=["celebrations"], phone=celebrating)
+    _confirmed(s, provider)  # missed check-ins only
+    before = len(_texts(provider, SUPPORTER_PHONE))
+    goal = {
+        "goal_id": uuid.uuid4(),
+        "plan_id": uuid.uuid4(),
+        "client_id": s.client,
+        "title": "Stay off methadone for a month",
+        "domain": "substance_use",
+    }
+    s.n.event("goal.achieved", s.tenant, goal)
+    s.n.event("goal.achieved", s.tenant, goal | {"title": "Same goal, told again"})
+    s.n.dispatch()
+    told = [t for t in _texts(provider, celebrating) if "goals" in t]
+    assert [t.split(" https://")[0] for t in told] == [
+        "Jo has reached one of their goals. You might want to congratulate them."
+    ]
+    assert len(_texts(provider, SUPPORTER_PHONE)) == before
+
+
+def test_two_dispatchers_at_once_send_one_alert(notifications_with_sms, provider):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from services.notifications.channels import channels_from_settings
+    from services.notifications.dispatcher import Dispatcher
+
+    s = Setting(notifications_with_sms)
+    _confirmed(s, provider)
+    s.prompts()
+    second = Dispatcher(s.n.runtime, channels_from_settings(s.n.settings))
+    try:
+        for moment in (PROMPT_AT, PROMPT_AT + timedelta(minutes=120)):
+            s.n.clock.set(moment)
+            for _ in range(3):
+                with ThreadPoolExecutor(2) as pool:
+                    runs = [pool.submit(d.run_once) for d in (s.n.dispatcher, second)]
+                    [run.result() for run in runs]
+    finally:
+        second.close()
+    alerts = [t for t in _texts(provider, SUPPORTER_PHONE) if t.startswith(ALERT_TEXT)]
+    assert len(alerts) == 1
+    assert len(s.n.published_data("supporter.alerted")) == 1
+    assert [d["kind"] for d in _disclosures(s)].count("supporter_alert") == 1

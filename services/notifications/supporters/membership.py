@@ -186,6 +186,25 @@ def tell_crisis_supporters(
     return told
 
 
+# -- celebrations ------------------------------------------------------------------------
+
+
+def tell_celebration(uow: UnitOfWork, contact: Contact, goal_id: uuid.UUID, now: datetime) -> int:
+    """A goal achieved: each active supporter with ``celebrations`` hears of it, once per
+    goal (never which goal: its title is the client's plan)."""
+    if contact.status != "active":
+        return 0
+    told = 0
+    for supporter in supporters_of(uow.session, contact.tenant_id, contact.client_id):
+        if rules.may_receive(
+            supporter.state, supporter.scopes, "celebrations", supporter.has_crisis_consent
+        ):
+            key = f"goal:{goal_id}:{supporter.id}"
+            messages.send_to_supporter(uow, supporter, contact, rules.CELEBRATION, key, now)
+            told += 1
+    return told
+
+
 # -- erasure ------------------------------------------------------------------------------
 
 

@@ -166,7 +166,7 @@ def disclose(uow: UnitOfWork, nudges: list[Nudge], now: datetime) -> None:
             )
         )
         payload = {"supporter_id": supporter.id, "client_id": supporter.client_id, "at": now}
-        if nudge.kind in (rules.ALERT, rules.CRISIS):
+        if nudge.kind in (rules.ALERT, rules.CRISIS, rules.CELEBRATION):
             uow.publish(
                 "supporter.alerted",
                 nudge.tenant_id,

@@ -21,11 +21,12 @@ INVITE = "supporter_invite"
 ALERT = "supporter_alert"
 ALL_CLEAR = "supporter_all_clear"
 CRISIS = "supporter_crisis"
+CELEBRATION = "supporter_celebration"
 CONFIRMED_ACK = "supporter_confirmed_ack"
 LEFT_ACK = "supporter_left_ack"
 # Sent at any hour: the crisis scope, and answers to the supporter's own YES or STOP.
 AT_ONCE = (CRISIS, CONFIRMED_ACK, LEFT_ACK)
-KINDS = (INVITE, ALERT, ALL_CLEAR, CRISIS, CONFIRMED_ACK, LEFT_ACK)
+KINDS = (INVITE, ALERT, ALL_CLEAR, CRISIS, CELEBRATION, CONFIRMED_ACK, LEFT_ACK)
 
 MISSED_CHECKIN_TEXT = (
     "{first_name} hasn't replied to today's check-in. You might want to get in touch."
@@ -34,6 +35,9 @@ ALL_CLEAR_TEXT = "All clear: {first_name} has replied to today's check-in. Thank
 CRISIS_TEXT = (
     "{first_name} may need support right now. Please get in touch with them if you can. "
     "If you think they are in danger, call emergency services."
+)
+CELEBRATION_TEXT = (
+    "{first_name} has reached one of their goals. You might want to congratulate them."
 )
 INVITE_SMS = (
     "{first_name} would like you as a supporter with {organisation}: you would get a short "
@@ -48,6 +52,7 @@ TEXTS = {
     ALERT: MISSED_CHECKIN_TEXT,
     ALL_CLEAR: ALL_CLEAR_TEXT,
     CRISIS: CRISIS_TEXT,
+    CELEBRATION: CELEBRATION_TEXT,
     CONFIRMED_ACK: CONFIRMED_TEXT,
     LEFT_ACK: LEFT_TEXT,
 }
@@ -59,7 +64,12 @@ EMAIL_TEXTS = {
     "to leave at any time.",
 }
 # The scope a message is sent under (None: about the supporter's own membership).
-SCOPE_OF = {ALERT: "missed_checkins", ALL_CLEAR: "missed_checkins", CRISIS: "crisis"}
+SCOPE_OF = {
+    ALERT: "missed_checkins",
+    ALL_CLEAR: "missed_checkins",
+    CRISIS: "crisis",
+    CELEBRATION: "celebrations",
+}
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ SUPPORTER_KINDS = (
     "supporter_alert",
     "supporter_all_clear",
     "supporter_crisis",
+    "supporter_celebration",
     "supporter_confirmed_ack",
     "supporter_left_ack",
 )

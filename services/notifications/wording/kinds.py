@@ -207,6 +207,7 @@ KINDS: dict[str, NudgeKind] = {
                 "supporter_alert",
                 "supporter_all_clear",
                 "supporter_crisis",
+                "supporter_celebration",
                 "supporter_confirmed_ack",
                 "supporter_left_ack",
             )
