@@ -225,10 +225,19 @@ def test_the_link_shows_without_changing_anything_and_its_post_confirms(
     assert s.n.http.get("/supporters/not-a-token").status_code == 404
 
 
-def test_the_crisis_scope_needs_its_own_consent(notifications_with_sms, provider):
+def test_the_crisis_scope_without_its_own_consent_tells_the_supporter_nothing(
+    notifications_with_sms, provider
+):
     s = Setting(notifications_with_sms)
-    refused = s.add(scopes=["crisis"], expect=422)
-    assert "crisis_consent" in refused["errors"]
+    supporter = _confirmed(s, provider, scopes=["crisis", "missed_checkins"])
+    assert supporter["crisis_consent"] is None
+    assert s.supporters()[0]["state"] == "active"
+    before = len(_texts(provider, SUPPORTER_PHONE))
+    s.n.clock.set(datetime(2026, 7, 6, 17, 0, tzinfo=UTC))  # 03:00 in Sydney
+    _text(s.n, "I want to kill myself", CLIENT_PHONE)
+    s.n.dispatch()
+    assert len(_texts(provider, SUPPORTER_PHONE)) == before
+    assert [d for d in _disclosures(s) if d["kind"] == "supporter_crisis"] == []
 
 
 def test_a_crisis_reaches_only_supporters_with_the_crisis_scope_and_its_consent_at_any_hour(

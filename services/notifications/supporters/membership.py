@@ -44,18 +44,13 @@ def add_supporter(
 ) -> Supporter:
     """Invite a supporter: ``details`` (name, relationship, email, phone, timezone,
     scopes, crisis_consent), ``consent`` (method, recorded_by: the client's consent to
-    adding them). Conflict beyond ``MAX_SUPPORTERS``; 422 for the crisis scope without its
-    own consent or with no address."""
+    adding them). Conflict beyond ``MAX_SUPPORTERS``; 422 with no address. The crisis
+    scope without its own consent is kept but tells the supporter nothing."""
     session = uow.session
     if contact.status != "active":
         raise Conflict("The client is not active.", errors={"client_id": ["Not active."]})
     scopes = sorted(set(details.get("scopes") or []), key=rules.SCOPES.index)
     crisis_consent = details.get("crisis_consent")
-    if "crisis" in scopes and not crisis_consent:
-        raise Unprocessable(
-            "The crisis scope needs the client's own consent to it.",
-            errors={"crisis_consent": ["Required with the crisis scope."]},
-        )
     if not (details.get("email") or details.get("phone")):
         raise Unprocessable(
             "A supporter needs an email address or a phone number.",
@@ -97,7 +92,7 @@ def add_supporter(
         consent_at=now,
         invited_at=now,
     )
-    if "crisis" in scopes:
+    if "crisis" in scopes and crisis_consent:  # without it, the scope tells them nothing
         supporter.crisis_consent_method = crisis_consent["method"]
         supporter.crisis_consent_recorded_by = consent.get("recorded_by")
         supporter.crisis_consent_at = now

@@ -48,15 +48,16 @@ class SupporterInSchema(Schema):
         ConsentGivenSchema,
         load_default=None,
         allow_none=True,
-        metadata={"description": "The client's own consent to the crisis scope: required with it."},
+        metadata={
+            "description": "The client's own consent to the crisis scope: without it the "
+            "scope tells the supporter nothing."
+        },
     )
 
     @validates_schema
     def _reachable(self, data, **_kwargs):
         if not data.get("email") and not data.get("phone"):
             raise ValidationError("An email address or a phone number is required.", "phone")
-        if "crisis" in (data.get("scopes") or []) and not data.get("crisis_consent"):
-            raise ValidationError("Required with the crisis scope.", "crisis_consent")
 
 
 class ConsentOutSchema(Schema):
