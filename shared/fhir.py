@@ -42,7 +42,10 @@ def identifier_system(name: str) -> str:
 
 def platform_concept(system: str, code: str, text: str) -> dict:
     """A CodeableConcept coded in a platform code system, with its words as ``text``."""
-    return {"coding": [{"system": code_system(system), "code": code, "display": text}], "text": text}
+    return {
+        "coding": [{"system": code_system(system), "code": code, "display": text}],
+        "text": text,
+    }
 
 
 def resource_id(tenant_id: uuid.UUID, resource_type: str, key: object) -> str:

@@ -117,7 +117,11 @@ def test_each_measure_is_its_answers_and_a_total_with_its_band(api, tenant, inta
     assert [i["answer"][0]["valueInteger"] for i in answers[0]["item"]] == K10
     totals = resources_of(bundle, "Observation")
     assert [
-        (o["code"]["coding"][0]["code"], o["valueInteger"], o["interpretation"][0]["coding"][0]["code"])
+        (
+            o["code"]["coding"][0]["code"],
+            o["valueInteger"],
+            o["interpretation"][0]["coding"][0]["code"],
+        )
         for o in totals
     ] == [("k10-total", 20, "moderate"), ("wemwbs-total", 46, "moderate"), ("k10-total", 14, "low")]
     for total, source in zip(totals, answers, strict=True):

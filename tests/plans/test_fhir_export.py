@@ -85,7 +85,9 @@ def _care_record(org):
     made = []
     for minutes, step in enumerate(steps, start=1):
         clock.set(NOW + timedelta(minutes=minutes))  # created in this order
-        made.append(_ok(org.call("POST", f"/v1/goals/{garden['id']}/actions", token, json=step), 201))
+        made.append(
+            _ok(org.call("POST", f"/v1/goals/{garden['id']}/actions", token, json=step), 201)
+        )
     clock.set(datetime(2027, 3, 4, 1, 0, tzinfo=UTC))
     _ok(org.call("POST", f"/v1/actions/{made[2]['id']}/complete", token, json={}))
     org.checkin(plan["id"], datetime(2027, 3, 3, 0, tzinfo=UTC), token, attended=True,
@@ -152,7 +154,8 @@ def test_the_plan_its_goals_and_steps_say_what_the_coach_set(org):
     }  # fmt: skip
     assert goals[1]["achievementStatus"]["coding"][0]["code"] == "achieved"
     assert {g["description"]["text"] for g in goals} == {
-        "Join a community garden group", "A steady morning routine"
+        "Join a community garden group",
+        "A steady morning routine",
     }
     [task] = resources_of(bundle, "Task")
     assert task["basedOn"] == [fhir.reference(care_plan)]
@@ -167,9 +170,7 @@ def test_wellbeing_from_a_check_in_and_the_clients_own_rating_are_told_apart(org
     bundle = _export(org, plan["id"], token)
     coach = fhir.reference(resources_of(bundle, "Practitioner")[0])
     patient = fhir.reference(resources_of(bundle, "Patient")[0])
-    observed = {
-        o["code"]["coding"][0]["code"]: o for o in resources_of(bundle, "Observation")
-    }
+    observed = {o["code"]["coding"][0]["code"]: o for o in resources_of(bundle, "Observation")}
     assert set(observed) == {"checkin-wellbeing", "client-mood"}
     for observation in observed.values():
         assert observation["category"][0]["coding"][0]["code"] == "survey"

@@ -41,7 +41,11 @@ INVARIANTS = (
     ),
     ("CarePlan", "cpl-3", "activity.all(detail.empty() or reference.empty())"),
     ("Consent", "ppc-1", "policy.exists() or policyRule.exists()"),
-    ("Goal", "gol-1", "target.all((detail.exists() and measure.exists()) or detail.exists().not())"),
+    (
+        "Goal",
+        "gol-1",
+        "target.all((detail.exists() and measure.exists()) or detail.exists().not())",
+    ),
     (
         "CarePlan",
         "tim-10",
@@ -83,9 +87,9 @@ def invariant_failures(bundle: dict) -> list[str]:
     failures = []
     for resource in [bundle] + [e["resource"] for e in bundle["entry"]]:
         for resource_type, key, expression in INVARIANTS:
-            if resource["resourceType"] == resource_type:
-                if evaluate(resource, expression) != [True]:
-                    failures.append(f"{resource_type}/{resource['id']} fails {key}")
+            applies = resource["resourceType"] == resource_type
+            if applies and evaluate(resource, expression) != [True]:
+                failures.append(f"{resource_type}/{resource['id']} fails {key}")
     full_urls = set(evaluate(bundle, "Bundle.entry.fullUrl"))
     # (CarePlan.activity.reference is a Reference itself: its own .reference is the string)
     found = evaluate(bundle, "Bundle.entry.resource.descendants().reference")
@@ -107,7 +111,9 @@ def assert_valid_bundle(bundle: dict) -> None:
 
 
 def resources_of(bundle: dict, resource_type: str) -> list[dict]:
-    return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == resource_type]
+    return [
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == resource_type
+    ]
 
 
 def normalised(bundle: dict, *, instants: bool = False) -> dict:

@@ -10,7 +10,10 @@ from shared.web.endpoints import STAFF, ApiBlueprint
 from shared.web.fhir import fhir_answer
 
 fhir_routes = ApiBlueprint(
-    "fhir", __name__, roles=STAFF, description="The client's record as FHIR R4 (application/fhir+json)"
+    "fhir",
+    __name__,
+    roles=STAFF,
+    description="The client's record as FHIR R4 (application/fhir+json)",
 )
 
 

@@ -24,7 +24,10 @@ CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 LANGUAGE = "urn:ietf:bcp:47"
 CONSENT_METHOD_EXTENSION = f"{fhir.PLATFORM_BASE}/StructureDefinition/consent-method"
-CHANNEL_WORDS = {"email": "Consent to be contacted by email", "sms": "Consent to be contacted by SMS"}
+CHANNEL_WORDS = {
+    "email": "Consent to be contacted by email",
+    "sms": "Consent to be contacted by SMS",
+}
 METHOD_WORDS = {
     "form": "Recorded by staff from a signed form",
     "verbal": "Recorded by staff from the client's spoken word",
@@ -187,13 +190,15 @@ def _consent(
         "identifier": [_identifier("consent-record", record.id)],
         "status": "active",
         "scope": {
-            "coding": [{"system": CONSENT_SCOPE, "code": "patient-privacy",
-                        "display": "Privacy Consent"}],
+            "coding": [
+                {"system": CONSENT_SCOPE, "code": "patient-privacy", "display": "Privacy Consent"}
+            ],
             "text": "Privacy consent",
         },  # fmt: skip
         "category": [
-            fhir.platform_concept("consent-category", f"{record.channel}-contact",
-                                  CHANNEL_WORDS[record.channel])
+            fhir.platform_concept(
+                "consent-category", f"{record.channel}-contact", CHANNEL_WORDS[record.channel]
+            )
         ],  # fmt: skip
         "patient": fhir.reference(patient),
         "dateTime": fhir.instant(record.occurred_at),
@@ -279,8 +284,9 @@ def _total_score(
         "status": "final",
         "category": [
             {
-                "coding": [{"system": fhir.OBSERVATION_CATEGORY, "code": "survey",
-                            "display": "Survey"}],
+                "coding": [
+                    {"system": fhir.OBSERVATION_CATEGORY, "code": "survey", "display": "Survey"}
+                ],
                 "text": "Survey",
             }
         ],  # fmt: skip

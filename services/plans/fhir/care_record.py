@@ -93,7 +93,10 @@ def care_record_bundle(record: CareRecord, now: datetime) -> dict:
     coach = _practitioner(ids, plan, record.coach_name)
     team = _care_team(ids, plan, patient, coach, organisation)
     goals = [_goal(ids, plan, goal, patient, coach) for goal in record.goals]
-    goal_refs = {goal.id: fhir.reference(resource) for goal, resource in zip(record.goals, goals)}
+    goal_refs = {
+        goal.id: fhir.reference(resource)
+        for goal, resource in zip(record.goals, goals, strict=True)
+    }
     care_plan = _care_plan(ids, plan, record.steps, goal_refs, patient, coach, team)
     tasks = [
         _task(ids, plan, step, occurrence, care_plan, patient)
