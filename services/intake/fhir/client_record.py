@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.intake.measures import K10_BANDS, WEMWBS_BANDS, wemwbs_band
+from services.intake.measures import K10_BANDS, WEMWBS_BANDS, k10_band, wemwbs_band
 from services.intake.models import Assessment, Client, ConsentRecord, Organisation, StaffMember
 from shared import fhir
 
@@ -224,7 +224,7 @@ def _consent(
 
 def _band_of(assessment: Assessment, measure: str) -> str:
     if measure == "k10":
-        return assessment.k10_band
+        return assessment.k10_band or k10_band(assessment.k10_total)
     return wemwbs_band(assessment.wemwbs_total)
 
 

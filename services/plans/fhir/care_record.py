@@ -56,6 +56,8 @@ PARTICIPATION_MODE = "http://terminology.hl7.org/CodeSystem/v3-ParticipationMode
 GOAL_ACHIEVEMENT_SYSTEM = "http://terminology.hl7.org/CodeSystem/goal-achievement"
 GOAL_PRIORITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/goal-priority"
 COMMUNICATED_INTENTS = ("journal", "crisis")
+# Completions exported at most, the most recent: years of daily steps.
+TASKS_EXPORTED = 2000
 DOMAIN_WORDS = {domain: domain.replace("_", " ").capitalize() for domain in LIFE_DOMAINS}
 
 
@@ -100,9 +102,7 @@ def care_record_bundle(record: CareRecord, now: datetime) -> dict:
     care_plan = _care_plan(ids, plan, record.steps, goal_refs, patient, coach, team)
     tasks = [
         _task(ids, plan, step, occurrence, care_plan, patient)
-        for step in record.steps
-        for occurrence in step.occurrences
-        if occurrence.status == "completed"
+        for step, occurrence in _completions(record.steps)
     ]
     observations = [
         _checkin_wellbeing(ids, plan, checkin, patient, coach, care_plan)
@@ -135,6 +135,19 @@ def care_record_bundle(record: CareRecord, now: datetime) -> dict:
     if communications:
         bundle["meta"]["security"] = [fhir.RESTRICTED]
     return bundle
+
+
+def _completions(steps: list[ActionStep]) -> list[tuple]:
+    """The completed occurrences, the :data:`TASKS_EXPORTED` most recent, in the order
+    they were done."""
+    done = [
+        (step, occurrence)
+        for step in steps
+        for occurrence in step.occurrences
+        if occurrence.status == "completed"
+    ]
+    done.sort(key=lambda pair: (pair[1].completed_at or pair[1].due_at, pair[1].occurrence_key))
+    return done[-TASKS_EXPORTED:]
 
 
 # -- who ----------------------------------------------------------------------------------
@@ -239,7 +252,7 @@ def _care_plan(
         "resourceType": "CarePlan",
         "id": ids("CarePlan", plan.id),
         "identifier": [_identifier("plan-id", plan.id)],
-        "status": CAREPLAN_STATUS[plan.status],
+        "status": CAREPLAN_STATUS.get(plan.status, "unknown"),
         "intent": "plan",
         "category": [fhir.platform_concept("care-plan-category", "recovery-coaching",
                                            "Psychosocial recovery coaching plan")],
@@ -342,6 +355,7 @@ def _task(
     ids: _Ids, plan: RecoveryPlan, step: ActionStep, occurrence, care_plan: dict, patient: dict
 ) -> dict:
     done = fhir.instant(occurrence.completed_at or occurrence.due_at)
+    # (done when it was done, early or late: when it was due is the restriction's end)
     return {
         "resourceType": "Task",
         "id": ids("Task", occurrence.id),
@@ -351,7 +365,8 @@ def _task(
         "intent": "plan",
         "description": step.title,
         "for": fhir.reference(patient),
-        "executionPeriod": {"start": fhir.instant(occurrence.due_at), "end": done},
+        "restriction": {"period": {"end": fhir.instant(occurrence.due_at)}},
+        "executionPeriod": {"end": done},
         "lastModified": done,
         "owner": fhir.reference(patient),
     }
