@@ -293,9 +293,10 @@ def _page_link(token: str):
 @client_pages.doc(**PAGE_DOC)
 def my_page(token: str):
     """This week's steps (a Done button for today's and earlier ones, an undo for the
-    latest Done), their progress and coach, where to get help (and their safety plan), a 1-10 mood form with
-    their last four weeks of ratings and a journal box; after an answer, what was noted
-    (with where to get help after a low rating or a crisis)."""
+    latest Done), their progress and coach, where to get help, a 1-10 mood form with
+    their last four weeks of ratings and a journal box, a link to their safety plan;
+    after an answer, what was noted (with where to get help after a low rating or a
+    crisis)."""
     runtime = current_runtime()
     now = runtime.clock()
     link = _page_link(token)
