@@ -18,6 +18,9 @@ NOT_KEYED = {
     ("notifications", "/me/{token}/undo"),
     ("notifications", "/me/{token}/mood"),
     ("notifications", "/me/{token}/journal"),
+    # A second submit of the same form changes nothing: the version it read is stale.
+    ("notifications", "/me/{token}/safety-plan/coping"),
+    ("notifications", "/me/{token}/safety-plan/confirm"),
 }
 
 
