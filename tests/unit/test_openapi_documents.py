@@ -18,6 +18,7 @@ NOT_KEYED = {
     ("notifications", "/me/{token}/undo"),
     ("notifications", "/me/{token}/mood"),
     ("notifications", "/me/{token}/journal"),
+    ("notifications", "/alerts/{token}"),  # the signed link: acknowledges once by itself
 }
 
 
