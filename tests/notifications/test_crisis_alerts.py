@@ -248,9 +248,7 @@ def test_the_alerts_link_shows_on_get_and_acknowledges_once_on_post(
     assert n.http.post(link).status_code == 404
 
 
-def test_the_state_machine_and_who_may_see_an_alert(
-    notifications_with_sms, provider, smtp, caplog
-):
+def test_the_state_machine_and_who_may_see_an_alert(notifications_with_sms, provider, smtp, caplog):
     caplog.set_level(logging.DEBUG)
     n = notifications_with_sms
     org = Org(n)
