@@ -12,24 +12,31 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from werkzeug import Response
 
 from services.notifications.replies.alert_escalation import MAX_ESCALATIONS, escalate_due
 from services.notifications.replies.models import CrisisAlert
 from shared import metrics
-from tests.notifications.test_replies import (  # noqa: F401  (``provider`` is a fixture)
-    COACH_PHONE,
-    NUMBER,
-    THREE_AM_SYDNEY,
-    _text,
-    _texts,
-    provider,
-)
+from tests.notifications import test_replies
+from tests.notifications.test_replies import COACH_PHONE, NUMBER, THREE_AM_SYDNEY, _text, _texts
 from tests.support.schemathesis_check import assert_no_server_errors
 
 SETTINGS = "/v1/organisation/crisis-settings"
 ON_CALL_EMAIL = "oncall@harbour.example"
 ON_CALL_PHONE = "+61400111222"
 LINK = re.compile(r"https?://[^/\s]+(/alerts/[\w.\-]+)")
+
+
+@pytest.fixture
+def provider(httpserver):
+    """The SMS provider's API: answers every send with a new message sid."""
+    sids = iter(f"SMout{i}" for i in range(1000))
+    httpserver.expect_request(test_replies.SMS_PATH, method="POST").respond_with_handler(
+        lambda request: Response(
+            f'{{"sid": "{next(sids)}"}}', status=201, content_type="application/json"
+        )
+    )
+    return httpserver
 
 
 class Org:

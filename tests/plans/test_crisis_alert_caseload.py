@@ -8,13 +8,20 @@ import json
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from services.plans.models import CrisisAlertState
 from shared.events import new_envelope
 from shared.messaging.inbox import Disposition
-from tests.plans.test_coach_view import NOW, _caseload, org  # noqa: F401  (the fixture)
+from tests.plans.test_coach_view import NOW, Org, _caseload
 from tests.support.plans import deliver
+
+
+@pytest.fixture
+def org(plans):
+    plans.clock.set(NOW)
+    return Org(plans, plans.settings)
 
 
 def _alert(org, client, state: str, alert_id, at) -> dict:
