@@ -355,3 +355,31 @@ def test_generated_requests_to_a_real_alert_never_get_a_server_error(
         path_parameters={"alert_id": alert["id"], "token": link.rsplit("/", 1)[1]},
     )
     assert statuses[200] > 0, statuses
+
+
+def test_a_crisis_after_the_alert_was_resolved_opens_a_new_one_and_erasure_removes_them(
+    notifications_with_sms, provider, smtp
+):
+    n = notifications_with_sms
+    org = Org(n)
+    first = _crisis(org)["id"]
+    coach = org.coach_token()
+    path = f"/v1/alerts/{first}"
+    assert n.call("POST", f"{path}/acknowledge", coach).status_code == 200
+    note = "Called back, safe for tonight."
+    assert n.call("POST", f"{path}/resolve", coach, json={"note": note}).status_code == 200
+    # Within the quarter hour of the first: not folded into the resolved alert.
+    n.clock.set(THREE_AM_SYDNEY + timedelta(minutes=10))
+    _text(n, "I want to kill myself")
+    n.dispatch()
+    [second] = org.alerts()
+    assert second["id"] != first and second["state"] == "open"
+    n.clock.set(THREE_AM_SYDNEY + timedelta(minutes=25))
+    n.dispatch()
+    assert len(n.nudges(org.client, "crisis_escalation")) == 2
+
+    n.event("client.erased", org.tenant, {"client_id": org.client})
+    assert org.alerts(query="") == []
+    with n.runtime.session_factory() as session:
+        assert session.scalars(select(CrisisAlert)).all() == []
+    assert n.call("GET", path, org.admin).status_code == 404

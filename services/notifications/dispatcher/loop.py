@@ -193,7 +193,9 @@ class Dispatcher:
         return batch.claimed
 
     def _escalate(self, now: datetime) -> None:
-        if self._escalations_due is not None and now < self._escalations_due:
+        due = self._escalations_due
+        # Not yet due (a clock set back further than a sweep's interval sweeps again).
+        if due is not None and due - timedelta(seconds=SWEEP_SECONDS) <= now < due:
             return
         self._escalations_due = now + timedelta(seconds=SWEEP_SECONDS)
         try:

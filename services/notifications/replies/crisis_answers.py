@@ -109,6 +109,7 @@ def _alert_staff(
             CrisisAlert.tenant_id == contact.tenant_id,
             CrisisAlert.client_id == contact.client_id,
             CrisisAlert.opened_at > now - COALESCING,
+            CrisisAlert.state != "resolved",  # a new crisis after it: a new alert to own
         )
         .order_by(CrisisAlert.opened_at.desc())
         .limit(1)
