@@ -84,10 +84,17 @@ def list_alerts(uow: UnitOfWork, principal: Principal, query: dict) -> dict:
             stmt = stmt.where(CrisisAlert.state == query["state"])
         page = paginate(session, stmt, CrisisAlert, query, at=CrisisAlert.opened_at)
         organisation = session.get(Organisation, principal.tenant_id)
-        page["items"] = [
-            alerts.described(
-                alert, session.get(Contact, (alert.tenant_id, alert.client_id)), organisation
+        clients = {alert.client_id for alert in page["items"]}
+        contacts = {
+            contact.client_id: contact
+            for contact in session.scalars(
+                select(Contact).where(
+                    Contact.tenant_id == principal.tenant_id, Contact.client_id.in_(clients)
+                )
             )
+        }  # one query for the page
+        page["items"] = [
+            alerts.described(alert, contacts.get(alert.client_id), organisation)
             for alert in page["items"]
         ]
     return page
