@@ -177,7 +177,7 @@ def preview_template(body, kind: str, channel: str):
 
 
 def blueprints():
-    from services.notifications import client_web, replies
+    from services.notifications import client_web, replies, safety_plans
 
     return (
         nudges,
@@ -186,4 +186,5 @@ def blueprints():
         templates,
         *replies.blueprints(),
         *client_web.blueprints(),
+        *safety_plans.blueprints(),
     )

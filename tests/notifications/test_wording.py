@@ -225,6 +225,14 @@ def test_every_kind_on_every_channel_says_every_variable(notifications_with_sms,
     for reply in ("7", "DONE", "Went to the garden, felt good", "2"):  # answered, each
         _inbound(n, reply)
         n.dispatch()
+    # PLAN: without a safety plan a kind word, then with one the plan itself.
+    _inbound(n, "PLAN")
+    n.dispatch()
+    plan = {"warning_signs": ["Not sleeping"], "coping_strategies": ["A walk"]}
+    written = n.call("PUT", f"/v1/clients/{by_sms}/safety-plan", n.token(tenant), json=plan)
+    assert written.status_code == 200, written.json
+    _inbound(n, "SAFETY PLAN")
+    n.dispatch()
     # Sunday 17:00 local: the week's digest says what the week held; the mood prompt asks.
     n.clock.set(_next_digest_time(n.clock()))
     n.dispatch()

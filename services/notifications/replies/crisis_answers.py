@@ -3,6 +3,7 @@
 - The person gets the crisis text for their region at once, whatever the hour, a pause or
   the cap (only the suppression list holds it back): on the channel they wrote on, or, from
   their own page (which shows it at once), also on a channel they consented to.
+  By SMS, a client with a safety plan is also told to reply PLAN for it (``safety_plans``).
 - Their coach (or, with no active coach, the organisation's admins) is alerted at once,
   naming the client, their phone, the time and the words, with a link to the alert's page.
   Further crisis messages within ``COALESCING`` are folded into one follow-up alert (how
@@ -31,6 +32,7 @@ from services.notifications.replies.crisis import region_of, region_of_phone
 from services.notifications.replies.crisis_settings import crisis_settings_for
 from services.notifications.replies.models import CrisisAlert, UnroutedMessage
 from services.notifications.replies.routing import Scope
+from services.notifications.safety_plans.store import has_safety_plan
 from shared import metrics
 from shared.db import UnitOfWork
 
@@ -41,6 +43,7 @@ MAX_ADMINS_ALERTED = 20
 # Quoted in the coach's email at most this long (the journal has the whole text).
 MAX_WORDS_QUOTED = 500
 COACH_TOLD = "Your coach has been told."
+PLAN_OFFER = "Reply PLAN for your safety plan."
 # The platform's own id for a text to the shared number that no organisation owns.
 PLATFORM = uuid.UUID(int=0)
 
@@ -62,6 +65,8 @@ def answer_crisis(
     if alerted:
         crisis_text = f"{crisis_text} {COACH_TOLD}"
     answer_channel = channel if channel in ("sms", "email") else _consented_channel(contact)
+    if answer_channel == "sms" and has_safety_plan(uow.session, contact):
+        crisis_text = f"{crisis_text} {PLAN_OFFER}"
     if answer_channel is not None:
         schedule_nudge(
             uow,

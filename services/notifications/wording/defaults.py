@@ -259,6 +259,11 @@ To stop these emails: {{ unsubscribe_url }}
     },
     ("done_ack", "sms"): {"text": "Well done \u2014 '{{ action_title }}' marked done."},
     ("journal_ack", "sms"): {"text": "Thanks, your coach will see this."},
+    ("safety_plan", "sms"): {"text": "{{ plan_text }}"},
+    ("safety_plan_missing", "sms"): {
+        "text": "You don't have a safety plan with us yet. Your coach can make one with you. "
+        "If you need someone now: {{ crisis_text }}",
+    },
     ("crisis_alert", "email"): _alert(
         "Urgent: {{ client_ref }} may be in crisis",
         "{{ client_ref }}{% if client_phone is defined %} ({{ client_phone }}){% endif %} "

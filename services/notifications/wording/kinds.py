@@ -175,6 +175,17 @@ KINDS: dict[str, NudgeKind] = {
         NudgeKind("phone_confirmed_ack", "client", 9, ("sms",), frozenset(), is_answer=True),
         NudgeKind("done_ack", "client", 9, ("sms",), frozenset({"action_title"}), is_answer=True),
         NudgeKind("journal_ack", "client", 9, ("sms",), frozenset(), is_answer=True),
+        # PLAN by SMS: the client's safety plan, in one or more texts (``safety_plans``),
+        # or, with none, a kind word and the crisis text.
+        NudgeKind("safety_plan", "client", 9, ("sms",), frozenset({"plan_text"}), is_answer=True),
+        NudgeKind(
+            "safety_plan_missing",
+            "client",
+            9,
+            ("sms",),
+            frozenset({"crisis_text"}),
+            is_answer=True,
+        ),
         # The coach hears of a crisis message at once, any hour: by email, and by SMS when
         # the coach has a phone. It names the client (as the organisation chose), their
         # phone and the time; the email quotes the words; both link to the alert's page.
@@ -242,6 +253,8 @@ SAMPLE_VARIABLES = {
     "next_checkin": "Wed 15 Apr, 14:30",
     "crisis_text": "If you are in danger call 000 now, or Lifeline on 13 11 14 (24/7).",
     "rating": 7,
+    "plan_text": "Your safety plan. If you need help now: call 000, or Lifeline on 13 11 14.\n"
+    "1. Warning signs:\n- Not sleeping",
     "my_page_url": "https://notifications.example/me/sample-token",
     "done_url": "https://notifications.example/r/sample-done-token",
     "rating_urls": [f"https://notifications.example/r/sample-rating-{r}" for r in range(1, 11)],

@@ -1,7 +1,7 @@
 """crisis alerts that someone owns
 
 Revision ID: 0018_crisis_alerts
-Revises: 0017_client_goals
+Revises: 0019_safety_plans
 Create Date: 2026-12-08 00:20:00
 
 Each crisis alert gets a state (``open`` -> ``acknowledged`` -> ``resolved``), who
@@ -20,7 +20,7 @@ import shared.db.types
 from shared.db import migration_steps
 
 revision: str = "0018_crisis_alerts"
-down_revision: str | Sequence[str] | None = "0017_client_goals"
+down_revision: str | Sequence[str] | None = "0019_safety_plans"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
