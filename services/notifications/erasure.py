@@ -8,7 +8,7 @@ What holds personal data here and what erasure does with it:
   bare states stay (the organisation's admins still see what was sent when);
 - the plan projection (what the weekly digest says) and the client's goals (for their
   own page): deleted;
-- crisis alerts (the latest words, for the coach's alert page): deleted;
+- crisis alerts (the latest words, for the coach's alert page; how each ended): deleted;
 - the client's ratings (for their own page): deleted;
 - the client's safety plan, every version of it: deleted;
 - the outbox: what the client wrote (``client.replied`` text) is cleared, published or

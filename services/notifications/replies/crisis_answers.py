@@ -27,6 +27,7 @@ from services.notifications.digest.weekly_digest import local_label
 from services.notifications.dispatcher.rules import address_of, channel_order
 from services.notifications.models import Contact, Nudge, Organisation, StaffMember
 from services.notifications.nudges import schedule_nudge
+from services.notifications.replies.alerts import alert_opened
 from services.notifications.replies.crisis import region_of, region_of_phone
 from services.notifications.replies.crisis_settings import crisis_settings_for
 from services.notifications.replies.models import CrisisAlert, UnroutedMessage
@@ -113,6 +114,7 @@ def _alert_staff(
             CrisisAlert.tenant_id == contact.tenant_id,
             CrisisAlert.client_id == contact.client_id,
             CrisisAlert.opened_at > now - COALESCING,
+            CrisisAlert.state != "resolved",  # a new crisis after it: a new alert to own
         )
         .order_by(CrisisAlert.opened_at.desc())
         .limit(1)
@@ -131,6 +133,7 @@ def _alert_staff(
         )
         session.add(alert)
         session.flush()
+        alert_opened(uow, alert, now)  # someone must own it (``alerts``)
         kind, key, due, extra = "crisis_alert", f"crisis:{alert.id}", now, {}
     else:
         alert.message_count += 1

@@ -59,6 +59,14 @@ def _email(
     return {"subject": subject, "text": text, "html": html}
 
 
+_ESCALATION = (
+    "{{ client_ref }}{% if client_phone is defined %} ({{ client_phone }}){% endif %} "
+    "sent a message at {{ received_local }} that may mean they are in crisis, and nobody "
+    "has acknowledged the alert for {{ minutes_open }} minutes. You are on call: please "
+    "make sure someone contacts them now, then acknowledge the alert."
+)
+
+
 def _alert(subject: str, body: str) -> dict[str, str]:
     return {
         "subject": subject,
@@ -277,6 +285,21 @@ To stop these emails: {{ unsubscribe_url }}
         '{% if words is defined %}\n\nThe latest: "{{ words }}"{% endif %}'
         "\n\nDetails: {{ alert_url }}",
     ),
+    ("crisis_escalation", "email"): {
+        "subject": "Urgent, not yet acknowledged: {{ client_ref }} may be in crisis",
+        "text": f"Hello,\n\n{_ESCALATION}\n\nAcknowledge: {{{{ alert_url }}}}\n\n"
+        f"{_SIGN_OFF_TEXT}\n",
+        "html": html_document(
+            f"<p>Hello,</p><p>{_ESCALATION}</p>"
+            '<p><a href="{{ alert_url }}">Acknowledge the alert</a></p>'
+            f"{_SIGN_OFF_HTML}"
+        ),
+    },
+    ("crisis_escalation", "sms"): {
+        "text": "Urgent, on call: {{ client_ref }}{% if client_phone is defined %} "
+        "({{ client_phone }}){% endif %} may be in crisis since {{ received_local }}; nobody "
+        "has acknowledged for {{ minutes_open }} min. Acknowledge: {{ alert_url }}",
+    },
     ("crisis_followup", "sms"): {
         "text": "Urgent: {{ client_ref }} sent {{ message_count }} more crisis messages, the "
         "latest at {{ received_local }}. Please contact them now. {{ alert_url }}",

@@ -21,7 +21,9 @@ ALERT_VARIABLES = frozenset(
 @dataclass(frozen=True)
 class NudgeKind:
     name: str
-    audience: str  # "client", "coach", or "number" (someone we have no record of)
+    # "client", "coach", "number" (someone we have no record of), or "on_call" (an address
+    # on an organisation's on-call list, or one of its admins)
+    audience: str
     priority: int  # higher goes first when several are due and the daily cap bites
     channels: tuple[str, ...]
     variables: frozenset[str]
@@ -48,7 +50,7 @@ class NudgeKind:
 
     def variables_on(self, channel: str) -> frozenset[str]:
         """The variables a message of this kind has on ``channel``: no others may be used."""
-        if self.audience == "coach":
+        if self.audience in ("coach", "on_call"):
             return COACH_VARIABLES | self.variables
         if channel == "email":
             return (
@@ -204,6 +206,17 @@ KINDS: dict[str, NudgeKind] = {
             ALERT_VARIABLES | {"message_count"},
             optional=frozenset({"client_phone", "words"}),
         ),
+        # A crisis alert nobody acknowledged within the organisation's window, to the
+        # on-call list, any hour (``replies.alert_escalation``): who, their phone, when,
+        # how long it has waited, and the link to acknowledge it; never the words.
+        NudgeKind(
+            "crisis_escalation",
+            "on_call",
+            10,
+            BOTH,
+            (ALERT_VARIABLES - {"words", "coach_name"}) | {"minutes_open"},
+            optional=frozenset({"client_phone"}),
+        ),
     )
 }
 
@@ -226,6 +239,7 @@ SAMPLE_VARIABLES = {
     "words": "I can't go on any more",
     "alert_url": "https://notifications.example/alerts/sample-token",
     "message_count": 3,
+    "minutes_open": 15,
     "risk": "low wellbeing",
     "review_due_on": "2026-05-01",
     "steps_done": 4,
