@@ -178,7 +178,7 @@ def preview_template(body, kind: str, channel: str):
 
 
 def blueprints():
-    from services.notifications import client_web, replies, supporters
+    from services.notifications import client_web, replies, safety_plans, supporters
 
     return (
         nudges,
@@ -188,4 +188,5 @@ def blueprints():
         *replies.blueprints(),
         *client_web.blueprints(),
         *supporters.blueprints(),
+        *safety_plans.blueprints(),
     )

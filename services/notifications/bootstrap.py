@@ -71,6 +71,9 @@ SERVICE = Service(
         "supporter.removed",
         "supporter.alerted",
         "supporter.all_clear",
+        "crisis_alert.opened",
+        "crisis_alert.acknowledged",
+        "crisis_alert.resolved",
     ),
     process_types=(
         *STANDARD_PROCESS_TYPES,

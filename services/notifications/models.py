@@ -113,6 +113,10 @@ class Organisation(Base):
     # How a coach's crisis alert names the client: "full_name" (preferred or given name
     # and family name, as the caseload does) or "initials".
     alert_naming: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    # A crisis alert not acknowledged within this many minutes (null: 15) goes to the
+    # on-call list: email addresses and phones (null: the organisation's admins).
+    acknowledge_within_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    on_call: Mapped[list | None] = mapped_column(JsonType, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(
         UtcDateTime, nullable=False, default=clock_now, onupdate=clock_now
     )
@@ -236,5 +240,6 @@ class StaffAccess(StaffAccessRecord, Base):
 from services.notifications.client_web import models as _client_web_tables  # noqa: E402, F401
 from services.notifications.digest import models as _digest_tables  # noqa: E402, F401
 from services.notifications.replies import models as _replies_tables  # noqa: E402, F401
+from services.notifications.safety_plans import models as _safety_plan_tables  # noqa: E402, F401
 from services.notifications.supporters import models as _supporters_tables  # noqa: E402, F401
 from services.notifications.wording import models as _wording_tables  # noqa: E402, F401

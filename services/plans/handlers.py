@@ -1,8 +1,8 @@
 """Events plans consumes, and the domain module each one goes to: onboarding drafts a
 plan; client changes, discharge and erasure keep plans right; notification outcomes fill
 the plan's nudge timeline; the client's replies fill its journal (and a Done they take
-back reopens its step); a confirmed phone shows on the caseload; the client's supporters
-go into the plan's history.
+back reopens its step); a confirmed phone shows on the caseload, and so does a crisis
+alert nobody has resolved (first); the client's supporters go into the plan's history.
 
 Handlers that read a client's plans are marked ``with_prefetch``: in a batch of events,
 the plans (and profiles) of every client it names are read in one query first."""
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from services.plans import (
     client_changes,
+    crisis_alerts,
     discharge,
     erasure,
     escalation,
@@ -35,6 +36,7 @@ from shared.events.data import (
     ClientRepliedV1,
     ClientUpdatedV1,
     CompletionWithdrawnV1,
+    CrisisAlertV1,
     NotificationOutcomeV1,
     PhoneConfirmedV1,
     StaffAccessChangedV1,
@@ -92,6 +94,10 @@ def on_supporter_event(event: Event, uow: UnitOfWork) -> None:
     escalation.record_supporter_event(uow, event, plans_of_client(uow, event))
 
 
+def on_crisis_alert(event: Event[CrisisAlertV1], uow: UnitOfWork) -> None:
+    crisis_alerts.follow_crisis_alert(uow, event)
+
+
 HANDLERS = subscriptions(
     ("client.onboarded", on_client_onboarded),
     ("client.updated", on_client_updated),
@@ -110,4 +116,7 @@ HANDLERS = subscriptions(
     ("supporter.removed", on_supporter_event),
     ("supporter.alerted", on_supporter_event),
     ("supporter.all_clear", on_supporter_event),
+    ("crisis_alert.opened", on_crisis_alert),
+    ("crisis_alert.acknowledged", on_crisis_alert),
+    ("crisis_alert.resolved", on_crisis_alert),
 )

@@ -74,5 +74,8 @@ CATALOGUE: dict[str, EventSpec] = {
         _spec("supporter.removed", v1=P.SupporterRemovedV1),
         _spec("supporter.alerted", v1=P.SupporterAlertedV1),
         _spec("supporter.all_clear", v1=P.SupporterAllClearV1),
+        _spec("crisis_alert.opened", v1=P.CrisisAlertV1),
+        _spec("crisis_alert.acknowledged", v1=P.CrisisAlertV1),
+        _spec("crisis_alert.resolved", v1=P.CrisisAlertV1),
     )
 }

@@ -343,3 +343,12 @@ class EscalationSetV1(Data):
     client_reminder_after_minutes: int
     supporters_after_missed: int
     supporters_after_minutes: int
+
+
+@dataclass(frozen=True)
+class CrisisAlertV1(Data):
+    alert_id: uuid.UUID
+    client_id: uuid.UUID
+    state: str
+    at: datetime
+    by: uuid.UUID | None = None

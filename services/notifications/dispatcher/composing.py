@@ -103,17 +103,22 @@ def draft_of(
     )
     headers: dict[str, str] = {}
     # Someone missing leaves their variable out: a template that names them fails.
-    if nudge.audience == "coach":
-        if staff is not None:
+    if nudge.audience in ("coach", "on_call"):
+        if staff is not None and nudge.audience == "coach":
             variables["coach_name"] = staff.name
         alert_id = variables.pop("alert_id", None)
-        if alert_id and staff is not None and contact is not None:
+        variables.pop("to", None)
+        # On call: the admin it names, or someone on the list ("on-call").
+        recipient = variables.pop("recipient", None) or "on-call"
+        if nudge.audience == "coach":
+            recipient = staff.staff_id if staff is not None else None
+        if alert_id and recipient is not None and contact is not None:
             variables["alert_url"] = client_alert_links.alert_url(
                 settings.jwt_secret,
                 settings.public_base_url,
                 contact,
                 alert_id,
-                staff.staff_id,
+                recipient,
                 clock(),
             )
     elif nudge.audience == "number":

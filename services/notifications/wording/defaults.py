@@ -71,6 +71,14 @@ def _email(
     return {"subject": subject, "text": text, "html": html}
 
 
+_ESCALATION = (
+    "{{ client_ref }}{% if client_phone is defined %} ({{ client_phone }}){% endif %} "
+    "sent a message at {{ received_local }} that may mean they are in crisis, and nobody "
+    "has acknowledged the alert for {{ minutes_open }} minutes. You are on call: please "
+    "make sure someone contacts them now, then acknowledge the alert."
+)
+
+
 def _alert(subject: str, body: str) -> dict[str, str]:
     return {
         "subject": subject,
@@ -263,6 +271,11 @@ To stop these emails: {{ unsubscribe_url }}
     },
     ("done_ack", "sms"): {"text": "Well done \u2014 '{{ action_title }}' marked done."},
     ("journal_ack", "sms"): {"text": "Thanks, your coach will see this."},
+    ("safety_plan", "sms"): {"text": "{{ plan_text }}"},
+    ("safety_plan_missing", "sms"): {
+        "text": "You don't have a safety plan with us yet. Your coach can make one with you. "
+        "If you need someone now: {{ crisis_text }}",
+    },
     ("crisis_alert", "email"): _alert(
         "Urgent: {{ client_ref }} may be in crisis",
         "{{ client_ref }}{% if client_phone is defined %} ({{ client_phone }}){% endif %} "
@@ -284,6 +297,21 @@ To stop these emails: {{ unsubscribe_url }}
         '{% if words is defined %}\n\nThe latest: "{{ words }}"{% endif %}'
         "\n\nDetails: {{ alert_url }}",
     ),
+    ("crisis_escalation", "email"): {
+        "subject": "Urgent, not yet acknowledged: {{ client_ref }} may be in crisis",
+        "text": f"Hello,\n\n{_ESCALATION}\n\nAcknowledge: {{{{ alert_url }}}}\n\n"
+        f"{_SIGN_OFF_TEXT}\n",
+        "html": html_document(
+            f"<p>Hello,</p><p>{_ESCALATION}</p>"
+            '<p><a href="{{ alert_url }}">Acknowledge the alert</a></p>'
+            f"{_SIGN_OFF_HTML}"
+        ),
+    },
+    ("crisis_escalation", "sms"): {
+        "text": "Urgent, on call: {{ client_ref }}{% if client_phone is defined %} "
+        "({{ client_phone }}){% endif %} may be in crisis since {{ received_local }}; nobody "
+        "has acknowledged for {{ minutes_open }} min. Acknowledge: {{ alert_url }}",
+    },
     ("crisis_followup", "sms"): {
         "text": "Urgent: {{ client_ref }} sent {{ message_count }} more crisis messages, the "
         "latest at {{ received_local }}. Please contact them now. {{ alert_url }}",

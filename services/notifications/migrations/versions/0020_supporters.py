@@ -1,7 +1,7 @@
 """supporters
 
 Revision ID: 0020_supporters
-Revises: 0017_client_goals
+Revises: 0018_crisis_alerts
 Create Date: 2026-12-08 00:00:00
 
 A client's supporters (trusted contacts), every message they were sent (the disclosure
@@ -17,7 +17,7 @@ import shared.db.types
 from shared.db import migration_steps
 
 revision: str = "0020_supporters"
-down_revision: str | Sequence[str] | None = "0017_client_goals"
+down_revision: str | Sequence[str] | None = "0018_crisis_alerts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

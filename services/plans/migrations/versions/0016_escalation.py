@@ -1,7 +1,7 @@
 """escalation of a missed self check-in
 
 Revision ID: 0016_escalation
-Revises: 0014_completion_withdrawn
+Revises: 0015_open_crisis_alerts
 Create Date: 2026-12-08 00:00:00
 
 Each plan's escalation windows (null: the organisation's defaults), and the
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016_escalation"
-down_revision: str | Sequence[str] | None = "0014_completion_withdrawn"
+down_revision: str | Sequence[str] | None = "0015_open_crisis_alerts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
