@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 
 from bench.harness import RESULTS_DIR, Row, migrated_runtime, percentile, real_infrastructure
 
@@ -72,7 +72,7 @@ class World:
     plan_client: uuid.UUID
     erasable: list[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=list)
     recurring: list[uuid.UUID] = field(default_factory=list)  # sent digests (notifications)
-    processed_ids: list[uuid.UUID] = field(default_factory=list)
+    processed_ids: dict[str, list[uuid.UUID]] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
 
 
@@ -324,7 +324,7 @@ def _fill_messaging(connection, clients, world: World, rng: random.Random, servi
     n = len(clients) * HISTORY
     tenants = [c.tenant for c in clients]
     ids = [uuid.uuid4() for _ in range(n)]
-    world.processed_ids = rng.sample(ids, 100)
+    world.processed_ids[service] = rng.sample(ids, 100)
     world.rows[f"{service}.processed_events"] = _copy(
         connection,
         "processed_events",
@@ -510,7 +510,7 @@ def _plans_operations(runtime, world: World) -> list[Operation]:
 
     def inbox_check(_i):
         fresh = [uuid.uuid4() for _ in range(100)]
-        ids = world.processed_ids + fresh
+        ids = world.processed_ids["plans"] + fresh
         with runtime.session_factory() as session:
             new = session.execute(
                 inbox,
@@ -647,8 +647,7 @@ def _one_size(tmp: Path, base: int, factor: int, explain_dir: Path | None) -> tu
             background = [c for c in clients if c.tenant not in (world.coach_tenant,)]
             world.erasable = [(c.tenant, c.id) for c in rng.sample(background, REPEATS + 3)]
             for runtime in runtimes.values():
-                with runtime.engine.connect() as connection:
-                    connection.execute(text("COMMIT"))
+                with runtime.autocommit_engine.connect() as connection:
                     connection.exec_driver_sql("VACUUM ANALYZE")
             filled = time.perf_counter() - started
             operations = _notifications_operations(runtimes["notifications"], world)

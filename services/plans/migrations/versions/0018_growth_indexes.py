@@ -1,0 +1,55 @@
+"""the scheduler's due work indexed, so a tick reads what is due, not every plan
+
+Revision ID: 0018_growth_indexes
+Revises: 0014_completion_withdrawn
+Create Date: 2026-12-08 00:30:00
+
+Partial indexes for the three claims of ``PlansScheduler.tick`` (``scheduler.py``), each
+over the rows it may still take: plans whose review is not yet announced, scheduled
+check-ins, open recurring steps. Without them each tick read every plan, step and
+check-in (``make bench BENCH=growth``: 3.7x slower at 100x the data).
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0018_growth_indexes"
+down_revision: str | Sequence[str] | None = "0014_completion_withdrawn"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+REVIEW_PENDING = "status = 'active' AND review_due_emitted_at IS NULL"
+CHECKIN_SCHEDULED = "status = 'scheduled'"
+STEP_RECURRING = "status = 'open' AND frequency <> 'once'"
+
+
+def upgrade() -> None:
+    op.create_index(
+        "ix_plans_review_pending",
+        "recovery_plans",
+        ["review_due_on"],
+        postgresql_where=sa.text(REVIEW_PENDING),
+        sqlite_where=sa.text(REVIEW_PENDING),
+    )
+    op.create_index(
+        "ix_checkins_scheduled",
+        "checkins",
+        ["starts_at"],
+        postgresql_where=sa.text(CHECKIN_SCHEDULED),
+        sqlite_where=sa.text(CHECKIN_SCHEDULED),
+    )
+    op.create_index(
+        "ix_steps_horizon",
+        "action_steps",
+        ["scheduled_through"],
+        postgresql_where=sa.text(STEP_RECURRING),
+        sqlite_where=sa.text(STEP_RECURRING),
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_steps_horizon", table_name="action_steps")
+    op.drop_index("ix_checkins_scheduled", table_name="checkins")
+    op.drop_index("ix_plans_review_pending", table_name="recovery_plans")
