@@ -92,11 +92,11 @@ class Client:
 def _copy(connection, table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> int:
     """``COPY table (columns) FROM STDIN`` on ``connection`` (a raw psycopg one)."""
     count = 0
-    with connection.cursor() as cursor:
-        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-                count += 1
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+            count += 1
     return count
 
 
@@ -168,9 +168,21 @@ def _fill_plans(runtime, clients: list[Client], world: World, rng: random.Random
             connection,
             "recovery_plans",
             (
-                "id, tenant_id, client_id, coach_id, status, timezone, baseline_ratings, "
-                "assessment_version, risk_flagged, version, source_event_id, created_at, "
-                "updated_at".split(", ")
+                [
+                    "id",
+                    "tenant_id",
+                    "client_id",
+                    "coach_id",
+                    "status",
+                    "timezone",
+                    "baseline_ratings",
+                    "assessment_version",
+                    "risk_flagged",
+                    "version",
+                    "source_event_id",
+                    "created_at",
+                    "updated_at",
+                ]
             ),
             (
                 (
@@ -194,11 +206,33 @@ def _fill_plans(runtime, clients: list[Client], world: World, rng: random.Random
         rows["goals"] = _copy(
             connection,
             "goals",
-            "id tenant_id plan_id position title domain priority status progress version "
-            "created_at".split(),
+            [
+                "id",
+                "tenant_id",
+                "plan_id",
+                "position",
+                "title",
+                "domain",
+                "priority",
+                "status",
+                "progress",
+                "version",
+                "created_at",
+            ],
             (
-                (gid, c.tenant, c.plan, position, "Stable flat", "housing", "medium", "active",
-                 0, 1, now - c.span)
+                (
+                    gid,
+                    c.tenant,
+                    c.plan,
+                    position,
+                    "Stable flat",
+                    "housing",
+                    "medium",
+                    "active",
+                    0,
+                    1,
+                    now - c.span,
+                )
                 for c in clients
                 for position, gid in ((1, c.goal), (2, uuid.uuid4()))
             ),
@@ -206,12 +240,37 @@ def _fill_plans(runtime, clients: list[Client], world: World, rng: random.Random
         rows["action_steps"] = _copy(
             connection,
             "action_steps",
-            "id tenant_id plan_id goal_id title frequency local_time start_date "
-            "reminder_lead_minutes status scheduled_through version created_at".split(),
+            [
+                "id",
+                "tenant_id",
+                "plan_id",
+                "goal_id",
+                "title",
+                "frequency",
+                "local_time",
+                "start_date",
+                "reminder_lead_minutes",
+                "status",
+                "scheduled_through",
+                "version",
+                "created_at",
+            ],
             (
-                (c.step, c.tenant, c.plan, c.goal, "Walk", "daily", "09:00",
-                 (now - c.span).date(), 60, "open", now + timedelta(days=8 + rng.random()), 1,
-                 now - c.span)
+                (
+                    c.step,
+                    c.tenant,
+                    c.plan,
+                    c.goal,
+                    "Walk",
+                    "daily",
+                    "09:00",
+                    (now - c.span).date(),
+                    60,
+                    "open",
+                    now + timedelta(days=8 + rng.random()),
+                    1,
+                    now - c.span,
+                )
                 for c in clients
             ),
         )
@@ -221,17 +280,28 @@ def _fill_plans(runtime, clients: list[Client], world: World, rng: random.Random
                 for moment in _moments(rng, c, now, c.history):
                     done = rng.random() < 0.6
                     yield (
-                        uuid.uuid4(), c.tenant, c.step, moment.strftime("%Y-%m-%dT%H:%M"),
-                        moment, "completed" if done else "missed",
+                        uuid.uuid4(),
+                        c.tenant,
+                        c.step,
+                        moment.strftime("%Y-%m-%dT%H:%M"),
+                        moment,
+                        "completed" if done else "missed",
                         moment + timedelta(hours=2) if done else None,
                     )
-                yield (uuid.uuid4(), c.tenant, c.step, "next", now + timedelta(days=1),
-                       "scheduled", None)
+                yield (
+                    uuid.uuid4(),
+                    c.tenant,
+                    c.step,
+                    "next",
+                    now + timedelta(days=1),
+                    "scheduled",
+                    None,
+                )
 
         rows["action_occurrences"] = _copy(
             connection,
             "action_occurrences",
-            "id tenant_id action_id occurrence_key due_at status completed_at".split(),
+            ["id", "tenant_id", "action_id", "occurrence_key", "due_at", "status", "completed_at"],
             occurrences(),
         )
 
@@ -241,17 +311,33 @@ def _fill_plans(runtime, clients: list[Client], world: World, rng: random.Random
                 for moment in _moments(rng, c, now, n):
                     mood = rng.random() < 0.7
                     yield (
-                        uuid.uuid4(), c.tenant, c.id, c.plan, "sms",
+                        uuid.uuid4(),
+                        c.tenant,
+                        c.id,
+                        c.plan,
+                        "sms",
                         "mood" if mood else "journal",
                         None if mood else "A good day at the allotment.",
-                        rng.randint(1, 10) if mood else None, moment, moment,
+                        rng.randint(1, 10) if mood else None,
+                        moment,
+                        moment,
                     )
 
         rows["journal_entries"] = _copy(
             connection,
             "journal_entries",
-            "id tenant_id client_id plan_id channel intent text rating received_at "
-            "created_at".split(),
+            [
+                "id",
+                "tenant_id",
+                "client_id",
+                "plan_id",
+                "channel",
+                "intent",
+                "text",
+                "rating",
+                "received_at",
+                "created_at",
+            ],
             journal(),
         )
 
@@ -260,16 +346,52 @@ def _fill_plans(runtime, clients: list[Client], world: World, rng: random.Random
                 weeks = max(1, c.span.days // 7 if c.history >= 730 else 1)
                 for i in range(weeks):
                     starts = now - c.span + timedelta(days=7 * i + 1)
-                    yield (uuid.uuid4(), c.tenant, c.plan, starts, 30, "phone", "recorded",
-                           True, rng.randint(1, 10), starts, 1, starts)
-                yield (uuid.uuid4(), c.tenant, c.plan, now + timedelta(days=3), 30, "phone",
-                       "scheduled", None, None, None, 1, now)
+                    yield (
+                        uuid.uuid4(),
+                        c.tenant,
+                        c.plan,
+                        starts,
+                        30,
+                        "phone",
+                        "recorded",
+                        True,
+                        rng.randint(1, 10),
+                        starts,
+                        1,
+                        starts,
+                    )
+                yield (
+                    uuid.uuid4(),
+                    c.tenant,
+                    c.plan,
+                    now + timedelta(days=3),
+                    30,
+                    "phone",
+                    "scheduled",
+                    None,
+                    None,
+                    None,
+                    1,
+                    now,
+                )
 
         rows["checkins"] = _copy(
             connection,
             "checkins",
-            "id tenant_id plan_id starts_at duration_minutes mode status attended wellbeing "
-            "recorded_at version created_at".split(),
+            [
+                "id",
+                "tenant_id",
+                "plan_id",
+                "starts_at",
+                "duration_minutes",
+                "mode",
+                "status",
+                "attended",
+                "wellbeing",
+                "recorded_at",
+                "version",
+                "created_at",
+            ],
             checkins(),
         )
 
@@ -277,30 +399,67 @@ def _fill_plans(runtime, clients: list[Client], world: World, rng: random.Random
             for c in clients:
                 n = c.history * 3 if c.history >= 730 else c.history
                 for moment in _moments(rng, c, now, n):
-                    yield (uuid.uuid4(), c.tenant, c.id, "notification.sent", uuid.uuid4(),
-                           "action_reminder", "email", moment, moment)
+                    yield (
+                        uuid.uuid4(),
+                        c.tenant,
+                        c.id,
+                        "notification.sent",
+                        uuid.uuid4(),
+                        "action_reminder",
+                        "email",
+                        moment,
+                        moment,
+                    )
 
         rows["timeline_entries"] = _copy(
             connection,
             "timeline_entries",
-            "id tenant_id client_id event_type nudge_id kind channel occurred_at "
-            "created_at".split(),
+            [
+                "id",
+                "tenant_id",
+                "client_id",
+                "event_type",
+                "nudge_id",
+                "kind",
+                "channel",
+                "occurred_at",
+                "created_at",
+            ],
             timeline(),
         )
         rows["revisions"] = _copy(
             connection,
             "revisions",
-            "id tenant_id plan_id actor entity entity_id change fields created_at".split(),
+            [
+                "id",
+                "tenant_id",
+                "plan_id",
+                "actor",
+                "entity",
+                "entity_id",
+                "change",
+                "fields",
+                "created_at",
+            ],
             (
-                (uuid.uuid4(), c.tenant, c.plan, "system", "plan", c.plan, "created", "{}",
-                 now - c.span)
+                (
+                    uuid.uuid4(),
+                    c.tenant,
+                    c.plan,
+                    "system",
+                    "plan",
+                    c.plan,
+                    "created",
+                    "{}",
+                    now - c.span,
+                )
                 for c in clients
             ),
         )
         rows["client_profiles"] = _copy(
             connection,
             "client_profiles",
-            "tenant_id client_id given_name family_name as_of".split(),
+            ["tenant_id", "client_id", "given_name", "family_name", "as_of"],
             ((c.tenant, c.id, "Sam", "Taylor", now - c.span) for c in clients),
         )
         staff = {(c.tenant, c.coach) for c in clients}
@@ -308,7 +467,7 @@ def _fill_plans(runtime, clients: list[Client], world: World, rng: random.Random
         rows["staff_members"] = _copy(
             connection,
             "staff_members",
-            "id tenant_id name as_of".split(),
+            ["id", "tenant_id", "name", "as_of"],
             ((s, t, "Alex Coach", now - TWO_YEARS) for t, s in staff),
         )
         _fill_messaging(connection, clients, world, rng, "plans")
@@ -330,8 +489,12 @@ def _fill_messaging(connection, clients, world: World, rng: random.Random, servi
         "processed_events",
         ("event_id", "event_type", "tenant_id", "processed_at"),
         (
-            (event_id, "notification.sent", rng.choice(tenants),
-             now - timedelta(days=30) * rng.random())
+            (
+                event_id,
+                "notification.sent",
+                rng.choice(tenants),
+                now - timedelta(days=30) * rng.random(),
+            )
             for event_id in ids
         ),
     )
@@ -343,16 +506,35 @@ def _fill_messaging(connection, clients, world: World, rng: random.Random, servi
             created = now - timedelta(days=7) * rng.random() if published else now
             client = clients[i % len(clients)]
             yield (
-                uuid.uuid4(), client.tenant, "coaching.events", "notification.sent",
-                body.encode(), "{}", str(client.id), created, created,
-                created + timedelta(milliseconds=50) if published else None, 0,
+                uuid.uuid4(),
+                client.tenant,
+                "coaching.events",
+                "notification.sent",
+                body.encode(),
+                "{}",
+                str(client.id),
+                created,
+                created,
+                created + timedelta(milliseconds=50) if published else None,
+                0,
             )
 
     world.rows[f"{service}.outbox"] = _copy(
         connection,
         "outbox",
-        "message_id tenant_id exchange routing_key body headers aggregate_id created_at "
-        "available_at published_at publish_attempts".split(),
+        [
+            "message_id",
+            "tenant_id",
+            "exchange",
+            "routing_key",
+            "body",
+            "headers",
+            "aggregate_id",
+            "created_at",
+            "available_at",
+            "published_at",
+            "publish_attempts",
+        ],
         outbox(),
     )
 
@@ -365,13 +547,47 @@ def _fill_notifications(runtime, clients: list[Client], world: World, rng: rando
         world.rows["contacts"] = _copy(
             connection,
             "contacts",
-            "tenant_id client_id given_name email timezone locale consent_email consent_sms "
-            "coach_id status quiet_start quiet_end daily_cap preferred_channel "
-            "checkin_reminder_leads digest_weekday digest_local_time updated_at".split(),
+            [
+                "tenant_id",
+                "client_id",
+                "given_name",
+                "email",
+                "timezone",
+                "locale",
+                "consent_email",
+                "consent_sms",
+                "coach_id",
+                "status",
+                "quiet_start",
+                "quiet_end",
+                "daily_cap",
+                "preferred_channel",
+                "checkin_reminder_leads",
+                "digest_weekday",
+                "digest_local_time",
+                "updated_at",
+            ],
             (
-                (c.tenant, c.id, "Sam", "sam@example.org", c.timezone, "en", True, False,
-                 c.coach, "active", "21:00", "08:00", 3, "email", "[1440, 60]", "sun", "17:00",
-                 now - c.span)
+                (
+                    c.tenant,
+                    c.id,
+                    "Sam",
+                    "sam@example.org",
+                    c.timezone,
+                    "en",
+                    True,
+                    False,
+                    c.coach,
+                    "active",
+                    "21:00",
+                    "08:00",
+                    3,
+                    "email",
+                    "[1440, 60]",
+                    "sun",
+                    "17:00",
+                    now - c.span,
+                )
                 for c in clients
             ),
         )
@@ -388,27 +604,75 @@ def _fill_notifications(runtime, clients: list[Client], world: World, rng: rando
                     if kind == "weekly_digest" and len(digests) < 200:
                         digests.append(nudge_id)
                     yield (
-                        nudge_id, c.tenant, c.id, kind, f"{uuid.uuid4()}", "client", 1,
-                        "sent", "email", moment, 1, moment, moment, moment,
+                        nudge_id,
+                        c.tenant,
+                        c.id,
+                        kind,
+                        f"{uuid.uuid4()}",
+                        "client",
+                        1,
+                        "sent",
+                        "email",
+                        moment,
+                        1,
+                        moment,
+                        moment,
+                        moment,
                     )
                 # one pending in the future each; the burst's head due now
                 yield (
-                    uuid.uuid4(), c.tenant, c.id, "action_reminder", "next", "client", 1,
-                    "scheduled", None, now + timedelta(hours=rng.randint(1, 48)), 0, None, now,
+                    uuid.uuid4(),
+                    c.tenant,
+                    c.id,
+                    "action_reminder",
+                    "next",
+                    "client",
+                    1,
+                    "scheduled",
+                    None,
+                    now + timedelta(hours=rng.randint(1, 48)),
+                    0,
+                    None,
+                    now,
                     now,
                 )
                 if index in due:
                     yield (
-                        uuid.uuid4(), c.tenant, c.id, "action_reminder", "due", "client",
-                        rng.choice((1, 1, 1, 2)), "scheduled", None,
-                        now - timedelta(seconds=rng.randint(0, 600)), 0, None, now, now,
+                        uuid.uuid4(),
+                        c.tenant,
+                        c.id,
+                        "action_reminder",
+                        "due",
+                        "client",
+                        rng.choice((1, 1, 1, 2)),
+                        "scheduled",
+                        None,
+                        now - timedelta(seconds=rng.randint(0, 600)),
+                        0,
+                        None,
+                        now,
+                        now,
                     )
 
         world.rows["nudges"] = _copy(
             connection,
             "nudges",
-            "id tenant_id client_id kind occurrence_key audience priority state channel "
-            "due_at attempts sent_at created_at updated_at".split(),
+            [
+                "id",
+                "tenant_id",
+                "client_id",
+                "kind",
+                "occurrence_key",
+                "audience",
+                "priority",
+                "state",
+                "channel",
+                "due_at",
+                "attempts",
+                "sent_at",
+                "created_at",
+                "updated_at",
+            ],
             nudges(),
         )
         world.recurring = digests
@@ -512,15 +776,19 @@ def _plans_operations(runtime, world: World) -> list[Operation]:
         fresh = [uuid.uuid4() for _ in range(100)]
         ids = world.processed_ids["plans"] + fresh
         with runtime.session_factory() as session:
-            new = session.execute(
-                inbox,
-                {
-                    "event_ids": ids,
-                    "event_types": ["notification.sent"] * len(ids),
-                    "tenant_ids": [world.coach_tenant] * len(ids),
-                    "processed_at": world.now,
-                },
-            ).scalars().all()
+            new = (
+                session.execute(
+                    inbox,
+                    {
+                        "event_ids": ids,
+                        "event_types": ["notification.sent"] * len(ids),
+                        "tenant_ids": [world.coach_tenant] * len(ids),
+                        "processed_at": world.now,
+                    },
+                )
+                .scalars()
+                .all()
+            )
             session.rollback()
         if len(new) != len(fresh):
             raise RuntimeError(f"inbox check: {len(new)} new of {len(fresh)}")
@@ -676,13 +944,21 @@ def bench_growth(tmp: Path, n: int) -> list[Row]:
     first, last = FACTORS[0], FACTORS[-1]
     for name in by_size[first]:
         p50 = {f: by_size[f][name]["p50_ms"] for f in FACTORS}
-        notes = {
-            f"{f}x": by_size[f][name] for f in FACTORS
-        } | {"sizes": {f"{f}x": sizes[f] for f in FACTORS}, "chart": str(chart)}
+        notes = {f"{f}x": by_size[f][name] for f in FACTORS} | {
+            "sizes": {f"{f}x": sizes[f] for f in FACTORS},
+            "chart": str(chart),
+        }
         notes["explain"] = str(explain_dir)
         rows.append(
-            Row("growth", f"{name}, p50 {last}x vs {first}x", p50[last], p50[first], "≤ 2.0×",
-                "ms", notes)
+            Row(
+                "growth",
+                f"{name}, p50 {last}x vs {first}x",
+                p50[last],
+                p50[first],
+                "≤ 2.0×",
+                "ms",
+                notes,
+            )
         )
     _print(by_size)
     return rows
@@ -690,9 +966,11 @@ def bench_growth(tmp: Path, n: int) -> list[Row]:
 
 def _print(by_size: dict) -> None:
     print()
-    head = f"{'operation':<40}" + "".join(
-        f"{f'{f}x p50/p99 ms (stmts)':>28}" for f in FACTORS
-    ) + f"{'ratio':>8}"
+    head = (
+        f"{'operation':<40}"
+        + "".join(f"{f'{f}x p50/p99 ms (stmts)':>28}" for f in FACTORS)
+        + f"{'ratio':>8}"
+    )
     print(head)
     print("-" * len(head))
     for name in by_size[FACTORS[0]]:
