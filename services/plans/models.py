@@ -378,6 +378,17 @@ class Outbox(OutboxRecord, Base):
     pass
 
 
+# Rows this service addressed to its own queues (retries, dead letters): erasure scrubs a
+# client's words from them by tenant (``erasure.erase_words``).
+HELD_IN_OUTBOX = "routing_key IN ('plans.events', 'plans.dead')"
+Index(
+    "ix_outbox_held",
+    Outbox.tenant_id,
+    postgresql_where=text(HELD_IN_OUTBOX),
+    sqlite_where=text(HELD_IN_OUTBOX),
+)
+
+
 class ProcessedEvent(InboxRecord, Base):
     pass
 
