@@ -90,6 +90,7 @@ class Client:
     timezone: str
     history: int  # rows in each history table
     span: timedelta  # how far back the history goes
+    measured: bool = False  # the plan whose pages are timed: one row a day and more
 
 
 def _copy(connection, table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> int:
@@ -104,7 +105,7 @@ def _copy(connection, table: str, columns: tuple[str, ...], rows: Iterable[tuple
 
 
 def clients_of(
-    base: int, factor: int, rng: random.Random, now: datetime
+    base: int, factor: int, rng: random.Random, now: datetime, measured_days: int = 730
 ) -> tuple[list[Client], World]:
     """Every client of the platform: the admin's organisation, the measured coach, and the
     rest over ORGANISATIONS organisations of Zipf-distributed sizes."""
@@ -113,7 +114,7 @@ def clients_of(
     tenants = [uuid.uuid4() for _ in range(ORGANISATIONS)]
     clients: list[Client] = []
 
-    def add(tenant, coach, history=HISTORY, span=TWO_YEARS) -> Client:
+    def add(tenant, coach, history=HISTORY, span=TWO_YEARS, measured=False) -> Client:
         client = Client(
             tenant,
             uuid.uuid4(),
@@ -124,13 +125,15 @@ def clients_of(
             rng.choice(TIMEZONES),
             history,
             span,
+            measured,
         )
         clients.append(client)
         return client
 
     coach_id = uuid.uuid4()
     # the measured plan: two years of a daily step, two replies a day, three nudges a day
-    measured = add(coach_tenant, coach_id, history=730, span=TWO_YEARS)
+    days = timedelta(days=measured_days)
+    measured = add(coach_tenant, coach_id, history=measured_days, span=days, measured=True)
     for _ in range(COACH_CLIENTS - 1):
         add(coach_tenant, coach_id)
     coaches_of: dict[uuid.UUID, list[uuid.UUID]] = {}
@@ -157,7 +160,7 @@ def clients_of(
 
 
 def _moments(rng: random.Random, client: Client, now: datetime, n: int) -> list[datetime]:
-    if client.history >= 730:  # the measured plan: evenly over its two years
+    if client.measured:  # the measured plan: evenly over its two years
         step = client.span / n
         return [now - client.span + step * i for i in range(n)]
     return sorted(now - client.span * rng.random() for _ in range(n))
@@ -282,13 +285,13 @@ def fill_plans(runtime, clients: list[Client], world: World, rng: random.Random)
 
         def occurrences():
             for c in clients:
-                for moment in _moments(rng, c, now, c.history):
+                for i, moment in enumerate(_moments(rng, c, now, c.history)):
                     done = rng.random() < 0.6
                     yield (
                         uuid.uuid4(),
                         c.tenant,
                         c.step,
-                        moment.strftime("%Y-%m-%dT%H:%M"),
+                        f"{moment:%Y-%m-%d}#{i}",
                         moment,
                         "completed" if done else "missed",
                         moment + timedelta(hours=2) if done else None,
@@ -312,7 +315,7 @@ def fill_plans(runtime, clients: list[Client], world: World, rng: random.Random)
 
         def journal():
             for c in clients:
-                n = c.history * 2 if c.history >= 730 else c.history
+                n = c.history * 2 if c.measured else c.history
                 for moment in _moments(rng, c, now, n):
                     mood = rng.random() < 0.7
                     yield (
@@ -348,7 +351,7 @@ def fill_plans(runtime, clients: list[Client], world: World, rng: random.Random)
 
         def checkins():
             for c in clients:
-                weeks = max(1, c.span.days // 7 if c.history >= 730 else 1)
+                weeks = max(1, c.span.days // 7 if c.measured else 1)
                 for i in range(weeks):
                     starts = now - c.span + timedelta(days=7 * i + 1)
                     yield (
@@ -402,7 +405,7 @@ def fill_plans(runtime, clients: list[Client], world: World, rng: random.Random)
 
         def timeline():
             for c in clients:
-                n = c.history * 3 if c.history >= 730 else c.history
+                n = c.history * 3 if c.measured else c.history
                 for moment in _moments(rng, c, now, n):
                     yield (
                         uuid.uuid4(),
@@ -483,7 +486,7 @@ def fill_plans(runtime, clients: list[Client], world: World, rng: random.Random)
 
 def _fill_messaging(connection, clients, world: World, rng: random.Random, service: str) -> None:
     """Processed events over the last 30 days, published outbox rows over the last 7
-    (their retention) and 200 waiting, HISTORY per client (on average) of each."""
+    (their retention) and 200 waiting (2% at most), HISTORY per client (on average) of each."""
     now = world.now
     n = len(clients) * HISTORY
     tenants = [c.tenant for c in clients]
@@ -505,8 +508,10 @@ def _fill_messaging(connection, clients, world: World, rng: random.Random, servi
     )
     body = json.dumps({"type": "notification.sent", "data": {"nudge_id": str(uuid.uuid4())}})
 
+    waiting = min(200, n // 50)  # at most 2% of the outbox, as a relay keeps it
+
     def outbox():
-        for i in range(n + 200):
+        for i in range(n + waiting):
             published = i < n
             created = now - timedelta(days=7) * rng.random() if published else now
             client = clients[i % len(clients)]
@@ -602,7 +607,7 @@ def fill_notifications(runtime, clients: list[Client], world: World, rng: random
 
         def nudges():
             for index, c in enumerate(clients):
-                n = c.history * 3 if c.history >= 730 else c.history
+                n = c.history * 3 if c.measured else c.history
                 for moment in _moments(rng, c, now, n):
                     nudge_id = uuid.uuid4()
                     kind = rng.choice(kinds)
@@ -752,12 +757,12 @@ BIG_TABLES = frozenset(
         "processed_events",
     }
 )
-_SEQ_SCAN = re.compile(r"Seq Scan on (\w+)")
 
 
 def seq_scans(engine, kept: list[tuple[str, object]]) -> list[tuple[str, str]]:
-    """(table, statement) for each big table a kept statement would read by a sequential
-    scan even with ``enable_seqscan`` off: no index can serve it."""
+    """(table, statement) for each big table a kept statement would read whole even with
+    ``enable_seqscan`` off: a sequential scan, or an index scan with no condition on the
+    index (every entry read). Either is a plan whose cost grows with the table."""
     found = []
     with engine.connect() as connection:
         transaction = connection.begin()
@@ -766,14 +771,23 @@ def seq_scans(engine, kept: list[tuple[str, object]]) -> list[tuple[str, str]]:
             for statement, parameters in kept:
                 if not _EXPLAINABLE.match(statement):
                     continue
-                plan = "\n".join(
-                    connection.exec_driver_sql("EXPLAIN " + statement, parameters or {}).scalars()
-                )
-                found += [
-                    (table, statement) for table in _SEQ_SCAN.findall(plan) if table in BIG_TABLES
-                ]
+                (plan,) = connection.exec_driver_sql(
+                    "EXPLAIN (FORMAT JSON) " + statement, parameters or {}
+                ).scalar_one()
+                found += [(table, statement) for table in _whole_reads(plan["Plan"])]
         finally:
             transaction.rollback()
+    return found
+
+
+def _whole_reads(node: dict) -> list[str]:
+    table = node.get("Relation Name")
+    whole = node["Node Type"] == "Seq Scan" or (
+        node["Node Type"] in ("Index Scan", "Index Only Scan") and "Index Cond" not in node
+    )
+    found = [table] if whole and table in BIG_TABLES else []
+    for child in node.get("Plans", ()):
+        found += _whole_reads(child)
     return found
 
 
