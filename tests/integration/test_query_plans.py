@@ -20,13 +20,13 @@ pytestmark = pytest.mark.skipif(
     not BACKEND.startswith("rabbitmq"), reason="query plans are PostgreSQL's"
 )
 
-BASE = 30  # clients at 1x: with the coach's 50 and the admin's 6, a few thousand rows
+BASE = 30  # clients at 1x: with the coach's 50 and the admin's 20, a few thousand rows
 
 
 def _world(runtime, fill):
     rng = random.Random(7)
     now = datetime.now(UTC).replace(microsecond=0)
-    clients, world = growth.clients_of(BASE, 1, rng, now, measured_days=60)
+    clients, world = growth.clients_of(BASE, 1, rng, now, measured_days=60, admin_clients=20)
     fill(runtime, clients, world, rng)
     background = [c for c in clients if c.tenant != world.coach_tenant]
     world.erasable = [(c.tenant, c.id) for c in rng.sample(background, 3)]
