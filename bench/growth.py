@@ -36,6 +36,7 @@ statement of one run of each operation at the largest size.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import re
@@ -49,6 +50,7 @@ from pathlib import Path
 from sqlalchemy import event
 
 from bench.harness import RESULTS_DIR, Row, migrated_runtime, percentile, real_infrastructure
+from shared.clock import FrozenClock
 
 FACTORS = (1, 10, 100)
 COACH_CLIENTS = 50
@@ -282,7 +284,8 @@ def fill_plans(runtime, clients: list[Client], world: World, rng: random.Random)
                     (now - c.span).date(),
                     60,
                     "open",
-                    now + timedelta(days=8 + rng.random()),
+                    # three in ten due for their horizon (the scheduler's clock is `now`)
+                    now + (timedelta(days=7) if rng.random() < 0.3 else timedelta(days=9)),
                     1,
                     now - c.span,
                 )
@@ -818,7 +821,7 @@ def plans_operations(runtime, world: World) -> list[Operation]:
 
     def token(tenant, staff, role):
         principal = Principal(staff_id=staff, tenant_id=tenant, role=role)
-        value = issue_token(secret, principal, 24 * 3600, issued_at=datetime.now(UTC))
+        value = issue_token(secret, principal, 24 * 3600, issued_at=world.now)
         return {"Authorization": f"Bearer {value}"}
 
     coach = token(world.coach_tenant, world.coach_id, "coach")
@@ -938,6 +941,40 @@ def notifications_operations(runtime, world: World) -> list[Operation]:
     ]
 
 
+# What this branch changed, by operation: the indexes it added (dropped for "before") and,
+# for the caseload, GREATEST in place of the portable CASE.
+FIXES = {
+    "plans scheduler tick": (
+        "plans",
+        ("ix_plans_review_pending", "ix_checkins_scheduled", "ix_steps_horizon"),
+    ),
+    "plans erasure of one client": ("plans", ("ix_outbox_aggregate", "ix_outbox_held")),
+    "notifications erasure of one client": ("notifications", ("ix_outbox_aggregate",)),
+    "caseload, admin of the big org": ("plans", ()),
+}
+
+
+@contextlib.contextmanager
+def _without_fixes(runtimes):
+    from services.plans import caseload
+
+    for service, indexes in FIXES.values():
+        with runtimes[service].autocommit_engine.connect() as connection:
+            for index in indexes:
+                connection.exec_driver_sql(f"DROP INDEX IF EXISTS {index}")
+            connection.exec_driver_sql("ANALYZE")
+    later = caseload._later
+    caseload._later = lambda first, second, _dialect: later(first, second, "portable")
+    try:
+        yield
+    finally:
+        caseload._later = later
+
+
+def _offset(run, by: int):
+    return lambda i: run(i + by)
+
+
 def _measure(operations, runtimes, explain_dir: Path | None) -> dict[str, dict]:
     figures = {}
     for op in operations:
@@ -975,24 +1012,49 @@ def _one_size(tmp: Path, base: int, factor: int, explain_dir: Path | None) -> tu
     with real_infrastructure(tmp / f"x{factor}") as (settings, _env):
         runtimes = {name: migrated_runtime(name, settings) for name in ("plans", "notifications")}
         try:
-            clients, world = clients_of(base, factor, rng, now)
+            clients, world = clients_of(base, factor, rng, now, admin_clients=ADMIN_CLIENTS)
             started = time.perf_counter()
             fill_plans(runtimes["plans"], clients, world, rng)
             fill_notifications(runtimes["notifications"], clients, world, rng)
             background = [c for c in clients if c.tenant not in (world.coach_tenant,)]
-            world.erasable = [(c.tenant, c.id) for c in rng.sample(background, REPEATS + 3)]
+            world.erasable = [(c.tenant, c.id) for c in rng.sample(background, 2 * REPEATS + 6)]
             for runtime in runtimes.values():
                 with runtime.autocommit_engine.connect() as connection:
                     connection.exec_driver_sql("VACUUM ANALYZE")
             filled = time.perf_counter() - started
+            bytes_per_row = {
+                f"{name}.{table}": per_row
+                for name, runtime in runtimes.items()
+                for table, per_row in _bytes_per_row(runtime).items()
+            }
+            runtimes["plans"].clock = FrozenClock(world.now)
             operations = notifications_operations(runtimes["notifications"], world)
             operations += plans_operations(runtimes["plans"], world)
             figures = _measure(operations, runtimes, explain_dir)
+            # The same operations without this branch's fixes, in the same run, on the
+            # same data: the "before" of each.
+            with _without_fixes(runtimes):
+                undone = [op for op in operations if op.name in FIXES]
+                for op in undone:
+                    op.run = _offset(op.run, REPEATS + 3)
+                before = _measure(undone, runtimes, None)
+            figures |= {f"{name} (before the fix)": v for name, v in before.items()}
         finally:
             for runtime in runtimes.values():
                 runtime.engine.dispose()
                 runtime.autocommit_engine.dispose()
-    return figures, {"clients": len(clients), "fill_seconds": round(filled, 1)} | world.rows
+    sizes = {"clients": len(clients), "fill_seconds": round(filled, 1)} | world.rows
+    return figures, sizes | {"bytes_per_row": bytes_per_row}
+
+
+def _bytes_per_row(runtime) -> dict[str, int]:
+    """Each big table's size on disk with its indexes, per live row (for capacity.md)."""
+    with runtime.autocommit_engine.connect() as connection:
+        found = connection.exec_driver_sql(
+            "SELECT relname, n_live_tup, pg_total_relation_size(relid) "
+            "FROM pg_stat_user_tables WHERE n_live_tup > 0"
+        ).all()
+    return {t: round(size / rows) for t, rows, size in found if t in BIG_TABLES and rows >= 1000}
 
 
 def bench_growth(tmp: Path, n: int) -> list[Row]:
@@ -1005,6 +1067,7 @@ def bench_growth(tmp: Path, n: int) -> list[Row]:
         last = factor == FACTORS[-1]
         by_size[factor], sizes[factor] = _one_size(tmp, n, factor, explain_dir if last else None)
         print(f"growth: {factor}x measured ({sizes[factor]})", flush=True)
+        (RESULTS_DIR / f"growth-{stamp}-sizes.json").write_text(json.dumps(sizes, indent=1))
     chart = RESULTS_DIR / f"growth-{stamp}.png"
     _chart(by_size, chart)
     rows = []
