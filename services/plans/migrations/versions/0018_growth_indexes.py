@@ -52,7 +52,6 @@ def upgrade() -> None:
         sqlite_where=sa.text(STEP_RECURRING),
     )
 
-
     op.create_index("ix_outbox_aggregate", "outbox", ["aggregate_id"], unique=False)
     op.create_index(
         "ix_outbox_held",
