@@ -771,13 +771,18 @@ BIG_TABLES = frozenset(
 
 def seq_scans(engine, kept: list[tuple[str, object]]) -> list[tuple[str, str]]:
     """(table, statement) for each big table a kept statement would read whole even with
-    ``enable_seqscan`` off: a sequential scan, or an index scan with no condition on the
-    index (every entry read). Either is a plan whose cost grows with the table."""
+    ``enable_seqscan`` (and hash and merge joins) off: a sequential scan, or an index scan
+    with no condition on the index (every entry read). Either is a plan whose cost grows
+    with the table: no index serves the statement."""
     found = []
     with engine.connect() as connection:
         transaction = connection.begin()
         try:
-            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            # As the planner plans for big tables: no sequential scans, and joins by index
+            # lookups rather than by hashing or merging one side whole (which it prefers
+            # for the few rows a small copy has).
+            for setting in ("enable_seqscan", "enable_hashjoin", "enable_mergejoin"):
+                connection.exec_driver_sql(f"SET LOCAL {setting} = off")
             for statement, parameters in kept:
                 if not _EXPLAINABLE.match(statement):
                     continue

@@ -154,6 +154,7 @@ class ActionStep(Base):
         Index(
             "ix_steps_horizon",
             "scheduled_through",
+            "id",
             postgresql_where=text(STEP_RECURRING),
             sqlite_where=text(STEP_RECURRING),
         ),

@@ -1,6 +1,6 @@
 """The hot queries keep their indexes: every statement of every operation the growth
 benchmark times (``bench/growth.py``) is planned, on a small copy of the same data with
-``enable_seqscan`` off, without a sequential scan of a big table. A statement no index
+``enable_seqscan`` (and hash and merge joins) off, without reading a big table whole. A statement no index
 can serve is read by a sequential scan even then: that is the plan that grows with the
 data. Plans only, no timing."""
 

@@ -47,7 +47,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_steps_horizon",
         "action_steps",
-        ["scheduled_through"],
+        ["scheduled_through", "id"],  # the claim's order: no sort, no join of every due step
         postgresql_where=sa.text(STEP_RECURRING),
         sqlite_where=sa.text(STEP_RECURRING),
     )
