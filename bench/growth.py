@@ -49,7 +49,8 @@ from pathlib import Path
 
 from sqlalchemy import event
 
-from bench.harness import RESULTS_DIR, Row, migrated_runtime, percentile, real_infrastructure
+from bench import harness
+from bench.harness import Row, migrated_runtime, percentile, real_infrastructure
 from shared.clock import FrozenClock
 
 FACTORS = (1, 10, 100)
@@ -876,7 +877,7 @@ def plans_operations(runtime, world: World) -> list[Operation]:
     def erase(i):
         from services.plans.erasure import erase_client
 
-        tenant, client = world.erasable[i]
+        tenant, client = world.erasable[i % len(world.erasable)]
         with runtime.unit_of_work() as uow:
             erase_client(uow, _erased_event(tenant, client, world.now))
             uow.commit()
@@ -934,7 +935,7 @@ def notifications_operations(runtime, world: World) -> list[Operation]:
             uow.session.rollback()
 
     def erase(i):
-        tenant, client = world.erasable[i]
+        tenant, client = world.erasable[i % len(world.erasable)]
         with runtime.unit_of_work() as uow:
             on_client_erased(_erased_event(tenant, client, world.now), uow)
             uow.commit()
@@ -1017,12 +1018,17 @@ def _one_size(tmp: Path, base: int, factor: int, explain_dir: Path | None) -> tu
     with real_infrastructure(tmp / f"x{factor}") as (settings, _env):
         runtimes = {name: migrated_runtime(name, settings) for name in ("plans", "notifications")}
         try:
-            clients, world = clients_of(base, factor, rng, now, admin_clients=ADMIN_CLIENTS)
+            # a tiny run (``make test-long``: --n 1) keeps the admin's organisation tiny too
+            admin = ADMIN_CLIENTS if base >= 100 else 20 * base
+            clients, world = clients_of(base, factor, rng, now, admin_clients=admin)
             started = time.perf_counter()
             fill_plans(runtimes["plans"], clients, world, rng)
             fill_notifications(runtimes["notifications"], clients, world, rng)
             background = [c for c in clients if c.tenant not in (world.coach_tenant,)]
-            world.erasable = [(c.tenant, c.id) for c in rng.sample(background, 2 * REPEATS + 6)]
+            world.erasable = [
+                (c.tenant, c.id)
+                for c in rng.sample(background, min(len(background), 2 * REPEATS + 6))
+            ]
             for runtime in runtimes.values():
                 with runtime.autocommit_engine.connect() as connection:
                     connection.exec_driver_sql("VACUUM ANALYZE")
@@ -1064,16 +1070,16 @@ def _bytes_per_row(runtime) -> dict[str, int]:
 
 def bench_growth(tmp: Path, n: int) -> list[Row]:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    RESULTS_DIR.mkdir(exist_ok=True)
-    explain_dir = RESULTS_DIR / f"growth-{stamp}-explain"
+    harness.RESULTS_DIR.mkdir(exist_ok=True)
+    explain_dir = harness.RESULTS_DIR / f"growth-{stamp}-explain"
     explain_dir.mkdir()
     by_size, sizes = {}, {}
     for factor in FACTORS:
         last = factor == FACTORS[-1]
         by_size[factor], sizes[factor] = _one_size(tmp, n, factor, explain_dir if last else None)
         print(f"growth: {factor}x measured ({sizes[factor]})", flush=True)
-        (RESULTS_DIR / f"growth-{stamp}-sizes.json").write_text(json.dumps(sizes, indent=1))
-    chart = RESULTS_DIR / f"growth-{stamp}.png"
+        (harness.RESULTS_DIR / f"growth-{stamp}-sizes.json").write_text(json.dumps(sizes, indent=1))
+    chart = harness.RESULTS_DIR / f"growth-{stamp}.png"
     _chart(by_size, chart)
     rows = []
     first, last = FACTORS[0], FACTORS[-1]
