@@ -1132,8 +1132,16 @@ def _chart(by_size: dict, path: Path) -> None:
     from matplotlib import pyplot
 
     figure, axes = pyplot.subplots(figsize=(9, 6))
-    for name in by_size[FACTORS[0]]:
-        axes.plot(FACTORS, [by_size[f][name]["p50_ms"] for f in FACTORS], marker="o", label=name)
+    colours = pyplot.get_cmap("tab20").colors
+    for index, name in enumerate(by_size[FACTORS[0]]):
+        axes.plot(
+            FACTORS,
+            [by_size[f][name]["p50_ms"] for f in FACTORS],
+            marker="o",
+            label=name,
+            color=colours[index % len(colours)],
+            linestyle="--" if name.endswith("(before the fix)") else "-",
+        )
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlabel("data size (1x = today's)")
