@@ -61,6 +61,7 @@ from services.notifications.dispatcher.rules import (
 from services.notifications.models import Nudge
 from shared import metrics
 from shared.backoff import Backoff
+from shared.db.commit_wakeup import commit_wakeup
 from shared.db.outage import LoopBackoff
 from shared.runtime import ServiceRuntime
 
@@ -415,6 +416,7 @@ class Dispatcher:
     def run_forever(self, stop: threading.Event) -> None:
         log.info("dispatcher started")
         sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)  # a process of waiting threads
+        idle_wait = commit_wakeup(self.runtime.engine, "nudges")
         claim_ahead(
             self.take_batch,
             self.deliver,
@@ -423,7 +425,9 @@ class Dispatcher:
             poll_seconds=self.runtime.settings.poll_interval_seconds,
             backoff=LoopBackoff(log, "notifications", "dispatcher"),
             ahead=not self.send_rates.rates,
+            idle_wait=idle_wait,
         )
+        idle_wait.close()
         self.close()
         log.info("dispatcher stopped")
 
