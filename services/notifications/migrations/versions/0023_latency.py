@@ -27,4 +27,3 @@ def upgrade() -> None:
 def downgrade() -> None:
     drop_notify_trigger("nudges")
     drop_notify_trigger("outbox")
-

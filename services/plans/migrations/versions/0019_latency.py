@@ -25,4 +25,3 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     drop_notify_trigger("outbox")
-
