@@ -15,12 +15,11 @@ from sqlalchemy import func, select, text
 
 from shared.db.commit_wakeup import CommitWakeup
 from tests.conftest import BACKEND
+from tests.support.wakeup import AN_HOUR, Watched
 
 needs_postgresql = pytest.mark.skipif(
     not BACKEND.startswith("rabbitmq"), reason="LISTEN/NOTIFY is PostgreSQL's"
 )
-
-AN_HOUR = 3600.0
 
 
 def _unpublished(runtime) -> int:
@@ -39,24 +38,6 @@ def _eventually(condition, what: str) -> None:
         time.sleep(0.01)
 
 
-class _Watched:
-    """The relay's wait, telling the test when the relay has started waiting."""
-
-    def __init__(self, wakeup: CommitWakeup):
-        self.wakeup = wakeup
-        self.waiting = threading.Event()
-
-    def listen(self) -> bool:
-        return self.wakeup.listen()
-
-    def wait(self, stop: threading.Event, seconds: float) -> bool:
-        self.waiting.set()
-        return self.wakeup.wait(stop, seconds)
-
-    def close(self) -> None:
-        self.wakeup.close()
-
-
 @needs_postgresql
 def test_a_commit_wakes_the_idle_relay_without_waiting_its_poll_interval(api, tenant, system):
     runtime = system.runtimes["intake"]
@@ -66,7 +47,7 @@ def test_a_commit_wakes_the_idle_relay_without_waiting_its_poll_interval(api, te
     relay.housekeeper = None
     wakeup = relay.idle_wait
     assert isinstance(wakeup, CommitWakeup)
-    relay.idle_wait = watched = _Watched(wakeup)
+    relay.idle_wait = watched = Watched(wakeup)
     stop = threading.Event()
     thread = threading.Thread(target=relay.run_forever, args=(stop,), daemon=True)
     thread.start()

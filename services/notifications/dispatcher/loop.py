@@ -160,6 +160,8 @@ class Dispatcher:
             runtime.autocommit_engine if runtime.engine.dialect.name == "postgresql" else None
         )
         self.recorder = OutcomeRecorder(self.record)
+        # Idle, woken by the commit of a new nudge (or the poll): shared/db/commit_wakeup.py
+        self.idle_wait = commit_wakeup(runtime.engine, "nudges")
 
     def clock(self) -> datetime:
         return (self._clock or self.runtime.clock)()
@@ -408,6 +410,7 @@ class Dispatcher:
     def close(self) -> None:
         """Record what is pending, then close every session."""
         self.recorder.stop()
+        self.idle_wait.close()
         if self._pool is not None:
             self._pool.shutdown()
         for channels in self.lanes:
@@ -416,7 +419,6 @@ class Dispatcher:
     def run_forever(self, stop: threading.Event) -> None:
         log.info("dispatcher started")
         sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)  # a process of waiting threads
-        idle_wait = commit_wakeup(self.runtime.engine, "nudges")
         claim_ahead(
             self.take_batch,
             self.deliver,
@@ -425,9 +427,8 @@ class Dispatcher:
             poll_seconds=self.runtime.settings.poll_interval_seconds,
             backoff=LoopBackoff(log, "notifications", "dispatcher"),
             ahead=not self.send_rates.rates,
-            idle_wait=idle_wait,
+            idle_wait=self.idle_wait,
         )
-        idle_wait.close()
         self.close()
         log.info("dispatcher stopped")
 
