@@ -25,6 +25,7 @@ from shared.auth import StaffStanding, StandingCache
 from shared.clock import Clock, system_clock
 from shared.config import Settings, load_settings
 from shared.db import UnitOfWork, make_engine, make_session_factory
+from shared.db.commit_wakeup import commit_wakeup
 from shared.db.housekeeping import Housekeeper, Purge, Retention
 from shared.db.migrate import upgrade
 from shared.messaging.consumer import EventWorker
@@ -162,6 +163,7 @@ class ServiceRuntime:
             clock=self.now,
             housekeeper=self.housekeeper(),
             service=self.name,
+            idle_wait=commit_wakeup(self.engine, "outbox"),
         )
 
     def housekeeper(self) -> Housekeeper:
