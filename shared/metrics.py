@@ -65,10 +65,12 @@ CRISIS_ALERTS_OVERDUE = Gauge(
     "coaching_crisis_alerts_overdue",
     "Open crisis alerts nobody acknowledged within their organisation's window (set by "
     "each dispatcher's escalation sweep)",
+    ["service"],
 )
 CRISIS_ESCALATIONS = Counter(
     "coaching_crisis_alert_escalations_total",
     "Times an unacknowledged crisis alert went to its organisation's on-call list",
+    ["service"],
 )
 PROVIDER_ERRORS = Counter(
     "coaching_provider_errors_total",

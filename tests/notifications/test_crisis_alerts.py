@@ -117,7 +117,7 @@ def test_an_alert_nobody_acknowledges_goes_to_the_on_call_list_at_3am_each_windo
     [email] = [m for m in smtp.messages if m["To"] == ON_CALL_EMAIL]
     assert email["Subject"] == "Urgent, not yet acknowledged: Jo may be in crisis"
     assert "/alerts/" in email.get_body(("plain",)).get_content()
-    assert metrics.CRISIS_ALERTS_OVERDUE._value.get() == 1
+    assert metrics.CRISIS_ALERTS_OVERDUE.labels(service="notifications")._value.get() == 1
 
     # Another dispatcher round in the same window sends nothing more.
     n.dispatcher._escalations_due = None
@@ -140,7 +140,7 @@ def test_an_alert_nobody_acknowledges_goes_to_the_on_call_list_at_3am_each_windo
     n.clock.set(THREE_AM_SYDNEY + timedelta(minutes=45))
     n.dispatch()
     assert len(n.nudges(org.client, "crisis_escalation")) == 4
-    assert metrics.CRISIS_ALERTS_OVERDUE._value.get() == 0
+    assert metrics.CRISIS_ALERTS_OVERDUE.labels(service="notifications")._value.get() == 0
 
 
 def test_an_acknowledged_alert_is_never_escalated(notifications_with_sms, provider, smtp):

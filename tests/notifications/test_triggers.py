@@ -287,4 +287,6 @@ def test_day_one_setup_messages_leave_the_daily_cap_to_the_reminders(notificatio
         "checkin_reminder": "sent",
         "action_reminder": "sent",
         "mood_prompt": "sent",
+        # the escalation's reminder, if the prompt stays unanswered past its grace period
+        "mood_prompt_reminder": "scheduled",
     }

@@ -103,9 +103,9 @@ def escalate_due(uow: UnitOfWork, now: datetime, batch: int = BATCH) -> int:
             )
         )
         uow.commit()
-    metrics.CRISIS_ALERTS_OVERDUE.set(overdue or 0)
+    metrics.CRISIS_ALERTS_OVERDUE.labels(service="notifications").set(overdue or 0)
     if due:
-        metrics.CRISIS_ESCALATIONS.inc(len(due))
+        metrics.CRISIS_ESCALATIONS.labels(service="notifications").inc(len(due))
         log.info("crisis alerts escalated to the on-call list", extra={"alerts": len(due)})
     return len(due)
 
