@@ -69,6 +69,7 @@ CATALOGUE: dict[str, EventSpec] = {
         _spec("action.completion_withdrawn", v1=P.CompletionWithdrawnV1),
         _spec("contact.phone_confirmed", v1=P.PhoneConfirmedV1),
         _spec("plan.escalation_set", v1=P.EscalationSetV1),
+        _spec("organisation.escalation_defaults_set", v1=P.EscalationDefaultsSetV1),
         _spec("supporter.invited", v1=P.SupporterChangedV1),
         _spec("supporter.confirmed", v1=P.SupporterChangedV1),
         _spec("supporter.removed", v1=P.SupporterRemovedV1),

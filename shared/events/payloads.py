@@ -541,6 +541,22 @@ class EscalationSetV1(Payload):
     )
 
 
+class EscalationDefaultsSetV1(Payload):
+    """The organisation's default escalation of a missed self check-in
+    (``organisation.escalation_defaults_set``, from plans' ``/v1/settings``): what applies to
+    every client whose plan has no windows of its own (``plan.escalation_set``)."""
+
+    loads_into = D.EscalationDefaultsSetV1
+
+    client_reminder_after_minutes = fields.Integer(
+        required=True, validate=validate.Range(min=1, max=24 * 60)
+    )
+    supporters_after_missed = fields.Integer(required=True, validate=validate.Range(min=1, max=14))
+    supporters_after_minutes = fields.Integer(
+        required=True, validate=validate.Range(min=1, max=7 * 24 * 60)
+    )
+
+
 class CrisisAlertV1(Payload):
     """A client's crisis alert changed hands: ``crisis_alert.opened`` (nobody owns it yet),
     ``.acknowledged`` (a coach or admin, or the on-call list by its link: ``by`` null),
