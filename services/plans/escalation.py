@@ -34,6 +34,7 @@ SUPPORTER_CHANGES = {
     "supporter.invited": "invited",
     "supporter.confirmed": "confirmed",
     "supporter.removed": "removed",
+    "supporter.scopes_changed": "scopes_changed",
     "supporter.alerted": "alerted",
     "supporter.all_clear": "all_clear",
 }

@@ -73,6 +73,7 @@ CATALOGUE: dict[str, EventSpec] = {
         _spec("supporter.invited", v1=P.SupporterChangedV1),
         _spec("supporter.confirmed", v1=P.SupporterChangedV1),
         _spec("supporter.removed", v1=P.SupporterRemovedV1),
+        _spec("supporter.scopes_changed", v1=P.SupporterChangedV1),
         _spec("supporter.alerted", v1=P.SupporterAlertedV1),
         _spec("supporter.all_clear", v1=P.SupporterAllClearV1),
         _spec("crisis_alert.opened", v1=P.CrisisAlertV1),

@@ -477,7 +477,8 @@ SUPPORTER_SCOPES = ("celebrations", "missed_checkins", "crisis")
 
 class SupporterChangedV1(Payload):
     """A client's supporter invited or confirmed (``supporter.invited``,
-    ``supporter.confirmed``): ids and scopes only, never a name or an address."""
+    ``supporter.confirmed``), or their scopes changed (``supporter.scopes_changed``): ids
+    and scopes only, never a name or an address."""
 
     loads_into = D.SupporterChangedV1
 

@@ -155,6 +155,7 @@ def test_supporters_events_are_in_the_plans_history_without_personal_data(world)
     for event_type, extra in (
         ("supporter.invited", {"scopes": ["missed_checkins"]}),
         ("supporter.confirmed", {"scopes": ["missed_checkins"]}),
+        ("supporter.scopes_changed", {"scopes": ["missed_checkins", "crisis"]}),
         ("supporter.alerted", {"scope": "missed_checkins"}),
         ("supporter.all_clear", {}),
         ("supporter.removed", {"by": "supporter"}),
@@ -171,6 +172,7 @@ def test_supporters_events_are_in_the_plans_history_without_personal_data(world)
     assert [r["change"] for r in supporters] == [
         "invited",
         "confirmed",
+        "scopes_changed",
         "alerted",
         "all_clear",
         "removed",
