@@ -20,6 +20,7 @@ from tests.notifications.test_supporters import (
     _texts,
     provider,  # noqa: F401  (the fixture)
 )
+from tests.support import builders
 
 
 def _patch(s: Setting, supporter_id, body, token=None):
@@ -141,3 +142,16 @@ def test_bad_input_a_removed_supporter_and_other_callers(notifications_with_sms,
     assert gone.status_code == 204
     assert _patch(s, supporter["id"], {"scopes": ["celebrations"]}).status_code == 409
     assert s.n.published_data("supporter.scopes_changed") == []
+
+
+def test_a_discharged_clients_supporter_gains_no_scope_but_may_lose_one(
+    notifications_with_sms,
+    provider,  # noqa: F811
+):
+    s = Setting(notifications_with_sms)
+    supporter = _confirmed(s, provider, scopes=["missed_checkins", "celebrations"])
+    s.n.event("client.discharged", s.tenant, builders.client_discharged(s.client, s.n.clock()))
+    added = _patch(s, supporter["id"], {"scopes": ["missed_checkins", "celebrations", "crisis"], "crisis_consent": {"method": "form"}})  # fmt: skip
+    assert added.status_code == 409
+    dropped = _patch(s, supporter["id"], {"scopes": ["celebrations"]})
+    assert dropped.status_code == 200 and dropped.json["scopes"] == ["celebrations"]

@@ -54,7 +54,8 @@ def remove_supporter(client_id: uuid.UUID, supporter_id: uuid.UUID):
 def change_supporter_scopes(body, client_id: uuid.UUID, supporter_id: uuid.UUID):
     """Change a supporter's scopes. Adding ``crisis`` needs the client's own consent to it
     (``crisis_consent``), recorded with who and when; removing a scope needs none, and
-    nothing more goes to them under it. A removed supporter is a 409."""
+    nothing more goes to them under it. A removed supporter, or a scope added for a client
+    who is not active, is a 409."""
     return as_caller(use_cases.change_supporter_scopes, client_id, supporter_id, body)
 
 

@@ -140,6 +140,7 @@ def remove(
 
 def change_scopes(
     uow: UnitOfWork,
+    contact: Contact,
     supporter: Supporter,
     scopes: list[str],
     crisis_consent: dict | None,
@@ -148,13 +149,16 @@ def change_scopes(
     """The supporter's scopes become ``scopes``. Adding ``crisis`` needs its own consent
     (``crisis_consent``: method, recorded_by), recorded with who, when and how; removing a
     scope needs none, and cancels what was still to go under it (the crisis consent goes
-    with the crisis scope). A removed supporter is a 409. False when nothing changed."""
+    with the crisis scope). A removed supporter, or a scope added for a client who is not
+    active, is a 409. False when nothing changed."""
     if supporter.state == "removed":
         raise Conflict(
             "The supporter was removed.", errors={"supporter_id": ["Removed: add them again."]}
         )
     wanted = sorted(set(scopes), key=rules.SCOPES.index)
     before = set(supporter.scopes)
+    if contact.status != "active" and set(wanted) - before:
+        raise Conflict("The client is not active.", errors={"client_id": ["Not active."]})
     gains_crisis_consent = "crisis" in wanted and not supporter.has_crisis_consent
     if "crisis" in wanted and "crisis" not in before and not crisis_consent:
         raise Unprocessable(

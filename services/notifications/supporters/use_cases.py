@@ -95,7 +95,7 @@ def change_supporter_scopes(
         consent = (
             {"method": crisis["method"], "recorded_by": principal.staff_id} if crisis else None
         )
-        membership.change_scopes(uow, supporter, body["scopes"], consent, uow.clock())
+        membership.change_scopes(uow, contact, supporter, body["scopes"], consent, uow.clock())
         result = shown(supporter)
         uow.commit()
         return result
