@@ -6,7 +6,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bench import burst, bus, replies, scheduler, system
+from bench import burst, bus, growth, replies, scheduler, system
 from bench.harness import print_table, write_results
 
 BENCHMARKS = {
@@ -19,6 +19,7 @@ BENCHMARKS = {
     "replies": (replies.bench_replies, 30),  # seconds at 10 mood replies/s
     "burst": (burst.bench_burst, 20000),
     "plans-scheduler": (scheduler.bench_plans_scheduler, 10000),
+    "growth": (growth.bench_growth, 700),  # clients at 1x (100x: 70,000)
 }
 
 

@@ -113,6 +113,8 @@ class Settings:
     outbox_retention_days: float = 7
     inbox_retention_days: float = 30
     housekeeping_interval_seconds: float = 3600
+    # Finished nudges (sent, failed, held back) and inbound SMS ids; see housekeeping.
+    nudge_retention_days: float = 90
     # A second SMTP relay and a second SMS provider, used when the first fails.
     smtp_fallback_url: str | None = None
     sms_fallback_api_url: str | None = None
@@ -263,6 +265,7 @@ def _parse(env: Env, services: tuple[ServiceConfig, ...]) -> Settings:
         housekeeping_interval_seconds=env.float(
             "HOUSEKEEPING_INTERVAL_SECONDS", 3600, validate=Range(min=0, min_inclusive=False)
         ),
+        nudge_retention_days=env.float("NUDGE_RETENTION_DAYS", 90, validate=Range(min=1)),
         smtp_fallback_url=env.str("SMTP_FALLBACK_URL", None) or None,
         sms_fallback_api_url=env.str("SMS_FALLBACK_API_URL", None) or None,
         sms_fallback_account_sid=env.str("SMS_FALLBACK_ACCOUNT_SID", None) or None,

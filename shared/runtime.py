@@ -25,7 +25,8 @@ from shared.auth import StaffStanding, StandingCache
 from shared.clock import Clock, system_clock
 from shared.config import Settings, load_settings
 from shared.db import UnitOfWork, make_engine, make_session_factory
-from shared.db.housekeeping import Housekeeper, Retention
+from shared.db.commit_wakeup import commit_wakeup
+from shared.db.housekeeping import Housekeeper, Purge, Retention
 from shared.db.migrate import upgrade
 from shared.messaging.consumer import EventWorker
 from shared.messaging.inbox import Handler, InboxProcessor
@@ -59,6 +60,8 @@ class ServiceRuntime:
     # How the API checks a token's member on each request (see ``shared.auth``); a
     # service without one takes every valid token at its word.
     staff_standing: StandingQuery | None = None
+    # The service's own growing tables housekeeping trims (``shared.db.housekeeping``).
+    purges: Callable[[Settings], Iterable[Purge]] = lambda _settings: ()
 
     @classmethod
     def of_service(
@@ -160,6 +163,7 @@ class ServiceRuntime:
             clock=self.now,
             housekeeper=self.housekeeper(),
             service=self.name,
+            idle_wait=commit_wakeup(self.engine, "outbox"),
         )
 
     def housekeeper(self) -> Housekeeper:
@@ -170,6 +174,7 @@ class ServiceRuntime:
             inbox_model=self.inbox_model,
             idempotency_model=self.idempotency_model,
             clock=self.now,
+            purges=tuple(self.purges(self.settings)),
         )
 
     # -- http ---------------------------------------------------------------------------

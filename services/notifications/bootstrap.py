@@ -6,7 +6,7 @@ import functools
 
 from flask import Flask
 
-from services.notifications import api, erasure, handlers, models
+from services.notifications import api, erasure, handlers, models, retention
 from services.notifications.channels import channels_from_settings
 from services.notifications.channels.file_outbox import outbox_folder
 from services.notifications.dispatcher import Dispatcher
@@ -30,6 +30,7 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
         handlers=handlers.HANDLERS | {"client.erased": erase},
         blueprints=api.blueprints,
         staff_standing=standing_reader(models.StaffAccess),
+        purges=retention.purges,
         description="Contacts, nudges and their delivery by email and SMS.",
     )
 

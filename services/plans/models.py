@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -27,6 +28,12 @@ from shared.db.types import JsonType, UtcDateTime
 
 class Base(DeclarativeBase):
     pass
+
+
+# The scheduler's claims (scheduler.py) read these partial indexes: what may still be due.
+REVIEW_PENDING = "status = 'active' AND review_due_emitted_at IS NULL"
+CHECKIN_SCHEDULED = "status = 'scheduled'"
+STEP_RECURRING = "status = 'open' AND frequency <> 'once'"
 
 
 class RecoveryPlan(Base):
@@ -74,7 +81,16 @@ class RecoveryPlan(Base):
         back_populates="plan", order_by="Goal.position", lazy="selectin"
     )
 
-    __table_args__ = (UniqueConstraint("tenant_id", "source_event_id", name="uq_plan_source"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "source_event_id", name="uq_plan_source"),
+        # The scheduler's review claim reads plans not yet announced only.
+        Index(
+            "ix_plans_review_pending",
+            "review_due_on",
+            postgresql_where=text(REVIEW_PENDING),
+            sqlite_where=text(REVIEW_PENDING),
+        ),
+    )
     __mapper_args__ = {"version_id_col": version}
 
     @property
@@ -140,6 +156,15 @@ class ActionStep(Base):
         back_populates="action", order_by="ActionOccurrence.due_at", lazy="selectin"
     )
 
+    __table_args__ = (
+        Index(
+            "ix_steps_horizon",
+            "scheduled_through",
+            "id",
+            postgresql_where=text(STEP_RECURRING),
+            sqlite_where=text(STEP_RECURRING),
+        ),
+    )
     __mapper_args__ = {"version_id_col": version}
 
 
@@ -185,6 +210,14 @@ class CheckIn(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=clock_now)
 
+    __table_args__ = (
+        Index(
+            "ix_checkins_scheduled",
+            "starts_at",
+            postgresql_where=text(CHECKIN_SCHEDULED),
+            sqlite_where=text(CHECKIN_SCHEDULED),
+        ),
+    )
     __mapper_args__ = {"version_id_col": version}
 
 
@@ -377,6 +410,17 @@ class ReportNotes(Base):
 
 class Outbox(OutboxRecord, Base):
     pass
+
+
+# Rows this service addressed to its own queues (retries, dead letters): erasure scrubs a
+# client's words from them by tenant (``erasure.erase_words``).
+HELD_IN_OUTBOX = "routing_key IN ('plans.events', 'plans.dead')"
+Index(
+    "ix_outbox_held",
+    Outbox.tenant_id,
+    postgresql_where=text(HELD_IN_OUTBOX),
+    sqlite_where=text(HELD_IN_OUTBOX),
+)
 
 
 class ProcessedEvent(InboxRecord, Base):

@@ -7,14 +7,23 @@
 - **Inbox rows** (the ids of processed events): ``INBOX_RETENTION_DAYS`` (30), far longer
   than a copy of an event can arrive late (a relay republishing, a broker redelivering).
 
+A service adds its own growing tables as :class:`Purge` rules (notifications: finished
+nudges and inbound SMS ids after ``NUDGE_RETENTION_DAYS``, 90, never sooner than a day
+past ``INBOX_RETENTION_DAYS``, so that a late copy of the event that made a nudge still
+meets its unique key). Every rule's condition is served by an index, and nothing still
+needed matches one: pending work (an unpublished outbox row, a nudge not yet finished)
+never does, whatever its age.
+
 Every service's relay runs it each ``HOUSEKEEPING_INTERVAL_SECONDS`` (an hour), and
-``coaching housekeeping`` runs it once. Rows go in batches, so no statement holds its
-locks for long; several relays doing it at the same time is harmless.
+``coaching housekeeping`` runs it once. Rows go in batches of ``BATCH_SIZE``, each its own
+short transaction, so no statement holds its locks for long and autovacuum reuses the
+space as it goes; several relays doing it at the same time is harmless.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -44,6 +53,16 @@ class Retention:
         )
 
 
+@dataclass(frozen=True)
+class Purge:
+    """A table a service keeps only for a while: ``condition(now)`` says which rows have
+    been kept long enough (served by an index; never a row still needed)."""
+
+    name: str
+    model: type
+    condition: Callable[[datetime], ColumnElement[bool]]
+
+
 class Housekeeper:
     def __init__(
         self,
@@ -55,6 +74,7 @@ class Housekeeper:
         idempotency_model: type | None,
         clock: Clock,
         batch_size: int = BATCH_SIZE,
+        purges: Sequence[Purge] = (),
     ):
         self.session_factory = session_factory
         self.clock = clock
@@ -63,6 +83,7 @@ class Housekeeper:
         self.inbox = inbox_model
         self.idempotency = idempotency_model
         self.batch_size = batch_size
+        self.purges = tuple(purges)
 
     def run_once(self, now: datetime | None = None) -> dict[str, int]:
         """Delete what has been kept long enough; return how many rows went, per table."""
@@ -81,6 +102,8 @@ class Housekeeper:
                 self.idempotency,
                 self.idempotency.created_at < now - self.retention.idempotency_keys,
             )
+        for purge in self.purges:
+            removed[purge.name] = self._delete(purge.model, purge.condition(now))
         if any(removed.values()):
             log.info("housekeeping removed old rows", extra={"removed": removed})
         return removed

@@ -147,3 +147,37 @@ def drop_mood_prompt_columns(batch_op: BatchOperations) -> None:
     """Undo :func:`add_mood_prompt_columns` on the table ``batch_op`` alters."""
     batch_op.drop_column("mood_prompt_local_time")
     batch_op.drop_column("mood_prompt_weekdays")
+
+
+def create_notify_trigger(table: str, channel: str) -> None:
+    """``NOTIFY channel`` from every statement that inserts rows into ``table`` (``COPY``
+    included; PostgreSQL folds one transaction's into one and delivers it at commit), so
+    the loop that works through the table is woken by the commit
+    (:mod:`shared.db.commit_wakeup`). Updates do not notify: the loop's own marking would
+    wake it. Nothing on SQLite, where the loop polls."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    function = f"notify_{table}_inserted"
+    op.execute(
+        f"""
+        CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM inserted) THEN
+                PERFORM pg_notify('{channel}', '');
+            END IF;
+            RETURN NULL;
+        END $$
+        """
+    )
+    op.execute(
+        f"CREATE TRIGGER {table}_inserted AFTER INSERT ON {table} "
+        f"REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+    )
+
+
+def drop_notify_trigger(table: str) -> None:
+    """Undo :func:`create_notify_trigger`."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute(f"DROP TRIGGER IF EXISTS {table}_inserted ON {table}")
+    op.execute(f"DROP FUNCTION IF EXISTS notify_{table}_inserted()")

@@ -3,6 +3,9 @@
 A crash between publishing and marking means the rows are published again on the next
 run: consumers' inboxes make that harmless. Rows are claimed with ``FOR UPDATE SKIP
 LOCKED`` on PostgreSQL so several relays can share one outbox.
+
+An idle relay waits for the next commit that writes outbox rows (PostgreSQL ``NOTIFY``,
+:mod:`shared.db.commit_wakeup`) or its poll interval, whichever comes first.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from shared import liveness
 from shared.backoff import Backoff
 from shared.clock import Clock
 from shared.config import Settings
+from shared.db.commit_wakeup import IdleWait, PollingWait
 from shared.db.housekeeping import Housekeeper
 from shared.db.outage import LoopBackoff, is_database_outage
 from shared.events import CATALOGUE
@@ -44,11 +48,13 @@ class OutboxRelay:
         housekeeper: Housekeeper | None = None,
         service: str = "",
         publish_backoff: Backoff | None = None,
+        idle_wait: IdleWait | None = None,
     ):
         """``housekeeper``: run every ``HOUSEKEEPING_INTERVAL_SECONDS`` by ``run_forever``
         (each service has a relay, so each service's old rows go). ``publish_backoff``:
         the wait before a row the broker refused is tried again (2 s doubled per attempt
-        up to a minute, jittered)."""
+        up to a minute, jittered). ``idle_wait``: how an idle relay waits for work (a
+        commit's notification or the poll interval; the poll alone by default)."""
         self.settings = settings
         self.clock = clock
         self.publish_backoff = publish_backoff or Backoff(2.0, MAX_PUBLISH_BACKOFF_SECONDS)
@@ -61,6 +67,7 @@ class OutboxRelay:
         self._publisher = None
         self._connected_before = False
         self.service = service
+        self.idle_wait = idle_wait or PollingWait()
 
     # -- broker -------------------------------------------------------------------------
     def _ensure_publisher(self):
@@ -174,10 +181,11 @@ class OutboxRelay:
                     continue
                 backoff.succeeded()
                 if published < self.batch_size:
-                    stop.wait(self.settings.poll_interval_seconds)
+                    self.idle_wait.wait(stop, self.settings.poll_interval_seconds)
                     self._keep_alive()
         finally:
             self.close()
+            self.idle_wait.close()
             log.info("relay stopped")
 
     def _message(self, row) -> OutgoingMessage:

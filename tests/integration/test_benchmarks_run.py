@@ -27,6 +27,7 @@ def test_every_benchmark_runs_and_reports_its_figures(tmp_path, monkeypatch, cap
         "replies",
         "burst",
         "plans-scheduler",
+        "growth",
     }
     for row in rows:
         assert math.isfinite(row.ours), row

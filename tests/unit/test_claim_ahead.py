@@ -125,3 +125,33 @@ def test_under_a_rate_limit_nothing_is_claimed_ahead():
         "delivered 3",
         "lease 3 released",
     ]
+
+
+class RecordedWait:
+    """An idle wait that notes how long the loop asked to wait and ends at once."""
+
+    def __init__(self, rounds: Rounds):
+        self.rounds = rounds
+
+    def wait(self, stop: threading.Event, seconds: float) -> bool:
+        self.rounds.note(f"idle up to {seconds}")
+        return True  # as if a commit's notification had come
+
+
+def test_a_batch_that_was_not_full_waits_on_the_idle_wait_not_a_sleep():
+    stop = threading.Event()
+    rounds = Rounds([3, 1, 0], stop)
+    claim_ahead(
+        rounds.take,
+        rounds.deliver,
+        stop,
+        batch_size=3,
+        poll_seconds=3600.0,
+        backoff=LoopBackoff(logging.getLogger("test"), "notifications", "dispatcher"),
+        idle_wait=RecordedWait(rounds),
+    )
+    idle = [entry for entry in rounds.journal if entry.startswith("idle")]
+    # After batches 2 (1 of 3) and 3 (empty), never after the full one; the hour's poll
+    # handed to the wait, which ends it (here at once, as a commit's notification does).
+    assert idle == ["idle up to 3600.0", "idle up to 3600.0"]
+    assert rounds.taken == 3

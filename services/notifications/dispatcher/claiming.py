@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from services.notifications.contacts import PENDING_STATES
 from services.notifications.models import Nudge
 from shared import liveness
+from shared.db.commit_wakeup import IdleWait, PollingWait
 from shared.db.outage import LoopBackoff
 
 log = logging.getLogger(__name__)
@@ -179,10 +180,13 @@ def claim_ahead(
     poll_seconds: float,
     backoff: LoopBackoff,
     ahead: bool = True,
+    idle_wait: IdleWait | None = None,
 ) -> None:
     """Take and deliver batches until ``stop`` is set. While a full batch is delivered
     (more is likely due), the next is taken on a thread of its own (unless ``ahead`` is
-    false); a batch that was not full waits ``poll_seconds`` before the next claim.
+    false); a batch that was not full waits ``poll_seconds`` before the next claim, or
+    less: ``idle_wait`` ends the wait at the commit of a new nudge (PostgreSQL ``NOTIFY``,
+    :mod:`shared.db.commit_wakeup`), so a welcome is claimed as soon as it is written.
 
     What this changes: the next batch is claimed while this one's outcomes are still
     being recorded. Its rules count this batch's nudges towards the daily cap all the
@@ -194,6 +198,7 @@ def claim_ahead(
     second at full speed, which is why a dispatcher under a provider's rate (batches of
     up to a minute of sends, the rate setting the pace anyway) does not claim ahead.
     """
+    idle_wait = idle_wait or PollingWait()
     with ThreadPoolExecutor(1, thread_name_prefix="claimer") as claimer:
         claimed_ahead: Future | None = None
         while not stop.is_set():
@@ -214,7 +219,7 @@ def claim_ahead(
                 continue
             backoff.succeeded()
             if not full:
-                stop.wait(poll_seconds)
+                idle_wait.wait(stop, poll_seconds)
         if claimed_ahead is not None:  # claimed already: sent now, not left to its lease
             try:
                 deliver(claimed_ahead.result())

@@ -64,6 +64,7 @@ from services.notifications.replies.alert_escalation import SWEEP_SECONDS, escal
 from services.notifications.supporters.claim_hook import after_claim as supporters_after_claim
 from shared import metrics
 from shared.backoff import Backoff
+from shared.db.commit_wakeup import commit_wakeup
 from shared.db.outage import LoopBackoff
 from shared.runtime import ServiceRuntime
 
@@ -163,6 +164,8 @@ class Dispatcher:
         )
         self.recorder = OutcomeRecorder(self.record)
         self._escalations_due: datetime | None = None
+        # Idle, woken by the commit of a new nudge (or the poll): shared/db/commit_wakeup.py
+        self.idle_wait = commit_wakeup(runtime.engine, "nudges")
 
     def clock(self) -> datetime:
         return (self._clock or self.runtime.clock)()
@@ -428,6 +431,7 @@ class Dispatcher:
     def close(self) -> None:
         """Record what is pending, then close every session."""
         self.recorder.stop()
+        self.idle_wait.close()
         if self._pool is not None:
             self._pool.shutdown()
         for channels in self.lanes:
@@ -444,6 +448,7 @@ class Dispatcher:
             poll_seconds=self.runtime.settings.poll_interval_seconds,
             backoff=LoopBackoff(log, "notifications", "dispatcher"),
             ahead=not self.send_rates.rates,
+            idle_wait=self.idle_wait,
         )
         self.close()
         log.info("dispatcher stopped")

@@ -22,7 +22,8 @@ class InboundMessage(Base):
     __tablename__ = "inbound_messages"
 
     message_sid: Mapped[str] = mapped_column(String(80), primary_key=True)
-    received_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    # Indexed for housekeeping (``retention.py``), which forgets old ids.
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, index=True)
 
 
 class ReceivedReply(Base):
@@ -42,7 +43,10 @@ class ReceivedReply(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=clock_now)
 
-    __table_args__ = (Index("ix_client_replies_client", "tenant_id", "client_id"),)
+    __table_args__ = (
+        Index("ix_client_replies_client", "tenant_id", "client_id"),
+        Index("ix_client_replies_received_at", "received_at"),  # for housekeeping
+    )
 
 
 class SenderNumber(Base):
