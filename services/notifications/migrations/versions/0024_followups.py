@@ -1,7 +1,7 @@
 """follow-ups of supporters
 
 Revision ID: 0024_followups
-Revises: 0020_supporters
+Revises: 0023_latency
 Create Date: 2026-12-08 01:00:00
 
 The organisation's default escalation windows (``organisation.escalation_defaults_set``),
@@ -16,7 +16,7 @@ from alembic import op
 import shared.db.types
 
 revision: str = "0024_followups"
-down_revision: str | Sequence[str] | None = "0020_supporters"
+down_revision: str | Sequence[str] | None = "0023_latency"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
