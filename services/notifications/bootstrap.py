@@ -70,6 +70,7 @@ SERVICE = Service(
         "supporter.invited",
         "supporter.confirmed",
         "supporter.removed",
+        "supporter.scopes_changed",
         "supporter.alerted",
         "supporter.all_clear",
         "crisis_alert.opened",

@@ -23,6 +23,7 @@ HANDLERS = subscriptions(
     ("plan.review_due", coach_alerts.on_review_due),
     ("plan.mood_prompts_set", recurring_nudges.on_mood_prompts_set),
     ("plan.escalation_set", supporter_handlers.on_escalation_set),
+    ("organisation.escalation_defaults_set", supporter_handlers.on_escalation_defaults_set),
     ("goal.created", plan_projection.on_goal_changed),
     ("goal.updated", plan_projection.on_goal_changed),
     (

@@ -55,6 +55,7 @@ SERVICE = Service(
         "plan.review_due",
         "plan.mood_prompts_set",
         "plan.escalation_set",
+        "organisation.escalation_defaults_set",
         "goal.created",
         "goal.updated",
         "goal.achieved",

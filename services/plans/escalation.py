@@ -2,7 +2,9 @@
 how many prompts missed in a row and how long before their supporters are told.
 
 Plans keeps the windows on the plan (the organisation's defaults, ``/v1/settings``, fill
-what the coach leaves out) and announces each change (``plan.escalation_set``);
+what the coach leaves out) and announces each change (``plan.escalation_set``), and
+each change of the organisation's defaults (``organisation.escalation_defaults_set``:
+what applies to a client whose plan never had windows of its own);
 notifications does the reminding and the telling. Supporters' own events
 (``supporter.invited`` ... ``supporter.all_clear``) go into the plan's history, as ids,
 scopes and times: never a name, an address or a message.
@@ -32,6 +34,7 @@ SUPPORTER_CHANGES = {
     "supporter.invited": "invited",
     "supporter.confirmed": "confirmed",
     "supporter.removed": "removed",
+    "supporter.scopes_changed": "scopes_changed",
     "supporter.alerted": "alerted",
     "supporter.all_clear": "all_clear",
 }
@@ -41,6 +44,18 @@ def organisation_defaults(settings: OrganisationSettings) -> dict:
     return {
         name: getattr(settings, f"escalation_{name}", None) or DEFAULTS[name] for name in FIELDS
     }
+
+
+def announce_defaults(uow: UnitOfWork, before: dict, settings: OrganisationSettings) -> None:
+    """Announce the organisation's defaults when they differ from ``before``."""
+    after = organisation_defaults(settings)
+    if after != before:
+        uow.publish(
+            "organisation.escalation_defaults_set",
+            settings.tenant_id,
+            after,
+            aggregate_id=settings.tenant_id,
+        )
 
 
 def escalation_view(plan: RecoveryPlan, settings: OrganisationSettings) -> dict:

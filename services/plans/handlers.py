@@ -114,6 +114,7 @@ HANDLERS = subscriptions(
     ("supporter.invited", on_supporter_event),
     ("supporter.confirmed", on_supporter_event),
     ("supporter.removed", on_supporter_event),
+    ("supporter.scopes_changed", on_supporter_event),
     ("supporter.alerted", on_supporter_event),
     ("supporter.all_clear", on_supporter_event),
     ("crisis_alert.opened", on_crisis_alert),

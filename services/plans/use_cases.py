@@ -389,10 +389,12 @@ def put_settings(
     with uow:
         current = settings_of(uow.session, principal.tenant_id)
         check_if_match(if_match, etag_of(principal.tenant_id, current.version))
+        before = escalation.organisation_defaults(current)
         if current.version == 0:
             current = OrganisationSettings(tenant_id=principal.tenant_id)
             uow.session.add(current)
         for name, value in values.items():
             setattr(current, name, value)
+        escalation.announce_defaults(uow, before, current)
         uow.commit()
     return current

@@ -346,6 +346,13 @@ class EscalationSetV1(Data):
 
 
 @dataclass(frozen=True)
+class EscalationDefaultsSetV1(Data):
+    client_reminder_after_minutes: int
+    supporters_after_missed: int
+    supporters_after_minutes: int
+
+
+@dataclass(frozen=True)
 class CrisisAlertV1(Data):
     alert_id: uuid.UUID
     client_id: uuid.UUID

@@ -477,7 +477,8 @@ SUPPORTER_SCOPES = ("celebrations", "missed_checkins", "crisis")
 
 class SupporterChangedV1(Payload):
     """A client's supporter invited or confirmed (``supporter.invited``,
-    ``supporter.confirmed``): ids and scopes only, never a name or an address."""
+    ``supporter.confirmed``), or their scopes changed (``supporter.scopes_changed``): ids
+    and scopes only, never a name or an address."""
 
     loads_into = D.SupporterChangedV1
 
@@ -532,6 +533,22 @@ class EscalationSetV1(Payload):
 
     plan_id = fields.UUID(required=True)
     client_id = fields.UUID(required=True)
+    client_reminder_after_minutes = fields.Integer(
+        required=True, validate=validate.Range(min=1, max=24 * 60)
+    )
+    supporters_after_missed = fields.Integer(required=True, validate=validate.Range(min=1, max=14))
+    supporters_after_minutes = fields.Integer(
+        required=True, validate=validate.Range(min=1, max=7 * 24 * 60)
+    )
+
+
+class EscalationDefaultsSetV1(Payload):
+    """The organisation's default escalation of a missed self check-in
+    (``organisation.escalation_defaults_set``, from plans' ``/v1/settings``): what applies to
+    every client whose plan has no windows of its own (``plan.escalation_set``)."""
+
+    loads_into = D.EscalationDefaultsSetV1
+
     client_reminder_after_minutes = fields.Integer(
         required=True, validate=validate.Range(min=1, max=24 * 60)
     )

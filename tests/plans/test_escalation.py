@@ -84,6 +84,42 @@ def test_the_organisations_defaults_apply(world):
     assert set_.get_json()["client_reminder_after_minutes"] == 15
 
 
+def _put_settings(w, **escalation):
+    settings = w["call"]("admin", "GET", "/v1/settings")
+    reply = w["call"](
+        "admin",
+        "PUT",
+        "/v1/settings",
+        json={"review_interval_weeks": 12, "missed_checkin_after_minutes": 1440, **escalation},
+        headers={"If-Match": settings.headers["ETag"]},
+    )
+    assert reply.status_code == 200, reply.get_json()
+    return reply
+
+
+def test_a_change_of_the_organisations_defaults_is_announced_once(world):
+    w = world
+    _put_settings(w)  # the first settings, the platform's defaults: nothing new to tell
+    assert w["plans"].published_data("organisation.escalation_defaults_set") == []
+    _put_settings(w, escalation_client_reminder_after_minutes=10)
+    [announced] = w["plans"].published_data("organisation.escalation_defaults_set")
+    assert announced == {
+        "client_reminder_after_minutes": 10,
+        "supporters_after_missed": 1,
+        "supporters_after_minutes": 120,
+    }
+    [envelope] = w["plans"].published("organisation.escalation_defaults_set")
+    assert envelope["tenant_id"] == str(w["tenant"])
+    _put_settings(w, escalation_client_reminder_after_minutes=10)  # unchanged
+    _put_settings(w, escalation_client_reminder_after_minutes=10, review_interval_weeks=8)
+    assert len(w["plans"].published_data("organisation.escalation_defaults_set")) == 1
+    _put_settings(w, escalation_supporters_after_missed=3)
+    assert [
+        d["supporters_after_missed"]
+        for d in w["plans"].published_data("organisation.escalation_defaults_set")
+    ] == [1, 3]
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
@@ -119,6 +155,7 @@ def test_supporters_events_are_in_the_plans_history_without_personal_data(world)
     for event_type, extra in (
         ("supporter.invited", {"scopes": ["missed_checkins"]}),
         ("supporter.confirmed", {"scopes": ["missed_checkins"]}),
+        ("supporter.scopes_changed", {"scopes": ["missed_checkins", "crisis"]}),
         ("supporter.alerted", {"scope": "missed_checkins"}),
         ("supporter.all_clear", {}),
         ("supporter.removed", {"by": "supporter"}),
@@ -135,6 +172,7 @@ def test_supporters_events_are_in_the_plans_history_without_personal_data(world)
     assert [r["change"] for r in supporters] == [
         "invited",
         "confirmed",
+        "scopes_changed",
         "alerted",
         "all_clear",
         "removed",

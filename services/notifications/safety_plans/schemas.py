@@ -51,9 +51,20 @@ class ContactItemSchema(Schema):
     )
 
 
-def _contacts(description: str):
+class HelpContactItemSchema(ContactItemSchema):
+    """Someone the client can ask for help; may be one of the client's supporters, whose
+    current name and phone are then shown (the name given here once they are removed)."""
+
+    supporter_id = fields.UUID(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "one of this client's supporters (not removed)"},
+    )
+
+
+def _contacts(description: str, item=ContactItemSchema):
     return fields.List(
-        fields.Nested(ContactItemSchema),
+        fields.Nested(item),
         load_default=list,
         validate=validate.Length(max=MAX_ITEMS),
         metadata={"description": f"{description} (at most {MAX_ITEMS})"},
@@ -68,7 +79,11 @@ class SafetyPlanSectionsSchema(Schema):
     )
     coping_strategies = _items("Things I can do on my own to take my mind off my problems")
     distractions = _items("People and social places that take my mind off things")
-    help_contacts = _contacts("People I can ask for help")
+    help_contacts = _contacts(
+        "People I can ask for help; an entry may point at one of the client's supporters "
+        "(``supporter_id``)",
+        HelpContactItemSchema,
+    )
     professionals = _contacts(
         "Professionals and services to contact in a crisis; the organisation's crisis line "
         "always comes first where the plan is shown or sent (``crisis_line``)"

@@ -46,14 +46,18 @@ def empty_sections() -> dict[str, list]:
 
 def normalised(sections: Mapping[str, list]) -> dict[str, list]:
     """The six sections, each a list (missing ones empty), text stripped; contacts as
-    ``{"name", "phone"}`` (``phone`` None when not given). The values were checked by the
+    ``{"name", "phone"}`` (``phone`` None when not given; a help contact that is one of
+    the client's supporters has their ``supporter_id`` too). The values were checked by the
     schema (bounds, one line of text)."""
     plan = empty_sections()
     for name in SECTIONS:
         for item in sections.get(name) or ():
             if name in CONTACT_SECTIONS:
                 phone = (item.get("phone") or "").strip() or None
-                plan[name].append({"name": item["name"].strip(), "phone": phone})
+                entry = {"name": item["name"].strip(), "phone": phone}
+                if name == "help_contacts" and item.get("supporter_id"):
+                    entry["supporter_id"] = str(item["supporter_id"])
+                plan[name].append(entry)
             else:
                 plan[name].append(item.strip())
     return plan

@@ -12,7 +12,7 @@ from services.notifications.models import Contact
 from services.notifications.nudges import schedule_nudge
 from services.notifications.replies.crisis_answers import crisis_text_for
 from services.notifications.safety_plans.sections import asks_for_plan, has_content, plan_texts
-from services.notifications.safety_plans.store import plan_of, version_of
+from services.notifications.safety_plans.store import plan_of, version_of, with_supporters
 from shared.db import UnitOfWork
 
 __all__ = ["answer_plan_request", "asks_for_plan"]
@@ -40,7 +40,7 @@ def answer_plan_request(uow: UnitOfWork, contact: Contact, message_sid: str, now
             channel="sms",
         )
         return 1
-    texts = plan_texts(current.sections, crisis_line)
+    texts = plan_texts(with_supporters(session, contact, current.sections), crisis_line)
     for position, text in enumerate(texts):
         schedule_nudge(
             uow,

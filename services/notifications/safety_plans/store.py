@@ -2,6 +2,11 @@
 the client's confirmation of it. A new version by the coach asks the client to confirm it
 again; one the client writes (their own coping steps) keeps their confirmation.
 
+A help contact may point at one of the client's supporters (``supporter_id``): checked
+when written (``check_supporters``), shown with the supporter's current name and phone
+(``with_supporters``); once the supporter is removed or gone, only the name kept in the
+plan, never a phone.
+
 Domain rules on a session: no web, no runtime. Erased with the client (``forget``).
 """
 
@@ -17,7 +22,8 @@ from sqlalchemy.orm import Session
 from services.notifications.models import Contact
 from services.notifications.safety_plans.models import SafetyPlan, SafetyPlanVersion
 from services.notifications.safety_plans.sections import has_content, normalised
-from shared.errors import Conflict, PreconditionFailed
+from services.notifications.supporters.models import Supporter
+from shared.errors import Conflict, PreconditionFailed, Unprocessable
 from shared.preconditions import check_if_match, etag_of
 
 AUTHORS = ("staff", "client")
@@ -128,3 +134,61 @@ def forget(session: Session, tenant_id: uuid.UUID, client_id: uuid.UUID) -> None
             .where(model.tenant_id == tenant_id, model.client_id == client_id)
             .execution_options(synchronize_session=False)
         )
+
+
+# -- help contacts that are supporters ----------------------------------------------------------
+
+
+def _supporter(session: Session, contact: Contact, supporter_id) -> Supporter | None:
+    """The client's own supporter ``supporter_id``, unless removed (or not theirs)."""
+    try:
+        key = uuid.UUID(str(supporter_id))
+    except ValueError:
+        return None
+    supporter = session.get(Supporter, key)
+    if (
+        supporter is None
+        or supporter.tenant_id != contact.tenant_id
+        or supporter.client_id != contact.client_id
+        or supporter.state == "removed"
+    ):
+        return None
+    return supporter
+
+
+def check_supporters(session: Session, contact: Contact, sections: dict) -> None:
+    """Every help contact with a ``supporter_id`` names one of this client's own
+    supporters, not removed; else a 422 naming the entry's field."""
+    errors = {}
+    for index, item in enumerate(sections.get("help_contacts") or ()):
+        supporter_id = item.get("supporter_id")
+        if supporter_id and _supporter(session, contact, supporter_id) is None:
+            errors[index] = {"supporter_id": ["Not one of this client's supporters."]}
+    if errors:
+        raise Unprocessable(
+            "A help contact points at no supporter of this client.",
+            errors={"help_contacts": errors},
+        )
+
+
+def with_supporters(session: Session, contact: Contact, sections: dict) -> dict:
+    """``sections`` as shown: each help contact that is a supporter with the supporter's
+    current name and phone; a removed or gone supporter's entry with the plan's name only."""
+    shown = []
+    for item in sections.get("help_contacts") or ():
+        supporter_id = item.get("supporter_id") if isinstance(item, dict) else None
+        if not supporter_id:
+            shown.append(item)
+            continue
+        supporter = _supporter(session, contact, supporter_id)
+        if supporter is None:
+            shown.append({"name": item["name"], "phone": None, "supporter_id": supporter_id})
+        else:
+            shown.append(
+                {
+                    "name": supporter.name or item["name"],
+                    "phone": supporter.phone,
+                    "supporter_id": supporter_id,
+                }
+            )
+    return dict(sections) | {"help_contacts": shown}

@@ -53,6 +53,7 @@ def _plan(session, contact: Contact) -> SafetyPlan:
 
 def _view(session, contact: Contact, plan: SafetyPlan, version: SafetyPlanVersion) -> PlanView:
     current = version.version == plan.version
+    sections = store.with_supporters(session, contact, version.sections)
     body = {
         "client_id": contact.client_id,
         "version": version.version,
@@ -62,7 +63,7 @@ def _view(session, contact: Contact, plan: SafetyPlan, version: SafetyPlanVersio
         "created_at": version.created_at,
         "client_acknowledged_at": plan.client_acknowledged_at if current else None,
         "crisis_line": crisis_text_for(session, contact),
-        **{name: version.sections.get(name, []) for name in SECTIONS},
+        **{name: sections.get(name, []) for name in SECTIONS},
     }
     return PlanView(body, store.etag(plan))
 
@@ -93,6 +94,7 @@ def change_safety_plan(
     with uow:
         session = uow.session
         contact = _client(session, principal, client_id)
+        store.check_supporters(session, contact, sections)
         plan, version = store.save_version(
             session,
             contact,
@@ -186,7 +188,7 @@ def plan_page(uow: UnitOfWork, secret: str, link: PageLink) -> PlanPage:
             contact.display_name,
             crisis_line,
             plan.version,
-            readable(current.sections, crisis_line),
+            readable(store.with_supporters(session, contact, current.sections), crisis_line),
             list(current.sections.get("coping_strategies", [])),
             acknowledged=plan.client_acknowledged_at is not None,
         )

@@ -45,6 +45,20 @@ def remove_supporter(client_id: uuid.UUID, supporter_id: uuid.UUID):
     as_caller(use_cases.remove_supporter, client_id, supporter_id)
 
 
+@supporters.patch(
+    "/clients/<uuid:client_id>/supporters/<uuid:supporter_id>",
+    body=schemas.SupporterScopesInSchema,
+    response=schemas.SupporterSchema,
+    errors=(409,),
+)
+def change_supporter_scopes(body, client_id: uuid.UUID, supporter_id: uuid.UUID):
+    """Change a supporter's scopes. Adding ``crisis`` needs the client's own consent to it
+    (``crisis_consent``), recorded with who and when; removing a scope needs none, and
+    nothing more goes to them under it. A removed supporter, or a scope added for a client
+    who is not active, is a 409."""
+    return as_caller(use_cases.change_supporter_scopes, client_id, supporter_id, body)
+
+
 @supporters.get(
     "/clients/<uuid:client_id>/disclosures",
     query=PageQuerySchema,

@@ -10,6 +10,10 @@ many dispatchers run):
   unanswered in a row, the fixed alert to each active supporter with ``missed_checkins``
   (at most one per supporter per prompt; quiet hours of their timezone apply).
 
+The windows are the client's plan's (``plan.escalation_set``), else the organisation's
+defaults (``organisation.escalation_defaults_set``), else the platform's
+(``rules.DEFAULT_ESCALATION``).
+
 The client's answer (``client_answered``, from ``replies.recording``) cancels what has not
 gone yet, and sends an all clear to every supporter who was alerted. Discharge and
 erasure cancel every pending nudge of the client, these included.
@@ -25,10 +29,14 @@ from services.notifications.models import Contact, Nudge
 from services.notifications.nudges import schedule_nudge
 from services.notifications.supporters import messages, rules
 from services.notifications.supporters.membership import supporters_of
-from services.notifications.supporters.models import CheckinWatch, EscalationSetting
+from services.notifications.supporters.models import (
+    CheckinWatch,
+    EscalationSetting,
+    OrganisationEscalation,
+)
 from shared.db import UnitOfWork
 from shared.events import Event
-from shared.events.data import EscalationSetV1
+from shared.events.data import EscalationDefaultsSetV1, EscalationSetV1
 
 REMINDER = "mood_prompt_reminder"
 MOOD_PROMPT = "mood_prompt"
@@ -53,8 +61,25 @@ def on_escalation_set(event: Event[EscalationSetV1], uow: UnitOfWork) -> None:
     setting.set_at = event.occurred_at
 
 
+def on_escalation_defaults_set(event: Event[EscalationDefaultsSetV1], uow: UnitOfWork) -> None:
+    data = event.data
+    defaults = uow.session.get(OrganisationEscalation, event.tenant_id)
+    if defaults is not None and defaults.set_at > event.occurred_at:
+        return  # newer defaults were applied already
+    if defaults is None:
+        defaults = OrganisationEscalation(tenant_id=event.tenant_id)
+        uow.session.add(defaults)
+    defaults.client_reminder_after_minutes = data.client_reminder_after_minutes
+    defaults.supporters_after_missed = data.supporters_after_missed
+    defaults.supporters_after_minutes = data.supporters_after_minutes
+    defaults.set_at = event.occurred_at
+
+
 def escalation_of(session, tenant_id, client_id) -> rules.Escalation:
-    setting = session.get(EscalationSetting, (tenant_id, client_id))
+    """The client's plan's windows, else the organisation's, else the platform's."""
+    setting = session.get(EscalationSetting, (tenant_id, client_id)) or session.get(
+        OrganisationEscalation, tenant_id
+    )
     if setting is None:
         return rules.DEFAULT_ESCALATION
     return rules.Escalation(

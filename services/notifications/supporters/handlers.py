@@ -1,17 +1,21 @@
 """Events the supporters' work consumes: ``plan.escalation_set`` (the client's escalation
-windows, ``escalation``) and ``goal.achieved`` (supporters with ``celebrations``,
+windows, ``escalation``), ``organisation.escalation_defaults_set`` (the organisation's
+defaults for clients without windows of their own) and ``goal.achieved`` (supporters with ``celebrations``,
 ``membership``)."""
 
 from __future__ import annotations
 
 from services.notifications.models import Contact
-from services.notifications.supporters.escalation import on_escalation_set
+from services.notifications.supporters.escalation import (
+    on_escalation_defaults_set,
+    on_escalation_set,
+)
 from services.notifications.supporters.membership import tell_celebration
 from shared.db import UnitOfWork
 from shared.events import Event
 from shared.events.data import GoalV1
 
-__all__ = ["on_escalation_set", "on_goal_achieved"]
+__all__ = ["on_escalation_defaults_set", "on_escalation_set", "on_goal_achieved"]
 
 
 def on_goal_achieved(event: Event[GoalV1], uow: UnitOfWork) -> None:

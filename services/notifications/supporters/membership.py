@@ -138,6 +138,52 @@ def remove(
     return True
 
 
+def change_scopes(
+    uow: UnitOfWork,
+    contact: Contact,
+    supporter: Supporter,
+    scopes: list[str],
+    crisis_consent: dict | None,
+    now: datetime,
+) -> bool:
+    """The supporter's scopes become ``scopes``. Adding ``crisis`` needs its own consent
+    (``crisis_consent``: method, recorded_by), recorded with who, when and how; removing a
+    scope needs none, and cancels what was still to go under it (the crisis consent goes
+    with the crisis scope). A removed supporter, or a scope added for a client who is not
+    active, is a 409. False when nothing changed."""
+    if supporter.state == "removed":
+        raise Conflict(
+            "The supporter was removed.", errors={"supporter_id": ["Removed: add them again."]}
+        )
+    wanted = sorted(set(scopes), key=rules.SCOPES.index)
+    before = set(supporter.scopes)
+    if contact.status != "active" and set(wanted) - before:
+        raise Conflict("The client is not active.", errors={"client_id": ["Not active."]})
+    gains_crisis_consent = "crisis" in wanted and not supporter.has_crisis_consent
+    if "crisis" in wanted and "crisis" not in before and not crisis_consent:
+        raise Unprocessable(
+            "The crisis scope needs the client's own consent to it.",
+            errors={"crisis_consent": ["Required to add the crisis scope."]},
+        )
+    record_consent = gains_crisis_consent and bool(crisis_consent)
+    if set(wanted) == before and not record_consent:
+        return False
+    dropped = before - set(wanted)
+    supporter.scopes = wanted
+    if record_consent:
+        supporter.crisis_consent_method = crisis_consent["method"]
+        supporter.crisis_consent_recorded_by = crisis_consent.get("recorded_by")
+        supporter.crisis_consent_at = now
+    if "crisis" in dropped:
+        supporter.crisis_consent_method = None
+        supporter.crisis_consent_recorded_by = None
+        supporter.crisis_consent_at = None
+    if dropped:
+        messages.cancel_for(uow, supporter, "scope_removed", scopes=dropped)
+    _announce(uow, "supporter.scopes_changed", supporter, now)
+    return True
+
+
 def _announce(
     uow: UnitOfWork, event_type: str, supporter: Supporter, now: datetime, by: str | None = None
 ) -> None:

@@ -98,13 +98,21 @@ def send_to_supporter(
     return nudge
 
 
-def cancel_for(uow: UnitOfWork, supporter: Supporter, reason: str) -> None:
-    """Nothing more goes to a supporter who left or was removed."""
+def cancel_for(
+    uow: UnitOfWork, supporter: Supporter, reason: str, *, scopes: set[str] | None = None
+) -> None:
+    """Nothing more goes to a supporter who left or was removed (or, with ``scopes``,
+    nothing more under the scopes they no longer have)."""
+    kinds = (
+        rules.KINDS
+        if scopes is None
+        else tuple(kind for kind, scope in rules.SCOPE_OF.items() if scope in scopes)
+    )
     for nudge in uow.session.scalars(
         select(Nudge).where(
             Nudge.tenant_id == supporter.tenant_id,
             Nudge.client_id == supporter.client_id,
-            Nudge.kind.in_(rules.KINDS),
+            Nudge.kind.in_(kinds),
             Nudge.subject_id == supporter.id,
             Nudge.state.in_(("scheduled", "deferred")),
         )

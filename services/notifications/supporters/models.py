@@ -1,6 +1,7 @@
 """The supporters' tables: each supporter a client chose, every message a supporter was
 sent (the disclosure log), each mood prompt watched for an answer, and each client's
-escalation windows as plans announced them."""
+escalation windows as plans announced them, with the organisation's defaults for clients
+whose plan has none of its own."""
 
 from __future__ import annotations
 
@@ -99,6 +100,20 @@ class EscalationSetting(Base):
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     client_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     plan_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    client_reminder_after_minutes: Mapped[int] = mapped_column(Integer, nullable=False)
+    supporters_after_missed: Mapped[int] = mapped_column(Integer, nullable=False)
+    supporters_after_minutes: Mapped[int] = mapped_column(Integer, nullable=False)
+    set_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+class OrganisationEscalation(Base):
+    """The organisation's default escalation windows, from plans'
+    ``organisation.escalation_defaults_set``: what applies to a client without an
+    ``EscalationSetting`` of their own."""
+
+    __tablename__ = "organisation_escalations"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     client_reminder_after_minutes: Mapped[int] = mapped_column(Integer, nullable=False)
     supporters_after_missed: Mapped[int] = mapped_column(Integer, nullable=False)
     supporters_after_minutes: Mapped[int] = mapped_column(Integer, nullable=False)

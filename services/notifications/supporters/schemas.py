@@ -60,6 +60,23 @@ class SupporterInSchema(Schema):
             raise ValidationError("An email address or a phone number is required.", "phone")
 
 
+class SupporterScopesInSchema(Schema):
+    scopes = fields.List(
+        fields.String(validate=validate.OneOf(rules.SCOPES)),
+        required=True,
+        validate=validate.Length(min=1, max=len(rules.SCOPES)),
+        metadata={"description": "The supporter's scopes from now on."},
+    )
+    crisis_consent = fields.Nested(
+        ConsentGivenSchema,
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "The client's own consent to the crisis scope: required to add it."
+        },
+    )
+
+
 class ConsentOutSchema(Schema):
     method = fields.String()
     recorded_by = fields.UUID(allow_none=True)

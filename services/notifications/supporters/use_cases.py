@@ -79,6 +79,28 @@ def remove_supporter(
         uow.commit()
 
 
+def change_supporter_scopes(
+    uow: UnitOfWork,
+    principal: Principal,
+    client_id: uuid.UUID,
+    supporter_id: uuid.UUID,
+    body: dict,
+) -> dict:
+    """The supporter's scopes as ``body`` says; adding ``crisis`` needs its own consent,
+    given to the caller (``crisis_consent``)."""
+    with uow:
+        contact = contact_for(uow.session, principal, client_id)
+        supporter = _supporter_of(uow.session, contact, supporter_id)
+        crisis = body.get("crisis_consent")
+        consent = (
+            {"method": crisis["method"], "recorded_by": principal.staff_id} if crisis else None
+        )
+        membership.change_scopes(uow, contact, supporter, body["scopes"], consent, uow.clock())
+        result = shown(supporter)
+        uow.commit()
+        return result
+
+
 def _supporter_of(session, contact: Contact, supporter_id: uuid.UUID) -> Supporter:
     supporter = session.get(Supporter, supporter_id)
     if (
