@@ -113,6 +113,9 @@ class Organisation(Base):
     # How a coach's crisis alert names the client: "full_name" (preferred or given name
     # and family name, as the caseload does) or "initials".
     alert_naming: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    # The language of its clients whose own locale the platform has no words for
+    # (``wording.locales``); null is English.
+    default_locale: Mapped[str | None] = mapped_column(String(35), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(
         UtcDateTime, nullable=False, default=clock_now, onupdate=clock_now
     )
@@ -173,6 +176,8 @@ class Nudge(Base):
     variables: Mapped[dict | None] = mapped_column(JsonType, nullable=True)
     body: Mapped[str | None] = mapped_column(Text, nullable=True)
     channel: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    # The language its message was written in (``wording.locales``), once written.
+    locale_used: Mapped[str | None] = mapped_column(String(35), nullable=True)
     state: Mapped[str] = mapped_column(String(20), nullable=False, default="scheduled")
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     due_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)

@@ -58,7 +58,8 @@ from services.notifications.dispatcher.rules import (
     decide_for_coach,
     decide_for_number,
 )
-from services.notifications.models import Nudge
+from services.notifications.models import Contact, Nudge
+from services.notifications.wording.locales import shipped_locale
 from shared import metrics
 from shared.backoff import Backoff
 from shared.db.outage import LoopBackoff
@@ -76,10 +77,14 @@ HELD_BACK_STATES = {
 }
 
 
-def _with_kind_content(nudge: Nudge, decision: Decision, facts: Facts, timezone: str) -> Decision:
-    """The kind's own content, computed as it goes (``kind_content``); a kind with nothing
-    to say (a digest's empty week) is skipped."""
-    said = content_of(nudge, facts.content, timezone)
+def _with_kind_content(
+    nudge: Nudge, decision: Decision, facts: Facts, contact: Contact
+) -> Decision:
+    """The kind's own content, computed as it goes (``kind_content``), its dates in the
+    client's language; a kind with nothing to say (a digest's empty week) is skipped."""
+    organisation = facts.organisations.get(nudge.tenant_id)
+    language = shipped_locale(contact.locale, organisation and organisation.default_locale)
+    said = content_of(nudge, facts.content, contact.timezone, language)
     if said is None:
         return Decision("skip", channel=decision.channel, reason="nothing_to_say")
     nudge.variables = said
@@ -282,7 +287,7 @@ class Dispatcher:
                 sent_today=lambda: facts.sent_today(contact),
             )
             if decision.action == "send" and has_content_hook(nudge):
-                decision = _with_kind_content(nudge, decision, facts, contact.timezone)
+                decision = _with_kind_content(nudge, decision, facts, contact)
         if decision.action != "send":
             self._hold_back(nudge, decision)
             log.debug(
@@ -290,7 +295,7 @@ class Dispatcher:
                 extra={"nudge_id": str(nudge.id), "state": nudge.state, "reason": nudge.reason},
             )
             return None
-        override = facts.overrides.get((nudge.tenant_id, nudge.kind, decision.channel))
+        overrides = facts.overrides_for(nudge.tenant_id, nudge.kind, decision.channel)
         if nudge.audience != "coach" and nudge.kind not in UNCAPPED_KINDS:
             facts.planned[client_key] += 1
         nudge.channel = decision.channel
@@ -304,7 +309,7 @@ class Dispatcher:
             organisation,
             staff,
             decision,
-            override,
+            overrides,
             settings=self.runtime.settings,
             clock=self.clock,
             sender_number=(nudge.variables or {}).get("from")

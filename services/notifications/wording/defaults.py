@@ -390,11 +390,15 @@ def _coach_alerts(document: Callable[[str], str]) -> dict[tuple[str, str], dict[
     }
 
 
-@functools.cache
 def default_templates(locale: str = DEFAULT_LOCALE) -> dict[tuple[str, str], dict[str, str]]:
-    """The platform's wording in ``locale`` (a shipped catalog's name), built once."""
-    language = locale.split("_")[0].split("-")[0]
-    return _build(translations(locale).gettext, language)
+    """The platform's wording in ``locale`` (a shipped catalog's name), built once per
+    catalog."""
+    return _built(locale, translations(locale))
+
+
+@functools.lru_cache(maxsize=16)
+def _built(locale: str, catalog) -> dict[tuple[str, str], dict[str, str]]:
+    return _build(catalog.gettext, locale.replace("_", "-"))
 
 
 DEFAULT_TEMPLATES = default_templates(DEFAULT_LOCALE)

@@ -34,7 +34,7 @@ SHIPPED = ("en", "es")
 DOMAIN = "messages"
 MAX_LOCALE_LENGTH = 35  # BCP 47 recommends at least 35 characters be supported
 # How a message names a moment: "Tue 14 Apr, 10:00" (en), "mar 14 abr, 10:00" (es).
-MOMENT_PATTERN = "EEE d MMM, HH:mm"
+MOMENT_PATTERN = "EEE dd MMM, HH:mm"
 
 
 class LocaleInvalid(ValueError):
@@ -93,17 +93,34 @@ def shipped_locale(client_locale: str | None, organisation_locale: str | None = 
     return resolve(client_locale, organisation_locale, shipped_catalogs())
 
 
+# Catalogs installed at run time rather than shipped as files: a pseudo-locale that
+# wraps every message, which the tests use to find words that skip the catalogs.
+_INSTALLED: dict[str, gettext.NullTranslations] = {}
+
+
+def install(locale: str, catalog: gettext.NullTranslations) -> None:
+    """Speak ``locale`` with ``catalog`` from now on, in this process."""
+    _INSTALLED[locale] = catalog
+    translations.cache_clear()
+
+
 def shipped_catalogs() -> tuple[str, ...]:
-    """English, and every language with a catalog in the package (pseudo-locales too)."""
+    """English, and every language with a catalog in the package or installed."""
+    return tuple(dict.fromkeys((DEFAULT_LOCALE, *_packaged(), *sorted(_INSTALLED))))
+
+
+@functools.cache
+def _packaged() -> tuple[str, ...]:
     folder = resources.files(__package__).joinpath("locale")
-    found = [entry.name for entry in folder.iterdir() if entry.is_dir()]
-    return tuple(dict.fromkeys((DEFAULT_LOCALE, *sorted(found))))
+    return tuple(sorted(entry.name for entry in folder.iterdir() if entry.is_dir()))
 
 
 @functools.cache
 def translations(locale: str) -> gettext.NullTranslations:
     """The catalog of ``locale`` (a name from :func:`resolve`), compiled from its ``.po``
     once per process; English and unknown names get the wording in the code."""
+    if locale in _INSTALLED:
+        return _INSTALLED[locale]
     source = resources.files(__package__).joinpath("locale", locale, "LC_MESSAGES", f"{DOMAIN}.po")
     if locale == DEFAULT_LOCALE or not source.is_file():
         return gettext.NullTranslations()

@@ -25,6 +25,7 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from markupsafe import Markup, escape
 
 from services.notifications.wording.defaults import (
+    DEFAULT_TEMPLATES,
     PLURAL_FUNCTION,
     default_templates,
     html_document,
@@ -317,6 +318,8 @@ def render(
     )
     return replace(rendered, fallback_reason=fallback_reason)
 
+
+__all__ = ["DEFAULT_TEMPLATES", "render", "check_template", "default_parts"]
 
 _DOCUMENT = re.compile(r"\s*(<!doctype|<html)", re.IGNORECASE)
 
