@@ -220,9 +220,7 @@ def template(
     """The template the caller's organisation uses for a kind on a channel in a locale."""
     with uow:
         locale, shipped = _template_locale(uow.session, principal.tenant_id, locale)
-        override = uow.session.get(
-            TemplateOverride, (principal.tenant_id, kind, channel, locale)
-        )
+        override = uow.session.get(TemplateOverride, (principal.tenant_id, kind, channel, locale))
         return _template_view(kind, channel, locale, override, shipped)
 
 

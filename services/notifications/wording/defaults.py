@@ -58,7 +58,7 @@ def _build(_: Callable[[str], str], lang: str) -> dict[tuple[str, str], dict[str
     # Every email to a client links to the client's own page (steps, mood, journal).
     my_page_text = _("Your page (steps, mood, a note to your coach): {{ my_page_url }}")
     my_page_html = _(
-        "<a href=\"{{ my_page_url }}\">Your page</a>: this week's steps, your mood, "
+        '<a href="{{ my_page_url }}">Your page</a>: this week\'s steps, your mood, '
         "a note to your coach."
     ).join(("<p>", "</p>"))
     stop_emails_text = _("To stop these emails: {{ unsubscribe_url }}")

@@ -49,7 +49,9 @@ def parsed(tag: str) -> Locale:
     try:
         return Locale.parse(tag.strip().replace("-", "_"))
     except (UnknownLocaleError, ValueError, TypeError) as exc:
-        raise LocaleInvalid(f"Unknown locale {tag!r}: use a BCP 47 tag such as en or es-MX.") from exc
+        raise LocaleInvalid(
+            f"Unknown locale {tag!r}: use a BCP 47 tag such as en or es-MX."
+        ) from exc
 
 
 def normalised(tag: str) -> str:

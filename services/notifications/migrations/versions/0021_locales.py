@@ -26,7 +26,11 @@ _COLUMNS = "tenant_id, kind, channel, subject, text, html, updated_at"
 
 
 def _overrides_table(name: str, *, with_locale: bool) -> None:
-    key = ("tenant_id", "kind", "channel", "locale") if with_locale else ("tenant_id", "kind", "channel")
+    key = (
+        ("tenant_id", "kind", "channel", "locale")
+        if with_locale
+        else ("tenant_id", "kind", "channel")
+    )
     op.create_table(
         name,
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
