@@ -38,7 +38,7 @@ LOCALE_DIR := services/notifications/wording/locale
 messages: $(STAMP)
 	$(BIN)/pybabel extract --no-location --omit-header --sort-output -F babel.cfg \
 	  -k _plural:1,2 -o $(LOCALE_DIR)/messages.pot services/notifications
-	$(BIN)/pybabel update --no-fuzzy-matching --omit-header -i $(LOCALE_DIR)/messages.pot \
+	$(BIN)/pybabel update --no-fuzzy-matching -i $(LOCALE_DIR)/messages.pot \
 	  -d $(LOCALE_DIR) -D messages
 
 ## Start every process of the three services (embedded default unless configured).

@@ -10,7 +10,12 @@ from datetime import datetime, timedelta
 from services.notifications.contacts import cancel_pending, language_of
 from services.notifications.models import Nudge
 from services.notifications.nudges import contact_of, schedule_nudge
-from services.notifications.wording.locales import DEFAULT_LOCALE, moment_label, translations
+from services.notifications.wording.locales import (
+    DEFAULT_LOCALE,
+    N_,
+    moment_label,
+    translations,
+)
 from shared.db import UnitOfWork
 from shared.events import Event
 from shared.events.data import (
@@ -65,10 +70,6 @@ def on_goal_achieved(event: Event[GoalV1], uow: UnitOfWork) -> None:
         variables={"goal_title": data.title},
         subject_id=data.goal_id,
     )
-
-
-def N_(message: str) -> str:  # marks a message for the catalogs (pybabel extract)
-    return message
 
 
 # How a message names a check-in's mode, in each language.

@@ -30,6 +30,7 @@ from services.notifications.replies.crisis import region_of, region_of_phone
 from services.notifications.replies.crisis_settings import crisis_settings_for
 from services.notifications.replies.models import CrisisAlert, UnroutedMessage
 from services.notifications.replies.routing import Scope
+from services.notifications.wording.locales import N_, shipped_locale, translations
 from shared import metrics
 from shared.db import UnitOfWork
 
@@ -39,7 +40,7 @@ COALESCING = timedelta(minutes=15)
 MAX_ADMINS_ALERTED = 20
 # Quoted in the coach's email at most this long (the journal has the whole text).
 MAX_WORDS_QUOTED = 500
-COACH_TOLD = "Your coach has been told."
+COACH_TOLD = N_("Your coach has been told.")  # in the client's language when sent
 # The platform's own id for a text to the shared number that no organisation owns.
 PLATFORM = uuid.UUID(int=0)
 
@@ -59,7 +60,7 @@ def answer_crisis(
         contact.crisis_hold_since = now
     crisis_text = crisis_text_for(uow.session, contact)
     if alerted:
-        crisis_text = f"{crisis_text} {COACH_TOLD}"
+        crisis_text = f"{crisis_text} {_coach_told_in(uow.session, contact)}"
     answer_channel = channel if channel in ("sms", "email") else _consented_channel(contact)
     if answer_channel is not None:
         schedule_nudge(
@@ -281,3 +282,10 @@ def answer_unrouted_crisis(
         "crisis message from a number no confirmed record has",
         extra={"message_id": str(message_id), "why": why, "own_number": bool(tenant_id)},
     )
+
+
+def _coach_told_in(session, contact: Contact) -> str:
+    """ "Your coach has been told." in the client's language."""
+    organisation = session.get(Organisation, contact.tenant_id)
+    default = organisation.default_locale if organisation is not None else None
+    return translations(shipped_locale(contact.locale, default)).gettext(COACH_TOLD)

@@ -37,6 +37,11 @@ MAX_LOCALE_LENGTH = 35  # BCP 47 recommends at least 35 characters be supported
 MOMENT_PATTERN = "EEE dd MMM, HH:mm"
 
 
+def N_(message: str) -> str:
+    """Marks a message for the catalogs (``pybabel extract``); translated where used."""
+    return message
+
+
 class LocaleInvalid(ValueError):
     """Not a BCP 47 locale Babel knows."""
 
@@ -127,14 +132,15 @@ def translations(locale: str) -> gettext.NullTranslations:
     if locale == DEFAULT_LOCALE or not source.is_file():
         return gettext.NullTranslations()
     with source.open("rb") as po:
-        catalog = read_po(po, locale=_babel_name(locale))
+        catalog = read_po(po, locale=babel_name(locale))
     compiled = io.BytesIO()
     write_mo(compiled, catalog)
     compiled.seek(0)
     return gettext.GNUTranslations(compiled)
 
 
-def _babel_name(locale: str) -> str:
+def babel_name(locale: str) -> str:
+    """The CLDR locale Babel formats ``locale``'s dates and plurals with."""
     # Pseudo-locales ("en_XA") are not in CLDR: their plural rules are English's.
     try:
         return str(parsed(locale))
@@ -149,5 +155,5 @@ def gettext_of(locale: str):
 def moment_label(moment: datetime, timezone: str, locale: str = DEFAULT_LOCALE) -> str:
     """A moment as a message names it, in the client's timezone and language."""
     return format_datetime(
-        moment, MOMENT_PATTERN, tzinfo=ZoneInfo(timezone), locale=_babel_name(locale)
+        moment, MOMENT_PATTERN, tzinfo=ZoneInfo(timezone), locale=babel_name(locale)
     )
