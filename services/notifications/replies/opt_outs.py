@@ -20,7 +20,7 @@ from shared.db import UnitOfWork
 # CANCELAR; AYUDA), written with or without accents.
 STOP_WORDS = frozenset(
     {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
-    | {"BAJA", "ALTO", "PARAR", "PARA", "DETENER", "CANCELAR", "DARSE DE BAJA", "DARME DE BAJA"}
+    | {"BAJA", "ALTO", "PARAR", "PARA", "DETENER", "CANCELAR"}
 )
 START_WORDS = frozenset({"START", "UNSTOP", "YES"} | {"ALTA", "INICIO", "COMENZAR", "REANUDAR"})
 HELP_WORDS = frozenset({"HELP", "INFO"} | {"AYUDA"})
@@ -29,7 +29,7 @@ CONSENT_KEYWORDS = ("stop", "start")
 
 
 def keyword_of(body: str) -> str | None:
-    word = " ".join(_unaccented(body).upper().strip().rstrip(".!").split())
+    word = _unaccented(body).strip().upper().rstrip(".!")
     if word in STOP_WORDS:
         return "stop"
     if word in START_WORDS:
