@@ -215,7 +215,9 @@ def _spanish_sample(kind: str, channel: str) -> dict:
         "starts_local": "mié 15 abr, 14:30",
         "next_checkin": "mié 15 abr, 14:30",
     }
-    return {name: value for name, value in values.items() if name in sample_variables(kind, channel)}
+    return {
+        name: value for name, value in values.items() if name in sample_variables(kind, channel)
+    }
 
 
 def _visible(text: str, variables: dict) -> str:

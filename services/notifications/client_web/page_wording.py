@@ -73,7 +73,7 @@ class PageNote:
 def help_lines(session, contact: Contact) -> HelpLines:
     organisation = organisation_of(session, contact.tenant_id)
     return HelpLines(
-        organisation.name if organisation and organisation.name else DEFAULT_ORGANISATION_NAME,
+        organisation.name if organisation and organisation.name else _(DEFAULT_ORGANISATION_NAME),
         organisation.help_contact if organisation and organisation.help_contact else None,
         crisis_text_for(session, contact),
     )

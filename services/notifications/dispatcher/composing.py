@@ -16,6 +16,7 @@ from services.notifications.models import Contact, Nudge, Organisation, StaffMem
 from services.notifications.replies import alert_links as client_alert_links
 from services.notifications.wording.locales import (
     DEFAULT_LOCALE,
+    N_,
     resolve,
     shipped_catalogs,
     translations,
@@ -27,7 +28,7 @@ from shared.config import Settings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ORGANISATION_NAME = "your coaching service"
+DEFAULT_ORGANISATION_NAME = N_("your coaching service")  # in the client's language
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,9 @@ def draft_of(
     nudge.locale_used = locale
     override = overrides.get(locale)
     named = organisation.name if organisation and organisation.name else None
-    variables["organisation_name"] = named or DEFAULT_ORGANISATION_NAME
+    variables["organisation_name"] = named or translations(default_locale).gettext(
+        DEFAULT_ORGANISATION_NAME
+    )
     variables["help_contact"] = (
         organisation.help_contact
         if organisation and organisation.help_contact
