@@ -4,6 +4,7 @@ keywords, DONE words and confirmation codes, and the Spanish crisis lines of the
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,22 @@ def test_everyday_spanish_replies_are_not_read_as_a_crisis():
 )
 def test_the_crisis_reader_checks_every_language(text):
     assert read_reply(text).intent == "crisis"
+
+
+def test_who_to_call_is_said_in_the_clients_language_with_the_regions_numbers():
+    from services.notifications.replies.crisis import has_number_to_call, platform_crisis_texts
+    from services.notifications.replies.crisis_settings import CrisisSettings
+
+    texts = platform_crisis_texts()
+    assert set(texts.languages["es"]) == set(texts.regions) | {"default"}
+    for region, english in texts.regions.items():
+        spanish = texts.text_for(region, "es")
+        numbers = set(re.findall(r"\d(?:[ \-.]?\d){2,}", english))
+        assert spanish != english and numbers <= set(re.findall(r"\d(?:[ \-.]?\d){2,}", spanish))
+        assert has_number_to_call(spanish)
+    assert "024" in texts.text_for("ES", "es") and "024" in texts.text_for("ES")
+    assert CrisisSettings().text_for(None, "es").startswith("Si estás en peligro")
+    # An organisation's own text is its own, in whatever language it wrote it.
+    assert CrisisSettings(own_text="Call 000 or us on 1800 111 222.").text_for(None, "es") == (
+        "Call 000 or us on 1800 111 222."
+    )

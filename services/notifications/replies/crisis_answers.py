@@ -79,7 +79,8 @@ def crisis_text_for(session, contact: Contact) -> str:
     """Who to call now, for the client's region (``crisis_settings.CrisisSettings.text_for``:
     the organisation's text for it, ours, the organisation's general one, ours)."""
     settings = crisis_settings_for(session, contact.tenant_id)
-    return settings.text_for(region_of(contact)).replace(COACH_TOLD, "").strip()
+    language = _language_of(session, contact)  # the platform's texts in the client's
+    return settings.text_for(region_of(contact), language).replace(COACH_TOLD, "").strip()
 
 
 def _consented_channel(contact: Contact) -> str | None:
@@ -284,8 +285,13 @@ def answer_unrouted_crisis(
     )
 
 
-def _coach_told_in(session, contact: Contact) -> str:
-    """ "Your coach has been told." in the client's language."""
+def _language_of(session, contact: Contact) -> str:
+    """The shipped language of the client's answers (``wording.locales``)."""
     organisation = session.get(Organisation, contact.tenant_id)
     default = organisation.default_locale if organisation is not None else None
-    return translations(shipped_locale(contact.locale, default)).gettext(COACH_TOLD)
+    return shipped_locale(contact.locale, default)
+
+
+def _coach_told_in(session, contact: Contact) -> str:
+    """The sentence "Your coach has been told." in the client's language."""
+    return translations(_language_of(session, contact)).gettext(COACH_TOLD)
