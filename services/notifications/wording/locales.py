@@ -72,6 +72,10 @@ def candidates(client_locale: str | None, organisation_locale: str | None) -> li
     for tag in (client_locale, organisation_locale):
         if not tag:
             continue
+        installed = tag.replace("-", "_")
+        if installed in _INSTALLED:  # a pseudo-locale ("en-XA") names itself
+            chain.append(installed)
+            continue
         try:
             locale = parsed(tag)
         except LocaleInvalid:
