@@ -234,3 +234,26 @@ def _visible(text: str, variables: dict) -> str:
 
 def _outside_markers(text: str) -> str:
     return re.sub(f"{OPEN}.*?{CLOSE}", " ", text, flags=re.S)
+
+
+def test_the_catalogs_hold_every_message_the_code_marks():
+    """``make messages`` was run: every message Babel extracts is in each catalog."""
+    from pathlib import Path
+
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.frontend import parse_mapping_cfg
+
+    root = Path(__file__).resolve().parents[2]
+    with (root / "babel.cfg").open(encoding="utf-8") as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg)
+    keywords = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2), "_plural": (1, 2)}
+    extracted = {
+        message if isinstance(message, str) else message[0]
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            root / "services" / "notifications", method_map, options_map, keywords=keywords
+        )
+    }
+    with CATALOG.open("rb") as po:
+        catalog = read_po(po, locale="es")
+    known = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
+    assert extracted - known == set()
