@@ -61,6 +61,15 @@ UNROUTED_CRISIS = Counter(
     "follow-up), by the number they were sent to: an organisation's own or the shared one",
     ["number"],
 )
+CRISIS_ALERTS_OVERDUE = Gauge(
+    "coaching_crisis_alerts_overdue",
+    "Open crisis alerts nobody acknowledged within their organisation's window (set by "
+    "each dispatcher's escalation sweep)",
+)
+CRISIS_ESCALATIONS = Counter(
+    "coaching_crisis_alert_escalations_total",
+    "Times an unacknowledged crisis alert went to its organisation's on-call list",
+)
 PROVIDER_ERRORS = Counter(
     "coaching_provider_errors_total",
     "Errors from the SMTP relay or SMS provider, transient (retried) or permanent",

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.intake import api, handlers, models, staff
+from services.intake import api, fhir, handlers, models, staff
 from shared.config import Settings
 from shared.processes import STANDARD_PROCESS_TYPES
 from shared.runtime import ServiceRuntime
 from shared.service import Service
+
+
+def blueprints():
+    return (*api.blueprints(), *fhir.blueprints())
 
 
 def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
@@ -17,7 +21,7 @@ def build_runtime(settings: Settings | None = None) -> ServiceRuntime:
         settings,
         models,
         handlers=handlers.HANDLERS,
-        blueprints=api.blueprints,
+        blueprints=blueprints,
         staff_standing=staff.standing_of,
         description="Organisations, staff, clients, assessments and onboarding.",
     )

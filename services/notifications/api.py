@@ -192,7 +192,7 @@ def preview_template(body, query, kind: str, channel: str):
 
 
 def blueprints():
-    from services.notifications import client_web, replies
+    from services.notifications import client_web, replies, safety_plans
 
     return (
         nudges,
@@ -201,4 +201,5 @@ def blueprints():
         templates,
         *replies.blueprints(),
         *client_web.blueprints(),
+        *safety_plans.blueprints(),
     )

@@ -66,6 +66,9 @@ SERVICE = Service(
         "client.replied",
         "action.completion_withdrawn",
         "contact.phone_confirmed",
+        "crisis_alert.opened",
+        "crisis_alert.acknowledged",
+        "crisis_alert.resolved",
     ),
     process_types=(
         *STANDARD_PROCESS_TYPES,

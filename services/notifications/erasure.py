@@ -8,8 +8,9 @@ What holds personal data here and what erasure does with it:
   bare states stay (the organisation's admins still see what was sent when);
 - the plan projection (what the weekly digest says) and the client's goals (for their
   own page): deleted;
-- crisis alerts (the latest words, for the coach's alert page): deleted;
+- crisis alerts (the latest words, for the coach's alert page; how each ended): deleted;
 - the client's ratings (for their own page): deleted;
+- the client's safety plan, every version of it: deleted;
 - the outbox: what the client wrote (``client.replied`` text) is cleared, published or
   not; the events themselves stay, so plans still learns of a reply it has not seen;
 - messages the embedded channels wrote to a local folder: deleted;
@@ -34,6 +35,7 @@ from services.notifications.digest.models import (
 )
 from services.notifications.models import Contact, Nudge, Outbox
 from services.notifications.replies.models import CrisisAlert
+from services.notifications.safety_plans.store import forget as forget_safety_plan
 from shared.db import UnitOfWork
 from shared.events import Event
 from shared.events.data import ClientErasedV1
@@ -50,6 +52,7 @@ def on_client_erased(
     _erase_contact(uow, tenant_id, client_id)
     cancel_pending(uow, tenant_id, client_id, "client_erased")
     _forget_plan(uow, tenant_id, client_id)
+    forget_safety_plan(uow.session, tenant_id, client_id)
     uow.session.execute(  # what the client wrote in crisis, kept for the coach's alert page
         delete(CrisisAlert).where(
             CrisisAlert.tenant_id == tenant_id, CrisisAlert.client_id == client_id

@@ -113,6 +113,10 @@ class Organisation(Base):
     # How a coach's crisis alert names the client: "full_name" (preferred or given name
     # and family name, as the caseload does) or "initials".
     alert_naming: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    # A crisis alert not acknowledged within this many minutes (null: 15) goes to the
+    # on-call list: email addresses and phones (null: the organisation's admins).
+    acknowledge_within_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    on_call: Mapped[list | None] = mapped_column(JsonType, nullable=True)
     # The language of its clients whose own locale the platform has no words for
     # (``wording.locales``); null is English.
     default_locale: Mapped[str | None] = mapped_column(String(35), nullable=True)
@@ -241,4 +245,5 @@ class StaffAccess(StaffAccessRecord, Base):
 from services.notifications.client_web import models as _client_web_tables  # noqa: E402, F401
 from services.notifications.digest import models as _digest_tables  # noqa: E402, F401
 from services.notifications.replies import models as _replies_tables  # noqa: E402, F401
+from services.notifications.safety_plans import models as _safety_plan_tables  # noqa: E402, F401
 from services.notifications.wording import models as _wording_tables  # noqa: E402, F401

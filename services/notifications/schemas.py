@@ -6,7 +6,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from services.notifications.wording import nudge_reasons
 from services.notifications.wording.locales import MAX_LOCALE_LENGTH, LocaleInvalid, parsed
 from shared.localtime import HHMM, WEEKDAYS
-from shared.pagination import page_of
+from shared.pagination import page_of, paged
 from shared.validation import MultilineText, Schema, WholeMatch
 
 MAX_SENDER_NUMBERS = 10
@@ -283,6 +283,13 @@ def _region(value: str) -> None:
         raise ValidationError(problem)
 
 
+def _on_call(value: str) -> None:
+    from services.notifications.replies.crisis_rules import refusal_of_on_call
+
+    if problem := refusal_of_on_call(value):
+        raise ValidationError(problem)
+
+
 class CrisisSettingsSchema(Schema):
     """The organisation's own crisis settings: phrases read as a crisis on top of the
     platform's patterns, and the text a client gets at once (who to call)."""
@@ -314,6 +321,24 @@ class CrisisSettingsSchema(Schema):
         metadata={
             "description": "crisis text by the client's country (ISO 3166 alpha-2, like GB or "
             "AU), each with a number to call, tried before any other; null or {} for none"
+        },
+    )
+    acknowledge_within_minutes = fields.Integer(
+        allow_none=True,
+        validate=validate.Range(min=1, max=120),
+        metadata={
+            "description": "a crisis alert not acknowledged within this many minutes (1-120, "
+            "any hour) goes to the on-call list, and again at each next window; null "
+            "restores the default, 15"
+        },
+    )
+    on_call = fields.List(
+        fields.String(validate=[validate.Length(min=3, max=254), _on_call]),
+        allow_none=True,
+        validate=validate.Length(max=10),
+        metadata={
+            "description": "who an unacknowledged crisis alert goes to: up to 10 email "
+            "addresses and/or E.164 phones; null or [] for the organisation's admins"
         },
     )
 
@@ -356,3 +381,51 @@ class UnroutedMessageSchema(Schema):
         }
     )
     text = fields.String()
+
+
+@paged
+class AlertQuerySchema(Schema):
+    state = fields.String(
+        load_default=None,
+        validate=validate.OneOf(("open", "acknowledged", "resolved")),
+        metadata={"description": "only alerts in this state (open: nobody acknowledged yet)"},
+    )
+
+
+class ResolveAlertSchema(Schema):
+    note = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=1000),
+        metadata={"description": "how it ended, in short (health data: never logged)"},
+    )
+
+
+class CrisisAlertSchema(Schema):
+    """A crisis alert and who owns it: ``open`` until a coach or admin acknowledges it,
+    then ``resolved`` with a short note."""
+
+    id = fields.UUID()
+    client_id = fields.UUID()
+    client_name = fields.String(allow_none=True)
+    state = fields.String(metadata={"description": "open, acknowledged or resolved"})
+    opened_at = fields.AwareDateTime()
+    last_message_at = fields.AwareDateTime()
+    message_count = fields.Integer()
+    escalate_at = fields.AwareDateTime(
+        allow_none=True,
+        metadata={"description": "when it goes to the on-call list next, if still open"},
+    )
+    escalations = fields.Integer(metadata={"description": "times it went to the on-call list"})
+    acknowledged_at = fields.AwareDateTime(allow_none=True)
+    acknowledged_by = fields.UUID(
+        allow_none=True, metadata={"description": "null: by the on-call list's link"}
+    )
+    acknowledged_via = fields.String(
+        allow_none=True, metadata={"description": "api, link (the coach's) or on_call_link"}
+    )
+    resolved_at = fields.AwareDateTime(allow_none=True)
+    resolved_by = fields.UUID(allow_none=True)
+    note = fields.String(allow_none=True)
+
+
+CrisisAlertPageSchema = page_of(CrisisAlertSchema, "CrisisAlertPageSchema")

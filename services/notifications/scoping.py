@@ -30,6 +30,11 @@ def _scope(principal: Principal) -> list:
     return condition
 
 
+def visible_clients(principal: Principal) -> list:
+    """The conditions on ``Contact`` of the clients the caller may see."""
+    return _scope(principal)
+
+
 def contact_for(session: Session, principal: Principal, client_id: uuid.UUID) -> Contact:
     """The contact of a client the caller may see; NotFound for any other."""
     contact = session.scalar(

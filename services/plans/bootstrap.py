@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.plans import api, caseload_api, handlers, limits, models, reports
+from services.plans import api, caseload_api, fhir, handlers, limits, models, reports
 from services.plans.scheduler import PlansScheduler
 from shared.config import Settings
 from shared.db.staff_access import standing_reader
@@ -14,7 +14,12 @@ from shared.service import Service
 
 
 def blueprints():
-    return (*api.blueprints(), caseload_api.caseload_routes, *reports.blueprints())
+    return (
+        *api.blueprints(),
+        caseload_api.caseload_routes,
+        *reports.blueprints(),
+        *fhir.blueprints(),
+    )
 
 
 def build_runtime(settings: Settings | None = None) -> ServiceRuntime:

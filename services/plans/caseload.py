@@ -3,6 +3,11 @@
 A page is one statement, whatever its size: each client's current plan is picked with a
 window function, and every figure of the row (last contact, next check-in, overdue
 steps, latest wellbeing, the past week's completion) is a correlated subquery of it.
+
+Who needs attention first (``attention``): a client with a crisis alert nobody has
+acknowledged (0), then one with an acknowledged alert not yet resolved (1), both from
+notifications' ``crisis_alert.*`` events (``crisis_alerts``); then a flagged plan (2);
+then everyone else (3); within each, the longest without contact first.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from services.plans.models import (
     ActionStep,
     CheckIn,
     ClientProfile,
+    CrisisAlertState,
     JournalEntry,
     RecoveryPlan,
     StaffMember,
@@ -32,6 +38,8 @@ _PLANS, _CHECKINS = RecoveryPlan.__table__, CheckIn.__table__
 _STEPS, _OCCURRENCES = ActionStep.__table__, ActionOccurrence.__table__
 _PROFILES, _STAFF = ClientProfile.__table__, StaffMember.__table__
 _JOURNAL = JournalEntry.__table__
+_ALERTS = CrisisAlertState.__table__
+ALERT_STATES = {0: "open", 1: "acknowledged"}
 
 
 def _later(first, second):
@@ -98,6 +106,16 @@ def _rows(plans, now: datetime):
     )
     # the last time the client was heard from: at a check-in, or by their own reply
     last_contact = _later(last_attended, last_reply)
+    # 0: a crisis alert nobody acknowledged, 1: one acknowledged, not yet resolved
+    crisis_alert = (
+        select(func.min(case((_ALERTS.c.state == "open", 0), else_=1)))
+        .where(
+            _ALERTS.c.tenant_id == plans.c.tenant_id,
+            _ALERTS.c.client_id == plans.c.client_id,
+            _ALERTS.c.state != "resolved",
+        )
+        .scalar_subquery()
+    )
     past_week = (
         _OCCURRENCES.c.due_at >= now - WEEK,
         _OCCURRENCES.c.due_at < now,
@@ -113,9 +131,12 @@ def _rows(plans, now: datetime):
             plans.c.risk_flagged,
             plans.c.risk_reason,
             plans.c.review_due_on,
-            # who needs attention first: flagged, then the longest without contact (a client
-            # never seen counts from the day the plan was drafted)
-            case((plans.c.risk_flagged.is_(True), 0), else_=1).label("attention"),
+            # who needs attention first: an open crisis alert, one acknowledged, flagged,
+            # then the longest without contact (a client never seen counts from the day
+            # the plan was drafted)
+            func.coalesce(crisis_alert, case((plans.c.risk_flagged.is_(True), 2), else_=3)).label(
+                "attention"
+            ),
             func.coalesce(last_contact, plans.c.created_at).label("quiet_since"),
             last_contact.label("last_contact_at"),
             select(func.min(_CHECKINS.c.starts_at))
@@ -166,7 +187,8 @@ def caseload_page(
     cursor: str | None = None,
     limit: int = 50,
 ) -> dict:
-    """A page of the caseload, flagged clients first, then the longest without contact."""
+    """A page of the caseload: clients with an open crisis alert first, then with one
+    acknowledged but not resolved, then flagged ones, then the longest without contact."""
     rows = _rows(_current_plans(principal, coach_id), now).subquery("caseload")
     stmt = select(rows)
     if cursor:
@@ -209,6 +231,7 @@ def _view(row, now: datetime) -> dict:
         "plan_status": row["plan_status"],
         "risk_flagged": row["risk_flagged"],
         "risk_reason": row["risk_reason"],
+        "crisis_alert": ALERT_STATES.get(row["attention"]),
         "phone_confirmed": row["phone_confirmed_at"] is not None,
         "last_contact_at": row["last_contact_at"],
         "next_checkin_at": row["next_checkin_at"],
@@ -234,7 +257,7 @@ def _decode(cursor: str) -> tuple[int, datetime, uuid.UUID]:
     try:
         attention, quiet_since, client_id = read_position(cursor)
         moment = datetime.fromisoformat(quiet_since)
-        if moment.tzinfo is None or attention not in (0, 1):
+        if moment.tzinfo is None or attention not in (0, 1, 2, 3):
             raise ValueError("not a cursor of this list")
         return attention, moment, uuid.UUID(client_id)
     except (ValueError, TypeError) as exc:

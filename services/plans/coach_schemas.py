@@ -49,6 +49,13 @@ class CaseloadRowSchema(Schema):
     plan_status = fields.String()
     risk_flagged = fields.Boolean()
     risk_reason = fields.String(allow_none=True)
+    crisis_alert = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "open: a crisis alert nobody has acknowledged; acknowledged: one "
+            "not yet resolved; null: none. Such clients come first"
+        },
+    )
     phone_confirmed = fields.Boolean(
         metadata={
             "description": "Whether the person with the client's phone confirmed, by replying, "

@@ -1,7 +1,8 @@
 """Events plans consumes, and the domain module each one goes to: onboarding drafts a
 plan; client changes, discharge and erasure keep plans right; notification outcomes fill
 the plan's nudge timeline; the client's replies fill its journal (and a Done they take
-back reopens its step); a confirmed phone shows on the caseload.
+back reopens its step); a confirmed phone shows on the caseload, and so does a crisis
+alert nobody has resolved (first).
 
 Handlers that read a client's plans are marked ``with_prefetch``: in a batch of events,
 the plans (and profiles) of every client it names are read in one query first."""
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from services.plans import (
     client_changes,
+    crisis_alerts,
     discharge,
     erasure,
     journal,
@@ -33,6 +35,7 @@ from shared.events.data import (
     ClientRepliedV1,
     ClientUpdatedV1,
     CompletionWithdrawnV1,
+    CrisisAlertV1,
     NotificationOutcomeV1,
     PhoneConfirmedV1,
     StaffAccessChangedV1,
@@ -84,6 +87,10 @@ def on_completion_withdrawn(event: Event[CompletionWithdrawnV1], uow: UnitOfWork
     journal.withdraw_done(uow, event.tenant_id, event.data, plans_of_client(uow, event))
 
 
+def on_crisis_alert(event: Event[CrisisAlertV1], uow: UnitOfWork) -> None:
+    crisis_alerts.follow_crisis_alert(uow, event)
+
+
 HANDLERS = subscriptions(
     ("client.onboarded", on_client_onboarded),
     ("client.updated", on_client_updated),
@@ -97,4 +104,7 @@ HANDLERS = subscriptions(
     ("client.replied", on_client_replied),
     ("action.completion_withdrawn", on_completion_withdrawn),
     ("contact.phone_confirmed", on_phone_confirmed),
+    ("crisis_alert.opened", on_crisis_alert),
+    ("crisis_alert.acknowledged", on_crisis_alert),
+    ("crisis_alert.resolved", on_crisis_alert),
 )

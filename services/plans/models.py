@@ -298,6 +298,23 @@ class ClientProfile(Base):
     phone_confirmation_as_of: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
+class CrisisAlertState(Base):
+    """A client's crisis alert as notifications announced it (``crisis_alerts``): the
+    caseload puts a client with one not yet resolved first."""
+
+    __tablename__ = "crisis_alert_states"
+
+    alert_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    client_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    # open (nobody acknowledged it yet), acknowledged, resolved
+    state: Mapped[str] = mapped_column(String(12), nullable=False)
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+    __table_args__ = (Index("ix_crisis_alert_states_client", "tenant_id", "client_id", "state"),)
+
+
 class StaffMember(Base):
     """A coach's or admin's name (from ``staff.created`` / ``staff.updated``), to name the
     coach in the review report."""

@@ -68,5 +68,8 @@ CATALOGUE: dict[str, EventSpec] = {
         _spec("client.replied", v1=P.ClientRepliedV1),
         _spec("action.completion_withdrawn", v1=P.CompletionWithdrawnV1),
         _spec("contact.phone_confirmed", v1=P.PhoneConfirmedV1),
+        _spec("crisis_alert.opened", v1=P.CrisisAlertV1),
+        _spec("crisis_alert.acknowledged", v1=P.CrisisAlertV1),
+        _spec("crisis_alert.resolved", v1=P.CrisisAlertV1),
     )
 }

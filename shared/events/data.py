@@ -303,3 +303,12 @@ class PhoneConfirmedV1(Data):
     confirmed: bool
     changed_at: datetime
     phone_hash: str
+
+
+@dataclass(frozen=True)
+class CrisisAlertV1(Data):
+    alert_id: uuid.UUID
+    client_id: uuid.UUID
+    state: str
+    at: datetime
+    by: uuid.UUID | None = None

@@ -468,3 +468,20 @@ class RiskAcknowledgedV1(Payload):
     reason = fields.String(allow_none=True, load_default=None)
     acknowledged_by = fields.UUID(allow_none=True, load_default=None)
     acknowledged_at = fields.AwareDateTime(required=True)
+
+
+class CrisisAlertV1(Payload):
+    """A client's crisis alert changed hands: ``crisis_alert.opened`` (nobody owns it yet),
+    ``.acknowledged`` (a coach or admin, or the on-call list by its link: ``by`` null),
+    ``.resolved``. No words and no note: plans only puts the client first on the
+    caseload while an alert is open."""
+
+    loads_into = D.CrisisAlertV1
+
+    alert_id = fields.UUID(required=True)
+    client_id = fields.UUID(required=True)
+    state = fields.String(
+        required=True, validate=validate.OneOf(("open", "acknowledged", "resolved"))
+    )
+    at = fields.AwareDateTime(required=True)
+    by = fields.UUID(allow_none=True, load_default=None)

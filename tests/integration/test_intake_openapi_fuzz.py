@@ -79,3 +79,19 @@ def test_generated_requests_get_documented_answers_and_never_a_5xx(api, tenant, 
         path_parameters={"client_id": client["id"], "staff_id": coach["id"]},
     )
     assert statuses[422], statuses  # refused, naming the field, rather than stored or a 500
+
+
+def test_the_fhir_export_answers_fhir_json_as_documented_to_generated_requests(api, tenant, system):
+    """``GET /v1/clients/{id}/fhir``: its documented media type is ``application/fhir+json``
+    (what schemathesis checks the answers against), a real client's record is a Bundle,
+    any other id a problem."""
+    token = tenant["token"]
+    schema = schemathesis.openapi.from_wsgi("/openapi.json", system.apps["intake"])
+    operation = schema["/v1/clients/{client_id}/fhir"]["GET"]
+    documented = operation.definition.raw["responses"]["200"]["content"]
+    assert list(documented) == ["application/fhir+json"]
+    client = api.refer_client(token)
+    api.assess(token, client["id"])
+    statuses = collections.Counter()
+    _fuzz(operation, {"Authorization": f"Bearer {token}"}, {"client_id": client["id"]}, statuses)
+    assert statuses[200] and statuses[404], statuses

@@ -5,6 +5,16 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import schemathesis
+from hypothesis import HealthCheck, given
+from hypothesis import settings as examples
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
 from shared.clock import FrozenClock
 from tests.support.plans import onboard, token_for
 from tests.support.schemathesis_check import (
@@ -83,3 +93,43 @@ def test_generated_requests_to_every_plans_operation_never_get_a_5xx(system, set
     operations, writes = _documented_operations(web)
     assert sum(statuses.values()) <= EXAMPLES_PER_OPERATION * operations, statuses
     assert sum(hostile.values()) <= HOSTILE_EXAMPLES_PER_WRITE * writes, hostile
+
+
+def test_the_fhir_export_answers_fhir_json_as_documented_to_generated_requests(system, settings):
+    """``GET /v1/plans/{id}/fhir``, ``include`` generated too: every answer is documented,
+    of the documented media type (``application/fhir+json`` for the Bundle, problem+json
+    otherwise), and never a 5xx."""
+    system.runtimes["plans"].clock = FrozenClock(datetime(2026, 9, 1, tzinfo=UTC))
+    tenant_id, coach_id = uuid.uuid4(), uuid.uuid4()
+    app = system.apps["plans"]
+    auth = {"Authorization": f"Bearer {token_for(settings, tenant_id, role='org_admin')}"}
+    real_ids = _plan_with_work(system, app.test_client(), auth, tenant_id, coach_id)
+    schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
+    operation = schema["/v1/plans/{plan_id}/fhir"]["GET"]
+    assert list(operation.definition.raw["responses"]["200"]["content"]) == [
+        "application/fhir+json"
+    ]
+    checks = [
+        not_a_server_error,
+        status_code_conformance,
+        content_type_conformance,
+        response_schema_conformance,
+    ]
+    statuses: dict[int, int] = {}
+
+    @given(case=operation.as_strategy())
+    @examples(
+        max_examples=EXAMPLES_PER_OPERATION * 2,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    def check(case):
+        if sum(statuses.values()) % 2 == 0:  # half at the real plan, half at random ids
+            case.path_parameters["plan_id"] = real_ids["plan_id"]
+        response = case.call_and_validate(headers=auth, checks=checks)
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+    check()
+    assert statuses.get(200) and statuses.get(404), statuses

@@ -51,3 +51,23 @@ def test_the_clients_pages_with_a_valid_link_never_get_a_server_error(notificati
             n.app, {}, max_examples=8, path_parameters={"token": token}
         )
         assert hostile[422] or hostile[400], hostile
+
+
+def test_the_safety_plan_of_a_real_client_never_gets_a_server_error(notifications):
+    """Generated plans, versions and If-Match headers against a client who exists (and
+    has a plan), so that they reach the database rather than a 404."""
+    n = notifications
+    tenant = uuid.uuid4()
+    client = n.onboard(tenant)
+    headers = {"Authorization": f"Bearer {n.token(tenant)}"}
+    path = f"/v1/clients/{client}/safety-plan"
+    written = n.call("PUT", path, n.token(tenant), json={"warning_signs": ["Not sleeping"]})
+    assert written.status_code == 200, written.json
+    pinned = {"client_id": str(client)}
+    statuses = assert_no_server_errors(n.app, headers, max_examples=10, path_parameters=pinned)
+    assert statuses[200] > 0, statuses
+    hostile = assert_hostile_text_never_fails(
+        n.app, headers, max_examples=8, path_parameters=pinned
+    )
+    assert hostile[422], hostile
+    assert n.call("GET", path, n.token(tenant)).status_code == 200

@@ -225,6 +225,14 @@ def test_every_kind_on_every_channel_says_every_variable(notifications_with_sms,
     for reply in ("7", "DONE", "Went to the garden, felt good", "2"):  # answered, each
         _inbound(n, reply)
         n.dispatch()
+    # PLAN: without a safety plan a kind word, then with one the plan itself.
+    _inbound(n, "PLAN")
+    n.dispatch()
+    plan = {"warning_signs": ["Not sleeping"], "coping_strategies": ["A walk"]}
+    written = n.call("PUT", f"/v1/clients/{by_sms}/safety-plan", n.token(tenant), json=plan)
+    assert written.status_code == 200, written.json
+    _inbound(n, "SAFETY PLAN")
+    n.dispatch()
     # Sunday 17:00 local: the week's digest says what the week held; the mood prompt asks.
     n.clock.set(_next_digest_time(n.clock()))
     n.dispatch()
@@ -232,7 +240,11 @@ def test_every_kind_on_every_channel_says_every_variable(notifications_with_sms,
         _mood_prompt(n, tenant, client)
     n.dispatch()
     # A crisis, by SMS and from the client's page (answered by email): the client gets
-    # who to call, the coach an alert by email and by SMS.
+    # who to call, the coach an alert by email and by SMS; nobody acknowledges it within
+    # the quarter hour, so it goes to the on-call list by email and by SMS.
+    on_call = {"on_call": ["oncall@harbour.example", "+61400111222"]}
+    settings = n.call("PUT", "/v1/organisation/crisis-settings", n.token(tenant), json=on_call)
+    assert settings.status_code == 200, settings.json
     _inbound(n, "I can't go on")
     _crisis_from_the_web(n, tenant, by_email)
     n.dispatch()

@@ -283,7 +283,7 @@ def test_the_signed_links_last_as_documented():
     for route, days in (
         ("`GET/POST /r/{token}`", client_links.REPLY_LINK_DAYS),
         ("`GET /me/{token}`", client_links.PAGE_LINK_DAYS),
-        ("`GET /alerts/{token}`", client_alert_links.ALERT_LINK_DAYS),
+        ("`GET/POST /alerts/{token}`", client_alert_links.ALERT_LINK_DAYS),
     ):
         [row] = [line for cell, line in rows.items() if cell.startswith(route)]
         assert f"signed link, {days} days" in row, route

@@ -15,6 +15,7 @@ FEATURE_PACKAGES = [
     "services.notifications.wording",
     "services.notifications.dispatcher",
     "services.notifications.channels",
+    "services.notifications.safety_plans",
     "services.plans.reports",
 ]
 
@@ -41,8 +42,8 @@ def test_a_feature_packages_entry_points_import(name):
 def test_the_packages_routes_are_blueprints():
     from flask import Blueprint
 
-    from services.notifications import client_web, replies
+    from services.notifications import client_web, replies, safety_plans
     from services.plans import reports
 
-    for package in (replies, client_web, reports):
+    for package in (replies, client_web, safety_plans, reports):
         assert package.blueprints() and all(isinstance(b, Blueprint) for b in package.blueprints())

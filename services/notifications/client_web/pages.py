@@ -307,8 +307,9 @@ def _page_link(token: str):
 def my_page(token: str):
     """This week's steps (a Done button for today's and earlier ones, an undo for the
     latest Done), their progress and coach, where to get help, a 1-10 mood form with
-    their last four weeks of ratings and a journal box; after an answer, what was noted
-    (with where to get help after a low rating or a crisis)."""
+    their last four weeks of ratings and a journal box, a link to their safety plan;
+    after an answer, what was noted (with where to get help after a low rating or a
+    crisis)."""
     runtime = current_runtime()
     now = runtime.clock()
     link = _page_link(token)
@@ -333,6 +334,7 @@ def my_page(token: str):
         undo_action=url_for("client_pages.page_undo", token=token),
         mood_action=url_for("client_pages.page_mood", token=token),
         journal_action=url_for("client_pages.page_journal", token=token),
+        safety_plan_url=url_for("safety_plan_pages.plan", token=token),
     )
     return Response(html, mimetype="text/html")
 

@@ -122,17 +122,22 @@ def draft_of(
     )
     headers: dict[str, str] = {}
     # Someone missing leaves their variable out: a template that names them fails.
-    if nudge.audience == "coach":
-        if staff is not None:
+    if nudge.audience in ("coach", "on_call"):
+        if staff is not None and nudge.audience == "coach":
             variables["coach_name"] = staff.name
         alert_id = variables.pop("alert_id", None)
-        if alert_id and staff is not None and contact is not None:
+        variables.pop("to", None)
+        # On call: the admin it names, or someone on the list ("on-call").
+        recipient = variables.pop("recipient", None) or "on-call"
+        if nudge.audience == "coach":
+            recipient = staff.staff_id if staff is not None else None
+        if alert_id and recipient is not None and contact is not None:
             variables["alert_url"] = client_alert_links.alert_url(
                 settings.jwt_secret,
                 settings.public_base_url,
                 contact,
                 alert_id,
-                staff.staff_id,
+                recipient,
                 clock(),
             )
     else:
@@ -195,7 +200,7 @@ def _languages(
     overrides: dict[str, TemplateOverride],
 ) -> tuple[str, str]:
     """The language a nudge goes in, and the shipped one its default wording goes in."""
-    if nudge.audience == "coach":
+    if nudge.audience in ("coach", "on_call"):  # staff: in English
         return DEFAULT_LOCALE, DEFAULT_LOCALE
     client = contact.locale if contact is not None and nudge.audience == "client" else None
     default = organisation.default_locale if organisation is not None else None

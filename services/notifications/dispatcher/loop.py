@@ -57,8 +57,10 @@ from services.notifications.dispatcher.rules import (
     decide_for_client,
     decide_for_coach,
     decide_for_number,
+    decide_for_on_call,
 )
 from services.notifications.models import Contact, Nudge
+from services.notifications.replies.alert_escalation import SWEEP_SECONDS, escalate_due
 from services.notifications.wording.locales import shipped_locale
 from shared import metrics
 from shared.backoff import Backoff
@@ -164,6 +166,7 @@ class Dispatcher:
             runtime.autocommit_engine if runtime.engine.dialect.name == "postgresql" else None
         )
         self.recorder = OutcomeRecorder(self.record)
+        self._escalations_due: datetime | None = None
 
     def clock(self) -> datetime:
         return (self._clock or self.runtime.clock)()
@@ -194,10 +197,24 @@ class Dispatcher:
         self.deliver(batch)
         return batch.claimed
 
+    def _escalate(self, now: datetime) -> None:
+        due = self._escalations_due
+        # Not yet due (a clock set back further than a sweep's interval sweeps again).
+        if due is not None and due - timedelta(seconds=SWEEP_SECONDS) <= now < due:
+            return
+        self._escalations_due = now + timedelta(seconds=SWEEP_SECONDS)
+        try:
+            escalate_due(self.runtime.unit_of_work(), now)
+        except Exception:  # the nudges still go; the sweep is tried again next time
+            log.exception("could not escalate unacknowledged crisis alerts")
+
     def take_batch(self) -> Batch:
         """Claim a batch and apply the rules (one short transaction); the lease of the
-        nudges going out is renewed from then until :meth:`deliver` has sent them."""
+        nudges going out is renewed from then until :meth:`deliver` has sent them.
+        Every ``SWEEP_SECONDS`` first, crisis alerts nobody acknowledged in time go to the
+        on-call list (``replies.alert_escalation``): their messages are due at once."""
         now = self.clock()
+        self._escalate(now)
         with self.runtime.unit_of_work() as uow:
             nudges, leases_at = self._claim(uow.session, now)
             if nudges and self._one_statement is not None:
@@ -272,6 +289,8 @@ class Dispatcher:
             decision = decide_for_coach(staff, nudge.channel)
         elif nudge.audience == "number":
             decision = decide_for_number(nudge)
+        elif nudge.audience == "on_call":
+            decision = decide_for_on_call(nudge)
         else:
             if nudge.audience == "client":
                 staff_id = staff_id_of(nudge, facts.contacts)
@@ -296,7 +315,7 @@ class Dispatcher:
             )
             return None
         overrides = facts.overrides_for(nudge.tenant_id, nudge.kind, decision.channel)
-        if nudge.audience != "coach" and nudge.kind not in UNCAPPED_KINDS:
+        if nudge.audience not in ("coach", "on_call") and nudge.kind not in UNCAPPED_KINDS:
             facts.planned[client_key] += 1
         nudge.channel = decision.channel
         nudge.attempts += 1

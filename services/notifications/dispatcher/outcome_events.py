@@ -33,7 +33,7 @@ def outcome_event(
     """The event a nudge's outcome announces, if any: ``notification.sent`` or
     ``notification.failed`` (for the kinds in the catalogue)."""
     event_type = ANNOUNCED_STATES.get(state)
-    if event_type is None or kind not in KINDS or KINDS[kind].audience == "number":
+    if event_type is None or kind not in KINDS or KINDS[kind].audience in ("number", "on_call"):
         return None
     return event_type, {
         "nudge_id": nudge_id,

@@ -133,6 +133,15 @@ def decide_for_number(nudge: Nudge) -> Decision:
     return Decision("send", channel="sms", to=to)
 
 
+def decide_for_on_call(nudge: Nudge) -> Decision:
+    """A crisis alert nobody acknowledged, to someone on the on-call list: at once, any
+    hour, to the address or phone it names (``alert_escalation``)."""
+    to = (nudge.variables or {}).get("to")
+    if not to or nudge.channel not in ("email", "sms"):
+        return Decision("cancel", channel=nudge.channel, reason="no_address")
+    return Decision("send", channel=nudge.channel, to=to)
+
+
 def _answer(
     nudge: Nudge, contact: Contact, suppressed: Callable[[str, str], str | None]
 ) -> Decision:

@@ -7,7 +7,10 @@ one it came from, confirmation codes), reading a reply (``reading``: crisis, moo
 journal, in that order; the crisis reader itself is ``crisis/``), recording it once and
 telling plans (``recording``: ``client.replied``; where YES is a keyword and where it is a
 "done" is decided there too), the answer to a crisis and the coach's alert
-(``crisis_answers``, the alert's page ``alert_links``), an organisation's crisis settings
+(``crisis_answers``, the alert's page and its acknowledging link ``alert_links``), who owns
+a crisis alert (``alerts``: open, acknowledged, resolved; its API ``alerts_api``) and the
+on-call list it goes to when nobody acknowledges it in time (``alert_escalation``, run by
+the dispatcher's loop), an organisation's crisis settings
 (``crisis_settings``, the rules they must keep ``crisis_rules``, their API
 ``crisis_api``), and crisis texts from numbers no confirmed record has
 (``unrouted_api``). What its routes do, each in the unit of work it owns, is in
@@ -32,11 +35,12 @@ __all__ = ["answer_crisis", "blueprints", "read_reply", "receive_sms", "record_r
 
 def blueprints() -> tuple:
     from services.notifications.replies.alert_links import alert_pages
+    from services.notifications.replies.alerts_api import crisis_alerts
     from services.notifications.replies.crisis_api import crisis
     from services.notifications.replies.unrouted_api import unrouted
     from services.notifications.replies.webhooks import webhooks
 
-    return (crisis, webhooks, alert_pages, unrouted)
+    return (crisis, webhooks, alert_pages, unrouted, crisis_alerts)
 
 
 def __getattr__(name: str):

@@ -3,6 +3,7 @@
 - The person gets the crisis text for their region at once, whatever the hour, a pause or
   the cap (only the suppression list holds it back): on the channel they wrote on, or, from
   their own page (which shows it at once), also on a channel they consented to.
+  By SMS, a client with a safety plan is also told to reply PLAN for it (``safety_plans``).
 - Their coach (or, with no active coach, the organisation's admins) is alerted at once,
   naming the client, their phone, the time and the words, with a link to the alert's page.
   Further crisis messages within ``COALESCING`` are folded into one follow-up alert (how
@@ -26,10 +27,12 @@ from services.notifications.digest.weekly_digest import local_label
 from services.notifications.dispatcher.rules import address_of, channel_order
 from services.notifications.models import Contact, Nudge, Organisation, StaffMember
 from services.notifications.nudges import schedule_nudge
+from services.notifications.replies.alerts import alert_opened
 from services.notifications.replies.crisis import region_of, region_of_phone
 from services.notifications.replies.crisis_settings import crisis_settings_for
 from services.notifications.replies.models import CrisisAlert, UnroutedMessage
 from services.notifications.replies.routing import Scope
+from services.notifications.safety_plans.store import has_safety_plan
 from services.notifications.wording.locales import N_, shipped_locale, translations
 from shared import metrics
 from shared.db import UnitOfWork
@@ -41,6 +44,7 @@ MAX_ADMINS_ALERTED = 20
 # Quoted in the coach's email at most this long (the journal has the whole text).
 MAX_WORDS_QUOTED = 500
 COACH_TOLD = N_("Your coach has been told.")  # in the client's language when sent
+PLAN_OFFER = N_("Reply PLAN for your safety plan.")
 # The platform's own id for a text to the shared number that no organisation owns.
 PLATFORM = uuid.UUID(int=0)
 
@@ -62,6 +66,9 @@ def answer_crisis(
     if alerted:
         crisis_text = f"{crisis_text} {_coach_told_in(uow.session, contact)}"
     answer_channel = channel if channel in ("sms", "email") else _consented_channel(contact)
+    if answer_channel == "sms" and has_safety_plan(uow.session, contact):
+        plan_offer = translations(_language_of(uow.session, contact)).gettext(PLAN_OFFER)
+        crisis_text = f"{crisis_text} {plan_offer}"
     if answer_channel is not None:
         schedule_nudge(
             uow,
@@ -110,6 +117,7 @@ def _alert_staff(
             CrisisAlert.tenant_id == contact.tenant_id,
             CrisisAlert.client_id == contact.client_id,
             CrisisAlert.opened_at > now - COALESCING,
+            CrisisAlert.state != "resolved",  # a new crisis after it: a new alert to own
         )
         .order_by(CrisisAlert.opened_at.desc())
         .limit(1)
@@ -128,6 +136,7 @@ def _alert_staff(
         )
         session.add(alert)
         session.flush()
+        alert_opened(uow, alert, now)  # someone must own it (``alerts``)
         kind, key, due, extra = "crisis_alert", f"crisis:{alert.id}", now, {}
     else:
         alert.message_count += 1

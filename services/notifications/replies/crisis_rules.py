@@ -2,11 +2,14 @@
 
 A phrase must be specific (at least 2 words or 6 letters) and must not read most
 everyday replies as a crisis (at most ``MAX_PHRASE_SHARE`` of the everyday corpus); a
-crisis text must give a number to call; a region is an ISO 3166 alpha-2 country code.
+crisis text must give a number to call; a region is an ISO 3166 alpha-2 country code; an
+on-call contact is an email address or an E.164 phone.
 Each rule answers with the reason, naming the value, or None.
 """
 
 from __future__ import annotations
+
+import re
 
 from services.notifications.replies.crisis import (
     MAX_PHRASE_SHARE,
@@ -16,6 +19,8 @@ from services.notifications.replies.crisis import (
     is_region,
 )
 
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 MIN_PHRASE_WORDS = 2
 MIN_PHRASE_LETTERS = 6
 
@@ -51,3 +56,18 @@ def refusal_of_region(code: str) -> str | None:
     if is_region(code):
         return None
     return f"{code!r} is not a country code: use ISO 3166 alpha-2 in capitals, like GB or AU."
+
+
+def on_call_channel(contact: str) -> str | None:
+    """``sms`` for an E.164 phone, ``email`` for an email address, None for neither."""
+    if E164.fullmatch(contact):
+        return "sms"
+    if EMAIL.fullmatch(contact):
+        return "email"
+    return None
+
+
+def refusal_of_on_call(contact: str) -> str | None:
+    if on_call_channel(contact) is not None:
+        return None
+    return "Not an email address or an E.164 phone number (like +61412345678)."

@@ -1,6 +1,11 @@
 """An organisation's crisis settings: phrases that make a reply a crisis message *as well
 as* the platform's patterns (they add, never replace: DESIGN 5b), and the text a client
 gets at once (who to call now), in general and by country. Unset means the platform's.
+
+And who owns an alert nobody acknowledged: within ``acknowledge_within_minutes`` (1-120,
+15 unset) a coach or admin acknowledges a crisis alert, else it goes to ``on_call``
+(email addresses and E.164 phones; unset or empty: the organisation's admins) and again
+at each next window (``alert_escalation``).
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ from services.notifications.models import Organisation
 from services.notifications.replies.crisis import crisis_language, platform_crisis_texts
 
 MAX_PHRASES = 100
+DEFAULT_ACKNOWLEDGE_MINUTES = 15
+MIN_ACKNOWLEDGE_MINUTES, MAX_ACKNOWLEDGE_MINUTES = 1, 120
+MAX_ON_CALL = 10
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,8 @@ class CrisisSettings:
     phrases: tuple[str, ...] = ()
     own_text: str | None = None
     own_texts: Mapping[str, str] = field(default_factory=dict)
+    acknowledge_within_minutes: int = DEFAULT_ACKNOWLEDGE_MINUTES
+    on_call: tuple[str, ...] = ()
 
     @property
     def crisis_text(self) -> str:
@@ -57,6 +67,8 @@ class CrisisSettings:
             "crisis_text": self.own_text,
             "crisis_texts": dict(self.own_texts),
             "text_is_default": self.text_is_default,
+            "acknowledge_within_minutes": self.acknowledge_within_minutes,
+            "on_call": list(self.on_call),
             "defaults": {
                 "patterns_version": language.version,
                 "categories": [
@@ -77,6 +89,10 @@ def crisis_settings_of(organisation: Organisation | None) -> CrisisSettings:
         phrases=tuple(organisation.crisis_phrases or ()),
         own_text=organisation.crisis_text or None,
         own_texts=dict(organisation.crisis_texts or {}),
+        acknowledge_within_minutes=(
+            organisation.acknowledge_within_minutes or DEFAULT_ACKNOWLEDGE_MINUTES
+        ),
+        on_call=tuple(organisation.on_call or ()),
     )
 
 
@@ -99,6 +115,10 @@ def change_crisis_settings(session: Session, tenant_id: uuid.UUID, changes: dict
         organisation.crisis_text = changes["crisis_text"]
     if "crisis_texts" in changes:
         organisation.crisis_texts = dict(changes["crisis_texts"] or {}) or None
+    if "acknowledge_within_minutes" in changes:
+        organisation.acknowledge_within_minutes = changes["acknowledge_within_minutes"]
+    if "on_call" in changes:
+        organisation.on_call = list(dict.fromkeys(changes["on_call"] or ())) or None
     session.flush()
     return crisis_settings_of(organisation)
 

@@ -76,7 +76,11 @@ class UnroutedMessage(Base):
 
 class CrisisAlert(Base):
     """The coach's alerts for one client's crisis messages: the first alerts at once, and
-    further ones within ``coalescing`` minutes fold into one follow-up alert."""
+    further ones within ``coalescing`` minutes fold into one follow-up alert.
+
+    Someone owns it (``alerts``): ``open`` until a coach or admin acknowledges it, then
+    ``resolved`` with a short note. While open, at ``escalate_at`` it goes to the
+    organisation's on-call list (``alert_escalation``), ``escalations`` times so far."""
 
     __tablename__ = "crisis_alerts"
 
@@ -88,5 +92,21 @@ class CrisisAlert(Base):
     message_count: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     # What the client last wrote (health data: erased with the client).
     latest_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    state: Mapped[str] = mapped_column(String(12), nullable=False, default="open")
+    # When it goes to the on-call list next (null: not again).
+    escalate_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    escalations: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # The staff member (null: someone on the on-call list, by the link they were sent).
+    acknowledged_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    acknowledged_via: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    resolved_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    # How it ended (health data: never logged, erased with the client).
+    resolution_note: Mapped[str | None] = mapped_column(Text, nullable=True)
 
-    __table_args__ = (Index("ix_crisis_alerts_client", "tenant_id", "client_id", "opened_at"),)
+    __table_args__ = (
+        Index("ix_crisis_alerts_client", "tenant_id", "client_id", "opened_at"),
+        Index("ix_crisis_alerts_state", "tenant_id", "state", "opened_at"),
+        Index("ix_crisis_alerts_escalation", "state", "escalate_at"),
+    )

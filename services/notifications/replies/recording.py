@@ -39,6 +39,8 @@ from services.notifications.replies.crisis_answers import (
 from services.notifications.replies.crisis_settings import crisis_settings_for
 from services.notifications.replies.models import ReceivedReply
 from services.notifications.replies.reading import MAX_TEXT_LENGTH, read_reply, says_done
+from services.notifications.safety_plans.sections import asks_for_plan
+from services.notifications.safety_plans.sms import answer_plan_request
 from shared.db import UnitOfWork
 from shared.events.payloads import phone_hash
 
@@ -257,6 +259,9 @@ def _receive(uow: UnitOfWork, text: InboundText, now: datetime) -> str:
                 now,
             )
         return "unrouted"
+    if asks_for_plan(text.body):  # an answer, not a reply to record
+        answer_plan_request(uow, contact, text.message_sid, now)
+        return "safety_plan"
     reply = read_sms(session, contact, text.body, reply_id, now)
     record_reply(uow, contact, reply, now)
     return reply.intent

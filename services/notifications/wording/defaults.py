@@ -337,8 +337,23 @@ def _build(_: Callable[[str], str], lang: str) -> dict[tuple[str, str], dict[str
         },
         ("done_ack", "sms"): {"text": _("Well done \u2014 '{{ action_title }}' marked done.")},
         ("journal_ack", "sms"): {"text": _("Thanks, your coach will see this.")},
+        ("safety_plan", "sms"): {"text": "{{ plan_text }}"},
+        ("safety_plan_missing", "sms"): {
+            "text": _(
+                "You don't have a safety plan with us yet. Your coach can make one with you. "
+                "If you need someone now: {{ crisis_text }}"
+            ),
+        },
         **_coach_alerts(document),
     }
+
+
+_ESCALATION = (
+    "{{ client_ref }}{% if client_phone is defined %} ({{ client_phone }}){% endif %} "
+    "sent a message at {{ received_local }} that may mean they are in crisis, and nobody "
+    "has acknowledged the alert for {{ minutes_open }} minutes. You are on call: please "
+    "make sure someone contacts them now, then acknowledge the alert."
+)
 
 
 def _coach_alerts(document: Callable[[str], str]) -> dict[tuple[str, str], dict[str, str]]:
@@ -383,6 +398,21 @@ def _coach_alerts(document: Callable[[str], str]) -> dict[tuple[str, str], dict[
             '{% if words is defined %}\n\nThe latest: "{{ words }}"{% endif %}'
             "\n\nDetails: {{ alert_url }}",
         ),
+        ("crisis_escalation", "email"): {
+            "subject": "Urgent, not yet acknowledged: {{ client_ref }} may be in crisis",
+            "text": f"Hello,\n\n{_ESCALATION}\n\nAcknowledge: {{{{ alert_url }}}}\n\n"
+            f"{sign_off_text}\n",
+            "html": document(
+                f"<p>Hello,</p><p>{_ESCALATION}</p>"
+                '<p><a href="{{ alert_url }}">Acknowledge the alert</a></p>'
+                f"{sign_off_html}"
+            ),
+        },
+        ("crisis_escalation", "sms"): {
+            "text": "Urgent, on call: {{ client_ref }}{% if client_phone is defined %} "
+            "({{ client_phone }}){% endif %} may be in crisis since {{ received_local }}; nobody "
+            "has acknowledged for {{ minutes_open }} min. Acknowledge: {{ alert_url }}",
+        },
         ("crisis_followup", "sms"): {
             "text": "Urgent: {{ client_ref }} sent {{ message_count }} more crisis messages, the "
             "latest at {{ received_local }}. Please contact them now. {{ alert_url }}",

@@ -21,7 +21,9 @@ ALERT_VARIABLES = frozenset(
 @dataclass(frozen=True)
 class NudgeKind:
     name: str
-    audience: str  # "client", "coach", or "number" (someone we have no record of)
+    # "client", "coach", "number" (someone we have no record of), or "on_call" (an address
+    # on an organisation's on-call list, or one of its admins)
+    audience: str
     priority: int  # higher goes first when several are due and the daily cap bites
     channels: tuple[str, ...]
     variables: frozenset[str]
@@ -48,7 +50,7 @@ class NudgeKind:
 
     def variables_on(self, channel: str) -> frozenset[str]:
         """The variables a message of this kind has on ``channel``: no others may be used."""
-        if self.audience == "coach":
+        if self.audience in ("coach", "on_call"):
             return COACH_VARIABLES | self.variables
         if channel == "email":
             return (
@@ -173,6 +175,17 @@ KINDS: dict[str, NudgeKind] = {
         NudgeKind("phone_confirmed_ack", "client", 9, ("sms",), frozenset(), is_answer=True),
         NudgeKind("done_ack", "client", 9, ("sms",), frozenset({"action_title"}), is_answer=True),
         NudgeKind("journal_ack", "client", 9, ("sms",), frozenset(), is_answer=True),
+        # PLAN by SMS: the client's safety plan, in one or more texts (``safety_plans``),
+        # or, with none, a kind word and the crisis text.
+        NudgeKind("safety_plan", "client", 9, ("sms",), frozenset({"plan_text"}), is_answer=True),
+        NudgeKind(
+            "safety_plan_missing",
+            "client",
+            9,
+            ("sms",),
+            frozenset({"crisis_text"}),
+            is_answer=True,
+        ),
         # The coach hears of a crisis message at once, any hour: by email, and by SMS when
         # the coach has a phone. It names the client (as the organisation chose), their
         # phone and the time; the email quotes the words; both link to the alert's page.
@@ -192,6 +205,17 @@ KINDS: dict[str, NudgeKind] = {
             BOTH,
             ALERT_VARIABLES | {"message_count"},
             optional=frozenset({"client_phone", "words"}),
+        ),
+        # A crisis alert nobody acknowledged within the organisation's window, to the
+        # on-call list, any hour (``replies.alert_escalation``): who, their phone, when,
+        # how long it has waited, and the link to acknowledge it; never the words.
+        NudgeKind(
+            "crisis_escalation",
+            "on_call",
+            10,
+            BOTH,
+            (ALERT_VARIABLES - {"words", "coach_name"}) | {"minutes_open"},
+            optional=frozenset({"client_phone"}),
         ),
     )
 }
@@ -215,6 +239,7 @@ SAMPLE_VARIABLES = {
     "words": "I can't go on any more",
     "alert_url": "https://notifications.example/alerts/sample-token",
     "message_count": 3,
+    "minutes_open": 15,
     "risk": "low wellbeing",
     "review_due_on": "2026-05-01",
     "steps_done": 4,
@@ -228,6 +253,8 @@ SAMPLE_VARIABLES = {
     "next_checkin": "Wed 15 Apr, 14:30",
     "crisis_text": "If you are in danger call 000 now, or Lifeline on 13 11 14 (24/7).",
     "rating": 7,
+    "plan_text": "Your safety plan. If you need help now: call 000, or Lifeline on 13 11 14.\n"
+    "1. Warning signs:\n- Not sleeping",
     "my_page_url": "https://notifications.example/me/sample-token",
     "done_url": "https://notifications.example/r/sample-done-token",
     "rating_urls": [f"https://notifications.example/r/sample-rating-{r}" for r in range(1, 11)],

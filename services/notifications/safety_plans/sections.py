@@ -1,0 +1,128 @@
+"""The six sections of a safety plan (Stanley and Brown), in their order, with their
+bounds and their headings as the client reads them; and the plan as text, for the client's
+phone: the crisis line first, then the sections in order, in texts of a few SMS segments.
+
+Pure rules: no database, no web. What a plan says is health data: none of it is logged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from services.notifications.wording.segments import sms_segments
+
+# In the order the plan is read and sent.
+SECTIONS = (
+    "warning_signs",
+    "coping_strategies",
+    "distractions",
+    "help_contacts",
+    "professionals",
+    "safe_environment",
+)
+# Sections whose items are people or services to call: a name and an optional phone.
+CONTACT_SECTIONS = frozenset({"help_contacts", "professionals"})
+HEADINGS = {
+    "warning_signs": "Warning signs",
+    "coping_strategies": "Things I can do on my own",
+    "distractions": "People and places that take my mind off things",
+    "help_contacts": "People I can ask for help",
+    "professionals": "Professionals and services",
+    "safe_environment": "Making my surroundings safe",
+}
+MAX_ITEMS = 10  # per section
+MAX_ITEM_LENGTH = 200  # characters of one item (a contact's name: MAX_NAME_LENGTH)
+MAX_NAME_LENGTH = 100
+MAX_PHONE_LENGTH = 32
+# A text of the plan is at most this many SMS segments (the phone joins them, in order;
+# 10 GSM-7 segments are 1,530 characters, within what providers take in one message).
+MAX_SEGMENTS_PER_TEXT = 10
+CRISIS_HEADING = "Help now"
+
+
+def empty_sections() -> dict[str, list]:
+    return {name: [] for name in SECTIONS}
+
+
+def normalised(sections: Mapping[str, list]) -> dict[str, list]:
+    """The six sections, each a list (missing ones empty), text stripped; contacts as
+    ``{"name", "phone"}`` (``phone`` None when not given). The values were checked by the
+    schema (bounds, one line of text)."""
+    plan = empty_sections()
+    for name in SECTIONS:
+        for item in sections.get(name) or ():
+            if name in CONTACT_SECTIONS:
+                phone = (item.get("phone") or "").strip() or None
+                plan[name].append({"name": item["name"].strip(), "phone": phone})
+            else:
+                plan[name].append(item.strip())
+    return plan
+
+
+def has_content(sections: Mapping[str, list]) -> bool:
+    return any(sections.get(name) for name in SECTIONS)
+
+
+def item_text(section: str, item) -> str:
+    """One item as the client reads it: a contact is its name and phone."""
+    if section in CONTACT_SECTIONS:
+        return f"{item['name']} {item['phone']}" if item.get("phone") else item["name"]
+    return item
+
+
+def readable(sections: Mapping[str, list], crisis_line: str) -> list[tuple[str, str, list[str]]]:
+    """The sections in order as ``(name, heading, items)``, each item in words; the
+    professionals and services open with the crisis line."""
+    shown = []
+    for name in SECTIONS:
+        items = [item_text(name, item) for item in sections.get(name) or ()]
+        if name == "professionals":
+            items = [crisis_line, *items]
+        shown.append((name, HEADINGS[name], items))
+    return shown
+
+
+# -- the plan by SMS ---------------------------------------------------------------------------
+
+
+def plan_texts(sections: Mapping[str, list], crisis_line: str) -> list[str]:
+    """The plan as SMS texts, in order: the first starts with the crisis line (so it is in
+    the first segment), then each section's heading and items; a section with nothing in
+    it is left out. Each text is at most ``MAX_SEGMENTS_PER_TEXT`` segments; several are
+    numbered ("1/3 ") so that the client can read them in order however they arrive."""
+    lines = [f"Your safety plan. {CRISIS_HEADING}: {crisis_line}"]
+    for number, name in enumerate(SECTIONS, start=1):
+        items = [item_text(name, item) for item in sections.get(name) or ()]
+        if name == "professionals" and items:
+            items = ["the crisis line above", *items]
+        if items:
+            lines.append(f"{number}. {HEADINGS[name]}:")
+            lines.extend(f"- {item}" for item in items)
+    texts = _packed(lines, numbered=False)
+    if len(texts) > 1:
+        texts = _packed(lines, numbered=True)
+    return texts
+
+
+def _packed(lines: list[str], *, numbered: bool) -> list[str]:
+    """``lines`` joined into as few texts as fit, a line never split between two."""
+    texts: list[list[str]] = [[]]
+    # Room for the "10/10 " prefix when numbered.
+    prefix = "00/00 " if numbered else ""
+    for line in lines:
+        candidate = "\n".join([*texts[-1], line])
+        if texts[-1] and sms_segments(prefix + candidate).segments > MAX_SEGMENTS_PER_TEXT:
+            texts.append([line])
+        else:
+            texts[-1].append(line)
+    joined = ["\n".join(text) for text in texts]
+    if not numbered:
+        return joined
+    return [f"{i}/{len(joined)} {text}" for i, text in enumerate(joined, start=1)]
+
+
+def asks_for_plan(body: str) -> bool:
+    """``PLAN`` or ``SAFETY PLAN``, whatever the case and spaces (a full stop or an
+    exclamation mark after it too), as the other keywords are read."""
+    word = "".join(body.split()).upper().rstrip(".!?")
+    return word in ("PLAN", "SAFETYPLAN")
