@@ -21,7 +21,9 @@ CATALOG = locales.resources.files(locales.__package__).joinpath(
     "locale", "es", "LC_MESSAGES", "messages.po"
 )
 CLIENT_KINDS = sorted(
-    (kind, channel) for kind, channel in DEFAULT_TEMPLATES if KINDS[kind].audience != "coach"
+    (kind, channel)
+    for kind, channel in DEFAULT_TEMPLATES
+    if KINDS[kind].audience in ("client", "number")  # staff (coach, on call): English
 )
 
 
