@@ -109,7 +109,8 @@ def put_settings(body):
 
 def _template_key(kind: str, channel: str) -> None:
     spec = KINDS.get(kind)
-    if spec is None or channel not in spec.channels:
+    if spec is None or channel not in spec.channels or spec.fixed:
+        # What a supporter is told is fixed: no organisation's template for it.
         raise NotFound(f"No template for kind {kind!r} on channel {channel!r}.")
 
 
@@ -192,7 +193,7 @@ def preview_template(body, query, kind: str, channel: str):
 
 
 def blueprints():
-    from services.notifications import client_web, replies, safety_plans
+    from services.notifications import client_web, replies, safety_plans, supporters
 
     return (
         nudges,
@@ -201,5 +202,6 @@ def blueprints():
         templates,
         *replies.blueprints(),
         *client_web.blueprints(),
+        *supporters.blueprints(),
         *safety_plans.blueprints(),
     )

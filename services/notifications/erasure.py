@@ -10,6 +10,8 @@ What holds personal data here and what erasure does with it:
   own page): deleted;
 - crisis alerts (the latest words, for the coach's alert page; how each ended): deleted;
 - the client's ratings (for their own page): deleted;
+- the client's supporters: deleted; the disclosure log keeps only what kind of message went
+  when (no name, address, text or consent);
 - the client's safety plan, every version of it: deleted;
 - the outbox: what the client wrote (``client.replied`` text) is cleared, published or
   not; the events themselves stay, so plans still learns of a reply it has not seen;
@@ -36,6 +38,7 @@ from services.notifications.digest.models import (
 from services.notifications.models import Contact, Nudge, Outbox
 from services.notifications.replies.models import CrisisAlert
 from services.notifications.safety_plans.store import forget as forget_safety_plan
+from services.notifications.supporters.membership import erase_supporters
 from shared.db import UnitOfWork
 from shared.events import Event
 from shared.events.data import ClientErasedV1
@@ -65,6 +68,7 @@ def on_client_erased(
         .execution_options(synchronize_session=False)
     )
     _erase_reply_texts(uow, client_id)
+    erase_supporters(uow, tenant_id, client_id)  # and the disclosure log's personal data
     if local_outbox is not None:
         # Before the commit: should the commit fail, the retried event deletes nothing
         # more, and the files are gone either way, as the erasure means them to be.

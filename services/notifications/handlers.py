@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from services.notifications import client_lifecycle, coach_alerts, contacts, erasure, plan_nudges
 from services.notifications.digest import plan_projection, recurring_nudges
+from services.notifications.supporters import handlers as supporter_handlers
 from shared.messaging.inbox import subscriptions
 
 # The plan projection (what the weekly digest and the client's page say) learns from
@@ -21,9 +22,15 @@ HANDLERS = subscriptions(
     ("plan.activated", plan_nudges.on_plan_activated),
     ("plan.review_due", coach_alerts.on_review_due),
     ("plan.mood_prompts_set", recurring_nudges.on_mood_prompts_set),
+    ("plan.escalation_set", supporter_handlers.on_escalation_set),
     ("goal.created", plan_projection.on_goal_changed),
     ("goal.updated", plan_projection.on_goal_changed),
-    ("goal.achieved", plan_nudges.on_goal_achieved, plan_projection.on_goal_achieved),
+    (
+        "goal.achieved",
+        plan_nudges.on_goal_achieved,
+        plan_projection.on_goal_achieved,
+        supporter_handlers.on_goal_achieved,
+    ),
     ("action.scheduled", plan_nudges.on_action_scheduled, plan_projection.on_action_event),
     ("action.rescheduled", plan_nudges.on_action_rescheduled, plan_projection.on_action_event),
     ("action.completed", plan_nudges.on_action_closed, plan_projection.on_action_event),

@@ -246,4 +246,5 @@ from services.notifications.client_web import models as _client_web_tables  # no
 from services.notifications.digest import models as _digest_tables  # noqa: E402, F401
 from services.notifications.replies import models as _replies_tables  # noqa: E402, F401
 from services.notifications.safety_plans import models as _safety_plan_tables  # noqa: E402, F401
+from services.notifications.supporters import models as _supporters_tables  # noqa: E402, F401
 from services.notifications.wording import models as _wording_tables  # noqa: E402, F401

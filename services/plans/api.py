@@ -94,6 +94,22 @@ def put_mood_prompts(body, plan_id: uuid.UUID):
     return tagged(plan, plan.mood_prompts or {"weekdays": None, "local_time": None})
 
 
+@plans.put(
+    "/plans/<uuid:plan_id>/escalation",
+    body=schemas.EscalationSchema,
+    response=schemas.EscalationViewSchema,
+    if_match=True,
+    errors=(409,),
+)
+def put_escalation(body, plan_id: uuid.UUID):
+    """When an unanswered self check-in reminds the client, and after how many missed in a
+    row and how long it tells their supporters (``missed_checkins``). Fields left out keep
+    the plan's value, else the organisation's default (``/v1/settings``). Honours
+    ``If-Match`` with the plan's ``ETag``; 409 for a completed plan."""
+    plan, view = as_caller(use_cases.set_escalation, plan_id, body, if_match=if_match())
+    return tagged(plan, view)
+
+
 @plans.get(
     "/plans/<uuid:plan_id>/history", query=PageQuerySchema, response=schemas.RevisionPageSchema
 )

@@ -54,6 +54,7 @@ SERVICE = Service(
         "plan.completed",
         "plan.review_due",
         "plan.mood_prompts_set",
+        "plan.escalation_set",
         "goal.created",
         "goal.updated",
         "goal.achieved",

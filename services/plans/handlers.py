@@ -2,7 +2,7 @@
 plan; client changes, discharge and erasure keep plans right; notification outcomes fill
 the plan's nudge timeline; the client's replies fill its journal (and a Done they take
 back reopens its step); a confirmed phone shows on the caseload, and so does a crisis
-alert nobody has resolved (first).
+alert nobody has resolved (first); the client's supporters go into the plan's history.
 
 Handlers that read a client's plans are marked ``with_prefetch``: in a batch of events,
 the plans (and profiles) of every client it names are read in one query first."""
@@ -14,6 +14,7 @@ from services.plans import (
     crisis_alerts,
     discharge,
     erasure,
+    escalation,
     journal,
     onboarding,
     profiles,
@@ -87,6 +88,12 @@ def on_completion_withdrawn(event: Event[CompletionWithdrawnV1], uow: UnitOfWork
     journal.withdraw_done(uow, event.tenant_id, event.data, plans_of_client(uow, event))
 
 
+@with_prefetch(load_plans_of_clients)
+def on_supporter_event(event: Event, uow: UnitOfWork) -> None:
+    """The client's supporters, in the plan's history (ids and scopes only)."""
+    escalation.record_supporter_event(uow, event, plans_of_client(uow, event))
+
+
 def on_crisis_alert(event: Event[CrisisAlertV1], uow: UnitOfWork) -> None:
     crisis_alerts.follow_crisis_alert(uow, event)
 
@@ -104,6 +111,11 @@ HANDLERS = subscriptions(
     ("client.replied", on_client_replied),
     ("action.completion_withdrawn", on_completion_withdrawn),
     ("contact.phone_confirmed", on_phone_confirmed),
+    ("supporter.invited", on_supporter_event),
+    ("supporter.confirmed", on_supporter_event),
+    ("supporter.removed", on_supporter_event),
+    ("supporter.alerted", on_supporter_event),
+    ("supporter.all_clear", on_supporter_event),
     ("crisis_alert.opened", on_crisis_alert),
     ("crisis_alert.acknowledged", on_crisis_alert),
     ("crisis_alert.resolved", on_crisis_alert),

@@ -56,6 +56,12 @@ class RecoveryPlan(Base):
     # order) and "HH:MM"; both null for none (see ``mood_prompts``).
     mood_prompt_weekdays: Mapped[list | None] = mapped_column(JsonType, nullable=True)
     mood_prompt_local_time: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    # A missed self check-in's escalation (``escalation``); null: the organisation's default.
+    escalation_client_reminder_after_minutes: Mapped[int | None] = mapped_column(
+        Integer, nullable=True
+    )
+    escalation_supporters_after_missed: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    escalation_supporters_after_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     # The onboarding that drafted this plan: a second delivery cannot draft another.
     source_event_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
@@ -270,6 +276,16 @@ class OrganisationSettings(Base):
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     review_interval_weeks: Mapped[int] = mapped_column(Integer, nullable=False, default=12)
     missed_checkin_after_minutes: Mapped[int] = mapped_column(Integer, nullable=False, default=1440)
+    # The organisation's default escalation of a missed self check-in (``escalation``).
+    escalation_client_reminder_after_minutes: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=30
+    )
+    escalation_supporters_after_missed: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=1
+    )
+    escalation_supporters_after_minutes: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=120
+    )
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     __mapper_args__ = {"version_id_col": version}

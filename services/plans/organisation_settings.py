@@ -18,5 +18,8 @@ def settings_of(session: Session, tenant_id: uuid.UUID) -> OrganisationSettings:
         tenant_id=tenant_id,
         review_interval_weeks=DEFAULT_REVIEW_INTERVAL_WEEKS,
         missed_checkin_after_minutes=DEFAULT_MISSED_CHECKIN_AFTER_MINUTES,
+        escalation_client_reminder_after_minutes=30,
+        escalation_supporters_after_missed=1,
+        escalation_supporters_after_minutes=120,
         version=0,
     )

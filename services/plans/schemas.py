@@ -50,6 +50,41 @@ class GoalSchema(Schema):
     created_at = fields.DateTime()
 
 
+def _window(name: str, bounds: tuple[int, int], description: str):
+    return fields.Integer(
+        load_default=None,
+        validate=validate.Range(*bounds),
+        metadata={"description": f"{description} ({bounds[0]}-{bounds[1]})"},
+    )
+
+
+class EscalationSchema(Schema):
+    """A missed self check-in's escalation; a field left out keeps the plan's value (the
+    organisation's default when the plan has none)."""
+
+    client_reminder_after_minutes = _window(
+        "client_reminder_after_minutes",
+        (1, 24 * 60),
+        "minutes after an unanswered prompt before one reminder to the client",
+    )
+    supporters_after_missed = _window(
+        "supporters_after_missed",
+        (1, 14),
+        "prompts missed in a row before supporters with missed_checkins are told",
+    )
+    supporters_after_minutes = _window(
+        "supporters_after_minutes",
+        (1, 7 * 24 * 60),
+        "minutes after the prompt before supporters are told",
+    )
+
+
+class EscalationViewSchema(Schema):
+    client_reminder_after_minutes = fields.Integer()
+    supporters_after_missed = fields.Integer()
+    supporters_after_minutes = fields.Integer()
+
+
 class MoodPromptsSchema(Schema):
     """Self check-in prompts on these local weekdays at this local time; a body of
     ``null`` (or both fields null) stops them."""
@@ -406,6 +441,11 @@ class OrganisationSettingsSchema(Schema):
     missed_checkin_after_minutes = fields.Integer(
         required=True, validate=validate.Range(0, 14 * 24 * 60)
     )
+    # The defaults of a plan's escalation (``PUT /v1/plans/{id}/escalation``); left out:
+    # kept as they are.
+    escalation_client_reminder_after_minutes = fields.Integer(validate=validate.Range(1, 24 * 60))
+    escalation_supporters_after_missed = fields.Integer(validate=validate.Range(1, 14))
+    escalation_supporters_after_minutes = fields.Integer(validate=validate.Range(1, 7 * 24 * 60))
 
 
 class JournalEntrySchema(Schema):

@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from services.plans import actions, checkins, history, lifecycle, mood_prompts, naming, scoping
+from services.plans import (
+    actions,
+    checkins,
+    escalation,
+    history,
+    lifecycle,
+    mood_prompts,
+    naming,
+    scoping,
+)
 from services.plans.models import (
     ActionStep,
     CheckIn,
@@ -32,6 +41,7 @@ from services.plans.organisation_settings import settings_of
 from services.plans.progress import progress_of
 from services.plans.views import action_view, journal_entry_view, revision_view, timeline_view
 from shared.db import UnitOfWork
+from shared.errors import Conflict
 from shared.pagination import paginate
 from shared.preconditions import check_if_match, etag_of
 
@@ -98,6 +108,27 @@ def set_mood_prompts(
             history.record(uow.session, plan, principal, "plan", plan.id, "updated", diff)
         uow.commit()
     return plan
+
+
+def set_escalation(
+    uow: UnitOfWork, principal: Principal, plan_id: uuid.UUID, values: dict, *, if_match
+) -> tuple[RecoveryPlan, dict]:
+    """Set the plan's escalation of a missed self check-in; the plan and its windows."""
+    with uow:
+        plan = scoping.plan_for(uow.session, principal, plan_id)
+        check_if_match(if_match, etag_of(plan.id, plan.version))
+        if plan.status == "completed":
+            raise Conflict(
+                "The plan is completed; it has no check-ins to escalate.",
+                errors={"status": ["Not for a completed plan."]},
+            )
+        settings = settings_of(uow.session, plan.tenant_id)
+        diff = escalation.set_escalation(uow, plan, values, settings)
+        if diff:
+            history.record(uow.session, plan, principal, "plan", plan.id, "updated", diff)
+        view = escalation.escalation_view(plan, settings)
+        uow.commit()
+    return plan, view
 
 
 def plan_history(uow: UnitOfWork, principal: Principal, plan_id: uuid.UUID, query: dict) -> dict:

@@ -306,6 +306,46 @@ class PhoneConfirmedV1(Data):
 
 
 @dataclass(frozen=True)
+class SupporterChangedV1(Data):
+    supporter_id: uuid.UUID
+    client_id: uuid.UUID
+    scopes: list[str]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class SupporterRemovedV1(Data):
+    supporter_id: uuid.UUID
+    client_id: uuid.UUID
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class SupporterAlertedV1(Data):
+    supporter_id: uuid.UUID
+    client_id: uuid.UUID
+    scope: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class SupporterAllClearV1(Data):
+    supporter_id: uuid.UUID
+    client_id: uuid.UUID
+    at: datetime
+
+
+@dataclass(frozen=True)
+class EscalationSetV1(Data):
+    plan_id: uuid.UUID
+    client_id: uuid.UUID
+    client_reminder_after_minutes: int
+    supporters_after_missed: int
+    supporters_after_minutes: int
+
+
+@dataclass(frozen=True)
 class CrisisAlertV1(Data):
     alert_id: uuid.UUID
     client_id: uuid.UUID

@@ -470,6 +470,77 @@ class RiskAcknowledgedV1(Payload):
     acknowledged_at = fields.AwareDateTime(required=True)
 
 
+# -- supporters (notifications) and escalation (plans) -------------------------------------
+
+SUPPORTER_SCOPES = ("celebrations", "missed_checkins", "crisis")
+
+
+class SupporterChangedV1(Payload):
+    """A client's supporter invited or confirmed (``supporter.invited``,
+    ``supporter.confirmed``): ids and scopes only, never a name or an address."""
+
+    loads_into = D.SupporterChangedV1
+
+    supporter_id = fields.UUID(required=True)
+    client_id = fields.UUID(required=True)
+    scopes = fields.List(
+        fields.String(validate=validate.OneOf(SUPPORTER_SCOPES)),
+        required=True,
+        validate=validate.Length(max=len(SUPPORTER_SCOPES)),
+    )
+    at = fields.AwareDateTime(required=True)
+
+
+class SupporterRemovedV1(Payload):
+    """A supporter removed by the client, their coach (``staff``) or themselves."""
+
+    loads_into = D.SupporterRemovedV1
+
+    supporter_id = fields.UUID(required=True)
+    client_id = fields.UUID(required=True)
+    by = fields.String(required=True, validate=validate.OneOf(("client", "staff", "supporter")))
+    at = fields.AwareDateTime(required=True)
+
+
+class SupporterAlertedV1(Payload):
+    """A supporter was told something under ``scope`` (a missed check-in, a crisis): the
+    fixed text is in the disclosure log, not here."""
+
+    loads_into = D.SupporterAlertedV1
+
+    supporter_id = fields.UUID(required=True)
+    client_id = fields.UUID(required=True)
+    scope = fields.String(required=True, validate=validate.OneOf(SUPPORTER_SCOPES))
+    at = fields.AwareDateTime(required=True)
+
+
+class SupporterAllClearV1(Payload):
+    """A supporter alerted of a missed check-in was told the client has replied."""
+
+    loads_into = D.SupporterAllClearV1
+
+    supporter_id = fields.UUID(required=True)
+    client_id = fields.UUID(required=True)
+    at = fields.AwareDateTime(required=True)
+
+
+class EscalationSetV1(Payload):
+    """A plan's escalation of a missed self check-in (``plan.escalation_set``): minutes
+    to the client's reminder, prompts missed in a row and minutes before supporters."""
+
+    loads_into = D.EscalationSetV1
+
+    plan_id = fields.UUID(required=True)
+    client_id = fields.UUID(required=True)
+    client_reminder_after_minutes = fields.Integer(
+        required=True, validate=validate.Range(min=1, max=24 * 60)
+    )
+    supporters_after_missed = fields.Integer(required=True, validate=validate.Range(min=1, max=14))
+    supporters_after_minutes = fields.Integer(
+        required=True, validate=validate.Range(min=1, max=7 * 24 * 60)
+    )
+
+
 class CrisisAlertV1(Payload):
     """A client's crisis alert changed hands: ``crisis_alert.opened`` (nobody owns it yet),
     ``.acknowledged`` (a coach or admin, or the on-call list by its link: ``by`` null),

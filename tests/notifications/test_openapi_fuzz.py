@@ -53,6 +53,40 @@ def test_the_clients_pages_with_a_valid_link_never_get_a_server_error(notificati
         assert hostile[422] or hostile[400], hostile
 
 
+def test_a_clients_supporters_and_disclosures_never_get_a_server_error(notifications):
+    """The supporters' routes on a real client and supporter: generated bodies are a
+    201, a 409 (six) or a 4xx naming the field, never a 5xx."""
+    n = notifications
+    tenant = uuid.uuid4()
+    client = n.onboard(tenant)
+    token = n.token(tenant)
+    headers = {"Authorization": f"Bearer {token}"}
+    added = n.call(
+        "POST",
+        f"/v1/clients/{client}/supporters",
+        token,
+        json={
+            "name": "Sam",
+            "email": "sam@example.org",
+            "scopes": ["celebrations"],
+            "consent": {"method": "form"},
+        },
+    )
+    assert added.status_code == 201, added.json
+    pinned = {"client_id": str(client), "supporter_id": added.json["id"]}
+    statuses = assert_no_server_errors(n.app, headers, max_examples=8, path_parameters=pinned)
+    assert statuses[200] > 0, statuses
+    hostile = assert_hostile_text_never_fails(
+        n.app, headers, max_examples=6, path_parameters=pinned
+    )
+    assert hostile[422] or hostile[400], hostile
+    from services.notifications.supporters.tokens import token_for
+
+    link = token_for(n.settings.jwt_secret, tenant, added.json["id"], n.clock())
+    statuses = assert_no_server_errors(n.app, {}, max_examples=8, path_parameters={"token": link})
+    assert statuses[200] > 0, statuses
+
+
 def test_the_safety_plan_of_a_real_client_never_gets_a_server_error(notifications):
     """Generated plans, versions and If-Match headers against a client who exists (and
     has a plan), so that they reach the database rather than a 404."""

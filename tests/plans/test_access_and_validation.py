@@ -77,6 +77,7 @@ def _endpoints(w) -> list[tuple[str, str, dict | None]]:
         ("GET", f"/v1/plans/{p}/progress", None),
         ("GET", f"/v1/plans/{p}/progress.svg", None),
         ("PUT", f"/v1/plans/{p}/mood-prompts", {"weekdays": ["mon"], "local_time": "18:00"}),
+        ("PUT", f"/v1/plans/{p}/escalation", {"supporters_after_missed": 2}),
         ("POST", f"/v1/plans/{p}/goals", {"title": "New", "domain": "housing"}),
         ("GET", f"/v1/goals/{g}", None),
         ("PATCH", f"/v1/goals/{g}", {"progress": 10}),
@@ -141,7 +142,12 @@ def test_outsiders_get_404_anonymous_401_and_nothing_is_written(world):
     body = {"review_interval_weeks": 6, "missed_checkin_after_minutes": 60}
     assert call("coach", "PUT", "/v1/settings", json=body).status_code == 403
     put = call("admin", "PUT", "/v1/settings", json=body)
-    assert put.status_code == 200 and put.get_json() == body
+    # The escalation defaults (left out) keep their values beside these.
+    assert put.status_code == 200 and put.get_json() == body | {
+        "escalation_client_reminder_after_minutes": 30,
+        "escalation_supporters_after_missed": 1,
+        "escalation_supporters_after_minutes": 120,
+    }
     stale = call("admin", "PUT", "/v1/settings", json=body, headers={"If-Match": '"x.0"'})
     assert stale.status_code == 412
     assert (

@@ -10,6 +10,7 @@ import pytest
 
 FEATURE_PACKAGES = [
     "services.notifications.replies",
+    "services.notifications.supporters",
     "services.notifications.digest",
     "services.notifications.client_web",
     "services.notifications.wording",

@@ -18,6 +18,9 @@ NOT_KEYED = {
     ("notifications", "/me/{token}/undo"),
     ("notifications", "/me/{token}/mood"),
     ("notifications", "/me/{token}/journal"),
+    ("notifications", "/supporters/{token}"),
+    ("notifications", "/me/{token}/supporters"),
+    ("notifications", "/me/{token}/supporters/{supporter_id}/remove"),
     ("notifications", "/alerts/{token}"),  # the signed link: acknowledges once by itself
     # A second submit of the same form changes nothing: the version it read is stale.
     ("notifications", "/me/{token}/safety-plan/coping"),

@@ -14,6 +14,7 @@ from services.notifications.client_web.unsubscribe_tokens import make_token, uns
 from services.notifications.dispatcher.rules import Decision
 from services.notifications.models import Contact, Nudge, Organisation, StaffMember
 from services.notifications.replies import alert_links as client_alert_links
+from services.notifications.supporters import tokens as supporter_links
 from services.notifications.wording.locales import (
     DEFAULT_LOCALE,
     N_,
@@ -139,6 +140,11 @@ def draft_of(
                 alert_id,
                 recipient,
                 clock(),
+            )
+    elif nudge.audience == "number":
+        if nudge.kind in supporter_links.SUPPORTER_KINDS:  # to confirm, or to leave
+            variables["link_url"] = supporter_links.link_url(
+                settings.jwt_secret, settings.public_base_url, nudge, clock()
             )
     else:
         if contact is not None:

@@ -61,6 +61,7 @@ from services.notifications.dispatcher.rules import (
 )
 from services.notifications.models import Contact, Nudge
 from services.notifications.replies.alert_escalation import SWEEP_SECONDS, escalate_due
+from services.notifications.supporters.claim_hook import after_claim as supporters_after_claim
 from services.notifications.wording.locales import shipped_locale
 from shared import metrics
 from shared.backoff import Backoff
@@ -223,6 +224,7 @@ class Dispatcher:
             if self._one_statement is not None:  # elsewhere the session's flush writes them
                 keep_verdicts(uow.session, nudges, now)
             schedule_following(uow, _recurring_done_with(nudges, drafts), now)
+            supporters_after_claim(uow, nudges, now)  # prompts watched, disclosures logged
             uow.commit()  # nothing leaves before the claim and the rules' verdicts are kept
         if nudges:  # one line a batch: each nudge's own are at DEBUG
             held_back = Counter(n.state for n in nudges if n.state != "sending")

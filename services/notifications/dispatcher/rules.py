@@ -127,10 +127,11 @@ def decide_for_client(
 def decide_for_number(nudge: Nudge) -> Decision:
     """The crisis text to a number no confirmed record has: at once, to the number that
     wrote (``crisis_answers.answer_unrouted_crisis``)."""
+    channel = nudge.channel or "sms"  # a supporter without a phone is written to by email
     to = (nudge.variables or {}).get("to")
     if not to:
-        return Decision("cancel", channel="sms", reason="no_address")
-    return Decision("send", channel="sms", to=to)
+        return Decision("cancel", channel=channel, reason="no_address")
+    return Decision("send", channel=channel, to=to)
 
 
 def decide_for_on_call(nudge: Nudge) -> Decision:

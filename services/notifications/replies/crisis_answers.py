@@ -33,6 +33,7 @@ from services.notifications.replies.crisis_settings import crisis_settings_for
 from services.notifications.replies.models import CrisisAlert, UnroutedMessage
 from services.notifications.replies.routing import Scope
 from services.notifications.safety_plans.store import has_safety_plan
+from services.notifications.supporters.membership import tell_crisis_supporters
 from services.notifications.wording.locales import N_, shipped_locale, translations
 from shared import metrics
 from shared.db import UnitOfWork
@@ -60,6 +61,7 @@ def answer_crisis(
     """Alert the coach (coalesced), hold encouragement, and send the crisis text; returns
     who was alerted (empty: nobody could be)."""
     alerted = _alert_staff(uow, contact, reply_id, text, now)
+    tell_crisis_supporters(uow, contact, reply_id, now)  # crisis scope, with its consent
     if contact.crisis_hold_since is None:
         contact.crisis_hold_since = now
     crisis_text = crisis_text_for(uow.session, contact)

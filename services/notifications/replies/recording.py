@@ -41,6 +41,8 @@ from services.notifications.replies.models import ReceivedReply
 from services.notifications.replies.reading import MAX_TEXT_LENGTH, read_reply, says_done
 from services.notifications.safety_plans.sections import asks_for_plan
 from services.notifications.safety_plans.sms import answer_plan_request
+from services.notifications.supporters.escalation import client_answered
+from services.notifications.supporters.inbound import answer_supporter
 from shared.db import UnitOfWork
 from shared.events.payloads import phone_hash
 
@@ -168,6 +170,7 @@ def record_reply(uow: UnitOfWork, contact: Contact, reply: ClientReply, now: dat
         answer_crisis(uow, contact, reply.reply_id, reply.channel, reply.text, now)
     elif reply.channel == "sms":
         _acknowledge(uow, contact, reply, now)
+    client_answered(uow, contact, reply.intent, now)  # escalation: all clear to supporters
     uow.publish(
         "client.replied",
         contact.tenant_id,
@@ -221,6 +224,9 @@ def _receive(uow: UnitOfWork, text: InboundText, now: datetime) -> str:
     if not inbound_sms.first_receipt(session, text.message_sid, now):
         return "repeat"
     scope = reply_routing.scope_of(session, text.to_number)
+    supporters = reply_routing.supporters_texting(session, scope, text.sender)
+    if supporters and (done := answer_supporter(uow, supporters, text.body, now)):
+        return done
     keyword = opt_outs.keyword_of(text.body)
     if keyword is not None:
         peek = reply_routing.route(session, scope, text.sender, "", now, confirm=False)

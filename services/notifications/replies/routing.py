@@ -31,6 +31,7 @@ from sqlalchemy import select
 
 from services.notifications.models import Contact, Organisation
 from services.notifications.replies.models import SenderNumber
+from services.notifications.supporters.models import Supporter
 
 # A number on more records than this in one scope is not routed at all (bounded work).
 MAX_CANDIDATES = 50
@@ -84,6 +85,20 @@ def candidates_in(session, scope: Scope, phone: str, *, lock: bool = False) -> l
     stmt = stmt.order_by(Contact.tenant_id, Contact.client_id).limit(MAX_CANDIDATES)
     if lock:
         stmt = stmt.with_for_update()
+    return list(session.scalars(stmt))
+
+
+def supporters_texting(session, scope: Scope, phone: str) -> list:
+    """A client's supporters with this number in the scope (not removed), when the number
+    is no client's: their YES and STOP are their own (``supporters.inbound``)."""
+    if not phone or candidates_in(session, scope, phone):
+        return []
+    stmt = select(Supporter).where(Supporter.phone == phone, Supporter.state != "removed")
+    if scope.tenant_id is not None:
+        stmt = stmt.where(Supporter.tenant_id == scope.tenant_id)
+    else:
+        stmt = stmt.where(Supporter.tenant_id.not_in(select(SenderNumber.tenant_id)))
+    stmt = stmt.order_by(Supporter.invited_at).limit(MAX_CANDIDATES).with_for_update()
     return list(session.scalars(stmt))
 
 

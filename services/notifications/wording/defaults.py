@@ -26,7 +26,26 @@ from services.notifications.wording.email_layout import (
 )
 from services.notifications.wording.locales import DEFAULT_LOCALE, translations
 
-__all__ = ["DEFAULT_TEMPLATES", "HTML_LANGUAGE", "default_templates", "html_document"]
+# What a supporter is told is fixed (``supporters.rules``): the text is written there, the
+# link lets them confirm or leave.
+SUPPORTER_KINDS = (
+    "supporter_invite",
+    "supporter_alert",
+    "supporter_all_clear",
+    "supporter_crisis",
+    "supporter_celebration",
+    "supporter_confirmed_ack",
+    "supporter_left_ack",
+)
+
+
+__all__ = [
+    "DEFAULT_TEMPLATES",
+    "HTML_LANGUAGE",
+    "SUPPORTER_KINDS",
+    "default_templates",
+    "html_document",
+]
 
 # The name a default template calls for a plural: the catalog's ``ngettext``, given to
 # the platform's own templates only when they render (``templates.render``).
@@ -337,6 +356,43 @@ def _build(_: Callable[[str], str], lang: str) -> dict[tuple[str, str], dict[str
         },
         ("done_ack", "sms"): {"text": _("Well done \u2014 '{{ action_title }}' marked done.")},
         ("journal_ack", "sms"): {"text": _("Thanks, your coach will see this.")},
+        # A mood prompt not answered within the plan's window: one reminder (``supporters``).
+        ("mood_prompt_reminder", "email"): email(
+            _("Just checking in"),
+            _(
+                "We haven't heard from you today. How are you feeling, from 1 to 10? You can "
+                "answer on your page."
+            ),
+        ),
+        ("mood_prompt_reminder", "sms"): {
+            "text": from_
+            + _(
+                "Hi {{ name }}, just checking in: how are you feeling today, from 1 to 10? "
+                "Reply with a number."
+            )
+            + " "
+            + opt_out,
+        },
+        # To a client's supporters: the text is fixed in ``supporters.rules``.
+        **{
+            (kind, channel): template
+            for kind in SUPPORTER_KINDS
+            for channel, template in (
+                ("sms", {"text": "{{ supporter_text }} {{ link_url }}"}),
+                (
+                    "email",
+                    {
+                        "subject": _("A message from {{ organisation_name }}"),
+                        "text": f"{{{{ supporter_text }}}}\n\n{{{{ link_url }}}}\n\n{sign_off_text}\n",
+                        "html": document(
+                            '<p>{{ supporter_text }}</p><p><a href="{{ link_url }}">'
+                            + _("Your choice as a supporter")
+                            + f"</a></p>{sign_off_html}"
+                        ),
+                    },
+                ),
+            )
+        },
         ("safety_plan", "sms"): {"text": "{{ plan_text }}"},
         ("safety_plan_missing", "sms"): {
             "text": _(

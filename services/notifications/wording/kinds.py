@@ -17,6 +17,9 @@ ALERT_VARIABLES = frozenset(
     {"coach_name", "client_ref", "client_phone", "received_local", "words", "alert_url"}
 )
 
+# What a message to a supporter has: its fixed text and the link to confirm or leave.
+SUPPORTER_VARIABLES = frozenset({"supporter_text", "first_name", "link_url"})
+
 
 @dataclass(frozen=True)
 class NudgeKind:
@@ -47,6 +50,8 @@ class NudgeKind:
     # Setting up (the welcome, the plan ready): never counted against the daily cap, so
     # that day one's reminders still go.
     is_setup: bool = False
+    # Fixed wording no organisation may override: what a supporter is told.
+    fixed: bool = False
 
     def variables_on(self, channel: str) -> frozenset[str]:
         """The variables a message of this kind has on ``channel``: no others may be used."""
@@ -197,6 +202,29 @@ KINDS: dict[str, NudgeKind] = {
             ALERT_VARIABLES,
             optional=frozenset({"client_phone", "words"}),
         ),
+        # A mood prompt still unanswered after the plan's grace period (``supporters``).
+        NudgeKind("mood_prompt_reminder", "client", 2, BOTH, frozenset(), encouraging=True),
+        # To a client's supporters (``supporters``): fixed text, the first name at most.
+        *(
+            NudgeKind(
+                name,
+                "number",
+                10 if name == "supporter_crisis" else 6,
+                BOTH,
+                SUPPORTER_VARIABLES,
+                is_answer=True,
+                fixed=True,
+            )
+            for name in (
+                "supporter_invite",
+                "supporter_alert",
+                "supporter_all_clear",
+                "supporter_crisis",
+                "supporter_celebration",
+                "supporter_confirmed_ack",
+                "supporter_left_ack",
+            )
+        ),
         # Further crisis messages within the coalescing window, folded into one alert.
         NudgeKind(
             "crisis_followup",
@@ -257,6 +285,9 @@ SAMPLE_VARIABLES = {
     "1. Warning signs:\n- Not sleeping",
     "my_page_url": "https://notifications.example/me/sample-token",
     "done_url": "https://notifications.example/r/sample-done-token",
+    "supporter_text": "Sam hasn't replied to today's check-in. You might want to get in touch.",
+    "first_name": "Sam",
+    "link_url": "https://notifications.example/supporters/sample-token",
     "rating_urls": [f"https://notifications.example/r/sample-rating-{r}" for r in range(1, 11)],
 }
 
