@@ -212,6 +212,8 @@ def _spanish_sample(kind: str, channel: str) -> dict:
         "goals_achieved": ["Unirme al huerto"],
         "mode": "por vídeo",
         "crisis_text": "Llama al 024 ahora.",
+        "supporter_text": "Lucía no respondió hoy.",  # fixed text, written by ``supporters``
+        "first_name": "Lucía",
         "next_steps": [{"title": "Paseo matutino", "when": "lun 13 abr, 10:00"}],
         "due_local": "mar 14 abr, 10:00",
         "starts_local": "mié 15 abr, 14:30",

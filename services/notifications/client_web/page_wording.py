@@ -21,6 +21,9 @@ from sqlalchemy import select
 from services.notifications.client_web.links import LinkRefused
 from services.notifications.client_web.speaking import N_, html_lang
 from services.notifications.client_web.speaking import gettext as _
+from services.notifications.wording.email_layout import HTML_LANGUAGE
+
+__all__ = ["HTML_LANGUAGE"]  # pages not yet translated still name English (``speaking``)
 from services.notifications.contacts import organisation_of
 from services.notifications.dispatcher.composing import DEFAULT_ORGANISATION_NAME
 from services.notifications.models import Contact
