@@ -12,7 +12,7 @@ LOCK_VENV  := .venv-lock
 LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --all-build-deps --strip-extras \
               --no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
 
-.PHONY: run test test-long check lint format bench chaos crisis-report clean lock
+.PHONY: run test test-long check lint format bench chaos crisis-report clean lock messages
 
 # Exactly the locked versions, checked against their hashes (requirements-dev.lock: the
 # image's requirements.lock and the test tools), then the project itself, editable.
@@ -31,6 +31,15 @@ lock:
 	$(LOCK_VENV)/bin/pip-compile $(LOCK_FLAGS) -o requirements.lock pyproject.toml
 	$(LOCK_VENV)/bin/pip-compile $(LOCK_FLAGS) --extra test -c requirements.lock \
 	  -o requirements-dev.lock pyproject.toml
+
+## Extract the client-facing wording with Babel and merge it into every catalog (.po,
+## committed; read at start, no .mo to build). New language: pybabel init (docs/notifications.md).
+LOCALE_DIR := services/notifications/wording/locale
+messages: $(STAMP)
+	$(BIN)/pybabel extract --no-location --omit-header --sort-output -F babel.cfg \
+	  -k _plural:1,2 -o $(LOCALE_DIR)/messages.pot services/notifications
+	$(BIN)/pybabel update --no-fuzzy-matching -i $(LOCALE_DIR)/messages.pot \
+	  -d $(LOCALE_DIR) -D messages
 
 ## Start every process of the three services (embedded default unless configured).
 run: $(STAMP)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
+from babel import Locale, UnknownLocaleError
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.intake.consent import METHODS, STAFF_METHODS
@@ -14,6 +15,21 @@ from shared.pagination import page_of, paged
 from shared.validation import LifeDomain, MultilineText, Schema, TimeZoneName, WholeMatch
 
 NonEmpty = validate.Length(min=1, max=200)
+
+
+_LOCALE = {
+    "description": "BCP 47 (en, es, es-MX): the language of every message and page the "
+    "client receives (then its base language, the organisation's default, en)",
+    "example": "es-MX",
+}
+
+
+def _bcp47_locale(value: str) -> None:
+    """A BCP 47 locale that Babel (CLDR) knows: "es", "es-MX", "pt_BR"."""
+    try:
+        Locale.parse(value.strip().replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError) as exc:
+        raise ValidationError("Not a known BCP 47 locale: use e.g. en, es or es-MX.") from exc
 
 
 class AdminSchema(Schema):
@@ -93,7 +109,9 @@ class ClientFieldsSchema(Schema):
         metadata={"description": "Read in the organisation's region; stored in E.164 form."},
     )
     timezone = TimeZoneName(metadata={"example": "Australia/Sydney"})
-    locale = fields.String(validate=validate.Length(min=2, max=16))
+    locale = fields.String(
+        validate=[validate.Length(min=2, max=16), _bcp47_locale], metadata=_LOCALE
+    )
     preferred_channels = Channels
     external_reference = fields.String(
         allow_none=True,
@@ -125,7 +143,11 @@ class ClientCreateSchema(ClientFieldsSchema):
         metadata={"description": "Read in the organisation's region; stored in E.164 form."},
     )
     timezone = TimeZoneName(required=True, metadata={"example": "Australia/Sydney"})
-    locale = fields.String(load_default="en", validate=validate.Length(min=2, max=16))
+    locale = fields.String(
+        load_default="en",
+        validate=[validate.Length(min=2, max=16), _bcp47_locale],
+        metadata=_LOCALE,
+    )
     preferred_channels = fields.List(
         fields.String(validate=validate.OneOf(CHANNELS)),
         load_default=list,

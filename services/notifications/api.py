@@ -114,7 +114,9 @@ def _template_key(kind: str, channel: str) -> None:
         raise NotFound(f"No template for kind {kind!r} on channel {channel!r}.")
 
 
-def _checked(kind: str, channel: str, body: dict) -> tuple[dict, RenderedMessage]:
+def _checked(
+    kind: str, channel: str, body: dict, locale: str = "en"
+) -> tuple[dict, RenderedMessage]:
     """The template's parts, and their rendering with sample data; 422 naming what is
     wrong, and for a limit the limit."""
     parts = {part: body.get(part) for part in template_parts(channel)}
@@ -125,55 +127,68 @@ def _checked(kind: str, channel: str, body: dict) -> tuple[dict, RenderedMessage
             errors={name: [f"Not used on {channel}."] for name in extra},
         )
     try:
-        sample = check_template(kind, channel, parts)
+        sample = check_template(kind, channel, parts, locale)
     except TemplateInvalid as exc:
         raise Unprocessable(exc.detail, errors=exc.errors) from exc
     return parts, sample
 
 
-@templates.get("/templates/<string:kind>/<string:channel>", response=schemas.TemplateSchema)
-def get_template(kind: str, channel: str):
-    """The template your organisation uses for a kind on a channel, and its variables."""
+@templates.get(
+    "/templates/<string:kind>/<string:channel>",
+    query=schemas.TemplateLocaleQuerySchema,
+    response=schemas.TemplateSchema,
+)
+def get_template(query, kind: str, channel: str):
+    """The template your organisation uses for a kind on a channel in a language
+    (``?locale=es``; left out, your default locale), and its variables. Without one of
+    your own, the platform's wording in the nearest language it speaks."""
     _template_key(kind, channel)
-    return as_caller(use_cases.template, kind, channel)
+    return as_caller(use_cases.template, kind, channel, query.get("locale"))
 
 
 @templates.put(
     "/templates/<string:kind>/<string:channel>",
+    query=schemas.TemplateLocaleQuerySchema,
     body=schemas.TemplateBodySchema,
     response=schemas.TemplateSchema,
 )
-def put_template(body, kind: str, channel: str):
-    """Save your organisation's wording. Refused (422) if it does not parse, uses a
-    variable the kind does not provide, reaches for something the sandbox blocks, or
-    fails or exceeds a limit (1 s to render, 64 KB per email part, 10 SMS segments) when
-    rendered with sample data."""
+def put_template(body, query, kind: str, channel: str):
+    """Save your organisation's wording in a language (``?locale=es``; left out, your
+    default locale). Refused (422) if it does not parse, uses a variable the kind does not
+    provide, reaches for something the sandbox blocks, or fails or exceeds a limit (1 s to
+    render, 64 KB per email part, 10 SMS segments) when rendered with sample data."""
     _template_key(kind, channel)
     if channel == "email" and not body.get("subject"):
         raise Unprocessable("An email needs a subject.", errors={"subject": ["Required."]})
     parts, _ = _checked(kind, channel, body)
-    return as_caller(use_cases.save_template, kind, channel, parts)
+    return as_caller(use_cases.save_template, kind, channel, parts, query.get("locale"))
 
 
 @templates.post(
     "/templates/<string:kind>/<string:channel>/preview",
+    query=schemas.TemplateLocaleQuerySchema,
     body=schemas.TemplatePreviewBodySchema,
     response=schemas.PreviewSchema,
 )
-def preview_template(body, kind: str, channel: str):
-    """Render the saved template, or a draft, with sample data, as it would be sent; SMS
-    reports its segments. 422 as for saving, within the same limits."""
+def preview_template(body, query, kind: str, channel: str):
+    """Render the saved template in a language (``?locale=``), or a draft, with sample
+    data, as it would be sent: ``{text, encoding, segments, locale_used}`` (SMS: GSM-7 or
+    UCS-2, and how many segments). 422 as for saving, within the same limits."""
     _template_key(kind, channel)
+    view = as_caller(use_cases.template, kind, channel, query.get("locale"))
+    locale_used = view["locale_used"] if not body else view["locale"]
     if not body:
-        view = as_caller(use_cases.template, kind, channel)
         body = {part: view[part] for part in template_parts(channel)}
-    _, rendered = _checked(kind, channel, body)
+    _, rendered = _checked(kind, channel, body, locale_used.replace("-", "_"))
     segments = sms_segments(rendered.text) if channel == "sms" else None
     return {
         "subject": rendered.subject,
         "text": rendered.text,
         "html": rendered.html,
         "sms": segments.__dict__ if segments else None,
+        "encoding": segments.encoding if segments else None,
+        "segments": segments.segments if segments else None,
+        "locale_used": locale_used,
     }
 
 

@@ -12,6 +12,7 @@ from services.notifications.models import (
     StaffMember,
 )
 from services.notifications.replies.routing import phone_changed
+from services.notifications.wording.locales import shipped_locale
 from shared.db import UnitOfWork
 from shared.db.staff_access import record_access_change
 from shared.events import Event
@@ -109,6 +110,13 @@ def on_staff_changed(event: Event[StaffV1], uow: UnitOfWork) -> None:
 def on_staff_access_changed(event: Event[StaffAccessChangedV1], uow: UnitOfWork) -> None:
     """A key revoked, a member deactivated or given another role: their tokens follow."""
     record_access_change(uow.session, StaffAccess, event)
+
+
+def language_of(session, contact: Contact) -> str:
+    """The shipped language the platform's own words go in for a client (``locales``):
+    their locale, its base language, their organisation's default, English."""
+    organisation = session.get(Organisation, contact.tenant_id)
+    return shipped_locale(contact.locale, organisation.default_locale if organisation else None)
 
 
 def organisation_of(session, tenant_id, *, create: bool = False) -> Organisation | None:

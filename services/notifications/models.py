@@ -117,6 +117,9 @@ class Organisation(Base):
     # on-call list: email addresses and phones (null: the organisation's admins).
     acknowledge_within_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     on_call: Mapped[list | None] = mapped_column(JsonType, nullable=True)
+    # The language of its clients whose own locale the platform has no words for
+    # (``wording.locales``); null is English.
+    default_locale: Mapped[str | None] = mapped_column(String(35), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(
         UtcDateTime, nullable=False, default=clock_now, onupdate=clock_now
     )
@@ -177,6 +180,8 @@ class Nudge(Base):
     variables: Mapped[dict | None] = mapped_column(JsonType, nullable=True)
     body: Mapped[str | None] = mapped_column(Text, nullable=True)
     channel: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    # The language its message was written in (``wording.locales``), once written.
+    locale_used: Mapped[str | None] = mapped_column(String(35), nullable=True)
     state: Mapped[str] = mapped_column(String(20), nullable=False, default="scheduled")
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     due_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)

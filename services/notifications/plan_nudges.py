@@ -7,9 +7,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from services.notifications.contacts import cancel_pending
+from services.notifications.contacts import cancel_pending, language_of
 from services.notifications.models import Nudge
 from services.notifications.nudges import contact_of, schedule_nudge
+from services.notifications.wording.locales import (
+    DEFAULT_LOCALE,
+    N_,
+    moment_label,
+    translations,
+)
 from shared.db import UnitOfWork
 from shared.events import Event
 from shared.events.data import (
@@ -20,7 +26,6 @@ from shared.events.data import (
     GoalV1,
     PlanActivatedV1,
 )
-from shared.localtime import zone
 
 # A check-in booked after one of its reminders' moments: that reminder is not sent hours
 # late when a closer one is still to come.
@@ -67,10 +72,20 @@ def on_goal_achieved(event: Event[GoalV1], uow: UnitOfWork) -> None:
     )
 
 
-def _local_label(moment: datetime, timezone: str, local: str | None) -> str:
-    """How a message names the time: plans' ISO local time becomes "Tue 14 Apr, 10:00"."""
-    at = moment.astimezone(zone(timezone))
-    return at.strftime("%a %d %b, %H:%M") if not local or "T" in local else local
+# How a message names a check-in's mode, in each language.
+_MODES = {"in_person": N_("in person"), "phone": N_("phone"), "video": N_("video")}
+
+
+def _mode_in(mode: str, language: str) -> str:
+    return translations(language).gettext(_MODES.get(mode, mode.replace("_", " ")))
+
+
+def _local_label(moment: datetime, timezone: str, local: str | None, language: str) -> str:
+    """How a message names the time, in the client's language: plans' ISO local time
+    becomes "Tue 14 Apr, 10:00" ("mar 14 abr, 10:00"). Plans' own label is English."""
+    if not local or "T" in local or language != DEFAULT_LOCALE:
+        return moment_label(moment, timezone, language)
+    return local
 
 
 def on_action_scheduled(event: Event[ActionOccurrenceV1], uow: UnitOfWork) -> None:
@@ -88,7 +103,9 @@ def on_action_scheduled(event: Event[ActionOccurrenceV1], uow: UnitOfWork) -> No
         due_at - timedelta(minutes=data.reminder_lead_minutes),
         variables={
             "action_title": data.title,
-            "due_local": _local_label(due_at, data.timezone, data.due_local),
+            "due_local": _local_label(
+                due_at, data.timezone, data.due_local, language_of(uow.session, contact)
+            ),
         },
         subject_id=data.action_id,
         subject_occurrence=occurrence,
@@ -152,8 +169,13 @@ def on_checkin_scheduled(event: Event[CheckInV1], uow: UnitOfWork) -> None:
             f"checkin:{data.checkin_id}:{starts_at.isoformat()}:{lead}",
             due,
             variables={
-                "starts_local": _local_label(starts_at, data.timezone, data.starts_local),
-                "mode": data.mode.replace("_", " "),
+                "starts_local": _local_label(
+                    starts_at,
+                    data.timezone,
+                    data.starts_local,
+                    language_of(uow.session, contact),
+                ),
+                "mode": _mode_in(data.mode, language_of(uow.session, contact)),
                 "duration_minutes": data.duration_minutes,
             },
             subject_id=data.checkin_id,

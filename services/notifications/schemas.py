@@ -4,6 +4,7 @@ import phonenumbers
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.notifications.wording import nudge_reasons
+from services.notifications.wording.locales import MAX_LOCALE_LENGTH, LocaleInvalid, parsed
 from shared.localtime import HHMM, WEEKDAYS
 from shared.pagination import page_of, paged
 from shared.validation import MultilineText, Schema, WholeMatch
@@ -20,6 +21,20 @@ def _e164(value: str) -> None:
     formatted = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     if formatted != value or not phonenumbers.is_possible_number(number):
         raise ValidationError("Use the international E.164 form, e.g. +61400000000.")
+
+
+def _locale(value: str) -> None:
+    """A BCP 47 locale Babel knows ("es", "es-MX")."""
+    try:
+        parsed(value)
+    except LocaleInvalid as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+def locale_field(**kwargs) -> fields.String:
+    return fields.String(
+        validate=[validate.Length(min=2, max=MAX_LOCALE_LENGTH), _locale], **kwargs
+    )
 
 
 HhMm = fields.String(required=True, validate=WholeMatch(HHMM, error="Use HH:MM (24-hour clock)."))
@@ -60,6 +75,14 @@ class NudgeSchema(Schema):
     )
     due_at = fields.DateTime()
     event_at = fields.DateTime(allow_none=True)
+    locale_used = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "the language its message was written in, once written: the "
+            "client's locale, its base language, the organisation's default or en, the "
+            "first the platform or the organisation's templates speak"
+        },
+    )
     sent_at = fields.DateTime(allow_none=True)
     delivery_status = fields.String(allow_none=True)
     attempts = fields.Integer()
@@ -160,12 +183,28 @@ class OrganisationSettingsSchema(Schema):
             "given) and family name, or initials"
         },
     )
+    default_locale = locale_field(
+        allow_none=True,
+        metadata={
+            "description": "BCP 47: the language of messages to a client whose own locale "
+            "the platform does not speak (after its base language); null is en"
+        },
+    )
 
     @validates_schema
     def _distinct_numbers(self, data, **_kwargs):
         numbers = data.get("sender_numbers") or []
         if len(set(numbers)) != len(numbers):
             raise ValidationError("A number is listed twice.", "sender_numbers")
+
+
+class TemplateLocaleQuerySchema(Schema):
+    locale = locale_field(
+        metadata={
+            "description": "BCP 47 (es, es-MX): the template in that language; left out, "
+            "the organisation's default locale (en if none)"
+        }
+    )
 
 
 class TemplateBodySchema(Schema):
@@ -190,6 +229,13 @@ class TemplatePreviewBodySchema(Schema):
 class TemplateSchema(Schema):
     kind = fields.String()
     channel = fields.String()
+    locale = fields.String(metadata={"description": "the locale asked for"})
+    locale_used = fields.String(
+        metadata={
+            "description": "the language of the wording shown: the organisation's template's "
+            "or, without one, the platform's wording in the nearest language it speaks"
+        }
+    )
     subject = fields.String(allow_none=True)
     text = MultilineText()
     html = fields.String(allow_none=True)
@@ -208,6 +254,11 @@ class PreviewSchema(Schema):
     text = MultilineText()
     html = fields.String(allow_none=True)
     sms = fields.Nested(SmsSegmentsSchema, allow_none=True)
+    encoding = fields.String(
+        allow_none=True, metadata={"description": "SMS only: GSM-7 or UCS-2 (null for email)"}
+    )
+    segments = fields.Integer(allow_none=True, metadata={"description": "SMS only"})
+    locale_used = fields.String(metadata={"description": "the language it is written in"})
 
 
 def _crisis_phrase(value: str) -> None:

@@ -21,6 +21,7 @@ from services.notifications.dispatcher.rules import channel_it_would_use
 from services.notifications.models import Contact, Nudge
 from services.notifications.replies import routing as reply_routing
 from services.notifications.scoping import contact_for
+from services.notifications.wording import locales
 from services.notifications.wording.kinds import KINDS
 from services.notifications.wording.models import TemplateOverride
 from services.notifications.wording.templates import default_parts
@@ -131,6 +132,7 @@ def _settings_of(session, org) -> dict:
             "quiet_hours_floor": None,
             "sender_numbers": [],
             "alert_naming": "full_name",
+            "default_locale": None,
         }
     floor = (
         {"start": org.quiet_floor_start, "end": org.quiet_floor_end}
@@ -143,6 +145,7 @@ def _settings_of(session, org) -> dict:
         "quiet_hours_floor": floor,
         "sender_numbers": reply_routing.sender_numbers_of(session, org.tenant_id),
         "alert_naming": org.alert_naming or "full_name",
+        "default_locale": org.default_locale,
     }
 
 
@@ -167,6 +170,9 @@ def change_organisation_settings(uow: UnitOfWork, principal: Principal, changes:
                 org.quiet_floor_end = floor.get("end")
             if "alert_naming" in changes:
                 org.alert_naming = changes["alert_naming"]
+            if "default_locale" in changes:
+                wanted = changes["default_locale"]
+                org.default_locale = locales.normalised(wanted) if wanted else None
             if "sender_numbers" in changes:
                 reply_routing.set_sender_numbers(uow.session, org, changes["sender_numbers"] or [])
             result = _settings_of(uow.session, org)
@@ -181,43 +187,66 @@ def change_organisation_settings(uow: UnitOfWork, principal: Principal, changes:
 # -- templates ----------------------------------------------------------------------------
 
 
-def _template_view(kind: str, channel: str, override) -> dict:
+def _template_view(kind: str, channel: str, locale: str, override, shipped: str) -> dict:
     parts = (
         {"subject": override.subject, "text": override.text, "html": override.html}
         if override is not None
-        else default_parts(kind, channel)
+        else default_parts(kind, channel, shipped)
     )
     return {
         "kind": kind,
         "channel": channel,
+        "locale": locale.replace("_", "-"),
+        "locale_used": (locale if override is not None else shipped).replace("_", "-"),
         **{part: parts.get(part) for part in ("subject", "text", "html")},
         "source": "organisation" if override is not None else "default",
         "variables": sorted(KINDS[kind].variables_on(channel)),
     }
 
 
-def template(uow: UnitOfWork, principal: Principal, kind: str, channel: str) -> dict:
-    """The template the caller's organisation uses for a kind on a channel."""
+def _template_locale(session, tenant_id: uuid.UUID, wanted: str | None) -> tuple[str, str]:
+    """The locale a template request names (Babel's spelling: "es_MX"), the
+    organisation's default when it names none; and the shipped language the platform's
+    wording would go in for it."""
+    org = organisation_of(session, tenant_id)
+    default = org.default_locale if org is not None else None
+    locale = str(locales.parsed(wanted or default or locales.DEFAULT_LOCALE))
+    return locale, locales.resolve(locale, default, locales.shipped_catalogs())
+
+
+def template(
+    uow: UnitOfWork, principal: Principal, kind: str, channel: str, locale: str | None = None
+) -> dict:
+    """The template the caller's organisation uses for a kind on a channel in a locale."""
     with uow:
-        override = uow.session.get(TemplateOverride, (principal.tenant_id, kind, channel))
-        return _template_view(kind, channel, override)
+        locale, shipped = _template_locale(uow.session, principal.tenant_id, locale)
+        override = uow.session.get(TemplateOverride, (principal.tenant_id, kind, channel, locale))
+        return _template_view(kind, channel, locale, override, shipped)
 
 
 def save_template(
-    uow: UnitOfWork, principal: Principal, kind: str, channel: str, parts: dict
+    uow: UnitOfWork,
+    principal: Principal,
+    kind: str,
+    channel: str,
+    parts: dict,
+    locale: str | None = None,
 ) -> dict:
-    """Save the organisation's wording (``parts`` already checked)."""
+    """Save the organisation's wording in a locale (``parts`` already checked)."""
     tenant_id = principal.tenant_id
     with uow:
-        override = uow.session.get(TemplateOverride, (tenant_id, kind, channel))
+        locale, shipped = _template_locale(uow.session, tenant_id, locale)
+        override = uow.session.get(TemplateOverride, (tenant_id, kind, channel, locale))
         if override is None:
-            override = TemplateOverride(tenant_id=tenant_id, kind=kind, channel=channel)
+            override = TemplateOverride(
+                tenant_id=tenant_id, kind=kind, channel=channel, locale=locale
+            )
             uow.session.add(override)
         override.subject, override.text, override.html = (
             parts.get("subject"),
             parts["text"],
             parts.get("html"),
         )
-        result = _template_view(kind, channel, override)
+        result = _template_view(kind, channel, locale, override, shipped)
         uow.commit()
         return result

@@ -5,7 +5,8 @@ the 1-10 ratings, the page), the pages they open (``pages``, phone-sized, no Jav
 ``view``: what the page shows; ``page_wording``: what the pages say; templates in
 ``templates/client``), recording an answer from a link as a reply (``answers``, through
 ``replies.record_reply``), the client's own ratings kept for their page (``ratings``),
-phone numbers made tappable (``phone_links``), and the one-click unsubscribe (RFC 8058:
+phone numbers made tappable (``phone_links``), the language the pages speak (``speaking``:
+the client's, else the browser's), and the one-click unsubscribe (RFC 8058:
 ``unsubscribe_tokens``, ``unsubscribe_page``). What its pages read and change, each in
 the unit of work it owns, is in ``use_cases``. Its table is in ``models``.
 

@@ -19,22 +19,27 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from services.notifications.client_web.links import LinkRefused
+from services.notifications.client_web.speaking import N_, html_lang
+from services.notifications.client_web.speaking import gettext as _
+from services.notifications.wording.email_layout import HTML_LANGUAGE
+
+__all__ = ["HTML_LANGUAGE"]  # pages not yet translated still name English (``speaking``)
 from services.notifications.contacts import organisation_of
 from services.notifications.dispatcher.composing import DEFAULT_ORGANISATION_NAME
 from services.notifications.models import Contact
 from services.notifications.replies.crisis_answers import COACH_TOLD, COALESCING, crisis_text_for
 from services.notifications.replies.models import CrisisAlert
 from services.notifications.replies.recording import LOW_RATING
-from services.notifications.wording.defaults import HTML_LANGUAGE
 
+# Translated where shown (the request's language).
 NOTED = {
-    "done": "Well done - that step is marked done.",
-    "already_done": "That step was already marked done.",
-    "mood": "Thanks, your mood is noted.",
-    "mood_low": "Thank you for telling us. We are sorry today is hard.",
-    "journal": "Thanks, your coach will see this.",
-    "crisis": "Thank you for telling us.",
-    "undone": "Undone - that step is no longer marked done.",
+    "done": N_("Well done - that step is marked done."),
+    "already_done": N_("That step was already marked done."),
+    "mood": N_("Thanks, your mood is noted."),
+    "mood_low": N_("Thank you for telling us. We are sorry today is hard."),
+    "journal": N_("Thanks, your coach will see this."),
+    "crisis": N_("Thank you for telling us."),
+    "undone": N_("Undone - that step is no longer marked done."),
 }
 # The alert a crisis message on the page raised, or was folded into, is this recent when
 # the page that answers it is shown.
@@ -71,7 +76,7 @@ class PageNote:
 def help_lines(session, contact: Contact) -> HelpLines:
     organisation = organisation_of(session, contact.tenant_id)
     return HelpLines(
-        organisation.name if organisation and organisation.name else DEFAULT_ORGANISATION_NAME,
+        organisation.name if organisation and organisation.name else _(DEFAULT_ORGANISATION_NAME),
         organisation.help_contact if organisation and organisation.help_contact else None,
         crisis_text_for(session, contact),
     )
@@ -102,10 +107,10 @@ def noted_key(intent: str | None, rating: int | None) -> str | None:
 
 
 def page_note(session, contact: Contact, noted: str | None, now: datetime) -> PageNote:
-    text = NOTED.get(noted or "")
+    text = _(NOTED[noted]) if noted in NOTED else None
     if noted == "crisis":
         line = crisis_text_for(session, contact)
-        told = COACH_TOLD if coach_alerted(session, contact, now) else None
+        told = _(COACH_TOLD) if coach_alerted(session, contact, now) else None
         return PageNote(text, crisis=CrisisAnswer(line, told))
     if noted == "mood_low":
         return PageNote(text, support=help_lines(session, contact))
@@ -119,7 +124,7 @@ def message_page(title: str, *paragraphs: str, status: int = 200, **context) -> 
     """A title, a few paragraphs and, as ``context`` asks, a button (``form_action`` and
     ``button``), where to get help (``support``) and a link to the page (``page_url``)."""
     html = render_template(
-        "client/message.html", lang=HTML_LANGUAGE, title=title, paragraphs=paragraphs, **context
+        "client/message.html", lang=html_lang(), title=title, paragraphs=paragraphs, **context
     )
     return Response(html, status=status, mimetype="text/html")
 
@@ -127,24 +132,30 @@ def message_page(title: str, *paragraphs: str, status: int = 200, **context) -> 
 def refused_page(exc: LinkRefused) -> Response:
     if exc.why == "expired":
         return message_page(
-            "This link has expired",
-            "Links in our emails work for a limited time. Use the link in a more recent "
-            "email, or reply to any of our text messages.",
+            _("This link has expired"),
+            _(
+                "Links in our emails work for a limited time. Use the link in a more recent "
+                "email, or reply to any of our text messages."
+            ),
             status=410,
         )
     return message_page(
-        "This link is not valid",
-        "We could not read this link. Please copy the whole link from the email, or use the "
-        "link in a more recent email.",
+        _("This link is not valid"),
+        _(
+            "We could not read this link. Please copy the whole link from the email, or use "
+            "the link in a more recent email."
+        ),
         status=400,
     )
 
 
 def unknown_page() -> Response:
     return message_page(
-        "This link is no longer valid",
-        "We have nothing on record for this link. If you think that is wrong, please contact "
-        "your coach.",
+        _("This link is no longer valid"),
+        _(
+            "We have nothing on record for this link. If you think that is wrong, please "
+            "contact your coach."
+        ),
         status=404,
     )
 
@@ -152,10 +163,12 @@ def unknown_page() -> Response:
 def ended_page(support: HelpLines) -> Response:
     """A client's time with the service has ended: nothing of theirs, only where to go."""
     return message_page(
-        "This service has ended",
-        "Your time with this coaching service has ended, so this link no longer opens "
-        "anything and nothing sent here is recorded.",
-        "If you would like support again, or need help now, you can reach:",
+        _("This service has ended"),
+        _(
+            "Your time with this coaching service has ended, so this link no longer opens "
+            "anything and nothing sent here is recorded."
+        ),
+        _("If you would like support again, or need help now, you can reach:"),
         status=410,
         support=support,
     )
@@ -165,8 +178,10 @@ def invalid_form_page(error: ValidationError, token: str | None) -> Response:
     """``token`` is the client's page's, to link back to it, if the form was on it."""
     named = ", ".join(sorted(error.messages)) if isinstance(error.messages, dict) else "form"
     return message_page(
-        "Please check what you sent",
-        f"Something in the form could not be used ({named}). Go back, check it and try again.",
+        _("Please check what you sent"),
+        _(
+            "Something in the form could not be used ({named}). Go back, check it and try again."
+        ).format(named=named),
         status=422,
         page_url=url_for("client_pages.my_page", token=token) if token else None,
     )
@@ -175,8 +190,8 @@ def invalid_form_page(error: ValidationError, token: str | None) -> Response:
 def later_step_page(token: str) -> Response:
     """A Done for a step of a later day: shown on the page, not markable yet."""
     return message_page(
-        "That step is not due yet",
-        "You can mark a step done on its day, or after. Nothing was saved.",
+        _("That step is not due yet"),
+        _("You can mark a step done on its day, or after. Nothing was saved."),
         status=422,
         page_url=url_for("client_pages.my_page", token=token),
     )
@@ -184,9 +199,11 @@ def later_step_page(token: str) -> Response:
 
 def undo_refused_page(token: str) -> Response:
     return message_page(
-        "That can no longer be undone",
-        "Only your latest Done can be undone, for 10 minutes after you said it. If "
-        "something is wrong, tell your coach.",
+        _("That can no longer be undone"),
+        _(
+            "Only your latest Done can be undone, for 10 minutes after you said it. If "
+            "something is wrong, tell your coach."
+        ),
         status=409,
         page_url=url_for("client_pages.my_page", token=token),
     )

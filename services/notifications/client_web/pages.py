@@ -55,10 +55,11 @@ from services.notifications.client_web.page_wording import (
     unknown_page,
 )
 from services.notifications.client_web.phone_links import linked_phone_numbers
+from services.notifications.client_web.speaking import gettext as _
+from services.notifications.client_web.speaking import html_lang, install, speak_to
 from services.notifications.replies import recording as replies
 from services.notifications.replies.crisis_settings import crisis_settings_for
 from services.notifications.replies.reading import MAX_TEXT_LENGTH, mentions_crisis
-from services.notifications.wording.defaults import HTML_LANGUAGE
 from shared.runtime import current_runtime
 from shared.validation import MultilineText, Schema
 
@@ -70,6 +71,7 @@ client_pages = Blueprint(
     "signed links; no staff token).",
 )
 client_pages.add_app_template_filter(linked_phone_numbers, "phone_links")
+client_pages.record_once(lambda state: install(state.app))
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
@@ -102,7 +104,7 @@ class MoodForm(Schema):
 
 def _not_blank(text: str) -> None:
     if not text.strip():
-        raise ValidationError("Write something first.")
+        raise ValidationError(_("Write something first."))
 
 
 class JournalForm(Schema):
@@ -199,7 +201,9 @@ def _read_form(schema: type[Schema]) -> dict:
 
 def _reply_link(token: str):
     runtime = current_runtime()
-    return read_reply_link(runtime.settings.jwt_secret, token, runtime.clock())
+    link = read_reply_link(runtime.settings.jwt_secret, token, runtime.clock())
+    speak_to(link.tenant_id, link.client_id)
+    return link
 
 
 @client_pages.route("/r/<token>", methods=["GET"])
@@ -212,18 +216,20 @@ def reply_link_page(token: str):
         runtime.unit_of_work(), runtime.settings.jwt_secret, link
     )
     if already:
-        return message_page("Already noted", "We already have this. Thank you.")
+        return message_page(_("Already noted"), _("We already have this. Thank you."))
     if link.intent == "done":
         return message_page(
-            "Did you do it?",
-            f"Tell your coach you did: {title}." if title else "Tell your coach you did this step.",
+            _("Did you do it?"),
+            _("Tell your coach you did: {title}.").format(title=title)
+            if title
+            else _("Tell your coach you did this step."),
             form_action=url_for("client_pages.reply_link_answer", token=token),
-            button="Yes, I did it",
+            button=_("Yes, I did it"),
         )
     return message_page(
-        "How are you feeling?",
-        f"Save {link.rating} out of 10 as how you are feeling today?",
-        "Or choose another number, from 1 (very low) to 10 (great).",
+        _("How are you feeling?"),
+        _("Save {rating} out of 10 as how you are feeling today?").format(rating=link.rating),
+        _("Or choose another number, from 1 (very low) to 10 (great)."),
         form_action=url_for("client_pages.reply_link_answer", token=token),
         ratings=RATINGS,
         chosen=link.rating,
@@ -264,21 +270,26 @@ def reply_link_answer(token: str):
     support = _help_for(link) if link.intent == "mood" and is_low(link.rating) else None
     if outcome == "already":
         return message_page(
-            "Already noted", "We already have this. Thank you.", page_url=my_page, support=support
-        )
-    if link.intent == "done":
-        return message_page(
-            "Well done", "That step is marked done. Your coach will see it.", page_url=my_page
-        )
-    if support is not None:
-        return message_page(
-            "Thank you",
-            f"Noted: {link.rating} out of 10. We are sorry today is hard.",
-            "If you would like to talk to someone, you can reach:",
+            _("Already noted"),
+            _("We already have this. Thank you."),
             page_url=my_page,
             support=support,
         )
-    return message_page("Thank you", f"Noted: {link.rating} out of 10.", page_url=my_page)
+    if link.intent == "done":
+        return message_page(
+            _("Well done"), _("That step is marked done. Your coach will see it."), page_url=my_page
+        )
+    if support is not None:
+        return message_page(
+            _("Thank you"),
+            _("Noted: {rating} out of 10. We are sorry today is hard.").format(rating=link.rating),
+            _("If you would like to talk to someone, you can reach:"),
+            page_url=my_page,
+            support=support,
+        )
+    return message_page(
+        _("Thank you"), _("Noted: {rating} out of 10.").format(rating=link.rating), page_url=my_page
+    )
 
 
 # -- the client's own page --------------------------------------------------------------------
@@ -286,7 +297,9 @@ def reply_link_answer(token: str):
 
 def _page_link(token: str):
     runtime = current_runtime()
-    return read_page_link(runtime.settings.jwt_secret, token, runtime.clock())
+    link = read_page_link(runtime.settings.jwt_secret, token, runtime.clock())
+    speak_to(link.tenant_id, link.client_id)
+    return link
 
 
 @client_pages.route("/me/<token>", methods=["GET"])
@@ -305,8 +318,8 @@ def my_page(token: str):
     )
     html = render_template(
         "client/me.html",
-        lang=HTML_LANGUAGE,
-        title=f"Hi {page.name}",
+        lang=html_lang(),
+        title=_("Hi {name}").format(name=page.name),
         note=page.note,
         steps=page.steps,
         progress=page.progress,
@@ -342,8 +355,8 @@ def _page_answer(token: str, schema: type[Schema], answer_of) -> Response:
     recorded = _record(link, answer_of(link, form))
     if recorded.outcome == "missing":
         return message_page(
-            "That step is not on your page",
-            "Go back to your page and try again.",
+            _("That step is not on your page"),
+            _("Go back to your page and try again."),
             status=404,
             page_url=url_for("client_pages.my_page", token=token),
         )

@@ -9,11 +9,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from babel.dates import format_date
 from sqlalchemy import delete, select
 
 from services.notifications.client_web.models import ClientRating
+from services.notifications.contacts import language_of
 from services.notifications.models import Contact
+from services.notifications.wording.locales import babel_name
 from shared.localtime import zone
+
+DAY_PATTERN = "EEE dd MMM"
 
 RATING_DAYS = 28  # four weeks, today included
 MAX_RATINGS_READ = 500  # a page reads no more, however often someone rated
@@ -21,8 +26,9 @@ MAX_RATINGS_READ = 500  # a page reads no more, however often someone rated
 
 @dataclass(frozen=True)
 class DayRating:
-    day: str  # "Wed 01 Jul"
+    day: str  # "Wed 01 Jul", in the client's language
     rating: int
+    on: date | None = None  # the local day itself
 
 
 def keep_rating(
@@ -68,13 +74,19 @@ def recent_ratings(session, contact: Contact, now: datetime) -> list[DayRating]:
         .limit(MAX_RATINGS_READ)
     )
     by_day: dict[date, DayRating] = {}
+    language = language_of(session, contact)
     for rating, rated_at in rows:
         day = _local_day(rated_at, contact.timezone)
         if day not in by_day:
-            by_day[day] = DayRating(day.strftime("%a %d %b"), rating)
+            by_day[day] = DayRating(_day_label(day, language), rating, day)
     return list(by_day.values())
 
 
+def _day_label(day: date, language: str) -> str:
+    """ "Tue 14 Apr" in the client's language ("mar 14 abr")."""
+    return format_date(day, DAY_PATTERN, locale=babel_name(language))
+
+
 def todays_rating(ratings: list[DayRating], now: datetime, timezone: str) -> int | None:
-    today = _local_day(now, timezone).strftime("%a %d %b")
-    return next((r.rating for r in ratings if r.day == today), None)
+    today = _local_day(now, timezone)
+    return next((r.rating for r in ratings if r.on == today), None)

@@ -8,6 +8,8 @@ from flask_smorest import Blueprint
 from markupsafe import escape
 
 from services.notifications.client_web import use_cases
+from services.notifications.client_web.speaking import gettext as _
+from services.notifications.client_web.speaking import html_lang, speak_to
 from services.notifications.client_web.unsubscribe_tokens import TokenRefused, read_token
 from shared.runtime import current_runtime
 
@@ -16,7 +18,7 @@ unsubscribe = Blueprint(
 )
 
 PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;
@@ -35,23 +37,46 @@ UNSUBSCRIBE_DOC = {
 
 def _page(title: str, body: str, status: int = 200) -> Response:
     return Response(
-        PAGE.format(title=escape(title), body=body), status=status, mimetype="text/html"
+        PAGE.format(lang=html_lang(), title=escape(title), body=body),
+        status=status,
+        mimetype="text/html",
     )
 
 
 def _refused(exc: TokenRefused) -> Response:
     if exc.why == "expired":
         return _page(
-            "This link has expired",
-            "<p>This unsubscribe link is too old. Use the link in a more recent email, "
-            "or reply to any of our messages and we will stop them.</p>",
+            _("This link has expired"),
+            _paragraph(
+                _(
+                    "This unsubscribe link is too old. Use the link in a more recent email, "
+                    "or reply to any of our messages and we will stop them."
+                )
+            ),
             400,
         )
     return _page(
-        "This link is not valid",
-        "<p>We could not read this unsubscribe link. Please copy the whole link from the "
-        "email, or use the link in a more recent email.</p>",
+        _("This link is not valid"),
+        _paragraph(
+            _(
+                "We could not read this unsubscribe link. Please copy the whole link from "
+                "the email, or use the link in a more recent email."
+            )
+        ),
         400,
+    )
+
+
+def _paragraph(text: str) -> str:
+    return f"<p>{escape(text)}</p>"
+
+
+def _no_more_emails(name: str) -> str:
+    return _paragraph(
+        _(
+            "You will get no more emails from {organisation}. Text messages, if you get "
+            "them, are not affected."
+        ).format(organisation=_(name))  # "us" is a message too
     )
 
 
@@ -64,14 +89,14 @@ def unsubscribe_page(token: str):
         wanted = read_token(runtime.settings.jwt_secret, token)
     except TokenRefused as exc:
         return _refused(exc)
+    speak_to(wanted.tenant_id, wanted.client_id)
     name = use_cases.organisation_name(runtime.unit_of_work(), wanted.tenant_id)
     return _page(
-        "Stop these emails?",
+        _("Stop these emails?"),
         f'<form method="post" action="/unsubscribe/{escape(token)}">'
-        f"<p>You will get no more emails from {escape(name)}. Text messages, if you "
-        "get them, are not affected.</p>"
+        f"{_no_more_emails(name)}"
         '<button type="submit" name="List-Unsubscribe" value="One-Click">'
-        "Unsubscribe</button></form>",
+        f"{escape(_('Unsubscribe'))}</button></form>",
     )
 
 
@@ -84,9 +109,6 @@ def unsubscribe_confirm(token: str):
         wanted = read_token(runtime.settings.jwt_secret, token)
     except TokenRefused as exc:
         return _refused(exc)
+    speak_to(wanted.tenant_id, wanted.client_id)
     name = use_cases.unsubscribe(runtime.unit_of_work(), wanted.tenant_id, wanted.client_id)
-    return _page(
-        "You are unsubscribed",
-        f"<p>You will get no more emails from {escape(name)}. Text messages, if you get "
-        "them, are not affected.</p>",
-    )
+    return _page(_("You are unsubscribed"), _no_more_emails(name))

@@ -15,9 +15,11 @@ from services.notifications.client_web.links import PageLink, ReplyLink
 from services.notifications.client_web.page_wording import HelpLines, help_lines, page_note
 from services.notifications.client_web.ratings import recent_ratings, todays_rating
 from services.notifications.client_web.view import coach_name, progress_of, steps_of_week
+from services.notifications.contacts import language_of, organisation_of
 from services.notifications.models import Contact, Organisation
 from services.notifications.replies import opt_outs
 from services.notifications.replies.models import ReceivedReply
+from services.notifications.wording.locales import N_, shipped_locale
 from shared.db import UnitOfWork
 
 
@@ -78,7 +80,18 @@ def week_page(
 
 def _organisation_name(session, tenant_id) -> str:
     organisation = session.get(Organisation, tenant_id)
-    return organisation.name if organisation is not None and organisation.name else "us"
+    return organisation.name if organisation is not None and organisation.name else N_("us")
+
+
+def language_for(uow: UnitOfWork, tenant_id: uuid.UUID, client_id: uuid.UUID) -> str:
+    """The language a client's pages speak (``wording.locales``); their organisation's
+    default, or English, when the record is gone."""
+    with uow:
+        contact = uow.session.get(Contact, (tenant_id, client_id))
+        if contact is not None:
+            return language_of(uow.session, contact)
+        organisation = organisation_of(uow.session, tenant_id)
+        return shipped_locale(None, organisation.default_locale if organisation else None)
 
 
 def organisation_name(uow: UnitOfWork, tenant_id: uuid.UUID) -> str:

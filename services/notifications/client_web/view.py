@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 
 from services.notifications.client_web.links import done_reply_id
+from services.notifications.contacts import language_of
 from services.notifications.digest.models import AchievedGoal, ClientGoal, PlannedStep
 from services.notifications.digest.weekly_digest import local_label
 from services.notifications.models import Contact, StaffMember
@@ -122,7 +123,7 @@ def steps_of_week(session, contact: Contact, now: datetime) -> list[StepOnPage]:
     return [
         StepOnPage(
             title=s.title,
-            when=local_label(s.due_at, contact.timezone),
+            when=local_label(s.due_at, contact.timezone, language_of(session, contact)),
             action_id=s.action_id,
             occurrence_key=s.occurrence_key,
             done=s.status == "completed" or ids[s.occurrence_key] in noted,

@@ -23,8 +23,10 @@ class WeeklyDigestContent:
     ) -> dict[uuid.UUID, WeekInFacts]:
         return weeks_of(session, nudges, timezones, now)
 
-    def variables(self, nudge: Nudge, gathered: WeekInFacts, timezone: str) -> dict | None:
-        return digest_variables(gathered, timezone)
+    def variables(
+        self, nudge: Nudge, gathered: WeekInFacts, timezone: str, locale: str = "en"
+    ) -> dict | None:
+        return digest_variables(gathered, timezone, locale)
 
 
 WEEKLY_DIGEST_CONTENT = WeeklyDigestContent()

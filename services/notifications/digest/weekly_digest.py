@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from services.notifications.digest.recurring import LocalSchedule, next_local_moment
+from services.notifications.wording.locales import DEFAULT_LOCALE, moment_label
 from shared.localtime import WEEKDAYS, parse_hhmm, wall_clock, zone
 
 DEFAULT_WEEKDAY, DEFAULT_LOCAL_TIME = "sun", "17:00"
@@ -97,12 +98,15 @@ class WeekInFacts:
         )
 
 
-def local_label(moment: datetime, timezone: str) -> str:
-    """How a message names a moment: "Tue 14 Apr, 10:00" in the client's own time."""
-    return moment.astimezone(zone(timezone)).strftime("%a %d %b, %H:%M")
+def local_label(moment: datetime, timezone: str, locale: str = DEFAULT_LOCALE) -> str:
+    """How a message names a moment: "Tue 14 Apr, 10:00" in the client's own time and
+    language ("mar 14 abr, 10:00")."""
+    return moment_label(moment, timezone, locale)
 
 
-def digest_variables(facts: WeekInFacts, timezone: str) -> dict | None:
+def digest_variables(
+    facts: WeekInFacts, timezone: str, locale: str = DEFAULT_LOCALE
+) -> dict | None:
     """The digest's template variables, or None when the week holds nothing to say."""
     if facts.nothing_to_say:
         return None
@@ -112,10 +116,10 @@ def digest_variables(facts: WeekInFacts, timezone: str) -> dict | None:
         "goals_achieved": facts.goals_achieved[:MAX_GOALS_NAMED],
         "goals_achieved_count": len(facts.goals_achieved),
         "next_steps": [
-            {"title": step.title, "when": local_label(step.due_at, timezone)}
+            {"title": step.title, "when": local_label(step.due_at, timezone, locale)}
             for step in facts.next_steps[:MAX_NEXT_STEPS]
         ],
         "next_checkin": (
-            local_label(facts.next_checkin_at, timezone) if facts.next_checkin_at else ""
+            local_label(facts.next_checkin_at, timezone, locale) if facts.next_checkin_at else ""
         ),
     }

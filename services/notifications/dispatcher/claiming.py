@@ -124,10 +124,11 @@ KEEP_VERDICTS_ON_POSTGRESQL = text(
         state = verdict.state, reason = verdict.reason, channel = verdict.channel,
         attempts = verdict.attempts,
         variables = coalesce(verdict.variables, nudges.variables),
+        locale_used = coalesce(verdict.locale_used, nudges.locale_used),
         due_at = verdict.due_at, claimed_until = verdict.claimed_until, updated_at = :now
     FROM json_to_recordset(CAST(:verdicts AS json)) AS verdict(
         id uuid, state varchar, reason text, channel varchar, attempts integer,
-        variables jsonb, due_at timestamptz, claimed_until timestamptz
+        variables jsonb, locale_used varchar, due_at timestamptz, claimed_until timestamptz
     )
     WHERE nudges.id = verdict.id
     """
@@ -149,6 +150,7 @@ def keep_verdicts(session: Session, nudges: list[Nudge], now: datetime) -> None:
             "channel": n.channel,
             "attempts": n.attempts,
             "variables": n.variables,
+            "locale_used": n.locale_used,
             "due_at": n.due_at,
             "claimed_until": n.claimed_until,
         }

@@ -15,6 +15,13 @@ from services.notifications.dispatcher.rules import Decision
 from services.notifications.models import Contact, Nudge, Organisation, StaffMember
 from services.notifications.replies import alert_links as client_alert_links
 from services.notifications.supporters import tokens as supporter_links
+from services.notifications.wording.locales import (
+    DEFAULT_LOCALE,
+    N_,
+    resolve,
+    shipped_catalogs,
+    translations,
+)
 from services.notifications.wording.models import TemplateOverride
 from services.notifications.wording.templates import TemplateRenderFailed, render
 from shared.clock import Clock
@@ -22,7 +29,7 @@ from shared.config import Settings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ORGANISATION_NAME = "your coaching service"
+DEFAULT_ORGANISATION_NAME = N_("your coaching service")  # in the client's language
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,10 @@ class Draft:
     # Added to an SMS to a record whose phone is not yet confirmed and is on another
     # record too: how the person says this one is theirs (``reply_routing``).
     confirm_line: str | None = None
+    # The language it is written in (an organisation's template's, or a shipped one), and
+    # the shipped language the default wording goes in should that template fail.
+    locale: str = DEFAULT_LOCALE
+    default_locale: str = DEFAULT_LOCALE
 
 
 @dataclass(frozen=True)
@@ -84,7 +95,7 @@ def draft_of(
     organisation: Organisation | None,
     staff: StaffMember | None,
     decision: Decision,
-    override: TemplateOverride | None,
+    overrides: dict[str, TemplateOverride],
     *,
     settings: Settings,
     clock: Clock,
@@ -92,10 +103,19 @@ def draft_of(
     confirm_code: str | None = None,
 ) -> Draft:
     """What a nudge the rules let through needs to be written and sent, as plain values:
-    its variables (the organisation, the person, the email's links) and headers."""
+    its variables (the organisation, the person, the email's links) and headers, and the
+    language it goes in (recorded on the nudge as ``locale_used``): the client's locale,
+    its base language, the organisation's default, English, the first the platform ships
+    or the organisation has a template of this kind in (``overrides``, by locale). Alerts
+    to a coach go in English."""
     variables = dict(nudge.variables or {})
+    locale, default_locale = _languages(nudge, contact, organisation, overrides)
+    nudge.locale_used = locale
+    override = overrides.get(locale)
     named = organisation.name if organisation and organisation.name else None
-    variables["organisation_name"] = named or DEFAULT_ORGANISATION_NAME
+    variables["organisation_name"] = named or translations(default_locale).gettext(
+        DEFAULT_ORGANISATION_NAME
+    )
     variables["help_contact"] = (
         organisation.help_contact
         if organisation and organisation.help_contact
@@ -168,18 +188,44 @@ def draft_of(
         nudge.due_at,
         sender_number if decision.channel == "sms" else None,
         (
-            f"Reply YES {confirm_code} to get messages from {variables['organisation_name']}."
+            translations(default_locale)
+            .gettext("Reply YES {code} to get messages from {organisation_name}.")
+            .format(code=confirm_code, organisation_name=variables["organisation_name"])
             if confirm_code and decision.channel == "sms"
             else None
         ),
+        locale,
+        default_locale,
     )
+
+
+def _languages(
+    nudge: Nudge,
+    contact: Contact | None,
+    organisation: Organisation | None,
+    overrides: dict[str, TemplateOverride],
+) -> tuple[str, str]:
+    """The language a nudge goes in, and the shipped one its default wording goes in."""
+    if nudge.audience in ("coach", "on_call"):  # staff: in English
+        return DEFAULT_LOCALE, DEFAULT_LOCALE
+    client = contact.locale if contact is not None and nudge.audience == "client" else None
+    default = organisation.default_locale if organisation is not None else None
+    shipped = resolve(client, default, shipped_catalogs())
+    return resolve(client, default, (*shipped_catalogs(), *overrides)), shipped
 
 
 def compose(draft: Draft) -> Delivery:
     """Render a draft's message, outside any transaction: an organisation's template
     that fails or overruns a limit gives way to the default wording, with a note."""
     try:
-        rendered = render(draft.kind, draft.channel, draft.variables, draft.override)
+        rendered = render(
+            draft.kind,
+            draft.channel,
+            draft.variables,
+            draft.override,
+            locale=draft.locale,
+            default_locale=draft.default_locale,
+        )
     except TemplateRenderFailed as exc:
         log.error(
             "the default wording of a nudge failed to render",

@@ -36,7 +36,7 @@ class Facts:
     staff: dict[tuple, StaffMember]
     suppressions: dict[tuple, str]  # (tenant, channel, address hash) -> reason
     sent: dict[tuple, list[datetime]]  # (tenant, client) -> recent client nudges sent
-    overrides: dict[tuple, TemplateOverride]
+    overrides: dict[tuple, TemplateOverride]  # (tenant, kind, channel, locale)
     # Sends already decided in this batch, per client, for the daily cap.
     planned: Counter = field(default_factory=Counter)
     # Each hooked kind's facts, by nudge id (``kind_content``): a digest's week.
@@ -46,6 +46,14 @@ class Facts:
     # The batch's phones that more than one record has (an unconfirmed one's texts carry
     # its confirmation code: ``reply_routing``).
     shared_phones: set[str] = field(default_factory=set)
+
+    def overrides_for(self, tenant_id: uuid.UUID, kind: str, channel: str) -> dict:
+        """The organisation's templates of a kind on a channel, by locale."""
+        return {
+            key[3]: override
+            for key, override in self.overrides.items()
+            if key[:3] == (tenant_id, kind, channel)
+        }
 
     @classmethod
     def load(
@@ -118,7 +126,7 @@ class Facts:
         ):
             sent.setdefault((tenant_id, client_id), []).append(sent_at or now)
         overrides = {
-            (o.tenant_id, o.kind, o.channel): o
+            (o.tenant_id, o.kind, o.channel, o.locale): o
             for o in session.scalars(
                 select(TemplateOverride).where(TemplateOverride.tenant_id.in_(tenants))
             )

@@ -27,7 +27,9 @@ class KindContent(Protocol):
         self, session: Session, nudges: list[Nudge], timezones: dict[tuple, str], now: datetime
     ) -> Mapping[uuid.UUID, Any]: ...
 
-    def variables(self, nudge: Nudge, gathered: Any, timezone: str) -> dict | None: ...
+    def variables(
+        self, nudge: Nudge, gathered: Any, timezone: str, locale: str = "en"
+    ) -> dict | None: ...
 
 
 CONTENT_HOOKS: dict[str, KindContent] = {DIGEST: WEEKLY_DIGEST_CONTENT}
@@ -49,6 +51,9 @@ def has_content_hook(nudge: Nudge) -> bool:
     return nudge.kind in CONTENT_HOOKS
 
 
-def content_of(nudge: Nudge, gathered: Mapping[uuid.UUID, Any], timezone: str) -> dict | None:
-    """The variables a hooked nudge goes with (see :func:`has_content_hook`)."""
-    return CONTENT_HOOKS[nudge.kind].variables(nudge, gathered[nudge.id], timezone)
+def content_of(
+    nudge: Nudge, gathered: Mapping[uuid.UUID, Any], timezone: str, locale: str = "en"
+) -> dict | None:
+    """The variables a hooked nudge goes with (see :func:`has_content_hook`), its dates
+    written in ``locale``."""
+    return CONTENT_HOOKS[nudge.kind].variables(nudge, gathered[nudge.id], timezone, locale)

@@ -59,9 +59,10 @@ from services.notifications.dispatcher.rules import (
     decide_for_number,
     decide_for_on_call,
 )
-from services.notifications.models import Nudge
+from services.notifications.models import Contact, Nudge
 from services.notifications.replies.alert_escalation import SWEEP_SECONDS, escalate_due
 from services.notifications.supporters.claim_hook import after_claim as supporters_after_claim
+from services.notifications.wording.locales import shipped_locale
 from shared import metrics
 from shared.backoff import Backoff
 from shared.db.commit_wakeup import commit_wakeup
@@ -80,10 +81,14 @@ HELD_BACK_STATES = {
 }
 
 
-def _with_kind_content(nudge: Nudge, decision: Decision, facts: Facts, timezone: str) -> Decision:
-    """The kind's own content, computed as it goes (``kind_content``); a kind with nothing
-    to say (a digest's empty week) is skipped."""
-    said = content_of(nudge, facts.content, timezone)
+def _with_kind_content(
+    nudge: Nudge, decision: Decision, facts: Facts, contact: Contact
+) -> Decision:
+    """The kind's own content, computed as it goes (``kind_content``), its dates in the
+    client's language; a kind with nothing to say (a digest's empty week) is skipped."""
+    organisation = facts.organisations.get(nudge.tenant_id)
+    language = shipped_locale(contact.locale, organisation and organisation.default_locale)
+    said = content_of(nudge, facts.content, contact.timezone, language)
     if said is None:
         return Decision("skip", channel=decision.channel, reason="nothing_to_say")
     nudge.variables = said
@@ -306,7 +311,7 @@ class Dispatcher:
                 sent_today=lambda: facts.sent_today(contact),
             )
             if decision.action == "send" and has_content_hook(nudge):
-                decision = _with_kind_content(nudge, decision, facts, contact.timezone)
+                decision = _with_kind_content(nudge, decision, facts, contact)
         if decision.action != "send":
             self._hold_back(nudge, decision)
             log.debug(
@@ -314,7 +319,7 @@ class Dispatcher:
                 extra={"nudge_id": str(nudge.id), "state": nudge.state, "reason": nudge.reason},
             )
             return None
-        override = facts.overrides.get((nudge.tenant_id, nudge.kind, decision.channel))
+        overrides = facts.overrides_for(nudge.tenant_id, nudge.kind, decision.channel)
         if nudge.audience not in ("coach", "on_call") and nudge.kind not in UNCAPPED_KINDS:
             facts.planned[client_key] += 1
         nudge.channel = decision.channel
@@ -328,7 +333,7 @@ class Dispatcher:
             organisation,
             staff,
             decision,
-            override,
+            overrides,
             settings=self.runtime.settings,
             clock=self.clock,
             sender_number=(nudge.variables or {}).get("from")

@@ -34,6 +34,7 @@ from services.notifications.replies.models import CrisisAlert, UnroutedMessage
 from services.notifications.replies.routing import Scope
 from services.notifications.safety_plans.store import has_safety_plan
 from services.notifications.supporters.membership import tell_crisis_supporters
+from services.notifications.wording.locales import N_, shipped_locale, translations
 from shared import metrics
 from shared.db import UnitOfWork
 
@@ -43,8 +44,8 @@ COALESCING = timedelta(minutes=15)
 MAX_ADMINS_ALERTED = 20
 # Quoted in the coach's email at most this long (the journal has the whole text).
 MAX_WORDS_QUOTED = 500
-COACH_TOLD = "Your coach has been told."
-PLAN_OFFER = "Reply PLAN for your safety plan."
+COACH_TOLD = N_("Your coach has been told.")  # in the client's language when sent
+PLAN_OFFER = N_("Reply PLAN for your safety plan.")
 # The platform's own id for a text to the shared number that no organisation owns.
 PLATFORM = uuid.UUID(int=0)
 
@@ -65,10 +66,11 @@ def answer_crisis(
         contact.crisis_hold_since = now
     crisis_text = crisis_text_for(uow.session, contact)
     if alerted:
-        crisis_text = f"{crisis_text} {COACH_TOLD}"
+        crisis_text = f"{crisis_text} {_coach_told_in(uow.session, contact)}"
     answer_channel = channel if channel in ("sms", "email") else _consented_channel(contact)
     if answer_channel == "sms" and has_safety_plan(uow.session, contact):
-        crisis_text = f"{crisis_text} {PLAN_OFFER}"
+        plan_offer = translations(_language_of(uow.session, contact)).gettext(PLAN_OFFER)
+        crisis_text = f"{crisis_text} {plan_offer}"
     if answer_channel is not None:
         schedule_nudge(
             uow,
@@ -86,7 +88,8 @@ def crisis_text_for(session, contact: Contact) -> str:
     """Who to call now, for the client's region (``crisis_settings.CrisisSettings.text_for``:
     the organisation's text for it, ours, the organisation's general one, ours)."""
     settings = crisis_settings_for(session, contact.tenant_id)
-    return settings.text_for(region_of(contact)).replace(COACH_TOLD, "").strip()
+    language = _language_of(session, contact)  # the platform's texts in the client's
+    return settings.text_for(region_of(contact), language).replace(COACH_TOLD, "").strip()
 
 
 def _consented_channel(contact: Contact) -> str | None:
@@ -291,3 +294,15 @@ def answer_unrouted_crisis(
         "crisis message from a number no confirmed record has",
         extra={"message_id": str(message_id), "why": why, "own_number": bool(tenant_id)},
     )
+
+
+def _language_of(session, contact: Contact) -> str:
+    """The shipped language of the client's answers (``wording.locales``)."""
+    organisation = session.get(Organisation, contact.tenant_id)
+    default = organisation.default_locale if organisation is not None else None
+    return shipped_locale(contact.locale, default)
+
+
+def _coach_told_in(session, contact: Contact) -> str:
+    """The sentence "Your coach has been told." in the client's language."""
+    return translations(_language_of(session, contact)).gettext(COACH_TOLD)

@@ -46,13 +46,15 @@ class CrisisSettings:
     def text_is_default(self) -> bool:
         return not self.own_text
 
-    def text_for(self, region: str | None) -> str:
+    def text_for(self, region: str | None, language: str | None = None) -> str:
         """Who to call in ``region``: the organisation's text for it, the platform's
-        text for it, the organisation's general text, the platform's general text."""
+        text for it, the organisation's general text, the platform's general text; the
+        platform's in the client's ``language`` where it has them."""
         return (
             (self.own_texts.get(region) if region else None)
-            or platform_crisis_texts().text_for(region)
-            or self.crisis_text
+            or platform_crisis_texts().text_for(region, language)
+            or self.own_text
+            or platform_crisis_texts().default_in(language)
         )
 
     def described(self) -> dict:

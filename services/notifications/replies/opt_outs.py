@@ -6,6 +6,7 @@ Suppressing an address takes effect here at once; ``contact.opted_out`` /
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 from services.notifications import suppressions
@@ -13,17 +14,22 @@ from services.notifications.models import Contact
 from services.notifications.nudges import schedule_nudge
 from shared.db import UnitOfWork
 
+# Every shipped language's keywords are read whatever the client's locale (a keyword
+# comes before the number is matched to a record, and leaving must never depend on it).
+# Spanish: the words US carriers and the big SMS providers honour (PARAR, ALTO, BAJA,
+# CANCELAR; AYUDA), written with or without accents.
 STOP_WORDS = frozenset(
     {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+    | {"BAJA", "ALTO", "PARAR", "PARA", "DETENER", "CANCELAR"}
 )
-START_WORDS = frozenset({"START", "UNSTOP", "YES"})
-HELP_WORDS = frozenset({"HELP", "INFO"})
+START_WORDS = frozenset({"START", "UNSTOP", "YES"} | {"ALTA", "INICIO", "COMENZAR", "REANUDAR"})
+HELP_WORDS = frozenset({"HELP", "INFO"} | {"AYUDA"})
 # The keywords that change consent, and so must be applied in the order they were sent.
 CONSENT_KEYWORDS = ("stop", "start")
 
 
 def keyword_of(body: str) -> str | None:
-    word = body.strip().upper().rstrip(".!")
+    word = _unaccented(body).strip().upper().rstrip(".!")
     if word in STOP_WORDS:
         return "stop"
     if word in START_WORDS:
@@ -31,6 +37,12 @@ def keyword_of(body: str) -> str | None:
     if word in HELP_WORDS:
         return "help"
     return None
+
+
+def _unaccented(text: str) -> str:
+    return "".join(
+        ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
+    )
 
 
 def _announce(

@@ -9,6 +9,7 @@ entry).
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -16,7 +17,11 @@ from services.notifications.replies.crisis import crisis_language, platform_cris
 
 # An organisation adds phrases to the platform's patterns; by default it adds none.
 DEFAULT_CRISIS_PHRASES: tuple[str, ...] = ()
-DONE_PHRASES = frozenset({"done", "did it", "yes"})
+# DONE / DID IT / YES, and their Spanish (HECHO, LO HICE, SÍ, LISTO), whatever the
+# client's locale; accents are optional ("si" is "sí").
+DONE_PHRASES = frozenset({"done", "did it", "yes"}) | frozenset(
+    {"hecho", "lo hice", "ya lo hice", "si", "listo", "ya", "ya esta", "terminado", "hecho ya"}
+)
 # Longest reply kept (a long SMS is 10 segments of 160 characters).
 MAX_TEXT_LENGTH = 1600
 
@@ -44,9 +49,12 @@ def __getattr__(name: str) -> str:
 
 
 def normalised(text: str) -> str:
-    """Lower case, apostrophes dropped, any other punctuation a single space: "DID-it!!"
-    and "did it" read alike (for DONE / DID IT / YES)."""
-    without_apostrophes = _APOSTROPHES.sub("", text.casefold())
+    """Lower case, accents and apostrophes dropped, any other punctuation a single space:
+    "DID-it!!" and "did it" read alike, "¡Sí!" and "si" (for DONE / DID IT / YES)."""
+    unaccented = "".join(
+        ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
+    )
+    without_apostrophes = _APOSTROPHES.sub("", unaccented.casefold())
     return " ".join(_NOT_WORD.sub(" ", without_apostrophes).split())
 
 

@@ -36,7 +36,8 @@ from services.notifications.supporters.models import Supporter
 # A number on more records than this in one scope is not routed at all (bounded work).
 MAX_CANDIDATES = 50
 # "YES 4821", "yes4821", "4821", "Yes, 4821."
-_CODE_REPLY = re.compile(r"^\s*(?:yes\W*)?(\d{4})\W*$", re.IGNORECASE)
+# "YES 1234", Spanish "SÍ 1234" / "SI 1234", or the code alone.
+_CODE_REPLY = re.compile(r"^\s*(?:(?:yes|s[ií])\W*)?(\d{4})\W*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

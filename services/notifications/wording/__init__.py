@@ -2,11 +2,13 @@
 
 Owns: the kinds of nudge (``kinds``: who receives each, how much it matters, the variables
 its templates may use), the platform's default wording of each kind on each channel
-(``defaults``, Jinja2), an organisation's own templates (``templates``: checked, then
+(``defaults``, Jinja2, translated through gettext catalogs), the languages a client is
+written to in and their catalogs, dates and fallback chain (``locales``; the ``.po``
+files under ``locale/``), an organisation's own templates (``templates``: checked, then
 rendered in a bounded sandbox, ``sandbox``: a time and a size budget for each render),
 SMS segments (``segments``, GSM 03.38 and UCS-2), the email layout (``email_layout``),
 and a nudge's state in words a coach reads (``nudge_reasons``). Its table (an
-organisation's template overrides) is in ``models``.
+organisation's template overrides, per kind, channel and locale) is in ``models``.
 
 Entry points: ``KINDS``, ``render`` (a kind's message, with the organisation's template or
 the default), ``sms_segments``.

@@ -25,11 +25,11 @@ _COLUMN = (
 )
 
 
-def html_document(body: str) -> str:
+def html_document(body: str, lang: str = HTML_LANGUAGE) -> str:
     """An HTML email part: the language and the character set declared, light or dark as
     the reader's mail app is, ``body`` in one centred column."""
     return (
-        f'<!DOCTYPE html>\n<html lang="{HTML_LANGUAGE}">\n'
+        f'<!DOCTYPE html>\n<html lang="{lang}">\n'
         '<head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="color-scheme" content="light dark">'
@@ -49,7 +49,7 @@ def button(url: str, label: str) -> str:
     )
 
 
-def rating_buttons(urls: str, per_row: int = 5) -> str:
+def rating_buttons(urls: str, per_row: int = 5, out_of: str = "{{ loop.index }} out of 10") -> str:
     """The ten 1-10 buttons as a Jinja loop over ``urls`` (the template's variable name),
     ``per_row`` to a row. Each link's text is its number alone."""
     return (
@@ -58,7 +58,7 @@ def rating_buttons(urls: str, per_row: int = 5) -> str:
         'border-spacing:6px;table-layout:fixed">'
         f"{{% for url in {urls} %}}"
         f"{{% if loop.index0 % {per_row} == 0 %}}<tr>{{% endif %}}"
-        '<td style="width:20%"><a href="{{ url }}" aria-label="{{ loop.index }} out of 10" '
+        '<td style="width:20%"><a href="{{ url }}" aria-label="' + out_of + '" '
         f'style="{_BUTTON}">{{{{ loop.index }}}}</a></td>'
         f"{{% if loop.index % {per_row} == 0 or loop.last %}}</tr>{{% endif %}}"
         "{% endfor %}</table>"

@@ -1,4 +1,4 @@
-"""An organisation's own wording of a kind of nudge on a channel."""
+"""An organisation's own wording of a kind of nudge on a channel, in one language."""
 
 from __future__ import annotations
 
@@ -14,13 +14,15 @@ from shared.db.types import UtcDateTime
 
 
 class TemplateOverride(Base):
-    """An organisation's own wording of one kind of nudge on one channel."""
+    """An organisation's own wording of one kind of nudge on one channel in one locale."""
 
     __tablename__ = "template_overrides"
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     kind: Mapped[str] = mapped_column(String(40), primary_key=True)
     channel: Mapped[str] = mapped_column(String(10), primary_key=True)
+    # A BCP 47 locale as Babel writes it ("en", "es", "es_MX"): ``locales``.
+    locale: Mapped[str] = mapped_column(String(35), primary_key=True, default="en")
     subject: Mapped[str | None] = mapped_column(Text, nullable=True)
     text: Mapped[str] = mapped_column(Text, nullable=False)
     html: Mapped[str | None] = mapped_column(Text, nullable=True)

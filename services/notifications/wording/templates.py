@@ -24,8 +24,14 @@ from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 from markupsafe import Markup, escape
 
-from services.notifications.wording.defaults import DEFAULT_TEMPLATES, html_document
+from services.notifications.wording.defaults import (
+    DEFAULT_TEMPLATES,
+    PLURAL_FUNCTION,
+    default_templates,
+    html_document,
+)
 from services.notifications.wording.kinds import KINDS, SAMPLE_VARIABLES
+from services.notifications.wording.locales import DEFAULT_LOCALE, translations
 from services.notifications.wording.sandbox import (
     REMOVED_GLOBALS,
     TIME_LIMIT,
@@ -75,6 +81,8 @@ class RenderedMessage:
     html: str | None = None
     # Why the organisation's own template was not used, when it was not.
     fallback_reason: str | None = None
+    # The language it was written in (``locales``).
+    locale: str = DEFAULT_LOCALE
 
 
 def template_parts(channel: str) -> tuple[str, ...]:
@@ -128,11 +136,14 @@ def _env(part: str) -> BoundedSandbox:
     return _HTML if part == "html" else _TEXT
 
 
-def check_template(kind: str, channel: str, parts: dict[str, str | None]) -> RenderedMessage:
+def check_template(
+    kind: str, channel: str, parts: dict[str, str | None], locale: str = DEFAULT_LOCALE
+) -> RenderedMessage:
     """Refuse a template that does not parse, uses a variable its kind lacks on the
     channel, reaches for what the sandbox blocks, or fails or overruns a limit with the
-    sample data. Returns the sample rendering, as a preview shows it."""
-    allowed = KINDS[kind].variables_on(channel)
+    sample data. Returns the sample rendering, as a preview shows it. Every template may
+    call ``ngettext`` (the catalog of ``locale``'s plural forms)."""
+    allowed = KINDS[kind].variables_on(channel) | {PLURAL_FUNCTION}
     errors: dict[str, list[str]] = {}
     for part in template_parts(channel):
         source = parts.get(part)
@@ -157,7 +168,9 @@ def check_template(kind: str, channel: str, parts: dict[str, str | None]) -> Ren
     if errors:
         raise TemplateInvalid(errors)
     try:
-        return _finished(channel, render_parts(parts, sample_variables(kind, channel), channel))
+        return _finished(
+            channel, render_parts(parts, sample_variables(kind, channel), channel, locale), locale
+        )
     except TemplateRenderFailed as exc:
         what = "exceeds a limit" if exc.over_limit else "fails to render with the sample data"
         raise TemplateInvalid(
@@ -193,12 +206,17 @@ def _check_output(channel: str, text: str) -> None:
 
 
 def render_parts(
-    parts: Mapping[str, str | None], variables: Mapping, channel: str
+    parts: Mapping[str, str | None],
+    variables: Mapping,
+    channel: str,
+    locale: str = DEFAULT_LOCALE,
 ) -> RenderedMessage:
     """Render each part with one time budget for them all; raise
     :class:`TemplateRenderFailed` naming the part that failed. A variable that is None
-    or empty counts as missing: the template fails rather than say nothing."""
+    or empty counts as missing: the template fails rather than say nothing. Plurals
+    (``ngettext``) follow ``locale``'s catalog."""
     values = {name: value for name, value in variables.items() if value is not None and value != ""}
+    values[PLURAL_FUNCTION] = translations(locale).ngettext
     output_limit = (
         (_SMS_CHARACTERS, SMS_LIMIT) if channel == "sms" else (EMAIL_PART_LIMIT, EMAIL_LIMIT)
     )
@@ -218,11 +236,14 @@ def render_parts(
                     part, _reason(exc), over_limit=isinstance(exc, RenderLimitExceeded)
                 ) from exc
             rendered[part] = text
-    return RenderedMessage(rendered.get("subject"), rendered["text"] or "", rendered.get("html"))
+    return RenderedMessage(
+        rendered.get("subject"), rendered["text"] or "", rendered.get("html"), locale=locale
+    )
 
 
-def default_parts(kind: str, channel: str) -> dict[str, str | None]:
-    template = DEFAULT_TEMPLATES[(kind, channel)]
+def default_parts(kind: str, channel: str, locale: str = DEFAULT_LOCALE) -> dict[str, str | None]:
+    """The platform's wording of a kind on a channel in ``locale`` (a shipped catalog)."""
+    template = default_templates(locale)[(kind, channel)]
     return {part: template.get(part) for part in template_parts(channel)}
 
 
@@ -262,11 +283,16 @@ def render(
     channel: str,
     variables: Mapping,
     override: Mapping[str, str | None] | None = None,
+    locale: str = DEFAULT_LOCALE,
+    default_locale: str | None = None,
 ) -> RenderedMessage:
-    """Render a kind on a channel with an organisation's own parts if it has them.
+    """Render a kind on a channel with an organisation's own parts if it has them, in
+    ``locale`` (the organisation's template's language, or a shipped catalog).
 
-    If those fail or overrun a limit, the default wording goes instead and
-    ``fallback_reason`` says why; if the default fails too, :class:`TemplateRenderFailed`.
+    If those fail or overrun a limit, the default wording goes instead (in
+    ``default_locale``, the first shipped language of the client's chain, when ``locale``
+    has no catalog) and ``fallback_reason`` says why; if the default fails too,
+    :class:`TemplateRenderFailed`.
     """
     fallback_reason = None
     if override is not None:
@@ -274,7 +300,9 @@ def render(
         fallback_reason = _SLOW_TEMPLATES.reason_for(key)
         if fallback_reason is None:
             try:
-                return _finished(channel, render_parts(override, variables, channel))
+                return _finished(
+                    channel, render_parts(override, variables, channel, locale), locale
+                )
             except TemplateRenderFailed as exc:
                 fallback_reason = (
                     f"default wording used: the organisation's {exc.part} template "
@@ -282,30 +310,44 @@ def render(
                 )
                 if exc.reason == TIME_LIMIT:
                     _SLOW_TEMPLATES.remember(key, fallback_reason)
-    rendered = _finished(channel, render_parts(default_parts(kind, channel), variables, channel))
+    shipped = default_locale or locale
+    rendered = _finished(
+        channel,
+        render_parts(default_parts(kind, channel, shipped), variables, channel, shipped),
+        shipped,
+    )
     return replace(rendered, fallback_reason=fallback_reason)
 
+
+__all__ = ["DEFAULT_TEMPLATES", "render", "check_template", "default_parts"]
 
 _DOCUMENT = re.compile(r"\s*(<!doctype|<html)", re.IGNORECASE)
 
 
-def _finished(channel: str, rendered: RenderedMessage) -> RenderedMessage:
+def _finished(
+    channel: str, rendered: RenderedMessage, locale: str = DEFAULT_LOCALE
+) -> RenderedMessage:
     """An email always has an HTML part, a whole document that declares its language
     and character set (an organisation's fragment is put in one)."""
     if channel != "email":
         return rendered
+    lang = _html_lang(locale)
     if not rendered.html:
-        return replace(rendered, html=_html_from_text(rendered.text))
+        return replace(rendered, html=_html_from_text(rendered.text, lang))
     if not _DOCUMENT.match(rendered.html):
-        return replace(rendered, html=html_document(rendered.html))
+        return replace(rendered, html=html_document(rendered.html, lang))
     return rendered
 
 
-def _html_from_text(text: str) -> str:
+def _html_lang(locale: str) -> str:
+    return locale.replace("_", "-")
+
+
+def _html_from_text(text: str, lang: str) -> str:
     paragraphs = "".join(
         f"<p>{escape(block).replace(chr(10), Markup('<br>'))}</p>" for block in text.split("\n\n")
     )
-    return html_document(paragraphs)
+    return html_document(paragraphs, lang)
 
 
 def sample_variables(kind: str, channel: str) -> dict:

@@ -21,6 +21,9 @@ import re2
 from services.notifications.replies.crisis.folding import CLAUSE_BREAK, Folding
 
 PATTERNS_FILE = "patterns.toml"
+# Every other shipped language's patterns (``patterns.es.toml``): all are read whatever
+# the client's locale, over the same folding (a client writes in either language).
+LANGUAGE_PATTERNS = ("patterns.es.toml",)
 # What ``categories_in`` calls a crisis term found inside one word ("wanttodie").
 GLUED = "glued"
 # NFKC maps one code point to at most 18 (U+FDFA); folding never lengthens otherwise.
@@ -47,18 +50,27 @@ class CrisisLanguage:
     """The reviewed crisis patterns, compiled; :meth:`categories_in` says which kinds of
     crisis language a text has."""
 
-    def __init__(self, data: Mapping):
-        self.version: str = data["version"]
+    def __init__(self, data: Mapping, languages: Iterable[Mapping] = ()):
+        """``data``: the English patterns (and the folding's look-alikes); ``languages``:
+        each other language's, with macros of its own."""
+        languages = tuple(languages)
+        self.version: str = "+".join([data["version"], *(extra["version"] for extra in languages)])
         self.folding = Folding(data.get("lookalikes", {}))
+        self.categories: tuple[Category, ...] = ()
+        self._plain: list[tuple[str, re2._Regexp]] = []
+        self._idioms: list[tuple[str, re2._Regexp]] = []
+        glued: list[str] = []
+        for written in (data, *languages):
+            self._add(written)
+            glued += written.get("glued", {}).get("terms", [])
+        self._glued = _compile("|".join(_squeezed(term) for term in glued) or "$^")
+
+    def _add(self, data: Mapping) -> None:
         macros = _macros(data.get("macros", {}))
-        self.categories = tuple(
+        self.categories += tuple(
             Category(c["name"], c["description"], tuple(c.get("examples", ())))
             for c in data["category"]
         )
-        self._plain: list[tuple[str, re2._Regexp]] = []
-        self._idioms: list[tuple[str, re2._Regexp]] = []
-        glued = data.get("glued", {}).get("terms", [])
-        self._glued = _compile("|".join(_squeezed(term) for term in glued) or "$^")
         for category in data["category"]:
             plain = [p for p in category["patterns"] if isinstance(p, str)]
             if plain:
@@ -120,9 +132,14 @@ class CrisisLanguage:
 
 @functools.cache
 def crisis_language() -> CrisisLanguage:
-    """The platform's crisis patterns, loaded and compiled once per process."""
-    text = resources.files(__package__).joinpath(PATTERNS_FILE).read_text(encoding="utf-8")
-    return CrisisLanguage(tomllib.loads(text))
+    """The platform's crisis patterns in every shipped language, loaded and compiled once
+    per process."""
+    folder = resources.files(__package__)
+
+    def read(name: str) -> dict:
+        return tomllib.loads(folder.joinpath(name).read_text(encoding="utf-8"))
+
+    return CrisisLanguage(read(PATTERNS_FILE), [read(name) for name in LANGUAGE_PATTERNS])
 
 
 def _compile(source: str):

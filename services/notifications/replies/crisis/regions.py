@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Protocol
 
@@ -35,17 +35,31 @@ class PlatformCrisisTexts:
     version: str
     default: str
     regions: dict[str, str]
+    # The same texts in another language: {"es": {"default": ..., "AU": ...}}.
+    languages: dict[str, dict[str, str]] = field(default_factory=dict)
 
-    def text_for(self, region: str | None) -> str | None:
-        """The platform's text for ``region``; None where it has none."""
-        return self.regions.get(region) if region else None
+    def text_for(self, region: str | None, language: str | None = None) -> str | None:
+        """The platform's text for ``region`` in ``language`` (else English); None where
+        it has none."""
+        if not region:
+            return None
+        return self.languages.get(language or "", {}).get(region) or self.regions.get(region)
+
+    def default_in(self, language: str | None = None) -> str:
+        """The text for anywhere else, in ``language`` (else English)."""
+        return self.languages.get(language or "", {}).get("default") or self.default
 
 
 @functools.cache
 def platform_crisis_texts() -> PlatformCrisisTexts:
     text = resources.files(__package__).joinpath(TEXTS_FILE).read_text(encoding="utf-8")
     data = tomllib.loads(text)
-    return PlatformCrisisTexts(data["version"], data["default"], dict(data["regions"]))
+    return PlatformCrisisTexts(
+        data["version"],
+        data["default"],
+        dict(data["regions"]),
+        {language: dict(texts) for language, texts in data.get("languages", {}).items()},
+    )
 
 
 def has_number_to_call(text: str) -> bool:
