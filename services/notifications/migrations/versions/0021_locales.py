@@ -1,7 +1,7 @@
 """locales
 
 Revision ID: 0021_locales
-Revises: 0023_latency
+Revises: 0024_followups
 Create Date: 2026-12-08 00:10:00
 
 Messages in the client's language: the locale each nudge was written in
@@ -18,7 +18,7 @@ from alembic import op
 import shared.db.types
 
 revision: str = "0021_locales"
-down_revision: str | Sequence[str] | None = "0023_latency"
+down_revision: str | Sequence[str] | None = "0024_followups"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
