@@ -155,4 +155,4 @@ YES_WORDS = ("yes", "y", "yes please", "ok", "agree") + ("si", "s", "si acepto",
 def says_yes(body: str) -> bool:
     bare = unicodedata.normalize("NFKD", body or "")
     bare = "".join(c for c in bare if not unicodedata.combining(c))
-    return " ".join(bare.split()).strip(".!¡").lower() in YES_WORDS
+    return " ".join(bare.replace(",", " ").split()).strip(".!¡").lower() in YES_WORDS
