@@ -263,7 +263,7 @@ def test_the_plan_by_sms_goes_through_the_catalogs(notifications_with_sms, provi
 
 
 def test_a_spanish_client_reads_their_plan_and_supporters_with_no_english_left(
-    notifications_with_sms, provider
+    notifications_with_sms, provider, smtp
 ):
     n = notifications_with_sms
     tenant, client = _client_with_a_plan(n, "es-MX")
@@ -311,3 +311,18 @@ def test_a_spanish_client_reads_their_plan_and_supporters_with_no_english_left(
     n.dispatch()
     thanks = _texts(provider, SUPPORTER_PHONE)[-1]
     assert thanks.startswith(f"Gracias: ahora eres una de las personas de apoyo de {NAME}.")
+
+    # A supporter by email: the subject, the text and the sign-off in the client's language.
+    email_form = form | {
+        "form_id": str(uuid.uuid4()),
+        "name": "Ana Gil",
+        "email": "ana@example.org",
+    }
+    email_form.pop("phone")
+    assert n.http.post(page + "/supporters", data=email_form).status_code == 303
+    n.dispatch()
+    [to_supporter] = [m for m in smtp.messages if m["To"] == "ana@example.org"]
+    assert to_supporter["Subject"] == f"Un mensaje de {ORGANISATION}"
+    for part in (to_supporter.get_body(("plain",)), to_supporter.get_body(("html",))):
+        visible = _outside(part.get_content(), [*data, "Ana Gil"])
+        assert not ENGLISH.search(visible), (ENGLISH.search(visible), visible)
