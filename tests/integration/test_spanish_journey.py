@@ -151,6 +151,29 @@ def test_a_spanish_client_receives_everything_in_spanish(api, tenant, system, cl
     assert '<html lang="es">' in shown and "Los pasos de esta semana" in shown
     assert not ENGLISH.search(_visible(shown, data)), ENGLISH.search(_visible(shown, data))
 
+    # The safety plan on their page: headings, forms and notes in Spanish.
+    safety_plan = {
+        "warning_signs": ["Dormir mal"],
+        "coping_strategies": ["Caminar con el perro"],
+        "professionals": [{"name": "Dra. Ruiz", "phone": "02 9999 1234"}],
+    }
+    written = api.call(
+        "notifications",
+        "PUT",
+        f"/v1/clients/{client['id']}/safety-plan",
+        coach_token,
+        json=safety_plan,
+    )
+    assert written.status == 200, written.body
+    plan_data = [*data, "Dormir mal", "Caminar con el perro", "Dra. Ruiz"]
+    for shown_plan in (
+        web.get(page + "/safety-plan").get_data(as_text=True),
+        web.get(page + "/safety-plan?noted=saved").get_data(as_text=True),
+    ):
+        assert '<html lang="es">' in shown_plan and "Señales de alerta" in shown_plan
+        visible = _visible(shown_plan, plan_data)
+        assert not ENGLISH.search(visible), ENGLISH.search(visible)
+
     # The unsubscribe page too.
     [unsubscribe] = re.findall(re.escape(BASE_URL) + r"(/unsubscribe/\S+)", plain)
     confirm = web.get(unsubscribe).get_data(as_text=True)

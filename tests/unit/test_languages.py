@@ -237,7 +237,11 @@ def _visible(text: str, variables: dict) -> str:
 
 
 def _outside_markers(text: str) -> str:
-    return re.sub(f"{OPEN}.*?{CLOSE}", " ", text, flags=re.S)
+    # Innermost first: a message may hold another ("with {organisation}").
+    inner = re.compile(f"{OPEN}[^{OPEN}{CLOSE}]*{CLOSE}")
+    while inner.search(text):
+        text = inner.sub(" ", text)
+    return text
 
 
 def test_the_catalogs_hold_every_message_the_code_marks():
@@ -261,3 +265,77 @@ def test_the_catalogs_hold_every_message_the_code_marks():
         catalog = read_po(po, locale="es")
     known = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
     assert extracted - known == set()
+
+
+# -- the safety plan and the supporters --------------------------------------------------------
+
+
+def test_the_plan_by_sms_says_its_fixed_words_in_the_clients_language(pseudo_locale):
+    from services.notifications.safety_plans.sections import plan_texts
+
+    plan = {"warning_signs": ["Dormir mal"], "professionals": [{"name": "Dra. Ruiz"}]}
+    [english] = plan_texts(plan, "Llama al 024.")
+    assert english == (
+        "Your safety plan. Help now: Llama al 024.\n1. Warning signs:\n- Dormir mal\n"
+        "5. Professionals and services:\n- the crisis line above\n- Dra. Ruiz"
+    )
+    [spanish] = plan_texts(plan, "Llama al 024.", locales.gettext_of("es"))
+    assert spanish.startswith("Tu plan de seguridad. Ayuda ahora: Llama al 024.\n")
+    assert "1. Señales de alerta:" in spanish and "- la línea de crisis de arriba" in spanish
+    assert not ENGLISH.search(_visible(spanish, {"a": "Dormir mal", "b": "Dra. Ruiz"}))
+    [pseudo] = plan_texts(plan, "Llama al 024.", locales.gettext_of(pseudo_locale))
+    outside = _outside_markers(pseudo.replace("Llama al 024.", " "))
+    assert not re.search(r"[A-Za-z]{2,}", _visible(outside, {"a": "Dormir mal", "b": "Dra. Ruiz"}))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "PLAN",
+        "plan",
+        "Safety plan",
+        "PLAN DE SEGURIDAD",
+        "plan de seguridad.",
+        "Plan de Segurídad",
+        "mi plan",
+        "¿Plan?",
+    ],  # fmt: skip
+)
+def test_plan_is_asked_for_in_every_shipped_language(body):
+    from services.notifications.safety_plans.sections import asks_for_plan
+
+    assert asks_for_plan(body)
+
+
+@pytest.mark.parametrize("body", ["planes", "my plan is fine", "seguridad", ""])
+def test_other_words_do_not_ask_for_the_plan(body):
+    from services.notifications.safety_plans.sections import asks_for_plan
+
+    assert not asks_for_plan(body)
+
+
+def test_a_supporter_is_told_the_fixed_english_text_or_its_fixed_translation(pseudo_locale):
+    from services.notifications.supporters import rules
+
+    assert rules.text_of(rules.ALERT, "Jo") == (
+        "Jo hasn't replied to today's check-in. You might want to get in touch."
+    )
+    spanish = locales.gettext_of("es")
+    assert rules.text_of(rules.ALERT, "Lucía", _=spanish) == (
+        "Lucía no ha respondido al seguimiento de hoy. Quizá quieras ponerte en contacto."
+    )
+    for kind in rules.KINDS:
+        for channel in ("sms", "email"):
+            text = rules.text_of(kind, "Lucía", "Centro Aurora", channel, spanish)
+            assert "Lucía" in text and not ENGLISH.search(text.replace("Lucía", " ")), text
+            pseudo = rules.text_of(kind, "Lucía", None, channel, locales.gettext_of(pseudo_locale))
+            outside = _outside_markers(pseudo.replace("Lucía", " "))
+            assert not re.search(r"[A-Za-z]{2,}", outside), (kind, channel, pseudo)
+    assert rules.first_name(None, None, spanish) == "Tu amigo o amiga"
+
+
+@pytest.mark.parametrize("body", ["YES", "sí", "Si", "SÍ.", "acepto", "Sí, acepto"])
+def test_a_supporter_agrees_in_every_shipped_language(body):
+    from services.notifications.supporters import rules
+
+    assert rules.says_yes(body)

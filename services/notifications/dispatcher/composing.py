@@ -208,7 +208,9 @@ def _languages(
     """The language a nudge goes in, and the shipped one its default wording goes in."""
     if nudge.audience in ("coach", "on_call"):  # staff: in English
         return DEFAULT_LOCALE, DEFAULT_LOCALE
-    client = contact.locale if contact is not None and nudge.audience == "client" else None
+    # A supporter is written to in their client's language (the client chose them).
+    speaks_as_client = nudge.audience == "client" or nudge.kind in supporter_links.SUPPORTER_KINDS
+    client = contact.locale if contact is not None and speaks_as_client else None
     default = organisation.default_locale if organisation is not None else None
     shipped = resolve(client, default, shipped_catalogs())
     return resolve(client, default, (*shipped_catalogs(), *overrides)), shipped

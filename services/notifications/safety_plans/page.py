@@ -1,7 +1,8 @@
 """The client's safety plan on their own page (``/me/{token}/safety-plan``, the same
 signed link as the page): phone-sized, printable, no JavaScript. The client reads the six
 sections (the crisis line first among professionals), edits their own coping steps (a new
-version, written by the client) and confirms the plan (``client_acknowledged_at``).
+version, written by the client) and confirms the plan (``client_acknowledged_at``). It
+speaks the client's language (``client_web.speaking``), as their page does.
 
 Each form posts and comes back to the plan (Post/Redirect/Get). A link that opens
 nothing shows nothing of the client, as every page of ``client_web``. What the page says
@@ -24,9 +25,10 @@ from services.notifications.client_web.page_wording import (
     unknown_page,
 )
 from services.notifications.client_web.pages import LINK_DOC, SECURITY_HEADERS, TOKEN
+from services.notifications.client_web.speaking import N_, html_lang, speak_to
+from services.notifications.client_web.speaking import gettext as _
 from services.notifications.safety_plans import use_cases
 from services.notifications.safety_plans.sections import MAX_ITEM_LENGTH, MAX_ITEMS
-from services.notifications.wording.defaults import HTML_LANGUAGE
 from shared.runtime import current_runtime
 from shared.validation import MultilineText, Schema
 
@@ -38,11 +40,14 @@ safety_plan_pages = Blueprint(
     "link; no staff token).",
 )
 
+# Translated where shown (the client's language).
 NOTES = {
-    "saved": "Your steps are saved. Your coach will see them.",
-    "confirmed": "Thank you. Your coach can see that you confirmed your plan.",
-    "changed": "Your plan changed while you had it open, so nothing was saved. Here it is "
-    "as it is now: please try again.",
+    "saved": N_("Your steps are saved. Your coach will see them."),
+    "confirmed": N_("Thank you. Your coach can see that you confirmed your plan."),
+    "changed": N_(
+        "Your plan changed while you had it open, so nothing was saved. Here it is "
+        "as it is now: please try again."
+    ),
 }
 # The coping steps' box: one step a line.
 MAX_COPING_TEXT = MAX_ITEMS * (MAX_ITEM_LENGTH + 2)
@@ -104,7 +109,9 @@ def _closed(exc: LinkClosed) -> Response:
 
 def _link(token: str):
     runtime = current_runtime()
-    return read_page_link(runtime.settings.jwt_secret, token, runtime.clock())
+    link = read_page_link(runtime.settings.jwt_secret, token, runtime.clock())
+    speak_to(link.tenant_id, link.client_id)
+    return link
 
 
 def _back(token: str, noted: str) -> Response:
@@ -117,10 +124,16 @@ def coping_steps(text: str) -> list[str]:
     steps = [" ".join(line.split()) for line in text.splitlines()]
     steps = [step for step in steps if step]
     if len(steps) > MAX_ITEMS:
-        raise ValidationError({"coping_strategies": [f"At most {MAX_ITEMS} steps."]})
+        raise ValidationError(
+            {"coping_strategies": [_("At most {number} steps.").format(number=MAX_ITEMS)]}
+        )
     if any(len(step) > MAX_ITEM_LENGTH for step in steps):
         raise ValidationError(
-            {"coping_strategies": [f"Each step at most {MAX_ITEM_LENGTH} characters."]}
+            {
+                "coping_strategies": [
+                    _("Each step at most {number} characters.").format(number=MAX_ITEM_LENGTH)
+                ]
+            }
         )
     return steps
 
@@ -135,10 +148,11 @@ def plan(token: str):
     page = use_cases.plan_page(runtime.unit_of_work(), runtime.settings.jwt_secret, link)
     html = render_template(
         "safety_plan/page.html",
-        lang=HTML_LANGUAGE,
-        title="Your safety plan",
+        lang=html_lang(),
+        title=_("Your safety plan"),
         page=page,
-        note=NOTES.get(request.args.get("noted") or ""),
+        sections=[(name, _(heading), items) for name, heading, items in page.sections],
+        note=_(NOTES[noted]) if (noted := request.args.get("noted") or "") in NOTES else None,
         coping_text="\n".join(page.coping_strategies),
         coping_limit=MAX_ITEMS,
         item_limit=MAX_ITEM_LENGTH,

@@ -7,9 +7,20 @@ Pure rules: no database, no web. What a plan says is health data: none of it is 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Callable, Mapping
 
 from services.notifications.wording.segments import sms_segments
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogs (``make messages``); translated where shown."""
+    return message
+
+
+def _same(message: str) -> str:
+    return message
+
 
 # In the order the plan is read and sent.
 SECTIONS = (
@@ -23,12 +34,12 @@ SECTIONS = (
 # Sections whose items are people or services to call: a name and an optional phone.
 CONTACT_SECTIONS = frozenset({"help_contacts", "professionals"})
 HEADINGS = {
-    "warning_signs": "Warning signs",
-    "coping_strategies": "Things I can do on my own",
-    "distractions": "People and places that take my mind off things",
-    "help_contacts": "People I can ask for help",
-    "professionals": "Professionals and services",
-    "safe_environment": "Making my surroundings safe",
+    "warning_signs": N_("Warning signs"),
+    "coping_strategies": N_("Things I can do on my own"),
+    "distractions": N_("People and places that take my mind off things"),
+    "help_contacts": N_("People I can ask for help"),
+    "professionals": N_("Professionals and services"),
+    "safe_environment": N_("Making my surroundings safe"),
 }
 MAX_ITEMS = 10  # per section
 MAX_ITEM_LENGTH = 200  # characters of one item (a contact's name: MAX_NAME_LENGTH)
@@ -37,7 +48,6 @@ MAX_PHONE_LENGTH = 32
 # A text of the plan is at most this many SMS segments (the phone joins them, in order;
 # 10 GSM-7 segments are 1,530 characters, within what providers take in one message).
 MAX_SEGMENTS_PER_TEXT = 10
-CRISIS_HEADING = "Help now"
 
 
 def empty_sections() -> dict[str, list]:
@@ -74,33 +84,43 @@ def item_text(section: str, item) -> str:
     return item
 
 
-def readable(sections: Mapping[str, list], crisis_line: str) -> list[tuple[str, str, list[str]]]:
-    """The sections in order as ``(name, heading, items)``, each item in words; the
-    professionals and services open with the crisis line."""
+def readable(
+    sections: Mapping[str, list], crisis_line: str, _: Callable[[str], str] = _same
+) -> list[tuple[str, str, list[str]]]:
+    """The sections in order as ``(name, heading, items)``, each item in words and each
+    heading in the language of ``_`` (the catalog's ``gettext``); the professionals and
+    services open with the crisis line."""
     shown = []
     for name in SECTIONS:
         items = [item_text(name, item) for item in sections.get(name) or ()]
         if name == "professionals":
             items = [crisis_line, *items]
-        shown.append((name, HEADINGS[name], items))
+        shown.append((name, _(HEADINGS[name]), items))
     return shown
 
 
 # -- the plan by SMS ---------------------------------------------------------------------------
 
 
-def plan_texts(sections: Mapping[str, list], crisis_line: str) -> list[str]:
+def plan_texts(
+    sections: Mapping[str, list], crisis_line: str, _: Callable[[str], str] = _same
+) -> list[str]:
     """The plan as SMS texts, in order: the first starts with the crisis line (so it is in
     the first segment), then each section's heading and items; a section with nothing in
     it is left out. Each text is at most ``MAX_SEGMENTS_PER_TEXT`` segments; several are
-    numbered ("1/3 ") so that the client can read them in order however they arrive."""
-    lines = [f"Your safety plan. {CRISIS_HEADING}: {crisis_line}"]
+    numbered ("1/3 ") so that the client can read them in order however they arrive. The
+    fixed words are in the language of ``_`` (the catalog's ``gettext``)."""
+    lines = [_("Your safety plan. Help now: {crisis_line}").replace("{crisis_line}", crisis_line)]
     for number, name in enumerate(SECTIONS, start=1):
         items = [item_text(name, item) for item in sections.get(name) or ()]
         if name == "professionals" and items:
-            items = ["the crisis line above", *items]
+            items = [_("the crisis line above"), *items]
         if items:
-            lines.append(f"{number}. {HEADINGS[name]}:")
+            lines.append(
+                _("{number}. {heading}:")
+                .replace("{number}", str(number))
+                .replace("{heading}", _(HEADINGS[name]))
+            )
             lines.extend(f"- {item}" for item in items)
     texts = _packed(lines, numbered=False)
     if len(texts) > 1:
@@ -125,8 +145,15 @@ def _packed(lines: list[str], *, numbered: bool) -> list[str]:
     return [f"{i}/{len(joined)} {text}" for i, text in enumerate(joined, start=1)]
 
 
+# The words asking for the plan, in every shipped language, without spaces or accents.
+PLAN_WORDS = ("PLAN", "SAFETYPLAN", "PLANDESEGURIDAD", "MIPLAN", "MIPLANDESEGURIDAD")
+
+
 def asks_for_plan(body: str) -> bool:
-    """``PLAN`` or ``SAFETY PLAN``, whatever the case and spaces (a full stop or an
-    exclamation mark after it too), as the other keywords are read."""
-    word = "".join(body.split()).upper().rstrip(".!?")
-    return word in ("PLAN", "SAFETYPLAN")
+    """``PLAN``, ``SAFETY PLAN`` or ``PLAN DE SEGURIDAD`` (``MI PLAN``), whatever the
+    case, accents and spaces (a full stop, an exclamation or question mark around it
+    too), as the other keywords are read."""
+    bare = unicodedata.normalize("NFKD", body or "")
+    bare = "".join(c for c in bare if not unicodedata.combining(c))
+    word = "".join(bare.split()).upper().strip(".!?¡¿")
+    return word in PLAN_WORDS

@@ -1,7 +1,8 @@
 """The client's own supporters page (``/me/{token}/supporters``, from their page's signed
 link): who their supporters are, a form to add one (the client's own consent, and for the
 crisis scope its own tick), and a button to remove each. Small server-rendered pages, no
-JavaScript; each POST goes back to the page (Post/Redirect/Get)."""
+JavaScript; each POST goes back to the page (Post/Redirect/Get). In the client's language
+(``client_web.speaking``), as their page."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ from marshmallow import EXCLUDE, ValidationError, fields, validate, validates_sc
 
 from services.notifications.client_web.links import LinkRefused, read_page_link
 from services.notifications.client_web.page_wording import (
-    HTML_LANGUAGE,
     invalid_form_page,
     message_page,
     refused_page,
 )
+from services.notifications.client_web.speaking import N_, html_lang, speak_to
+from services.notifications.client_web.speaking import gettext as _
 from services.notifications.schemas import _e164
 from services.notifications.supporters import rules, use_cases
 from shared.runtime import current_runtime
@@ -39,6 +41,10 @@ supporter_client_pages = Blueprint(
     template_folder="templates",
     description="The client's own supporters page (HTML, from their page's signed link).",
 )
+
+
+NEEDS_AN_ADDRESS = N_("An email address or a phone number is required.")
+NEEDS_CRISIS_CONSENT = N_("Tick the box to agree to the crisis scope.")
 
 
 class SupporterForm(Schema):
@@ -63,9 +69,9 @@ class SupporterForm(Schema):
         if data.get("phone"):
             _e164(data["phone"])
         if not data.get("phone") and not data.get("email"):
-            raise ValidationError("An email address or a phone number is required.", "phone")
+            raise ValidationError(_(NEEDS_AN_ADDRESS), "phone")
         if "crisis" in data["scopes"] and data.get("crisis_consent") != "yes":
-            raise ValidationError("Tick the box to agree to the crisis scope.", "crisis_consent")
+            raise ValidationError(_(NEEDS_CRISIS_CONSENT), "crisis_consent")
 
 
 def _form() -> dict:
@@ -77,15 +83,23 @@ def _form() -> dict:
     return SupporterForm().load(raw, unknown=EXCLUDE)
 
 
+def _with_label(supporter: dict) -> dict:
+    """The supporter's state in the client's language."""
+    label = supporter["state_label"]
+    return supporter | {"state_label": _(label)}
+
+
 def _link(token: str):
     runtime = current_runtime()
-    return read_page_link(runtime.settings.jwt_secret, token, runtime.clock())
+    link = read_page_link(runtime.settings.jwt_secret, token, runtime.clock())
+    speak_to(link.tenant_id, link.client_id)
+    return link
 
 
 def _closed() -> Response:
     return message_page(
-        "This link is no longer valid",
-        "Go back to a more recent email from your coach, or reply to any of our texts.",
+        _("This link is no longer valid"),
+        _("Go back to a more recent email from your coach, or reply to any of our texts."),
         status=404,
     )
 
@@ -111,11 +125,12 @@ def my_supporters(token: str):
         return _secured(_closed())
     html = render_template(
         "supporter/mine.html",
-        lang=HTML_LANGUAGE,
-        title="Your supporters",
-        supporters=shown["supporters"],
+        lang=html_lang(),
+        title=_("Your supporters"),
+        supporters=[_with_label(s) for s in shown["supporters"]],
         can_add=shown["can_add"],
         max_supporters=rules.MAX_SUPPORTERS,
+        missed_example=_(rules.MISSED_CHECKIN_TEXT).format(first_name=_("[your first name]")),
         form_id=uuid.uuid4(),
         add_action=url_for("supporter_client_pages.add_my_supporter", token=token),
         remove_action=lambda supporter_id: url_for(
@@ -156,8 +171,10 @@ def add_my_supporter(token: str):
     if added == "full":
         return _secured(
             message_page(
-                "You have the most supporters you can have",
-                f"You can have up to {rules.MAX_SUPPORTERS}. Remove one to add another.",
+                _("You have the most supporters you can have"),
+                _("You can have up to {number}. Remove one to add another.").format(
+                    number=rules.MAX_SUPPORTERS
+                ),
                 status=409,
                 page_url=url_for("supporter_client_pages.my_supporters", token=token),
             )

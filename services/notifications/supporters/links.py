@@ -1,12 +1,16 @@
 """The signed link in every message to a supporter, and its small page: GET shows what
 the invitation is and two buttons; POST confirms (``action=confirm``) or leaves
-(``action=leave``). No JavaScript; a GET changes nothing (mail scanners follow links)."""
+(``action=leave``). No JavaScript; a GET changes nothing (mail scanners follow links).
+The page speaks the client's language (the client chose the supporter); a link that
+opens nothing, the browser's."""
 
 from __future__ import annotations
 
 from flask import Response, render_template, request
 from flask_smorest import Blueprint
 
+from services.notifications.client_web.speaking import gettext as _
+from services.notifications.client_web.speaking import html_lang, speak
 from services.notifications.supporters import use_cases
 from services.notifications.supporters.tokens import BadSignature, read_token
 from shared.runtime import current_runtime
@@ -29,14 +33,14 @@ supporter_pages = Blueprint(
 
 
 def _page(title: str, status: int, **context) -> Response:
-    html = render_template("supporter/choice.html", lang="en", title=title, **context)
+    html = render_template("supporter/choice.html", lang=html_lang(), title=title, **context)
     response = Response(html, status=status, mimetype="text/html")
     response.headers.update(SECURITY_HEADERS)
     return response
 
 
 def _not_valid() -> Response:
-    return _page("This link is not valid or has expired", 404, paragraphs=(), actions=())
+    return _page(_("This link is not valid or has expired"), 404, paragraphs=(), actions=())
 
 
 def _ids(token: str):
@@ -55,6 +59,7 @@ def supporter_page(token: str):
     shown = use_cases.supporter_view(current_runtime().unit_of_work(), *ids) if ids else None
     if shown is None:
         return _not_valid()
+    speak(shown.pop("language"))
     title = shown.pop("title")
     return _page(title, 200, form_action=request.path, **shown)
 
@@ -68,8 +73,10 @@ def supporter_choice(token: str):
     if ids is None:
         return _not_valid()
     if action not in ("confirm", "leave"):
-        return _page("Please choose one of the buttons", 400, paragraphs=(), actions=())
+        return _page(_("Please choose one of the buttons"), 400, paragraphs=(), actions=())
     done = use_cases.supporter_chose(current_runtime().unit_of_work(), *ids, action)
     if done is None:
         return _not_valid()
-    return _page(done, 200, paragraphs=(), actions=())
+    title, language = done
+    speak(language)
+    return _page(title, 200, paragraphs=(), actions=())

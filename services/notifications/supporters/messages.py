@@ -1,5 +1,6 @@
 """Messages to supporters: each a nudge to a "number" (someone we keep no client record
-of), with its fixed text (``rules.TEXTS``), and each one logged as a disclosure when it
+of), with its fixed text (``rules.TEXTS``) in the client's language (the client chose the
+supporter), and each one logged as a disclosure when it
 goes out (``disclose``, in the dispatcher's claim), with ``supporter.alerted`` or
 ``supporter.all_clear`` for plans' history.
 
@@ -13,11 +14,13 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from services.notifications.contacts import language_of
 from services.notifications.dispatcher.quiet_hours import QuietHours, next_allowed
 from services.notifications.models import Contact, Nudge, Organisation
 from services.notifications.replies.models import SenderNumber
 from services.notifications.supporters import rules
 from services.notifications.supporters.models import Disclosure, Supporter
+from services.notifications.wording.locales import gettext_of
 from shared.db import UnitOfWork
 
 # A supporter's quiet hours: we know no preference of theirs, so the usual night.
@@ -60,13 +63,14 @@ def send_to_supporter(
         return existing
     organisation = session.get(Organisation, supporter.tenant_id)
     channel = channel_of(supporter)
-    first = rules.first_name(contact.preferred_name, contact.given_name)
+    _ = gettext_of(language_of(session, contact))  # the client chose the supporter
+    first = rules.first_name(contact.preferred_name, contact.given_name, _)
     variables = {
         "to": supporter.phone if channel == "sms" else supporter.email,
         "supporter_id": str(supporter.id),
         "first_name": first,
         "supporter_text": rules.text_of(
-            kind, first, organisation.name if organisation is not None else None, channel
+            kind, first, organisation.name if organisation is not None else None, channel, _
         ),
         **(extra or {}),
     }

@@ -2,12 +2,26 @@
 
 What a supporter is told is fixed here and nowhere else: no organisation template, no
 score, no journal word, no diagnosis, no programme name. Only the client's first name
-(and, in the invitation, the organisation's name) ever reaches a supporter.
+(and, in the invitation, the organisation's name) ever reaches a supporter. The English
+texts are these; the platform's catalogs hold their fixed translations, and a supporter
+is written to in the client's language (the client chose them).
 """
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogs (``make messages``); translated where sent."""
+    return message
+
+
+def _same(message: str) -> str:
+    return message
+
 
 MAX_SUPPORTERS = 5
 SCOPES = ("celebrations", "missed_checkins", "crisis")
@@ -28,23 +42,23 @@ LEFT_ACK = "supporter_left_ack"
 AT_ONCE = (CRISIS, CONFIRMED_ACK, LEFT_ACK)
 KINDS = (INVITE, ALERT, ALL_CLEAR, CRISIS, CELEBRATION, CONFIRMED_ACK, LEFT_ACK)
 
-MISSED_CHECKIN_TEXT = (
+MISSED_CHECKIN_TEXT = N_(
     "{first_name} hasn't replied to today's check-in. You might want to get in touch."
 )
-ALL_CLEAR_TEXT = "All clear: {first_name} has replied to today's check-in. Thank you."
-CRISIS_TEXT = (
+ALL_CLEAR_TEXT = N_("All clear: {first_name} has replied to today's check-in. Thank you.")
+CRISIS_TEXT = N_(
     "{first_name} may need support right now. Please get in touch with them if you can. "
     "If you think they are in danger, call emergency services."
 )
-CELEBRATION_TEXT = (
+CELEBRATION_TEXT = N_(
     "{first_name} has reached one of their goals. You might want to congratulate them."
 )
-INVITE_SMS = (
+INVITE_SMS = N_(
     "{first_name} would like you as a supporter with {organisation}: you would get a short "
     "text if they miss a check-in. Reply YES to agree, or STOP to decline."
 )
-CONFIRMED_TEXT = "Thank you: you are now one of {first_name}'s supporters. Reply STOP to leave."
-LEFT_TEXT = "You are no longer one of {first_name}'s supporters. You will get no more messages."
+CONFIRMED_TEXT = N_("Thank you: you are now one of {first_name}'s supporters. Reply STOP to leave.")
+LEFT_TEXT = N_("You are no longer one of {first_name}'s supporters. You will get no more messages.")
 
 # Every kind's text: fixed, with only the first name and (invitation) organisation filled.
 TEXTS = {
@@ -58,10 +72,14 @@ TEXTS = {
 }
 # By email there is nothing to reply to: the link confirms or leaves.
 EMAIL_TEXTS = {
-    INVITE: "{first_name} would like you as a supporter with {organisation}: you would get a "
-    "short message if they miss a check-in. Follow the link to agree or to decline.",
-    CONFIRMED_ACK: "Thank you: you are now one of {first_name}'s supporters. Follow the link "
-    "to leave at any time.",
+    INVITE: N_(
+        "{first_name} would like you as a supporter with {organisation}: you would get a "
+        "short message if they miss a check-in. Follow the link to agree or to decline."
+    ),
+    CONFIRMED_ACK: N_(
+        "Thank you: you are now one of {first_name}'s supporters. Follow the link "
+        "to leave at any time."
+    ),
 }
 # The scope a message is sent under (None: about the supporter's own membership).
 SCOPE_OF = {
@@ -86,15 +104,29 @@ class Escalation:
 DEFAULT_ESCALATION = Escalation()
 
 
-def first_name(preferred_name: str | None, given_name: str | None) -> str:
+NO_FIRST_NAME = N_("Your friend")
+NO_ORGANISATION = N_("their coach")
+
+
+def first_name(
+    preferred_name: str | None, given_name: str | None, _: Callable[[str], str] = _same
+) -> str:
     """The client's first name as they are called; never the family name."""
     name = (preferred_name or given_name or "").strip()
-    return name.split()[0] if name else "Your friend"
+    return name.split()[0] if name else _(NO_FIRST_NAME)
 
 
-def text_of(kind: str, first: str, organisation: str | None = None, channel: str = "sms") -> str:
+def text_of(
+    kind: str,
+    first: str,
+    organisation: str | None = None,
+    channel: str = "sms",
+    _: Callable[[str], str] = _same,
+) -> str:
+    """The fixed text of ``kind``, in the language of ``_`` (the catalog's ``gettext`` of
+    the client's language; English as written here by default)."""
     text = EMAIL_TEXTS.get(kind, TEXTS[kind]) if channel == "email" else TEXTS[kind]
-    return text.format(first_name=first, organisation=organisation or "their coach")
+    return _(text).format(first_name=first, organisation=organisation or _(NO_ORGANISATION))
 
 
 def may_receive(state: str, scopes: list[str], scope: str, has_crisis_consent: bool) -> bool:
@@ -115,5 +147,12 @@ def missed_in_a_row(answered: list[bool]) -> int:
     return count
 
 
+# A supporter's YES, in every shipped language (accents left out): the Spanish invitation
+# asks for SÍ.
+YES_WORDS = ("yes", "y", "yes please", "ok", "agree") + ("si", "s", "si acepto", "acepto", "vale")
+
+
 def says_yes(body: str) -> bool:
-    return (body or "").strip().strip(".!").lower() in ("yes", "y", "yes please", "ok", "agree")
+    bare = unicodedata.normalize("NFKD", body or "")
+    bare = "".join(c for c in bare if not unicodedata.combining(c))
+    return " ".join(bare.replace(",", " ").split()).strip(".!¡").lower() in YES_WORDS

@@ -9,10 +9,12 @@ import uuid
 from sqlalchemy import select
 
 from services.notifications.client_web.links import PageLink, still_addressed
+from services.notifications.contacts import language_of
 from services.notifications.models import Contact, Organisation
 from services.notifications.scoping import contact_for
 from services.notifications.supporters import membership, rules
 from services.notifications.supporters.models import Disclosure, Supporter
+from services.notifications.wording.locales import N_, gettext_of, shipped_locale
 from shared.db import UnitOfWork
 from shared.errors import NotFound
 from shared.pagination import paginate
@@ -131,9 +133,19 @@ def disclosures(uow: UnitOfWork, principal: Principal, client_id: uuid.UUID, que
 # -- the supporter's own link -------------------------------------------------------------
 
 
+def _language(session, tenant_id: uuid.UUID, client_id: uuid.UUID) -> str:
+    """The language a supporter's page speaks: their client's (the client chose them)."""
+    contact = session.get(Contact, (tenant_id, client_id))
+    if contact is not None:
+        return language_of(session, contact)
+    organisation = session.get(Organisation, tenant_id)
+    return shipped_locale(None, organisation.default_locale if organisation else None)
+
+
 def supporter_view(uow: UnitOfWork, tenant_id: uuid.UUID, supporter_id: uuid.UUID) -> dict | None:
-    """What the supporter's page shows: the invitation (first name and organisation only),
-    and the buttons that apply. None for a link that opens nothing."""
+    """What the supporter's page shows, in the client's language (``language``): the
+    invitation (first name and organisation only), and the buttons that apply. None for a
+    link that opens nothing."""
     with uow:
         supporter = uow.session.get(Supporter, supporter_id)
         if supporter is None or supporter.tenant_id != tenant_id:
@@ -141,58 +153,79 @@ def supporter_view(uow: UnitOfWork, tenant_id: uuid.UUID, supporter_id: uuid.UUI
         contact = uow.session.get(Contact, (tenant_id, supporter.client_id))
         if contact is None or contact.status == "erased":
             return None
+        language = language_of(uow.session, contact)
+        _ = gettext_of(language)
         organisation = uow.session.get(Organisation, tenant_id)
-        first = rules.first_name(contact.preferred_name, contact.given_name)
+        first = rules.first_name(contact.preferred_name, contact.given_name, _)
         if supporter.state == "removed":
             return {
-                "title": "You are not a supporter",
-                "paragraphs": (f"You are no longer one of {first}'s supporters.",),
+                "language": language,
+                "title": _("You are not a supporter"),
+                "paragraphs": (
+                    _("You are no longer one of {first_name}'s supporters.").format(
+                        first_name=first
+                    ),
+                ),
                 "actions": (),
             }
         org_name = organisation.name if organisation is not None and organisation.name else None
         paragraphs = (
-            f"{first} chose you as a supporter with {org_name or 'their coaching service'}.",
-            "If you agree, you may get a short message when they miss a check-in, and an "
-            "all clear when they reply. You can leave at any time.",
+            _("{first_name} chose you as a supporter with {organisation}.").format(
+                first_name=first, organisation=org_name or _("their coaching service")
+            ),
+            _(
+                "If you agree, you may get a short message when they miss a check-in, and an "
+                "all clear when they reply. You can leave at any time."
+            ),
         )
         if supporter.state == "invited":
-            actions = (("confirm", "Yes, I agree"), ("leave", "No, thank you"))
+            actions = (("confirm", _("Yes, I agree")), ("leave", _("No, thank you")))
             return {
-                "title": "Will you be a supporter?",
+                "language": language,
+                "title": _("Will you be a supporter?"),
                 "paragraphs": paragraphs,
                 "actions": actions,
             }
         return {
-            "title": f"You are one of {first}'s supporters",
+            "language": language,
+            "title": _("You are one of {first_name}'s supporters").format(first_name=first),
             "paragraphs": paragraphs,
-            "actions": (("leave", "Stop being a supporter"),),
+            "actions": (("leave", _("Stop being a supporter")),),
         }
 
 
 def supporter_chose(
     uow: UnitOfWork, tenant_id: uuid.UUID, supporter_id: uuid.UUID, action: str
-) -> str | None:
-    """Confirm or leave from the link; the page's title after it (None: nothing to do)."""
+) -> tuple[str, str] | None:
+    """Confirm or leave from the link; the page's title after it and the language it is
+    in, the client's (None: nothing to do)."""
     with uow:
         supporter = uow.session.get(Supporter, supporter_id, with_for_update=True)
         if supporter is None or supporter.tenant_id != tenant_id:
             return None
+        language = _language(uow.session, tenant_id, supporter.client_id)
+        _ = gettext_of(language)
         now = uow.clock()
         if action == "confirm":
             if supporter.state == "removed":
-                return "You are not a supporter"
+                return _("You are not a supporter"), language
             membership.confirm(uow, supporter, now, acknowledge=True)
-            title = "Thank you: you are a supporter"
+            title = _("Thank you: you are a supporter")
         else:
             membership.remove(uow, supporter, "supporter", now, acknowledge=True)
-            title = "You are no longer a supporter"
+            title = _("You are no longer a supporter")
         uow.commit()
-        return title
+        return title, language
 
 
 # -- the client's own page -----------------------------------------------------------------
 
-STATE_LABELS = {"invited": "invited, not yet agreed", "active": "agreed", "removed": "removed"}
+# Translated where shown (the client's language).
+STATE_LABELS = {
+    "invited": N_("invited, not yet agreed"),
+    "active": N_("agreed"),
+    "removed": N_("removed"),
+}
 _FORM_NAMESPACE = uuid.UUID("0c6f0f7e-4a51-4d1e-9c1b-5b0f2a8d7e31")
 
 
