@@ -161,25 +161,29 @@ PAGE_DOC = {
 }
 
 
-@client_pages.after_request
-def _secured(response: Response) -> Response:
-    response.headers.update(SECURITY_HEADERS)
-    return response
+def guard_link_pages(blueprint: Blueprint) -> None:
+    """What every page behind the client's signed link does: the security headers on each
+    answer, and a link refused or closed shows nothing of the client, whatever it said."""
+
+    @blueprint.after_request
+    def _secured(response: Response) -> Response:
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    @blueprint.errorhandler(LinkRefused)
+    def _refused(exc: LinkRefused) -> Response:
+        return refused_page(exc)
+
+    @blueprint.errorhandler(LinkClosed)
+    def _closed(exc: LinkClosed) -> Response:
+        if exc.why == "readdressed":
+            return refused_page(LinkRefused("expired"))
+        if exc.why == "ended":
+            return ended_page(_help_for(exc.link))
+        return unknown_page()
 
 
-@client_pages.errorhandler(LinkRefused)
-def _refused(exc: LinkRefused) -> Response:
-    return refused_page(exc)
-
-
-@client_pages.errorhandler(LinkClosed)
-def _closed(exc: LinkClosed) -> Response:
-    """No personal data on any of these pages, whatever the link said."""
-    if exc.why == "readdressed":
-        return refused_page(LinkRefused("expired"))
-    if exc.why == "ended":
-        return ended_page(_help_for(exc.link))
-    return unknown_page()
+guard_link_pages(client_pages)
 
 
 def _help_for(link: ReplyLink | PageLink) -> HelpLines:

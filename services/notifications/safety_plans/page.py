@@ -15,16 +15,11 @@ from flask import Response, redirect, render_template, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, ValidationError, fields, validate
 
-from services.notifications.client_web import use_cases as page_use_cases
-from services.notifications.client_web.answers import LinkClosed
-from services.notifications.client_web.links import LinkRefused, read_page_link
+from services.notifications.client_web.links import read_page_link
 from services.notifications.client_web.page_wording import (
-    ended_page,
     invalid_form_page,
-    refused_page,
-    unknown_page,
 )
-from services.notifications.client_web.pages import LINK_DOC, SECURITY_HEADERS, TOKEN
+from services.notifications.client_web.pages import LINK_DOC, TOKEN, guard_link_pages
 from services.notifications.client_web.speaking import N_, html_lang, speak_to
 from services.notifications.client_web.speaking import gettext as _
 from services.notifications.safety_plans import use_cases
@@ -86,25 +81,7 @@ PLAN_DOC = LINK_DOC | {
 }
 
 
-@safety_plan_pages.after_request
-def _secured(response: Response) -> Response:
-    response.headers.update(SECURITY_HEADERS)
-    return response
-
-
-@safety_plan_pages.errorhandler(LinkRefused)
-def _refused(exc: LinkRefused) -> Response:
-    return refused_page(exc)
-
-
-@safety_plan_pages.errorhandler(LinkClosed)
-def _closed(exc: LinkClosed) -> Response:
-    """No personal data on any of these pages, whatever the link said."""
-    if exc.why == "readdressed":
-        return refused_page(LinkRefused("expired"))
-    if exc.why == "ended":
-        return ended_page(page_use_cases.help_for(current_runtime().unit_of_work(), exc.link))
-    return unknown_page()
+guard_link_pages(safety_plan_pages)
 
 
 def _link(token: str):

@@ -18,6 +18,7 @@ from services.notifications.client_web.page_wording import (
     message_page,
     refused_page,
 )
+from services.notifications.client_web.pages import SECURITY_HEADERS
 from services.notifications.client_web.speaking import N_, html_lang, speak_to
 from services.notifications.client_web.speaking import gettext as _
 from services.notifications.schemas import _e164
@@ -26,15 +27,6 @@ from shared.runtime import current_runtime
 from shared.validation import Schema, TimeZoneName
 
 TOKEN = {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-}
-
 supporter_client_pages = Blueprint(
     "supporter_client_pages",
     __name__,

@@ -9,20 +9,12 @@ from __future__ import annotations
 from flask import Response, render_template, request
 from flask_smorest import Blueprint
 
+from services.notifications.client_web.pages import SECURITY_HEADERS
 from services.notifications.client_web.speaking import gettext as _
 from services.notifications.client_web.speaking import html_lang, speak
 from services.notifications.supporters import use_cases
 from services.notifications.supporters.tokens import BadSignature, read_token
 from shared.runtime import current_runtime
-
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-}
 
 supporter_pages = Blueprint(
     "supporter_pages",
